@@ -1,0 +1,56 @@
+"""Shared fixtures: one real redis-server per test session, flushed before each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from xtape.connection import connect
+from xtape.server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server on a free loopback port for the whole session."""
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture()
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """The session server's URL, with the database flushed before the test."""
+    client = redis.Redis.from_url(redis_server.url, protocol=2)
+    client.flushall()
+    client.close()
+    yield redis_server.url
+
+
+@pytest.fixture()
+def r(redis_url: str) -> Iterator[redis.Redis]:
+    """A bytes client (RESP2) on the flushed session server."""
+    client = connect(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture()
+def make_server() -> Iterator[Callable[..., RedisServer]]:
+    """A factory for extra servers (e.g. with AOF, to restart); all stopped afterwards."""
+    made: list[RedisServer] = []
+
+    def factory(**kwargs: object) -> RedisServer:
+        server = RedisServer(**kwargs)  # type: ignore[arg-type]
+        made.append(server)
+        return server.start()
+
+    yield factory
+    for server in made:
+        server.close()
+
+
+def xrange_raw(client: redis.Redis, stream: bytes | str) -> list[tuple[bytes, list[bytes]]]:
+    """XRANGE - + as the server sent it: duplicate field names survive (no dicts)."""
+    reply = client.execute_command("XRANGE", stream, "-", "+")
+    return [(entry[0], list(entry[1])) for entry in reply]

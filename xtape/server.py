@@ -1,0 +1,117 @@
+"""Throwaway ``redis-server`` processes on free loopback ports.
+
+Used by ``xtape demo`` and by the test suite: both need a real server that nobody
+else uses and that is gone afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from xtape.errors import RuntimeFailure
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """A ``redis-server`` child process on 127.0.0.1, removed on :meth:`stop`.
+
+    ``appendonly`` turns on the AOF so a :meth:`restart` keeps the data (for tests of
+    recorder resumption). Use as a context manager.
+    """
+
+    def __init__(self, *, appendonly: bool = False, port: int | None = None) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise RuntimeFailure(
+                "redis-server was not found on PATH (on Debian/Ubuntu: apt-get install redis-server)"
+            )
+        self.exe = exe
+        self.appendonly = appendonly
+        self.port = port or free_port()
+        self._tmp = tempfile.TemporaryDirectory(prefix="xtape-redis-")
+        self.dir = Path(self._tmp.name)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        args = [
+            self.exe,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.dir),
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "always" if self.appendonly else "everysec",
+            "--daemonize", "no",
+            "--protected-mode", "no",
+            "--logfile", str(self.dir / "redis.log"),
+        ]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                log = (self.dir / "redis.log").read_text(errors="replace")[-500:]
+                raise RuntimeFailure(f"redis-server exited at start: {log.strip()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeFailure(f"redis-server on port {self.port} did not start in {timeout:.0f}s")
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL) and keep the data directory."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port (data survives with ``appendonly``)."""
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        """Stop the process and remove its data directory."""
+        self.stop()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

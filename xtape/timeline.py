@@ -1,0 +1,61 @@
+"""The timeline: the one type that flows from recordings and scenarios into replay.
+
+A timeline is an iterator of :class:`Event` in publish order. ``offset_ns`` is the
+event's time relative to the start of the timeline (the replayer turns it into an
+absolute deadline). ``fields`` keeps Redis's shape exactly: an ordered sequence of
+``(name, value)`` byte pairs, duplicates allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, TypeAlias
+
+Field: TypeAlias = tuple[bytes, bytes]
+Fields: TypeAlias = tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One stream entry to publish at ``offset_ns`` after the timeline's start."""
+
+    offset_ns: int
+    stream: bytes
+    fields: Fields = field(repr=False)
+    #: The original entry id (``b"1700000000000-0"``) where one is known; used by ``--keep-ids``.
+    id: bytes | None = None
+
+
+Timeline: TypeAlias = Iterator[Event]
+
+NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
+
+
+def flat_fields(fields: Fields) -> list[bytes]:
+    """``((a, 1), (b, 2))`` -> ``[a, 1, b, 2]``: the argument shape of XADD."""
+    return [part for pair in fields for part in pair]
+
+
+def pair_fields(flat: list[bytes]) -> Fields:
+    """``[a, 1, b, 2]`` -> ``((a, 1), (b, 2))``: the inverse of :func:`flat_fields`."""
+    it = iter(flat)
+    return tuple(zip(it, it, strict=True))
+
+
+#: ``schedule(seq, offset_ns)`` -> the wall-clock time (ms since the epoch) at which the
+#: replayer will publish event number ``seq`` (0-based within one iteration) whose
+#: offset is ``offset_ns``. Scenarios use it for ``{{timestamp}}``; recordings ignore it.
+ScheduleFn: TypeAlias = Callable[[int, int], int]
+
+
+class Source(Protocol):
+    """Anything the replayer can play: a rendered scenario or a recording."""
+
+    #: Shown in reports and errors: the file it came from.
+    name: str
+
+    def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
+        """The events of one pass (``iteration`` counts ``--loop`` passes from 0)."""
+        ...
