@@ -8,6 +8,8 @@ absolute deadline). ``fields`` keeps Redis's shape exactly: an ordered sequence 
 
 from __future__ import annotations
 
+import base64
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
@@ -59,3 +61,24 @@ class Source(Protocol):
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The events of one pass (``iteration`` counts ``--loop`` passes from 0)."""
         ...
+
+
+def bytes_to_json(value: bytes) -> str | dict[str, str]:
+    """A stream name, field name or value for JSON output: text where it is UTF-8,
+    else ``{"base64": ...}`` so nothing is lost."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(value).decode("ascii")}
+
+
+def bytes_from_json(value: str | dict[str, str]) -> bytes:
+    """The inverse of :func:`bytes_to_json`."""
+    if isinstance(value, dict):
+        return base64.b64decode(value["base64"])
+    return value.encode("utf-8")
+
+
+def fields_to_json(fields: Fields) -> list[list[str | dict[str, str]]]:
+    """``fields`` as ``[[name, value], ...]`` for JSON output (see :func:`bytes_to_json`)."""
+    return [[bytes_to_json(name), bytes_to_json(value)] for name, value in fields]

@@ -1,0 +1,28 @@
+"""The ``.xtape`` recording format: records, a streaming writer and reader, summaries.
+
+Nothing here talks to Redis; see ``docs/format.md`` for the format itself.
+"""
+
+from xtape.recording.info import RecordingInfo, entry_to_json, summarize
+from xtape.recording.reader import CLOCKS, Clock, Entry, Recording
+from xtape.recording.records import VERSION, End, Entries, Gap, Header, Marker, StreamDef, Tag
+from xtape.recording.writer import RecordingWriter
+
+__all__ = [
+    "CLOCKS",
+    "VERSION",
+    "Clock",
+    "End",
+    "Entries",
+    "Entry",
+    "Gap",
+    "Header",
+    "Marker",
+    "Recording",
+    "RecordingInfo",
+    "RecordingWriter",
+    "StreamDef",
+    "Tag",
+    "entry_to_json",
+    "summarize",
+]

@@ -1,0 +1,171 @@
+"""What a user asks of a recording first: what is in it, over what time, and is it whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xtape.recording.reader import Entry, Recording
+from xtape.recording.records import End, Entries, Gap, Marker, StreamDef, id_ms
+from xtape.timeline import bytes_to_json, fields_to_json
+
+
+@dataclass
+class StreamSummary:
+    name: bytes
+    entries: int = 0
+    first_id: bytes | None = None
+    last_id: bytes | None = None
+
+    def span_s(self) -> float:
+        if self.first_id is None or self.last_id is None:
+            return 0.0
+        return (id_ms(self.last_id) - id_ms(self.first_id)) / 1000
+
+    def rate(self, duration_s: float) -> float:
+        return self.entries / duration_s if duration_s > 0 else 0.0
+
+
+@dataclass
+class RecordingInfo:
+    """A summary of one recording file (see :func:`summarize`)."""
+
+    path: str
+    file_size: int
+    version: int
+    tool: str
+    created_ns: int
+    source: dict[str, Any]
+    options: dict[str, Any]
+    entries: int = 0
+    streams: dict[bytes, StreamSummary] = field(default_factory=dict)
+    first_ms: int | None = None
+    last_ms: int | None = None
+    first_capture_ns: int | None = None
+    last_capture_ns: int | None = None
+    gaps: list[tuple[bytes, Gap]] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    complete: bool = False
+    truncated_bytes: int = 0
+
+    @property
+    def duration_s(self) -> float:
+        """From the first to the last entry, by their ids (the producer's clock)."""
+        if self.first_ms is None or self.last_ms is None:
+            return 0.0
+        return (self.last_ms - self.first_ms) / 1000
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (``xtape info --json``)."""
+        dur = self.duration_s
+        return {
+            "path": self.path,
+            "file_size": self.file_size,
+            "version": self.version,
+            "tool": self.tool,
+            "created": _iso_ns(self.created_ns),
+            "source": self.source,
+            "options": self.options,
+            "entries": self.entries,
+            "duration_s": round(dur, 3),
+            "start": _iso_ms(self.first_ms),
+            "end": _iso_ms(self.last_ms),
+            "rate": round(self.entries / dur, 1) if dur > 0 else None,
+            "streams": [
+                {
+                    "name": bytes_to_json(s.name),
+                    "entries": s.entries,
+                    "first_id": s.first_id.decode() if s.first_id else None,
+                    "last_id": s.last_id.decode() if s.last_id else None,
+                    "rate": round(s.rate(dur), 1) if dur > 0 else None,
+                }
+                for s in self.streams.values()
+            ],
+            "gaps": [
+                {
+                    "stream": bytes_to_json(name),
+                    "after_id": g.after_id.decode(errors="replace"),
+                    "before_id": g.before_id.decode(errors="replace"),
+                    "lost": g.lost if g.lost >= 0 else None,
+                    "time": _iso_ns(g.capture_ns),
+                }
+                for name, g in self.gaps
+            ],
+            "markers": [
+                {"kind": m.kind, "text": m.text, "time": _iso_ns(m.capture_ns)}
+                for m in self.markers
+            ],
+            "complete": self.complete,
+            "truncated_bytes": self.truncated_bytes,
+        }
+
+
+def summarize(path: str | Path) -> RecordingInfo:
+    """Read the whole file once (constant memory) and summarize it."""
+    rec = Recording(path)
+    info = RecordingInfo(
+        path=str(path),
+        file_size=os.path.getsize(path),
+        version=rec.header.version,
+        tool=rec.header.tool,
+        created_ns=rec.header.created_ns,
+        source=rec.header.source,
+        options=rec.header.options,
+    )
+    names: dict[int, bytes] = {}
+    for record in rec.records():
+        if isinstance(record, Entries):
+            name = names.get(record.stream_id, b"?")
+            summary = info.streams.get(name)
+            if summary is None:
+                summary = info.streams[name] = StreamSummary(name)
+            raw = record.entries
+            summary.entries += len(raw)
+            info.entries += len(raw)
+            if summary.first_id is None:
+                summary.first_id = raw[0][0]
+            summary.last_id = raw[-1][0]
+            lo, hi = id_ms(raw[0][0]), id_ms(raw[-1][0])
+            info.first_ms = lo if info.first_ms is None else min(info.first_ms, lo)
+            info.last_ms = hi if info.last_ms is None else max(info.last_ms, hi)
+            if info.first_capture_ns is None:
+                info.first_capture_ns = record.capture_ns
+            info.last_capture_ns = record.capture_ns
+        elif isinstance(record, StreamDef):
+            names[record.stream_id] = record.name
+            info.streams.setdefault(record.name, StreamSummary(record.name))
+        elif isinstance(record, Gap):
+            info.gaps.append((names.get(record.stream_id, b"?"), record))
+        elif isinstance(record, Marker):
+            info.markers.append(record)
+        elif isinstance(record, End):
+            info.complete = True
+    info.truncated_bytes = rec.truncated_bytes
+    return info
+
+
+def entry_to_json(entry: Entry) -> dict[str, Any]:
+    """One entry as ``xtape cat`` prints it: text where UTF-8, else ``{"base64": ..}``."""
+    return {
+        "stream": bytes_to_json(entry.stream),
+        "id": entry.id.decode("ascii", errors="replace"),
+        "fields": fields_to_json(entry.fields),
+        "time": _iso_ms(id_ms(entry.id)),
+    }
+
+
+def _iso_ms(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return (
+        dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def _iso_ns(ns: int) -> str | None:
+    return _iso_ms(ns // 1_000_000) if ns else None

@@ -1,0 +1,213 @@
+"""Streaming reading of ``.xtape`` files in constant memory.
+
+:class:`Recording` is also a timeline source: the replayer plays it like a scenario.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import msgpack
+
+from xtape.errors import RecordingError
+from xtape.recording.records import (
+    DECODERS,
+    MAGIC,
+    SUPPORTED_VERSIONS,
+    End,
+    Entries,
+    Gap,
+    Header,
+    Marker,
+    Record,
+    StreamDef,
+    Tag,
+    id_ms,
+    id_tuple,
+)
+from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline
+
+Clock = Literal["id", "capture"]
+CLOCKS: tuple[str, ...] = ("id", "capture")
+
+#: The largest single record accepted (a batch of entries with large values).
+MAX_RECORD_BYTES = 1 << 30
+_READ_SIZE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One recorded stream entry."""
+
+    stream: bytes
+    id: bytes
+    fields: Fields = field(repr=False)
+    capture_ns: int
+
+
+class Recording:
+    """An ``.xtape`` file opened for reading.
+
+    Opening reads only the header (and refuses what is not a recording). Iterating
+    reads the file front to back each time; :attr:`truncated_bytes` tells, after a full
+    pass, how many bytes at the end were an incomplete record (a recorder killed
+    mid-write) and were skipped.
+    """
+
+    def __init__(self, path: str | Path, *, clock: Clock = "id") -> None:
+        self.path = Path(path)
+        self.name = str(path)
+        self.clock: Clock = clock
+        self.truncated_bytes = 0
+        self.header = self._read_header()
+
+    # -- low level -----------------------------------------------------------------
+
+    def _open(self) -> BinaryIO:
+        try:
+            return open(self.path, "rb")
+        except OSError as exc:
+            raise RecordingError(self.name, f"cannot open: {exc.strerror or exc}") from None
+
+    def _unpacker(self, fh: BinaryIO) -> Any:
+        return msgpack.Unpacker(
+            fh,
+            raw=False,
+            strict_map_key=False,
+            max_buffer_size=MAX_RECORD_BYTES,
+            read_size=_READ_SIZE,
+        )
+
+    def _read_header(self) -> Header:
+        with self._open() as fh:
+            unpacker = self._unpacker(fh)
+            try:
+                obj = next(unpacker)
+            except (StopIteration, ValueError, msgpack.UnpackException):
+                obj = None
+            return self._check_header(obj)
+
+    def _check_header(self, obj: Any) -> Header:
+        if not isinstance(obj, dict) or obj.get("magic") != MAGIC:
+            raise RecordingError(self.name, "not an xtape recording (no xtape header)")
+        version = obj.get("version")
+        if version not in SUPPORTED_VERSIONS:
+            known = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS))
+            raise RecordingError(
+                self.name,
+                f"recording format version {version} is not supported by this xtape "
+                f"(it reads version {known}); upgrade xtape to read it",
+            )
+        return Header.decode(obj)
+
+    def records(self) -> Iterator[Record]:
+        """Every record after the header, in file order. Unknown tags are skipped."""
+        self.truncated_bytes = 0
+        with self._open() as fh:
+            size = os.fstat(fh.fileno()).st_size
+            unpacker = self._unpacker(fh)
+            self._check_header(next(unpacker, None))
+            consumed = unpacker.tell()
+            while True:
+                try:
+                    obj = next(unpacker)
+                except StopIteration:
+                    break
+                except (ValueError, msgpack.UnpackException) as exc:
+                    raise RecordingError(
+                        self.name, f"corrupt record at byte {unpacker.tell()}: {exc}"
+                    ) from None
+                if not isinstance(obj, list) or not obj or not isinstance(obj[0], int):
+                    raise RecordingError(self.name, f"corrupt record before byte {unpacker.tell()}")
+                consumed = unpacker.tell()
+                decode = DECODERS.get(obj[0])
+                if decode is None:
+                    continue
+                try:
+                    yield decode(obj)
+                except (IndexError, TypeError, ValueError):
+                    raise RecordingError(
+                        self.name, f"malformed {Tag(obj[0]).name} record before byte {unpacker.tell()}"
+                    ) from None
+            if consumed < size:
+                self.truncated_bytes = size - consumed
+
+    # -- entries ---------------------------------------------------------------------
+
+    def batches(self) -> Iterator[tuple[bytes, int, list[Any]]]:
+        """``(stream, capture_ns, raw_entries)`` per batch, batches read in one XREAD
+        round merged into id order, so streams interleave as they happened."""
+        names: dict[int, bytes] = {}
+        pending: list[Entries] = []
+        for record in self.records():
+            if isinstance(record, Entries):
+                if pending and pending[0].capture_ns != record.capture_ns:
+                    yield from _merged(pending, names)
+                    pending = []
+                pending.append(record)
+            elif isinstance(record, StreamDef):
+                names[record.stream_id] = record.name
+        yield from _merged(pending, names)
+
+    def entries(self) -> Iterator[Entry]:
+        """Every recorded entry, in time order per XREAD round, file order otherwise."""
+        for stream, capture_ns, raw in self.batches():
+            for entry_id, flat in raw:
+                it = iter(flat)
+                yield Entry(stream, entry_id, tuple(zip(it, it)), capture_ns)
+
+    def streams(self) -> list[bytes]:
+        """The names of all streams defined in the file."""
+        return [r.name for r in self.records() if isinstance(r, StreamDef)]
+
+    def gaps(self) -> list[Gap]:
+        return [r for r in self.records() if isinstance(r, Gap)]
+
+    def markers(self) -> list[Marker]:
+        return [r for r in self.records() if isinstance(r, Marker)]
+
+    # -- timeline ----------------------------------------------------------------------
+
+    def events(self, clock: Clock | None = None) -> Timeline:
+        """The recording as a timeline: offsets from the entry ids' milliseconds
+        (the producer's clock, ``clock="id"``) or from the recorder's capture clock."""
+        use_ids = (clock or self.clock) == "id"
+        base: int | None = None
+        for stream, capture_ns, raw in self.batches():
+            for entry_id, flat in raw:
+                t = id_ms(entry_id) * NS_PER_MS if use_ids else capture_ns
+                if base is None:
+                    base = t
+                it = iter(flat)
+                yield Event(max(t - base, 0), stream, tuple(zip(it, it)), entry_id)
+
+    def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
+        """The :class:`xtape.timeline.Source` protocol: every pass is the same."""
+        return self.events()
+
+
+def _merged(batches: list[Entries], names: dict[int, bytes]) -> Iterator[tuple[bytes, int, list[Any]]]:
+    if len(batches) == 1:
+        b = batches[0]
+        yield names.get(b.stream_id, b"?"), b.capture_ns, b.entries
+        return
+    if not batches:
+        return
+    # Several streams read in one round: interleave by entry id, one entry at a time.
+    keyed = [_keyed(i, b.entries) for i, b in enumerate(batches)]
+    for _, i, entry in heapq.merge(*keyed):
+        b = batches[i]
+        yield names.get(b.stream_id, b"?"), b.capture_ns, [entry]
+
+
+def _keyed(index: int, entries: list[Any]) -> Iterator[tuple[tuple[int, int], int, Any]]:
+    for entry in entries:
+        yield id_tuple(entry[0]), index, entry
+
+
+__all__ = ["CLOCKS", "Clock", "End", "Entry", "Recording"]

@@ -1,0 +1,240 @@
+"""Pacing: when each event of a timeline is due, and grouping due events into batches.
+
+Every deadline is absolute: ``start + pacing.deadline_ns(seq, offset)`` on a
+:class:`Clock`, never the sum of previous sleeps, so a replay does not drift however
+long it runs. Whatever is already due when the scheduler wakes up goes out together
+as one :class:`Batch` (one pipelined round trip), up to a size cap.
+
+The clock is a parameter: :class:`MonotonicClock` for real replays, :class:`FakeClock`
+for tests and dry runs, where sleeping just moves the time forward.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Literal, Protocol
+
+from xtape.errors import UsageError
+from xtape.timeline import NS_PER_MS, NS_PER_S, Event
+
+#: Batch caps: paced replays keep batches small so a burst does not delay what follows
+#: it; at max speed bigger batches amortise the per-round-trip cost.
+PACED_BATCH_CAP = 1000
+MAX_SPEED_BATCH_CAP = 5000
+
+
+class Clock(Protocol):
+    """A monotonic time source that can wait for a deadline."""
+
+    def now_ns(self) -> int:
+        """Monotonic nanoseconds (only differences mean anything)."""
+        ...
+
+    def sleep_until(self, deadline_ns: int) -> None:
+        """Return at (or as soon as possible after) ``deadline_ns`` of :meth:`now_ns`."""
+        ...
+
+    def wall_ns(self) -> int:
+        """Wall-clock nanoseconds since the epoch at the instant :meth:`now_ns` reads."""
+        ...
+
+
+class MonotonicClock:
+    """The real clock: ``time.monotonic_ns``, sleeping to within about 0.1 ms.
+
+    ``time.sleep`` overshoots by up to a few hundred microseconds, so it sleeps until
+    :attr:`spin_ns` before the deadline and yields the CPU in a short loop for the rest.
+    """
+
+    spin_ns = 500_000
+
+    def now_ns(self) -> int:
+        return time.monotonic_ns()
+
+    def wall_ns(self) -> int:
+        return time.time_ns()
+
+    def sleep_until(self, deadline_ns: int) -> None:
+        while True:
+            remaining = deadline_ns - time.monotonic_ns()
+            if remaining <= 0:
+                return
+            if remaining > self.spin_ns:
+                time.sleep((remaining - self.spin_ns) / NS_PER_S)
+            else:
+                time.sleep(0)
+
+
+@dataclass
+class FakeClock:
+    """A clock that only moves when told to: sleeping jumps straight to the deadline."""
+
+    now: int = 0
+    #: Wall-clock ns since the epoch when :attr:`now` is 0 (2023-11-14T22:13:20Z).
+    wall_at_zero: int = 1_700_000_000 * NS_PER_S
+    #: Every deadline passed to :meth:`sleep_until` that was in the future, in order.
+    sleeps: list[int] = field(default_factory=list)
+
+    @classmethod
+    def starting_now(cls) -> FakeClock:
+        """A fake clock whose wall time starts at the real current time (for dry runs)."""
+        return cls(wall_at_zero=time.time_ns())
+
+    def now_ns(self) -> int:
+        return self.now
+
+    def wall_ns(self) -> int:
+        return self.wall_at_zero + self.now
+
+    def sleep_until(self, deadline_ns: int) -> None:
+        if deadline_ns > self.now:
+            self.sleeps.append(deadline_ns)
+            self.now = deadline_ns
+
+    def advance(self, ns: int) -> None:
+        """Let ``ns`` nanoseconds pass (a test's way to make work take time)."""
+        self.now += ns
+
+
+PacingKind = Literal["speed", "max-speed", "rate"]
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How timeline offsets become deadlines; build one with :meth:`speed`,
+    :meth:`max_speed` or :meth:`rate`."""
+
+    kind: PacingKind
+    value: float = 1.0
+
+    @classmethod
+    def speed(cls, factor: float) -> Pacing:
+        """Original timing scaled: an event at offset ``o`` is due at ``o / factor``."""
+        _check_positive("--speed", factor)
+        return cls("speed", float(factor))
+
+    @classmethod
+    def max_speed(cls) -> Pacing:
+        """No timing: everything is due at once and goes out as fast as Redis takes it."""
+        return cls("max-speed", 0.0)
+
+    @classmethod
+    def rate(cls, per_second: float) -> Pacing:
+        """A fixed rate, ignoring offsets: event ``i`` is due at ``i / per_second`` s."""
+        _check_positive("--rate", per_second)
+        return cls("rate", float(per_second))
+
+    @property
+    def is_max_speed(self) -> bool:
+        return self.kind == "max-speed"
+
+    def deadline_ns(self, seq: int, offset_ns: int) -> int:
+        """Nanoseconds after the start of a pass at which event ``seq`` is due."""
+        if self.kind == "speed":
+            return offset_ns if self.value == 1.0 else round(offset_ns / self.value)
+        if self.kind == "rate":
+            return round(seq * NS_PER_S / self.value)
+        return 0
+
+    @property
+    def period_ns(self) -> int:
+        """The spacing of events under :meth:`rate` (0 otherwise); a looped pass at a
+        fixed rate starts one period after the previous pass's last event."""
+        return round(NS_PER_S / self.value) if self.kind == "rate" else 0
+
+    @property
+    def batch_cap(self) -> int:
+        return MAX_SPEED_BATCH_CAP if self.is_max_speed else PACED_BATCH_CAP
+
+    def describe(self) -> str:
+        """``"1x"``, ``"2.5x"``, ``"max speed"``, ``"100/s"``: for reports."""
+        if self.kind == "speed":
+            return f"{self.value:g}x"
+        if self.kind == "rate":
+            return f"{self.value:g}/s"
+        return "max speed"
+
+
+def _check_positive(option: str, value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise UsageError(f"{option} must be a positive number, not {value!r}")
+
+
+@dataclass(slots=True)
+class Batch:
+    """Events due together, with their absolute deadlines (empty at max speed)."""
+
+    events: list[Event]
+    deadlines: list[int]
+
+
+#: Called while the scheduler waits for a deadline more than :data:`IDLE_MIN_NS` away.
+IdleFn = Callable[[], None]
+IDLE_MIN_NS = NS_PER_MS
+
+
+def batches(
+    events: Iterable[Event],
+    *,
+    clock: Clock,
+    pacing: Pacing,
+    start_ns: int,
+    cap: int | None = None,
+    on_idle: IdleFn | None = None,
+    idle_every_ns: int = 250 * NS_PER_MS,
+) -> Iterator[Batch]:
+    """Pace ``events`` from ``start_ns`` (a :meth:`Clock.now_ns` value) into batches.
+
+    Waits for the next event's deadline, then takes every event already due, up to
+    ``cap``. Deadlines never go backwards: an event whose offset is below its
+    predecessor's is due with it, so events leave in timeline order. A long wait is
+    cut into slices of ``idle_every_ns`` with ``on_idle`` called before each, so a
+    caller can read replies and report progress during a quiet stretch.
+    """
+    cap = cap or pacing.batch_cap
+    it = iter(events)
+    if pacing.is_max_speed:
+        _wait(clock, start_ns, on_idle, idle_every_ns)
+        while chunk := list(islice(it, cap)):
+            yield Batch(chunk, [])
+        return
+
+    deadline_of = pacing.deadline_ns
+    seq = 0
+    last = start_ns
+    pending = next(it, None)
+    pending_deadline = 0 if pending is None else max(start_ns + deadline_of(0, pending.offset_ns), last)
+    while pending is not None:
+        _wait(clock, pending_deadline, on_idle, idle_every_ns)
+        now = clock.now_ns()
+        batch = [pending]
+        deadlines = [pending_deadline]
+        last = pending_deadline
+        seq += 1
+        pending = None
+        for event in it:
+            deadline = max(start_ns + deadline_of(seq, event.offset_ns), last)
+            if deadline > now or len(batch) >= cap:
+                pending, pending_deadline = event, deadline
+                break
+            batch.append(event)
+            deadlines.append(deadline)
+            last = deadline
+            seq += 1
+        yield Batch(batch, deadlines)
+
+
+def _wait(clock: Clock, deadline_ns: int, on_idle: IdleFn | None, every_ns: int) -> None:
+    while True:
+        now = clock.now_ns()
+        if now >= deadline_ns:
+            return
+        if on_idle is None or deadline_ns - now <= IDLE_MIN_NS:
+            clock.sleep_until(deadline_ns)
+            return
+        on_idle()
+        clock.sleep_until(min(deadline_ns, clock.now_ns() + every_ns))
