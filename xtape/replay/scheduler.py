@@ -207,7 +207,9 @@ def batches(
     seq = 0
     last = start_ns
     pending = next(it, None)
-    pending_deadline = 0 if pending is None else max(start_ns + deadline_of(0, pending.offset_ns), last)
+    pending_deadline = (
+        0 if pending is None else max(start_ns + deadline_of(0, pending.offset_ns), last)
+    )
     while pending is not None:
         _wait(clock, pending_deadline, on_idle, idle_every_ns)
         now = clock.now_ns()
@@ -216,15 +218,19 @@ def batches(
         last = pending_deadline
         seq += 1
         pending = None
-        for event in it:
-            deadline = max(start_ns + deadline_of(seq, event.offset_ns), last)
-            if deadline > now or len(batch) >= cap:
-                pending, pending_deadline = event, deadline
-                break
-            batch.append(event)
-            deadlines.append(deadline)
-            last = deadline
-            seq += 1
+        try:
+            for event in it:
+                deadline = max(start_ns + deadline_of(seq, event.offset_ns), last)
+                if deadline > now or len(batch) >= cap:
+                    pending, pending_deadline = event, deadline
+                    break
+                batch.append(event)
+                deadlines.append(deadline)
+                last = deadline
+                seq += 1
+        except BaseException:
+            yield Batch(batch, deadlines)  # what is due still goes out before the error
+            raise
         yield Batch(batch, deadlines)
 
 

@@ -1,0 +1,156 @@
+"""Pacing and batching, on a fake clock: no test here sleeps for real (but the last)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xtape.errors import UsageError
+from xtape.replay import Batch, FakeClock, MonotonicClock, Pacing, batches
+from xtape.timeline import NS_PER_MS, NS_PER_S, Event
+
+F = ((b"k", b"v"),)
+
+
+def at_ms(*offsets_ms: float, stream: bytes = b"s") -> list[Event]:
+    return [Event(round(ms * NS_PER_MS), stream, F) for ms in offsets_ms]
+
+
+def run(
+    events: list[Event], pacing: Pacing, clock: FakeClock, cap: int | None = None
+) -> list[Batch]:
+    return list(batches(events, clock=clock, pacing=pacing, start_ns=clock.now_ns(), cap=cap))
+
+
+offsets = st.lists(st.integers(min_value=0, max_value=10**13), max_size=50).map(sorted)
+speeds = st.floats(min_value=0.01, max_value=1000, allow_nan=False, allow_infinity=False)
+
+
+@given(offsets, speeds)
+def test_speed_deadlines_never_decrease_and_scale_linearly(offs: list[int], speed: float) -> None:
+    pacing = Pacing.speed(speed)
+    deadlines = [pacing.deadline_ns(i, o) for i, o in enumerate(offs)]
+    assert deadlines == sorted(deadlines)
+    for offset, deadline in zip(offs, deadlines, strict=True):
+        # deadline * speed == offset, up to rounding to whole nanoseconds
+        assert abs(deadline * speed - offset) <= speed / 2 + offset * 1e-12
+    doubled = Pacing.speed(speed * 2)
+    for i, offset in enumerate(offs):
+        assert abs(doubled.deadline_ns(i, offset) * 2 - pacing.deadline_ns(i, offset)) <= 2
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10 * NS_PER_S), max_size=60), speeds)
+def test_batched_deadlines_never_decrease_even_for_unordered_offsets(
+    offs: list[int], speed: float
+) -> None:
+    events = [Event(o, b"s", ((b"i", b"%d" % i),)) for i, o in enumerate(offs)]
+    clock = FakeClock()
+    out = run(events, Pacing.speed(speed), clock, cap=7)
+    deadlines = [d for b in out for d in b.deadlines]
+    assert deadlines == sorted(deadlines)
+    assert [e for b in out for e in b.events] == events  # all of them, in timeline order
+    assert all(1 <= len(b.events) <= 7 for b in out)
+
+
+def test_due_events_are_published_in_one_batch() -> None:
+    clock = FakeClock()
+    out = run(at_ms(0, 0, 0, 10, 10, 20), Pacing.speed(1), clock)
+    assert [len(b.events) for b in out] == [3, 2, 1]
+    assert clock.sleeps == [10 * NS_PER_MS, 20 * NS_PER_MS]
+
+
+def test_deadlines_are_absolute_from_the_start_not_accumulated() -> None:
+    clock = FakeClock(now=5 * NS_PER_S)
+    gen = batches(at_ms(0, 10, 20, 30), clock=clock, pacing=Pacing.speed(1), start_ns=clock.now)
+    publish_times = []
+    for _ in gen:
+        publish_times.append(clock.now)
+        clock.advance(3 * NS_PER_MS)  # publishing takes 3 ms each time
+    # still due at 10, 20, 30 ms after the start: the 3 ms of work does not add up
+    assert [t - 5 * NS_PER_S for t in publish_times] == [
+        0,
+        10 * NS_PER_MS,
+        20 * NS_PER_MS,
+        30 * NS_PER_MS,
+    ]
+
+
+def test_events_that_fall_due_while_publishing_join_the_next_batch() -> None:
+    clock = FakeClock()
+    sizes = []
+    for batch in batches(at_ms(0, 1, 2, 3, 8), clock=clock, pacing=Pacing.speed(1), start_ns=0):
+        sizes.append(len(batch.events))
+        clock.advance(5 * NS_PER_MS)
+    assert sizes == [1, 3, 1]
+    assert clock.sleeps == []  # always behind, never waited
+
+
+def test_batch_cap_splits_a_burst() -> None:
+    out = run(at_ms(*([0] * 2500)), Pacing.speed(1), FakeClock(), cap=1000)
+    assert [len(b.events) for b in out] == [1000, 1000, 500]
+
+
+def test_speed_scales_the_waits() -> None:
+    clock = FakeClock()
+    run(at_ms(0, 100, 300), Pacing.speed(4), clock)
+    assert clock.sleeps == [25 * NS_PER_MS, 75 * NS_PER_MS]
+
+
+def test_rate_pacing_spaces_events_evenly_ignoring_offsets() -> None:
+    clock = FakeClock()
+    out = run(at_ms(0, 0, 0, 5000, 5001), Pacing.rate(100), clock)
+    assert [d for b in out for d in b.deadlines] == [i * 10 * NS_PER_MS for i in range(5)]
+    assert clock.now == 40 * NS_PER_MS
+
+
+def test_max_speed_never_sleeps_and_uses_large_batches() -> None:
+    clock = FakeClock()
+    out = run(at_ms(*range(0, 12_000_000, 1000)), Pacing.max_speed(), clock)
+    assert clock.sleeps == []
+    assert [len(b.events) for b in out] == [5000, 5000, 2000]
+
+
+def test_idle_callback_runs_during_a_long_wait_in_slices() -> None:
+    clock = FakeClock()
+    calls: list[int] = []
+    gen = batches(
+        at_ms(0, 1000),
+        clock=clock,
+        pacing=Pacing.speed(1),
+        start_ns=0,
+        on_idle=lambda: calls.append(clock.now),
+        idle_every_ns=100 * NS_PER_MS,
+    )
+    assert sum(len(b.events) for b in gen) == 2
+    assert calls == [i * 100 * NS_PER_MS for i in range(10)]
+    assert clock.now == NS_PER_S
+
+
+@pytest.mark.parametrize("make", [Pacing.speed, Pacing.rate])
+@pytest.mark.parametrize("value", [0, -1, float("inf"), float("nan")])
+def test_pacing_refuses_values_that_are_not_positive(make: object, value: float) -> None:
+    with pytest.raises(UsageError, match="must be a positive number"):
+        make(value)  # type: ignore[operator]
+
+
+def test_pacing_describes_itself_for_reports() -> None:
+    assert [p.describe() for p in (Pacing.speed(2.5), Pacing.max_speed(), Pacing.rate(100))] == [
+        "2.5x",
+        "max speed",
+        "100/s",
+    ]
+
+
+def test_monotonic_clock_wakes_close_to_the_deadline() -> None:
+    clock = MonotonicClock()
+    lateness = []
+    for _ in range(20):
+        deadline = clock.now_ns() + 2 * NS_PER_MS
+        clock.sleep_until(deadline)
+        lateness.append(time.monotonic_ns() - deadline)
+    assert min(lateness) >= 0
+    # generous: the median wake-up is within 1 ms even on a busy machine
+    assert sorted(lateness)[len(lateness) // 2] < NS_PER_MS
