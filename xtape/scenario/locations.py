@@ -81,7 +81,7 @@ def show(value: object, limit: int = 60) -> str:
     elif isinstance(value, dict):
         text = "a mapping"
     elif isinstance(value, list):
-        text = "a list"
+        text = f"a list of {len(value)}"
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

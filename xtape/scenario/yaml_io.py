@@ -8,6 +8,7 @@ YAML's silent "last one wins": a payload would lose a field without telling anyo
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -15,19 +16,52 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from xtape.scenario.locations import Loc, SourceMap, scenario_error
 
-_DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+#: YAML 1.2 core schema (what JavaScript's js-yaml reads), not PyYAML's YAML 1.1: only
+#: true/false are booleans (``yes``, ``no``, ``on``, ``off`` stay text), ``12:30`` is
+#: text not 750, ``007`` is 7 not octal, ``1e3`` is a number, and dates stay text.
+#: The loader and the dumper share it, so the dumper quotes exactly what would be retyped.
+_CORE_SCHEMA: list[tuple[str, re.Pattern[str], str]] = [
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), "~nN"),
+    ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        "-+.0123456789",
+    ),
+    (_MERGE_TAG, re.compile(r"^(?:<<)$"), "<"),
+]
+
+
+def _use_core_schema(cls: Any) -> None:
+    cls.yaml_implicit_resolvers = {}
+    for tag, regexp, first in _CORE_SCHEMA:
+        cls.add_implicit_resolver(tag, regexp, list(first))
+    cls.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
-    """SafeLoader without implicit timestamps and without the broken ``=`` value tag."""
+    """SafeLoader with the YAML 1.2 core schema (see ``_CORE_SCHEMA``)."""
 
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_use_core_schema(_Loader)
 
 
 def load_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int]]:
@@ -46,6 +80,7 @@ def load_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int]]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
+        line = max(1, min(line, text.count("\n") + (0 if text.endswith("\n") else 1)))
         raise scenario_error(
             SourceMap(path, {(): line}), (), f"invalid YAML: {_describe(error)}"
         ) from None
@@ -113,19 +148,22 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+_use_core_schema(_Dumper)
+
+
 _SPECIAL = frozenset("\r\x85\u2028\u2029\ufeff\t")
 
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style: str | None = None
-    if any(ch in _SPECIAL or not ch.isprintable() and ch != "\n" for ch in data):
+    if any(ch in _SPECIAL or (not ch.isprintable() and ch != "\n") for ch in data):
         style = '"'
     elif "\n" in data:
         style = "|"
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.SequenceNode:
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any] | tuple[Any, ...]) -> yaml.SequenceNode:
     pair = len(data) == 2 and all(isinstance(part, (str, bytes)) for part in data)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=pair or None)
 

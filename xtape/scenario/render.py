@@ -1,0 +1,160 @@
+"""Rendering: a checked scenario -> a timeline of :class:`~xtape.timeline.Event`.
+
+Timing is sequential, as in the seed: the first publish of event *k* comes ``delay`` ms
+after the last publish of event *k-1* (after time 0 for the first event), and its
+repeats follow ``interval`` ms apart. Randomness comes from ``random.Random`` seeded by
+``(seed, iteration, event position)``: the same ``--seed`` renders the same timeline,
+and editing one event does not change the random values of the others.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from xtape.scenario.context import RenderContext
+from xtape.scenario.encoding import EncodingFailed, payload_to_fields
+from xtape.scenario.generators import GeneratorFailed
+from xtape.scenario.loader import load_scenario
+from xtape.scenario.locations import render_error
+from xtape.scenario.model import Scenario
+from xtape.scenario.plan import EventPlan, Plan, compile_scenario
+from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline
+
+
+def wall_clock_schedule(start_ms: int | None = None) -> ScheduleFn:
+    """A schedule for rendering outside the replayer: ``start + offset`` in epoch ms."""
+    start = int(time.time() * 1000) if start_ms is None else start_ms
+
+    def schedule(seq: int, offset_ns: int) -> int:
+        return start + offset_ns // NS_PER_MS
+
+    return schedule
+
+
+def random_seed() -> int:
+    """A fresh seed, for runs without ``--seed``."""
+    return random.SystemRandom().randrange(1 << 32)
+
+
+def render(
+    scenario: Scenario,
+    *,
+    variables: Mapping[str, str] | None = None,
+    seed: int | None = None,
+    iteration: int = 0,
+    schedule: ScheduleFn | None = None,
+) -> Timeline:
+    """The events of one pass of ``scenario``, lazily.
+
+    The scenario is checked first (so this raises before yielding anything if a variable or
+    generator is missing). ``schedule(seq, offset_ns)`` gives ``{{timestamp}}``; by default
+    the wall clock at the call plus the offset.
+    """
+    plan = compile_scenario(scenario, variables)
+    return render_plan(
+        plan,
+        seed=random_seed() if seed is None else seed,
+        iteration=iteration,
+        schedule=schedule or wall_clock_schedule(),
+        state={},
+    )
+
+
+def render_plan(
+    plan: Plan, *, seed: int, iteration: int, schedule: ScheduleFn, state: dict[int, Any]
+) -> Timeline:
+    """Render a compiled plan; ``state`` holds sequence counters (kept across passes)."""
+    offset = 0
+    seq = 0
+    for event in plan.events:
+        offset += event.delay_ns
+        rng = random.Random(f"xtape:{seed}:{iteration}:{event.index}")
+        for index in range(event.repeat):
+            if index:
+                offset += event.interval_ns
+            fields = event.constant_fields
+            if fields is None:
+                ctx = RenderContext(
+                    rng=rng,
+                    index=index,
+                    iteration=iteration,
+                    variables=event.variables,
+                    stream=event.stream,
+                    event=event.index,
+                    state=state,
+                    schedule=schedule,
+                    seq=seq,
+                    offset_ns=offset,
+                )
+                fields = _render_fields(plan, event, ctx)
+            yield Event(offset, event.stream_bytes, fields, event.id)
+            seq += 1
+
+
+def _render_fields(plan: Plan, event: EventPlan, ctx: RenderContext) -> Fields:
+    loc = ("events", event.index)
+    try:
+        payload = event.node.render(ctx)
+        if isinstance(payload, Mapping) and not payload:
+            raise EncodingFailed("the generator made an empty payload")
+        return payload_to_fields(payload, plan.encoding)
+    except (EncodingFailed, GeneratorFailed) as error:
+        raise render_error(plan.source, loc, str(error)) from None
+    except KeyError as error:  # not possible after the static check, unless a callable lies
+        raise render_error(plan.source, loc, f"undefined variable {error.args[0]!r}") from None
+
+
+def duration_ms(scenario: Scenario) -> float:
+    """How long one pass takes: the offset of its last publish, in ms."""
+    return float(sum(event.delay + (event.repeat - 1) * event.interval for event in scenario.events))
+
+
+class ScenarioSource:
+    """A scenario as a :class:`~xtape.timeline.Source` for the replayer.
+
+    Checked in the constructor, so an invalid scenario fails before anything is published.
+    Without a ``seed`` a random one is drawn (see :attr:`seed`, to reproduce a run).
+    Sequence counters carry on across ``--loop`` passes (and restart at pass 0).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path,
+        *,
+        variables: Mapping[str, str] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        self.scenario = scenario
+        source = scenario.source
+        #: The file it came from (or the scenario's name).
+        self.name: str = source.path if source is not None else (scenario.name or "scenario")
+        self.seed: int = random_seed() if seed is None else seed
+        self.plan: Plan = compile_scenario(scenario, variables)
+        self._state: dict[int, Any] = {}
+
+    @property
+    def count(self) -> int:
+        """Entries published per pass."""
+        return self.plan.count
+
+    @property
+    def duration_ms(self) -> float:
+        """How long one pass takes, in ms."""
+        return duration_ms(self.scenario)
+
+    def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
+        """The events of pass ``iteration``."""
+        if iteration == 0:
+            self._state.clear()
+        return render_plan(
+            self.plan, seed=self.seed, iteration=iteration, schedule=schedule, state=self._state
+        )
+
+
+
