@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from xtape import __version__
-from xtape.errors import UsageError, XtapeError
+from xtape.errors import RuntimeFailure, UsageError, XtapeError
 
 app = typer.Typer(
     name="xtape",
@@ -179,6 +179,413 @@ def cat(
             )
 
 
+# --------------------------------------------------------------------------- progress
+
+
+class ProgressLine:
+    """A live status line on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._width = 0
+
+    def show(self, text: str) -> None:
+        if not self.enabled:
+            return
+        pad = max(self._width - len(text), 0)
+        sys.stderr.write("\r" + text + " " * pad)
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def warn(self, message: str) -> None:
+        """A warning on its own line, the live line redrawn after it."""
+        self.done()
+        stderr.print(f"xtape: warning: {message}", markup=False)
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+
+def _variables(values: list[str] | None) -> dict[str, str]:
+    from xtape.units import parse_pair
+
+    return dict(parse_pair(v, option="--variable") for v in values or [])
+
+
+VariableOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--variable",
+        "--var",
+        metavar="NAME=VALUE",
+        help="Set a scenario variable (repeatable); wins over the file's variables.",
+    ),
+]
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json).")],
+    variable: VariableOpt = None,
+) -> None:
+    """Check scenarios: syntax, keys, types, variables and generators. Exit 2 if any is invalid."""
+    from xtape.scenario import ScenarioSource
+
+    variables = _variables_or_fail(variable)
+    bad = 0
+    for file in files:
+        try:
+            source = ScenarioSource(file, variables=variables)
+        except XtapeError as exc:
+            bad += 1
+            stderr.print(f"xtape: error: {exc}", markup=False)
+            continue
+        stdout.print(
+            f"ok  {file}: {len(source.scenario.events)} events, {source.count} entries, "
+            f"{source.duration_ms / 1000:.3f} s",
+            markup=False,
+        )
+    if bad:
+        raise typer.Exit(2)
+
+
+def _variables_or_fail(values: list[str] | None) -> dict[str, str]:
+    with handled():
+        return _variables(values)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- replay
+
+_SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+_RECORDING_SUFFIXES = (".xtape",)
+
+
+def _is_recording(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in _RECORDING_SUFFIXES:
+        return True
+    if suffix in _SCENARIO_SUFFIXES:
+        return False
+    raise UsageError(
+        f"{path}: cannot tell what this is from its name; a scenario ends in "
+        + ", ".join(_SCENARIO_SUFFIXES)
+        + " and a recording in .xtape"
+    )
+
+
+def _duration_ns(text: str | None, option: str) -> int | None:
+    from xtape.units import parse_duration
+
+    if text is None:
+        return None
+    return int(parse_duration(text, option=option) * 1_000_000_000)
+
+
+@app.command()
+def replay(
+    source: Annotated[
+        Path | None,
+        typer.Argument(help="A scenario (.yaml, .yml, .json) or a recording (.xtape).", show_default=False),
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Target Redis URL (default: $REDIS_URL, else redis://localhost:6379/0).")] = None,
+    speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
+    max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them.")] = False,
+    rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
+    loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
+    loop_interval: Annotated[int, typer.Option("--loop-interval", metavar="MS", min=0, help="Pause between loop passes, in ms.")] = 0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the schedule instead of publishing (no Redis needed).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each event's fields as it is published.")] = False,
+    variable: VariableOpt = None,
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", metavar="SRC=DST", help="Publish stream SRC as DST (repeatable).")] = None,
+    prefix: Annotated[str, typer.Option("--prefix", metavar="P", help="Prepend P to every target stream name.")] = "",
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Skip the first D of the timeline (e.g. 2m).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Stop at D into the timeline (e.g. 3m).")] = None,
+    keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
+    maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", min=0, help="Trim target streams to about N entries (MAXLEN ~ N).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events).")] = None,
+    clock: Annotated[str, typer.Option("--clock", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
+) -> None:
+    """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
+
+    Deadlines are absolute (no drift); events already due go out together in one
+    pipelined round trip. At the end a report gives events, duration, rate and
+    lateness (p50/p99/max) against the schedule.
+    """
+    from xtape.replay import (
+        EchoPublisher,
+        FakeClock,
+        Pacing,
+        PrintPublisher,
+        RedisPublisher,
+        ReplayOptions,
+        Transform,
+        parse_map,
+    )
+    from xtape.replay import replay as run_replay
+
+    with handled():
+        path = _one_source(source, file)
+        recording = _is_recording(path)
+        if sum((speed is not None, max_speed, rate is not None)) > 1:
+            raise UsageError("choose one of --speed, --max-speed and --rate")
+        if recording and (variable or seed is not None):
+            raise UsageError("--variable and --seed apply to scenarios, not to recordings")
+        if clock not in ("id", "capture"):
+            raise UsageError(f"invalid --clock {clock!r}: choose id or capture")
+        if max_speed:
+            pacing = Pacing.max_speed()
+        elif rate is not None:
+            pacing = Pacing.rate(rate)
+        else:
+            pacing = Pacing.speed(1.0 if speed is None else speed)
+        transform = Transform(
+            streams=tuple(stream or ()),
+            maps=tuple(parse_map(m) for m in map_ or ()),
+            prefix=prefix,
+            since_ns=_duration_ns(since, "--since"),
+            until_ns=_duration_ns(until, "--until"),
+        )
+        options = ReplayOptions(
+            pacing=pacing,
+            loop=loop,
+            loop_interval_ms=loop_interval,
+            transform=transform,
+            max_iterations=1 if dry_run and loop else None,
+        )
+        src = _open_source(path, recording, _variables(variable), seed, clock)
+        line = ProgressLine(not (quiet or as_json or dry_run or verbose))
+        if dry_run:
+            publisher: Any = PrintPublisher(sys.stdout, verbose=verbose, keep_ids=keep_ids)
+            report = run_replay(src, publisher, options, clock=FakeClock.starting_now())
+        else:
+            with RedisPublisher(url, maxlen=maxlen, keep_ids=keep_ids) as redis_publisher:
+                publisher = redis_publisher
+                if verbose:
+                    publisher = EchoPublisher(
+                        redis_publisher, PrintPublisher(sys.stdout, verbose=True, keep_ids=keep_ids)
+                    )
+                try:
+                    report = run_replay(
+                        src,
+                        publisher,
+                        options,
+                        progress=lambda p: line.show(
+                            f"replay: {p.sent} sent, {p.errors} errors, pass {p.iteration + 1}, "
+                            f"{p.elapsed_s:.1f} s"
+                        ),
+                    )
+                finally:
+                    line.done()
+    truncated = getattr(src, "truncated_bytes", 0)
+    if truncated:
+        stderr.print(
+            f"xtape: warning: {path}: the last {truncated} bytes are an incomplete record (skipped)",
+            markup=False,
+        )
+    _print_report(report, as_json, dry_run=dry_run, seed=getattr(src, "seed", None))
+    if report.errors and not dry_run:
+        raise typer.Exit(1)
+
+
+def _one_source(source: Path | None, file: Path | None) -> Path:
+    if source is not None and file is not None:
+        raise UsageError("give the source once: as an argument or with -f, not both")
+    path = source or file
+    if path is None:
+        raise UsageError("give a scenario or recording to replay (xtape replay FILE, or -f FILE)")
+    return path
+
+
+def _open_source(
+    path: Path, recording: bool, variables: dict[str, str], seed: int | None, clock: str
+) -> Any:
+    if recording:
+        from xtape.recording import Recording
+
+        return Recording(path, clock="capture" if clock == "capture" else "id")
+    from xtape.scenario import ScenarioSource
+
+    return ScenarioSource(path, variables=variables, seed=seed)
+
+
+def _print_report(report: Any, as_json: bool, *, dry_run: bool, seed: int | None) -> None:
+    data = report.to_dict()
+    if seed is not None:
+        data["seed"] = seed
+    if as_json:
+        stdout.print(json.dumps(data, ensure_ascii=False), markup=False)
+        return
+    out = stderr if dry_run else stdout
+    verb = "scheduled" if dry_run else "published"
+    text = (
+        f"{verb} {report.published} events to {len(report.streams)} streams in "
+        f"{report.duration_s:.3f} s ({report.rate:,.0f}/s, {report.pacing}"
+        + (f", {report.iterations} passes" if report.iterations > 1 else "")
+        + ")"
+    )
+    out.print(text, markup=False)
+    if report.lateness is not None and not dry_run:
+        lat = report.lateness
+        out.print(
+            f"lateness vs schedule: p50 {lat.p50_ms:.2f} ms, p99 {lat.p99_ms:.2f} ms, "
+            f"max {lat.max_ms:.2f} ms",
+            markup=False,
+        )
+    if seed is not None and not dry_run:
+        out.print(f"seed: {seed} (pass --seed {seed} to repeat these events)", markup=False)
+    if report.errors:
+        out.print(f"errors: {report.errors} entries refused by Redis", markup=False)
+        for message in report.error_messages:
+            out.print(f"  {message}", markup=False)
+    if report.interrupted:
+        out.print("interrupted: stopped early by Ctrl-C", markup=False)
+
+
+# --------------------------------------------------------------------------- convert
+
+
+@app.command()
+def convert(
+    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D into the recording (e.g. 2m).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D into the recording (e.g. 3m).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N entries.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The scenario's name (default: the file's).")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="The scenario's description.")] = None,
+    collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
+    max_delay: Annotated[float | None, typer.Option("--max-delay", metavar="MS", min=0, help="Cap idle gaps between events at MS milliseconds.")] = None,
+    clock: Annotated[str, typer.Option("--clock", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+) -> None:
+    """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
+
+    Replaying the scenario publishes the same fields, byte for byte, as replaying the
+    recording: values stay text, bytes that are not UTF-8 become !!binary, repeated
+    field names use the list form, and the original ids are kept for --keep-ids.
+    """
+    from xtape.convert import ConvertOptions, dump
+    from xtape.convert import convert as run_convert
+    from xtape.units import parse_duration
+
+    with handled():
+        if clock not in ("id", "capture"):
+            raise UsageError(f"invalid --clock {clock!r}: choose id or capture")
+        to_stdout = str(output) == "-"
+        if not to_stdout and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        options = ConvertOptions(
+            streams=list(stream or []),
+            since_s=None if since is None else parse_duration(since, option="--since"),
+            until_s=None if until is None else parse_duration(until, option="--until"),
+            limit=limit,
+            max_delay_ms=max_delay,
+            collapse_repeats=collapse_repeats,
+            name=name,
+            description=description,
+            clock="capture" if clock == "capture" else "id",
+        )
+        result = run_convert(file, options)
+        text = dump(result)
+        if to_stdout:
+            sys.stdout.write(text)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot write {output}: {exc.strerror or exc}") from None
+    stderr.print(
+        f"wrote {output}: {result.events} events from {result.entries} entries on "
+        f"{len(result.streams)} streams",
+        markup=False,
+    )
+    if result.entries == 0:
+        stderr.print("xtape: warning: nothing matched; the scenario has no events", markup=False)
+
+
+# --------------------------------------------------------------------------- record
+
+
+@app.command()
+def record(
+    streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape).")],
+    url: Annotated[str | None, typer.Option("--url", help="Source Redis URL (default: $REDIS_URL, else redis://localhost:6379/0).")] = None,
+    from_: Annotated[str, typer.Option("--from", metavar="WHEN", help="now (default: new entries only), start (all the server holds), an id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m).")] = "now",
+    duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
+    count: Annotated[int | None, typer.Option("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
+    until_idle: Annotated[str | None, typer.Option("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
+    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal.")] = None,
+    fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
+    scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary.")] = False,
+) -> None:
+    """Record entries added to Redis streams into a recording file, byte for byte.
+
+    Read-only on the source (no consumer groups, nothing written). Stops on --duration,
+    --count, --until-idle, Ctrl-C or SIGTERM, always closing the file cleanly.
+    Reconnects with backoff if the server goes away, and marks trimmed entries as gaps.
+    """
+    import threading
+
+    from xtape.capture import RecordOptions, install_signal_handlers, parse_start
+    from xtape.capture import record as run_record
+    from xtape.units import parse_duration
+
+    with handled():
+        if output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        options = RecordOptions(
+            patterns=list(streams),
+            start=parse_start(from_),
+            duration_s=None if duration is None else parse_duration(duration, option="--duration"),
+            count=count,
+            until_idle_s=None if until_idle is None else parse_duration(until_idle, option="--until-idle"),
+            redact=list(redact or []),
+            fsync=fsync,
+            scan_interval_s=scan_interval,
+        )
+        line = ProgressLine(not quiet)
+        stop = threading.Event()
+        restore = install_signal_handlers(stop)
+        try:
+            stats = run_record(
+                url,
+                output,
+                options,
+                progress=lambda p: line.show(
+                    f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
+                    f"{_human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                ),
+                warn=line.warn,
+                stop_event=stop,
+            )
+        finally:
+            restore()
+            line.done()
+    if not quiet:
+        stderr.print(
+            f"recorded {stats.entries} entries from {len(stats.streams)} streams into {output} "
+            f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
+            + (f"; {stats.gaps} gaps ({stats.lost} entries lost)" if stats.gaps else "")
+            + (f"; {stats.reconnects} reconnects" if stats.reconnects else ""),
+            markup=False,
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
@@ -186,7 +593,3 @@ def main() -> None:
     except XtapeError as exc:  # pragma: no cover - commands handle their own
         stderr.print(f"xtape: error: {exc}", markup=False)
         sys.exit(exc.exit_code)
-
-
-def _unused(*_: Any) -> UsageError:  # pragma: no cover
-    raise NotImplementedError

@@ -9,7 +9,6 @@ absolute deadline). ``fields`` keeps Redis's shape exactly: an ordered sequence 
 from __future__ import annotations
 
 import base64
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias

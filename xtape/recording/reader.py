@@ -30,7 +30,7 @@ from xtape.recording.records import (
     id_ms,
     id_tuple,
 )
-from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline
+from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
 
 Clock = Literal["id", "capture"]
 CLOCKS: tuple[str, ...] = ("id", "capture")
@@ -158,8 +158,7 @@ class Recording:
         """Every recorded entry, in time order per XREAD round, file order otherwise."""
         for stream, capture_ns, raw in self.batches():
             for entry_id, flat in raw:
-                it = iter(flat)
-                yield Entry(stream, entry_id, tuple(zip(it, it)), capture_ns)
+                yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
 
     def streams(self) -> list[bytes]:
         """The names of all streams defined in the file."""
@@ -183,8 +182,7 @@ class Recording:
                 t = id_ms(entry_id) * NS_PER_MS if use_ids else capture_ns
                 if base is None:
                     base = t
-                it = iter(flat)
-                yield Event(max(t - base, 0), stream, tuple(zip(it, it)), entry_id)
+                yield Event(max(t - base, 0), stream, pair_fields(flat), entry_id)
 
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The :class:`xtape.timeline.Source` protocol: every pass is the same."""

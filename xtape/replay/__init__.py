@@ -7,7 +7,13 @@
 :class:`PrintPublisher` (``--dry-run``).
 """
 
-from xtape.replay.publish import ErrorTally, MemoryPublisher, PrintPublisher, Publisher
+from xtape.replay.publish import (
+    EchoPublisher,
+    ErrorTally,
+    MemoryPublisher,
+    PrintPublisher,
+    Publisher,
+)
 from xtape.replay.redis_publisher import RedisPublisher
 from xtape.replay.report import Lateness, ReplayProgress, ReplayReport
 from xtape.replay.runner import (
@@ -25,6 +31,7 @@ from xtape.replay.transform import Transform, parse_map
 __all__ = [
     "Batch",
     "Clock",
+    "EchoPublisher",
     "ErrorTally",
     "FakeClock",
     "KeepIdsConflict",

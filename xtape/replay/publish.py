@@ -169,3 +169,30 @@ class PrintPublisher:
 
     def close(self) -> None:
         pass
+
+
+class EchoPublisher:
+    """Publishes through ``inner`` and also prints every event through ``echo`` (``-v``)."""
+
+    def __init__(self, inner: Publisher, echo: PrintPublisher) -> None:
+        self.inner = inner
+        self.echo = echo
+        self.keep_ids = inner.keep_ids
+        self.errors = inner.errors
+
+    def publish(self, events: Sequence[Event]) -> None:
+        self.echo.publish(events)
+        self.inner.publish(events)
+
+    def poll(self) -> None:
+        self.inner.poll()
+
+    def flush(self) -> None:
+        self.echo.flush()
+        self.inner.flush()
+
+    def stream_tops(self, streams: Iterable[bytes]) -> dict[bytes, bytes | None]:
+        return self.inner.stream_tops(streams)
+
+    def close(self) -> None:
+        self.inner.close()
