@@ -586,6 +586,31 @@ def record(
         )
 
 
+# --------------------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    speed: Annotated[float, typer.Option("--speed", help="Speed of the final replay.")] = 4.0,
+    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with the example scenarios (default: the repository's scenarios/).")] = None,
+) -> None:
+    """Show the whole loop on a throwaway redis-server: record -> convert -> replay.
+
+    Plays the example scenarios as production traffic while recording them, converts
+    the recording into a scenario YAML, replays it faster into a second namespace and
+    checks that everything arrived byte-identical. Needs redis-server on PATH.
+    """
+    from xtape.demo import run_demo
+
+    with handled():
+        if speed <= 0:
+            raise UsageError("--speed must be above zero")
+        result = run_demo(lambda text: stdout.print(text, markup=False), scenarios_dir=scenarios, speed=speed)
+    if not result.ok:
+        fail("the demo's replay did not match its source", 1)
+    stdout.print("demo done: the redis-server is stopped and its files removed.", markup=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

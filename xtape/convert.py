@@ -93,8 +93,10 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ConvertR
     for event in select(rec.events(), options):
         entries += 1
         streams[event.stream] = None
-        delay = 0 if previous is None else event.offset_ns - previous
-        previous = event.offset_ns
+        # Offsets can step back a little where streams were read in different rounds
+        # (a stream found later by a glob is backfilled): such an event follows at once.
+        delay = 0 if previous is None else max(event.offset_ns - previous, 0)
+        previous = event.offset_ns if previous is None else max(previous, event.offset_ns)
         if options.max_delay_ms is not None:
             delay = min(delay, int(options.max_delay_ms * NS_PER_MS))
         last = runs[-1] if runs else None

@@ -1,0 +1,269 @@
+"""``xtape demo``: the whole loop, record -> convert -> replay, on a throwaway server.
+
+1. start a ``redis-server`` on a free port;
+2. start the recorder on ``prod:*`` and a small consumer that shows what arrives;
+3. play the example scenarios as the "production" producer into ``prod:*``;
+4. stop the recorder, summarize the recording, convert it to a scenario YAML;
+5. replay that scenario faster into a second namespace (``replay:``);
+6. check that every stream arrived byte-identical, and show the timing report.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from xtape.capture import RecordOptions, StartSpec, record
+from xtape.connection import connect
+from xtape.convert import convert, dump
+from xtape.errors import RuntimeFailure
+from xtape.recording import summarize
+from xtape.replay import Pacing, RedisPublisher, ReplayOptions, ReplayReport, Transform, replay
+from xtape.scenario import ScenarioSource
+from xtape.server import RedisServer
+
+Say = Callable[[str], None]
+
+#: The example scenarios the demo plays as "production" traffic, and their speeds.
+PRODUCTION = (("trade-and-liquidate.yaml", 1.0), ("high-frequency-trading.yaml", 2.0))
+SOURCE_PREFIX = "prod:"
+TARGET_PREFIX = "replay:"
+
+
+@dataclass
+class DemoResult:
+    """What the demo did and whether the replay matched the source."""
+
+    produced: int = 0
+    recorded: int = 0
+    scenario_events: int = 0
+    report: ReplayReport | None = None
+    streams_checked: int = 0
+    mismatches: list[str] = field(default_factory=list)
+    workdir: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.recorded == self.produced and not self.mismatches and self.streams_checked > 0
+
+
+def default_scenarios_dir() -> Path:
+    """The repository's ``scenarios/`` folder (beside the package)."""
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def run_demo(
+    say: Say,
+    *,
+    scenarios_dir: Path | None = None,
+    speed: float = 4.0,
+    workdir: Path | None = None,
+    seed: int = 7,
+) -> DemoResult:
+    """Run the demo, telling the story through ``say``; returns what it found."""
+    folder = scenarios_dir or default_scenarios_dir()
+    sources = [(folder / name, pace) for name, pace in PRODUCTION]
+    missing = [str(p) for p, _ in sources if not p.is_file()]
+    if missing:
+        raise RuntimeFailure(f"the demo's example scenarios are missing: {', '.join(missing)}")
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="xtape-demo-")
+        workdir = Path(tmp.name)
+    result = DemoResult(workdir=str(workdir))
+    try:
+        with RedisServer() as server:
+            say(f"1. started a throwaway redis-server at {server.url}")
+            _produce_and_record(say, server.url, sources, workdir, seed, result)
+            _convert_and_replay(say, server.url, workdir, speed, result)
+            _compare(say, server.url, result)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return result
+
+
+def _produce_and_record(
+    say: Say,
+    url: str,
+    sources: list[tuple[Path, float]],
+    workdir: Path,
+    seed: int,
+    result: DemoResult,
+) -> None:
+    rec_path = workdir / "production.xtape"
+    start_ms = time.time_ns() // 1_000_000
+    options = RecordOptions(
+        patterns=[f"{SOURCE_PREFIX}*"],
+        start=StartSpec("time", "demo start", ms=start_ms),
+        scan_interval_s=0.1,
+    )
+    stop = threading.Event()
+    stats_box: list[object] = []
+    errors: list[BaseException] = []
+
+    def run_recorder() -> None:
+        try:
+            stats_box.append(record(url, rec_path, options, stop_event=stop))
+        except BaseException as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    recorder = threading.Thread(target=run_recorder, name="xtape-demo-recorder", daemon=True)
+    recorder.start()
+    consumer = _Consumer(url, say)
+    consumer.start()
+    say(f"2. recording '{SOURCE_PREFIX}*' into {rec_path.name}; a consumer shows what arrives:")
+    try:
+        for path, pace in sources:
+            say(f"   -- production: playing {path.name} at {pace:g}x into {SOURCE_PREFIX}*")
+            consumer.verbose = pace <= 1.0
+            with RedisPublisher(url) as publisher:
+                report = replay(
+                    ScenarioSource(path, seed=seed),
+                    publisher,
+                    ReplayOptions(pacing=Pacing.speed(pace), transform=Transform(prefix=SOURCE_PREFIX)),
+                )
+            result.produced += report.published
+            consumer.wait_for(result.produced)
+            if not consumer.verbose:
+                say(f"   ({report.published} entries arrived on {len(report.streams)} streams)")
+        _wait_recorded(rec_path, stop, result.produced)
+    finally:
+        stop.set()
+        recorder.join(timeout=10)
+        consumer.stop()
+    if errors:
+        raise errors[0]
+    info = summarize(rec_path)
+    result.recorded = info.entries
+    say(
+        f"3. recorded {info.entries} entries from {len(info.streams)} streams over "
+        f"{info.duration_s:.1f} s ({info.file_size} bytes, complete: {info.complete})"
+    )
+
+
+def _wait_recorded(path: Path, stop: threading.Event, expected: int, timeout: float = 10.0) -> None:
+    """Give the recorder until it has written what was produced (it flushes every 200 ms)."""
+    from xtape.recording import Recording
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and sum(1 for _ in Recording(path).entries()) >= expected:
+            return
+        time.sleep(0.1)
+
+
+def _convert_and_replay(say: Say, url: str, workdir: Path, speed: float, result: DemoResult) -> None:
+    rec_path = workdir / "production.xtape"
+    yaml_path = workdir / "production.yaml"
+    converted = convert(rec_path)
+    text = dump(converted)
+    yaml_path.write_text(text, encoding="utf-8")
+    result.scenario_events = converted.events
+    say(f"4. converted the recording into {yaml_path.name} ({converted.events} events); it starts:")
+    for line in text.splitlines()[:14]:
+        say(f"   | {line}")
+    say(f"5. replaying {yaml_path.name} at {speed:g}x into {TARGET_PREFIX}*")
+    with RedisPublisher(url) as publisher:
+        report = replay(
+            ScenarioSource(yaml_path),
+            publisher,
+            ReplayOptions(pacing=Pacing.speed(speed), transform=Transform(prefix=TARGET_PREFIX)),
+        )
+    result.report = report
+    say(
+        f"   published {report.published} events to {len(report.streams)} streams in "
+        f"{report.duration_s:.3f} s ({report.pacing}), errors: {report.errors}"
+    )
+    if report.lateness is not None:
+        lat = report.lateness
+        say(
+            f"   lateness vs schedule: p50 {lat.p50_ms:.2f} ms, p99 {lat.p99_ms:.2f} ms, "
+            f"max {lat.max_ms:.2f} ms"
+        )
+
+
+def _compare(say: Say, url: str, result: DemoResult) -> None:
+    client = connect(url)
+    try:
+        sources = sorted(client.scan_iter(match=f"{SOURCE_PREFIX}*", _type="stream"))
+        for name in sources:
+            target = TARGET_PREFIX.encode() + name
+            want = [entry[1] for entry in client.execute_command("XRANGE", name, "-", "+")]
+            got = [entry[1] for entry in client.execute_command("XRANGE", target, "-", "+")]
+            result.streams_checked += 1
+            if want != got:
+                result.mismatches.append(
+                    f"{name.decode(errors='replace')}: {len(want)} entries, "
+                    f"{target.decode(errors='replace')}: {len(got)} (fields differ)"
+                )
+    finally:
+        client.close()
+    if result.ok:
+        say(
+            f"6. all {result.streams_checked} streams match byte for byte: "
+            f"{SOURCE_PREFIX}* == {TARGET_PREFIX}{SOURCE_PREFIX}* ({result.produced} entries)"
+        )
+    else:
+        say(f"6. MISMATCH: {'; '.join(result.mismatches) or 'recorded != produced'}")
+
+
+class _Consumer(threading.Thread):
+    """Tails ``prod:*`` like a service under test would, printing what arrives."""
+
+    def __init__(self, url: str, say: Say) -> None:
+        super().__init__(name="xtape-demo-consumer", daemon=True)
+        self.client = connect(url, socket_timeout=5.0)
+        self.say = say
+        self.verbose = True
+        self.seen = 0
+        self.cursors: dict[bytes, bytes] = {}
+        self._stop_flag = threading.Event()
+        self._cond = threading.Condition()
+
+    def run(self) -> None:
+        try:
+            while not self._stop_flag.is_set():
+                for name in self.client.scan_iter(match=f"{SOURCE_PREFIX}*", _type="stream"):
+                    self.cursors.setdefault(name, b"0-0")
+                if not self.cursors:
+                    time.sleep(0.05)
+                    continue
+                reply = self.client.execute_command(
+                    "XREAD", "BLOCK", 100, "STREAMS", *self.cursors, *self.cursors.values()
+                )
+                for name, entries in reply or []:
+                    for entry_id, flat in entries:
+                        self.cursors[name] = entry_id
+                        if self.verbose:
+                            self._show(name, flat)
+                    with self._cond:
+                        self.seen += len(entries)
+                        self._cond.notify_all()
+        except redis.RedisError:
+            return
+        finally:
+            self.client.close()
+
+    def _show(self, name: bytes, flat: list[bytes]) -> None:
+        pairs = " ".join(
+            f"{flat[i].decode(errors='replace')}={flat[i + 1].decode(errors='replace')}"
+            for i in range(0, len(flat), 2)
+        )
+        if len(pairs) > 90:
+            pairs = pairs[:87] + "..."
+        self.say(f"   <- {name.decode(errors='replace'):<26} {pairs}")
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.seen >= count, timeout=timeout)
+
+    def stop(self) -> None:
+        self._stop_flag.set()
+        self.join(timeout=5)
