@@ -8,6 +8,7 @@ message for an unreachable server are the same everywhere.
 from __future__ import annotations
 
 import os
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -111,3 +112,8 @@ def server_version(client: redis.Redis) -> str:
         return "unknown"
     version = info.get("redis_version", "unknown")
     return version.decode() if isinstance(version, bytes) else str(version)
+
+
+def command(client: redis.Redis, *args: Any) -> Any:
+    """``client.execute_command`` with a type: the raw reply of one command."""
+    return client.execute_command(*args)  # type: ignore[no-untyped-call]

@@ -20,7 +20,7 @@ from pathlib import Path
 import redis
 
 from xtape.capture import RecordOptions, StartSpec, record
-from xtape.connection import connect
+from xtape.connection import command, connect
 from xtape.convert import convert, dump
 from xtape.errors import RuntimeFailure
 from xtape.recording import summarize
@@ -195,8 +195,8 @@ def _compare(say: Say, url: str, result: DemoResult) -> None:
         sources = sorted(client.scan_iter(match=f"{SOURCE_PREFIX}*", _type="stream"))
         for name in sources:
             target = TARGET_PREFIX.encode() + name
-            want = [entry[1] for entry in client.execute_command("XRANGE", name, "-", "+")]
-            got = [entry[1] for entry in client.execute_command("XRANGE", target, "-", "+")]
+            want = [entry[1] for entry in command(client, "XRANGE", name, "-", "+")]
+            got = [entry[1] for entry in command(client, "XRANGE", target, "-", "+")]
             result.streams_checked += 1
             if want != got:
                 result.mismatches.append(
@@ -235,7 +235,8 @@ class _Consumer(threading.Thread):
                 if not self.cursors:
                     time.sleep(0.05)
                     continue
-                reply = self.client.execute_command(
+                reply = command(
+                    self.client,
                     "XREAD", "BLOCK", 100, "STREAMS", *self.cursors, *self.cursors.values()
                 )
                 for name, entries in reply or []:
