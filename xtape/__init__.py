@@ -1,7 +1,70 @@
-"""xtape: record, convert and replay Redis Streams traffic, byte-exact and on time."""
+"""xtape: record, convert and replay Redis Streams traffic, byte-exact and on time.
+
+The public API, for tests and users::
+
+    from xtape import Recording, RecordingWriter, Scenario, ScenarioSource, replay
+
+Names are imported lazily, so ``import xtape`` (and the CLI's start-up) stays cheap.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_EXPORTS: dict[str, str] = {
+    "ConvertOptions": "xtape.convert",
+    "Event": "xtape.timeline",
+    "MemoryPublisher": "xtape.replay",
+    "Pacing": "xtape.replay",
+    "PrintPublisher": "xtape.replay",
+    "RecordOptions": "xtape.capture",
+    "Recording": "xtape.recording",
+    "RecordingWriter": "xtape.recording",
+    "RedisPublisher": "xtape.replay",
+    "RedisServer": "xtape.server",
+    "ReplayOptions": "xtape.replay",
+    "ReplayReport": "xtape.replay",
+    "Scenario": "xtape.scenario",
+    "ScenarioSource": "xtape.scenario",
+    "Source": "xtape.timeline",
+    "Transform": "xtape.replay",
+    "XtapeError": "xtape.errors",
+    "convert": "xtape.convert",
+    "load_scenario": "xtape.scenario",
+    "record": "xtape.capture",
+    "replay": "xtape.replay",
+    "summarize": "xtape.recording",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+if TYPE_CHECKING:
+    from xtape.capture import RecordOptions, record
+    from xtape.convert import ConvertOptions, convert
+    from xtape.errors import XtapeError
+    from xtape.recording import Recording, RecordingWriter, summarize
+    from xtape.replay import (
+        MemoryPublisher,
+        Pacing,
+        PrintPublisher,
+        RedisPublisher,
+        ReplayOptions,
+        ReplayReport,
+        Transform,
+        replay,
+    )
+    from xtape.scenario import Scenario, ScenarioSource, load_scenario
+    from xtape.server import RedisServer
+    from xtape.timeline import Event, Source
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xtape' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -61,6 +61,11 @@ class RecordingWriter:
         self._buffer += self._packer.pack(header.encode())
         self.flush()
 
+    @property
+    def buffered(self) -> int:
+        """Bytes packed but not yet written to the file."""
+        return len(self._buffer)
+
     def stream_id(self, name: bytes) -> int:
         """The interned id of a stream name, writing its definition on first use."""
         sid = self._stream_ids.get(name)

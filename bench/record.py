@@ -1,0 +1,155 @@
+"""Recorder throughput against a raw hiredis XREAD drain of the same stream.
+
+Fills a stream with N entries (redis-benchmark, pipelined) on a throwaway server, then
+times the whole command ``xtape record STREAM --from start --count N -o FILE`` as a
+subprocess (``python -m xtape.capture`` while the CLI is missing), beside a raw hiredis
+``XREAD COUNT`` drain on a plain socket, and prints both rates and the ratio.
+
+    .venv/bin/python bench/record.py [--entries 1000000] [--batch 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import hiredis
+
+from xtape.recording import Recording
+from xtape.server import RedisServer
+
+STREAM = "bench"
+
+
+def fill(port: int, n: int) -> None:
+    subprocess.run(
+        [
+            "redis-benchmark",
+            "-p",
+            str(port),
+            "-n",
+            str(n),
+            "-P",
+            "64",
+            "-c",
+            "4",
+            "-q",
+            "XADD",
+            STREAM,
+            "*",
+            "field",
+            "value-0123456789",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def pack(*args: bytes | str | int) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def raw_drain(port: int, n: int, count: int) -> float:
+    """Seconds for a bare hiredis XREAD COUNT loop to read ``n`` entries."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    reader = hiredis.Reader()
+    cursor = b"0-0"
+    got = 0
+    start = time.perf_counter()
+    while got < n:
+        sock.sendall(pack("XREAD", "COUNT", count, "STREAMS", STREAM, cursor))
+        reply = False
+        while reply is False:
+            reader.feed(sock.recv(1 << 20))
+            reply = reader.gets()
+        entries = reply[0][1]
+        got += len(entries)
+        cursor = entries[-1][0]
+    elapsed = time.perf_counter() - start
+    sock.close()
+    return elapsed
+
+
+def record_command(url: str, out: Path, n: int, batch: int) -> list[str]:
+    xtape = shutil.which("xtape") or str(Path(sys.executable).parent / "xtape")
+    if (
+        os.path.exists(xtape)
+        and subprocess.run([xtape, "record", "--help"], capture_output=True).returncode == 0
+    ):
+        return [
+            xtape,
+            "record",
+            STREAM,
+            "--url",
+            url,
+            "--from",
+            "start",
+            "--count",
+            str(n),
+            "-o",
+            str(out),
+            "--quiet",
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "xtape.capture",
+        STREAM,
+        "--url",
+        url,
+        "--from",
+        "start",
+        "--count",
+        str(n),
+        "-o",
+        str(out),
+        "--quiet",
+        "--batch",
+        str(batch),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--raw-count", type=int, default=2000)
+    args = parser.parse_args()
+    n = args.entries
+    with RedisServer() as server, tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        fill(server.port, n)
+        print(f"filled {n} entries in {time.perf_counter() - t:.1f}s")
+        raw_s = raw_drain(server.port, n, args.raw_count)
+        out = Path(tmp) / "bench.xtape"
+        cmd = record_command(server.url, out, n, args.batch)
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        rec_s = time.perf_counter() - t
+        recorded = sum(1 for _ in Recording(out).entries())
+        raw_rate, rec_rate = n / raw_s, n / rec_s
+        print(f"command: {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}")
+        print(f"{'':24}{'entries':>10}{'seconds':>10}{'entries/s':>12}")
+        print(f"{'raw hiredis XREAD':24}{n:>10}{raw_s:>10.2f}{raw_rate:>12,.0f}")
+        print(f"{'xtape record (process)':24}{recorded:>10}{rec_s:>10.2f}{rec_rate:>12,.0f}")
+        print(
+            f"ratio recorder/raw: {rec_rate / raw_rate:.2f}  "
+            f"(file {out.stat().st_size / 1e6:.1f} MB)"
+        )
+        if recorded != n:
+            raise SystemExit(f"recorded {recorded} entries, expected {n}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Support for the capture tests (no tests here): run the recorder in a thread, wait for a
+condition (explicitly, with a deadline), read a recording per stream."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from xtape.capture import Recorder, RecordOptions, RecordStats
+from xtape.recording import Recording
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+class Background:
+    """A recorder running in a thread; :meth:`join` returns its stats."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.stats: RecordStats | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.stats = self.recorder.run()
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self, timeout: float = 20.0) -> RecordStats:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the recorder did not stop"
+        if self.error is not None:
+            raise self.error
+        assert self.stats is not None
+        return self.stats
+
+
+def start_recorder(
+    url: str, path: Path, options: RecordOptions, recorder_cls: type[Recorder] = Recorder, **kw: Any
+) -> Background:
+    """Start recording and return once the streams present are resolved (file exists)."""
+    warnings: list[str] = kw.pop("warnings", [])
+    bg = Background(recorder_cls(url, path, options, warn=warnings.append, **kw))
+    wait_for(lambda: path.exists() or not bg.thread.is_alive(), what="the recorder to start")
+    return bg
+
+
+def by_stream(path: Path) -> dict[bytes, list[tuple[bytes, list[bytes]]]]:
+    """The recorded entries of each stream, in file order, in ``xrange_raw``'s shape."""
+    out: dict[bytes, list[tuple[bytes, list[bytes]]]] = {}
+    for entry in Recording(path).entries():
+        flat = [part for pair in entry.fields for part in pair]
+        out.setdefault(entry.stream, []).append((entry.id, flat))
+    return out

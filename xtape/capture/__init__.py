@@ -1,0 +1,35 @@
+"""The recorder: tail Redis streams into an ``.xtape`` recording.
+
+``record(url, path, RecordOptions([...]))`` discovers the streams (literal names and
+globs, re-scanned while recording), resolves a concrete start cursor per stream,
+backfills then tails them, detects entries trimmed before they were read (GAP records),
+survives reconnects and server restarts, and stops on count, duration, idleness or a
+stop event. It only reads from the server.
+"""
+
+from xtape.capture.options import (
+    RecordOptions,
+    StartSpec,
+    parse_count,
+    parse_duration,
+    parse_start,
+)
+from xtape.capture.recorder import Progress, ProgressFn, Recorder, RecordStats, WarnFn, record
+from xtape.capture.redact import Redactor
+from xtape.capture.signals import install_signal_handlers
+
+__all__ = [
+    "Progress",
+    "ProgressFn",
+    "RecordOptions",
+    "RecordStats",
+    "Recorder",
+    "Redactor",
+    "StartSpec",
+    "WarnFn",
+    "install_signal_handlers",
+    "parse_count",
+    "parse_duration",
+    "parse_start",
+    "record",
+]

@@ -1,0 +1,177 @@
+"""What to record and when to stop: :class:`RecordOptions` and the parsers of the values
+users type for them (``--from``, ``--duration``, ...).
+
+Every parser raises :class:`~xtape.errors.UsageError` with a one-line message that says
+what was wrong and what is accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from xtape.errors import UsageError
+from xtape.units import parse_duration as _parse_duration
+
+StartKind = Literal["now", "start", "id", "time", "ago"]
+
+#: The largest sequence number of an entry id: ``(ms-1)-MAX_SEQ`` sorts just before ``ms-0``.
+MAX_SEQ = 18446744073709551615
+
+_ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
+_AGO = re.compile(r"^-\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?$")
+_FROM_HELP = "use now, start, an entry id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m)"
+
+
+@dataclass(frozen=True, slots=True)
+class StartSpec:
+    """Where recording starts, as the user said it (``--from``).
+
+    ``now`` records entries added after the recording starts; ``start`` everything the
+    server holds; ``id`` entries after that id; ``time`` / ``ago`` entries whose id's
+    millisecond part is at or after that moment (``ago`` is relative to the start).
+    """
+
+    kind: StartKind
+    text: str
+    id: bytes = b""
+    ms: int = 0
+    ago_s: float = 0.0
+
+    def cursor(self, now_ms: int) -> bytes | None:
+        """The concrete XREAD cursor (exclusive) this spec means when recording starts at
+        ``now_ms``; ``None`` for ``now``, which is resolved per stream on the server."""
+        if self.kind == "now":
+            return None
+        if self.kind == "start":
+            return b"0-0"
+        if self.kind == "id":
+            return self.id
+        ms = self.ms if self.kind == "time" else now_ms - round(self.ago_s * 1000)
+        return time_cursor(ms)
+
+
+def time_cursor(ms: int) -> bytes:
+    """The exclusive XREAD cursor that includes ``ms-0``: ``(ms-1)-MAX_SEQ``."""
+    if ms <= 0:
+        return b"0-0"
+    return f"{ms - 1}-{MAX_SEQ}".encode()
+
+
+def parse_start(text: str) -> StartSpec:
+    """Parse ``--from``: ``now``, ``start``, ``ID`` (``ms-seq`` or ``ms``), ``TIME``
+    (ISO-8601, e.g. ``2026-11-25T10:00:00Z``; no zone means UTC) or ``-DURATION``."""
+    value = text.strip()
+    low = value.lower()
+    if low in ("now", "$"):
+        return StartSpec("now", value)
+    if low in ("start", "0", "0-0", "-", "beginning"):
+        return StartSpec("start", value)
+    match = _ID.match(value)
+    if match:
+        ms, seq = int(match.group(1)), int(match.group(2) or 0)
+        if ms > MAX_SEQ or seq > MAX_SEQ:
+            raise UsageError(f"invalid --from {text!r}: id parts must be below 2^64")
+        if match.group(2) is None:
+            # A bare number is a millisecond: include ms-0.
+            return StartSpec("time", value, ms=ms)
+        return StartSpec("id", value, id=f"{ms}-{seq}".encode())
+    match = _AGO.match(value)
+    if match:
+        seconds = _parse_duration(value[1:].strip(), option="--from")
+        return StartSpec("ago", value, ago_s=seconds)
+    when = _parse_time(value)
+    if when is None:
+        raise UsageError(f"invalid --from {text!r}: {_FROM_HELP}")
+    return StartSpec("time", value, ms=when)
+
+
+def _parse_time(value: str) -> int | None:
+    iso = value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return int(when.timestamp() * 1000)
+
+
+def parse_duration(text: str, *, option: str = "--duration") -> float:
+    """``30s``, ``5m``, ``1h``, ``250ms`` or a plain number of seconds -> seconds (> 0)."""
+    seconds = _parse_duration(text, option=option)
+    if seconds <= 0:
+        raise UsageError(f"invalid {option} {text!r}: it must be more than zero")
+    return seconds
+
+
+def parse_count(text: str, *, option: str = "--count") -> int:
+    """A positive whole number of entries."""
+    try:
+        value = int(text.strip().replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise UsageError(f"invalid {option} {text!r}: use a whole number above zero")
+    return value
+
+
+def is_glob(pattern: str) -> bool:
+    """Whether a stream argument is a glob (found with SCAN) rather than a literal name."""
+    return any(ch in pattern for ch in "*?[")
+
+
+@dataclass
+class RecordOptions:
+    """Everything :func:`xtape.capture.record` needs besides the URL and the file."""
+
+    #: Literal stream names and globs (``orders:*``), as typed.
+    patterns: list[str]
+    start: StartSpec = field(default_factory=lambda: StartSpec("now", "now"))
+    #: Stop after this many seconds (wall clock from the start).
+    duration_s: float | None = None
+    #: Stop after exactly this many entries.
+    count: int | None = None
+    #: Stop when no entry arrived for this many seconds.
+    until_idle_s: float | None = None
+    #: Field-name globs whose values are replaced by a keyed digest.
+    redact: list[str] = field(default_factory=list)
+    #: HMAC key for redaction; ``None`` draws a random key per recording (never stored).
+    redact_key: bytes | None = field(default=None, repr=False)
+    #: fsync the file on every flush.
+    fsync: bool = False
+    #: How often globs are re-scanned and missing literal names looked for.
+    scan_interval_s: float = 1.0
+    #: How long one blocking XREAD waits (also bounds how late a stop is noticed).
+    block_ms: int = 200
+    #: XREAD COUNT per stream and round (lowered automatically for large entries).
+    batch: int = 5000
+    #: At most this many keys per XREAD command (more streams are read in chunks).
+    keys_per_read: int = 500
+
+    def __post_init__(self) -> None:
+        if not self.patterns:
+            raise UsageError("give at least one stream name or glob to record")
+        if self.count is not None and self.count <= 0:
+            raise UsageError("--count must be above zero")
+        if self.batch <= 0 or self.block_ms <= 0 or self.keys_per_read <= 0:
+            raise UsageError("batch, block_ms and keys_per_read must be above zero")
+        if self.scan_interval_s <= 0:
+            raise UsageError("--scan-interval must be more than zero")
+
+    def header(self) -> dict[str, Any]:
+        """The options as they go into the recording header (no keys, no secrets)."""
+        out: dict[str, Any] = {"patterns": list(self.patterns), "from": self.start.text}
+        if self.duration_s is not None:
+            out["duration_s"] = self.duration_s
+        if self.count is not None:
+            out["count"] = self.count
+        if self.until_idle_s is not None:
+            out["until_idle_s"] = self.until_idle_s
+        if self.redact:
+            out["redact"] = list(self.redact)
+            out["redaction"] = "hmac-sha256, random per-recording key"
+        out["scan_interval_s"] = self.scan_interval_s
+        return out
