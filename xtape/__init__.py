@@ -39,7 +39,31 @@ _EXPORTS: dict[str, str] = {
     "summarize": "xtape.recording",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "ConvertOptions",
+    "Event",
+    "MemoryPublisher",
+    "Pacing",
+    "PrintPublisher",
+    "RecordOptions",
+    "Recording",
+    "RecordingWriter",
+    "RedisPublisher",
+    "RedisServer",
+    "ReplayOptions",
+    "ReplayReport",
+    "Scenario",
+    "ScenarioSource",
+    "Source",
+    "Transform",
+    "XtapeError",
+    "__version__",
+    "convert",
+    "load_scenario",
+    "record",
+    "replay",
+    "summarize",
+]
 
 if TYPE_CHECKING:
     from xtape.capture import RecordOptions, record
