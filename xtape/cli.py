@@ -393,7 +393,8 @@ def replay(
             f"xtape: warning: {path}: the last {truncated} bytes are an incomplete record (skipped)",
             markup=False,
         )
-    _print_report(report, as_json, dry_run=dry_run, seed=getattr(src, "seed", None))
+    seed_used = src.seed if getattr(src, "uses_generators", False) else None
+    _print_report(report, as_json, dry_run=dry_run, seed=seed_used)
     if report.errors and not dry_run:
         raise typer.Exit(1)
 

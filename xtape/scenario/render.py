@@ -144,6 +144,11 @@ class ScenarioSource:
         return self.plan.count
 
     @property
+    def uses_generators(self) -> bool:
+        """Whether any event is generated (so :attr:`seed` matters)."""
+        return any(event.generator for event in self.scenario.events)
+
+    @property
     def duration_ms(self) -> float:
         """How long one pass takes, in ms."""
         return duration_ms(self.scenario)
