@@ -1,0 +1,124 @@
+"""Support for the CLI and end-to-end tests (no tests here): run the CLI in-process or as
+a process, write recordings with a chosen time layout, read streams back as raw bytes."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import redis
+from conftest import xrange_raw
+from typer.testing import CliRunner, Result
+
+from xtape.cli import app
+from xtape.recording import RecordingWriter
+
+#: The ``xtape`` console script of the interpreter running the tests (for subprocesses).
+XTAPE = str(Path(sys.executable).with_name("xtape"))
+
+#: A URL nothing listens on, with a password that must never be printed.
+UNREACHABLE_URL = "redis://:secret@127.0.0.1:1/0"
+
+#: Field lists a careless implementation would mangle: duplicate names, empty names and
+#: values, bytes that are not UTF-8, non-Latin text.
+AWKWARD: list[list[bytes]] = [
+    [b"a", b"1", b"a", b"2", b"b", b""],
+    [b"", b"empty name"],
+    [b"bin\xff\x00", b"\x80\x81\xfe not utf-8"],
+    ["ключ".encode(), "значение 😀".encode()],
+]
+
+# fmt: off
+#: Values that YAML (or a templating step) would retype or rewrite if left unquoted.
+TRICKY_TEXT: list[str] = [
+    "5.0", "1e3", "007", "true", "null", "~", "yes", "no", "off", "True", "NULL",
+    "0x1F", "0o17", ".inf", "NaN", "-0", "+1", "12:30", "2024-01-01", "<<",
+    "{{notavar}}", "{{ index }}", "{{timestamp}}", "{{",
+    " lead", "trail ", "  ", "", "multi\nline", "trailing\n", "crlf\r\nx", "tab\there",
+    "a: b", "- x", "#c", "'q'", '"dq"', "&anchor", "*alias", "!tag", "%dir", "@at",
+    "| block", "> fold", "[", "{", "\\", "\x00nul", "nel\x85x", "ls\u2028x", "\ufeffbom",
+]
+# fmt: on
+
+#: A value of exactly 1 MiB covering every byte value.
+MIB_VALUE = bytes(range(256)) * 4096
+
+
+def invoke(*args: object, env: dict[str, str | None] | None = None) -> Result:
+    """Run ``xtape ARGS`` in-process; stdout and stderr come back separately.
+
+    An exception that escaped the CLI would be a traceback in front of a user, so it
+    fails the test here instead of hiding in ``result.exception``.
+    """
+    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+    exc = result.exception
+    if exc is not None and not isinstance(exc, SystemExit):
+        raise AssertionError(f"xtape {' '.join(map(str, args))} raised {exc!r}") from exc
+    return result
+
+
+def error_line(result: Result, exit_code: int) -> str:
+    """Check ``result`` failed with ``exit_code`` and exactly one error line on stderr
+    (nothing on stdout, no traceback); return that line."""
+    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("xtape: error: "), lines[0]
+    return lines[0]
+
+
+def ok(result: Result) -> Result:
+    """Check ``result`` succeeded; return it."""
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    return result
+
+
+def xadd(
+    client: redis.Redis, stream: bytes | str, flat: Sequence[bytes], entry_id: str = "*"
+) -> bytes:
+    reply: bytes = client.execute_command("XADD", stream, entry_id, *flat)
+    return reply
+
+
+def streams(client: redis.Redis, match: bytes | str = b"*") -> list[bytes]:
+    """The names of the stream keys matching ``match``, sorted."""
+    return sorted(client.scan_iter(match=match, _type="stream"))
+
+
+def fields_of(client: redis.Redis, stream: bytes) -> list[list[bytes]]:
+    """The flat field lists of ``stream`` in order (ids left out)."""
+    return [flat for _, flat in xrange_raw(client, stream)]
+
+
+def all_entries(client: redis.Redis) -> dict[bytes, list[tuple[bytes, list[bytes]]]]:
+    """Every stream of the database with its entries (ids included)."""
+    return {name: xrange_raw(client, name) for name in streams(client)}
+
+
+def write_recording(path: Path, entries: Iterable[tuple[bytes, int, int, Sequence[bytes]]]) -> Path:
+    """Write a recording of ``(stream, ms, seq, flat_fields)`` entries.
+
+    The entries are written as one XREAD round (one batch per stream, same capture
+    time), so the reader merges them into id order as it does for live recordings.
+    """
+    per_stream: dict[bytes, list[list[object]]] = {}
+    for stream, ms, seq, flat in entries:
+        per_stream.setdefault(stream, []).append([f"{ms}-{seq}".encode(), list(flat)])
+    capture_ns = time.time_ns()
+    with RecordingWriter(path, source={"url": "redis://test/0"}) as writer:
+        for stream, raw in per_stream.items():
+            writer.write_entries(stream, raw, capture_ns)
+    return path
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
