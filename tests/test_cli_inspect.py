@@ -184,11 +184,6 @@ def test_info_of_a_recording_without_entries_says_so(tmp_path: Path, redis_url: 
     assert ok(invoke("cat", path)).stdout == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `xtape info` text of a recording without entries prints Python's None: "
-    "'span:      None .. None (0.000 s)'",
-)
 def test_info_text_of_a_recording_without_entries_shows_no_python_none(
     tmp_path: Path, redis_url: str
 ) -> None:

@@ -332,11 +332,6 @@ def test_entries_redis_refuses_are_counted_reported_and_fail_the_run(
     assert r.get(b"b") == b"not a stream"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the report counts a stream whose every entry Redis refused as a stream "
-    "published to ('published 2 events to 3 streams'; JSON streams has 'b': 0)",
-)
 def test_report_names_only_streams_that_accepted_entries(
     scheduled: Path, redis_url: str, r: redis.Redis
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import invoke, ok, write_recording
+from e2e_support import error_line, invoke, ok, write_recording
 
 from xtape.scenario import load_scenario
 
@@ -82,14 +82,14 @@ def test_selected_window_keeps_the_spacing_between_its_entries(recording: Path) 
     assert delays == [0, 50, 50, 50, 50, 50]
 
 
-def test_a_selection_that_matches_nothing_is_warned_about(recording: Path) -> None:
+def test_a_selection_that_matches_nothing_is_refused_and_writes_no_file(recording: Path) -> None:
     out = recording.with_name("none.yaml")
 
     result = invoke("convert", recording, "-o", out, "--since", "2s")
 
-    assert "Traceback" not in result.output
-    assert "nothing matched" in result.stderr
-    assert result.stdout == ""
+    line = error_line(result, 2)
+    assert "no entries match the selection" in line
+    assert not out.exists()
 
 
 def test_name_and_description_options_land_in_the_scenario(recording: Path) -> None:

@@ -81,7 +81,10 @@ def test_recorder_stopped_by_a_signal_exits_0_with_a_complete_file(
     )
     try:
         # The file appears once the streams present are resolved: from then on, "now".
-        wait_for(lambda: path.exists() or proc.poll() is not None, what="the recorder to start")
+        wait_for(
+            lambda: (path.exists() and path.stat().st_size > 0) or proc.poll() is not None,
+            what="the recorder to start",
+        )
         for i in range(3):
             xadd(r, b"live:a", [b"i", str(i).encode()])
         xadd(r, b"live:new", [b"created", b"after start"])

@@ -111,7 +111,11 @@ def info(
         f"file:      {data['path']} ({_human_bytes(data['file_size'])}, format v{data['version']}, {data['tool']})",
         f"source:    {data['source'].get('url', '?')} (redis {data['source'].get('server_version', '?')})",
         f"recorded:  {data['created']}",
-        f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)",
+        (
+            f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
+            if data["start"]
+            else "span:      - (no entries)"
+        ),
         f"entries:   {data['entries']}"
         + (f" ({data['rate']:.1f}/s)" if data["rate"] else ""),
         f"streams:   {len(data['streams'])}",
@@ -339,6 +343,10 @@ def replay(
         recording = _is_recording(path)
         if sum((speed is not None, max_speed, rate is not None)) > 1:
             raise UsageError("choose one of --speed, --max-speed and --rate")
+        if keep_ids and loop:
+            raise UsageError(
+                "--keep-ids cannot be combined with --loop: a second pass would reuse the ids of the first"
+            )
         if recording and (variable or seed is not None):
             raise UsageError("--variable and --seed apply to scenarios, not to recordings")
         if clock not in ("id", "capture"):
@@ -512,8 +520,6 @@ def convert(
         f"{len(result.streams)} streams",
         markup=False,
     )
-    if result.entries == 0:
-        stderr.print("xtape: warning: nothing matched; the scenario has no events", markup=False)
 
 
 # --------------------------------------------------------------------------- record
@@ -606,6 +612,8 @@ def demo(
     with handled():
         if speed <= 0:
             raise UsageError("--speed must be above zero")
+        if scenarios is not None and not scenarios.is_dir():
+            raise UsageError(f"--scenarios {scenarios}: no such folder")
         result = run_demo(lambda text: stdout.print(text, markup=False), scenarios_dir=scenarios, speed=speed)
     if not result.ok:
         fail("the demo's replay did not match its source", 1)
@@ -613,9 +621,24 @@ def demo(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: usage errors as one line, exit codes as documented."""
     try:
-        app()
+        code = app(standalone_mode=False)
     except XtapeError as exc:  # pragma: no cover - commands handle their own
         stderr.print(f"xtape: error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:
+        # typer's (click's) usage errors: duck-typed, as typer may vendor click.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            ctx = getattr(exc, "ctx", None)
+            where = getattr(ctx, "command_path", None) or "xtape"
+            message = " ".join(str(exc.format_message()).split())
+            stderr.print(f"xtape: error: {message} (see '{where} --help')", markup=False)
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

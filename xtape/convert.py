@@ -110,6 +110,11 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ConvertR
             last.count += 1
             continue
         runs.append(_Run(event, delay))
+    if not runs:
+        raise UsageError(
+            f"{path}: no entries match the selection (--stream/--since/--until/--limit); "
+            "no scenario written (xtape info shows what the recording holds)"
+        )
     document: dict[str, Any] = {
         "name": options.name or Path(path).stem,
         "description": options.description
@@ -130,23 +135,35 @@ def _same(a: Event, b: Event) -> bool:
 
 def _event(run: _Run) -> dict[str, Any]:
     event = run.first
-    try:
-        out = event_from_fields(
-            event.stream,
-            event.fields,
-            delay=_ms(run.delay_ns),
-            id=event.id if run.count == 1 else None,
-        )
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"stream name {event.stream!r} is not UTF-8 and cannot be written in a scenario; "
-            "leave it out with --stream, or replay the recording itself"
-        ) from None
+    _check_stream_name(event.stream)
+    out = event_from_fields(
+        event.stream,
+        event.fields,
+        delay=_ms(run.delay_ns),
+        id=event.id if run.count == 1 else None,
+    )
     if run.count > 1:
         out["repeat"] = run.count
         if run.interval_ns:
             out["interval"] = _ms(run.interval_ns)
     return out
+
+
+def _check_stream_name(name: bytes) -> None:
+    """A scenario's stream names are non-empty UTF-8 text; Redis's names are any bytes."""
+    problem = ""
+    if not name:
+        problem = "the empty stream name"
+    else:
+        try:
+            name.decode("utf-8")
+        except UnicodeDecodeError:
+            problem = f"stream name {name!r}, which is not UTF-8,"
+    if problem:
+        raise UsageError(
+            f"{problem} cannot be written in a scenario; leave that stream out with "
+            "--stream, or replay the recording itself"
+        )
 
 
 def dump(result: ConvertResult) -> str:

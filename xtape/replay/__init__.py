@@ -18,6 +18,7 @@ from xtape.replay.redis_publisher import RedisPublisher
 from xtape.replay.report import Lateness, ReplayProgress, ReplayReport
 from xtape.replay.runner import (
     KeepIdsConflict,
+    KeepIdsOrder,
     ProgressFn,
     ReplayOptions,
     check_keep_ids,
@@ -35,6 +36,7 @@ __all__ = [
     "ErrorTally",
     "FakeClock",
     "KeepIdsConflict",
+    "KeepIdsOrder",
     "Lateness",
     "MemoryPublisher",
     "MonotonicClock",

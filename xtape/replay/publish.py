@@ -77,8 +77,14 @@ class Publisher(Protocol):
 
 
 def display_name(name: bytes) -> str:
-    """A stream or field name as text for messages: UTF-8, undecodable bytes escaped."""
-    return name.decode("utf-8", "backslashreplace")
+    """A stream or field name as text for messages: UTF-8, with undecodable bytes and
+    control characters escaped (``\\xff``, ``\\x00``)."""
+    text = name.decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
 
 
 def fields_json(fields: Fields) -> str:

@@ -69,14 +69,36 @@ class KeepIdsConflict(UsageError):
         self.first_id = first_id
         self.top_id = top_id
         super().__init__(
-            f"cannot keep ids: stream {display_name(stream)!r} already has ids up to "
+            f"cannot keep ids: stream '{display_name(stream)}' already has ids up to "
             f"{top_id.decode()} and the first id to replay into it is {first_id.decode()}; "
             "replay into a fresh target (an empty database, or --prefix/--map), "
             "or drop --keep-ids"
         )
 
 
+class KeepIdsOrder(UsageError):
+    """``--keep-ids`` with a timeline whose ids on one stream cannot all be published
+    in order (Redis takes only increasing ids)."""
+
+    def __init__(self, stream: bytes, entry_id: bytes, previous: bytes | None) -> None:
+        self.stream = stream
+        self.entry_id = entry_id
+        self.previous = previous
+        after = (
+            "an event without an id (which Redis gives the current time)"
+            if previous is None
+            else f"id {previous.decode()}"
+        )
+        super().__init__(
+            f"cannot keep ids: on stream '{display_name(stream)}' id {entry_id.decode()} "
+            f"comes after {after}, and Redis only takes increasing ids; give every event of "
+            "the stream an increasing id (a scenario converted with --collapse-repeats has "
+            "none for repeats: convert without it), or drop --keep-ids"
+        )
+
+
 _ID = re.compile(rb"(\d+)(?:-(\d+|\*))?")
+_MAX_SEQ = (1 << 64) - 1
 
 
 def parse_id(entry_id: bytes) -> tuple[int, int | None]:
@@ -90,11 +112,34 @@ def parse_id(entry_id: bytes) -> tuple[int, int | None]:
 
 def first_ids(events: Iterable[Event]) -> dict[bytes, bytes | None]:
     """Every stream a timeline publishes to, with the first id it publishes there
-    (``None`` when that event has no id, so Redis generates one). One pass."""
+    (``None`` when that event has no id, so Redis generates one). One pass.
+
+    It also checks that each stream's ids can all be published in order, raising
+    :class:`KeepIdsOrder` before anything is sent where they cannot: ids must increase,
+    and no event with an id may follow one without (Redis gives that one the current
+    time, above any recorded id).
+    """
     firsts: dict[bytes, bytes | None] = {}
+    #: Per stream: the last id as a comparable tuple and as given; (None, None) after an
+    #: event without an id.
+    last: dict[bytes, tuple[tuple[int, int] | None, bytes | None]] = {}
     for event in events:
-        if event.stream not in firsts:
-            firsts[event.stream] = event.id
+        stream = event.stream
+        if stream not in firsts:
+            firsts[stream] = event.id
+        if event.id is None:
+            last[stream] = (None, None)
+            continue
+        ms, seq = parse_id(event.id)
+        if stream in last:
+            previous, previous_id = last[stream]
+            if previous is None:
+                raise KeepIdsOrder(stream, event.id, None)
+            fits = ms >= previous[0] if seq is None else (ms, seq) > previous
+            if not fits:
+                raise KeepIdsOrder(stream, event.id, previous_id)
+        # After ``ms-*`` Redis picks the sequence: only a later ms (or another ``ms-*``) fits.
+        last[stream] = ((ms, _MAX_SEQ if seq is None else seq), event.id)
     return firsts
 
 
@@ -262,10 +307,11 @@ class _Replay:
 
     def _report(self, interrupted: bool) -> ReplayReport:
         errors = self.publisher.errors
-        streams = {
+        accepted = {
             display_name(name): count - errors.by_stream.get(name, 0)
             for name, count in sorted(self.sent.items())
         }
+        streams = {name: count for name, count in accepted.items() if count > 0}
         return ReplayReport(
             source=self.source.name,
             pacing=self.options.pacing.describe(),

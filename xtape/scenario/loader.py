@@ -44,6 +44,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def load_scenario_text(text: str, path: str = "<scenario>") -> Scenario:
     """Validate scenario ``text``; ``path`` is used in messages and for the default name."""
+    if path.lower().endswith(".json"):
+        _load_json(text, path)  # strict JSON syntax first (YAML would forgive a trailing comma)
     try:
         data, lines = load_yaml(text, path)
     except ScenarioError:
