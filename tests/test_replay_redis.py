@@ -28,7 +28,7 @@ from xtape.replay import (
     replay,
 )
 from xtape.server import RedisServer, free_port
-from xtape.timeline import NS_PER_MS, Event, ScheduleFn, flat_fields
+from xtape.timeline import NS_PER_MS, Event, ScheduleFn
 
 MAX = ReplayOptions(pacing=Pacing.max_speed())
 
@@ -50,11 +50,11 @@ def publish_all(
 
 
 AWKWARD = [
-    Event(0, b"s", ((b"a", b"1"), (b"a", b"2"), (b"b", b""))),  # duplicate names, empty value
-    Event(0, b"s", ((b"", b"empty name"),)),
-    Event(0, b"s", ((b"\xff\xfe\x00", b"\x00\x80\xc3(\r\n$3\r\n"),)),  # not UTF-8, RESP-looking
-    Event(0, "流-ü".encode(), ((b"k", "ünïcødé".encode()),)),
-    Event(0, b"big", ((b"blob", bytes(range(256)) * 4096),)),  # 1 MiB
+    Event.of(0, b"s", ((b"a", b"1"), (b"a", b"2"), (b"b", b""))),  # duplicate names, empty value
+    Event.of(0, b"s", ((b"", b"empty name"),)),
+    Event.of(0, b"s", ((b"\xff\xfe\x00", b"\x00\x80\xc3(\r\n$3\r\n"),)),  # not UTF-8, RESP-looking
+    Event.of(0, "流-ü".encode(), ((b"k", "ünïcødé".encode()),)),
+    Event.of(0, b"big", ((b"blob", bytes(range(256)) * 4096),)),  # 1 MiB
 ]
 
 
@@ -62,20 +62,20 @@ def test_awkward_entries_arrive_byte_identical(r: redis.Redis, redis_url: str) -
     report = publish_all(redis_url, AWKWARD)
     assert (report.published, report.errors) == (5, 0)
     for stream in {e.stream for e in AWKWARD}:
-        sent = [flat_fields(e.fields) for e in AWKWARD if e.stream == stream]
+        sent = [list(e.flat) for e in AWKWARD if e.stream == stream]
         assert [fields for _, fields in xrange_raw(r, stream)] == sent
 
 
 def test_awkward_entries_survive_paced_replay_too(r: redis.Redis, redis_url: str) -> None:
-    events = [Event(i * NS_PER_MS, e.stream, e.fields) for i, e in enumerate(AWKWARD)]
+    events = [Event.of(i * NS_PER_MS, e.stream, e.fields) for i, e in enumerate(AWKWARD)]
     publish_all(redis_url, events, ReplayOptions())
-    assert [f for _, f in xrange_raw(r, b"s")] == [flat_fields(e.fields) for e in AWKWARD[:3]]
+    assert [f for _, f in xrange_raw(r, b"s")] == [list(e.flat) for e in AWKWARD[:3]]
 
 
 def test_many_batches_in_flight_arrive_complete_and_in_order(
     r: redis.Redis, redis_url: str
 ) -> None:
-    events = [Event(0, b"s%d" % (i % 3), ((b"i", b"%d" % i),)) for i in range(30_000)]
+    events = [Event.of(0, b"s%d" % (i % 3), ((b"i", b"%d" % i),)) for i in range(30_000)]
     options = ReplayOptions(pacing=Pacing.max_speed(), batch_cap=700)
     report = publish_all(redis_url, events, options, max_pending=2000)
     assert report.published == 30_000
@@ -87,13 +87,13 @@ def test_many_batches_in_flight_arrive_complete_and_in_order(
 
 def test_keep_ids_into_a_missing_stream_preserves_ids(r: redis.Redis, redis_url: str) -> None:
     ids = [b"1700000000000-0", b"1700000000000-1", b"1700000000500-0"]
-    events = [Event(0, b"s", ((b"n", b"%d" % i),), id) for i, id in enumerate(ids)]
+    events = [Event.of(0, b"s", ((b"n", b"%d" % i),), id) for i, id in enumerate(ids)]
     publish_all(redis_url, events, keep_ids=True)
     assert [entry_id for entry_id, _ in xrange_raw(r, b"s")] == ids
 
 
 def test_without_keep_ids_redis_generates_new_ids(r: redis.Redis, redis_url: str) -> None:
-    publish_all(redis_url, [Event(0, b"s", ((b"n", b"1"),), b"1-1")])
+    publish_all(redis_url, [Event.of(0, b"s", ((b"n", b"1"),), b"1-1")])
     ((entry_id, _),) = xrange_raw(r, b"s")
     assert entry_id != b"1-1"
 
@@ -103,8 +103,8 @@ def test_keep_ids_into_a_stream_with_higher_ids_is_refused_with_nothing_publishe
 ) -> None:
     r.execute_command("XADD", "s", "5000-0", "old", "1")
     events = [
-        Event(0, b"fresh", ((b"n", b"1"),), b"1-0"),
-        Event(0, b"s", ((b"n", b"2"),), b"1000-0"),
+        Event.of(0, b"fresh", ((b"n", b"1"),), b"1-0"),
+        Event.of(0, b"s", ((b"n", b"2"),), b"1000-0"),
     ]
     with pytest.raises(KeepIdsConflict, match=r"'s' already has ids up to 5000-0") as caught:
         publish_all(redis_url, events, keep_ids=True)
@@ -119,17 +119,17 @@ def test_keep_ids_compares_with_the_last_generated_id_even_after_deletes(
     entry_id = r.execute_command("XADD", "s", "5000-0", "old", "1")
     r.execute_command("XDEL", "s", entry_id)  # empty, but 5000-0 stays the top
     with pytest.raises(KeepIdsConflict):
-        publish_all(redis_url, [Event(0, b"s", ((b"n", b"1"),), b"4000-0")], keep_ids=True)
+        publish_all(redis_url, [Event.of(0, b"s", ((b"n", b"1"),), b"4000-0")], keep_ids=True)
 
 
 def test_keep_ids_into_a_key_of_another_type_is_refused(r: redis.Redis, redis_url: str) -> None:
     r.set("s", "not a stream")
     with pytest.raises(UsageError, match="WRONGTYPE"):
-        publish_all(redis_url, [Event(0, b"s", ((b"n", b"1"),), b"1-0")], keep_ids=True)
+        publish_all(redis_url, [Event.of(0, b"s", ((b"n", b"1"),), b"1-0")], keep_ids=True)
 
 
 def test_maxlen_trims_approximately(r: redis.Redis, redis_url: str) -> None:
-    events = [Event(0, b"s", ((b"i", b"%d" % i),)) for i in range(5000)]
+    events = [Event.of(0, b"s", ((b"i", b"%d" % i),)) for i in range(5000)]
     report = publish_all(redis_url, events, maxlen=100)
     assert report.published == 5000
     assert 100 <= r.xlen("s") < 400  # ~ trims whole nodes (100 entries each by default)
@@ -138,8 +138,8 @@ def test_maxlen_trims_approximately(r: redis.Redis, redis_url: str) -> None:
 
 def test_refused_entries_are_counted_and_the_rest_published(r: redis.Redis, redis_url: str) -> None:
     r.set("str", "x")
-    events = [Event(0, b"str" if i % 4 == 0 else b"s", ((b"i", b"%d" % i),)) for i in range(400)]
-    events.append(Event(0, b"s", ()))  # XADD without fields: wrong number of arguments
+    events = [Event.of(0, b"str" if i % 4 == 0 else b"s", ((b"i", b"%d" % i),)) for i in range(400)]
+    events.append(Event.of(0, b"s", ()))  # XADD without fields: wrong number of arguments
     report = publish_all(redis_url, events)
     assert report.errors == 101
     assert report.published == 300
@@ -162,7 +162,7 @@ def test_server_going_away_mid_replay_raises_redis_unavailable(
     make_server: Callable[..., RedisServer],
 ) -> None:
     server = make_server()
-    events = [Event(i * 5 * NS_PER_MS, b"s", ((b"i", b"1"),)) for i in range(100)]
+    events = [Event.of(i * 5 * NS_PER_MS, b"s", ((b"i", b"1"),)) for i in range(100)]
 
     class Killing(ListSource):
         def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
@@ -188,7 +188,7 @@ def test_paced_replay_at_1x_keeps_to_the_schedule(r: redis.Redis, redis_url: str
         + list(range(260, 400, 20))
         + [400] * 60
     )
-    events = [Event(ms * NS_PER_MS, b"s", ((b"at", b"%d" % ms),)) for ms in offsets_ms]
+    events = [Event.of(ms * NS_PER_MS, b"s", ((b"at", b"%d" % ms),)) for ms in offsets_ms]
     report = publish_all(redis_url, events, ReplayOptions())
     assert report.published == len(events) == r.xlen("s")
     # generous margins: a busy machine is late by a few ms, never by 50
@@ -205,7 +205,7 @@ def test_paced_replay_at_1x_keeps_to_the_schedule(r: redis.Redis, redis_url: str
 def test_ctrl_c_during_a_real_replay_returns_a_report_that_matches_redis(
     r: redis.Redis, redis_url: str
 ) -> None:
-    events = [Event(i * 10 * NS_PER_MS, b"s", ((b"i", b"%d" % i),)) for i in range(300)]  # 3 s
+    events = [Event.of(i * 10 * NS_PER_MS, b"s", ((b"i", b"%d" % i),)) for i in range(300)]  # 3 s
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -221,8 +221,8 @@ def test_ctrl_c_during_a_real_replay_returns_a_report_that_matches_redis(
 def test_dry_run_prints_one_line_per_event_without_redis_or_sleeping() -> None:
     out = io.StringIO()
     events = [
-        Event(0, b"orders", ((b"id", b"1"), (b"id", b"2"))),
-        Event(90_000 * NS_PER_MS, b"bin\xff", ((b"v", b"\xff\x00"),), b"9-9"),
+        Event.of(0, b"orders", ((b"id", b"1"), (b"id", b"2"))),
+        Event.of(90_000 * NS_PER_MS, b"bin\xff", ((b"v", b"\xff\x00"),), b"9-9"),
     ]
     clock = FakeClock()
     report = replay(ListSource(events), PrintPublisher(out, verbose=True), clock=clock)
@@ -258,6 +258,6 @@ def test_any_bytes_survive_publishing(
     r: redis.Redis, redis_url: str, entries: list[list[tuple[bytes, bytes]]], stream: bytes
 ) -> None:
     r.delete(stream)
-    events = [Event(0, stream, tuple(fields)) for fields in entries]
+    events = [Event.of(0, stream, tuple(fields)) for fields in entries]
     publish_all(redis_url, events)
-    assert [f for _, f in xrange_raw(r, stream)] == [flat_fields(e.fields) for e in events]
+    assert [f for _, f in xrange_raw(r, stream)] == [list(e.flat) for e in events]

@@ -51,7 +51,7 @@ class StampingSource:
 
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
         for seq, offset in enumerate(self.offsets):
-            yield Event(offset, b"s", ((b"ts", b"%d" % schedule(seq, offset)),))
+            yield Event.of(offset, b"s", ((b"ts", b"%d" % schedule(seq, offset)),))
 
 
 class TimedPublisher(MemoryPublisher):
@@ -70,7 +70,7 @@ class TimedPublisher(MemoryPublisher):
 
 
 def at_ms(*offsets_ms: int, stream: bytes = b"s") -> list[Event]:
-    return [Event(ms * NS_PER_MS, stream, F) for ms in offsets_ms]
+    return [Event.of(ms * NS_PER_MS, stream, F) for ms in offsets_ms]
 
 
 def ms(values: list[int]) -> list[float]:
@@ -194,7 +194,7 @@ def test_transform_is_applied_to_every_pass() -> None:
 
 
 def test_ids_are_dropped_unless_the_publisher_keeps_them() -> None:
-    events = [Event(0, b"s", F, b"5-1")]
+    events = [Event.of(0, b"s", F, b"5-1")]
     dropped, kept = MemoryPublisher(), MemoryPublisher(keep_ids=True)
     replay(ListSource(events), dropped, clock=FakeClock())
     replay(ListSource(events), kept, clock=FakeClock())
@@ -205,9 +205,9 @@ def test_ids_are_dropped_unless_the_publisher_keeps_them() -> None:
 def test_keep_ids_refuses_a_target_stream_with_higher_ids_before_publishing() -> None:
     pub = MemoryPublisher(keep_ids=True, tops={b"b": b"9000-3"})
     events = [
-        Event(0, b"a", F, b"1000-0"),
-        Event(1, b"b", F, b"9000-3"),
-        Event(2, b"b", F, b"9001-0"),
+        Event.of(0, b"a", F, b"1000-0"),
+        Event.of(1, b"b", F, b"9000-3"),
+        Event.of(2, b"b", F, b"9001-0"),
     ]
     with pytest.raises(KeepIdsConflict) as caught:
         replay(ListSource(events), pub, clock=FakeClock())
@@ -219,7 +219,7 @@ def test_keep_ids_refuses_a_target_stream_with_higher_ids_before_publishing() ->
 
 def test_keep_ids_accepts_ids_above_the_top_and_auto_ids() -> None:
     pub = MemoryPublisher(keep_ids=True, tops={b"b": b"9000-3"})
-    events = [Event(0, b"b", F, b"9000-4"), Event(0, b"c", F, None), Event(0, b"d", F, b"9000-*")]
+    events = [Event.of(0, b"b", F, b"9000-4"), Event.of(0, b"c", F, None), Event.of(0, b"d", F, b"9000-*")]
     replay(
         ListSource(events),
         MemoryPublisher(keep_ids=True, tops={b"d": b"9000-3"}),
@@ -231,7 +231,7 @@ def test_keep_ids_accepts_ids_above_the_top_and_auto_ids() -> None:
 
 def test_keep_ids_checks_the_names_after_map_and_prefix() -> None:
     pub = MemoryPublisher(keep_ids=True, tops={b"orders": b"9-0"})
-    events = [Event(0, b"orders", F, b"1-0")]
+    events = [Event.of(0, b"orders", F, b"1-0")]
     report = replay(
         ListSource(events),
         pub,
@@ -249,7 +249,7 @@ def test_keep_ids_with_loop_is_a_usage_error() -> None:
 
 
 def test_first_ids_lists_each_stream_once_with_its_first_id() -> None:
-    events = [Event(0, b"a", F, b"1-0"), Event(0, b"b", F, None), Event(0, b"a", F, b"2-0")]
+    events = [Event.of(0, b"a", F, b"1-0"), Event.of(0, b"b", F, None), Event.of(0, b"a", F, b"2-0")]
     assert first_ids(events) == {b"a": b"1-0", b"b": None}
 
 

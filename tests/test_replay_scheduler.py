@@ -16,7 +16,7 @@ F = ((b"k", b"v"),)
 
 
 def at_ms(*offsets_ms: float, stream: bytes = b"s") -> list[Event]:
-    return [Event(round(ms * NS_PER_MS), stream, F) for ms in offsets_ms]
+    return [Event.of(round(ms * NS_PER_MS), stream, F) for ms in offsets_ms]
 
 
 def run(
@@ -46,7 +46,7 @@ def test_speed_deadlines_never_decrease_and_scale_linearly(offs: list[int], spee
 def test_batched_deadlines_never_decrease_even_for_unordered_offsets(
     offs: list[int], speed: float
 ) -> None:
-    events = [Event(o, b"s", ((b"i", b"%d" % i),)) for i, o in enumerate(offs)]
+    events = [Event.of(o, b"s", ((b"i", b"%d" % i),)) for i, o in enumerate(offs)]
     clock = FakeClock()
     out = run(events, Pacing.speed(speed), clock, cap=7)
     deadlines = [d for b in out for d in b.deadlines]

@@ -12,7 +12,7 @@ F = ((b"k", b"v"),)
 
 
 def ev(stream: bytes, ms: int = 0, id: bytes | None = None) -> Event:
-    return Event(ms * NS_PER_MS, stream, F, id)
+    return Event.of(ms * NS_PER_MS, stream, F, id)
 
 
 def streams(transform: Transform, events: list[Event]) -> list[bytes]:
@@ -69,7 +69,7 @@ def test_since_keeps_the_quiet_stretch_before_the_first_kept_event() -> None:
 
 
 def test_transforms_keep_fields_and_ids() -> None:
-    event = Event(5 * NS_PER_MS, b"s", ((b"a", b"1"), (b"a", b"2")), b"7-1")
+    event = Event.of(5 * NS_PER_MS, b"s", ((b"a", b"1"), (b"a", b"2")), b"7-1")
     (out,) = Transform(prefix="x", since_ns=NS_PER_MS).apply([event])
     assert (out.stream, out.fields, out.id, out.offset_ns) == (
         b"xs",

@@ -130,7 +130,7 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ConvertR
 
 
 def _same(a: Event, b: Event) -> bool:
-    return a.stream == b.stream and a.fields == b.fields
+    return a.stream == b.stream and tuple(a.flat) == tuple(b.flat)
 
 
 def _event(run: _Run) -> dict[str, Any]:

@@ -9,23 +9,45 @@ absolute deadline). ``fields`` keeps Redis's shape exactly: an ordered sequence 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Protocol, TypeAlias
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple, Protocol, TypeAlias
 
 Field: TypeAlias = tuple[bytes, bytes]
 Fields: TypeAlias = tuple[Field, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One stream entry to publish at ``offset_ns`` after the timeline's start."""
+class Event(NamedTuple):
+    """One stream entry to publish at ``offset_ns`` after the timeline's start.
+
+    The fields are kept *flat*, ``(name1, value1, name2, value2, ...)``: the shape
+    XREAD returns and XADD takes, so an entry goes from a recording to Redis without
+    being reshaped (order and duplicate names kept). :attr:`fields` gives the pairs;
+    :meth:`of` builds an event from pairs. A tuple, so events are cheap to make: a
+    replay at full speed makes one per entry.
+    """
 
     offset_ns: int
     stream: bytes
-    fields: Fields = field(repr=False)
+    #: ``(name1, value1, name2, value2, ...)``.
+    flat: Sequence[bytes]
     #: The original entry id (``b"1700000000000-0"``) where one is known; used by ``--keep-ids``.
     id: bytes | None = None
+
+    @classmethod
+    def of(cls, offset_ns: int, stream: bytes, fields: Fields, id: bytes | None = None) -> Event:
+        """An event from ``(name, value)`` pairs."""
+        return cls(offset_ns, stream, flat_fields(fields), id)
+
+    @property
+    def fields(self) -> Fields:
+        """The fields as ``((name, value), ...)`` pairs."""
+        return pair_fields(self.flat)
+
+    def __repr__(self) -> str:  # payload bytes stay out of reprs
+        return (
+            f"Event(offset_ns={self.offset_ns}, stream={self.stream!r}, "
+            f"fields={len(self.flat) // 2}, id={self.id!r})"
+        )
 
 
 Timeline: TypeAlias = Iterator[Event]
@@ -34,12 +56,12 @@ NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
 
 
-def flat_fields(fields: Fields) -> list[bytes]:
-    """``((a, 1), (b, 2))`` -> ``[a, 1, b, 2]``: the argument shape of XADD."""
-    return [part for pair in fields for part in pair]
+def flat_fields(fields: Fields) -> tuple[bytes, ...]:
+    """``((a, 1), (b, 2))`` -> ``(a, 1, b, 2)``: the argument shape of XADD."""
+    return tuple(part for pair in fields for part in pair)
 
 
-def pair_fields(flat: list[bytes]) -> Fields:
+def pair_fields(flat: Sequence[bytes]) -> Fields:
     """``[a, 1, b, 2]`` -> ``((a, 1), (b, 2))``: the inverse of :func:`flat_fields`."""
     it = iter(flat)
     return tuple(zip(it, it, strict=True))

@@ -74,10 +74,12 @@ class Recording:
         except OSError as exc:
             raise RecordingError(self.name, f"cannot open: {exc.strerror or exc}") from None
 
-    def _unpacker(self, fh: BinaryIO) -> Any:
+    def _unpacker(self, fh: BinaryIO, *, use_list: bool = False) -> Any:
+        # Records unpack as tuples: an entry's fields become an Event's ``flat`` as they are.
         return msgpack.Unpacker(
             fh,
             raw=False,
+            use_list=use_list,
             strict_map_key=False,
             max_buffer_size=MAX_RECORD_BYTES,
             read_size=_READ_SIZE,
@@ -85,7 +87,7 @@ class Recording:
 
     def _read_header(self) -> Header:
         with self._open() as fh:
-            unpacker = self._unpacker(fh)
+            unpacker = self._unpacker(fh, use_list=True)
             try:
                 obj = next(unpacker)
             except (StopIteration, ValueError, msgpack.UnpackException):
@@ -122,7 +124,7 @@ class Recording:
                     raise RecordingError(
                         self.name, f"corrupt record at byte {unpacker.tell()}: {exc}"
                     ) from None
-                if not isinstance(obj, list) or not obj or not isinstance(obj[0], int):
+                if not isinstance(obj, tuple) or not obj or not isinstance(obj[0], int):
                     raise RecordingError(self.name, f"corrupt record before byte {unpacker.tell()}")
                 consumed = unpacker.tell()
                 decode = DECODERS.get(obj[0])
@@ -182,7 +184,7 @@ class Recording:
                 t = id_ms(entry_id) * NS_PER_MS if use_ids else capture_ns
                 if base is None:
                     base = t
-                yield Event(max(t - base, 0), stream, pair_fields(flat), entry_id)
+                yield Event(max(t - base, 0), stream, flat, entry_id)
 
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The :class:`xtape.timeline.Source` protocol: every pass is the same."""

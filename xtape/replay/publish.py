@@ -122,7 +122,7 @@ class MemoryPublisher:
                 self.errors.add(event.stream, self._refuse[event.stream])
                 continue
             if not self.keep_ids and event.id is not None:
-                event = Event(event.offset_ns, event.stream, event.fields)
+                event = event._replace(id=None)
             self.events.append(event)
 
     def poll(self) -> None:

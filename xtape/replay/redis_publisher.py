@@ -146,8 +146,8 @@ class RedisPublisher:
         heads = self._heads
         keep_ids = self.keep_ids
         for event in events:
-            fields = event.fields
-            key = (event.stream, len(fields))
+            flat = event.flat
+            key = (event.stream, len(flat))
             head = heads.get(key)
             if head is None:
                 head = self._head(*key)
@@ -156,16 +156,16 @@ class RedisPublisher:
                 append(b"$%d\r\n%s\r\n" % (len(event.id), event.id))
             else:
                 append(_AUTO_ID)
-            for name, value in fields:
-                append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(name), name, len(value), value))
+            for part in flat:
+                append(b"$%d\r\n%s\r\n" % (len(part), part))
         return b"".join(parts)
 
-    def _head(self, stream: bytes, n_fields: int) -> bytes:
+    def _head(self, stream: bytes, n_flat: int) -> bytes:
         """``*N XADD key [MAXLEN ~ n]``: the part of the command before the id."""
-        n_args = 3 + 2 * n_fields + (3 if self.maxlen is not None else 0)
+        n_args = 3 + n_flat + (3 if self.maxlen is not None else 0)
         head = b"*%d\r\n" % n_args + _args(b"XADD", stream) + self._trim
         if len(self._heads) < 100_000:
-            self._heads[(stream, n_fields)] = head
+            self._heads[(stream, n_flat)] = head
         return head
 
     def _absorb(self, target: int, *, block: bool) -> None:

@@ -111,4 +111,4 @@ class Transform:
             if stream is event.stream and not since:
                 yield event
             else:
-                yield Event(offset - since, stream, event.fields, event.id)
+                yield event._replace(offset_ns=offset - since, stream=stream)

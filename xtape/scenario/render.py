@@ -91,7 +91,7 @@ def render_plan(
                     offset_ns=offset,
                 )
                 fields = _render_fields(plan, event, ctx)
-            yield Event(offset, event.stream_bytes, fields, event.id)
+            yield Event.of(offset, event.stream_bytes, fields, event.id)
             seq += 1
 
 
