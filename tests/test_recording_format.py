@@ -158,3 +158,19 @@ def test_writer_flushes_within_the_interval(tmp_path: Path) -> None:
     assert [e.id for e in Recording(path).entries()] == [b"1-0"]
     writer.close()
     assert os.path.getsize(path) > 0
+
+
+def test_without_interleave_each_streams_batch_comes_whole_in_its_own_order(tmp_path: Path) -> None:
+    path = tmp_path / "w.xtape"
+    write(
+        path,
+        [
+            (b"a", [[b"10-0", [b"k", b"a1"]], [b"30-0", [b"k", b"a2"]]], 7),
+            (b"b", [[b"20-0", [b"k", b"b1"]], [b"40-0", [b"k", b"b2"]]], 7),
+        ],
+    )
+    events = list(Recording(path, interleave=False).events())
+    assert [e.fields[0][1] for e in events] == [b"a1", b"a2", b"b1", b"b2"]
+    # the same entries as with interleaving, and the same offsets for each entry
+    merged = {e.id: e for e in Recording(path).events()}
+    assert {e.id: e for e in events} == merged

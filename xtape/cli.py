@@ -371,7 +371,10 @@ def replay(
             transform=transform,
             max_iterations=1 if dry_run and loop else None,
         )
-        src = _open_source(path, recording, _variables(variable), seed, clock)
+        # At full speed streams need not interleave within a recorder round (no timing).
+        src = _open_source(
+            path, recording, _variables(variable), seed, clock, interleave=not max_speed
+        )
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
         if dry_run:
             publisher: Any = PrintPublisher(sys.stdout, verbose=verbose, keep_ids=keep_ids)
@@ -417,12 +420,20 @@ def _one_source(source: Path | None, file: Path | None) -> Path:
 
 
 def _open_source(
-    path: Path, recording: bool, variables: dict[str, str], seed: int | None, clock: str
+    path: Path,
+    recording: bool,
+    variables: dict[str, str],
+    seed: int | None,
+    clock: str,
+    *,
+    interleave: bool = True,
 ) -> Any:
     if recording:
         from xtape.recording import Recording
 
-        return Recording(path, clock="capture" if clock == "capture" else "id")
+        return Recording(
+            path, clock="capture" if clock == "capture" else "id", interleave=interleave
+        )
     from xtape.scenario import ScenarioSource
 
     return ScenarioSource(path, variables=variables, seed=seed)
