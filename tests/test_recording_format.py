@@ -174,3 +174,36 @@ def test_without_interleave_each_streams_batch_comes_whole_in_its_own_order(tmp_
     # the same entries as with interleaving, and the same offsets for each entry
     merged = {e.id: e for e in Recording(path).events()}
     assert {e.id: e for e in events} == merged
+
+
+def test_background_writer_keeps_record_order_and_flushes_on_demand(tmp_path: Path) -> None:
+    path = tmp_path / "bg.xtape"
+    writer = RecordingWriter(path, background=True, flush_interval=3600)
+    for i in range(50):
+        writer.write_entries(b"s%d" % (i % 3), [[b"%d-0" % (i + 1), [b"k", b"v%d" % i]]], i)
+        if i == 20:
+            writer.write_gap(b"s0", b"1-0", b"2-0", 3, i)
+            writer.write_marker("note", "half way", i)
+    writer.flush()
+    # flushed: everything given so far is in the file, in order, before close
+    assert [e.id for e in Recording(path).entries()] == [b"%d-0" % (i + 1) for i in range(50)]
+    writer.close()
+    records = list(Recording(path).records())
+    kinds = [type(r).__name__ for r in records]
+    gap_at = kinds.index("Gap")
+    assert kinds[gap_at + 1] == "Marker" and kinds[-1] == "End"
+    assert isinstance(records[-1], End) and records[-1].entries == 50
+    # the gap sits after the 21st batch, as it was given
+    assert sum(1 for k in kinds[:gap_at] if k == "Entries") == 21
+
+
+def test_background_writer_failure_is_raised_by_the_next_call(tmp_path: Path) -> None:
+    path = tmp_path / "fail.xtape"
+    writer = RecordingWriter(path, background=True)
+    writer._file.close()  # the disk goes away under the writer
+    writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
+    with pytest.raises(ValueError, match="closed file"):
+        writer.flush()
+    with pytest.raises(ValueError, match="closed file"):
+        writer.close()  # stops the thread; the end record cannot be written either
+    assert writer.closed

@@ -149,7 +149,11 @@ class Recorder:
             except _FAULTS as exc:
                 raise RedisUnavailable(self.shown_url, _reason(exc)) from None
             self._writer = RecordingWriter(
-                self.path, source=source, options=self.opt.header(), fsync=self.opt.fsync
+                self.path,
+                source=source,
+                options=self.opt.header(),
+                fsync=self.opt.fsync,
+                background=True,
             )
             self._last_data = self._last_report = time.monotonic()
             self._reported_entries = 0
@@ -276,7 +280,6 @@ class Recorder:
     ) -> None:
         if self.opt.count is not None:
             _trim_to(batches, self.opt.count - self.stats.entries)
-        size_before = self.writer.bytes_written + self.writer.buffered
         entries_before = self.stats.entries
         for name, entries in batches.items():
             if not entries:
@@ -288,9 +291,10 @@ class Recorder:
             self.stats.entries += len(entries)
         self._last_data = time.monotonic()
         # Large values: fewer entries per read, so one round stays near _ROUND_BYTES.
-        written = self.stats.entries - entries_before
-        if written:
-            per_entry = (self.writer.bytes_written + self.writer.buffered - size_before) / written
+        # (Sized from each batch's first entry: the writer packs on its own thread.)
+        firsts = [entries[0] for entries in batches.values() if entries]
+        if self.stats.entries > entries_before and firsts:
+            per_entry = sum(len(e[0]) + sum(map(len, e[1])) for e in firsts) / len(firsts)
             self._count = max(16, min(self.opt.batch, int(_ROUND_BYTES / max(per_entry, 1))))
 
     def _block(self, wait_s: float) -> None:

@@ -3,12 +3,20 @@
 Records are packed into a memory buffer and written out at least every
 ``flush_interval`` seconds (and whenever the buffer grows large), so a crash loses at
 most the last fraction of a second; anything written reads back record by record.
+
+With ``background=True`` the packing and writing happen on a thread of their own, in
+the order the records were given, so a recorder can wait for its next reply from Redis
+while the previous batch is being packed (msgpack holds the GIL, a socket read does
+not). At most :data:`QUEUE_BATCHES` batches wait, so memory stays bounded.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -20,12 +28,18 @@ from xtape.errors import RuntimeFailure
 from xtape.recording.records import VERSION, End, Gap, Header, Marker, RawEntry, StreamDef, Tag
 
 _BUFFER_LIMIT = 1 << 20
+#: Batches that may wait for the background thread.
+QUEUE_BATCHES = 16
+
+_Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
 class RecordingWriter:
     """Writes a recording: header first, then records as they are given.
 
     ``fsync`` makes every flush durable on disk (slower; for the careful).
+    ``background`` packs and writes on a thread (see the module's docstring); a failure
+    there is raised by the next call.
     """
 
     def __init__(
@@ -36,6 +50,7 @@ class RecordingWriter:
         options: dict[str, Any] | None = None,
         fsync: bool = False,
         flush_interval: float = 0.2,
+        background: bool = False,
     ) -> None:
         self.path = Path(path)
         self.fsync = fsync
@@ -50,6 +65,8 @@ class RecordingWriter:
         self._last_flush = time.monotonic()
         self.entries_written = 0
         self.bytes_written = 0
+        #: Packed bytes per entry in the last batch (for sizing reads of large entries).
+        self.entry_bytes = 0.0
         self.closed = False
         header = Header(
             version=VERSION,
@@ -59,12 +76,95 @@ class RecordingWriter:
             options=options or {},
         )
         self._buffer += self._packer.pack(header.encode())
-        self.flush()
+        self._flush_now()
+        self._queue: queue.Queue[_Job | None] | None = None
+        self._failure: BaseException | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=QUEUE_BATCHES)
+            self._thread = threading.Thread(
+                target=self._work, name="xtape-writer", daemon=True
+            )
+            self._thread.start()
 
     @property
     def buffered(self) -> int:
         """Bytes packed but not yet written to the file."""
         return len(self._buffer)
+
+    # -- what callers give ---------------------------------------------------------
+
+    def write_entries(self, stream: bytes, entries: list[RawEntry], capture_ns: int) -> None:
+        """Append a batch of raw entries (``[[id, [f, v, ...]], ...]``) of one stream."""
+        if entries:
+            self._do(self._entries, stream, entries, capture_ns)
+
+    def write_gap(
+        self, stream: bytes, after_id: bytes, before_id: bytes, lost: int, capture_ns: int
+    ) -> None:
+        """Record that entries of ``stream`` were lost (trimmed before they were read)."""
+        self._do(self._gap, stream, after_id, before_id, lost, capture_ns)
+
+    def write_marker(self, kind: str, text: str, capture_ns: int | None = None) -> None:
+        """Record an event of the recording itself (reconnect, server restart, note)."""
+        ns = time.time_ns() if capture_ns is None else capture_ns
+        self._do(self._marker, kind, text, ns)
+
+    def flush(self) -> None:
+        """Write everything given so far to the file (and to disk with ``fsync``)."""
+        self._do(self._flush_now)
+        self._wait()
+
+    def close(self) -> None:
+        """Write the end record, flush, and close. Safe to call twice."""
+        if self.closed:
+            return
+        try:
+            if self._queue is not None:
+                self._queue.put(None)
+                self._thread.join()
+                self._queue = None
+            self._raise_failure()
+            self._buffer += self._packer.pack(End(time.time_ns(), self.entries_written).encode())
+            self._flush_now()
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
+            self.closed = True
+
+    # -- where the work happens (here, or on the background thread) --------------------
+
+    def _do(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._queue is None:
+            fn(*args)
+            return
+        self._raise_failure()
+        self._queue.put((fn, args))
+
+    def _wait(self) -> None:
+        if self._queue is not None:
+            self._queue.join()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        jobs = self._queue
+        while True:
+            job = jobs.get()
+            try:
+                if job is None:
+                    return
+                if self._failure is None:  # after a failure, drop the rest: it is reported
+                    fn, args = job
+                    fn(*args)
+            except BaseException as exc:
+                self._failure = exc
+            finally:
+                jobs.task_done()
 
     def stream_id(self, name: bytes) -> int:
         """The interned id of a stream name, writing its definition on first use."""
@@ -75,38 +175,30 @@ class RecordingWriter:
             self._buffer += self._packer.pack(StreamDef(sid, name).encode())
         return sid
 
-    def write_entries(self, stream: bytes, entries: list[RawEntry], capture_ns: int) -> None:
-        """Append a batch of raw entries (``[[id, [f, v, ...]], ...]``) of one stream."""
-        if not entries:
-            return
+    def _entries(self, stream: bytes, entries: list[RawEntry], capture_ns: int) -> None:
         sid = self.stream_id(stream)
-        self._buffer += self._packer.pack([Tag.ENTRIES, sid, capture_ns, entries])
+        packed = self._packer.pack([Tag.ENTRIES, sid, capture_ns, entries])
+        self._buffer += packed
         self.entries_written += len(entries)
-        self._maybe_flush()
-
-    def write_gap(
-        self, stream: bytes, after_id: bytes, before_id: bytes, lost: int, capture_ns: int
-    ) -> None:
-        """Record that entries of ``stream`` were lost (trimmed before they were read)."""
-        sid = self.stream_id(stream)
-        self._buffer += self._packer.pack(Gap(sid, capture_ns, after_id, before_id, lost).encode())
-        self.flush()
-
-    def write_marker(self, kind: str, text: str, capture_ns: int | None = None) -> None:
-        """Record an event of the recording itself (reconnect, server restart, note)."""
-        ns = time.time_ns() if capture_ns is None else capture_ns
-        self._buffer += self._packer.pack(Marker(ns, kind, text).encode())
-        self.flush()
-
-    def _maybe_flush(self) -> None:
+        self.entry_bytes = len(packed) / len(entries)
         if (
             len(self._buffer) >= _BUFFER_LIMIT
             or time.monotonic() - self._last_flush >= self.flush_interval
         ):
-            self.flush()
+            self._flush_now()
 
-    def flush(self) -> None:
-        """Write the buffer to the file (and to disk with ``fsync``)."""
+    def _gap(
+        self, stream: bytes, after_id: bytes, before_id: bytes, lost: int, capture_ns: int
+    ) -> None:
+        sid = self.stream_id(stream)
+        self._buffer += self._packer.pack(Gap(sid, capture_ns, after_id, before_id, lost).encode())
+        self._flush_now()
+
+    def _marker(self, kind: str, text: str, capture_ns: int) -> None:
+        self._buffer += self._packer.pack(Marker(capture_ns, kind, text).encode())
+        self._flush_now()
+
+    def _flush_now(self) -> None:
         if self._buffer:
             try:
                 self._file.write(self._buffer)
@@ -119,18 +211,6 @@ class RecordingWriter:
             self._buffer.clear()
         self._last_flush = time.monotonic()
 
-    def close(self) -> None:
-        """Write the end record, flush, and close. Safe to call twice."""
-        if self.closed:
-            return
-        self._buffer += self._packer.pack(End(time.time_ns(), self.entries_written).encode())
-        try:
-            self.flush()
-            os.fsync(self._file.fileno())
-        finally:
-            self._file.close()
-            self.closed = True
-
     def __enter__(self) -> RecordingWriter:
         return self
 
@@ -141,4 +221,3 @@ class RecordingWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
