@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
+from record import fill, record_command
 
 from xtape.server import RedisServer
+
+STREAM = "mem"
 
 
 def main() -> None:
@@ -24,43 +26,9 @@ def main() -> None:
     args = parser.parse_args()
     n = args.entries
     with RedisServer() as server, tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                "redis-benchmark",
-                "-p",
-                str(server.port),
-                "-n",
-                str(n),
-                "-P",
-                "64",
-                "-c",
-                "4",
-                "-q",
-                "XADD",
-                "mem",
-                "*",
-                "field",
-                "value-0123456789",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        fill(server.port, n, STREAM)
         out = Path(tmp) / "mem.xtape"
-        cmd = [
-            sys.executable,
-            "-m",
-            "xtape.capture",
-            "mem",
-            "--url",
-            server.url,
-            "--from",
-            "start",
-            "--count",
-            str(n),
-            "-o",
-            str(out),
-            "--quiet",
-        ]
+        cmd = record_command(server.url, out, n, STREAM)
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd)
         ps = psutil.Process(proc.pid)
