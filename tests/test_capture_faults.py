@@ -19,9 +19,12 @@ from xtape.recording import Recording, summarize
 from xtape.server import RedisServer
 
 
+XTAPE = str(Path(sys.executable).parent / "xtape")
+
+
 def _recorder_process(url: str, path: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "xtape.capture", *args, "--url", url, "-o", str(path)],
+        [XTAPE, "record", *args, "--url", url, "-o", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -81,7 +84,7 @@ def test_sigkill_mid_write_leaves_a_readable_prefix(
         stdout=subprocess.DEVNULL,
     )
     path = tmp_path / "killed.xtape"
-    proc = _recorder_process(redis_url, path, "busy", "--from", "start", "--batch", "500")
+    proc = _recorder_process(redis_url, path, "busy", "--from", "start")
     wait_for(lambda: path.exists() and path.stat().st_size > 4_000_000, what="a busy recorder")
     proc.kill()
     proc.communicate(timeout=10)
