@@ -18,7 +18,6 @@ from xtape.connection import connect
 from xtape.recording import Recording, summarize
 from xtape.server import RedisServer
 
-
 XTAPE = str(Path(sys.executable).parent / "xtape")
 
 
