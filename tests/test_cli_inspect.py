@@ -10,6 +10,7 @@ import pytest
 import redis
 from e2e_support import fields_of, invoke, ok, xadd
 
+from xtape.recording import RecordingWriter
 from xtape.timeline import bytes_from_json
 
 T0 = 1_700_000_000_000
@@ -194,3 +195,19 @@ def test_info_text_of_a_recording_without_entries_shows_no_python_none(
 
     assert "entries:   0" in text
     assert "None" not in text
+
+
+@pytest.mark.parametrize("command", ["info", "cat", "replay", "convert"])
+def test_a_damaged_entry_is_one_line_exit_2_for_every_command(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "damaged.xtape"
+    with RecordingWriter(path) as writer:
+        writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]], [b"not-an-id", [b"k", b"w"]]], 1)
+    args = {"replay": ["--dry-run"], "convert": ["-o", str(tmp_path / "x.yaml")]}.get(command, [])
+
+    result = invoke(command, path, *args)
+
+    # cat and a dry run stream: what came before the damage is printed, then one line
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xtape: error: ")
+    assert "damaged.xtape: corrupt entry" in lines[0] and "the file is damaged" in lines[0]

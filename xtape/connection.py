@@ -8,14 +8,17 @@ message for an unreachable server are the same everywhere.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import redis
 
 from xtape.errors import RedisUnavailable, UsageError
 
 DEFAULT_URL = "redis://localhost:6379/0"
+#: ``?password=...`` (redis-py reads credentials from the query string too).
+_SECRET_QUERY = re.compile(r"((?:^|&)(?:password|pass|pwd)=)[^&]*", re.IGNORECASE)
 _SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -28,18 +31,17 @@ def redact_url(url: str) -> str:
     """``url`` with any password replaced by ``***``: the only way URLs are shown."""
     try:
         parts = urlsplit(url)
+        shown = url
+        if parts.password is not None:
+            user = parts.username or ""
+            host_port = parts.netloc.rpartition("@")[2]
+            shown = shown.replace(parts.netloc, f"{user}:***@{host_port}", 1)
+        if parts.query:
+            query = _SECRET_QUERY.sub(r"\1***", parts.query)
+            shown = shown.replace("?" + parts.query, "?" + query, 1)
+        return shown
     except ValueError:
         return "<invalid url>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:***@{host}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def connect(

@@ -148,6 +148,8 @@ class Recorder:
                 }
             except _FAULTS as exc:
                 raise RedisUnavailable(self.shown_url, _reason(exc)) from None
+            except redis.ResponseError as exc:
+                raise _refused(self.shown_url, exc) from None
             self._writer = RecordingWriter(
                 self.path,
                 source=source,
@@ -165,6 +167,8 @@ class Recorder:
                 self.stats.stop_reason = self._loop()
             except KeyboardInterrupt:
                 self.stats.stop_reason = "interrupted"
+            except redis.ResponseError as exc:
+                raise _refused(self.shown_url, exc) from None
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -477,6 +481,13 @@ def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
 def _keyed(name: bytes, entries: list[Any]) -> Iterator[tuple[tuple[int, int], bytes]]:
     for entry in entries:
         yield id_tuple(entry[0]), name
+
+
+def _refused(url: str, exc: redis.ResponseError) -> RuntimeFailure:
+    return RuntimeFailure(
+        f"Redis at {url} refused a command: {_reason(exc)}; the recorder needs INFO, SCAN, "
+        "TYPE, XINFO, XREAD and MULTI/EXEC (e.g. ACL +@read +info +multi +exec +@connection)"
+    )
 
 
 def _reason(exc: BaseException) -> str:

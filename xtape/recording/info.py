@@ -115,6 +115,15 @@ def summarize(path: str | Path) -> RecordingInfo:
         source=rec.header.source,
         options=rec.header.options,
     )
+    try:
+        _summarize(rec, info)
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise rec.corrupt(exc) from None
+    info.truncated_bytes = rec.truncated_bytes
+    return info
+
+
+def _summarize(rec: Recording, info: RecordingInfo) -> None:
     names: dict[int, bytes] = {}
     for record in rec.records():
         if isinstance(record, Entries):
@@ -143,8 +152,6 @@ def summarize(path: str | Path) -> RecordingInfo:
             info.markers.append(record)
         elif isinstance(record, End):
             info.complete = True
-    info.truncated_bytes = rec.truncated_bytes
-    return info
 
 
 def entry_to_json(entry: Entry) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from xtape.recording.records import (
     Record,
     StreamDef,
     Tag,
+    id_ms,
     id_tuple,
 )
 from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
@@ -127,8 +128,9 @@ class Recording:
                 except StopIteration:
                     break
                 except (ValueError, msgpack.UnpackException) as exc:
+                    detail = f": {exc}" if str(exc) else ""
                     raise RecordingError(
-                        self.name, f"corrupt record at byte {unpacker.tell()}: {exc}"
+                        self.name, f"corrupt record at byte {consumed}{detail}; the file is damaged"
                     ) from None
                 if not isinstance(obj, tuple) or not obj or not isinstance(obj[0], int):
                     raise RecordingError(self.name, f"corrupt record before byte {unpacker.tell()}")
@@ -171,9 +173,13 @@ class Recording:
 
     def entries(self) -> Iterator[Entry]:
         """Every recorded entry, in time order per XREAD round, file order otherwise."""
-        for stream, capture_ns, raw in self.batches():
-            for entry_id, flat in raw:
-                yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
+        try:
+            for stream, capture_ns, raw in self.batches():
+                for entry_id, flat in raw:
+                    id_ms(entry_id)  # a well-formed id, or a corrupt file
+                    yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
+        except _MALFORMED as exc:
+            raise self.corrupt(exc) from None
 
     def streams(self) -> list[bytes]:
         """The names of all streams defined in the file."""
@@ -195,17 +201,28 @@ class Recording:
         # The hot loop of a replay: one event per entry, made with tuple.__new__ (no
         # Python-level __new__ call) from the unpacked record's own tuples.
         new = tuple.__new__
-        for stream, capture_ns, raw in self.batches():
-            for entry_id, flat in raw:
-                t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
-                if base is None:
-                    base = t
-                t -= base
-                yield new(Event, (t if t > 0 else 0, stream, flat, entry_id))
+        try:
+            for stream, capture_ns, raw in self.batches():
+                for entry_id, flat in raw:
+                    t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
+                    if base is None:
+                        base = t
+                    t -= base
+                    yield new(Event, (t if t > 0 else 0, stream, flat, entry_id))
+        except _MALFORMED as exc:
+            raise self.corrupt(exc) from None
+
+    def corrupt(self, exc: BaseException) -> RecordingError:
+        """The error for an entry of the wrong shape (a damaged file)."""
+        return RecordingError(self.name, f"corrupt entry in the recording ({exc}); the file is damaged")
 
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The :class:`xtape.timeline.Source` protocol: every pass is the same."""
         return self.events()
+
+
+#: What a damaged entry raises when it is taken apart.
+_MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
 
 
 def _merged(batches: list[Entries], names: dict[int, bytes]) -> Iterator[tuple[bytes, int, list[Any]]]:
