@@ -272,3 +272,17 @@ def test_validate_refuses_a_file_that_is_not_a_scenario_by_its_suffix(tmp_path: 
     line = error_line(invoke("validate", path), 2)
 
     assert line == f"xtape: error: {path}: not a scenario file (expected one of .yaml, .yml, .json)"
+
+
+def test_recorder_refused_commands_by_acl_is_one_line_naming_what_it_needs(
+    tmp_path: Path, redis_url: str, r: redis.Redis
+) -> None:
+    r.execute_command("ACL", "SETUSER", "ro", "on", ">ropw", "~*", "+@read", "+@connection")
+    try:
+        url = redis_url.replace("redis://", "redis://ro:ropw@")
+        result = invoke("record", "s", "-o", tmp_path / "ro.xtape", "--url", url, "--duration", "1")
+    finally:
+        r.execute_command("ACL", "DELUSER", "ro")
+    line = error_line(result, 1)
+    assert "refused a command" in line and "MULTI/EXEC" in line
+    assert "ropw" not in result.output and "ro:***@" in line

@@ -369,3 +369,32 @@ def test_json_and_other_scenario_suffixes_replay_the_same(
         [b"i", b"0"],
         [b"i", b"1"],
     ]
+
+
+SMOKE = SCENARIOS / "smoke-test.yaml"
+
+
+def test_dry_run_json_with_verbose_keeps_stdout_pure_json() -> None:
+    result = ok(invoke("replay", SMOKE, "--dry-run", "-v", "--json", "--url", UNREACHABLE_URL))
+    report = json.loads(result.stdout)  # the event lines went to stderr
+    assert report["published"] == 5
+    assert result.stderr.count("+0.") == 5
+
+
+def test_a_stream_filter_that_matches_nothing_is_warned_about() -> None:
+    result = ok(invoke("replay", SMOKE, "--dry-run", "--stream", "nomatch", "--url", UNREACHABLE_URL))
+    assert "nothing matched --stream" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rate", "1e-300"], "--rate 1e-300 is out of range"),
+        (["--speed", "1e9"], "(or --max-speed)"),
+        (["--clock", "capture"], "--clock applies to recordings"),
+    ],
+)
+def test_pacing_and_clock_values_that_make_no_sense_are_refused(args: list[str], message: str) -> None:
+    result = invoke("replay", SMOKE, "--dry-run", *args, "--url", UNREACHABLE_URL)
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""

@@ -111,3 +111,15 @@ def test_name_and_description_options_land_in_the_scenario(recording: Path) -> N
     scenario = load_scenario(out)
     assert scenario.name == "Checkout bug"
     assert scenario.description == "Two streams"
+
+
+def test_until_keeps_a_late_found_streams_earlier_entries_like_replay_does(tmp_path: Path) -> None:
+    from xtape.recording import RecordingWriter
+
+    path = tmp_path / "late.xtape"
+    with RecordingWriter(path) as writer:
+        # stream a read first, up to 900 ms; stream b found by a later scan, backfilled
+        writer.write_entries(b"a", [[f"{T0 + ms}-0".encode(), [b"at", b"a%d" % ms]] for ms in (0, 500, 900)], 1)
+        writer.write_entries(b"b", [[f"{T0 + ms}-0".encode(), [b"at", b"b%d" % ms]] for ms in (100, 600)], 2)
+
+    assert selected(path, "--until", "700ms") == ["a0", "a500", "b100", "b600"]

@@ -31,9 +31,13 @@ def stop(proc: subprocess.Popen[str], sig: int, timeout: float = 20.0) -> tuple[
             proc.wait()
 
 
-@pytest.mark.parametrize("as_json", [True, False], ids=["json", "text"])
-def test_looping_replay_stopped_by_sigint_exits_0_with_a_report_of_several_passes(
-    as_json: bool, redis_url: str, r: redis.Redis
+@pytest.mark.parametrize(
+    ("as_json", "sig"),
+    [(True, signal.SIGINT), (False, signal.SIGINT), (True, signal.SIGTERM)],
+    ids=["json-SIGINT", "text-SIGINT", "json-SIGTERM"],
+)
+def test_looping_replay_stopped_by_a_signal_exits_0_with_a_report_of_several_passes(
+    as_json: bool, sig: int, redis_url: str, r: redis.Redis
 ) -> None:
     args = [XTAPE, "replay", str(SMOKE), "--loop", "--loop-interval", "50", "--url", redis_url]
     proc = subprocess.Popen(
@@ -48,7 +52,7 @@ def test_looping_replay_stopped_by_sigint_exits_0_with_a_report_of_several_passe
             lambda: r.xlen(b"order.request") >= 2 or proc.poll() is not None, what="two passes"
         )
     finally:
-        out, err = stop(proc, signal.SIGINT)
+        out, err = stop(proc, sig)
 
     assert proc.returncode == 0, err
     assert "Traceback" not in err
@@ -64,7 +68,7 @@ def test_looping_replay_stopped_by_sigint_exits_0_with_a_report_of_several_passe
         assert lines[0].startswith(f"published {in_redis} events to 3 streams in ")
         passes = int(lines[0].rsplit(", ", 1)[1].split()[0])
         assert passes > 1
-        assert "interrupted: stopped early by Ctrl-C" in lines
+        assert "interrupted: stopped early by Ctrl-C or SIGTERM" in lines
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

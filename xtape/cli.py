@@ -305,7 +305,7 @@ def replay(
     rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
     loop_interval: Annotated[int, typer.Option("--loop-interval", metavar="MS", min=0, help="Pause between loop passes, in ms.")] = 0,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the schedule instead of publishing (no Redis needed).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the events with their offsets in the timeline instead of publishing (no Redis needed, no waiting).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each event's fields as it is published.")] = False,
     variable: VariableOpt = None,
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
@@ -351,6 +351,8 @@ def replay(
             raise UsageError("--variable and --seed apply to scenarios, not to recordings")
         if clock not in ("id", "capture"):
             raise UsageError(f"invalid --clock {clock!r}: choose id or capture")
+        if clock != "id" and not recording:
+            raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
         if max_speed:
             pacing = Pacing.max_speed()
         elif rate is not None:
@@ -377,14 +379,19 @@ def replay(
         )
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
         if dry_run:
-            publisher: Any = PrintPublisher(sys.stdout, verbose=verbose, keep_ids=keep_ids)
+            # with --json, stdout holds the report alone
+            events_out = sys.stderr if as_json else sys.stdout
+            publisher: Any = PrintPublisher(events_out, verbose=verbose, keep_ids=keep_ids)
             report = run_replay(src, publisher, options, clock=FakeClock.starting_now())
         else:
             with RedisPublisher(url, maxlen=maxlen, keep_ids=keep_ids) as redis_publisher:
                 publisher = redis_publisher
                 if verbose:
                     publisher = EchoPublisher(
-                        redis_publisher, PrintPublisher(sys.stdout, verbose=True, keep_ids=keep_ids)
+                        redis_publisher,
+                        PrintPublisher(
+                            sys.stderr if as_json else sys.stdout, verbose=True, keep_ids=keep_ids
+                        ),
                     )
                 try:
                     report = run_replay(
@@ -402,6 +409,11 @@ def replay(
     if truncated:
         stderr.print(
             f"xtape: warning: {path}: the last {truncated} bytes are an incomplete record (skipped)",
+            markup=False,
+        )
+    if report.published == 0 and report.errors == 0 and (stream or since or until):
+        stderr.print(
+            "xtape: warning: nothing matched --stream/--since/--until; nothing was published",
             markup=False,
         )
     seed_used = src.seed if getattr(src, "uses_generators", False) else None
@@ -469,7 +481,7 @@ def _print_report(report: Any, as_json: bool, *, dry_run: bool, seed: int | None
         for message in report.error_messages:
             out.print(f"  {message}", markup=False)
     if report.interrupted:
-        out.print("interrupted: stopped early by Ctrl-C", markup=False)
+        out.print("interrupted: stopped early by Ctrl-C or SIGTERM", markup=False)
 
 
 # --------------------------------------------------------------------------- convert
@@ -559,9 +571,8 @@ def record(
     """
     import threading
 
-    from xtape.capture import RecordOptions, install_signal_handlers, parse_start
+    from xtape.capture import RecordOptions, install_signal_handlers, parse_duration, parse_start
     from xtape.capture import record as run_record
-    from xtape.units import parse_duration
 
     with handled():
         if output.exists() and not force:
@@ -596,7 +607,8 @@ def record(
             line.done()
     if not quiet:
         stderr.print(
-            f"recorded {stats.entries} entries from {len(stats.streams)} streams into {output} "
+            f"recorded {stats.entries} entries from "
+            f"{sum(1 for n in stats.streams.values() if n)} streams into {output} "
             f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
             + (f"; {stats.gaps} gaps ({stats.lost} entries lost)" if stats.gaps else "")
             + (f"; {stats.reconnects} reconnects" if stats.reconnects else ""),

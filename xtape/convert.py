@@ -57,7 +57,7 @@ def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
         if since_ns is not None and event.offset_ns < since_ns:
             continue
         if until_ns is not None and event.offset_ns >= until_ns:
-            break
+            continue  # not break: a stream found late is backfilled after later entries
         if options.limit is not None and taken >= options.limit:
             break
         taken += 1

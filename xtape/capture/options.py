@@ -158,7 +158,7 @@ class RecordOptions:
             raise UsageError("--count must be above zero")
         if self.batch <= 0 or self.block_ms <= 0 or self.keys_per_read <= 0:
             raise UsageError("batch, block_ms and keys_per_read must be above zero")
-        if self.scan_interval_s <= 0:
+        if not self.scan_interval_s > 0:  # (also refuses NaN)
             raise UsageError("--scan-interval must be more than zero")
 
     def header(self) -> dict[str, Any]:

@@ -213,6 +213,7 @@ class _Replay:
         self.total_sent = 0
         self.lateness = LatenessHistogram()
         self.iterations = 0
+        self.pass_start_sent = 0
         self.stop_requested = False
         self.t0 = clock.now_ns()
         self.wall0 = clock.wall_ns()
@@ -264,8 +265,10 @@ class _Replay:
             timeline = options.transform.apply(self.source.timeline(self.iterations, schedule))
             if self.iterations == 0:
                 timeline = self._start_with(timeline)
+            self.pass_start_sent = self.total_sent
             last_deadline = self._play(timeline, self.t0 + base)
             self.iterations += 1
+            self.pass_start_sent = self.total_sent
             if not options.loop or last_deadline is None:
                 return
             interval = options.loop_interval_ms * NS_PER_MS
@@ -352,7 +355,8 @@ class _Replay:
             errors=errors.count,
             error_messages=list(errors.messages),
             streams=streams,
-            iterations=self.iterations,
+            # a pass cut short by Ctrl-C counts if it published anything
+            iterations=self.iterations + (self.total_sent > self.pass_start_sent),
             duration_s=(self.clock.now_ns() - self.t0) / NS_PER_S,
             lateness=self.lateness.summary(),
             interrupted=interrupted,
@@ -360,9 +364,9 @@ class _Replay:
 
     @contextmanager
     def _sigint_as_stop_request(self) -> Iterator[None]:
-        """Turn the first SIGINT into a stop request honoured at a safe point (never in
-        the middle of writing a command or reading a reply). Only in the main thread,
-        and only when nobody else has replaced Python's default handler."""
+        """Turn the first SIGINT (or SIGTERM) into a stop request honoured at a safe point
+        (never in the middle of writing a command or reading a reply). Only in the main
+        thread, and only when nobody else has replaced Python's default handler."""
         if (
             threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
@@ -370,13 +374,18 @@ class _Replay:
             yield
             return
 
-        def on_sigint(signum: int, frame: FrameType | None) -> None:
+        def on_signal(signum: int, frame: FrameType | None) -> None:
             if self.stop_requested:
                 raise KeyboardInterrupt
             self.stop_requested = True
 
-        signal.signal(signal.SIGINT, on_sigint)
+        previous_term = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGINT, on_signal)
+        if previous_term is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, on_signal)
         try:
             yield
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            if previous_term is signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)

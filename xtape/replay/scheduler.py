@@ -159,9 +159,21 @@ class Pacing:
         return "max speed"
 
 
+#: The range of --speed and --rate: beyond it a schedule is meaningless (a day's events
+#: replayed a million times slower never ends; faster than a nanosecond apart is
+#: --max-speed).
+_LIMITS = (1e-3, 1e6)
+
+
 def _check_positive(option: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
         raise UsageError(f"{option} must be a positive number, not {value!r}")
+    low, high = _LIMITS
+    if not low <= value <= high:
+        raise UsageError(
+            f"{option} {value:g} is out of range: use a value from {low:g} to {high:g}"
+            + (" (or --max-speed)" if value > high else "")
+        )
 
 
 @dataclass(slots=True)
