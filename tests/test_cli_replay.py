@@ -398,3 +398,18 @@ def test_pacing_and_clock_values_that_make_no_sense_are_refused(args: list[str],
     result = invoke("replay", SMOKE, "--dry-run", *args, "--url", UNREACHABLE_URL)
     assert result.exit_code == 2 and message in result.stderr
     assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_a_recording_whose_ids_span_decades_warns_and_points_to_capture_clock(
+    tmp_path: Path,
+) -> None:
+    from xtape.recording import RecordingWriter
+
+    path = tmp_path / "small-ids.xtape"
+    with RecordingWriter(path) as writer:  # recorded within 1 ms; ids 1-1 and 2026
+        writer.write_entries(b"s", [[b"1-1", [b"a", b"1"]], [b"1795600000000-0", [b"a", b"2"]]], 5)
+
+    warned = ok(invoke("replay", path, "--dry-run", "--speed", "1000000", "--url", UNREACHABLE_URL))
+    assert "--clock capture replays with the recorder's timing" in warned.stderr
+    quiet = ok(invoke("replay", path, "--dry-run", "--clock", "capture", "--url", UNREACHABLE_URL))
+    assert "warning" not in quiet.stderr

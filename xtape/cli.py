@@ -377,6 +377,12 @@ def replay(
         src = _open_source(
             path, recording, _variables(variable), seed, clock, interleave=not max_speed
         )
+        if recording and clock == "id" and not (max_speed or rate is not None):
+            from xtape.recording import summarize
+
+            warning = summarize(path).id_clock_warning()
+            if warning:
+                stderr.print(f"xtape: warning: {warning}", markup=False)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
         if dry_run:
             # with --json, stdout holds the report alone

@@ -58,6 +58,25 @@ class RecordingInfo:
             return 0.0
         return (self.last_ms - self.first_ms) / 1000
 
+    @property
+    def capture_span_s(self) -> float:
+        """From the first to the last batch read, by the recorder's clock."""
+        if self.first_capture_ns is None or self.last_capture_ns is None:
+            return 0.0
+        return (self.last_capture_ns - self.first_capture_ns) / 1e9
+
+    def id_clock_warning(self) -> str | None:
+        """Why replaying by the entry ids' clock would mislead, if it would: ids set by
+        producers (``1-1``, skewed clocks) can span far more than the recording took."""
+        ids, captured = self.duration_s, self.capture_span_s
+        if ids > captured + 60 and ids > 2 * captured:
+            return (
+                f"{self.path}: the entry ids span {ids:,.0f} s but the recording took "
+                f"{captured:,.1f} s (ids set by producers?); replaying by the ids' clock "
+                "follows that span: --clock capture replays with the recorder's timing"
+            )
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (``xtape info --json``)."""
         dur = self.duration_s
