@@ -79,7 +79,7 @@ def connect(
             client.ping()
         except redis.RedisError as exc:
             client.close()
-            raise RedisUnavailable(redact_url(url), _reason(exc)) from None
+            raise RedisUnavailable(redact_url(url), error_reason(exc)) from None
     return client
 
 
@@ -101,7 +101,8 @@ def keep_stream_replies_raw(client: redis.Redis) -> None:
         client.set_response_callback(command, _identity)
 
 
-def _reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type): for one-line errors."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
 

@@ -103,3 +103,14 @@ def bytes_from_json(value: str | dict[str, str]) -> bytes:
 def fields_to_json(fields: Fields) -> list[list[str | dict[str, str]]]:
     """``fields`` as ``[[name, value], ...]`` for JSON output (see :func:`bytes_to_json`)."""
     return [[bytes_to_json(name), bytes_to_json(value)] for name, value in fields]
+
+
+def display_name(name: bytes) -> str:
+    """A stream or field name as text for messages: UTF-8, with undecodable bytes and
+    control characters escaped (``\\xff``, ``\\x00``)."""
+    text = name.decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )

@@ -26,10 +26,11 @@ import redis
 from xtape.capture.cursors import StreamInfo, StreamState
 from xtape.capture.options import RecordOptions, is_glob
 from xtape.capture.redact import Redactor
-from xtape.connection import connect, redact_url, resolve_url, server_version
+from xtape.connection import connect, error_reason, redact_url, resolve_url, server_version
 from xtape.errors import RedisUnavailable, RuntimeFailure, UsageError
 from xtape.recording.records import id_tuple
 from xtape.recording.writer import RecordingWriter
+from xtape.timeline import display_name
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class Recorder:
                     "patterns": list(self.opt.patterns),
                 }
             except _FAULTS as exc:
-                raise RedisUnavailable(self.shown_url, _reason(exc)) from None
+                raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
             except redis.ResponseError as exc:
                 raise _refused(self.shown_url, exc) from None
             self._writer = RecordingWriter(
@@ -335,7 +336,7 @@ class Recorder:
                 self.active.discard(name)
                 dropped = True
         if not dropped:
-            raise RuntimeFailure(f"XREAD failed on {self.shown_url}: {_reason(error)}")
+            raise RuntimeFailure(f"XREAD failed on {self.shown_url}: {error_reason(error)}")
 
     # -- discovery -----------------------------------------------------------------
 
@@ -395,7 +396,7 @@ class Recorder:
         return run_id.decode() if isinstance(run_id, bytes) else str(run_id)
 
     def _reconnect(self, exc: BaseException) -> None:
-        reason = _reason(exc)
+        reason = error_reason(exc)
         self.warn(f"lost the connection to {self.shown_url} ({reason}); reconnecting")
         if self._writer is not None:
             self.writer.flush()
@@ -485,15 +486,10 @@ def _keyed(name: bytes, entries: list[Any]) -> Iterator[tuple[tuple[int, int], b
 
 def _refused(url: str, exc: redis.ResponseError) -> RuntimeFailure:
     return RuntimeFailure(
-        f"Redis at {url} refused a command: {_reason(exc)}; the recorder needs INFO, SCAN, "
+        f"Redis at {url} refused a command: {error_reason(exc)}; the recorder needs INFO, SCAN, "
         "TYPE, XINFO, XREAD and MULTI/EXEC (e.g. ACL +@read +info +multi +exec +@connection)"
     )
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _show(name: bytes) -> str:
-    return repr(name.decode("utf-8", "backslashreplace"))
+    return f"'{display_name(name)}'"

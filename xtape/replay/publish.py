@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
-from xtape.timeline import NS_PER_S, Event, Fields, fields_to_json
+from xtape.timeline import NS_PER_S, Event, Fields, display_name, fields_to_json
 
 #: How many distinct error messages a tally keeps (the count is always exact).
 KEPT_MESSAGES = 5
@@ -74,17 +74,6 @@ class Publisher(Protocol):
     def close(self) -> None:
         """Release the connection; unanswered entries are not waited for."""
         ...
-
-
-def display_name(name: bytes) -> str:
-    """A stream or field name as text for messages: UTF-8, with undecodable bytes and
-    control characters escaped (``\\xff``, ``\\x00``)."""
-    text = name.decode("utf-8", "backslashreplace")
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )
 
 
 def fields_json(fields: Fields) -> str:

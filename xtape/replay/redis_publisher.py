@@ -21,7 +21,7 @@ from types import TracebackType
 import hiredis
 import redis
 
-from xtape.connection import connect, redact_url, resolve_url
+from xtape.connection import connect, error_reason, redact_url, resolve_url
 from xtape.errors import RedisUnavailable, UsageError
 from xtape.replay.publish import ErrorTally
 from xtape.timeline import Event
@@ -209,7 +209,7 @@ class RedisPublisher:
         self._reader.feed(data)
 
     def _lost(self, exc: BaseException) -> RedisUnavailable:
-        reason = str(exc).strip() or type(exc).__name__
+        reason = error_reason(exc)
         if isinstance(exc, TimeoutError | socket.timeout):
             reason = "no answer within the socket timeout"
         unanswered = f" ({self._pending} entries unconfirmed)" if self._pending else ""
