@@ -12,13 +12,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from xtape import __version__
 from xtape.errors import RuntimeFailure, UsageError, XtapeError
+
+if TYPE_CHECKING:
+    from xtape.recording.reader import Clock
 
 app = typer.Typer(
     name="xtape",
@@ -349,9 +352,8 @@ def replay(
             )
         if recording and (variable or seed is not None):
             raise UsageError("--variable and --seed apply to scenarios, not to recordings")
-        if clock not in ("id", "capture"):
-            raise UsageError(f"invalid --clock {clock!r}: choose id or capture")
-        if clock != "id" and not recording:
+        timing = _clock(clock)
+        if timing != "id" and not recording:
             raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
         if max_speed:
             pacing = Pacing.max_speed()
@@ -375,9 +377,9 @@ def replay(
         )
         # At full speed streams need not interleave within a recorder round (no timing).
         src = _open_source(
-            path, recording, _variables(variable), seed, clock, interleave=not max_speed
+            path, recording, _variables(variable), seed, timing, interleave=not max_speed
         )
-        if recording and clock == "id" and not (max_speed or rate is not None):
+        if recording and timing == "id" and not (max_speed or rate is not None):
             from xtape.recording import summarize
 
             warning = summarize(path).id_clock_warning()
@@ -437,21 +439,28 @@ def _one_source(source: Path | None, file: Path | None) -> Path:
     return path
 
 
+def _clock(text: str) -> Clock:
+    """``--clock``: which clock times a recording."""
+    if text == "id":
+        return "id"
+    if text == "capture":
+        return "capture"
+    raise UsageError(f"invalid --clock {text!r}: choose id or capture")
+
+
 def _open_source(
     path: Path,
     recording: bool,
     variables: dict[str, str],
     seed: int | None,
-    clock: str,
+    clock: Clock,
     *,
     interleave: bool = True,
 ) -> Any:
     if recording:
         from xtape.recording import Recording
 
-        return Recording(
-            path, clock="capture" if clock == "capture" else "id", interleave=interleave
-        )
+        return Recording(path, clock=clock, interleave=interleave)
     from xtape.scenario import ScenarioSource
 
     return ScenarioSource(path, variables=variables, seed=seed)
@@ -519,8 +528,7 @@ def convert(
     from xtape.units import parse_duration
 
     with handled():
-        if clock not in ("id", "capture"):
-            raise UsageError(f"invalid --clock {clock!r}: choose id or capture")
+        timing = _clock(clock)
         to_stdout = str(output) == "-"
         if not to_stdout and output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
@@ -533,7 +541,7 @@ def convert(
             collapse_repeats=collapse_repeats,
             name=name,
             description=description,
-            clock="capture" if clock == "capture" else "id",
+            clock=timing,
         )
         result = run_convert(file, options)
         text = dump(result)

@@ -12,7 +12,6 @@ reconnect resumes exactly where the file ends.
 from __future__ import annotations
 
 import gc
-import heapq
 import logging
 import threading
 import time
@@ -28,7 +27,7 @@ from xtape.capture.options import RecordOptions, is_glob
 from xtape.capture.redact import Redactor
 from xtape.connection import connect, error_reason, redact_url, resolve_url, server_version
 from xtape.errors import RedisUnavailable, RuntimeFailure, UsageError
-from xtape.recording.records import id_tuple
+from xtape.recording.records import by_id
 from xtape.recording.writer import RecordingWriter
 from xtape.timeline import display_name
 
@@ -469,19 +468,15 @@ def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
     total = sum(len(e) for e in batches.values())
     if total <= remaining:
         return
+    names = list(batches)
     keep: dict[bytes, int] = {}
-    for _, name in heapq.merge(*(_keyed(name, e) for name, e in batches.items())):
+    for i, _ in by_id([batches[name] for name in names]):
         if remaining <= 0:
             break
-        keep[name] = keep.get(name, 0) + 1
+        keep[names[i]] = keep.get(names[i], 0) + 1
         remaining -= 1
     for name in batches:
         del batches[name][keep.get(name, 0) :]
-
-
-def _keyed(name: bytes, entries: list[Any]) -> Iterator[tuple[tuple[int, int], bytes]]:
-    for entry in entries:
-        yield id_tuple(entry[0]), name
 
 
 def _refused(url: str, exc: redis.ResponseError) -> RuntimeFailure:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import heapq
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,8 +26,8 @@ from xtape.recording.records import (
     Record,
     StreamDef,
     Tag,
+    by_id,
     id_ms,
-    id_tuple,
 )
 from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
 
@@ -233,15 +232,9 @@ def _merged(batches: list[Entries], names: dict[int, bytes]) -> Iterator[tuple[b
     if not batches:
         return
     # Several streams read in one round: interleave by entry id, one entry at a time.
-    keyed = [_keyed(i, b.entries) for i, b in enumerate(batches)]
-    for _, i, entry in heapq.merge(*keyed):
+    for i, entry in by_id([b.entries for b in batches]):
         b = batches[i]
         yield names.get(b.stream_id, b"?"), b.capture_ns, [entry]
-
-
-def _keyed(index: int, entries: list[Any]) -> Iterator[tuple[tuple[int, int], int, Any]]:
-    for entry in entries:
-        yield id_tuple(entry[0]), index, entry
 
 
 __all__ = ["CLOCKS", "Clock", "End", "Entry", "Recording"]

@@ -6,6 +6,8 @@ element is a :class:`Tag`. See ``docs/format.md`` for the byte-level description
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, unique
 from typing import Any, TypeAlias
@@ -162,3 +164,16 @@ def id_tuple(entry_id: bytes) -> tuple[int, int]:
     """An entry id as a comparable ``(ms, seq)`` tuple."""
     ms, _, seq = entry_id.partition(b"-")
     return int(ms), int(seq or 0)
+
+
+def by_id(batches: Sequence[Sequence[RawEntry]]) -> Iterator[tuple[int, RawEntry]]:
+    """The entries of several streams' batches (each in id order), in id order across
+    them, as ``(index of its batch, entry)``: how the streams of one round interleave."""
+    keyed = [_keyed(i, entries) for i, entries in enumerate(batches)]
+    for _, i, entry in heapq.merge(*keyed):
+        yield i, entry
+
+
+def _keyed(index: int, entries: Sequence[RawEntry]) -> Iterator[tuple[tuple[int, int], int, Any]]:
+    for entry in entries:
+        yield id_tuple(entry[0]), index, entry
