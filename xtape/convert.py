@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from xtape.recording import Recording
 from xtape.recording.reader import Clock
 from xtape.scenario import dump_scenario_yaml, event_from_fields
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event
-from xtape.units import match_any
+from xtape.transform import Transform
 
 
 @dataclass
@@ -47,21 +48,14 @@ class ConvertResult:
 
 
 def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
-    """The events of the recording that the options keep (offsets unchanged)."""
-    since_ns = None if options.since_s is None else int(options.since_s * NS_PER_S)
-    until_ns = None if options.until_s is None else int(options.until_s * NS_PER_S)
-    taken = 0
-    for event in events:
-        if options.streams and not match_any(event.stream, options.streams):
-            continue
-        if since_ns is not None and event.offset_ns < since_ns:
-            continue
-        if until_ns is not None and event.offset_ns >= until_ns:
-            continue  # not break: a stream found late is backfilled after later entries
-        if options.limit is not None and taken >= options.limit:
-            break
-        taken += 1
-        yield event
+    """The events of the recording that the options keep: the same stream and time
+    selection as ``xtape replay`` (:class:`~xtape.transform.Transform`), then ``limit``."""
+    window = Transform(
+        streams=tuple(options.streams),
+        since_ns=None if options.since_s is None else int(options.since_s * NS_PER_S),
+        until_ns=None if options.until_s is None else int(options.until_s * NS_PER_S),
+    )
+    return islice(window.apply(events), options.limit)
 
 
 def _ms(ns: int) -> int | float:

@@ -27,7 +27,7 @@ from xtape.replay.runner import (
     replay,
 )
 from xtape.replay.scheduler import Batch, Clock, FakeClock, MonotonicClock, Pacing, batches
-from xtape.replay.transform import Transform, parse_map
+from xtape.transform import Transform, parse_map
 
 __all__ = [
     "Batch",

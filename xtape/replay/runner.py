@@ -29,8 +29,8 @@ from xtape.errors import UsageError
 from xtape.replay.publish import Publisher
 from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
 from xtape.replay.scheduler import Clock, MonotonicClock, Pacing, batches
-from xtape.replay.transform import Transform
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event, Source, display_name
+from xtape.transform import Transform
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Timeline transforms: which events a replay publishes, and under which stream names.
+"""Timeline transforms: which events a replay publishes (or a conversion takes), and
+under which stream names.
 
 Applied the same way to every source, in this order:
 
