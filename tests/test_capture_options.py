@@ -7,8 +7,9 @@ import time
 import pytest
 
 from xtape.capture import RecordOptions, parse_count, parse_duration, parse_start
-from xtape.capture.options import MAX_SEQ, time_cursor
+from xtape.capture.options import time_cursor
 from xtape.errors import UsageError
+from xtape.ids import MAX_PART as MAX_SEQ
 
 
 def test_from_keywords_and_ids() -> None:

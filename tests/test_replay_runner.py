@@ -11,6 +11,7 @@ from itertools import pairwise
 import pytest
 
 from xtape.errors import UsageError
+from xtape.ids import parse_id
 from xtape.replay import (
     FakeClock,
     KeepIdsConflict,
@@ -20,7 +21,6 @@ from xtape.replay import (
     ReplayProgress,
     Transform,
     first_ids,
-    parse_id,
     replay,
 )
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn

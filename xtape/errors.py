@@ -3,6 +3,7 @@
     XtapeError                  base; ``exit_code`` tells the CLI how to exit
     ├── InputError              exit 2: the user's input is wrong
     │   ├── UsageError          a bad option value or combination
+    │   │   └── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
     │   └── RecordingError      a file is not a readable recording
@@ -31,6 +32,18 @@ class InputError(XtapeError):
 
 class UsageError(InputError):
     """A bad option value or combination."""
+
+
+class InvalidStreamId(UsageError):
+    """Text that is not a stream entry id (``ms-seq``, each part below 2^64)."""
+
+    def __init__(self, text: bytes | str, why: str = "") -> None:
+        shown = text.decode("utf-8", "backslashreplace") if isinstance(text, bytes) else text
+        self.text = shown
+        detail = f": {why}" if why else ""
+        super().__init__(
+            f"invalid entry id {shown[:60]!r}{detail} (expected MS-SEQ, e.g. 1700000000000-0)"
+        )
 
 
 class ScenarioError(InputError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from xtape.recording.records import id_tuple
+from xtape.ids import id_key as id_tuple
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from xtape.errors import UsageError
+from xtape.errors import InvalidStreamId, UsageError
+from xtape.ids import StreamId
 from xtape.units import parse_duration as _parse_duration
 
 StartKind = Literal["now", "start", "id", "time", "ago"]
-
-#: The largest sequence number of an entry id: ``(ms-1)-MAX_SEQ`` sorts just before ``ms-0``.
-MAX_SEQ = 18446744073709551615
 
 _ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
 _AGO = re.compile(r"^-\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?$")
@@ -55,9 +53,7 @@ class StartSpec:
 
 def time_cursor(ms: int) -> bytes:
     """The exclusive XREAD cursor that includes ``ms-0``: ``(ms-1)-MAX_SEQ``."""
-    if ms <= 0:
-        return b"0-0"
-    return f"{ms - 1}-{MAX_SEQ}".encode()
+    return bytes(StreamId.before_ms(ms))
 
 
 def parse_start(text: str) -> StartSpec:
@@ -71,13 +67,14 @@ def parse_start(text: str) -> StartSpec:
         return StartSpec("start", value)
     match = _ID.match(value)
     if match:
-        ms, seq = int(match.group(1)), int(match.group(2) or 0)
-        if ms > MAX_SEQ or seq > MAX_SEQ:
-            raise UsageError(f"invalid --from {text!r}: id parts must be below 2^64")
+        try:
+            start = StreamId.parse(value)
+        except InvalidStreamId:
+            raise UsageError(f"invalid --from {text!r}: id parts must be below 2^64") from None
         if match.group(2) is None:
             # A bare number is a millisecond: include ms-0.
-            return StartSpec("time", value, ms=ms)
-        return StartSpec("id", value, id=f"{ms}-{seq}".encode())
+            return StartSpec("time", value, ms=start.ms)
+        return StartSpec("id", value, id=bytes(start))
     match = _AGO.match(value)
     if match:
         seconds = _parse_duration(value[1:].strip(), option="--from")

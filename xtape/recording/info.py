@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xtape.ids import id_ms
 from xtape.recording.reader import Entry, Recording
-from xtape.recording.records import End, Entries, Gap, Marker, StreamDef, id_ms
+from xtape.recording.records import End, Entries, Gap, Marker, StreamDef
 from xtape.timeline import bytes_to_json, fields_to_json
 
 

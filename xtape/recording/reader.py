@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, Literal
 import msgpack
 
 from xtape.errors import RecordingError
+from xtape.ids import id_ms
 from xtape.recording.records import (
     DECODERS,
     MAGIC,
@@ -27,7 +28,6 @@ from xtape.recording.records import (
     StreamDef,
     Tag,
     by_id,
-    id_ms,
 )
 from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum, unique
 from typing import Any, TypeAlias
 
+from xtape.ids import id_key
+
 MAGIC = "xtape"
 VERSION = 1
 #: Versions this reader understands.
@@ -155,17 +157,6 @@ DECODERS: dict[int, Any] = {
 }
 
 
-def id_ms(entry_id: bytes) -> int:
-    """The millisecond part of an entry id (``b"1700000000000-3"`` -> 1700000000000)."""
-    return int(entry_id.partition(b"-")[0])
-
-
-def id_tuple(entry_id: bytes) -> tuple[int, int]:
-    """An entry id as a comparable ``(ms, seq)`` tuple."""
-    ms, _, seq = entry_id.partition(b"-")
-    return int(ms), int(seq or 0)
-
-
 def by_id(batches: Sequence[Sequence[RawEntry]]) -> Iterator[tuple[int, RawEntry]]:
     """The entries of several streams' batches (each in id order), in id order across
     them, as ``(index of its batch, entry)``: how the streams of one round interleave."""
@@ -176,4 +167,4 @@ def by_id(batches: Sequence[Sequence[RawEntry]]) -> Iterator[tuple[int, RawEntry
 
 def _keyed(index: int, entries: Sequence[RawEntry]) -> Iterator[tuple[tuple[int, int], int, Any]]:
     for entry in entries:
-        yield id_tuple(entry[0]), index, entry
+        yield id_key(entry[0]), index, entry

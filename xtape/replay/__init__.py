@@ -23,7 +23,6 @@ from xtape.replay.runner import (
     ReplayOptions,
     check_keep_ids,
     first_ids,
-    parse_id,
     replay,
 )
 from xtape.replay.scheduler import Batch, Clock, FakeClock, MonotonicClock, Pacing, batches
@@ -52,7 +51,6 @@ __all__ = [
     "batches",
     "check_keep_ids",
     "first_ids",
-    "parse_id",
     "parse_map",
     "replay",
 ]

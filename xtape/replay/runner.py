@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import re
 import signal
 import threading
 from collections import Counter
@@ -26,6 +25,7 @@ from operator import attrgetter
 from types import FrameType
 
 from xtape.errors import UsageError
+from xtape.ids import MAX_PART, parse_id
 from xtape.replay.publish import Publisher
 from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
 from xtape.replay.scheduler import Clock, MonotonicClock, Pacing, batches
@@ -99,19 +99,6 @@ class KeepIdsOrder(UsageError):
         )
 
 
-_ID = re.compile(rb"(\d+)(?:-(\d+|\*))?")
-_MAX_SEQ = (1 << 64) - 1
-
-
-def parse_id(entry_id: bytes) -> tuple[int, int | None]:
-    """``b"5-3"`` -> ``(5, 3)``; ``b"5-*"`` -> ``(5, None)`` (Redis picks the sequence)."""
-    match = _ID.fullmatch(entry_id)
-    if match is None:
-        raise UsageError(f"invalid entry id {entry_id.decode('utf-8', 'backslashreplace')!r}")
-    seq = match.group(2)
-    return int(match.group(1)), (None if seq == b"*" else int(seq or 0))
-
-
 def first_ids(events: Iterable[Event]) -> dict[bytes, bytes | None]:
     """Every stream a timeline publishes to, with the first id it publishes there
     (``None`` when that event has no id, so Redis generates one). One pass.
@@ -141,7 +128,7 @@ def first_ids(events: Iterable[Event]) -> dict[bytes, bytes | None]:
             if not fits:
                 raise KeepIdsOrder(stream, event.id, previous_id)
         # After ``ms-*`` Redis picks the sequence: only a later ms (or another ``ms-*``) fits.
-        last[stream] = ((ms, _MAX_SEQ if seq is None else seq), event.id)
+        last[stream] = ((ms, MAX_PART if seq is None else seq), event.id)
     return firsts
 
 

@@ -8,15 +8,22 @@ that depends on the ``--variable`` values given on the command line.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from xtape.errors import InvalidStreamId
+from xtape.ids import parse_id
 from xtape.scenario.locations import SourceMap, show
 
-_ID = re.compile(r"^\d+(-(\d+|\*))?$")
+
+def _is_id(text: str) -> bool:
+    try:
+        parse_id(text)
+    except InvalidStreamId:
+        return False
+    return True
 
 
 def _fail(message: str, subloc: tuple[object, ...] = ()) -> PydanticCustomError:
@@ -144,7 +151,7 @@ class EventSpec(BaseModel):
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str) or not _ID.match(value):
+        if not isinstance(value, str) or not _is_id(value):
             raise _fail(f"must be a stream entry id like '1700000000000-0' (got {show(value)})")
         return value
 
