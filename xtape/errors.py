@@ -3,8 +3,10 @@
     XtapeError                  base; ``exit_code`` tells the CLI how to exit
     ├── InputError              exit 2: the user's input is wrong
     │   ├── UsageError          a bad option value or combination
-    │   │   └── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
+    │   │   ├── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
+    │   │   └── UnknownVariable a --variable the scenario neither uses nor defines
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
+    │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
     │   └── RecordingError      a file is not a readable recording
     └── RuntimeFailure          exit 1: the world failed us
@@ -16,6 +18,8 @@ The CLI catches ``XtapeError`` once, prints ``str(error)`` on one line and exits
 """
 
 from __future__ import annotations
+
+import difflib
 
 
 class XtapeError(Exception):
@@ -59,8 +63,45 @@ class ScenarioError(InputError):
         super().__init__(f"{where}{message}")
 
 
+class ScenarioInvalid(ScenarioError):
+    """A scenario with several problems: ``errors`` holds each (one line each, in file order).
+
+    The message is the first one and how many more there are; ``xtape validate`` prints
+    them all.
+    """
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        more = len(self.errors) - 1
+        InputError.__init__(
+            self,
+            f"{first} (and {more} more error{'s' if more > 1 else ''}; xtape validate lists them all)",
+        )
+        self.path = getattr(first, "path", None)
+        self.line = getattr(first, "line", None)
+        self.reason = str(first)
+
+
 class RenderError(InputError):
     """A valid scenario that cannot be rendered: an undefined variable, a missing generator."""
+
+
+class UnknownVariable(UsageError):
+    """A ``--variable NAME=...`` that the scenario neither uses nor defines (a typo?)."""
+
+    def __init__(self, name: str, scenario: str, known: list[str]) -> None:
+        self.name = name
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        elif known:
+            hint = f"its variables: {', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
+        else:
+            hint = "it has no variables"
+        super().__init__(
+            f"{scenario}: unknown --variable {name!r}: the scenario neither uses nor defines it ({hint})"
+        )
 
 
 class RecordingError(InputError):

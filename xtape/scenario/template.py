@@ -212,8 +212,8 @@ def pairs_node(items: list[tuple[Node, Node]]) -> Node:
 
 def compile_payload(payload: Any, loc: Loc, uses: list[Use], *, template: bool = True) -> Node:
     """Compile an event's ``payload:`` (mapping or list of pairs)."""
-    if not template:
-        return Const(payload)
+    if not template or not _has_braces(payload):
+        return Const(payload)  # the payload itself, not a copy
     if isinstance(payload, list):
         return pairs_node(
             [
@@ -222,6 +222,17 @@ def compile_payload(payload: Any, loc: Loc, uses: list[Use], *, template: bool =
             ]
         )
     return compile_value(payload, loc, uses)
+
+
+def _has_braces(value: Any) -> bool:
+    """Whether any text in ``value`` (keys included) contains ``{{``."""
+    if value.__class__ is str:
+        return "{{" in value
+    if isinstance(value, Mapping):
+        return any(_has_braces(key) or _has_braces(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_braces(item) for item in value)
+    return False
 
 
 _NO_CONTEXT: Any = None  # constant nodes never look at the context
