@@ -18,8 +18,8 @@ import math
 import re
 import sys
 import uuid
-from importlib.machinery import PathFinder
 from collections.abc import Callable, Mapping
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 

@@ -65,7 +65,7 @@ def compile_scenario(
     is rendered. ``run_code=False`` checks ``{python: ...}`` generators without importing
     them (their module must exist; nothing in it runs).
     """
-    plan, errors = _compile(scenario, variables, run_code=run_code)
+    plan, errors = compile_all(scenario, variables, run_code=run_code)
     raise_errors(errors)
     return plan
 
@@ -84,15 +84,16 @@ def scenario_problems(
     scenario: Scenario, variables: Mapping[str, str] | None = None
 ) -> list[InputError]:
     """Every problem :func:`check_scenario` would raise, in file order (runs no code)."""
-    return _compile(scenario, variables, run_code=False)[1]
+    return compile_all(scenario, variables, run_code=False)[1]
 
 
 Found: TypeAlias = tuple[Loc, str, type[InputError]]
 
 
-def _compile(
+def compile_all(
     scenario: Scenario, variables: Mapping[str, str] | None, *, run_code: bool
 ) -> tuple[Plan, list[InputError]]:
+    """The plan (of the events that compiled) and every problem found, none raised."""
     source = scenario.source
     cli = dict(variables or {})
     errors: list[InputError] = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from sys import intern
 from collections.abc import Callable, Iterable
+from sys import intern
 from typing import Any
 
 import yaml
@@ -121,7 +121,7 @@ class _Constructor(SafeConstructor):
         return _int(str(self.construct_scalar(node)))
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)  # type: ignore[type-var]
 
 
 class _Refused(Exception):
@@ -143,12 +143,33 @@ def _is_merge_key(event: Any) -> bool:
     )
 
 
+#: First characters of the plain scalars that may resolve to something other than text.
+_RESOLVABLE = frozenset("tTfF~nN-+.0123456789")
+
+
+def _size(value: Any, memo: dict[int, int]) -> int:
+    """How many nodes ``value`` has once expanded (shared parts counted each time)."""
+    cls = value.__class__
+    if cls is dict or cls is list or cls is set or cls is tuple:
+        key = id(value)
+        found = memo.get(key)
+        if found is None:
+            if cls is dict:
+                found = 1 + sum(_size(k, memo) + _size(v, memo) for k, v in value.items())
+            else:
+                found = 1 + sum(_size(item, memo) for item in value)
+            memo[key] = found
+        return found
+    return 1
+
+
 class _Builder:
     """Builds Python data straight from libyaml's parse events (no node tree).
 
     YAML 1.2 core schema for plain scalars, safe constructors for tagged ones, merge keys,
-    duplicate keys refused, aliases shared (not copied) and counted against
-    :data:`MAX_ALIAS_NODES`. With ``lines`` it records the line of every key path.
+    duplicate keys refused, aliases shared (not copied) and the nodes they repeat counted
+    against :data:`MAX_ALIAS_NODES` before anything is expanded. With ``lines`` it
+    records the line of every key path.
     """
 
     def __init__(
@@ -162,9 +183,9 @@ class _Builder:
         self.lines = lines
         self.progress = progress
         self.total = len(text)
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, Any] = {}
         self.open: set[str] = set()
-        self.count = 0  # nodes so far, the nodes aliases repeat included
+        self.sizes: dict[int, int] = {}
         self.aliased = 0  # nodes repeated by aliases
         self.constructor: _Constructor | None = None
 
@@ -193,9 +214,7 @@ class _Builder:
             if anchor in self.anchors or anchor in self.open:
                 raise _Refused(f"found duplicate anchor {anchor!r}", event.start_mark.line + 1)
             self.open.add(anchor)
-            start = self.count
         if cls is ScalarEvent:
-            self.count += 1
             tag = event.tag
             if tag in _NON_SPECIFIC:
                 value = plain_scalar(event.value) if event.implicit[0] and tag is None else event.value
@@ -209,7 +228,7 @@ class _Builder:
             value = self.sequence(event, loc)
         if anchor is not None:
             self.open.discard(anchor)
-            self.anchors[anchor] = (value, self.count - start)
+            self.anchors[anchor] = value
         return value
 
     def alias(self, event: Any) -> Any:
@@ -217,17 +236,16 @@ class _Builder:
         line = event.start_mark.line + 1
         if name in self.open:
             raise _Refused(f"alias *{name} refers to a node that contains it (recursive)", line)
-        found = self.anchors.get(name)
-        if found is None:
+        if name not in self.anchors:
             raise _Refused(f"found undefined alias {name!r}", line)
-        value, size = found
-        self.count += size
-        self.aliased += size
+        value = self.anchors[name]
+        self.aliased += _size(value, self.sizes)
         if self.aliased > MAX_ALIAS_NODES:
             raise _Refused(
                 f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (at *{name}); "
                 "xtape refuses such documents (an alias bomb?): write the data out or use repeat:",
                 line,
+                syntax=False,
             )
         return value
 
@@ -241,38 +259,60 @@ class _Builder:
         tag = event.tag
         if tag not in _PLAIN_COLLECTION_TAGS and tag != "tag:yaml.org,2002:set":
             raise _Refused(_unsupported(tag), event.start_mark.line + 1)
-        self.count += 1
         get = self.get
         node = self.node
         lines = self.lines
         result: dict[Any, Any] = {}
         merges: list[dict[Any, Any]] | None = None
+        key: Any
+        value: Any
         while True:
             key_event = get()
-            if key_event.__class__ is MappingEndEvent:
+            cls = key_event.__class__
+            if cls is ScalarEvent and key_event.anchor is None and key_event.tag is None:
+                text = key_event.value
+                if key_event.implicit[0]:
+                    if text == "<<":
+                        merges = self.merge(node(get(), None), key_event, merges)
+                        continue
+                    key = text if text and text[0] not in _RESOLVABLE else plain_scalar(text)
+                else:
+                    key = text
+            elif cls is MappingEndEvent:
                 break
-            if _is_merge_key(key_event):
-                self.count += 1
-                value_event = get()
-                merges = self.merge(node(value_event, None), key_event, merges)
-                continue
-            key = node(key_event, None)
+            else:
+                key = node(key_event, None)
             if key.__class__ is str:
                 key = intern(key)  # the same few keys, thousands of times: one copy
-            line = key_event.start_mark.line + 1
             try:
                 duplicate = key in result
             except TypeError:
-                raise _Refused("found an unhashable key (a mapping or list as a key)", line) from None
+                raise _Refused(
+                    "found an unhashable key (a mapping or list as a key)", key_event.start_mark.line + 1
+                ) from None
             if duplicate and key is not None:
                 hint = " (a payload with repeated field names uses the list form: [[name, value], ...])"
-                raise _Refused(f"duplicate key {key!r}{hint}", line, syntax=False)
-            if loc is not None and lines is not None:
-                child: Loc | None = (*loc, key)
-                lines.setdefault(child, line)  # type: ignore[arg-type]
+                raise _Refused(f"duplicate key {key!r}{hint}", key_event.start_mark.line + 1, syntax=False)
+            value_event = get()
+            if (
+                value_event.__class__ is ScalarEvent
+                and value_event.anchor is None
+                and value_event.tag is None
+            ):
+                text = value_event.value
+                if value_event.implicit[0] and (not text or text[0] in _RESOLVABLE):
+                    value = plain_scalar(text)
+                else:
+                    value = text
+                if lines is not None and loc is not None:
+                    lines.setdefault((*loc, key), key_event.start_mark.line + 1)
+            elif lines is not None and loc is not None:
+                child = (*loc, key)
+                lines.setdefault(child, key_event.start_mark.line + 1)
+                value = node(value_event, child)
             else:
-                child = None
-            result[key] = node(get(), child)
+                value = node(value_event, None)
+            result[key] = value
         if merges:
             merged: dict[Any, Any] = {}
             for source in merges:
@@ -301,7 +341,6 @@ class _Builder:
         pairs = tag in ("tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs")
         if tag not in _PLAIN_COLLECTION_TAGS and not pairs:
             raise _Refused(_unsupported(tag), event.start_mark.line + 1)
-        self.count += 1
         get = self.get
         node = self.node
         lines = self.lines
@@ -311,25 +350,35 @@ class _Builder:
         index = 0
         while True:
             item = get()
-            if item.__class__ is SequenceEndEvent:
+            cls = item.__class__
+            if cls is ScalarEvent and item.anchor is None and item.tag is None:
+                text = item.value
+                if item.implicit[0] and (not text or text[0] in _RESOLVABLE):
+                    append(plain_scalar(text))
+                else:
+                    append(text)
+                if lines is not None and loc is not None:
+                    lines.setdefault((*loc, index), item.start_mark.line + 1)
+            elif cls is SequenceEndEvent:
                 break
-            if loc is not None and lines is not None:
-                child: Loc | None = (*loc, index)
-                lines.setdefault(child, item.start_mark.line + 1)  # type: ignore[arg-type]
             else:
-                child = None
-            if progress is not None and not index & 1023:
-                progress(item.start_mark.index, self.total)
-            append(node(item, child))
+                if progress is not None and not index & 1023:
+                    progress(item.start_mark.index, self.total)
+                if lines is not None and loc is not None:
+                    child = (*loc, index)
+                    lines.setdefault(child, item.start_mark.line + 1)
+                    append(node(item, child))
+                else:
+                    append(node(item, None))
             index += 1
         if pairs:
             out: list[tuple[Any, Any]] = []
-            for item in result:
-                if not isinstance(item, dict) or len(item) != 1:
+            for entry in result:
+                if not isinstance(entry, dict) or len(entry) != 1:
                     raise _Refused(
                         f"expected a list of single-key mappings for {tag}", event.start_mark.line + 1
                     )
-                out.extend(item.items())
+                out.extend(entry.items())
             return out
         return result
 
