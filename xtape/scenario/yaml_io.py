@@ -217,7 +217,7 @@ class _Builder:
         if cls is ScalarEvent:
             tag = event.tag
             if tag in _NON_SPECIFIC:
-                value = plain_scalar(event.value) if event.implicit[0] and tag is None else event.value
+                value = plain_scalar(event.value) if event.implicit[0] else event.value
             elif tag == _STR:
                 value = event.value
             else:
