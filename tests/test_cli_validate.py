@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from e2e_support import invoke, ok
@@ -223,6 +224,6 @@ def test_validating_a_big_file_on_a_terminal_shows_progress(tmp_path: Path) -> N
 
     assert big_code == 0 and small_code == 0
     assert f"validating {big}: " in big_drawn
-    percents = [int(p) for p in __import__("re").findall(r"MB read \((\d+)%\)", big_drawn)]
+    percents = [int(p) for p in re.findall(r"MB read \((\d+)%\)", big_drawn)]
     assert len(percents) >= 2 and percents == sorted(percents) and percents[-1] >= 50
     assert small_drawn == ""
