@@ -34,6 +34,8 @@ def _fail(message: str, subloc: tuple[object, ...] = ()) -> PydanticCustomError:
 
 
 def _milliseconds(value: Any) -> float | int:
+    if value.__class__ is int and value >= 0:
+        return value  # the common case, first
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(f"must be a number of milliseconds (got {show(value)})")
     if not math.isfinite(value):
@@ -66,9 +68,10 @@ def _payload(value: Any) -> Any:
     if isinstance(value, dict):
         if not value:
             raise _fail("must have at least one field (Redis stream entries cannot be empty)")
-        if all(name.__class__ is str or name.__class__ is bytes for name in value):
-            return value
-        return {_field_name(name, (name,)): item for name, item in value.items()}
+        for name in value:
+            if name.__class__ is not str and name.__class__ is not bytes:
+                return {_field_name(name, (name,)): item for name, item in value.items()}
+        return value
     if isinstance(value, list):
         if not value:
             raise _fail("must have at least one field (Redis stream entries cannot be empty)")
@@ -395,53 +398,63 @@ def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord 
         problems.append((loc, _at(loc, f"must be a mapping (got {show(value)})")))
         return None
     before = len(problems)
-    for key in value:
-        if key not in _EVENT_KEYS:
-            problems.append(((*loc, key), unknown_key(loc, key)))
-    stream = value.get("stream", _MISSING)
-    if stream is _MISSING:
-        problems.append(((*loc, "stream"), _at(loc, "missing required key 'stream'")))
-    elif stream.__class__ is not str:
-        at = (*loc, "stream")
-        problems.append((at, _at(at, f"must be a string (got {show(stream)})")))
-    elif not stream:
-        at = (*loc, "stream")
-        problems.append((at, _at(at, "must not be empty")))
-    fields: dict[str, Any] = {}
-    for key, check, default in _EVENT_CHECKS:
-        raw = value.get(key, _MISSING)
-        if raw is _MISSING:
-            fields[key] = default
+    fields = dict(_EVENT_DEFAULTS)
+    for key, raw in value.items():
+        check = _EVENT_CHECKS.get(key)
+        if check is None:
+            if key != "stream":
+                problems.append(((*loc, key), unknown_key(loc, key)))
             continue
         try:
             fields[key] = check(raw)
         except PydanticCustomError as error:
             problems.append(_problem(error, (*loc, key)))
+    stream = value.get("stream", _MISSING)
+    if stream.__class__ is not str or not stream:
+        at = (*loc, "stream")
+        if stream is _MISSING:
+            problems.append((at, _at(loc, "missing required key 'stream'")))
+        elif stream.__class__ is not str:
+            problems.append((at, _at(at, f"must be a string (got {show(stream)})")))
+        else:
+            problems.append((at, _at(at, "must not be empty")))
     if len(problems) != before:
         return None
-    try:
-        _one_source(fields["payload"], fields["generator"], fields["id"], fields["repeat"])
-    except PydanticCustomError as error:
-        problems.append(_problem(error, loc))
-        return None
-    variables = fields["variables"]
+    payload, generator, entry_id, repeat = (
+        fields["payload"], fields["generator"], fields["id"], fields["repeat"],
+    )
+    if payload is None or generator is not None or (entry_id is not None and repeat > 1):
+        try:
+            _one_source(payload, generator, entry_id, repeat)
+        except PydanticCustomError as error:
+            problems.append(_problem(error, loc))
+            return None
     return EventRecord(
-        stream, fields["payload"], fields["generator"], fields["delay"], fields["repeat"],
-        fields["interval"], variables if variables else _NO_VARIABLES, fields["id"],
-        fields["template"], index,
+        stream, payload, generator, fields["delay"], repeat, fields["interval"],
+        fields["variables"], entry_id, fields["template"], index,
     )
 
 
-_EVENT_CHECKS: tuple[tuple[str, Any, Any], ...] = (
-    ("payload", _payload, None),
-    ("generator", _generator, None),
-    ("delay", _milliseconds, 0),
-    ("repeat", _repeat, 1),
-    ("interval", _milliseconds, 0),
-    ("variables", _variables, _NO_VARIABLES),
-    ("id", _entry_id, None),
-    ("template", _template, True),
-)
+_EVENT_DEFAULTS: dict[str, Any] = {
+    "payload": None,
+    "generator": None,
+    "delay": 0,
+    "repeat": 1,
+    "interval": 0,
+    "variables": _NO_VARIABLES,
+    "id": None,
+    "template": True,
+}
+_EVENT_CHECKS: dict[str, Any] = {
+    "payload": _payload,
+    "generator": _generator,
+    "delay": _milliseconds,
+    "repeat": _repeat,
+    "interval": _milliseconds,
+    "variables": lambda value: _variables(value) or _NO_VARIABLES,
+    "id": _entry_id,
+    "template": _template,
+}
 
 
 def check_document(

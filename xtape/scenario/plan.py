@@ -19,7 +19,7 @@ from xtape.scenario.fixtures import builtin_generators
 from xtape.scenario.generators import compile_generator
 from xtape.scenario.locations import Loc, SourceMap, format_loc, located_errors, raise_errors
 from xtape.scenario.model import Encoding, Scenario, event_records
-from xtape.scenario.template import Node, Use, compile_payload, constant_value
+from xtape.scenario.template import Const, Node, Use, compile_payload, constant_value, has_braces
 from xtape.timeline import NS_PER_MS
 
 
@@ -117,16 +117,22 @@ def compile_all(
     defined = set(scenario.variables)
     streams: dict[str, bytes] = {}
     events: list[EventPlan] = []
+    no_uses: list[Use] = []
     for record in event_records(scenario):
-        loc: Loc = ("events", record.index)
         merged = shared
         if record.variables:
             merged = {**scenario.variables, **record.variables, **cli}
             defined.update(record.variables)
-        if record.payload is not None:
+        payload = record.payload
+        if payload is not None and (not record.template or not has_braces(payload)):
+            node: Node = Const(payload)  # the common case: published as written
+            uses = no_uses
+        elif payload is not None:
             uses = []
-            node = compile_payload(record.payload, (*loc, "payload"), uses, template=record.template)
+            loc: Loc = ("events", record.index)
+            node = compile_payload(payload, (*loc, "payload"), uses, template=record.template)
         else:
+            loc = ("events", record.index)
             found = _find_generator(scenario, record.generator, record.stream, generators, broken, loc)
             if isinstance(found, tuple):
                 node, uses = found
@@ -137,25 +143,27 @@ def compile_all(
         for use in uses:
             used.add(use.name)
             if use.name not in BUILTINS and use.name not in merged:
-                problems.append(_undefined(loc, use))
+                problems.append(_undefined(("events", record.index), use))
         if node.constant:
             failed = _encoding_problem(constant_value(node), encoding)
             if failed:
-                problems.append(((*loc, "payload"), f"{format_loc((*loc, 'payload'))}: {failed}", ScenarioError))
+                at: Loc = ("events", record.index, "payload")
+                problems.append((at, f"{format_loc(at)}: {failed}", ScenarioError))
         stream_bytes = streams.get(record.stream)
         if stream_bytes is None:
             stream_bytes = streams[record.stream] = record.stream.encode("utf-8")
+        delay, interval = record.delay, record.interval
         events.append(
             EventPlan(
-                index=record.index,
-                stream=record.stream,
-                stream_bytes=stream_bytes,
-                delay_ns=round(record.delay * NS_PER_MS),
-                interval_ns=round(record.interval * NS_PER_MS),
-                repeat=record.repeat,
-                id=record.id.encode("ascii") if record.id is not None else None,
-                variables=merged,
-                node=node,
+                record.index,
+                record.stream,
+                stream_bytes,
+                delay * NS_PER_MS if delay.__class__ is int else round(delay * NS_PER_MS),
+                interval * NS_PER_MS if interval.__class__ is int else round(interval * NS_PER_MS),
+                record.repeat,
+                record.id.encode("ascii") if record.id is not None else None,
+                merged,
+                node,
             )
         )
     name = source.path if source is not None else (scenario.name or "scenario")
@@ -168,11 +176,16 @@ def compile_all(
     return plan, errors
 
 
+_SIMPLE = frozenset({str, bytes, int, float, bool, type(None)})
+
+
 def _encoding_problem(payload: Any, encoding: Encoding) -> str:
     """Why a constant payload cannot be published under ``encoding`` ("" if it can)."""
-    if encoding == "fields" and isinstance(payload, dict):
-        simple = (str, bytes, int, float, bool, type(None))
-        if all(value.__class__ in simple for value in payload.values()):
+    if encoding == "fields" and payload.__class__ is dict:
+        for value in payload.values():
+            if value.__class__ not in _SIMPLE:
+                break
+        else:
             return ""  # each value encodes on its own: nothing can fail
     try:
         payload_to_fields(payload, encoding)
