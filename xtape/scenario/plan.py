@@ -104,7 +104,7 @@ def compile_all(
     for name, spec in scenario.generators.items():
         uses: list[Use] = []
         try:
-            node = compile_generator(spec, ("generators", name), uses, source, run_code=run_code)
+            node: Node = compile_generator(spec, ("generators", name), uses, source, run_code=run_code)
         except InputError as error:
             errors.append(error)
             broken.add(name)
@@ -125,7 +125,7 @@ def compile_all(
             defined.update(record.variables)
         payload = record.payload
         if payload is not None and (not record.template or not has_braces(payload)):
-            node: Node = Const(payload)  # the common case: published as written
+            node = Const(payload)  # the common case: published as written
             uses = no_uses
         elif payload is not None:
             uses = []
