@@ -227,3 +227,14 @@ def test_validating_a_big_file_on_a_terminal_shows_progress(tmp_path: Path) -> N
     percents = [int(p) for p in re.findall(r"MB read \((\d+)%\)", big_drawn)]
     assert len(percents) >= 2 and percents == sorted(percents) and percents[-1] >= 50
     assert small_drawn == ""
+
+
+def test_a_variable_used_only_by_a_broken_event_is_not_called_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text('events:\n  - stream: a\n    payload: {user: "{{userId}}"}\n    delya: 1\n')
+
+    result = invoke("validate", path, "--variable", "userId=bob")
+
+    assert result.stderr.splitlines() == [
+        f"xtape: error: {path}:4: events[0]: unknown key 'delya' (did you mean 'delay'?)"
+    ]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xtape.errors import InputError
+from xtape.errors import InputError, UnknownVariable
 from xtape.scenario.loader import Progress, read_scenario
 from xtape.scenario.model import Scenario, event_records
 from xtape.scenario.plan import Plan, compile_all
@@ -68,5 +68,7 @@ def validate_scenario(
     plan = None
     if loaded.scenario is not None:
         plan, found = compile_all(loaded.scenario, variables, run_code=False)
+        if errors:  # a broken event may be the one that uses a --variable: do not guess
+            found = [error for error in found if not isinstance(error, UnknownVariable)]
         errors += found
     return Checked(str(path), loaded.scenario, plan, errors)
