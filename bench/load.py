@@ -11,8 +11,9 @@ Then, each in a fresh process so that its peak RSS is its own:
 * ``xtape validate FILE``;
 * ``xtape replay FILE --dry-run`` until its first event is printed (then stopped).
 
-Times are wall-clock from process start (interpreter start-up included, ~0.3 s); peak
-RSS is the process's maximum resident set (``wait4``). The budget (issue #6.2) is 10 s
+Times are wall-clock from process start (interpreter start-up included, ~0.3 s), CPU
+is user + system time of the process (what a busy machine does not inflate); peak RSS is
+the process's maximum resident set (``wait4``). The budget (issue #6.2) is 10 s
 and 400 MB for the YAML file, 3 s for JSON.
 """
 
@@ -111,20 +112,21 @@ _, status, usage = os.wait4(proc.pid, 0)
 if not first_line:
     elapsed = time.perf_counter() - start
 code = 0 if first_line else os.waitstatus_to_exitcode(status)
-print(json.dumps([elapsed, usage.ru_maxrss / 1024, code, err.strip()[:300]]))
+print(json.dumps([elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code, err.strip()[:300]]))
 """
 
 
-def run(argv: list[str], *, until_first_line: bool = False) -> tuple[float, float, int]:
-    """Run ``argv``: seconds to its end (or to its first stdout line), peak RSS MB, exit code."""
+def run(argv: list[str], *, until_first_line: bool = False) -> tuple[float, float, float, int]:
+    """Run ``argv``: seconds to its end (or to its first stdout line), CPU seconds, peak RSS
+    MB, exit code."""
     flag = "1" if until_first_line else "0"
     out = subprocess.run(
         [sys.executable, "-c", TRAMPOLINE, flag, *argv], capture_output=True, text=True, check=True
     ).stdout
-    elapsed, rss, code, errors = json.loads(out)
+    elapsed, cpu, rss, code, errors = json.loads(out)
     if code and errors:
         print(f"  ({' '.join(argv[-2:])} failed: {errors.splitlines()[0]})")
-    return float(elapsed), float(rss), int(code)
+    return float(elapsed), float(cpu), float(rss), int(code)
 
 
 def main() -> None:
@@ -137,7 +139,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xtape-bench-load-") as tmp:
         yaml_path, json_path = write_files(Path(tmp), count)
         print(f"{count:,} events, block style as convert writes them (2 cores shared: see bench/README.md)")
-        print(f"{'file':<22} {'size':>8}  {'what':<44} {'time':>8} {'peak RSS':>9}")
+        print(f"{'file':<22} {'size':>8}  {'what':<44} {'time':>8} {'CPU':>8} {'peak RSS':>9}")
         for path, reference, label in (
             (yaml_path, YAML_WALK, "reference: yaml.parse event walk (C parser)"),
             (json_path, JSON_LOADS, "reference: json.loads"),
@@ -151,11 +153,12 @@ def main() -> None:
                     run([XTAPE, "replay", str(path), "--dry-run"], until_first_line=True),
                 ),
             ]
-            for n, (what, (seconds, rss, code)) in enumerate(rows):
+            for n, (what, (seconds, cpu, rss, code)) in enumerate(rows):
                 shown = path.name if n == 0 else ""
                 flag = "" if code == 0 else f"  exit {code}"
                 print(
-                    f"{shown:<22} {size if n == 0 else '':>8}  {what:<44} {seconds:>6.2f} s {rss:>6.0f} MB{flag}"
+                    f"{shown:<22} {size if n == 0 else '':>8}  {what:<44} {seconds:>6.2f} s "
+                    f"{cpu:>6.2f} s {rss:>6.0f} MB{flag}"
                 )
 
 
