@@ -102,6 +102,14 @@ def test_alias_costs_are_counted_with_nesting() -> None:
         load_yaml(nested, "x.yaml")
 
 
+def test_a_long_text_repeated_by_aliases_counts_its_length() -> None:
+    text = "x" * 1_000_000  # 10,001 nodes' worth: 100 copies pass, 101 do not
+    ok_doc = f"a: &a {text}\nb: [{', '.join(['*a'] * 99)}]\n"
+    assert len(load_yaml(ok_doc, "x.yaml")[0]["b"]) == 99
+    with pytest.raises(ScenarioError, match=r"^x\.yaml:2: aliases expand to more than 1,000,000 nodes"):
+        load_yaml(f"a: &a {text}\nb: [{', '.join(['*a'] * 101)}]\n", "x.yaml")
+
+
 def test_recursive_and_undefined_aliases_are_refused_with_their_line() -> None:
     with pytest.raises(ScenarioError, match=r"^x\.yaml:2: invalid YAML: alias \*a refers to a node that contains it"):
         load_yaml("a: &a\n  - *a\n", "x.yaml")

@@ -314,7 +314,7 @@ class EventRecord:
     def spec(self) -> EventSpec:
         return EventSpec.model_construct(
             stream=self.stream, payload=self.payload, generator=self.generator, delay=self.delay,
-            repeat=self.repeat, interval=self.interval, variables=self.variables, id=self.id,
+            repeat=self.repeat, interval=self.interval, variables=dict(self.variables), id=self.id,
             template=self.template,
         )
 

@@ -67,9 +67,10 @@ _NON_SPECIFIC = (None, "!")
 _PLAIN_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 #: Aliases may repeat at most this many nodes in total: each alias counts every node of
-#: what it refers to (nested aliases included). Counted while the file is read, before
-#: anything is expanded, so an "alias bomb" (billion laughs) is refused at once, with
-#: the line of the alias that crossed the limit.
+#: what it refers to (nested aliases included; a scalar is one node plus one per 100
+#: characters, so repeating a long text costs its length). Counted while the file is
+#: read, before anything is expanded, so an "alias bomb" (billion laughs) is refused at
+#: once, with the line of the alias that crossed the limit.
 MAX_ALIAS_NODES = 1_000_000
 
 _INT_RE = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
@@ -148,8 +149,11 @@ _RESOLVABLE = frozenset("tTfF~nN-+.0123456789")
 
 
 def _size(value: Any, memo: dict[int, int]) -> int:
-    """How many nodes ``value`` has once expanded (shared parts counted each time)."""
+    """How many nodes ``value`` has once expanded (shared parts counted each time); a
+    long scalar counts one more node per 100 characters (see :data:`MAX_ALIAS_NODES`)."""
     cls = value.__class__
+    if cls is str or cls is bytes:
+        return 1 + len(value) // 100
     if cls is dict or cls is list or cls is set or cls is tuple:
         key = id(value)
         found = memo.get(key)
