@@ -13,14 +13,14 @@ error names (a second, light pass), so a 200,000-event file loads in seconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from xtape.errors import InputError, ScenarioError
-from xtape.scenario.locations import Loc, SourceMap, located_errors, raise_errors
+from xtape.scenario.locations import SourceMap, located_errors, raise_errors
 from xtape.scenario.model import Problem, Scenario, check_document
 from xtape.scenario.yaml_io import locate, read_yaml
 
@@ -83,19 +83,15 @@ def read_scenario_text(text: str, path: str = "<scenario>", *, progress: Progres
         data = _parse(text, path, progress)
     except ScenarioError as error:
         return Loaded(None, [error])
-    source = SourceMap(path, {}, partial(_locate, text))
+    source = SourceMap(path, {}, partial(locate, text))  # lines looked up only when needed
     problems: list[Problem] = []
     default_name = Path(path).stem if path != "<scenario>" else None
     scenario = check_document(data, default_name, problems)
     del data
-    errors = located_errors(source, ((loc, text_, ScenarioError) for loc, text_ in problems))
+    errors = located_errors(source, ((loc, what, ScenarioError) for loc, what in problems))
     if scenario is not None:
         scenario._source = source
     return Loaded(scenario, errors)
-
-
-def _locate(text: str, wanted: Iterable[Loc]) -> Mapping[Loc, int]:
-    return locate(text, wanted)
 
 
 def _parse(text: str, path: str, progress: Progress | None) -> Any:
