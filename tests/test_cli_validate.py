@@ -238,3 +238,23 @@ def test_a_variable_used_only_by_a_broken_event_is_not_called_unknown(tmp_path: 
     assert result.stderr.splitlines() == [
         f"xtape: error: {path}:4: events[0]: unknown key 'delya' (did you mean 'delay'?)"
     ]
+
+
+def test_with_several_files_a_variable_is_unknown_only_if_no_file_knows_it(tmp_path: Path) -> None:
+    user, plain = tmp_path / "user.yaml", tmp_path / "plain.yaml"
+    user.write_text(NEEDS_USER)
+    plain.write_text(GOOD)
+
+    known = invoke("validate", user, plain, "--variable", "userId=bob")
+    typo = invoke("validate", user, plain, "--variable", "userId=bob", "--variable", "usrId=x")
+
+    assert ok(known).stderr == ""
+    assert typo.exit_code == 2
+    assert typo.stdout.splitlines() == [
+        f"ok  {user}: 1 events, 1 entries, 0.000 s",
+        f"ok  {plain}: 2 events, 5 entries, 0.550 s",
+    ]
+    assert typo.stderr == (
+        "xtape: error: unknown --variable 'usrId': none of the scenarios uses or defines it "
+        "(did you mean 'userId'?)\n"
+    )

@@ -251,10 +251,11 @@ def validate(
     Every problem of a file is reported, one line each (file:line: where: what). Nothing
     the scenario names is imported or run: python generators are only located.
     """
-    from xtape.scenario import validate_scenario
+    from xtape.scenario.check import unknown_variables, validate_scenario
 
     variables = _variables_or_fail(variable)
     bad = 0
+    known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
         progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
 
@@ -264,9 +265,15 @@ def validate(
 
         try:
             with _collector_paused():
-                checked = validate_scenario(file, variables, progress=show if progress.enabled else None)
+                checked = validate_scenario(
+                    file,
+                    variables,
+                    progress=show if progress.enabled else None,
+                    check_variables=len(files) == 1,
+                )
         finally:
             progress.done()
+        known |= checked.names
         if checked.errors:
             bad += 1
             for error in checked.errors:
@@ -277,6 +284,10 @@ def validate(
             f"{checked.duration_ms / 1000:.3f} s",
             markup=False,
         )
+    if len(files) > 1 and not bad:  # a --variable may be meant for any one of them
+        for error in unknown_variables(variables, known, None):
+            bad += 1
+            stderr.print(f"xtape: error: {error}", markup=False)
     if bad:
         raise typer.Exit(2)
 

@@ -88,20 +88,27 @@ class RenderError(InputError):
 
 
 class UnknownVariable(UsageError):
-    """A ``--variable NAME=...`` that the scenario neither uses nor defines (a typo?)."""
+    """A ``--variable NAME=...`` that the scenario neither uses nor defines (a typo?).
 
-    def __init__(self, name: str, scenario: str, known: list[str]) -> None:
+    ``scenario`` names the file; None when several files were checked together and none
+    of them knows the name.
+    """
+
+    def __init__(self, name: str, scenario: str | None, known: list[str]) -> None:
         self.name = name
         close = difflib.get_close_matches(name, known, n=1)
         if close:
             hint = f"did you mean {close[0]!r}?"
         elif known:
-            hint = f"its variables: {', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
+            listed = f"{', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
+            hint = f"{'its' if scenario is not None else 'their'} variables: {listed}"
         else:
-            hint = "it has no variables"
-        super().__init__(
-            f"{scenario}: unknown --variable {name!r}: the scenario neither uses nor defines it ({hint})"
-        )
+            hint = "it has no variables" if scenario is not None else "they have no variables"
+        if scenario is None:
+            message = f"unknown --variable {name!r}: none of the scenarios uses or defines it ({hint})"
+        else:
+            message = f"{scenario}: unknown --variable {name!r}: the scenario neither uses nor defines it ({hint})"
+        super().__init__(message)
 
 
 class RecordingError(InputError):

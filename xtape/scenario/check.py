@@ -16,7 +16,9 @@ from pathlib import Path
 from xtape.errors import InputError, UnknownVariable
 from xtape.scenario.loader import Progress, read_scenario
 from xtape.scenario.model import Scenario, event_records
-from xtape.scenario.plan import Plan, compile_all
+from xtape.scenario.plan import Plan, compile_all, unknown_variables
+
+__all__ = ["Checked", "unknown_variables", "validate_scenario"]
 
 
 @dataclass
@@ -43,6 +45,11 @@ class Checked:
         return self.plan.count if self.plan is not None else 0
 
     @property
+    def names(self) -> frozenset[str]:
+        """The variables the scenario uses or defines (built-ins left out)."""
+        return self.plan.names if self.plan is not None else frozenset()
+
+    @property
     def duration_ms(self) -> float:
         """How long one pass takes, in ms."""
         if self.scenario is None:
@@ -56,19 +63,22 @@ def validate_scenario(
     variables: Mapping[str, str] | None = None,
     *,
     progress: Progress | None = None,
+    check_variables: bool = True,
 ) -> Checked:
     """Check a scenario file and report every problem in it (raises nothing for bad input).
 
     Structure problems come first, then those of the static check, each group in file
     order. No code of the scenario's runs: ``{python: ...}`` generators are located, not
-    imported (only a replay imports them).
+    imported (only a replay imports them). ``check_variables=False`` leaves unknown
+    ``--variable`` names to the caller (several files checked together: see
+    :func:`unknown_variables`).
     """
     loaded = read_scenario(path, progress=progress)
     errors = list(loaded.errors)
     plan = None
     if loaded.scenario is not None:
         plan, found = compile_all(loaded.scenario, variables, run_code=False)
-        if errors:  # a broken event may be the one that uses a --variable: do not guess
+        if errors or not check_variables:  # a broken event may be the one that uses it
             found = [error for error in found if not isinstance(error, UnknownVariable)]
         errors += found
     return Checked(str(path), loaded.scenario, plan, errors)

@@ -46,6 +46,8 @@ class Plan:
     events: tuple[EventPlan, ...]
     encoding: Encoding
     source: SourceMap | None
+    #: The variables the scenario uses (``{{name}}``) or defines, built-ins left out.
+    names: frozenset[str] = frozenset()
 
     @property
     def count(self) -> int:
@@ -166,17 +168,24 @@ def compile_all(
                 node,
             )
         )
-    name = source.path if source is not None else (scenario.name or "scenario")
-    for variable in cli:
-        if variable not in defined and variable not in used:
-            known = sorted((defined | used) - BUILTINS)
-            errors.append(UnknownVariable(variable, name, known))
+    names = frozenset((defined | used) - BUILTINS)
+    where = source.path if source is not None else (scenario.name or "scenario")
+    errors.extend(unknown_variables(cli, names, where))
     errors.extend(located_errors(source, problems))
-    plan = Plan(scenario.name or "scenario", tuple(events), encoding, source)
+    plan = Plan(scenario.name or "scenario", tuple(events), encoding, source, names)
     return plan, errors
 
 
 _SIMPLE = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+def unknown_variables(
+    variables: Mapping[str, str], names: frozenset[str] | set[str], where: str | None
+) -> list[UnknownVariable]:
+    """The ``--variable`` names not among ``names`` (what the scenario, or several
+    scenarios together when ``where`` is None, use or define), each with a suggestion."""
+    known = sorted(names)
+    return [UnknownVariable(name, where, known) for name in variables if name not in names]
 
 
 def _encoding_problem(payload: Any, encoding: Encoding) -> str:
