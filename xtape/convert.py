@@ -43,7 +43,8 @@ class ConvertOptions:
     max_delay_ns: int | None = None
     #: Fold runs of equal payloads on one stream at a steady interval into ``repeat``.
     collapse_repeats: bool = False
-    #: How far each interval of a folded run may be from the run's (mean) interval.
+    #: How far the intervals of a folded run may be from one value (+/-); the run's
+    #: interval is then their mean in whole ms, and the next event keeps its time.
     jitter_ns: int = 0
     name: str | None = None
     description: str | None = None
@@ -129,18 +130,17 @@ class _Run:
 
     def joins(self, event: Event, delay_ns: int, jitter_ns: int) -> bool:
         """Add ``event`` (``delay_ns`` after the previous one) if it continues the run:
-        the same stream and fields, and every interval of the run still within
-        ``jitter_ns`` of their mean (the interval written)."""
+        the same stream and fields, and the run's intervals all within ``jitter_ns`` of
+        one value (longest - shortest <= 2 * jitter)."""
         first = self.first
         if event.stream != first.stream or tuple(event.flat) != tuple(first.flat):
             return False
         if self.count > 1:
             lo, hi = min(self.lo, delay_ns), max(self.hi, delay_ns)
-            total = self.total + delay_ns
-            n = self.count  # intervals once this one is added
-            if hi * n - total > jitter_ns * n or total - lo * n > jitter_ns * n:
+            if hi - lo > 2 * jitter_ns:
                 return False
             self.lo, self.hi = lo, hi
+            total = self.total + delay_ns
         else:
             total = delay_ns
             self.lo = self.hi = delay_ns
@@ -330,7 +330,7 @@ def _convert(
         )
         out.write(header_text(name, description))
         body.seek(0)
-        shutil.copyfileobj(body, out, 1 << 20)
+        shutil.copyfileobj(body, out, 1 << 16)
         out.flush()
     return ConvertReport(
         entries=entries,

@@ -30,6 +30,11 @@ _NOT_TEXT = re.compile(
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
     r"|<<)"
 )
+#: The usual value or name (an identifier, a number, a hex digest, a stream name like
+#: ``orders:eu``): plain unless it reads as another type (see ``_NOT_TEXT``).
+_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*(?<!:)", re.ASCII)
+#: The first characters of what ``_NOT_TEXT`` can match, among ``_WORD``'s.
+_MAYBE_NOT_TEXT = frozenset("tTfFnN0123456789")
 #: Characters that may not start a plain scalar.
 _INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 #: PyYAML writes a mapping key of 128 characters or more (with its tag) as ``? key``.
@@ -45,7 +50,13 @@ def scalar(text: str, *, key: bool = False) -> str | None:
     n = len(text)
     if n == 0:
         return None if key else "''"
-    if n > (_MAX_KEY if key else _MAX_VALUE) or not text.isprintable():
+    if n > (_MAX_KEY if key else _MAX_VALUE):
+        return None
+    if _WORD.fullmatch(text):
+        if text[0] in _MAYBE_NOT_TEXT and _NOT_TEXT.fullmatch(text):
+            return "'" + text + "'"
+        return text
+    if not text.isprintable():
         return None
     if _NOT_TEXT.fullmatch(text):
         return "'" + text + "'"
@@ -126,22 +137,23 @@ class EventWriter:
             parts += ("    delay: ", text, "\n")
         parts.append("    payload:\n")
         keys, values = self._keys, self._values
-        seen: set[bytes] = set()
+        names = flat[0::2]
+        if len(set(names)) != len(names):
+            return None  # repeated names: the list form
         placeholder = False
-        for i in range(0, len(flat), 2):
-            raw_name, raw_value = flat[i], flat[i + 1]
-            if raw_name in seen:
-                return None  # repeated names: the list form
-            seen.add(raw_name)
+        for raw_name, raw_value in zip(names, flat[1::2]):
             k = keys.get(raw_name, "")
             if k == "":
                 k = _key_line(raw_name)
-                if len(keys) < 10_000:
-                    keys[raw_name] = k
+                if len(keys) >= 4096:
+                    keys.clear()
+                keys[raw_name] = k
             v = values.get(raw_value, "")
             if v == "":
                 v = _value_text(raw_value)
-                if len(raw_value) <= 64 and len(values) < 100_000:
+                if len(raw_value) <= 24:
+                    if len(values) >= 4096:
+                        values.clear()  # bounded: keeps the values seen lately
                     values[raw_value] = v
             if k is None or v is None:
                 return None
