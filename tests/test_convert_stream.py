@@ -5,12 +5,16 @@ window as ``replay --since/--until``."""
 
 from __future__ import annotations
 
+import os
+import pty
 import random
+import re
+import subprocess
 import tracemalloc
 from pathlib import Path
 
 import pytest
-from e2e_support import AWKWARD, error_line, invoke, ok
+from e2e_support import AWKWARD, XTAPE, error_line, invoke, ok
 
 from xtape.convert import ConvertOptions, ConvertProgress, convert, select
 from xtape.recording import Recording, RecordingWriter
@@ -107,6 +111,7 @@ def test_awkward_traffic_converts_to_the_whole_document_text(tmp_path: Path) -> 
     convert(path, out)
 
     assert out.read_text(encoding="utf-8") == whole_document(path, ConvertOptions())
+    assert ok(invoke("validate", out)).stdout.startswith(f"ok  {out}: 15 events")
 
 
 def test_progress_counts_against_the_recordings_total(tmp_path: Path) -> None:
@@ -134,6 +139,42 @@ def test_cli_draws_no_progress_line_without_a_terminal(tmp_path: Path) -> None:
     assert "\r" not in result.stderr
     assert result.stderr.splitlines() == [result.stderr.splitlines()[0]]
     assert result.stderr.startswith(f"wrote {out}: 3000 events from 3000 entries on 1 streams")
+
+
+def test_cli_draws_progress_on_a_terminal_then_clears_it(tmp_path: Path) -> None:
+    path = big_recording(tmp_path / "t.xtape", 3000)
+    out = tmp_path / "t.yaml"
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [XTAPE, "convert", str(path), "-o", str(out)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            timeout=60,
+            check=False,
+        )
+        os.close(slave)
+        slave = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+
+    assert proc.returncode == 0
+    text = seen.decode()
+    assert "\rconvert: 3,000/3,000 entries (100%), " in text
+    assert "/s, ETA 0 s" in text
+    assert re.search(r"\r +\rwrote ", text)  # the line is cleared before the summary
 
 
 def test_a_failed_conversion_leaves_no_file_behind(tmp_path: Path) -> None:
@@ -293,3 +334,13 @@ def test_a_duration_without_a_unit_is_refused_everywhere(
 
     assert "use a number with a unit" in line
     assert not out.exists()
+
+
+def test_an_entry_of_the_wrong_shape_is_a_damaged_recording_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "odd.xtape", [[(b"s", [entry(0, b"k", b"v", b"dangling")])]])
+
+    line = error_line(invoke("convert", path, "-o", tmp_path / "odd.yaml"), 2)
+
+    assert "damaged" in line

@@ -279,8 +279,8 @@ def _convert(
         def flush(run: _Run) -> int:
             """Write the run as one event; how much its interval's rounding moved its end."""
             event = run.first
-            write(
-                writer.text(
+            try:
+                text = writer.text(
                     streams[event.stream],
                     event.flat,
                     delay=_ms(run.delay_ns),
@@ -288,7 +288,9 @@ def _convert(
                     repeat=run.count,
                     interval=_ms(run.interval_ns(whole_ms)),
                 )
-            )
+            except (ValueError, TypeError, AttributeError) as exc:  # an entry of the wrong shape
+                raise rec.corrupt(exc) from None
+            write(text)
             return run.drift_ns(whole_ms)
 
         for event in select(counted(rec.events()), options):

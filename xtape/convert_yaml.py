@@ -141,7 +141,9 @@ class EventWriter:
         if len(set(names)) != len(names):
             return None  # repeated names: the list form
         placeholder = False
-        for raw_name, raw_value in zip(names, flat[1::2]):
+        if len(flat) % 2:
+            return None
+        for raw_name, raw_value in zip(names, flat[1::2], strict=True):
             k = keys.get(raw_name, "")
             if k == "":
                 k = _key_line(raw_name)
