@@ -14,6 +14,7 @@ when it is whole.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -193,7 +194,7 @@ def convert(
         say(f"{path}: the last {info.truncated_bytes} bytes are an incomplete record (skipped)")
     try:
         if isinstance(output, (str, Path)):
-            with _replacing(Path(output)) as out:
+            with _Replacing(Path(output)) as out:
                 report = _convert(path, out, options, info.entries, started, progress, progress_every_s)
         else:
             report = _convert(path, output, options, info.entries, started, progress, progress_every_s)
@@ -206,7 +207,7 @@ def convert(
     return report
 
 
-class _replacing:
+class _Replacing:
     """A temporary file beside ``target`` that replaces it on success (and is removed
     on any failure), so the output is never half-written."""
 
@@ -214,21 +215,18 @@ class _replacing:
         self.target = target
 
     def __enter__(self) -> IO[str]:
+        # (not mkstemp: the scenario gets the usual permissions, under the umask)
+        self.tmp = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}.part")
         try:
-            fd, name = tempfile.mkstemp(
-                prefix=f".{self.target.name}.", suffix=".part", dir=self.target.parent or "."
-            )
+            self.fh = open(self.tmp, "x", encoding="utf-8", newline="\n")
         except OSError as exc:
             raise RuntimeFailure(f"cannot write {self.target}: {exc.strerror or exc}") from None
-        self.tmp = Path(name)
-        self.fh = open(fd, "w", encoding="utf-8", newline="\n")
         return self.fh
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
             self.fh.close()
             if exc_type is None:
-                os.chmod(self.tmp, 0o666 & ~_umask())
                 os.replace(self.tmp, self.target)
         except OSError as error:
             raise RuntimeFailure(
@@ -237,12 +235,6 @@ class _replacing:
         finally:
             if self.tmp.exists():
                 self.tmp.unlink()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _convert(

@@ -249,8 +249,8 @@ def _first_round_start(batches: Iterator[_Batch]) -> tuple[Iterator[_Batch], int
         if batch[1] != head[0][1]:
             break
         if batch[2]:
-            ms = int(batch[2][0][0].partition(b"-")[0]) * NS_PER_MS
-            start = ms if start is None else min(start, ms)
+            ns = id_ms(batch[2][0][0]) * NS_PER_MS
+            start = ns if start is None else min(start, ns)
     return chain(head, batches), start
 
 
