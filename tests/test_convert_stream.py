@@ -332,7 +332,8 @@ def test_a_duration_without_a_unit_is_refused_everywhere(
 
     line = error_line(invoke(*args), 2)
 
-    assert "use a number with a unit" in line
+    assert "with a unit: ms, s, m, h or d" in line
+    assert f"{args[-1]!r}" in line
     assert not out.exists()
 
 

@@ -78,7 +78,12 @@ def parse_start(text: str) -> StartSpec:
         return StartSpec("id", value, id=bytes(start))
     match = _AGO.match(value)
     if match:
-        ns = parse_duration(value[1:].strip(), option="--from")
+        try:
+            ns = parse_duration(value[1:].strip(), option="--from")
+        except UsageError:
+            raise UsageError(
+                f"invalid --from {text!r}: use -DURATION with a unit: ms, s, m, h or d (e.g. -5m)"
+            ) from None
         return StartSpec("ago", value, ago_s=ns / NS_PER_S)
     when = _parse_time(value)
     if when is None:
