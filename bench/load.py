@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/load.py [--events 200000] [--quick]
 
-Writes a scenario of N events in the block style ``xtape convert`` writes (checked against
-the real dumper on its first 500 events), as YAML and as JSON, into a temporary folder.
+Writes a scenario of N events with ``xtape convert``'s own event writer (block style,
+5 text fields per event, an id and a delay each), as YAML and as JSON, into a temporary
+folder.
 Then, each in a fresh process so that its peak RSS is its own:
 
 * the reference: a bare walk over libyaml's parse events (``yaml.parse`` with the C
@@ -26,9 +27,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from xtape.scenario import dump_scenario_yaml, event_from_fields
+from xtape.convert_yaml import EventWriter, header_text
+from xtape.scenario import event_from_fields
+from xtape.timeline import pair_fields
 
 XTAPE = str(Path(sys.executable).with_name("xtape"))
 
@@ -46,49 +48,42 @@ json.loads(open(sys.argv[1], encoding="utf-8").read())
 """
 
 
-def make_events(count: int) -> list[dict[str, Any]]:
-    """Events as ``convert`` makes them: stream, delay, a payload of 5 text fields, an id."""
+def make_entries(count: int) -> list[tuple[str, list[bytes], int, bytes]]:
+    """Entries as a recording holds them: stream, 5 fields (flat), delay in ms, id."""
     rng = random.Random(1)
-    events = []
+    entries = []
     ms = 1_700_000_000_000
     for i in range(count):
         step = rng.randint(0, 5)
         ms += step
-        stream = rng.choice([b"orders", b"prices", b"trades", b"liquidations"])
-        fields = (
-            (b"orderId", f"ord_{i}".encode()),
-            (b"user", rng.choice([b"alice", b"bob", b"carol"])),
-            (b"price", f"{rng.uniform(1, 1e5):.2f}".encode()),
-            (b"size", str(rng.randint(1, 1000)).encode()),
-            (b"isLong", rng.choice([b"true", b"false"])),
-        )
-        events.append(event_from_fields(stream, fields, delay=step, id=f"{ms}-{i % 7}"))
-    return events
-
-
-def block_yaml(document: dict[str, Any]) -> str:
-    """What ``dump_scenario_yaml`` writes for these events, written ~50x faster."""
-    out = [f"name: {document['name']}", f"description: {document['description']}", "events:"]
-    for event in document["events"]:
-        out.append(f"  - stream: {event['stream']}")
-        if "delay" in event:
-            out.append(f"    delay: {event['delay']}")
-        out.append("    payload:")
-        for name, value in event["payload"].items():
-            quoted = value if value in ("alice", "bob", "carol") or value.startswith("ord_") else f"'{value}'"
-            out.append(f"      {name}: {quoted}")
-        out.append(f"    id: {event['id']}")
-    return "\n".join(out) + "\n"
+        stream = rng.choice(["orders", "prices", "trades", "liquidations"])
+        flat = [
+            b"orderId", f"ord_{i}".encode(),
+            b"user", rng.choice([b"alice", b"bob", b"carol"]),
+            b"price", f"{rng.uniform(1, 1e5):.2f}".encode(),
+            b"size", str(rng.randint(1, 1000)).encode(),
+            b"isLong", rng.choice([b"true", b"false"]),
+        ]
+        entries.append((stream, flat, step, f"{ms}-{i % 7}".encode()))
+    return entries
 
 
 def write_files(folder: Path, count: int) -> tuple[Path, Path]:
-    document = {"name": "big", "description": "bench", "events": make_events(count)}
-    sample = {**document, "events": document["events"][:500]}
-    if block_yaml(sample) != dump_scenario_yaml(sample):
-        raise SystemExit("bench/load.py: the fast writer no longer matches dump_scenario_yaml")
+    """The scenario as ``xtape convert`` writes it (its own event writer), and as JSON."""
+    entries = make_entries(count)
     yaml_path, json_path = folder / f"events-{count}.yaml", folder / f"events-{count}.json"
-    yaml_path.write_text(block_yaml(document), encoding="utf-8")
-    json_path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    writer = EventWriter()
+    with yaml_path.open("w", encoding="utf-8") as out:
+        out.write(header_text("big", "bench"))
+        for stream, flat, delay, entry_id in entries:
+            out.write(writer.text(stream, flat, delay=delay, id=entry_id))
+    events = [
+        event_from_fields(stream, pair_fields(flat), delay=delay, id=entry_id)
+        for stream, flat, delay, entry_id in entries
+    ]
+    json_path.write_text(
+        json.dumps({"name": "big", "description": "bench", "events": events}, indent=2), encoding="utf-8"
+    )
     return yaml_path, json_path
 
 
