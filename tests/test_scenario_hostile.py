@@ -11,8 +11,14 @@ import pytest
 from e2e_support import invoke, ok
 
 from xtape.errors import RenderError, ScenarioError
-from xtape.scenario import ScenarioSource, check_scenario, load_scenario, validate_scenario
-from xtape.scenario.yaml_io import MAX_ALIAS_NODES, load_yaml
+from xtape.scenario import (
+    ScenarioSource,
+    check_scenario,
+    load_scenario,
+    load_scenario_text,
+    validate_scenario,
+)
+from xtape.scenario.yaml_io import MAX_ALIAS_NODES, MAX_DEPTH, load_yaml
 
 # The classic "billion laughs", under variables: where the old loader accepted it.
 BILLION_LAUGHS = """\
@@ -224,3 +230,21 @@ def test_check_scenario_reports_a_missing_module_as_a_render_error(tmp_path: Pat
     path.write_text("generators:\n  g: {python: 'no_such_mod_xyz:make'}\nevents:\n  - stream: s\n    generator: g\n")
     with pytest.raises(RenderError, match="cannot import python generator 'no_such_mod_xyz:make'"):
         check_scenario(load_scenario(path))
+
+
+def test_yaml_nested_deeper_than_the_limit_is_refused_at_its_line() -> None:
+    deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    with pytest.raises(ScenarioError, match=rf"^x\.yaml:3: nested more than {MAX_DEPTH} levels deep"):
+        load_scenario_text(f"events:\n  - stream: a\n    payload: {{f: {deep}}}\n", "x.yaml")
+
+
+@pytest.mark.parametrize("levels", [400, 990, 5000])
+def test_json_nested_too_deeply_is_one_error_line_not_a_traceback(tmp_path: Path, levels: int) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"events": [{"stream": "a", "payload": {"f": ' + "[" * levels + "]" * levels + "}}]}")
+
+    result = invoke("validate", path)
+
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"xtape: error: {path}: ") and "nested too deeply" in line

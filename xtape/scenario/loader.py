@@ -24,6 +24,8 @@ from xtape.scenario.locations import SourceMap, located_errors, raise_errors
 from xtape.scenario.model import Problem, Scenario, check_document
 from xtape.scenario.yaml_io import locate, read_yaml
 
+TOO_DEEP = "nested too deeply to read"
+
 SUFFIXES = (".yaml", ".yml", ".json")
 
 #: ``progress(done, total)``: how much of a file is read (characters).
@@ -86,7 +88,10 @@ def read_scenario_text(text: str, path: str = "<scenario>", *, progress: Progres
     source = SourceMap(path, {}, partial(locate, text))  # lines looked up only when needed
     problems: list[Problem] = []
     default_name = Path(path).stem if path != "<scenario>" else None
-    scenario = check_document(data, default_name, problems)
+    try:
+        scenario = check_document(data, default_name, problems)
+    except RecursionError:  # JSON nested deeper than MAX_DEPTH (YAML refuses it on reading)
+        return Loaded(None, [ScenarioError(TOO_DEEP, path)])
     del data
     errors = located_errors(source, ((loc, what, ScenarioError) for loc, what in problems))
     if scenario is not None:
@@ -113,9 +118,12 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _parse_json(text: str, path: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique)
+        data = json.loads(text, object_pairs_hook=_unique)
     except json.JSONDecodeError as error:
         raise ScenarioError(f"invalid JSON: {error.msg}", path, error.lineno) from None
+    except RecursionError:
+        raise ScenarioError(TOO_DEEP, path) from None
     except _DuplicateKey:
         read_yaml(text, path)  # JSON is YAML: this names the key and its line
         raise ScenarioError("duplicate key in a JSON object", path) from None
+    return data

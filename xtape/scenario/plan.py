@@ -96,6 +96,17 @@ def compile_all(
     scenario: Scenario, variables: Mapping[str, str] | None, *, run_code: bool
 ) -> tuple[Plan, list[InputError]]:
     """The plan (of the events that compiled) and every problem found, none raised."""
+    try:
+        return _compile_all(scenario, variables, run_code=run_code)
+    except RecursionError:  # a payload nested too deeply for the compiler (JSON only)
+        where = scenario.source.path if scenario.source is not None else None
+        error = ScenarioError("a payload or generator is nested too deeply", where)
+        return Plan(scenario.name or "scenario", (), scenario.encoding, scenario.source), [error]
+
+
+def _compile_all(
+    scenario: Scenario, variables: Mapping[str, str] | None, *, run_code: bool
+) -> tuple[Plan, list[InputError]]:
     source = scenario.source
     cli = dict(variables or {})
     errors: list[InputError] = []

@@ -117,6 +117,8 @@ def _render_fields(plan: Plan, event: EventPlan, ctx: RenderContext) -> Fields:
         return payload_to_fields(payload, plan.encoding)
     except (EncodingFailed, GeneratorFailed) as error:
         raise render_error(plan.source, loc, str(error)) from None
+    except RecursionError:  # a callable's value nested too deeply to encode
+        raise render_error(plan.source, loc, "the payload is nested too deeply to publish") from None
     except KeyError as error:  # not possible after the static check, unless a callable lies
         raise render_error(plan.source, loc, f"undefined variable {error.args[0]!r}") from None
 

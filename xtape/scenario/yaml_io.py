@@ -80,6 +80,10 @@ _PLAIN_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002
 #: once, with the line of the alias that crossed the limit.
 MAX_ALIAS_NODES = 1_000_000
 
+#: Mappings and lists may nest at most this deep (a scenario needs a handful of levels;
+#: far deeper ones would only exhaust the stack of whatever walks them).
+MAX_DEPTH = 100
+
 _PATTERNS = {tag: regexp for tag, regexp, _ in _CORE_SCHEMA}
 _INT_RE = _PATTERNS["tag:yaml.org,2002:int"]
 _FLOAT_RE = _PATTERNS["tag:yaml.org,2002:float"]
@@ -194,6 +198,7 @@ class _Builder:
         self.total = len(text)
         self.anchors: dict[str, Any] = {}
         self.open: set[str] = set()
+        self.depth = 0
         self.sizes: dict[int, int] = {}
         self.aliased = 0  # nodes repeated by aliases
         self.constructor: _Constructor | None = None
@@ -231,10 +236,19 @@ class _Builder:
                 value = event.value
             else:
                 value = self.tagged_scalar(event)
-        elif cls is MappingStartEvent:
-            value = self.mapping(event, loc)
         else:
-            value = self.sequence(event, loc)
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _Refused(
+                    f"nested more than {MAX_DEPTH} levels deep (xtape reads at most that)",
+                    event.start_mark.line + 1,
+                    syntax=False,
+                )
+            if cls is MappingStartEvent:
+                value = self.mapping(event, loc)
+            else:
+                value = self.sequence(event, loc)
+            self.depth -= 1
         if anchor is not None:
             self.open.discard(anchor)
             self.anchors[anchor] = value
