@@ -110,6 +110,8 @@ class _Split:
         pieces = {hidden, unquote(hidden)}
         if not self.password_shown:
             pieces.update(p for part in self.userinfo.split(":") for p in (part, unquote(part)))
+        # A parser that gives up quotes a fragment cut at a separator ('[', '/', ...).
+        pieces.update(word for p in list(pieces) for word in re.split(r"[\W_]+", p) if len(word) >= 3)
         return [p for p in pieces if p]
 
 
@@ -313,6 +315,12 @@ class _Target:
                 raise RedisClusterNode(self.shown)
         except redis.AuthenticationError as exc:
             reason = self._reason(exc)
+            if self.password_source == "$REDISCLI_AUTH" and "without any password" in reason:
+                # Set for some other server, as redis-cli users do: go on without it, as
+                # redis-cli does. A password xtape was given for this URL is not dropped.
+                self.password = self.password_source = None
+                self.check()
+                return
             if reason.startswith("invalid username-password pair"):
                 reason = "WRONGPASS " + reason  # the code redis-py takes off
             user_only = bool(self.kwargs.get("username")) and self.password_source is None
@@ -351,7 +359,7 @@ class _Target:
                     f"no TLS answer within {CHECK_TIMEOUT_S:g} s",
                     "; is it a plain (non-TLS) port? use redis:// for those",
                 )
-        elif "closed by server" in reason:
+        elif "closed by server" in reason or "reset by peer" in reason:
             reason += " (a TLS port? use rediss:// for those)"
         return RedisUnavailable(self.shown, reason)
 
