@@ -28,7 +28,8 @@ app = typer.Typer(
     help=(
         "Record Redis Streams traffic, turn recordings into editable scenarios, and replay "
         "either into Redis with original, scaled or fixed-rate timing.\n\n"
-        "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0. "
+        "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0; its password may "
+        "come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead. "
         "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage."
     ),
     no_args_is_help=True,
@@ -325,7 +326,7 @@ def replay(
         typer.Argument(help="A scenario (.yaml, .yml, .json) or a recording (.xtape).", show_default=False),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Target " + _URL_HELP)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + _URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
@@ -594,7 +595,7 @@ def convert(
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape).")],
-    url: Annotated[str | None, typer.Option("--url", help="Source " + _URL_HELP)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
