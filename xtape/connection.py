@@ -158,7 +158,7 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-def password_from_env() -> tuple[str, str] | None:
+def _password_from_env() -> tuple[str, str] | None:
     """``(password, "$NAME")`` from the first of :data:`PASSWORD_ENV` that is set."""
     for name in PASSWORD_ENV:
         value = os.environ.get(name)
@@ -193,7 +193,10 @@ def with_tls(url: str, tls: TlsOptions) -> str:
     if not url.startswith("rediss://"):
         raise InvalidRedisUrl(shown, "the --tls-* options need a rediss:// URL")
     if tls.insecure and tls.ca_cert:
-        raise UsageError("--tls-insecure turns off the certificate check that --tls-ca-cert is for; give one of them")
+        raise UsageError(
+            "--tls-insecure turns off the certificate check that --tls-ca-cert is for; "
+            "give one of them"
+        )
     if tls.key and not tls.cert:
         raise UsageError("--tls-key needs --tls-cert (the certificate that goes with the key)")
     given: list[tuple[str, str, str]] = []
@@ -215,8 +218,11 @@ def with_tls(url: str, tls: TlsOptions) -> str:
         if name in present:
             raise InvalidRedisUrl(shown, f"{option} and the URL's ?{name}= both set it; give one")
     base, hash_, fragment = url.partition("#")
-    options = "&".join(f"{name}={value}" for _, name, value in given)
-    return base + ("&" if parts.query else "?" if parts.query is None else "") + options + hash_ + fragment
+    if parts.query is None:
+        base += "?"
+    elif parts.query:
+        base += "&"  # after the URL's own options ("...?" ends with an empty query)
+    return base + "&".join(f"{name}={value}" for _, name, value in given) + hash_ + fragment
 
 
 # --------------------------------------------------------------------------- connect
@@ -264,7 +270,7 @@ class _Target:
         if kwargs.get("password"):
             source = "the URL"
         else:
-            found = password_from_env()
+            found = _password_from_env()
             if found is not None:
                 password, source = found
                 secrets.append(password)
