@@ -4,7 +4,13 @@
     ├── InputError              exit 2: the user's input is wrong
     │   ├── UsageError          a bad option value or combination
     │   │   ├── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
-    │   │   └── UnknownVariable a --variable the scenario neither uses nor defines
+    │   │   ├── UnknownVariable a --variable the scenario neither uses nor defines
+    │   │   └── InvalidRedisUrl a Redis URL (or TLS option) that cannot be used as given
+    │   ├── RedisRefused        Redis answered but will not serve the URL as given
+    │   │   ├── RedisAuthFailed     wrong, missing or unexpected password
+    │   │   ├── RedisNoDatabase     no such database number
+    │   │   ├── RedisClusterNode    a Redis Cluster node (not supported yet)
+    │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
@@ -48,6 +54,77 @@ class InvalidStreamId(UsageError):
         super().__init__(
             f"invalid entry id {shown[:60]!r}{detail} (expected MS-SEQ, e.g. 1700000000000-0)"
         )
+
+
+class InvalidRedisUrl(UsageError):
+    """A Redis URL that cannot be used as given. ``url`` must already be redacted."""
+
+    def __init__(self, url: str, why: str) -> None:
+        self.url = url
+        super().__init__(f"invalid Redis URL {url}: {why}")
+
+
+class RedisRefused(InputError):
+    """Redis answered, but will not serve the URL as given (exit 2: the URL must change).
+
+    ``url`` is always the redacted URL.
+    """
+
+    def __init__(self, url: str, what: str) -> None:
+        self.url = url
+        super().__init__(f"Redis at {url} {what}")
+
+
+class RedisAuthFailed(RedisRefused):
+    """The server refused the credentials, wants a password, or has none to check.
+
+    ``source`` names where the password came from (``the URL``, ``$REDISCLI_AUTH``...),
+    None when none was given; ``user_only`` tells that the URL gave a user name alone.
+    """
+
+    def __init__(self, url: str, reason: str, source: str | None, user_only: bool = False) -> None:
+        self.reason = reason
+        where = "put it in $XTAPE_REDIS_PASSWORD (or $REDISCLI_AUTH) or in the URL"
+        if "without any password configured" in reason:
+            what = f"has no password set, but one was given ({source}): {reason}"
+        elif source is None and user_only:
+            what = (
+                f"refused a user name given without a password ({reason}); if it is the "
+                f"password, write redis://:PASSWORD@host or {where}"
+            )
+        elif source is None:
+            what = f"needs a password ({reason}); {where}"
+        else:
+            what = f"refused the password from {source} ({reason})"
+        super().__init__(url, what)
+
+
+class RedisNoDatabase(RedisRefused):
+    """The URL names a database number the server does not have."""
+
+    def __init__(self, url: str, db: int, databases: int | None) -> None:
+        self.db = db
+        have = f" (databases 0-{databases - 1})" if databases else ""
+        super().__init__(url, f"has no database {db}{have}")
+
+
+class RedisClusterNode(RedisRefused):
+    """The URL points at a node of a Redis Cluster, which xtape cannot record or replay yet."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            url,
+            "is a node of a Redis Cluster; cluster support is not there yet "
+            "(one node holds only some of the streams)",
+        )
+
+
+class RedisTlsFailed(RedisRefused):
+    """The TLS handshake failed: a plain port, an untrusted certificate, a bad key."""
+
+    def __init__(self, url: str, reason: str, hint: str = "") -> None:
+        self.reason = reason
+        super().__init__(url, f"did not complete a TLS handshake: {reason}{hint}")
 
 
 class ScenarioError(InputError):
