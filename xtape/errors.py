@@ -4,6 +4,7 @@
     ├── InputError              exit 2: the user's input is wrong
     │   ├── UsageError          a bad option value or combination
     │   │   ├── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
+    │   │   ├── UnknownVariable a --variable the scenario neither uses nor defines
     │   │   └── InvalidRedisUrl a Redis URL (or TLS option) that cannot be used as given
     │   ├── RedisRefused        Redis answered but will not serve the URL as given
     │   │   ├── RedisAuthFailed     wrong, missing or unexpected password
@@ -11,6 +12,7 @@
     │   │   ├── RedisClusterNode    a Redis Cluster node (not supported yet)
     │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
+    │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
     │   └── RecordingError      a file is not a readable recording
     └── RuntimeFailure          exit 1: the world failed us
@@ -22,6 +24,8 @@ The CLI catches ``XtapeError`` once, prints ``str(error)`` on one line and exits
 """
 
 from __future__ import annotations
+
+import difflib
 
 
 class XtapeError(Exception):
@@ -136,8 +140,52 @@ class ScenarioError(InputError):
         super().__init__(f"{where}{message}")
 
 
+class ScenarioInvalid(ScenarioError):
+    """A scenario with several problems: ``errors`` holds each (one line each, in file order).
+
+    The message is the first one and how many more there are; ``xtape validate`` prints
+    them all.
+    """
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        more = len(self.errors) - 1
+        InputError.__init__(
+            self,
+            f"{first} (and {more} more error{'s' if more > 1 else ''}; xtape validate lists them all)",
+        )
+        self.path = getattr(first, "path", None)
+        self.line = getattr(first, "line", None)
+        self.reason = str(first)
+
+
 class RenderError(InputError):
     """A valid scenario that cannot be rendered: an undefined variable, a missing generator."""
+
+
+class UnknownVariable(UsageError):
+    """A ``--variable NAME=...`` that the scenario neither uses nor defines (a typo?).
+
+    ``scenario`` names the file; None when several files were checked together and none
+    of them knows the name.
+    """
+
+    def __init__(self, name: str, scenario: str | None, known: list[str]) -> None:
+        self.name = name
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        elif known:
+            listed = f"{', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
+            hint = f"{'its' if scenario is not None else 'their'} variables: {listed}"
+        else:
+            hint = "it has no variables" if scenario is not None else "they have no variables"
+        if scenario is None:
+            message = f"unknown --variable {name!r}: none of the scenarios uses or defines it ({hint})"
+        else:
+            message = f"{scenario}: unknown --variable {name!r}: the scenario neither uses nor defines it ({hint})"
+        super().__init__(message)
 
 
 class RecordingError(InputError):
