@@ -210,4 +210,4 @@ def test_a_damaged_entry_is_one_line_exit_2_for_every_command(tmp_path: Path, co
     assert result.exit_code == 2 and "Traceback" not in result.output
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("xtape: error: ")
-    assert "damaged.xtape: corrupt entry" in lines[0] and "the file is damaged" in lines[0]
+    assert "damaged.xtape: damaged at byte " in lines[0] and "not-an-id" in lines[0]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xtape.errors import RecordingError
+from xtape.errors import RecordingError, RuntimeFailure
 from xtape.recording import End, Gap, Marker, Recording, RecordingWriter, summarize
 from xtape.recording.records import Tag
 
@@ -200,10 +200,12 @@ def test_background_writer_keeps_record_order_and_flushes_on_demand(tmp_path: Pa
 def test_background_writer_failure_is_raised_by_the_next_call(tmp_path: Path) -> None:
     path = tmp_path / "fail.xtape"
     writer = RecordingWriter(path, background=True)
-    writer._file.close()  # the disk goes away under the writer
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, writer._fd)  # the disk fills up under the writer
+    os.close(full)
     writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
-    with pytest.raises(ValueError, match="closed file"):
+    with pytest.raises(RuntimeFailure, match="fail.xtape: No space left on device"):
         writer.flush()
-    with pytest.raises(ValueError, match="closed file"):
+    with pytest.raises(RuntimeFailure, match="No space left on device"):
         writer.close()  # stops the thread; the end record cannot be written either
     assert writer.closed
