@@ -204,7 +204,7 @@ def test_background_writer_failure_is_raised_by_the_next_call(tmp_path: Path) ->
     os.dup2(full, writer._fd)  # the disk fills up under the writer
     os.close(full)
     writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
-    with pytest.raises(RuntimeFailure, match="fail.xtape: No space left on device"):
+    with pytest.raises(RuntimeFailure, match=r"fail\.xtape: No space left on device"):
         writer.flush()
     with pytest.raises(RuntimeFailure, match="No space left on device"):
         writer.close()  # stops the thread; the end record cannot be written either

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -32,6 +32,7 @@ from xtape.recording.records import (
     Header,
     Malformed,
     Marker,
+    RawEntry,
     Record,
     StreamDef,
     Tag,
@@ -286,7 +287,7 @@ class Recording:
 
     # -- entries ---------------------------------------------------------------------
 
-    def batches(self) -> Iterator[tuple[bytes, int, tuple[Any, ...]]]:
+    def batches(self) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
         """``(stream, capture_ns, raw_entries)`` per batch; with :attr:`interleave`,
         batches read in one XREAD round merged into id order."""
         names: dict[int, bytes] = {}
@@ -376,7 +377,7 @@ def _why(exc: BaseException) -> str:
 
 def _merged(
     batches: list[Entries], names: dict[int, bytes]
-) -> Iterator[tuple[bytes, int, tuple[Any, ...]]]:
+) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
     if len(batches) == 1:
         b = batches[0]
         yield names[b.stream_id], b.capture_ns, b.entries

@@ -10,11 +10,12 @@ read and nothing downstream sees a value of the wrong type.
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, unique
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, TypeAlias
 
 from xtape.errors import InvalidStreamId
@@ -36,7 +37,7 @@ MAX_NS = (1 << 63) - 1
 MAX_STREAM_ID = MAX_COUNT = (1 << 64) - 1
 
 #: One raw stream entry exactly as XREAD returns it: ``[id, [f1, v1, f2, v2, ...]]``.
-RawEntry: TypeAlias = "list[Any]"
+RawEntry: TypeAlias = "Sequence[Any]"
 
 
 def is_recording_head(head: bytes) -> bool:
@@ -93,16 +94,15 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 def _plain(value: Any, what: str) -> Any:
-    """Header maps hold what JSON can hold (``xtape info --json`` prints them)."""
+    """Header maps hold what JSON can hold (``xtape info --json`` prints them); arrays
+    come back as lists."""
     if isinstance(value, dict):
-        for key, item in value.items():
-            if type(key) is not str:
-                raise Malformed(f"{what} has a key that is not text")
-            _plain(item, what)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _plain(item, what)
-    elif type(value) not in _JSON_SCALARS:
+        if any(type(key) is not str for key in value):
+            raise Malformed(f"{what} has a key that is not text")
+        return {key: _plain(item, what) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return [_plain(item, what) for item in value]
+    if type(value) not in _JSON_SCALARS:
         raise Malformed(f"{what} holds a {type(value).__name__}")
     return value
 
@@ -174,7 +174,7 @@ class Entries:
 
     stream_id: int
     capture_ns: int
-    entries: list[RawEntry] = field(repr=False)
+    entries: Sequence[RawEntry] = field(repr=False)
 
     def encode(self) -> list[Any]:
         return [Tag.ENTRIES, self.stream_id, self.capture_ns, self.entries]
@@ -296,12 +296,11 @@ def _check_entries(entries: Any) -> None:
 
 def by_id(batches: Sequence[Sequence[RawEntry]]) -> Iterator[tuple[int, RawEntry]]:
     """The entries of several streams' batches (each in id order), in id order across
-    them, as ``(index of its batch, entry)``: how the streams of one round interleave."""
-    keyed = [_keyed(i, entries) for i, entries in enumerate(batches)]
-    for _, i, entry in heapq.merge(*keyed):
+    them, as ``(index of its batch, entry)``: how the streams of one round interleave.
+    Equal ids (in different streams) keep the order of their batches."""
+    rows: list[tuple[tuple[int, int], int, Any]] = []
+    for i, entries in enumerate(batches):
+        rows += zip(map(id_key, map(itemgetter(0), entries)), repeat(i), entries)
+    rows.sort(key=itemgetter(0))  # stable, C-level, and it finds the batches' sorted runs
+    for _, i, entry in rows:
         yield i, entry
-
-
-def _keyed(index: int, entries: Sequence[RawEntry]) -> Iterator[tuple[tuple[int, int], int, Any]]:
-    for entry in entries:
-        yield id_key(entry[0]), index, entry
