@@ -592,7 +592,7 @@ def convert(
 @app.command()
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape; - for standard output, not a terminal).")],
     url: Annotated[str | None, typer.Option("--url", help="Source Redis URL (default: $REDIS_URL, else redis://localhost:6379/0).")] = None,
     from_: Annotated[str, typer.Option("--from", metavar="WHEN", help="now (default: new entries only), start (all the server holds), an id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m).")] = "now",
     duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
@@ -616,7 +616,7 @@ def record(
     from xtape.capture import record as run_record
 
     with handled():
-        if output.exists() and not force:
+        if str(output) != "-" and output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         options = RecordOptions(
             patterns=list(streams),

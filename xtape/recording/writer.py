@@ -46,9 +46,10 @@ QUEUE_BATCHES = 16
 _Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
-def _open_output(path: str | Path | BinaryIO) -> tuple[int, str, bool]:
-    """``(fd, name, owned)``: a file opened, created and locked for writing; or the
-    descriptor of ``"-"`` (standard output) or a binary stream, written as it is."""
+def _open_output(path: str | Path | BinaryIO) -> tuple[int | BinaryIO, str, bool]:
+    """``(fd or stream, name, owned)``: a file opened, created and locked for writing;
+    or ``"-"`` (standard output) or a binary stream, written through its descriptor
+    where it has one (so nothing lingers in a buffer after a failure)."""
     if isinstance(path, (str, Path)) and str(path) != "-":
         name = str(path)
         try:
@@ -77,7 +78,10 @@ def _open_output(path: str | Path | BinaryIO) -> tuple[int, str, bool]:
             f"will not write a recording to a terminal ({name}); redirect it to a file or a pipe"
         )
     stream.flush()
-    return stream.fileno(), name, False
+    try:
+        return stream.fileno(), name, False
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return stream, name, False
 
 
 def is_being_written(path: str | Path) -> bool:
@@ -192,7 +196,7 @@ class RecordingWriter:
                 raise self._broken
             self._buffer += self._packer.pack(End(time.time_ns(), self.entries_written).encode())
             self._flush_now()
-            if self._owned:
+            if self._owned and isinstance(self._fd, int):
                 try:
                     os.fsync(self._fd)
                 except OSError as exc:
@@ -202,7 +206,7 @@ class RecordingWriter:
             self.closed = True
 
     def _close_fd(self) -> None:
-        if self._owned:
+        if self._owned and isinstance(self._fd, int):
             # Closing unlocks; the lock told readers the file was still being written.
             os.close(self._fd)
 
@@ -276,9 +280,14 @@ class RecordingWriter:
             done = 0
             try:
                 with memoryview(self._buffer) as view:
-                    while done < len(view):  # a write may be partial (a pipe, a full disk)
-                        done += os.write(self._fd, view[done:])
-                if self.fsync:
+                    if isinstance(self._fd, int):
+                        while done < len(view):  # a write may be partial (a pipe, a full disk)
+                            done += os.write(self._fd, view[done:])
+                    else:
+                        self._fd.write(view)
+                        self._fd.flush()
+                        done = len(view)
+                if self.fsync and isinstance(self._fd, int):
                     os.fsync(self._fd)
             except OSError as exc:
                 # Nothing more is written after a failure: a later record after a
