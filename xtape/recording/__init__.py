@@ -4,8 +4,18 @@ Nothing here talks to Redis; see ``docs/format.md`` for the format itself.
 """
 
 from xtape.recording.info import RecordingInfo, entry_to_json, summarize
-from xtape.recording.reader import CLOCKS, Clock, Entry, Recording
-from xtape.recording.records import VERSION, End, Entries, Gap, Header, Marker, StreamDef, Tag
+from xtape.recording.reader import CLOCKS, Clock, Entry, ReadSummary, Recording, is_recording
+from xtape.recording.records import (
+    VERSION,
+    End,
+    Entries,
+    Gap,
+    Header,
+    Marker,
+    StreamDef,
+    Tag,
+    is_recording_head,
+)
 from xtape.recording.writer import RecordingWriter
 
 __all__ = [
@@ -18,11 +28,14 @@ __all__ = [
     "Gap",
     "Header",
     "Marker",
+    "ReadSummary",
     "Recording",
     "RecordingInfo",
     "RecordingWriter",
     "StreamDef",
     "Tag",
     "entry_to_json",
+    "is_recording",
+    "is_recording_head",
     "summarize",
 ]
