@@ -22,7 +22,7 @@ from e2e_support import XTAPE, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xtape.convert import ConvertOptions, convert, dump
+from xtape.convert import ConvertOptions, convert
 from xtape.errors import DamagedRecording, RecordingError, XtapeError
 from xtape.recording import Recording, RecordingWriter, summarize
 from xtape.recording.jsonl import write_jsonl
@@ -228,8 +228,10 @@ def _read_everything(data: bytes, tmp: Path) -> None:
         lambda: json.dumps(summarize(path).to_dict()),
         lambda: write_jsonl(Recording(path), io.BytesIO()),  # type: ignore[arg-type]
         lambda: write_jsonl(Recording(path), io.BytesIO(), objects=True),  # type: ignore[arg-type]
-        lambda: dump(convert(path, ConvertOptions())),
-        lambda: dump(convert(path, ConvertOptions(clock="capture", collapse_repeats=True))),
+        lambda: convert(path, io.StringIO(), ConvertOptions()),
+        lambda: convert(
+            path, io.StringIO(), ConvertOptions(clock="capture", collapse_repeats=True, jitter_ns=5)
+        ),
         lambda: replay(
             Recording(path, interleave=False),
             PrintPublisher(io.StringIO(), verbose=True),

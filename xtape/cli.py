@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 
 from xtape import __version__
-from xtape.errors import RuntimeFailure, UsageError, XtapeError
+from xtape.errors import UsageError, XtapeError
 
 if TYPE_CHECKING:
-    from xtape.recording.reader import Clock
+    from xtape.recording import TimeBase
 
 app = typer.Typer(
     name="xtape",
@@ -317,9 +317,7 @@ def _is_recording(path: Path) -> bool:
 def _duration_ns(text: str | None, option: str) -> int | None:
     from xtape.units import parse_duration
 
-    if text is None:
-        return None
-    return int(parse_duration(text, option=option) * 1_000_000_000)
+    return None if text is None else parse_duration(text, option=option)
 
 
 @app.command()
@@ -363,10 +361,9 @@ def replay(
         PrintPublisher,
         RedisPublisher,
         ReplayOptions,
-        Transform,
-        parse_map,
     )
     from xtape.replay import replay as run_replay
+    from xtape.transform import Transform, parse_map
 
     with handled():
         path = _one_source(source, file)
@@ -466,7 +463,7 @@ def _one_source(source: Path | None, file: Path | None) -> Path:
     return path
 
 
-def _clock(text: str) -> Clock:
+def _clock(text: str) -> TimeBase:
     """``--clock``: which clock times a recording."""
     if text == "id":
         return "id"
@@ -480,7 +477,7 @@ def _open_source(
     recording: bool,
     variables: dict[str, str],
     seed: int | None,
-    clock: Clock,
+    clock: TimeBase,
     *,
     interleave: bool = True,
 ) -> Any:
@@ -534,25 +531,37 @@ def convert(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D into the recording (e.g. 2m).")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D into the recording (e.g. 3m).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D after the recording's start (e.g. 3m), as replay --until.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N entries.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="The scenario's name (default: the file's).")] = None,
     description: Annotated[str | None, typer.Option("--description", help="The scenario's description.")] = None,
     collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
+    jitter: Annotated[float, typer.Option("--jitter", metavar="MS", min=0, help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-MS ms (interval: their mean, in whole ms).")] = 0,
     max_delay: Annotated[float | None, typer.Option("--max-delay", metavar="MS", min=0, help="Cap idle gaps between events at MS milliseconds.")] = None,
     clock: Annotated[str, typer.Option("--clock", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
 
     Replaying the scenario publishes the same fields, byte for byte, as replaying the
     recording: values stay text, bytes that are not UTF-8 become !!binary, repeated
     field names use the list form, and the original ids are kept for --keep-ids.
+    Streams: memory stays flat however large the recording.
     """
-    from xtape.convert import ConvertOptions, dump
+    from xtape.convert import ConvertOptions, ConvertProgress
     from xtape.convert import convert as run_convert
     from xtape.units import parse_duration
+
+    line = ProgressLine(not quiet)
+
+    def show(p: ConvertProgress) -> None:
+        eta = "" if p.eta_s is None else f", ETA {_seconds(p.eta_s)}"
+        line.show(
+            f"convert: {p.read:,}/{p.total:,} entries ({p.fraction:.0%}), "
+            f"{p.rate:,.0f}/s{eta}"
+        )
 
     with handled():
         timing = _clock(clock)
@@ -561,29 +570,46 @@ def convert(
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         options = ConvertOptions(
             streams=list(stream or []),
-            since_s=None if since is None else parse_duration(since, option="--since"),
-            until_s=None if until is None else parse_duration(until, option="--until"),
+            since_ns=None if since is None else parse_duration(since, option="--since"),
+            until_ns=None if until is None else parse_duration(until, option="--until"),
             limit=limit,
-            max_delay_ms=max_delay,
+            max_delay_ns=None if max_delay is None else round(max_delay * 1_000_000),
             collapse_repeats=collapse_repeats,
+            jitter_ns=round(jitter * 1_000_000),
             name=name,
             description=description,
             clock=timing,
         )
-        result = run_convert(file, options)
-        text = dump(result)
-        if to_stdout:
-            sys.stdout.write(text)
-            return
         try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise RuntimeFailure(f"cannot write {output}: {exc.strerror or exc}") from None
-    stderr.print(
-        f"wrote {output}: {result.events} events from {result.entries} entries on "
-        f"{len(result.streams)} streams",
-        markup=False,
-    )
+            report = run_convert(
+                file,
+                sys.stdout if to_stdout else output,
+                options,
+                progress=show if line.enabled else None,
+                warn=line.warn,
+            )
+        except BrokenPipeError:
+            sys.stderr.close()  # `xtape convert ... -o - | head`: stop quietly
+            raise typer.Exit(0) from None
+        finally:
+            line.done()
+    if not quiet:
+        stderr.print(
+            f"wrote {'stdout' if to_stdout else output}: {report.events} events from "
+            f"{report.entries} entries on {len(report.streams)} streams "
+            f"({report.elapsed_s:.1f} s)",
+            markup=False,
+        )
+
+
+def _seconds(s: float) -> str:
+    """A duration for a progress line: 42 s, 3 m 05 s, 1 h 02 m."""
+    s = round(s)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} m {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} m"
 
 
 # --------------------------------------------------------------------------- record
@@ -612,8 +638,10 @@ def record(
     """
     import threading
 
-    from xtape.capture import RecordOptions, install_signal_handlers, parse_duration, parse_start
+    from xtape.capture import RecordOptions, install_signal_handlers, parse_start
     from xtape.capture import record as run_record
+    from xtape.timeline import NS_PER_S
+    from xtape.units import parse_duration
 
     with handled():
         if str(output) != "-" and output.exists() and not force:
@@ -621,9 +649,13 @@ def record(
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
-            duration_s=None if duration is None else parse_duration(duration, option="--duration"),
+            duration_s=None
+            if duration is None
+            else parse_duration(duration, option="--duration", positive=True) / NS_PER_S,
             count=count,
-            until_idle_s=None if until_idle is None else parse_duration(until_idle, option="--until-idle"),
+            until_idle_s=None
+            if until_idle is None
+            else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
             redact=list(redact or []),
             fsync=fsync,
             scan_interval_s=scan_interval,

@@ -4,7 +4,14 @@ Nothing here talks to Redis; see ``docs/format.md`` for the format itself.
 """
 
 from xtape.recording.info import RecordingInfo, entry_to_json, summarize
-from xtape.recording.reader import CLOCKS, Clock, Entry, ReadSummary, Recording, is_recording
+from xtape.recording.reader import (
+    TIME_BASES,
+    Entry,
+    ReadSummary,
+    Recording,
+    TimeBase,
+    is_recording,
+)
 from xtape.recording.records import (
     VERSION,
     End,
@@ -19,9 +26,8 @@ from xtape.recording.records import (
 from xtape.recording.writer import RecordingWriter
 
 __all__ = [
-    "CLOCKS",
+    "TIME_BASES",
     "VERSION",
-    "Clock",
     "End",
     "Entries",
     "Entry",
@@ -34,6 +40,7 @@ __all__ = [
     "RecordingWriter",
     "StreamDef",
     "Tag",
+    "TimeBase",
     "entry_to_json",
     "is_recording",
     "is_recording_head",

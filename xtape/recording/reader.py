@@ -15,12 +15,14 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import msgpack
 
 from xtape.errors import DamagedRecording, RecordingError
+from xtape.ids import id_ms
 from xtape.recording.records import (
     DECODERS,
     HEAD_BYTES,
@@ -41,8 +43,11 @@ from xtape.recording.records import (
 )
 from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
 
-Clock = Literal["id", "capture"]
-CLOCKS: tuple[str, ...] = ("id", "capture")
+#: Which clock a recording's timeline follows: the entry ids' milliseconds (the producer's
+#: clock) or the recorder's capture clock (``--clock``). Not :class:`xtape.replay.Clock`,
+#: the clock a replay is paced against.
+TimeBase = Literal["id", "capture"]
+TIME_BASES: tuple[str, ...] = ("id", "capture")
 
 #: The largest single record accepted (a batch of entries with large values).
 MAX_RECORD_BYTES = 1 << 30
@@ -165,10 +170,10 @@ class Recording:
         self,
         source: str | Path | BinaryIO,
         *,
-        clock: Clock = "id",
+        clock: TimeBase = "id",
         interleave: bool = True,
     ) -> None:
-        self.clock: Clock = clock
+        self.clock: TimeBase = clock
         self.interleave = interleave
         #: What the last full pass found (None before one ends).
         self.summary: ReadSummary | None = None
@@ -323,16 +328,25 @@ class Recording:
 
     # -- timeline ----------------------------------------------------------------------
 
-    def events(self, clock: Clock | None = None) -> Timeline:
+    def events(self, clock: TimeBase | None = None) -> Timeline:
         """The recording as a timeline: offsets from the entry ids' milliseconds
-        (the producer's clock, ``clock="id"``) or from the recorder's capture clock."""
+        (the producer's clock, ``clock="id"``) or from the recorder's capture clock.
+
+        Offset 0 is the recording's start: the earliest entry of the recorder's first
+        round (``id``) or its first read (``capture``), with or without :attr:`interleave`;
+        an older entry (a stream found later, read from its start) is at 0 too. ``--since``
+        and ``--until`` of ``replay`` and ``convert`` count from there.
+        """
         use_ids = (clock or self.clock) == "id"
         base: int | None = None
         # The hot loop of a replay: one event per entry, made with tuple.__new__ (no
         # Python-level __new__ call) from the unpacked record's own tuples, which the
         # reader has checked (ids well formed, fields bytes in pairs).
         new = tuple.__new__
-        for stream, capture_ns, raw in self.batches():
+        batches = self.batches()
+        if use_ids and not self.interleave:
+            batches, base = _first_round_start(batches)
+        for stream, capture_ns, raw in batches:
             for entry_id, flat in raw:
                 t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
                 if base is None:
@@ -343,6 +357,24 @@ class Recording:
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The :class:`xtape.timeline.Source` protocol: every pass is the same."""
         return self.events()
+
+
+_Batch = tuple[bytes, int, Sequence[RawEntry]]
+
+
+def _first_round_start(batches: Iterator[_Batch]) -> tuple[Iterator[_Batch], int | None]:
+    """Where an id-clock timeline starts when a round's streams are not interleaved: the
+    earliest id (ms, as ns) of the first round, as if they were; the batches unchanged."""
+    head: list[_Batch] = []
+    start: int | None = None
+    for batch in batches:
+        head.append(batch)
+        if batch[1] != head[0][1]:
+            break
+        if batch[2]:
+            ns = id_ms(batch[2][0][0]) * NS_PER_MS
+            start = ns if start is None else min(start, ns)
+    return chain(head, batches), start
 
 
 def is_recording(source: str | Path | BinaryIO) -> bool:
@@ -390,4 +422,4 @@ def _merged(
         yield names[b.stream_id], b.capture_ns, (entry,)
 
 
-__all__ = ["CLOCKS", "Clock", "End", "Entry", "ReadSummary", "Recording", "is_recording"]
+__all__ = ["TIME_BASES", "End", "Entry", "ReadSummary", "Recording", "TimeBase", "is_recording"]
