@@ -198,6 +198,18 @@ class Recording:
             self._pending = first
         self.header = first.header
 
+    def close(self) -> None:
+        """Close a stream opened for the one pass that was never read (a FIFO path)."""
+        if self._pending is not None:
+            self._pending.close()
+            self._pending = None
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def truncated_bytes(self) -> int:
         """Bytes of an incomplete record skipped at the end of the last full pass."""
