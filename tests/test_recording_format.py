@@ -201,8 +201,8 @@ def test_background_writer_failure_is_raised_by_the_next_call(tmp_path: Path) ->
     path = tmp_path / "fail.xtape"
     writer = RecordingWriter(path, background=True)
     full = os.open("/dev/full", os.O_WRONLY)
-    assert isinstance(writer._fd, int)
-    os.dup2(full, writer._fd)  # the disk fills up under the writer
+    assert isinstance(writer._out, int)
+    os.dup2(full, writer._out)  # the disk fills up under the writer
     os.close(full)
     writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
     with pytest.raises(RuntimeFailure, match=r"fail\.xtape: No space left on device"):

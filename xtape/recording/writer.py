@@ -120,7 +120,7 @@ class RecordingWriter:
         background: bool = False,
     ) -> None:
         self.flush_interval = flush_interval
-        self._fd, self.name, self._owned = _open_output(path)
+        self._out, self.name, self._owned = _open_output(path)
         #: The file written, or None for standard output or a stream.
         self.path = Path(path) if isinstance(path, (str, Path)) and self._owned else None
         # fsync is for files; a pipe or terminal refuses it.
@@ -196,9 +196,9 @@ class RecordingWriter:
                 raise self._broken
             self._buffer += self._packer.pack(End(time.time_ns(), self.entries_written).encode())
             self._flush_now()
-            if self._owned and isinstance(self._fd, int):
+            if self._owned and isinstance(self._out, int):
                 try:
-                    os.fsync(self._fd)
+                    os.fsync(self._out)
                 except OSError as exc:
                     raise RuntimeFailure(f"cannot write {self.name}: {exc.strerror or exc}") from None
         finally:
@@ -206,9 +206,9 @@ class RecordingWriter:
             self.closed = True
 
     def _close_fd(self) -> None:
-        if self._owned and isinstance(self._fd, int):
+        if self._owned and isinstance(self._out, int):
             # Closing unlocks; the lock told readers the file was still being written.
-            os.close(self._fd)
+            os.close(self._out)
 
     # -- where the work happens (here, or on the background thread) --------------------
 
@@ -280,15 +280,15 @@ class RecordingWriter:
             done = 0
             try:
                 with memoryview(self._buffer) as view:
-                    if isinstance(self._fd, int):
+                    if isinstance(self._out, int):
                         while done < len(view):  # a write may be partial (a pipe, a full disk)
-                            done += os.write(self._fd, view[done:])
+                            done += os.write(self._out, view[done:])
                     else:
-                        self._fd.write(view)
-                        self._fd.flush()
+                        self._out.write(view)
+                        self._out.flush()
                         done = len(view)
-                if self.fsync and isinstance(self._fd, int):
-                    os.fsync(self._fd)
+                if self.fsync and isinstance(self._out, int):
+                    os.fsync(self._out)
             except OSError as exc:
                 # Nothing more is written after a failure: a later record after a
                 # partial one would damage the file, while a partial tail only ends it.
