@@ -175,6 +175,10 @@ class Entries:
     stream_id: int
     capture_ns: int
     entries: Sequence[RawEntry] = field(repr=False)
+    #: Read back: the entries' ids and flat fields as two columns (the shape check makes
+    #: them; a replay builds its events from them without a loop of its own).
+    ids: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
+    flats: tuple[tuple[bytes, ...], ...] = field(default=(), repr=False, compare=False)
 
     def encode(self) -> list[Any]:
         return [Tag.ENTRIES, self.stream_id, self.capture_ns, self.entries]
@@ -183,9 +187,13 @@ class Entries:
     def decode(cls, obj: Sequence[Any]) -> Entries:
         _fields(obj, 4, "ENTRIES")
         entries = obj[3]
-        _check_entries(entries)
+        ids, flats = _check_entries(entries)
         return cls(
-            _int(obj[1], "a stream id", hi=MAX_STREAM_ID), _int(obj[2], "capture_ns"), entries
+            _int(obj[1], "a stream id", hi=MAX_STREAM_ID),
+            _int(obj[2], "capture_ns"),
+            entries,
+            ids,
+            flats,
         )
 
 
@@ -268,7 +276,7 @@ def _drain(items: Iterator[Any]) -> None:
     deque(items, maxlen=0)
 
 
-def _check_entries(entries: Any) -> None:
+def _check_entries(entries: Any) -> tuple[Any, Any]:
     """A batch is a non-empty array of ``[id, [name, value, ...]]``: ids well formed,
     names and values bytes, in pairs. Checked a batch at a time with C-level calls (no
     Python loop per entry or field): reading must stay about as fast as unpacking."""
@@ -292,6 +300,7 @@ def _check_entries(entries: Any) -> None:
     for n in set(map(len, flats)):
         if n & 1:
             raise Malformed("an entry has an odd number of field names and values")
+    return ids, flats
 
 
 def by_id(batches: Sequence[Sequence[RawEntry]]) -> Iterator[tuple[int, RawEntry]]:
