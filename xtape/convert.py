@@ -73,7 +73,6 @@ class _Run:
     delay_ns: int
     count: int = 1
     interval_ns: int | None = None
-    last_offset: int = 0
 
 
 def convert(path: str | Path, options: ConvertOptions | None = None) -> ConvertResult:

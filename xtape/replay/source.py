@@ -54,14 +54,16 @@ class ReplaySource:
 
 
 def is_recording(path: str | Path) -> bool:
-    """Whether ``path`` holds a recording (starts with a msgpack map, as a recording's
-    header does) rather than a scenario, whatever its name."""
+    """Whether ``path`` holds a recording rather than a scenario: it starts with a
+    msgpack map, as a recording's header does, whatever its name. A file named
+    ``*.xtape`` counts as one too, so that it is refused as "not an xtape recording"
+    rather than as a broken scenario."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(1)
     except OSError as exc:
         raise RecordingError(str(path), f"cannot open: {exc.strerror or exc}") from None
-    return bool(head) and head[0] in _MAP_BYTES
+    return (bool(head) and head[0] in _MAP_BYTES) or Path(path).suffix.lower() == ".xtape"
 
 
 def open_source(
