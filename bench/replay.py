@@ -53,8 +53,8 @@ from pathlib import Path
 import redis
 from _load import OtherLoad
 
-from xtape.recording import Recording, RecordingWriter
 from xtape.process import process_state
+from xtape.recording import Recording, RecordingWriter
 from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay
 from xtape.server import RedisServer
 from xtape.timeline import Event, ScheduleFn
