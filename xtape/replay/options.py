@@ -18,6 +18,14 @@ from xtape.transform import Transform
 MAX_REFUSALS = 100
 
 
+def check_maxlen(maxlen: int | None) -> None:
+    """``--maxlen`` is at least 1 (``MAXLEN ~ 0`` would empty every target stream)."""
+    if maxlen is not None and maxlen < 1:
+        raise UsageError(
+            f"--maxlen must be at least 1, not {maxlen} (0 would empty every target stream)"
+        )
+
+
 @dataclass(frozen=True)
 class ReplayOptions:
     """Everything about a replay except its source and its target URL.
@@ -59,10 +67,7 @@ class ReplayOptions:
             raise UsageError(
                 "--keep-ids cannot be combined with --loop: a second pass would reuse the ids of the first"
             )
-        if self.maxlen is not None and self.maxlen < 1:
-            raise UsageError(
-                f"--maxlen must be at least 1, not {self.maxlen} (0 would empty every target stream)"
-            )
+        check_maxlen(self.maxlen)
         if self.max_refusals < 1:
             raise UsageError("max_refusals must be at least 1 (or keep_going)")
         if self.max_iterations is not None and self.max_iterations < 1:

@@ -31,6 +31,7 @@ import redis
 
 from xtape.connection import connect, error_reason, redact_url, resolve_url
 from xtape.errors import RedisUnavailable, UsageError
+from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.timeline import Event
 
@@ -69,10 +70,7 @@ class RedisPublisher:
         stop_event: threading.Event | None = None,
         warn: Callable[[str], None] | None = None,
     ) -> None:
-        if maxlen is not None and maxlen < 1:
-            raise UsageError(
-                f"--maxlen must be at least 1, not {maxlen} (0 would empty every target stream)"
-            )
+        check_maxlen(maxlen)
         self._raw_url = url
         self.url = redact_url(resolve_url(url))
         self.maxlen = maxlen
