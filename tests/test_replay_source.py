@@ -22,11 +22,11 @@ from xtape.replay import (
     ReplayOptions,
     ReplayProgress,
     ReplaySource,
-    Transform,
     open_source,
     replay,
 )
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn
+from xtape.transform import Transform
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "replay.md"
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "smoke-test.yaml"
@@ -221,7 +221,7 @@ def test_progress_line_reads_like_a_tool() -> None:
         eta_s=4332.0,
     )
     assert (
-        _replay_progress(p) == "replay: 1,200/5,000 (24%), 3,100/s, ETA 1:12:12, pass 2, 3 errors"
+        _replay_progress(p) == "replay: 1,200/5,000 (24%), 3,100/s, ETA 1 h 12 m, pass 2, 3 errors"
     )
 
 

@@ -30,7 +30,7 @@ _EXPORTS: dict[str, str] = {
     "Scenario": "xtape.scenario",
     "ScenarioSource": "xtape.scenario",
     "Source": "xtape.timeline",
-    "Transform": "xtape.replay",
+    "Transform": "xtape.transform",
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
     "load_scenario": "xtape.scenario",
@@ -81,7 +81,6 @@ if TYPE_CHECKING:
         RedisPublisher,
         ReplayOptions,
         ReplayReport,
-        Transform,
         open_source,
         replay,
         replay_into,
@@ -89,6 +88,7 @@ if TYPE_CHECKING:
     from xtape.scenario import Scenario, ScenarioSource, load_scenario
     from xtape.server import RedisServer
     from xtape.timeline import Event, Source
+    from xtape.transform import Transform
 
 
 def __getattr__(name: str) -> Any:

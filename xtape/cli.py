@@ -18,10 +18,10 @@ import typer
 from rich.console import Console
 
 from xtape import __version__
-from xtape.errors import RuntimeFailure, UsageError, XtapeError
+from xtape.errors import UsageError, XtapeError
 
 if TYPE_CHECKING:
-    from xtape.recording.reader import Clock
+    from xtape.recording import TimeBase
     from xtape.replay import ReplayProgress, ReplayReport
 
 app = typer.Typer(
@@ -311,7 +311,8 @@ def replay(
     """
     from xtape.errors import ReplayAborted
     from xtape.process import process_state
-    from xtape.replay import Pacing, ReplayOptions, Transform, open_source, replay_into
+    from xtape.replay import Pacing, ReplayOptions, open_source, replay_into
+    from xtape.transform import Transform
 
     state = None
     with handled():
@@ -367,13 +368,12 @@ def _warn(message: str) -> None:
 
 
 def _replay_progress(p: ReplayProgress) -> str:
-    """``replay: 1,200/5,000 (24%), 3,100/s, ETA 0:01:12, pass 2, 3 errors``."""
+    """``replay: 1,200/5,000 (24%), 3,100/s, ETA 1 m 12 s, pass 2, 3 errors``."""
     done = f"{p.pass_sent:,}" + (f"/{p.pass_total:,}" if p.pass_total is not None else "")
     parts = [f"replay: {done}" + (f" ({p.percent:.0f}%)" if p.percent is not None else "")]
     parts.append(f"{p.rate:,.0f}/s")
     if p.eta_s is not None:
-        eta = int(p.eta_s + 0.5)
-        parts.append(f"ETA {eta // 3600}:{eta // 60 % 60:02d}:{eta % 60:02d}")
+        parts.append(f"ETA {_seconds(p.eta_s)}")
     if p.iteration:
         parts.append(f"pass {p.iteration + 1}")
     if p.errors:
@@ -390,7 +390,7 @@ def _one_source(source: Path | None, file: Path | None) -> Path:
     return path
 
 
-def _clock(text: str) -> Clock:
+def _clock(text: str) -> TimeBase:
     """``--clock``: which clock times a recording."""
     if text == "id":
         return "id"
@@ -445,25 +445,37 @@ def convert(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D into the recording (e.g. 2m).")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D into the recording (e.g. 3m).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D after the recording's start (e.g. 3m), as replay --until.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N entries.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="The scenario's name (default: the file's).")] = None,
     description: Annotated[str | None, typer.Option("--description", help="The scenario's description.")] = None,
     collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
+    jitter: Annotated[float, typer.Option("--jitter", metavar="MS", min=0, help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-MS ms (interval: their mean, in whole ms).")] = 0,
     max_delay: Annotated[float | None, typer.Option("--max-delay", metavar="MS", min=0, help="Cap idle gaps between events at MS milliseconds.")] = None,
     clock: Annotated[str, typer.Option("--clock", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
 
     Replaying the scenario publishes the same fields, byte for byte, as replaying the
     recording: values stay text, bytes that are not UTF-8 become !!binary, repeated
     field names use the list form, and the original ids are kept for --keep-ids.
+    Streams: memory stays flat however large the recording.
     """
-    from xtape.convert import ConvertOptions, dump
+    from xtape.convert import ConvertOptions, ConvertProgress
     from xtape.convert import convert as run_convert
     from xtape.units import parse_duration
+
+    line = ProgressLine(not quiet)
+
+    def show(p: ConvertProgress) -> None:
+        eta = "" if p.eta_s is None else f", ETA {_seconds(p.eta_s)}"
+        line.show(
+            f"convert: {p.read:,}/{p.total:,} entries ({p.fraction:.0%}), "
+            f"{p.rate:,.0f}/s{eta}"
+        )
 
     with handled():
         timing = _clock(clock)
@@ -472,29 +484,46 @@ def convert(
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         options = ConvertOptions(
             streams=list(stream or []),
-            since_s=None if since is None else parse_duration(since, option="--since"),
-            until_s=None if until is None else parse_duration(until, option="--until"),
+            since_ns=None if since is None else parse_duration(since, option="--since"),
+            until_ns=None if until is None else parse_duration(until, option="--until"),
             limit=limit,
-            max_delay_ms=max_delay,
+            max_delay_ns=None if max_delay is None else round(max_delay * 1_000_000),
             collapse_repeats=collapse_repeats,
+            jitter_ns=round(jitter * 1_000_000),
             name=name,
             description=description,
             clock=timing,
         )
-        result = run_convert(file, options)
-        text = dump(result)
-        if to_stdout:
-            sys.stdout.write(text)
-            return
         try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise RuntimeFailure(f"cannot write {output}: {exc.strerror or exc}") from None
-    stderr.print(
-        f"wrote {output}: {result.events} events from {result.entries} entries on "
-        f"{len(result.streams)} streams",
-        markup=False,
-    )
+            report = run_convert(
+                file,
+                sys.stdout if to_stdout else output,
+                options,
+                progress=show if line.enabled else None,
+                warn=line.warn,
+            )
+        except BrokenPipeError:
+            sys.stderr.close()  # `xtape convert ... -o - | head`: stop quietly
+            raise typer.Exit(0) from None
+        finally:
+            line.done()
+    if not quiet:
+        stderr.print(
+            f"wrote {'stdout' if to_stdout else output}: {report.events} events from "
+            f"{report.entries} entries on {len(report.streams)} streams "
+            f"({report.elapsed_s:.1f} s)",
+            markup=False,
+        )
+
+
+def _seconds(s: float) -> str:
+    """A duration for a progress line: 42 s, 3 m 05 s, 1 h 02 m."""
+    s = round(s)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} m {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} m"
 
 
 # --------------------------------------------------------------------------- record
@@ -521,9 +550,11 @@ def record(
     --count, --until-idle, Ctrl-C or SIGTERM, always closing the file cleanly.
     Reconnects with backoff if the server goes away, and marks trimmed entries as gaps.
     """
-    from xtape.capture import RecordOptions, parse_duration, parse_start
+    from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
     from xtape.process import process_state
+    from xtape.timeline import NS_PER_S
+    from xtape.units import parse_duration
 
     with handled():
         if output.exists() and not force:
@@ -531,9 +562,13 @@ def record(
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
-            duration_s=None if duration is None else parse_duration(duration, option="--duration"),
+            duration_s=None
+            if duration is None
+            else parse_duration(duration, option="--duration", positive=True) / NS_PER_S,
             count=count,
-            until_idle_s=None if until_idle is None else parse_duration(until_idle, option="--until-idle"),
+            until_idle_s=None
+            if until_idle is None
+            else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
             redact=list(redact or []),
             fsync=fsync,
             scan_interval_s=scan_interval,

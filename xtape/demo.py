@@ -21,12 +21,13 @@ import redis
 
 from xtape.capture import RecordOptions, StartSpec, record
 from xtape.connection import command, connect
-from xtape.convert import convert, dump
+from xtape.convert import convert
 from xtape.errors import RuntimeFailure
 from xtape.recording import summarize
-from xtape.replay import Pacing, RedisPublisher, ReplayOptions, ReplayReport, Transform, replay
+from xtape.replay import Pacing, RedisPublisher, ReplayOptions, ReplayReport, replay
 from xtape.scenario import ScenarioSource
 from xtape.server import RedisServer
+from xtape.transform import Transform
 
 Say = Callable[[str], None]
 
@@ -162,9 +163,8 @@ def _wait_recorded(path: Path, stop: threading.Event, expected: int, timeout: fl
 def _convert_and_replay(say: Say, url: str, workdir: Path, speed: float, result: DemoResult) -> None:
     rec_path = workdir / "production.xtape"
     yaml_path = workdir / "production.yaml"
-    converted = convert(rec_path)
-    text = dump(converted)
-    yaml_path.write_text(text, encoding="utf-8")
+    converted = convert(rec_path, yaml_path)
+    text = yaml_path.read_text(encoding="utf-8")
     result.scenario_events = converted.events
     say(f"4. converted the recording into {yaml_path.name} ({converted.events} events); it starts:")
     for line in text.splitlines()[:14]:

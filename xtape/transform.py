@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from xtape.errors import UsageError
-from xtape.timeline import NS_PER_S, Event
+from xtape.timeline import Event
 from xtape.units import match_any, parse_duration
 
 
@@ -219,6 +219,4 @@ class Transform:
 
 
 def _duration_ns(text: str | None, option: str) -> int | None:
-    if text is None:
-        return None
-    return round(parse_duration(text, option=option) * NS_PER_S)
+    return None if text is None else parse_duration(text, option=option)

@@ -24,7 +24,6 @@ from xtape.replay.report import Lateness, ReplayProgress, ReplayReport
 from xtape.replay.runner import ProgressFn, replay
 from xtape.replay.scheduler import Batch, Clock, FakeClock, MonotonicClock, Pacing, batches
 from xtape.replay.source import ReplaySource, is_recording, open_source
-from xtape.transform import Transform, parse_map
 
 __all__ = [
     "MAX_REFUSALS",
@@ -45,13 +44,11 @@ __all__ = [
     "ReplayProgress",
     "ReplayReport",
     "ReplaySource",
-    "Transform",
     "batches",
     "check_keep_ids",
     "first_ids",
     "is_recording",
     "open_source",
-    "parse_map",
     "replay",
     "replay_into",
 ]

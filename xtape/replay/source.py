@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from xtape.errors import RecordingError, UsageError
-from xtape.recording import Clock, Recording, summarize
+from xtape.recording import Recording, TimeBase, summarize
 from xtape.replay.options import ReplayOptions
 from xtape.replay.scheduler import Pacing
 from xtape.scenario import ScenarioSource
@@ -72,7 +72,7 @@ def open_source(
     *,
     variables: dict[str, str] | None = None,
     seed: int | None = None,
-    clock: Clock | None = None,
+    clock: TimeBase | None = None,
 ) -> ReplaySource:
     """Open ``path`` for replay: a recording (by its content) or a scenario.
 
@@ -102,7 +102,7 @@ def open_source(
     )
 
 
-def _open_recording(path: str | Path, clock: Clock, pacing: Pacing) -> ReplaySource:
+def _open_recording(path: str | Path, clock: TimeBase, pacing: Pacing) -> ReplaySource:
     # At full speed streams need not interleave within a recorder round (no timing).
     recording = Recording(path, clock=clock, interleave=not pacing.is_max_speed)
     info = summarize(path)
