@@ -12,7 +12,7 @@ from itertools import pairwise
 
 import pytest
 
-from xtape.errors import KeepIdsConflict, UsageError
+from xtape.errors import KeepIdsConflict, PublishFailed, ReplayAborted, UsageError
 from xtape.ids import parse_id
 from xtape.process import process_state
 from xtape.replay import (
@@ -373,3 +373,37 @@ def test_keyboard_interrupt_raised_by_the_source_ends_the_replay_with_a_report()
 def test_options_refuse_bad_values(kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         ReplayOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_run_of_refusals_stops_the_replay_with_the_report_and_keep_going_does_not() -> None:
+    events = at_ms(*range(500))
+    options = ReplayOptions(pacing=Pacing.max_speed(), batch_cap=10)
+    with pytest.raises(
+        ReplayAborted, match=r"refused 100 entries in a row.*s: WRONGTYPE"
+    ) as caught:
+        replay(
+            ListSource(events),
+            MemoryPublisher(refuse={b"s": "WRONGTYPE"}),
+            options,
+            clock=FakeClock(),
+        )
+    assert isinstance(caught.value.cause, PublishFailed)
+    assert caught.value.report.errors == 100
+    assert caught.value.exit_code == 1
+
+    going = ReplayOptions(pacing=Pacing.max_speed(), batch_cap=10, keep_going=True)
+    report = replay(
+        ListSource(events), MemoryPublisher(refuse={b"s": "WRONGTYPE"}), going, clock=FakeClock()
+    )
+    assert report.errors == 500
+
+
+def test_refusals_between_accepted_entries_never_stop_a_replay() -> None:
+    events = [e for i in range(300) for e in (at_ms(i, stream=b"bad") + at_ms(i, stream=b"ok"))]
+    report = replay(
+        ListSource(events),
+        MemoryPublisher(refuse={b"bad": "NOPERM"}),
+        ReplayOptions(pacing=Pacing.max_speed()),
+        clock=FakeClock(),
+    )
+    assert (report.errors, report.published) == (300, 300)

@@ -138,3 +138,11 @@ def test_parse_builds_a_transform_from_option_texts() -> None:
     t = Transform.parse(streams=["a*"], maps=["a=b"], prefix="p", since="1.5s", until="2m")
     assert (t.streams, t.maps, t.prefix) == (("a*",), (("a", "b"),), "p")
     assert (t.since_ns, t.until_ns) == (1_500_000_000, 120_000_000_000)
+
+
+@pytest.mark.parametrize("glob", ["s[!]x]*", "s[]x]*", "s[a-c]?", "s*", "s[", "s\\\\*", "s?1"])
+def test_map_globs_match_what_stream_globs_match(glob: str) -> None:
+    names = [b"s", b"sa1", b"s]1", b"sx1", b"sd1", b"s[", b"s\\1", b"sb", b"s\\*"]
+    kept = {n for n in names if Transform(streams=(glob,)).target(n) is not None}
+    mapping = Transform(maps=((glob, "hit"),))
+    assert {n for n in names if mapping.target(n) == b"hit"} == kept

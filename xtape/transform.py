@@ -70,7 +70,9 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
         elif ch == "?":
             out.append(".")
         elif ch == "[":
-            end = glob.find("]", i + 1 if i < n and glob[i] in "!]" else i)
+            j = i + 1 if i < n and glob[i] == "!" else i
+            j = j + 1 if j < n and glob[j] == "]" else j  # a leading ] is literal, as in fnmatch
+            end = glob.find("]", j)
             if end < 0:
                 out.append(re.escape(ch))
                 continue
