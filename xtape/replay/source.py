@@ -19,7 +19,6 @@ from xtape.errors import RecordingError, UsageError
 from xtape.recording import Recording, TimeBase, summarize
 from xtape.replay.options import ReplayOptions
 from xtape.replay.scheduler import Pacing
-from xtape.scenario import ScenarioSource
 from xtape.timeline import NS_PER_MS, ScheduleFn, Source, Timeline, display_name
 
 SourceKind = Literal["recording", "scenario"]
@@ -88,6 +87,8 @@ def open_source(
         return _open_recording(path, clock or "id", pacing)
     if clock not in (None, "id"):
         raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
+    from xtape.scenario import ScenarioSource  # (pydantic, YAML: only when needed)
+
     scenario = ScenarioSource(path, variables=variables, seed=seed)
     counts: Counter[bytes] = Counter()
     for event in scenario.plan.events:
