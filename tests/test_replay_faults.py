@@ -65,7 +65,7 @@ def test_a_replay_whose_target_restarts_reconnects_and_sends_only_what_was_not_c
     two_seconds: Path, make_server: Callable[..., RedisServer]
 ) -> None:
     server = make_server(appendonly=True)
-    client = connect(server.url, check=False)
+    client = connect(server.url)
     try:
         # --keep-ids makes a duplicate visible: Redis would refuse an id sent twice.
         proc = run([str(two_seconds), "--keep-ids", "--url", server.url])
@@ -91,7 +91,7 @@ def test_without_keep_ids_every_entry_arrives_after_a_restart(
     two_seconds: Path, make_server: Callable[..., RedisServer]
 ) -> None:
     server = make_server(appendonly=True)
-    client = connect(server.url, check=False)
+    client = connect(server.url)
     try:
         proc = run([str(two_seconds), "--url", server.url])
         try:
@@ -113,7 +113,7 @@ def test_no_reconnect_fails_fast_with_a_report_of_what_was_confirmed(
     two_seconds: Path, make_server: Callable[..., RedisServer]
 ) -> None:
     server = make_server(appendonly=True)
-    client = connect(server.url, check=False)
+    client = connect(server.url)
     try:
         proc = run([str(two_seconds), "--keep-ids", "--no-reconnect", "--url", server.url])
         try:

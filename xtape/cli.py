@@ -6,6 +6,7 @@ printed as one line on stderr with exit code 1 (runtime) or 2 (input/usage).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -29,7 +30,8 @@ app = typer.Typer(
     help=(
         "Record Redis Streams traffic, turn recordings into editable scenarios, and replay "
         "either into Redis with original, scaled or fixed-rate timing.\n\n"
-        "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0. "
+        "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0; its password may "
+        "come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead. "
         "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage."
     ),
     no_args_is_help=True,
@@ -237,36 +239,109 @@ VariableOpt = Annotated[
 # --------------------------------------------------------------------------- validate
 
 
+#: Files at least this big show a progress line while they are validated (on a terminal).
+_BIG_SCENARIO_BYTES = 5_000_000
+
+
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json).")],
     variable: VariableOpt = None,
 ) -> None:
-    """Check scenarios: syntax, keys, types, variables and generators. Exit 2 if any is invalid."""
-    from xtape.scenario import ScenarioSource
+    """Check scenarios: syntax, keys, types, variables and generators. Exit 2 if any is invalid.
+
+    Every problem of a file is reported, one line each (file:line: where: what). Nothing
+    the scenario names is imported or run: python generators are only located.
+    """
+    from xtape.scenario.check import unknown_variables, validate_scenario
 
     variables = _variables_or_fail(variable)
     bad = 0
+    known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
+        progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+
+        def show(done: int, total: int, name: Path = file, line: ProgressLine = progress) -> None:
+            percent = 100 * done // max(total, 1)
+            line.show(f"validating {name}: {done / 1e6:.1f}/{total / 1e6:.1f} MB read ({percent}%)")
+
         try:
-            source = ScenarioSource(file, variables=variables)
-        except XtapeError as exc:
+            with _collector_paused():
+                checked = validate_scenario(
+                    file,
+                    variables,
+                    progress=show if progress.enabled else None,
+                    check_variables=len(files) == 1,
+                )
+        finally:
+            progress.done()
+        known |= checked.names
+        if checked.errors:
             bad += 1
-            stderr.print(f"xtape: error: {exc}", markup=False)
+            for error in checked.errors:
+                stderr.print(f"xtape: error: {error}", markup=False)
             continue
         stdout.print(
-            f"ok  {file}: {len(source.scenario.events)} events, {source.count} entries, "
-            f"{source.duration_ms / 1000:.3f} s",
+            f"ok  {file}: {checked.events} events, {checked.entries} entries, "
+            f"{checked.duration_ms / 1000:.3f} s",
             markup=False,
         )
+    if len(files) > 1 and not bad:  # a --variable may be meant for any one of them
+        for error in unknown_variables(variables, known, None):
+            bad += 1
+            stderr.print(f"xtape: error: {error}", markup=False)
     if bad:
         raise typer.Exit(2)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a big file is loaded: its millions of new
+    containers would make the collector walk the heap again and again (~20% of the time);
+    loading creates no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _variables_or_fail(values: list[str] | None) -> dict[str, str]:
     with handled():
         return _variables(values)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- Redis options
+
+_URL_HELP = (
+    "Redis URL (default: $REDIS_URL, else redis://localhost:6379/0); rediss:// for TLS. "
+    "The password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead of the "
+    "URL, which keeps it out of ps."
+)
+TlsCaOpt = Annotated[Path | None, typer.Option("--tls-ca-cert", metavar="FILE", help="TLS: trust the server certificates this CA file signed (rediss:// only).", show_default=False)]
+TlsCertOpt = Annotated[Path | None, typer.Option("--tls-cert", metavar="FILE", help="TLS: the client certificate, for servers that check clients.", show_default=False)]
+TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="TLS: the client certificate's private key.", show_default=False)]
+TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
+
+
+def _redis_url(
+    url: str | None, ca_cert: Path | None, cert: Path | None, key: Path | None, insecure: bool
+) -> str | None:
+    """``--url`` with the ``--tls-*`` options mapped onto its connection options."""
+    from xtape.connection import TlsOptions, resolve_url, with_tls
+
+    tls = TlsOptions(ca_cert=ca_cert, cert=cert, key=key, insecure=insecure)
+    return with_tls(resolve_url(url), tls) if tls else url
 
 
 # --------------------------------------------------------------------------- replay
@@ -279,7 +354,11 @@ def replay(
         typer.Argument(help="A scenario (YAML or JSON) or a recording, told apart by content.", show_default=False),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Target Redis URL (default: $REDIS_URL, else redis://localhost:6379/0).")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
     speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
     max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them.")] = False,
     rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
@@ -317,6 +396,7 @@ def replay(
     state = None
     with handled():
         path = _one_source(source, file)
+        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = ReplayOptions(
             pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate),
             loop=loop,
@@ -341,7 +421,7 @@ def replay(
                 report = replay_into(
                     src,
                     options,
-                    url=url,
+                    url=target,
                     out=sys.stderr if as_json else sys.stdout,  # with --json, stdout is the report's
                     verbose=verbose,
                     progress=lambda p: line.show(_replay_progress(p)),
@@ -533,7 +613,11 @@ def _seconds(s: float) -> str:
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape).")],
-    url: Annotated[str | None, typer.Option("--url", help="Source Redis URL (default: $REDIS_URL, else redis://localhost:6379/0).")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
     from_: Annotated[str, typer.Option("--from", metavar="WHEN", help="now (default: new entries only), start (all the server holds), an id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m).")] = "now",
     duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
     count: Annotated[int | None, typer.Option("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
@@ -559,6 +643,7 @@ def record(
     with handled():
         if output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
+        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
@@ -577,7 +662,7 @@ def record(
         with process_state() as state:
             try:
                 stats = run_record(
-                    url,
+                    target,
                     output,
                     options,
                     progress=lambda p: line.show(
@@ -606,7 +691,7 @@ def record(
 @app.command()
 def demo(
     speed: Annotated[float, typer.Option("--speed", help="Speed of the final replay.")] = 4.0,
-    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with the example scenarios (default: the repository's scenarios/).")] = None,
+    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
 ) -> None:
     """Show the whole loop on a throwaway redis-server: record -> convert -> replay.
 

@@ -30,7 +30,7 @@ import hiredis
 import redis
 
 from xtape.connection import connect, error_reason, redact_url, resolve_url
-from xtape.errors import RedisUnavailable, UsageError
+from xtape.errors import RedisRefused, RedisUnavailable, UsageError
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.timeline import Event
@@ -287,7 +287,10 @@ class RedisPublisher:
                 raise self._lost(reason)
             try:
                 self._client, self._conn, self._sock = self._connect()
-            except RedisUnavailable as again:
+            except (RedisUnavailable, RedisRefused) as again:
+                # a restarted server answers LOADING while it reads its data back
+                if isinstance(again, RedisRefused) and "LOADING" not in str(again):
+                    raise
                 log.debug("reconnect failed: %s", again)
                 delay = min(delay * 2, _BACKOFF_MAX_S)
                 continue

@@ -119,6 +119,8 @@ class _Replay:
                 interrupted = True  # stopped while reconnecting
             else:
                 failure = exc
+        except XtapeError as exc:  # anything else that stops a replay midway
+            failure = exc
         report = self._report(interrupted or self.stop_event.is_set())
         if failure is not None:
             raise ReplayAborted(failure, report)
