@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xtape.errors import KeepIdsConflict, RedisUnavailable, ReplayAborted, UsageError
+from xtape.process import process_state
 from xtape.replay import (
     FakeClock,
     Pacing,
@@ -213,10 +214,13 @@ def test_ctrl_c_during_a_real_replay_returns_a_report_that_matches_redis(
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
-        report = publish_all(redis_url, events, ReplayOptions())
+        # as the CLI runs it: the signal only sets the stop event, honoured at a safe point
+        with process_state() as state, RedisPublisher(redis_url) as publisher:
+            report = replay(ListSource(events), publisher, stop_event=state.stop_event)
     finally:
         timer.cancel()
     assert report.interrupted
+    assert state.exit_code == 130
     assert report.duration_s < 1.0
     assert 10 <= report.published <= 100
     assert r.xlen("s") == report.published
