@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from pydantic import BaseModel
 
 from xtape.catalog.schema import NO_PROBLEMS, Problem, StreamSchema
@@ -274,9 +275,20 @@ class _Reader:
             return StreamSchema(
                 name, description=description or "", strict=strict, schema=schema, model=model, model_ref=ref
             )
-        except Exception as error:  # the JSON Schema library refused the schema
+        except jsonschema.SchemaError as error:
             at = (*loc, given[0]) if given else loc
-            self.error(at, f"invalid JSON Schema: {' '.join(str(error).split())}")
+            path = list(error.path)
+            if given and given[0] == "fields" and path[:1] == ["properties"]:
+                at = (*loc, "fields", *path[1:])
+            elif given and given[0] == "fields" and path[:1] == ["required"]:
+                at = (*loc, "required", *path[1:])
+            elif given and given[0] == "schema" and isinstance(spec["schema"], dict):
+                at = (*at, *path)
+            self.error(at, f"invalid JSON Schema: {' '.join(error.message.split())}")
+            return None
+        except Exception as error:  # the compiler refused the schema (or a model's schema failed)
+            at = (*loc, given[0]) if given else loc
+            self.error(at, f"invalid schema: {' '.join(str(error).split())}")
             return None
 
     def fields(self, fields: Any, required: Any, loc: Loc) -> dict[str, Any] | None:

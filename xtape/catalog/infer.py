@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from xtape.ids import id_ms
 from xtape.recording import Recording
 from xtape.scenario.yaml_io import dump_flow
 from xtape.timeline import display_name
+from xtape.units import match_any
 
 #: A field with at most this many distinct values (each seen at least twice on average)
 #: is an enum.
@@ -524,15 +525,24 @@ def _key(name: str) -> str:
     return json.dumps(name, ensure_ascii=False)
 
 
-def infer_catalog(path: str | Path, *, progress: InferProgress | None = None) -> Inferred:
-    """Read the recording at ``path`` once and infer what its streams hold."""
+def infer_catalog(
+    path: str | Path, *, streams: Sequence[str] = (), progress: InferProgress | None = None
+) -> Inferred:
+    """Read the recording at ``path`` once and infer what its streams hold (only those
+    matching the ``streams`` globs, if any)."""
     recording = Recording(path, interleave=False)
-    streams: dict[bytes, StreamStats] = {}
+    found: dict[bytes, StreamStats] = {}
+    skipped: set[bytes] = set()
     total = 0
     for stream_name, _, raw in recording.batches():
-        stream = streams.get(stream_name)
+        stream = found.get(stream_name)
         if stream is None:
-            stream = streams[stream_name] = StreamStats(stream_name)
+            if stream_name in skipped:
+                continue
+            if streams and not match_any(stream_name, list(streams)):
+                skipped.add(stream_name)
+                continue
+            stream = found[stream_name] = StreamStats(stream_name)
         fields = stream.fields
         stream.entries += len(raw)
         total += len(raw)
@@ -553,7 +563,7 @@ def infer_catalog(path: str | Path, *, progress: InferProgress | None = None) ->
                 stream.last_ms = last
         if progress is not None and total & ~0xFFFF != (total - len(raw)) & ~0xFFFF:
             progress(total)
-    ordered = sorted(streams.values(), key=lambda s: s.name)
+    ordered = sorted(found.values(), key=lambda s: s.name)
     starts = [s.first_ms for s in ordered if s.first_ms is not None]
     span = (max(s.last_ms for s in ordered) - min(starts)) if starts else 0
     return Inferred(str(path), ordered, total, span)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import fastjsonschema
+import jsonschema
 from pydantic import BaseModel, ValidationError
 
 #: Where a problem is inside a payload: the field name, then keys/indexes inside its JSON.
@@ -300,6 +301,39 @@ def _json_problem(error: fastjsonschema.JsonSchemaValueException, known: Sequenc
     return [(path, f"{message}, got {shown(value)}")]
 
 
+def _explained(error: jsonschema.ValidationError, known: Sequence[str]) -> list[Problem]:
+    """A jsonschema error (one of all those of a payload) as problems, in our words."""
+    path: Path = tuple(error.absolute_path)
+    rule = error.validator
+    value = error.instance
+    definition = error.validator_value
+    if rule == "type":
+        kinds = definition if isinstance(definition, list) else [definition]
+        return [(path, f"expected {' or '.join(str(k) for k in kinds)}, got {shown(value)}")]
+    if rule == "required" and isinstance(value, Mapping) and isinstance(definition, list):
+        what = "field" if not path else "key"
+        return [(path, f"missing required {what} {name!r}") for name in definition if name not in value]
+    if rule == "additionalProperties" and isinstance(value, Mapping):
+        spec = error.schema if isinstance(error.schema, Mapping) else {}
+        props = spec.get("properties") or {}
+        patterns = [re.compile(p) for p in spec.get("patternProperties") or {}]
+        extras = [n for n in value if n not in props and not any(p.search(n) for p in patterns)]
+        names = known if not path else list(props)
+        what = "field" if not path else "key"
+        return [
+            ((*path, name), f"unknown {what} {name!r}{_suggest(str(name), names)} (not allowed by the catalog)")
+            for name in extras
+        ]
+    if rule == "enum" and isinstance(definition, list):
+        options = ", ".join(shown(o) for o in definition[:10]) + (", ..." if len(definition) > 10 else "")
+        return [(path, f"expected one of {options}, got {shown(value)}")]
+    if rule == "const":
+        return [(path, f"expected {shown(definition)}, got {shown(value)}")]
+    if rule == "pattern":
+        return [(path, f"{shown(value)} does not match the pattern {definition!r}")]
+    return [(path, " ".join(error.message.split()))]
+
+
 _PYDANTIC_KINDS = {
     "int": "integer", "float": "number", "bool": "boolean", "string": "string", "str": "string",
     "dict": "object", "model": "object", "list": "array", "decimal": "number",
@@ -355,6 +389,7 @@ class StreamSchema:
         self.model = model
         self.model_ref = model_ref
         self._validate: Callable[[Any], Any] | None = None
+        self._explainer: Any = None
         root: Mapping[str, Any] = {}
         if model is not None:
             self.kind = "model"
@@ -364,6 +399,8 @@ class StreamSchema:
             root = dict(schema)
             if strict and "additionalProperties" not in root and "patternProperties" not in root:
                 root["additionalProperties"] = False
+            cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft7Validator)
+            cls.check_schema(root)  # a schema error names where it is (SchemaError.path)
             self._validate = fastjsonschema.compile(root, handlers=_NO_REMOTE, use_formats=True)
         else:
             self.kind = "none"
@@ -405,32 +442,71 @@ class StreamSchema:
             )
         return obj
 
+    def is_valid(self, flat: Sequence[bytes]) -> bool:
+        """Whether one entry's flat fields are valid (the fast path: no explanation)."""
+        if self.kind == "none":
+            return True
+        problems: list[Problem] = []
+        obj = self.decode(flat, problems)
+        if problems:
+            return False
+        validate = self._validate
+        if validate is not None:
+            try:
+                validate(obj)
+            except fastjsonschema.JsonSchemaValueException:
+                return False
+            return True
+        return not self._model_problems(obj)
+
     def check(self, flat: Sequence[bytes]) -> Sequence[Problem]:
-        """The problems of one entry's flat fields ``(name, value, ...)``; empty if valid."""
+        """The problems of one entry's flat fields ``(name, value, ...)``; empty if valid.
+
+        Every problem is listed (not only the first): the compiled schema decides, and
+        for an invalid entry ``jsonschema`` finds each thing wrong with it.
+        """
         if self.kind == "none":
             return NO_PROBLEMS
         problems: list[Problem] = []
         obj = self.decode(flat, problems)
         validate = self._validate
-        if validate is not None:
-            try:
-                validate(obj)
-            except fastjsonschema.JsonSchemaValueException as error:
-                problems.extend(_json_problem(error, self.fields))
-        else:
-            assert self.model is not None
-            if self.strict:
-                known = self._decoders
-                for name in obj:
-                    if name.encode("utf-8", "surrogateescape") not in known:
-                        problems.append(
-                            ((name,), f"unknown field {name!r}{_suggest(name, self.fields)} (not allowed by the catalog)")
-                        )
-            try:
-                self.model.model_validate(obj)
-            except ValidationError as error:
-                problems.extend(_pydantic_problems(error, self.fields))
+        if validate is None:
+            problems.extend(self._model_problems(obj))
+            return problems or NO_PROBLEMS
+        try:
+            validate(obj)
+        except fastjsonschema.JsonSchemaValueException as error:
+            explained = self._explain(obj)
+            problems.extend(explained or _json_problem(error, self.fields))
         return problems or NO_PROBLEMS
+
+    def _explain(self, obj: Mapping[str, Any]) -> list[Problem]:
+        if self._explainer is None:
+            cls = jsonschema.validators.validator_for(self.schema, default=jsonschema.Draft7Validator)
+            self._explainer = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+        found: list[Problem] = []
+        errors = sorted(self._explainer.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
+        for error in errors:
+            for problem in _explained(error, self.fields):
+                if problem not in found:
+                    found.append(problem)
+        return found
+
+    def _model_problems(self, obj: Mapping[str, Any]) -> list[Problem]:
+        assert self.model is not None
+        problems: list[Problem] = []
+        if self.strict:
+            known = self._decoders
+            for name in obj:
+                if name.encode("utf-8", "surrogateescape") not in known:
+                    problems.append(
+                        ((name,), f"unknown field {name!r}{_suggest(name, self.fields)} (not allowed by the catalog)")
+                    )
+        try:
+            self.model.model_validate(obj)
+        except ValidationError as error:
+            problems.extend(_pydantic_problems(error, self.fields))
+        return problems
 
 
 def _no_remote(uri: str) -> Any:
