@@ -189,8 +189,9 @@ class _Reader:
         self.base = base
         self.errors: list[CatalogError] = []
 
-    def error(self, loc: Loc, message: str) -> None:
-        where = format_loc(loc)
+    def error(self, loc: Loc, message: str, *, named: Loc | None = None) -> None:
+        """A problem at ``loc`` (its line), named by ``named`` (default: ``loc``)."""
+        where = format_loc(loc if named is None else named)
         self.errors.append(
             CatalogError(f"{where}: {message}" if where else message, self.source.path, self.source.line(loc))
         )
@@ -200,7 +201,7 @@ class _Reader:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(allowed)}"
-                self.error((*loc, key), f"unknown key {key!r} ({hint})")
+                self.error((*loc, key), f"unknown key {key!r} ({hint})", named=loc)
 
     def catalog(self, data: Any) -> Catalog | None:
         if not isinstance(data, dict):
@@ -299,6 +300,8 @@ class _Reader:
         properties: dict[str, Any] = {}
         for name, spec in fields.items():
             field_loc = (*at, name)
+            if isinstance(name, int) and not isinstance(name, bool):
+                name = str(name)  # as a scenario's payload keys: `1: x` names field "1"
             if not isinstance(name, str):
                 self.error(field_loc, f"field names must be text (got {_show(name)})")
                 continue
