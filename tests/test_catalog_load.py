@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from xtape.catalog import CATALOG_ENV, find_catalog, find_catalog_path, load_catalog, load_catalog_text
+from xtape.catalog import (
+    CATALOG_ENV,
+    find_catalog,
+    find_catalog_path,
+    load_catalog,
+    load_catalog_text,
+)
 from xtape.errors import CatalogError, CatalogInvalid
 
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios" / "streams.yaml"

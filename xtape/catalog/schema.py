@@ -485,11 +485,11 @@ class StreamSchema:
             cls = jsonschema.validators.validator_for(self.schema, default=jsonschema.Draft7Validator)
             self._explainer = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
         found: list[Problem] = []
-        errors = sorted(self._explainer.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
-        for error in errors:
+        for error in self._explainer.iter_errors(obj):
             for problem in _explained(error, self.fields):
                 if problem not in found:
                     found.append(problem)
+        found.sort(key=lambda problem: [str(part) for part in problem[0]])  # stable: by place
         return found
 
     def _model_problems(self, obj: Mapping[str, Any]) -> list[Problem]:
