@@ -44,8 +44,8 @@ _INT = re.compile(rb"-?(?:0|[1-9][0-9]*)")
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE][-+]?[0-9]+)?")
 _REDACTED = re.compile(rb"redacted:[0-9a-f]{32}")
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-_HEX = frozenset(b"0123456789abcdef")
-_DIGITS = frozenset(b"0123456789")
+_HEX = re.compile(rb"[0-9a-f]*")
+_DIGITS = re.compile(rb"[0-9]+")
 _SAFE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]*")
 _YAML_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"})
 
@@ -95,6 +95,7 @@ class FieldStats:
         self.tail_digits = True
 
     def add(self, value: bytes) -> None:
+        """One more value of the field (the hot path of infer: one call per field)."""
         self.count += 1
         counts = self.counts
         if counts is not None:
@@ -106,10 +107,6 @@ class FieldStats:
                 counts[value] = 1
             else:
                 self.counts = None
-        self.learn(value)
-
-    def learn(self, value: bytes) -> None:
-        """A value not seen before (or any value, once there are too many to count)."""
         size = len(value)
         if size < self.min_len:
             self.min_len = size
@@ -118,19 +115,24 @@ class FieldStats:
         if len(self.examples) < EXAMPLES and value not in self.examples:
             self.examples.append(value)
         kind = self.kind
-        if kind == "integer" and _INT.fullmatch(value):
-            number = int(value)
+        if kind == "number" or kind == "integer":
+            if kind == "integer" and _INT.fullmatch(value):
+                number: float = int(value)
+            else:
+                match = _NUMBER.fullmatch(value)
+                if match is None:
+                    self._first(value)
+                    return
+                self.kind = "number"
+                number = float(value)
+                decimals = match.group(1)
+                if decimals is not None and len(decimals) > self.max_decimals:
+                    self.max_decimals = len(decimals)
             if number < self.low:
                 self.low = number
             elif number > self.high:
                 self.high = number
             return
-        if kind in ("number", "integer"):
-            match = _NUMBER.fullmatch(value)
-            if match is not None:
-                self.kind = "number"
-                self._number(float(value), match)
-                return
         if kind == "string" or kind == "binary":
             self._text(value)
             return
@@ -195,7 +197,7 @@ class FieldStats:
             self.redacted = False
         if self.uuid and not _UUID.fullmatch(value):
             self.uuid = False
-        if self.hex and not _HEX.issuperset(value):
+        if self.hex and not _HEX.fullmatch(value):
             self.hex = False
         prefix = self.prefix
         if prefix is None:
@@ -207,10 +209,10 @@ class FieldStats:
                 short = prefix
                 while short and not value.startswith(short):
                     short = short[:-1]
-                if not _DIGITS.issuperset(prefix[len(short) :]):
+                if not _DIGITS.fullmatch(prefix, len(short)) and len(short) < len(prefix):
                     self.tail_digits = False  # earlier values go on with more than digits
                 self.prefix = prefix = short
-            if self.tail_digits and not (len(value) > len(prefix) and _DIGITS.issuperset(value[len(prefix) :])):
+            if self.tail_digits and not _DIGITS.fullmatch(value, len(prefix)):
                 self.tail_digits = False
 
     # -- conclusions -------------------------------------------------------------------
@@ -376,6 +378,8 @@ class StreamStats:
     last_ms: int = 0
     repeated_names: int = 0
     fields: dict[bytes, FieldStats] = field(default_factory=dict)
+    #: ``FieldStats.add`` of each field, looked up once.
+    adders: dict[bytes, Callable[[bytes], None]] = field(default_factory=dict, repr=False)
 
     @property
     def span_ms(self) -> int:
@@ -544,15 +548,17 @@ def infer_catalog(
                 continue
             stream = found[stream_name] = StreamStats(stream_name)
         fields = stream.fields
+        adders = stream.adders
         stream.entries += len(raw)
         total += len(raw)
         for _entry_id, flat in raw:
             it = iter(flat)
             for name, value in zip(it, it, strict=False):
-                stats = fields.get(name)
-                if stats is None:
+                add = adders.get(name)
+                if add is None:
                     stats = fields[name] = FieldStats(name)
-                stats.add(value)
+                    add = adders[name] = stats.add
+                add(value)
             if len(flat) > 2 and len(set(flat[::2])) * 2 != len(flat):
                 stream.repeated_names += 1
         if raw:

@@ -1,0 +1,64 @@
+"""``xtape infer REC`` at size: entries/s and peak RSS, beside a bare read of the same
+recording measured in the same process.
+
+    .venv/bin/python bench/infer.py [--entries 1000000] [--streams 4] [--quick]
+
+Writes a recording of N realistic entries (the shapes of ``bench/replay.py``), then,
+each in its own process:
+
+* ``infer_catalog`` and writing its YAML, over the whole recording; that process first
+  reads the recording bare (``Recording.batches()`` iterated) and prints both rates;
+* the same over a recording of a tenth of the entries, to show that memory is flat;
+* the whole command ``xtape infer REC -o streams.yaml`` (start-up included).
+
+Target (issue): >= 200,000 entries/s with flat memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from _catalog import Row, child, make_recordings, run, table
+
+TARGET_RATE = 200_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--streams", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="100,000 entries")
+    args = parser.parse_args()
+    n = 100_000 if args.quick else args.entries
+    xtape = str(Path(sys.executable).with_name("xtape"))
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = make_recordings(Path(tmp), n, args.streams)
+        data, rss, others, _ = run(child("infer", big))
+        rows = [
+            Row("(ref) bare read, same process", int(data["entries"]), data["read_s"], rss, others, "nothing inferred"),
+            Row("infer_catalog + YAML (library)", int(data["entries"]), data["work_s"], rss, others),
+        ]
+        tenth, rss_small, others_small, _ = run(child("infer", small))
+        rows.append(
+            Row("infer_catalog, a tenth (library)", int(tenth["entries"]), tenth["work_s"], rss_small, others_small, "memory vs size")
+        )
+        out = Path(tmp) / "streams.yaml"
+        _, rss_cmd, others_cmd, wall = run([xtape, "infer", str(big), "-o", str(out)])
+        rows.append(Row("xtape infer REC -o C (command)", n, wall, rss_cmd, others_cmd, "start-up included"))
+    table(rows)
+    library = rows[1]
+    verdict = "PASS" if library.rate >= TARGET_RATE and rows[3].rate >= TARGET_RATE else "FAIL"
+    print()
+    print(
+        f"infer: {library.rate:,.0f} entries/s in the library, {rows[3].rate:,.0f}/s as a command "
+        f"{verdict} (>= {TARGET_RATE:,}); {library.rate / rows[0].rate:.2f}x the bare read; peak RSS "
+        f"{library.rss_mib:.0f} MiB for {library.entries:,} entries vs {rows[2].rss_mib:.0f} MiB for "
+        f"{rows[2].entries:,}"
+    )
+
+
+if __name__ == "__main__":
+    main()
