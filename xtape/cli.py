@@ -284,11 +284,16 @@ NoCatalogOpt = Annotated[bool, typer.Option("--no-catalog", help="Check no strea
 
 def _catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> Any:
     """The catalog that applies to ``near`` (None: none found, or --no-catalog)."""
-    from xtape.catalog import find_catalog
+    from xtape.catalog.discover import find_catalog_path
 
     if explicit is not None and no_catalog:
         raise UsageError("give --catalog or --no-catalog, not both")
-    return find_catalog(explicit, near, enabled=not no_catalog)
+    path = find_catalog_path(explicit, near, enabled=not no_catalog)
+    if path is None:
+        return None  # (the schema libraries are not even imported)
+    from xtape.catalog.catalog import find_catalog
+
+    return find_catalog(path)
 
 
 def _print_errors(error: XtapeError) -> None:
@@ -375,7 +380,7 @@ def validate(
         raise typer.Exit(1)
 
 
-_CATALOG_NAME = "streams.yaml"
+_CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)
 
 
 def _validate_catalog(file: Path) -> bool:

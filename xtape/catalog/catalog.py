@@ -30,7 +30,6 @@ import difflib
 import fnmatch
 import importlib
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,16 +38,12 @@ from typing import Any
 import jsonschema
 from pydantic import BaseModel
 
+from xtape.catalog.discover import CATALOG_ENV, CATALOG_NAME, find_catalog_path
 from xtape.catalog.schema import NO_PROBLEMS, Problem, StreamSchema
 from xtape.errors import CatalogError, CatalogInvalid, InputError, ScenarioError
 from xtape.scenario.locations import Loc, SourceMap, format_loc
 from xtape.scenario.plan import EventPlan, Plan
 from xtape.scenario.yaml_io import load_yaml
-
-#: The file looked for beside a scenario and in the current directory.
-CATALOG_NAME = "streams.yaml"
-#: The environment variable that names a catalog.
-CATALOG_ENV = "XTAPE_CATALOG"
 
 #: Short field types and the JSON Schema each stands for.
 FIELD_TYPES: dict[str, dict[str, Any]] = {
@@ -397,31 +392,6 @@ class _Reader:
 
 
 # --------------------------------------------------------------------------- discovery
-
-
-def find_catalog_path(
-    explicit: str | Path | None = None,
-    near: str | Path | None = None,
-    *,
-    enabled: bool = True,
-    environ: Mapping[str, str] | None = None,
-    cwd: str | Path | None = None,
-) -> Path | None:
-    """Which catalog applies: ``explicit`` (``--catalog``), else ``$XTAPE_CATALOG``, else
-    ``streams.yaml`` beside ``near`` (the scenario), else in the current directory; None
-    when there is none or ``enabled`` is false (``--no-catalog``)."""
-    if not enabled:
-        return None
-    if explicit is not None:
-        return Path(explicit)
-    env = (os.environ if environ is None else environ).get(CATALOG_ENV, "")
-    if env:
-        return Path(env)
-    places: list[Path] = []
-    if near is not None:
-        places.append(Path(near).parent / CATALOG_NAME)
-    places.append(Path(cwd if cwd is not None else os.getcwd()) / CATALOG_NAME)
-    return next((p for p in places if p.is_file()), None)
 
 
 _LOADED: dict[tuple[str, float], Catalog] = {}
