@@ -192,3 +192,14 @@ def test_convert_generators_takes_stream_globs(tmp_path: Path) -> None:
     out = tmp_path / "x.yaml"
     ok(invoke("convert", SAMPLE, "-o", out, "--generators", "-s", "*price*", "-q"))
     assert set(load_scenario(out).generators) == {"prod:price.update", "prod:price.mark"}
+
+
+def test_convert_generators_of_one_stream_keeps_its_rate_as_repeat_and_interval(tmp_path: Path) -> None:
+    entries = [(b"ticks", T0 + 20 * i, 0, [b"px", b"%d.5" % (100 + i % 7), b"side", b"buy" if i % 2 else b"sell"]) for i in range(101)]
+    rec = write_recording(tmp_path / "r.xtape", entries)
+    scenario = infer_catalog(rec).scenario()
+    assert scenario["events"] == [{"stream": "ticks", "generator": True, "delay": 20, "repeat": 50, "interval": 20}]
+    assert scenario["generators"]["ticks"] == {
+        "px": {"choice": ["100.5", "101.5", "102.5", "103.5", "104.5", "105.5", "106.5"], "weights": [15, 15, 15, 14, 14, 14, 14]},
+        "side": {"choice": ["sell", "buy"], "weights": [51, 50]},
+    }

@@ -240,3 +240,31 @@ def test_python_generators_are_not_run_while_validating(folder: Path) -> None:
     (folder / "gen_never_run_xtape.py").write_text("raise SystemExit('ran')\ndef make(ctx):\n    return {}\n")
     text = "generators:\n  order.request: {python: 'gen_never_run_xtape:make'}\nevents:\n  - stream: order.request\n    generator: true\n"
     ok(invoke("validate", write(folder, text)))
+
+
+def test_a_scenario_is_checked_against_a_pydantic_model_and_a_json_schema_file(tmp_path: Path) -> None:
+    (tmp_path / "scenario_models_xtape.py").write_text(
+        "from pydantic import BaseModel, Field\n"
+        "class Order(BaseModel):\n"
+        "    orderId: str\n"
+        "    leverage: int = Field(ge=1)\n"
+    )
+    (tmp_path / "price.schema.json").write_text(
+        '{"type": "object", "properties": {"price": {"type": "number"}}, "required": ["price"]}'
+    )
+    (tmp_path / "streams.yaml").write_text(
+        "streams:\n"
+        "  order.request: {model: 'scenario_models_xtape:Order'}\n"
+        "  price.update: {schema: price.schema.json}\n"
+    )
+    good = write(tmp_path, "events:\n  - stream: order.request\n    payload: {orderId: o1, leverage: '3'}\n"
+                 "  - stream: price.update\n    payload: {price: 5.5}\n", "good.yaml")
+    ok(invoke("validate", good))
+    bad = write(tmp_path, "events:\n  - stream: order.request\n    payload: {orderId: o1, leverage: x}\n"
+                "  - stream: price.update\n    payload: {price: cheap}\n", "bad.yaml")
+    result = invoke("validate", bad)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f'xtape: error: {bad}:3: events[0].payload.leverage: expected integer, got "x"',
+        f'xtape: error: {bad}:5: events[1].payload.price: expected number, got "cheap"',
+    ]

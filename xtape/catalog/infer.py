@@ -460,6 +460,14 @@ class Inferred:
                     spec[field_name] = stats.generator()
             generators[stream.name.decode("utf-8")] = spec or {"empty": ""}
         events: list[dict[str, Any]] = []
+        if len(streams) == 1:  # one stream: its rate exactly, as repeat/interval
+            count = counts[streams[0].name]
+            spacing = _ms(window / count)
+            events.append(
+                {"stream": streams[0].name.decode("utf-8"), "generator": True, "delay": spacing}
+                | ({"repeat": count, "interval": spacing} if count > 1 else {})
+            )
+            ticks = 0
         pending = 0.0  # each tick starts tick_ms after the one before (the first too, so
         for tick in range(ticks):  # that passes follow each other a window apart)
             pending += tick_ms
