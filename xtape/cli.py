@@ -396,12 +396,16 @@ def _validate_catalog(file: Path) -> bool:
 
 
 def _is_recording_file(path: Path) -> bool:
-    from xtape.replay.source import is_recording
-
+    """A recording by its name or first byte (a msgpack map; YAML and JSON are text). Cheap:
+    validating a scenario imports nothing of the recording or replay packages."""
+    if path.suffix.lower() == ".xtape":
+        return True
     try:
-        return is_recording(path)
-    except XtapeError:
+        with open(path, "rb") as fh:
+            head = fh.read(1)
+    except OSError:
         return False  # unreadable: the scenario loader says so
+    return bool(head) and (0x80 <= head[0] <= 0x8F or head[0] in (0xDE, 0xDF))
 
 
 def _validate_recording(file: Path, schemas: Any, examples: int) -> bool:
