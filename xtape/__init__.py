@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "Catalog": "xtape.catalog",
     "ConvertOptions": "xtape.convert",
     "Event": "xtape.timeline",
     "MemoryPublisher": "xtape.replay",
@@ -33,15 +34,19 @@ _EXPORTS: dict[str, str] = {
     "Transform": "xtape.transform",
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
+    "infer_catalog": "xtape.catalog",
+    "load_catalog": "xtape.catalog",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
     "record": "xtape.capture",
     "replay": "xtape.replay",
     "replay_into": "xtape.replay",
     "summarize": "xtape.recording",
+    "validate_recording": "xtape.catalog",
 }
 
 __all__ = [
+    "Catalog",
     "ConvertOptions",
     "Event",
     "MemoryPublisher",
@@ -61,16 +66,20 @@ __all__ = [
     "XtapeError",
     "__version__",
     "convert",
+    "infer_catalog",
+    "load_catalog",
     "load_scenario",
     "open_source",
     "record",
     "replay",
     "replay_into",
     "summarize",
+    "validate_recording",
 ]
 
 if TYPE_CHECKING:
     from xtape.capture import RecordOptions, record
+    from xtape.catalog import Catalog, infer_catalog, load_catalog, validate_recording
     from xtape.convert import ConvertOptions, convert
     from xtape.errors import XtapeError
     from xtape.recording import Recording, RecordingWriter, summarize
