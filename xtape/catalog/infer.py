@@ -250,7 +250,12 @@ class FieldStats:
         out: dict[str, Any] = {"type": kind}
         values = self.enum()
         if values is not None:
-            out["enum"] = [_decoded(v, kind) for v in values]
+            members: list[Any] = []
+            for value in values:  # "1.5" and "1.50" are one member
+                decoded = _decoded(value, kind)
+                if not any(decoded == m and type(decoded) is type(m) for m in members):
+                    members.append(decoded)
+            out["enum"] = members
             return out
         if kind == "string":
             if self.uuid:
