@@ -27,21 +27,23 @@ def bare():
             n += 1
     return n
 out = {}
+clock = time.perf_counter
+cpu = time.process_time
 if work != "read-only":
-    t0 = time.perf_counter(); n = bare(); out["read_s"] = time.perf_counter() - t0
+    t0, c0 = clock(), cpu(); n = bare(); out["read_s"] = clock() - t0; out["read_cpu"] = cpu() - c0
 if work == "validate":
     from xtape.catalog import load_catalog, validate_recording
     catalog = load_catalog(sys.argv[3])
-    t0 = time.perf_counter(); result = validate_recording(path, catalog)
-    out["work_s"] = time.perf_counter() - t0; out["entries"] = result.entries
+    t0, c0 = clock(), cpu(); result = validate_recording(path, catalog)
+    out["work_s"] = clock() - t0; out["work_cpu"] = cpu() - c0; out["entries"] = result.entries
     out["invalid"] = result.invalid
 elif work == "infer":
     from xtape.catalog import infer_catalog
-    t0 = time.perf_counter(); inferred = infer_catalog(path)
+    t0, c0 = clock(), cpu(); inferred = infer_catalog(path)
     text = inferred.catalog_yaml()
-    out["work_s"] = time.perf_counter() - t0; out["entries"] = inferred.entries
+    out["work_s"] = clock() - t0; out["work_cpu"] = cpu() - c0; out["entries"] = inferred.entries
 elif work == "read-only":
-    t0 = time.perf_counter(); n = bare(); out["work_s"] = time.perf_counter() - t0; out["entries"] = n
+    t0, c0 = clock(), cpu(); n = bare(); out["work_s"] = clock() - t0; out["work_cpu"] = cpu() - c0; out["entries"] = n
 print(json.dumps(out))
 """
 
@@ -51,13 +53,20 @@ class Row:
     label: str
     entries: int
     seconds: float
+    cpu: float
     rss_mib: float
     others: float | None
     note: str = ""
 
     @property
     def rate(self) -> float:
+        """Entries per wall-clock second."""
         return self.entries / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_rate(self) -> float:
+        """Entries per CPU second of the process (what a busy machine does not inflate)."""
+        return self.entries / self.cpu if self.cpu > 0 else 0.0
 
 
 def make_recordings(folder: Path, n: int, streams: int) -> tuple[Path, Path]:
@@ -74,9 +83,9 @@ def make_recordings(folder: Path, n: int, streams: int) -> tuple[Path, Path]:
     return big, small
 
 
-def run(cmd: list[str]) -> tuple[dict[str, float], float, float | None, float]:
+def run(cmd: list[str]) -> tuple[dict[str, float], float, float | None, float, float]:
     """Run a child; its JSON output, its peak RSS (MiB), how busy other processes kept the
-    machine (percent of all CPUs), and its wall time."""
+    machine (percent of all CPUs), its wall time and its CPU time (user + system)."""
     before = cpu_ticks()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
@@ -96,7 +105,7 @@ def run(cmd: list[str]) -> tuple[dict[str, float], float, float | None, float]:
         data = json.loads(text.splitlines()[-1])
     elif code not in (0, 1):
         raise SystemExit(f"exit code {code}: {' '.join(cmd)}")
-    return data, usage.ru_maxrss / 1024, others, wall
+    return data, usage.ru_maxrss / 1024, others, wall, usage.ru_utime + usage.ru_stime
 
 
 def child(work: str, recording: Path, *extra: str) -> list[str]:
@@ -105,12 +114,15 @@ def child(work: str, recording: Path, *extra: str) -> list[str]:
 
 def table(rows: list[Row]) -> None:
     print()
-    print(f"{'':44} {'entries':>10} {'seconds':>8} {'entries/s':>11} {'peak RSS':>10} {'others':>7}  note")
+    print(
+        f"{'':44} {'entries':>10} {'seconds':>8} {'entries/s':>11} {'CPU s':>7} {'per CPU s':>11} "
+        f"{'peak RSS':>10} {'others':>7}  note"
+    )
     for row in rows:
         others = "?" if row.others is None else f"{row.others:.0f}%"
         print(
-            f"{row.label:44} {row.entries:>10,} {row.seconds:>8.2f} {row.rate:>11,.0f} "
-            f"{row.rss_mib:>7.0f} MiB {others:>7}  {row.note}"
+            f"{row.label:44} {row.entries:>10,} {row.seconds:>8.2f} {row.rate:>11,.0f} {row.cpu:>7.2f} "
+            f"{row.cpu_rate:>11,.0f} {row.rss_mib:>7.0f} MiB {others:>7}  {row.note}"
         )
         if row.others is not None and row.others > 10:
             print(f"{'':44} warning: other processes kept {row.others:.0f}% of the CPUs busy")

@@ -11,7 +11,9 @@ each in its own process:
 * the same over a recording of a tenth of the entries, to show that memory is flat;
 * the whole command ``xtape infer REC -o streams.yaml`` (start-up included).
 
-Target (issue): >= 200,000 entries/s with flat memory.
+Rates are given per wall-clock second and per CPU second of the process (user + system
+time, which other busy processes on a shared machine do not inflate); the verdict uses
+the CPU rate. Target (issue): >= 200,000 entries/s with flat memory.
 """
 
 from __future__ import annotations
@@ -36,27 +38,29 @@ def main() -> None:
     xtape = str(Path(sys.executable).with_name("xtape"))
     with tempfile.TemporaryDirectory() as tmp:
         big, small = make_recordings(Path(tmp), n, args.streams)
-        data, rss, others, _ = run(child("infer", big))
+        data, rss, others, _, _ = run(child("infer", big))
         rows = [
-            Row("(ref) bare read, same process", int(data["entries"]), data["read_s"], rss, others, "nothing inferred"),
-            Row("infer_catalog + YAML (library)", int(data["entries"]), data["work_s"], rss, others),
+            Row("(ref) bare read, same process", int(data["entries"]), data["read_s"], data["read_cpu"], rss, others, "nothing inferred"),
+            Row("infer_catalog + YAML (library)", int(data["entries"]), data["work_s"], data["work_cpu"], rss, others),
         ]
-        tenth, rss_small, others_small, _ = run(child("infer", small))
+        tenth, rss_small, others_small, _, _ = run(child("infer", small))
         rows.append(
-            Row("infer_catalog, a tenth (library)", int(tenth["entries"]), tenth["work_s"], rss_small, others_small, "memory vs size")
+            Row("infer_catalog, a tenth (library)", int(tenth["entries"]), tenth["work_s"], tenth["work_cpu"], rss_small, others_small, "memory vs size")
         )
         out = Path(tmp) / "streams.yaml"
-        _, rss_cmd, others_cmd, wall = run([xtape, "infer", str(big), "-o", str(out)])
-        rows.append(Row("xtape infer REC -o C (command)", n, wall, rss_cmd, others_cmd, "start-up included"))
+        _, rss_cmd, others_cmd, wall, cpu_cmd = run([xtape, "infer", str(big), "-o", str(out)])
+        rows.append(Row("xtape infer REC -o C (command)", n, wall, cpu_cmd, rss_cmd, others_cmd, "start-up included"))
     table(rows)
     library = rows[1]
-    verdict = "PASS" if library.rate >= TARGET_RATE and rows[3].rate >= TARGET_RATE else "FAIL"
+    command = rows[3]
+    verdict = "PASS" if library.cpu_rate >= TARGET_RATE and command.cpu_rate >= TARGET_RATE else "FAIL"
     print()
     print(
-        f"infer: {library.rate:,.0f} entries/s in the library, {rows[3].rate:,.0f}/s as a command "
-        f"{verdict} (>= {TARGET_RATE:,}); {library.rate / rows[0].rate:.2f}x the bare read; peak RSS "
-        f"{library.rss_mib:.0f} MiB for {library.entries:,} entries vs {rows[2].rss_mib:.0f} MiB for "
-        f"{rows[2].entries:,}"
+        f"infer: {library.cpu_rate:,.0f} entries per CPU second in the library "
+        f"({library.rate:,.0f}/s of wall time), {command.cpu_rate:,.0f} as a command ({command.rate:,.0f}/s of "
+        f"wall time, start-up included) {verdict} (>= {TARGET_RATE:,}); {library.cpu_rate / rows[0].cpu_rate:.2f}x "
+        f"the bare read; peak RSS {library.rss_mib:.0f} MiB for {library.entries:,} entries vs "
+        f"{rows[2].rss_mib:.0f} MiB for {rows[2].entries:,}"
     )
 
 

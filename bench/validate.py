@@ -14,7 +14,9 @@ required fields). Then, each in its own process:
 * the same over a recording of a tenth of the entries, to show that memory is flat;
 * the whole command ``xtape validate REC --catalog C`` (start-up and printing included).
 
-Target (issue): >= 100,000 entries/s with flat memory.
+Rates are given per wall-clock second and per CPU second of the process (user + system
+time, which other busy processes on a shared machine do not inflate); the verdict uses
+the CPU rate. Target (issue): >= 100,000 entries/s with flat memory.
 """
 
 from __future__ import annotations
@@ -45,26 +47,28 @@ def main() -> None:
         text = infer_catalog(small).catalog_yaml().replace("strict: false", "strict: true", 1)
         catalog.write_text(text)
         print(f"catalog: inferred from the small recording, strict, {text.count(chr(10))} lines")
-        data, rss, others, _ = run(child("validate", big, str(catalog)))
+        data, rss, others, _, _ = run(child("validate", big, str(catalog)))
         rows = [
-            Row("(ref) bare read, same process", int(data["entries"]), data["read_s"], rss, others, "nothing checked"),
-            Row("validate_recording (library)", int(data["entries"]), data["work_s"], rss, others, f"{int(data['invalid']):,} invalid"),
+            Row("(ref) bare read, same process", int(data["entries"]), data["read_s"], data["read_cpu"], rss, others, "nothing checked"),
+            Row("validate_recording (library)", int(data["entries"]), data["work_s"], data["work_cpu"], rss, others, f"{int(data['invalid']):,} invalid"),
         ]
-        tenth, rss_small, others_small, _ = run(child("validate", small, str(catalog)))
+        tenth, rss_small, others_small, _, _ = run(child("validate", small, str(catalog)))
         rows.append(
-            Row("validate_recording, a tenth (library)", int(tenth["entries"]), tenth["work_s"], rss_small, others_small, "memory vs size")
+            Row("validate_recording, a tenth (library)", int(tenth["entries"]), tenth["work_s"], tenth["work_cpu"], rss_small, others_small, "memory vs size")
         )
-        _, rss_cmd, others_cmd, wall = run([xtape, "validate", str(big), "--catalog", str(catalog)])
-        rows.append(Row("xtape validate REC --catalog C (command)", n, wall, rss_cmd, others_cmd, "start-up included"))
+        _, rss_cmd, others_cmd, wall, cpu_cmd = run([xtape, "validate", str(big), "--catalog", str(catalog)])
+        rows.append(Row("xtape validate REC --catalog C (command)", n, wall, cpu_cmd, rss_cmd, others_cmd, "start-up included"))
     table(rows)
     library = rows[1]
-    verdict = "PASS" if library.rate >= TARGET_RATE and rows[3].rate >= TARGET_RATE else "FAIL"
+    command = rows[3]
+    verdict = "PASS" if library.cpu_rate >= TARGET_RATE and command.cpu_rate >= TARGET_RATE else "FAIL"
     print()
     print(
-        f"validate: {library.rate:,.0f} entries/s in the library, {rows[3].rate:,.0f}/s as a command "
-        f"{verdict} (>= {TARGET_RATE:,}); {library.rate / rows[0].rate:.2f}x the bare read; peak RSS "
-        f"{library.rss_mib:.0f} MiB for {library.entries:,} entries vs {rows[2].rss_mib:.0f} MiB for "
-        f"{rows[2].entries:,}"
+        f"validate: {library.cpu_rate:,.0f} entries per CPU second in the library "
+        f"({library.rate:,.0f}/s of wall time), {command.cpu_rate:,.0f} as a command ({command.rate:,.0f}/s of "
+        f"wall time, start-up included) {verdict} (>= {TARGET_RATE:,}); {library.cpu_rate / rows[0].cpu_rate:.2f}x "
+        f"the bare read; peak RSS {library.rss_mib:.0f} MiB for {library.entries:,} entries vs "
+        f"{rows[2].rss_mib:.0f} MiB for {rows[2].entries:,}"
     )
 
 
