@@ -51,6 +51,8 @@ _STREAMS_PER_ROUND = 1000
 _RUN_ID_EVERY_S = 1.0
 #: With hints, the full SCAN is only a safety net.
 _SAFETY_SCAN_S = 60.0
+#: How often hints are read while rounds are busy (always before a wait).
+_HINTS_EVERY_S = 0.05
 #: How often the watchdog looks at the stop rules while the loop waits on the network.
 _WATCH_S = 0.05
 
@@ -241,6 +243,7 @@ class Recorder:
     def _loop(self) -> str:
         next_scan = time.monotonic() + self._scan_every()
         next_run_id = time.monotonic() + _RUN_ID_EVERY_S
+        next_hints = 0.0
         while True:
             reason = self._stop_reason()
             if reason:
@@ -257,8 +260,11 @@ class Recorder:
                 if now >= next_run_id:
                     self._check_run_id()
                     next_run_id = time.monotonic() + _RUN_ID_EVERY_S
-                if self._hints is not None:
+                if self._hints is not None and (not self.dirty or now >= next_hints):
+                    # While rounds are busy, hints are read now and then: each look is a
+                    # syscall that gives the GIL to the writer thread.
                     self._apply(self._hints.take())
+                    next_hints = now + _HINTS_EVERY_S
                 if self.dirty:
                     self._round()
                 else:
