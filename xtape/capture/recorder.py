@@ -618,7 +618,7 @@ class Recorder:
         now = time.monotonic()
         if now - self._last_report < _PROGRESS_EVERY_S:
             return
-        rate = (self.stats.entries - self._reported_entries) / (now - self._last_report)
+        rate = (self.stats.entries - self._reported_entries) / max(now - self._last_report, 1e-9)
         self._last_report, self._reported_entries = now, self.stats.entries
         backlog = self._backlog
         if backlog is not None and backlog.finished():
