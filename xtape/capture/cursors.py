@@ -63,7 +63,7 @@ class Recreated:
 class StreamState:
     """One stream being recorded: where to read next and how many entries came before."""
 
-    __slots__ = ("broken", "cursor", "name", "number", "recorded", "verified")
+    __slots__ = ("broken", "cursor", "first", "name", "number", "recorded", "verified")
 
     def __init__(self, name: bytes, cursor: bytes, number: int | None) -> None:
         self.name = name
@@ -77,6 +77,8 @@ class StreamState:
         self.verified = False
         #: Continuity unknown (after a restart or a flush): losses found are counted -1.
         self.broken = False
+        #: The first entry id seen by the last check: it never goes back in a stream's life.
+        self.first: bytes | None = None
 
     @classmethod
     def at_start(cls, name: bytes, info: StreamInfo, cursor: bytes | None) -> StreamState:
@@ -96,12 +98,20 @@ class StreamState:
     def restart_from_zero(self) -> None:
         """Record the stream (a new one under the same name) from its first entry."""
         self.cursor, self.number, self.verified, self.broken = b"0-0", 0, False, False
+        self.first = None
 
     def check(self, info: StreamInfo, present: bool | None) -> Loss | Recreated | None:
         """Compare with an XINFO (and, for a verified cursor, whether the cursor's entry is
         still there: ``present``) taken atomically with the read that follows them."""
         cur = id_tuple(self.cursor)
         broken, self.broken = self.broken, False
+        first_seen, self.first = self.first, info.first_id or self.first
+        if (
+            first_seen is not None
+            and info.first_id is not None
+            and id_tuple(info.first_id) < id_tuple(first_seen)
+        ):
+            return Recreated(f"its first id went back from {first_seen.decode()}")
         if id_tuple(info.last_id) < cur:
             return Recreated(f"its last id {info.last_id.decode()} is below the cursor")
         if info.added is not None and self.number is not None and info.added < self.number:
