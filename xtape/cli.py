@@ -633,7 +633,9 @@ def record(
             f"recorded {stats.entries} entries from "
             f"{sum(1 for n in stats.streams.values() if n)} streams into {output} "
             f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
-            + (f"; {stats.gaps} gaps ({stats.lost} entries lost)" if stats.gaps else "")
+            + (f"; {stats.gaps} gaps ({stats.lost} entries lost" if stats.gaps else "")
+            + (f", {stats.unknown_gaps} of unknown size" if stats.unknown_gaps else "")
+            + (")" if stats.gaps else "")
             + (f"; {stats.reconnects} reconnects" if stats.reconnects else "")
             + (f"; {stats.restarts} server restarts" if stats.restarts else ""),
             markup=False,

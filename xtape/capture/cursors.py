@@ -135,7 +135,12 @@ class StreamState:
                 return Recreated(f"it holds fewer entries ever added ({head}) than were read")
             if lost > 0:
                 loss = Loss(self.cursor, before, lost)
-        elif id_tuple(info.max_deleted) > cur:
+        elif id_tuple(info.max_deleted) > cur or (
+            broken and info.added is not None and info.added > info.length
+        ):
+            # Entries were removed (after a restart or a flush this may be a new stream
+            # whose trimmed entries were never read): how many of them after the cursor
+            # cannot be known, but all lie between it and the first entry present.
             loss = Loss(self.cursor, before, -1)
         if info.added is not None:
             self.number = info.added - info.length

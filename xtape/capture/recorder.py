@@ -69,6 +69,8 @@ class RecordStats:
     gaps: int = 0
     #: Entries known lost in gaps (gaps of unknown size not counted).
     lost: int = 0
+    #: Gaps of unknown size (after a restart or a flush, or without entry numbers).
+    unknown_gaps: int = 0
     reconnects: int = 0
     restarts: int = 0
     #: Streams found deleted or recreated while recording (each named by a marker).
@@ -142,6 +144,8 @@ class Recorder:
         #: Discovery order of the streams: rounds read them in that order.
         self._order: dict[bytes, int] = {}
         self._unknown: set[bytes] = set()
+        #: Keys that matched a pattern but held another type, until when to skip them.
+        self._others: dict[bytes, float] = {}
         self._socket_timeout = options.block_ms / 1000 + 10.0
         self._count = options.batch
         self._t0 = time.monotonic()
@@ -222,6 +226,11 @@ class Recorder:
             self._drop_links()
 
     @property
+    def uses_hints(self) -> bool:
+        """Whether the server sends invalidation hints (else every wait polls all)."""
+        return self._hints is not None
+
+    @property
     def link(self) -> Link:
         assert self._link is not None
         return self._link
@@ -265,6 +274,8 @@ class Recorder:
                     # syscall that gives the GIL to the writer thread.
                     self._apply(self._hints.take())
                     next_hints = now + _HINTS_EVERY_S
+                if self._unknown:
+                    self._discover_keys()
                 if self.dirty:
                     self._round()
                 else:
@@ -307,8 +318,6 @@ class Recorder:
         """Wait for traffic: for a hint, or (without hints) one XREAD BLOCK over all."""
         if self._writer is not None:
             self.writer.flush()
-        if self._unknown:
-            self._discover_keys()
         if not self.states:
             self.stop_event.wait(wait_s)
             return
@@ -326,7 +335,12 @@ class Recorder:
             return
         if changes.flushed:
             # FLUSHALL/FLUSHDB (of some database): check every stream before trusting it.
-            self.writer.write_marker("flush", "the server's data was flushed (FLUSHALL/FLUSHDB)")
+            text = (
+                "the server's data was flushed (FLUSHALL/FLUSHDB); entries added after the "
+                "last recorded ids and before the flush were not recorded"
+            )
+            self.writer.write_marker("flush", text)
+            self.warn(f"{text}; checking every stream again")
             for state in self.states.values():
                 state.broken = True
             self.dirty.update(self.states)
@@ -417,6 +431,7 @@ class Recorder:
         self.writer.write_gap(name, after, before, lost, capture_ns)
         self.stats.gaps += 1
         self.stats.lost += max(lost, 0)
+        self.stats.unknown_gaps += lost < 0
         how_many = f"{lost} entries" if lost >= 0 else "entries"
         self.warn(
             f"gap in {_show(name)}: {how_many} between {after.decode()} and {before.decode()} "
@@ -476,10 +491,24 @@ class Recorder:
         self._add_streams(found, missing, initial=initial)
 
     def _discover_keys(self) -> None:
-        """Keys a hint named that match a pattern but are not recorded yet."""
-        keys, self._unknown = [k for k in self._unknown if k not in self.states], set()
+        """Keys a hint named that match a pattern but are not recorded yet (a key found
+        not to be a stream is not asked about again for a scan interval)."""
+        now = time.monotonic()
+        keys = [
+            k
+            for k in self._unknown
+            if k not in self.states and self._others.get(k, 0.0) <= now
+        ]
+        self._unknown = set()
+        if not keys:
+            return
         kinds = self.link.pipeline([("TYPE", k) for k in keys], raise_errors=True)
         found = [k for k, kind in zip(keys, kinds, strict=True) if kind == b"stream"]
+        if len(self._others) > 100_000:
+            self._others.clear()
+        for key, kind in zip(keys, kinds, strict=True):
+            if kind not in (b"stream", b"none"):
+                self._others[key] = now + self.opt.scan_interval_s
         self._add_streams(found, [], initial=False)
 
     def _add_streams(self, found: list[bytes], literals: list[bytes], *, initial: bool) -> None:
