@@ -27,6 +27,7 @@ from xtape.connection import connect
 from xtape.errors import XtapeError
 from xtape.ids import id_key, id_ms
 from xtape.recording import Recording
+from xtape.recording.records import Entries, Gap, Marker, StreamDef
 from xtape.server import RedisServer
 
 XTAPE = str(Path(sys.executable).parent / "xtape")
@@ -86,32 +87,28 @@ class Producer:
 
 def uncovered(path: Path, added: dict[bytes, list[bytes]]) -> list[tuple[bytes, bytes]]:
     """The logged entries that are neither in the file, nor inside a gap of their stream,
-    nor added in a period a marker speaks for (server-wide, or naming the stream): from
-    the last batch of the stream before the marker to the marker."""
-    rec = Recording(path)
+    nor in a period a marker speaks for (server-wide, or naming the stream): after the
+    last entry of the stream recorded before the marker, up to the marker's time."""
     recorded: dict[bytes, set[bytes]] = {}
-    last_batch_ms: dict[bytes, int] = {}
-    periods: dict[bytes, list[tuple[int, int]]] = {s: [] for s in added}
+    last_id: dict[bytes, bytes] = {}
+    periods: dict[bytes, list[tuple[bytes, int]]] = {s: [] for s in added}
     gaps: dict[bytes, list[tuple[bytes, bytes]]] = {s: [] for s in added}
-    names = {}
-    for record in rec.records():
-        kind = type(record).__name__
-        if kind == "StreamDef":
-            names[record.stream_id] = record.name  # type: ignore[attr-defined]
-        elif kind == "Entries":
-            stream = names[record.stream_id]  # type: ignore[attr-defined]
-            recorded.setdefault(stream, set()).update(e[0] for e in record.entries)  # type: ignore[attr-defined]
-            last_batch_ms[stream] = record.capture_ns // 1_000_000  # type: ignore[attr-defined]
-        elif kind == "Gap":
-            gaps.setdefault(names[record.stream_id], []).append(  # type: ignore[attr-defined]
-                (record.after_id, record.before_id)  # type: ignore[attr-defined]
-            )
-        elif kind == "Marker":
-            at = record.capture_ns // 1_000_000  # type: ignore[attr-defined]
+    names: dict[int, bytes] = {}
+    for record in Recording(path).records():
+        if isinstance(record, StreamDef):
+            names[record.stream_id] = record.name
+        elif isinstance(record, Entries):
+            stream = names[record.stream_id]
+            recorded.setdefault(stream, set()).update(e[0] for e in record.entries)
+            last_id[stream] = record.entries[-1][0]
+        elif isinstance(record, Gap):
+            gaps.setdefault(names[record.stream_id], []).append((record.after_id, record.before_id))
+        elif isinstance(record, Marker):
+            at = record.capture_ns // 1_000_000 + SLACK_MS
             for stream in added:
-                named = f"'{stream.decode()}'" in record.text  # type: ignore[attr-defined]
-                if record.kind in SERVER_WIDE or (record.kind in PER_STREAM and named):  # type: ignore[attr-defined]
-                    periods[stream].append((last_batch_ms.get(stream, 0) - SLACK_MS, at + SLACK_MS))
+                named = f"'{stream.decode()}'" in record.text
+                if record.kind in SERVER_WIDE or (record.kind in PER_STREAM and named):
+                    periods[stream].append((last_id.get(stream, b"0-0"), at))
     missing = []
     for stream, ids in added.items():
         for entry_id in ids:
@@ -120,7 +117,7 @@ def uncovered(path: Path, added: dict[bytes, list[bytes]]) -> list[tuple[bytes, 
             key = id_key(entry_id)
             if any(id_key(a) < key < id_key(b) for a, b in gaps[stream]):
                 continue
-            if any(lo <= id_ms(entry_id) <= hi for lo, hi in periods[stream]):
+            if any(id_key(lo) < key and id_ms(entry_id) <= hi for lo, hi in periods[stream]):
                 continue
             missing.append((stream, entry_id))
     return missing
