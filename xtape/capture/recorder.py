@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,13 +28,15 @@ from typing import Any
 import redis
 
 from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
-from xtape.capture.hints import Changes, Hints, start_hints
-from xtape.capture.link import FAULTS, Link, Stopped
-from xtape.capture.options import RecordOptions, is_glob
+from xtape.capture.discovery import Discovery
+from xtape.capture.hints import Changes
+from xtape.capture.link import FAULTS, Stopped
+from xtape.capture.options import RecordOptions
 from xtape.capture.progress import Backlog, Progress, ProgressFn
-from xtape.capture.redact import Redactor, glob_regex
+from xtape.capture.redact import Redactor
+from xtape.capture.source import Source
 from xtape.connection import error_reason, redact_url, resolve_url
-from xtape.errors import RedisUnavailable, RuntimeFailure, UsageError
+from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
 from xtape.recording.writer import RecordingWriter
 from xtape.timeline import display_name
@@ -132,28 +134,25 @@ class Recorder:
         #: Streams to read in the next rounds.
         self.dirty: set[bytes] = set()
         self.stats = RecordStats(str(path))
-        self._link: Link | None = None
-        self._hints: Hints | None = None
+        self.source = Source(
+            self.url,
+            options.patterns,
+            socket_timeout=options.block_ms / 1000 + 10.0,
+            should_stop=lambda: bool(self._stop_reason()),
+        )
         self._writer: RecordingWriter | None = None
         self._run_id = ""
-        self._waiting: set[bytes] = set()
-        self._matchers = [glob_regex(p) for p in options.patterns if is_glob(p)]
-        self._literals = [
-            p.encode("utf-8", "surrogateescape") for p in options.patterns if not is_glob(p)
-        ]
+        self.discovery = Discovery(
+            self.source, options.patterns, warn=self.warn, recheck_s=options.scan_interval_s
+        )
         #: Discovery order of the streams: rounds read them in that order.
         self._order: dict[bytes, int] = {}
-        self._unknown: set[bytes] = set()
-        #: Keys that matched a pattern but held another type, until when to skip them.
-        self._others: dict[bytes, float] = {}
-        self._socket_timeout = options.block_ms / 1000 + 10.0
         self._count = options.batch
         self._t0 = time.monotonic()
         self._last_data = self._t0
         self._start_cursor: bytes | None = None
         self._backlog: Backlog | None = None
         self._finished = threading.Event()
-        self._version = "unknown"
         self._last_report = self._t0
         self._reported_entries = 0
         self._lost_reason = ""
@@ -173,7 +172,7 @@ class Recorder:
                     self.path,
                     source={
                         "url": self.shown_url,
-                        "server_version": self._version,
+                        "server_version": self.source.version,
                         "patterns": list(self.opt.patterns),
                     },
                     options=self.opt.header(),
@@ -223,17 +222,12 @@ class Recorder:
                 self._writer.close()
                 self.stats.bytes = self._writer.bytes_written
         finally:
-            self._drop_links()
+            self.source.close()
 
     @property
     def uses_hints(self) -> bool:
         """Whether the server sends invalidation hints (else every wait polls all)."""
-        return self._hints is not None
-
-    @property
-    def link(self) -> Link:
-        assert self._link is not None
-        return self._link
+        return self.source.uses_hints
 
     @property
     def writer(self) -> RecordingWriter:
@@ -244,10 +238,7 @@ class Recorder:
         """Stop rules take effect even while the loop waits on a frozen network."""
         while not self._finished.wait(_WATCH_S):
             if self._stop_reason():
-                hints = self._hints
-                for link in (self._link, hints.link if hints is not None else None):
-                    if link is not None:
-                        link.interrupt()
+                self.source.interrupt()
 
     def _loop(self) -> str:
         next_scan = time.monotonic() + self._scan_every()
@@ -258,7 +249,7 @@ class Recorder:
             if reason:
                 return reason
             try:
-                if self._link is None:
+                if not self.source.connected:
                     self._reopen()
                     next_scan = time.monotonic() + self._scan_every()
                     continue
@@ -269,13 +260,13 @@ class Recorder:
                 if now >= next_run_id:
                     self._check_run_id()
                     next_run_id = time.monotonic() + _RUN_ID_EVERY_S
-                if self._hints is not None and (not self.dirty or now >= next_hints):
+                if self.source.uses_hints and (not self.dirty or now >= next_hints):
                     # While rounds are busy, hints are read now and then: each look is a
                     # syscall that gives the GIL to the writer thread.
-                    self._apply(self._hints.take())
+                    self._apply(self.source.changes())
                     next_hints = now + _HINTS_EVERY_S
-                if self._unknown:
-                    self._discover_keys()
+                if self.discovery.pending:
+                    self._add_streams(self.discovery.named(self.states), initial=False)
                 if self.dirty:
                     self._round()
                 else:
@@ -308,7 +299,7 @@ class Recorder:
         return max(min(limits), 0.001)
 
     def _scan_every(self) -> float:
-        if self._hints is None:
+        if not self.source.uses_hints:
             return self.opt.scan_interval_s
         return max(self.opt.scan_interval_s, _SAFETY_SCAN_S)
 
@@ -321,14 +312,10 @@ class Recorder:
         if not self.states:
             self.stop_event.wait(wait_s)
             return
-        if self._hints is not None:
-            self._apply(self._hints.take(wait_s))
-            return
-        states = list(self.states.values())
-        reply = self.link.call(
-            "XREAD", "COUNT", 1, "BLOCK", max(int(wait_s * 1000), 1), *_streams_args(states)
-        )
-        self.dirty.update(bytes(name) for name, _ in reply or ())
+        if self.source.uses_hints:
+            self._apply(self.source.changes(wait_s))
+        else:
+            self.dirty.update(self.source.block(list(self.states.values()), wait_s))
 
     def _apply(self, changes: Changes) -> None:
         if not changes:
@@ -347,8 +334,8 @@ class Recorder:
         for key in changes.keys:
             if key in self.states:
                 self.dirty.add(key)
-            elif key in self._literals or any(m.fullmatch(key) for m in self._matchers):
-                self._unknown.add(key)
+            else:
+                self.discovery.note(key)
 
     # -- reading -------------------------------------------------------------------
 
@@ -357,35 +344,19 @@ class Recorder:
         self.dirty.intersection_update(self.states)
         names = sorted(self.dirty, key=self._order.__getitem__)[:_STREAMS_PER_ROUND]
         batch_states = [self.states[n] for n in names]
-        self.dirty.difference_update(s.name for s in batch_states)
-        commands: list[tuple[Any, ...]] = []
-        for state in batch_states:
-            commands.append(("XINFO", "STREAM", state.name))
-            if state.verified:
-                commands.append(("XRANGE", state.name, state.cursor, state.cursor))
+        self.dirty.difference_update(names)
         count = self._count
-        for chunk in _chunks(batch_states, self.opt.keys_per_read):
-            commands.append(("XREAD", "COUNT", count, *_streams_args(chunk)))
-        replies = self.link.multi(commands)
+        replies = self.source.read_round(batch_states, count, self.opt.keys_per_read)
         capture_ns = time.time_ns()
-        n_checks = len(commands) - len(list(_chunks(batch_states, self.opt.keys_per_read)))
-        checks, reads = replies[:n_checks], replies[n_checks:]
-        if any(isinstance(r, redis.ResponseError) for r in reads):
+        if any(isinstance(r, redis.ResponseError) for r in replies.reads):
             self._drop_non_streams(batch_states)
             return
         batches: dict[bytes, list[Any]] = {}
-        for reply in reads:
+        for reply in replies.reads:
             for name, entries in reply or ():
                 batches[bytes(name)] = entries
         infos: dict[bytes, StreamInfo] = {}
-        at = 0
-        for state in batch_states:
-            reply = checks[at]
-            present: bool | None = None
-            if state.verified:
-                present = bool(checks[at + 1]) if isinstance(checks[at + 1], list) else None
-                at += 1
-            at += 1
+        for state, reply, present in zip(batch_states, replies.infos, replies.present, strict=True):
             if not isinstance(reply, list):
                 if state.name in batches or state.cursor == b"0-0":
                     continue
@@ -454,7 +425,7 @@ class Recorder:
             self.dirty.add(state.name)
 
     def _drop_non_streams(self, states: list[StreamState]) -> None:
-        kinds = self.link.pipeline([("TYPE", s.name) for s in states], raise_errors=True)
+        kinds = self.source.types([s.name for s in states])
         dropped = False
         for state, kind in zip(states, kinds, strict=True):
             if kind not in (b"stream", b"none"):
@@ -471,65 +442,11 @@ class Recorder:
     # -- discovery -----------------------------------------------------------------
 
     def _discover(self, *, initial: bool) -> None:
-        """Find the streams to record: globs by SCAN, literal names by TYPE."""
-        found: list[bytes] = []
-        for pattern in self.opt.patterns:
-            if not is_glob(pattern):
-                continue
-            match = pattern.encode("utf-8", "surrogateescape")
-            cursor: Any = b"0"
-            while True:
-                cursor, keys = self.link.call(
-                    "SCAN", cursor, "MATCH", match, "COUNT", 1000, "TYPE", "stream"
-                )
-                for key in keys:
-                    if key not in self.states and key not in found:
-                        found.append(bytes(key))
-                if cursor in (b"0", 0):
-                    break
-        missing = [n for n in self._literals if n not in self.states and n not in found]
-        self._add_streams(found, missing, initial=initial)
+        """Find the streams to record (all of them: SCAN and TYPE)."""
+        self._add_streams(self.discovery.scan(self.states, initial=initial), initial=initial)
 
-    def _discover_keys(self) -> None:
-        """Keys a hint named that match a pattern but are not recorded yet (a key found
-        not to be a stream is not asked about again for a scan interval)."""
-        now = time.monotonic()
-        keys = [
-            k
-            for k in self._unknown
-            if k not in self.states and self._others.get(k, 0.0) <= now
-        ]
-        self._unknown = set()
-        if not keys:
-            return
-        kinds = self.link.pipeline([("TYPE", k) for k in keys], raise_errors=True)
-        found = [k for k, kind in zip(keys, kinds, strict=True) if kind == b"stream"]
-        if len(self._others) > 100_000:
-            self._others.clear()
-        for key, kind in zip(keys, kinds, strict=True):
-            if kind not in (b"stream", b"none"):
-                self._others[key] = now + self.opt.scan_interval_s
-        self._add_streams(found, [], initial=False)
-
-    def _add_streams(self, found: list[bytes], literals: list[bytes], *, initial: bool) -> None:
-        if literals:
-            kinds = self.link.pipeline([("TYPE", n) for n in literals], raise_errors=True)
-            for name, kind in zip(literals, kinds, strict=True):
-                if kind == b"stream":
-                    found.append(name)
-                elif kind == b"none":
-                    if name not in self._waiting:
-                        self._waiting.add(name)
-                        self.warn(f"stream {_show(name)} does not exist yet; waiting for it")
-                elif initial:
-                    raise UsageError(f"{_show(name)} is a {kind.decode()}, not a stream")
-        if not found:
-            return
-        replies = self.link.pipeline([("XINFO", "STREAM", name) for name in found])
-        for name, reply in zip(found, replies, strict=True):
-            if not isinstance(reply, list):
-                continue  # deleted between SCAN and XINFO: found again if it comes back
-            info = StreamInfo.parse(reply)
+    def _add_streams(self, found: list[tuple[bytes, StreamInfo]], *, initial: bool) -> None:
+        for name, info in found:
             if initial:
                 self.states[name] = StreamState.at_start(name, info, self._start_cursor)
                 if self._start_cursor is not None:
@@ -544,45 +461,20 @@ class Recorder:
                 self.states[name] = StreamState.at_start(name, info, self._start_cursor)
             self._order.setdefault(name, len(self._order))
             self.dirty.add(name)
-            self._waiting.discard(name)
             log.debug("recording %s from %s", _show(name), self.states[name].cursor)
 
     # -- connections and faults ----------------------------------------------------
 
-    def _should_stop(self) -> bool:
-        return bool(self._stop_reason())
-
     def _open(self, *, initial: bool) -> None:
-        """Open both connections; ``self._run_id`` and ``self._version`` from INFO."""
-        self._drop_links()
-        self._link = Link.open(
-            self.url, socket_timeout=self._socket_timeout, should_stop=self._should_stop
-        )
-        info = _info_fields(self.link.call("INFO", "server"))
-        self._version = info.get("redis_version", "unknown")
-        run_id = info.get("run_id", "")
+        """Open the source's connections; after a reconnect, compare the run_id."""
+        self.source.open()
         if initial:
-            self._run_id = run_id
-        self._hints = start_hints(
-            self.link,
-            self.url,
-            self.opt.patterns,
-            should_stop=self._should_stop,
-            on_refused=lambda why: log.info(
-                "no invalidation hints (%s): every wait polls all streams", why
-            ),
-        )
-        if not initial and run_id != self._run_id:
-            self._restarted(run_id)
-
-    def _drop_links(self) -> None:
-        for link in (self._link, self._hints.link if self._hints else None):
-            if link is not None:
-                link.close()
-        self._link, self._hints = None, None
+            self._run_id = self.source.run_id
+        elif self.source.run_id != self._run_id:
+            self._restarted(self.source.run_id)
 
     def _check_run_id(self) -> None:
-        run_id = _info_fields(self.link.call("INFO", "server")).get("run_id", "")
+        run_id = self.source.server_info().get("run_id", "")
         if run_id != self._run_id:
             self._restarted(run_id)
 
@@ -606,7 +498,7 @@ class Recorder:
         self.warn(f"lost the connection to {self.shown_url} ({self._lost_reason}); reconnecting")
         if self._writer is not None:
             self.writer.flush()
-        self._drop_links()
+        self.source.close()
         self._delay = _BACKOFF_START_S
 
     def _reopen(self) -> None:
@@ -617,7 +509,7 @@ class Recorder:
         try:
             self._open(initial=False)
         except FAULTS as again:
-            self._drop_links()
+            self.source.close()
             log.debug("reconnect failed: %s", again)
             self._delay = min(self._delay * 2, _BACKOFF_MAX_S)
             return
@@ -663,24 +555,6 @@ class Recorder:
                 backlog_total=backlog.total if backlog else None,
             )
         )
-
-
-def _info_fields(reply: bytes) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in bytes(reply).decode("utf-8", "replace").splitlines():
-        key, sep, value = line.partition(":")
-        if sep and not key.startswith("#"):
-            out[key] = value.strip()
-    return out
-
-
-def _chunks(states: list[StreamState], size: int) -> Iterator[list[StreamState]]:
-    for i in range(0, len(states), size):
-        yield states[i : i + size]
-
-
-def _streams_args(states: list[StreamState]) -> list[bytes | str]:
-    return ["STREAMS", *(s.name for s in states), *(s.cursor for s in states)]
 
 
 def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
