@@ -260,15 +260,19 @@ class Recorder:
                 if now >= next_run_id:
                     self._check_run_id()
                     next_run_id = time.monotonic() + _RUN_ID_EVERY_S
-                if self.source.uses_hints and (not self.dirty or now >= next_hints):
+                if not self.dirty or now >= next_hints:
                     # While rounds are busy, hints are read now and then: each look is a
-                    # syscall that gives the GIL to the writer thread.
-                    self._apply(self.source.changes())
+                    # syscall that gives the GIL to the writer thread. Streams they name
+                    # for the first time join after the streams already dirty were read.
+                    if self.discovery.pending:
+                        self._add_streams(self.discovery.named(self.states), initial=False)
+                    if self.source.uses_hints:
+                        self._apply(self.source.changes())
                     next_hints = now + _HINTS_EVERY_S
-                if self.discovery.pending:
-                    self._add_streams(self.discovery.named(self.states), initial=False)
                 if self.dirty:
                     self._round()
+                elif self.discovery.pending:
+                    self._add_streams(self.discovery.named(self.states), initial=False)
                 else:
                     self._wait(self._wait_s(next_scan))
             except (*FAULTS, Stopped) as exc:
