@@ -11,6 +11,13 @@ from xtape.connection import connect
 from xtape.server import RedisServer
 
 
+@pytest.fixture(autouse=True)
+def _no_password_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's $REDISCLI_AUTH or $XTAPE_REDIS_PASSWORD must not reach the test servers."""
+    monkeypatch.delenv("XTAPE_REDIS_PASSWORD", raising=False)
+    monkeypatch.delenv("REDISCLI_AUTH", raising=False)
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A redis-server on a free loopback port for the whole session."""

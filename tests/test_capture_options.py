@@ -6,10 +6,12 @@ import time
 
 import pytest
 
-from xtape.capture import RecordOptions, parse_count, parse_duration, parse_start
+from xtape.capture import RecordOptions, parse_count, parse_start
 from xtape.capture.options import time_cursor
 from xtape.errors import UsageError
 from xtape.ids import MAX_PART as MAX_SEQ
+from xtape.timeline import NS_PER_S
+from xtape.units import parse_duration
 
 
 def test_from_keywords_and_ids() -> None:
@@ -47,17 +49,16 @@ def test_bad_from_values_are_usage_errors(bad: str) -> None:
 
 
 def test_durations() -> None:
-    assert parse_duration("30s") == 30
-    assert parse_duration("5m") == 300
-    assert parse_duration("1h") == 3600
-    assert parse_duration("250ms") == 0.25
-    assert parse_duration("2") == 2
+    assert parse_duration("30s", option="--duration") == 30 * NS_PER_S
+    assert parse_duration("5m", option="--duration") == 300 * NS_PER_S
+    assert parse_duration("1h", option="--duration") == 3600 * NS_PER_S
+    assert parse_duration("250ms", option="--duration") == NS_PER_S // 4
 
 
-@pytest.mark.parametrize("bad", ["", "abc", "5 minutes", "-1s", "0", "1y"])
+@pytest.mark.parametrize("bad", ["", "abc", "5 minutes", "-1s", "0s", "1y", "2"])
 def test_bad_durations_are_usage_errors(bad: str) -> None:
     with pytest.raises(UsageError) as info:
-        parse_duration(bad)
+        parse_duration(bad, option="--duration", positive=True)
     assert "--duration" in str(info.value)
     assert "\n" not in str(info.value)
 

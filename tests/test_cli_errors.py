@@ -280,7 +280,7 @@ def test_recorder_refused_commands_by_acl_is_one_line_naming_what_it_needs(
     r.execute_command("ACL", "SETUSER", "ro", "on", ">ropw", "~*", "+@read", "+@connection")
     try:
         url = redis_url.replace("redis://", "redis://ro:ropw@")
-        result = invoke("record", "s", "-o", tmp_path / "ro.xtape", "--url", url, "--duration", "1")
+        result = invoke("record", "s", "-o", tmp_path / "ro.xtape", "--url", url, "--duration", "1s")
     finally:
         r.execute_command("ACL", "DELUSER", "ro")
     line = error_line(result, 1)

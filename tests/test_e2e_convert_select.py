@@ -55,7 +55,7 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["--stream", "[b]"], expect("b")),
     (["--stream", "a", "--stream", "b"], expect()),
     (["--since", "300ms"], expect(since=300)),
-    (["--since", "0.3"], expect(since=300)),
+    (["--since", "0.3s"], expect(since=300)),
     (["--until", "250ms"], expect(until=250)),
     (["--since", "300ms", "--until", "600ms"], expect(since=300, until=600)),
     (["--limit", "3"], expect(limit=3)),

@@ -19,11 +19,11 @@ from xtape.replay import (
     Pacing,
     ReplayOptions,
     ReplayProgress,
-    Transform,
     first_ids,
     replay,
 )
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn
+from xtape.transform import Transform
 
 F = ((b"k", b"v"),)
 

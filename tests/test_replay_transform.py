@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from xtape.errors import UsageError
-from xtape.replay import Transform, parse_map
 from xtape.timeline import NS_PER_MS, Event
+from xtape.transform import Transform, parse_map
 
 F = ((b"k", b"v"),)
 

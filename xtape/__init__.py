@@ -30,7 +30,7 @@ _EXPORTS: dict[str, str] = {
     "Scenario": "xtape.scenario",
     "ScenarioSource": "xtape.scenario",
     "Source": "xtape.timeline",
-    "Transform": "xtape.replay",
+    "Transform": "xtape.transform",
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
     "load_scenario": "xtape.scenario",
@@ -77,12 +77,12 @@ if TYPE_CHECKING:
         RedisPublisher,
         ReplayOptions,
         ReplayReport,
-        Transform,
         replay,
     )
     from xtape.scenario import Scenario, ScenarioSource, load_scenario
     from xtape.server import RedisServer
     from xtape.timeline import Event, Source
+    from xtape.transform import Transform
 
 
 def __getattr__(name: str) -> Any:

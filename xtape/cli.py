@@ -6,6 +6,7 @@ printed as one line on stderr with exit code 1 (runtime) or 2 (input/usage).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -18,17 +19,18 @@ import typer
 from rich.console import Console
 
 from xtape import __version__
-from xtape.errors import RuntimeFailure, UsageError, XtapeError
+from xtape.errors import UsageError, XtapeError
 
 if TYPE_CHECKING:
-    from xtape.recording.reader import Clock
+    from xtape.recording import TimeBase
 
 app = typer.Typer(
     name="xtape",
     help=(
         "Record Redis Streams traffic, turn recordings into editable scenarios, and replay "
         "either into Redis with original, scaled or fixed-rate timing.\n\n"
-        "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0. "
+        "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0; its password may "
+        "come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead. "
         "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage."
     ),
     no_args_is_help=True,
@@ -236,36 +238,109 @@ VariableOpt = Annotated[
 # --------------------------------------------------------------------------- validate
 
 
+#: Files at least this big show a progress line while they are validated (on a terminal).
+_BIG_SCENARIO_BYTES = 5_000_000
+
+
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json).")],
     variable: VariableOpt = None,
 ) -> None:
-    """Check scenarios: syntax, keys, types, variables and generators. Exit 2 if any is invalid."""
-    from xtape.scenario import ScenarioSource
+    """Check scenarios: syntax, keys, types, variables and generators. Exit 2 if any is invalid.
+
+    Every problem of a file is reported, one line each (file:line: where: what). Nothing
+    the scenario names is imported or run: python generators are only located.
+    """
+    from xtape.scenario.check import unknown_variables, validate_scenario
 
     variables = _variables_or_fail(variable)
     bad = 0
+    known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
+        progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+
+        def show(done: int, total: int, name: Path = file, line: ProgressLine = progress) -> None:
+            percent = 100 * done // max(total, 1)
+            line.show(f"validating {name}: {done / 1e6:.1f}/{total / 1e6:.1f} MB read ({percent}%)")
+
         try:
-            source = ScenarioSource(file, variables=variables)
-        except XtapeError as exc:
+            with _collector_paused():
+                checked = validate_scenario(
+                    file,
+                    variables,
+                    progress=show if progress.enabled else None,
+                    check_variables=len(files) == 1,
+                )
+        finally:
+            progress.done()
+        known |= checked.names
+        if checked.errors:
             bad += 1
-            stderr.print(f"xtape: error: {exc}", markup=False)
+            for error in checked.errors:
+                stderr.print(f"xtape: error: {error}", markup=False)
             continue
         stdout.print(
-            f"ok  {file}: {len(source.scenario.events)} events, {source.count} entries, "
-            f"{source.duration_ms / 1000:.3f} s",
+            f"ok  {file}: {checked.events} events, {checked.entries} entries, "
+            f"{checked.duration_ms / 1000:.3f} s",
             markup=False,
         )
+    if len(files) > 1 and not bad:  # a --variable may be meant for any one of them
+        for error in unknown_variables(variables, known, None):
+            bad += 1
+            stderr.print(f"xtape: error: {error}", markup=False)
     if bad:
         raise typer.Exit(2)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a big file is loaded: its millions of new
+    containers would make the collector walk the heap again and again (~20% of the time);
+    loading creates no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _variables_or_fail(values: list[str] | None) -> dict[str, str]:
     with handled():
         return _variables(values)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- Redis options
+
+_URL_HELP = (
+    "Redis URL (default: $REDIS_URL, else redis://localhost:6379/0); rediss:// for TLS. "
+    "The password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead of the "
+    "URL, which keeps it out of ps."
+)
+TlsCaOpt = Annotated[Path | None, typer.Option("--tls-ca-cert", metavar="FILE", help="TLS: trust the server certificates this CA file signed (rediss:// only).", show_default=False)]
+TlsCertOpt = Annotated[Path | None, typer.Option("--tls-cert", metavar="FILE", help="TLS: the client certificate, for servers that check clients.", show_default=False)]
+TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="TLS: the client certificate's private key.", show_default=False)]
+TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
+
+
+def _redis_url(
+    url: str | None, ca_cert: Path | None, cert: Path | None, key: Path | None, insecure: bool
+) -> str | None:
+    """``--url`` with the ``--tls-*`` options mapped onto its connection options."""
+    from xtape.connection import TlsOptions, resolve_url, with_tls
+
+    tls = TlsOptions(ca_cert=ca_cert, cert=cert, key=key, insecure=insecure)
+    return with_tls(resolve_url(url), tls) if tls else url
 
 
 # --------------------------------------------------------------------------- replay
@@ -290,9 +365,7 @@ def _is_recording(path: Path) -> bool:
 def _duration_ns(text: str | None, option: str) -> int | None:
     from xtape.units import parse_duration
 
-    if text is None:
-        return None
-    return int(parse_duration(text, option=option) * 1_000_000_000)
+    return None if text is None else parse_duration(text, option=option)
 
 
 @app.command()
@@ -302,7 +375,11 @@ def replay(
         typer.Argument(help="A scenario (.yaml, .yml, .json) or a recording (.xtape).", show_default=False),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Target Redis URL (default: $REDIS_URL, else redis://localhost:6379/0).")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
     speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
     max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them.")] = False,
     rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
@@ -336,13 +413,13 @@ def replay(
         PrintPublisher,
         RedisPublisher,
         ReplayOptions,
-        Transform,
-        parse_map,
     )
     from xtape.replay import replay as run_replay
+    from xtape.transform import Transform, parse_map
 
     with handled():
         path = _one_source(source, file)
+        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         recording = _is_recording(path)
         if sum((speed is not None, max_speed, rate is not None)) > 1:
             raise UsageError("choose one of --speed, --max-speed and --rate")
@@ -392,7 +469,7 @@ def replay(
             publisher: Any = PrintPublisher(events_out, verbose=verbose, keep_ids=keep_ids)
             report = run_replay(src, publisher, options, clock=FakeClock.starting_now())
         else:
-            with RedisPublisher(url, maxlen=maxlen, keep_ids=keep_ids) as redis_publisher:
+            with RedisPublisher(target, maxlen=maxlen, keep_ids=keep_ids) as redis_publisher:
                 publisher = redis_publisher
                 if verbose:
                     publisher = EchoPublisher(
@@ -439,7 +516,7 @@ def _one_source(source: Path | None, file: Path | None) -> Path:
     return path
 
 
-def _clock(text: str) -> Clock:
+def _clock(text: str) -> TimeBase:
     """``--clock``: which clock times a recording."""
     if text == "id":
         return "id"
@@ -453,7 +530,7 @@ def _open_source(
     recording: bool,
     variables: dict[str, str],
     seed: int | None,
-    clock: Clock,
+    clock: TimeBase,
     *,
     interleave: bool = True,
 ) -> Any:
@@ -507,25 +584,37 @@ def convert(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D into the recording (e.g. 2m).")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D into the recording (e.g. 3m).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D after the recording's start (e.g. 3m), as replay --until.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N entries.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="The scenario's name (default: the file's).")] = None,
     description: Annotated[str | None, typer.Option("--description", help="The scenario's description.")] = None,
     collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
+    jitter: Annotated[float, typer.Option("--jitter", metavar="MS", min=0, help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-MS ms (interval: their mean, in whole ms).")] = 0,
     max_delay: Annotated[float | None, typer.Option("--max-delay", metavar="MS", min=0, help="Cap idle gaps between events at MS milliseconds.")] = None,
     clock: Annotated[str, typer.Option("--clock", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
 
     Replaying the scenario publishes the same fields, byte for byte, as replaying the
     recording: values stay text, bytes that are not UTF-8 become !!binary, repeated
     field names use the list form, and the original ids are kept for --keep-ids.
+    Streams: memory stays flat however large the recording.
     """
-    from xtape.convert import ConvertOptions, dump
+    from xtape.convert import ConvertOptions, ConvertProgress
     from xtape.convert import convert as run_convert
     from xtape.units import parse_duration
+
+    line = ProgressLine(not quiet)
+
+    def show(p: ConvertProgress) -> None:
+        eta = "" if p.eta_s is None else f", ETA {_seconds(p.eta_s)}"
+        line.show(
+            f"convert: {p.read:,}/{p.total:,} entries ({p.fraction:.0%}), "
+            f"{p.rate:,.0f}/s{eta}"
+        )
 
     with handled():
         timing = _clock(clock)
@@ -534,29 +623,46 @@ def convert(
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         options = ConvertOptions(
             streams=list(stream or []),
-            since_s=None if since is None else parse_duration(since, option="--since"),
-            until_s=None if until is None else parse_duration(until, option="--until"),
+            since_ns=None if since is None else parse_duration(since, option="--since"),
+            until_ns=None if until is None else parse_duration(until, option="--until"),
             limit=limit,
-            max_delay_ms=max_delay,
+            max_delay_ns=None if max_delay is None else round(max_delay * 1_000_000),
             collapse_repeats=collapse_repeats,
+            jitter_ns=round(jitter * 1_000_000),
             name=name,
             description=description,
             clock=timing,
         )
-        result = run_convert(file, options)
-        text = dump(result)
-        if to_stdout:
-            sys.stdout.write(text)
-            return
         try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise RuntimeFailure(f"cannot write {output}: {exc.strerror or exc}") from None
-    stderr.print(
-        f"wrote {output}: {result.events} events from {result.entries} entries on "
-        f"{len(result.streams)} streams",
-        markup=False,
-    )
+            report = run_convert(
+                file,
+                sys.stdout if to_stdout else output,
+                options,
+                progress=show if line.enabled else None,
+                warn=line.warn,
+            )
+        except BrokenPipeError:
+            sys.stderr.close()  # `xtape convert ... -o - | head`: stop quietly
+            raise typer.Exit(0) from None
+        finally:
+            line.done()
+    if not quiet:
+        stderr.print(
+            f"wrote {'stdout' if to_stdout else output}: {report.events} events from "
+            f"{report.entries} entries on {len(report.streams)} streams "
+            f"({report.elapsed_s:.1f} s)",
+            markup=False,
+        )
+
+
+def _seconds(s: float) -> str:
+    """A duration for a progress line: 42 s, 3 m 05 s, 1 h 02 m."""
+    s = round(s)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} m {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} m"
 
 
 # --------------------------------------------------------------------------- record
@@ -566,7 +672,11 @@ def convert(
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape).")],
-    url: Annotated[str | None, typer.Option("--url", help="Source Redis URL (default: $REDIS_URL, else redis://localhost:6379/0).")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
     from_: Annotated[str, typer.Option("--from", metavar="WHEN", help="now (default: new entries only), start (all the server holds), an id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m).")] = "now",
     duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
     count: Annotated[int | None, typer.Option("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
@@ -586,18 +696,25 @@ def record(
     """
     import threading
 
-    from xtape.capture import RecordOptions, install_signal_handlers, parse_duration, parse_start
+    from xtape.capture import RecordOptions, install_signal_handlers, parse_start
     from xtape.capture import record as run_record
+    from xtape.timeline import NS_PER_S
+    from xtape.units import parse_duration
 
     with handled():
         if output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
+        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
-            duration_s=None if duration is None else parse_duration(duration, option="--duration"),
+            duration_s=None
+            if duration is None
+            else parse_duration(duration, option="--duration", positive=True) / NS_PER_S,
             count=count,
-            until_idle_s=None if until_idle is None else parse_duration(until_idle, option="--until-idle"),
+            until_idle_s=None
+            if until_idle is None
+            else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
             redact=list(redact or []),
             redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
@@ -608,7 +725,7 @@ def record(
         restore = install_signal_handlers(stop)
         try:
             stats = run_record(
-                url,
+                target,
                 output,
                 options,
                 progress=lambda p: line.show(
@@ -648,7 +765,7 @@ def record(
 @app.command()
 def demo(
     speed: Annotated[float, typer.Option("--speed", help="Speed of the final replay.")] = 4.0,
-    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with the example scenarios (default: the repository's scenarios/).")] = None,
+    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
 ) -> None:
     """Show the whole loop on a throwaway redis-server: record -> convert -> replay.
 

@@ -4,56 +4,107 @@ One event per entry, ``delay`` in ms from the previous event, payloads as text (
 that are not UTF-8 as ``!!binary``), the original ``id`` kept for ``--keep-ids``.
 Whatever the options, replaying the scenario publishes the same fields, byte for byte,
 as replaying the recording.
+
+The conversion streams: entries are read, selected and written one at a time, so memory
+stays flat whatever the size of the recording. The events are written to a temporary
+file beside the output (the description counts them), which becomes the output only
+when it is whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO
 
-from xtape.errors import UsageError
-from xtape.recording import Recording
-from xtape.recording.reader import Clock
-from xtape.scenario import dump_scenario_yaml, event_from_fields
-from xtape.timeline import NS_PER_MS, NS_PER_S, Event
+from xtape.convert_yaml import EventWriter, header_text
+from xtape.errors import RuntimeFailure, UsageError
+from xtape.recording import Recording, TimeBase, summarize
+from xtape.timeline import NS_PER_MS, Event
 from xtape.transform import Transform
 
 
 @dataclass
 class ConvertOptions:
-    """What to take from the recording and how to shape the scenario."""
+    """What to take from the recording and how to shape the scenario. Times in ns."""
 
     streams: list[str] = field(default_factory=list)
-    since_s: float | None = None
-    until_s: float | None = None
+    #: The window, as offsets from the recording's start (see ``Recording.events``).
+    since_ns: int | None = None
+    until_ns: int | None = None
     limit: int | None = None
-    max_delay_ms: float | None = None
+    #: Cap every delay between events at this.
+    max_delay_ns: int | None = None
+    #: Fold runs of equal payloads on one stream at a steady interval into ``repeat``.
     collapse_repeats: bool = False
+    #: How far the intervals of a folded run may be from one value (+/-); the run's
+    #: interval is then their mean in whole ms, and the next event keeps its time.
+    jitter_ns: int = 0
     name: str | None = None
     description: str | None = None
-    clock: Clock = "id"
+    clock: TimeBase = "id"
+
+    def __post_init__(self) -> None:
+        if self.jitter_ns < 0 or (self.max_delay_ns is not None and self.max_delay_ns < 0):
+            raise UsageError("--jitter and --max-delay must not be negative")
+        if self.jitter_ns and not self.collapse_repeats:
+            raise UsageError("--jitter applies to --collapse-repeats; add --collapse-repeats")
+
+
+@dataclass(frozen=True)
+class ConvertProgress:
+    """How far a conversion is: ``read`` of the recording's ``total`` entries."""
+
+    read: int
+    total: int
+    entries: int
+    events: int
+    elapsed_s: float
+
+    @property
+    def rate(self) -> float:
+        """Entries read per second."""
+        return self.read / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def fraction(self) -> float:
+        return min(self.read / self.total, 1.0) if self.total else 1.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the current rate (an upper bound with ``--limit``/``--until``)."""
+        rate = self.rate
+        return max(self.total - self.read, 0) / rate if rate > 0 else None
+
+
+ProgressFn = Callable[[ConvertProgress], None]
+WarnFn = Callable[[str], None]
 
 
 @dataclass
-class ConvertResult:
-    """The scenario document and what went into it."""
+class ConvertReport:
+    """What went into the scenario."""
 
-    document: dict[str, Any]
     entries: int
     events: int
     streams: list[str]
+    #: Gaps in the recording (entries trimmed from Redis before they were recorded).
+    gaps: int = 0
+    elapsed_s: float = 0.0
 
 
 def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
     """The events of the recording that the options keep: the same stream and time
     selection as ``xtape replay`` (:class:`~xtape.transform.Transform`), then ``limit``."""
     window = Transform(
-        streams=tuple(options.streams),
-        since_ns=None if options.since_s is None else int(options.since_s * NS_PER_S),
-        until_ns=None if options.until_s is None else int(options.until_s * NS_PER_S),
+        streams=tuple(options.streams), since_ns=options.since_ns, until_ns=options.until_ns
     )
     return islice(window.apply(events), options.limit)
 
@@ -65,101 +116,246 @@ def _ms(ns: int) -> int | float:
     return round(ns / NS_PER_MS, 3)
 
 
-@dataclass
 class _Run:
-    """A run of equal payloads on one stream at a steady interval (for collapsing)."""
+    """A run of equal payloads on one stream (for collapsing): its first event, the
+    delay before it, and the intervals after it (count, sum, min, max)."""
 
-    first: Event
-    delay_ns: int
-    count: int = 1
-    interval_ns: int | None = None
-    last_offset: int = 0
+    __slots__ = ("count", "delay_ns", "first", "hi", "lo", "total")
+
+    def __init__(self, first: Event, delay_ns: int) -> None:
+        self.first = first
+        self.delay_ns = delay_ns
+        self.count = 1
+        self.total = 0
+        self.lo = self.hi = 0
+
+    def joins(self, event: Event, delay_ns: int, jitter_ns: int) -> bool:
+        """Add ``event`` (``delay_ns`` after the previous one) if it continues the run:
+        the same stream and fields, and the run's intervals all within ``jitter_ns`` of
+        one value (longest - shortest <= 2 * jitter)."""
+        first = self.first
+        if event.stream != first.stream or tuple(event.flat) != tuple(first.flat):
+            return False
+        if self.count > 1:
+            lo, hi = min(self.lo, delay_ns), max(self.hi, delay_ns)
+            if hi - lo > 2 * jitter_ns:
+                return False
+            self.lo, self.hi = lo, hi
+            total = self.total + delay_ns
+        else:
+            total = delay_ns
+            self.lo = self.hi = delay_ns
+        self.total = total
+        self.count += 1
+        return True
+
+    def interval_ns(self, whole_ms: bool) -> int:
+        """The interval written: the mean, in whole ms (``whole_ms``, when intervals
+        may vary) or to the microsecond (the precision of the scenario's ms)."""
+        if self.count < 2:
+            return 0
+        step = NS_PER_MS if whole_ms else 1000
+        return round(self.total / (self.count - 1) / step) * step
+
+    def drift_ns(self, whole_ms: bool) -> int:
+        """How much earlier the run ends in the scenario than in the recording."""
+        return self.total - (self.count - 1) * self.interval_ns(whole_ms)
 
 
-def convert(path: str | Path, options: ConvertOptions | None = None) -> ConvertResult:
-    """Read a recording and build the scenario document (see :func:`dump`)."""
+def convert(
+    path: str | Path,
+    output: str | Path | IO[str],
+    options: ConvertOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    warn: WarnFn | None = None,
+    progress_every_s: float = 0.25,
+) -> ConvertReport:
+    """Convert the recording at ``path`` into a scenario written to ``output`` (a path,
+    replaced only once the scenario is whole, or an open text stream).
+
+    Reads the recording twice: once for its summary (entries, gaps: cheap, entries are
+    not unpacked), once to convert. ``warn`` gets one line per thing worth knowing
+    (gaps, a truncated tail); ``progress`` is called every ``progress_every_s``.
+    """
     options = options or ConvertOptions()
-    rec = Recording(path, clock=options.clock)
-    runs: list[_Run] = []
-    previous: int | None = None
-    streams: dict[bytes, None] = {}
-    entries = 0
-    for event in select(rec.events(), options):
-        entries += 1
-        streams[event.stream] = None
-        # Offsets can step back a little where streams were read in different rounds
-        # (a stream found later by a glob is backfilled): such an event follows at once.
-        delay = 0 if previous is None else max(event.offset_ns - previous, 0)
-        previous = event.offset_ns if previous is None else max(previous, event.offset_ns)
-        if options.max_delay_ms is not None:
-            delay = min(delay, int(options.max_delay_ms * NS_PER_MS))
-        last = runs[-1] if runs else None
-        if (
-            options.collapse_repeats
-            and last is not None
-            and _same(last.first, event)
-            and (last.interval_ns is None or last.interval_ns == delay)
-        ):
-            last.interval_ns = delay
-            last.count += 1
-            continue
-        runs.append(_Run(event, delay))
-    if not runs:
-        raise UsageError(
-            f"{path}: no entries match the selection (--stream/--since/--until/--limit); "
-            "no scenario written (xtape info shows what the recording holds)"
+    started = time.monotonic()
+    info = summarize(path)
+    say = warn or (lambda _message: None)
+    if info.gaps:
+        lost = [g.lost for _, g in info.gaps]
+        known = sum(n for n in lost if n >= 0)
+        how_many = f"{known} entries" if all(n >= 0 for n in lost) else "entries"
+        say(
+            f"{path}: the recording has {len(info.gaps)} gap(s): {how_many} were trimmed from "
+            "Redis before they were recorded, so the scenario lacks them too (xtape info lists them)"
         )
-    document: dict[str, Any] = {
-        "name": options.name or Path(path).stem,
-        "description": options.description
-        or f"Converted by xtape from {Path(path).name}: {entries} entries on {len(streams)} stream(s).",
-        "events": [_event(run) for run in runs],
-    }
-    return ConvertResult(
-        document=document,
+    if info.truncated_bytes:
+        say(f"{path}: the last {info.truncated_bytes} bytes are an incomplete record (skipped)")
+    try:
+        if isinstance(output, (str, Path)):
+            with _Replacing(Path(output)) as out:
+                report = _convert(path, out, options, info.entries, started, progress, progress_every_s)
+        else:
+            report = _convert(path, output, options, info.entries, started, progress, progress_every_s)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        where = output if isinstance(output, (str, Path)) else "the scenario"
+        raise RuntimeFailure(f"cannot write {where}: {exc.strerror or exc}") from None
+    report.gaps = len(info.gaps)
+    return report
+
+
+class _Replacing:
+    """A temporary file beside ``target`` that replaces it on success (and is removed
+    on any failure), so the output is never half-written."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __enter__(self) -> IO[str]:
+        # (not mkstemp: the scenario gets the usual permissions, under the umask)
+        self.tmp = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}.part")
+        try:
+            self.fh = open(self.tmp, "x", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot write {self.target}: {exc.strerror or exc}") from None
+        return self.fh
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self.fh.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.target)
+        except OSError as error:
+            raise RuntimeFailure(
+                f"cannot write {self.target}: {error.strerror or error}"
+            ) from None
+        finally:
+            if self.tmp.exists():
+                self.tmp.unlink()
+
+
+def _convert(
+    path: str | Path,
+    out: IO[str],
+    options: ConvertOptions,
+    total: int,
+    started: float,
+    progress: ProgressFn | None,
+    every_s: float,
+) -> ConvertReport:
+    rec = Recording(path, clock=options.clock)
+    read = 0
+
+    def counted(events: Iterator[Event]) -> Iterator[Event]:
+        nonlocal read
+        for read, event in enumerate(events, 1):  # noqa: B007 (read is the count so far)
+            yield event
+
+    writer = EventWriter()
+    streams: dict[bytes, str] = {}
+    entries = events = 0
+    max_delay = options.max_delay_ns
+    collapse, jitter = options.collapse_repeats, options.jitter_ns
+    whole_ms = jitter > 0
+    previous: int | None = None
+    run: _Run | None = None
+    next_report = started + every_s
+    # The events go to a scratch file first: the description, written above them,
+    # counts them.
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as body:
+        write = body.write
+
+        def flush(run: _Run) -> int:
+            """Write the run as one event; how much its interval's rounding moved its end."""
+            event = run.first
+            try:
+                text = writer.text(
+                    streams[event.stream],
+                    event.flat,
+                    delay=_ms(run.delay_ns),
+                    id=event.id,
+                    repeat=run.count,
+                    interval=_ms(run.interval_ns(whole_ms)),
+                )
+            except (ValueError, TypeError, AttributeError) as exc:  # an entry of the wrong shape
+                raise rec.corrupt(exc) from None
+            write(text)
+            return run.drift_ns(whole_ms)
+
+        for event in select(counted(rec.events()), options):
+            entries += 1
+            if event.stream not in streams:
+                streams[event.stream] = _stream_name(event.stream)
+            # Offsets can step back a little where streams were read in different rounds
+            # (a stream found later by a glob is backfilled): such an event follows at once.
+            offset = event.offset_ns
+            delay = 0 if previous is None else max(offset - previous, 0)
+            previous = offset if previous is None else max(previous, offset)
+            if max_delay is not None and delay > max_delay:
+                delay = max_delay
+            if run is not None:
+                if collapse and run.joins(event, delay, jitter):
+                    continue
+                # the next event keeps its time however the run's interval was rounded
+                delay = max(delay + flush(run), 0)
+                events += 1
+            run = _Run(event, delay)
+            if progress is not None and not entries & 1023:
+                now = time.monotonic()
+                if now >= next_report:
+                    next_report = now + every_s
+                    progress(ConvertProgress(read, total, entries, events, now - started))
+        if run is None:
+            raise UsageError(
+                f"{path}: no entries match the selection (--stream/--since/--until/--limit); "
+                "no scenario written (xtape info shows what the recording holds)"
+            )
+        flush(run)
+        events += 1
+        if progress is not None:
+            progress(ConvertProgress(read, total, entries, events, time.monotonic() - started))
+        name = options.name or Path(path).stem
+        description = options.description or (
+            f"Converted by xtape from {Path(path).name}: {entries} entries on "
+            f"{len(streams)} stream(s)."
+        )
+        out.write(header_text(name, description))
+        body.seek(0)
+        shutil.copyfileobj(body, out, 1 << 16)
+        out.flush()
+    return ConvertReport(
         entries=entries,
-        events=len(runs),
-        streams=[s.decode("utf-8", errors="replace") for s in streams],
+        events=events,
+        streams=list(streams.values()),
+        elapsed_s=time.monotonic() - started,
     )
 
 
-def _same(a: Event, b: Event) -> bool:
-    return a.stream == b.stream and tuple(a.flat) == tuple(b.flat)
-
-
-def _event(run: _Run) -> dict[str, Any]:
-    event = run.first
-    _check_stream_name(event.stream)
-    out = event_from_fields(
-        event.stream,
-        event.fields,
-        delay=_ms(run.delay_ns),
-        id=event.id if run.count == 1 else None,
-    )
-    if run.count > 1:
-        out["repeat"] = run.count
-        if run.interval_ns:
-            out["interval"] = _ms(run.interval_ns)
-    return out
-
-
-def _check_stream_name(name: bytes) -> None:
+def _stream_name(name: bytes) -> str:
     """A scenario's stream names are non-empty UTF-8 text; Redis's names are any bytes."""
     problem = ""
     if not name:
         problem = "the empty stream name"
     else:
         try:
-            name.decode("utf-8")
+            return name.decode("utf-8")
         except UnicodeDecodeError:
             problem = f"stream name {name!r}, which is not UTF-8,"
-    if problem:
-        raise UsageError(
-            f"{problem} cannot be written in a scenario; leave that stream out with "
-            "--stream, or replay the recording itself"
-        )
+    raise UsageError(
+        f"{problem} cannot be written in a scenario; leave that stream out with "
+        "--stream, or replay the recording itself"
+    )
 
 
-def dump(result: ConvertResult) -> str:
-    """The scenario as YAML text."""
-    return dump_scenario_yaml(result.document)
+__all__ = [
+    "ConvertOptions",
+    "ConvertProgress",
+    "ConvertReport",
+    "ProgressFn",
+    "WarnFn",
+    "convert",
+    "select",
+]

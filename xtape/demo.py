@@ -21,12 +21,13 @@ import redis
 
 from xtape.capture import RecordOptions, StartSpec, record
 from xtape.connection import command, connect
-from xtape.convert import convert, dump
+from xtape.convert import convert
 from xtape.errors import RuntimeFailure
 from xtape.recording import summarize
-from xtape.replay import Pacing, RedisPublisher, ReplayOptions, ReplayReport, Transform, replay
+from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay
 from xtape.scenario import ScenarioSource
 from xtape.server import RedisServer
+from xtape.transform import Transform
 
 Say = Callable[[str], None]
 
@@ -42,50 +43,35 @@ class DemoResult:
 
     produced: int = 0
     recorded: int = 0
-    scenario_events: int = 0
-    report: ReplayReport | None = None
     streams_checked: int = 0
     mismatches: list[str] = field(default_factory=list)
-    workdir: str = ""
 
     @property
     def ok(self) -> bool:
         return self.recorded == self.produced and not self.mismatches and self.streams_checked > 0
 
 
-def default_scenarios_dir() -> Path:
-    """The repository's ``scenarios/`` folder (beside the package)."""
-    return Path(__file__).resolve().parent.parent / "scenarios"
+#: The example scenarios, shipped as package data. The repository's ``scenarios/`` holds
+#: the same files for people to read and copy (a test keeps the two identical).
+EXAMPLES = Path(__file__).resolve().parent / "data" / "scenarios"
+#: The seed of the example scenarios' generators, so every demo plays the same events.
+SEED = 7
 
 
-def run_demo(
-    say: Say,
-    *,
-    scenarios_dir: Path | None = None,
-    speed: float = 4.0,
-    workdir: Path | None = None,
-    seed: int = 7,
-) -> DemoResult:
+def run_demo(say: Say, *, scenarios_dir: Path | None = None, speed: float = 4.0) -> DemoResult:
     """Run the demo, telling the story through ``say``; returns what it found."""
-    folder = scenarios_dir or default_scenarios_dir()
+    folder = scenarios_dir or EXAMPLES
     sources = [(folder / name, pace) for name, pace in PRODUCTION]
     missing = [str(p) for p, _ in sources if not p.is_file()]
     if missing:
         raise RuntimeFailure(f"the demo's example scenarios are missing: {', '.join(missing)}")
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="xtape-demo-")
-        workdir = Path(tmp.name)
-    result = DemoResult(workdir=str(workdir))
-    try:
-        with RedisServer() as server:
-            say(f"1. started a throwaway redis-server at {server.url}")
-            _produce_and_record(say, server.url, sources, workdir, seed, result)
-            _convert_and_replay(say, server.url, workdir, speed, result)
-            _compare(say, server.url, result)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    result = DemoResult()
+    with tempfile.TemporaryDirectory(prefix="xtape-demo-") as tmp, RedisServer() as server:
+        workdir = Path(tmp)
+        say(f"1. started a throwaway redis-server at {server.url}")
+        _produce_and_record(say, server.url, sources, workdir, result)
+        _convert_and_replay(say, server.url, workdir, speed, result)
+        _compare(say, server.url, result)
     return result
 
 
@@ -94,7 +80,6 @@ def _produce_and_record(
     url: str,
     sources: list[tuple[Path, float]],
     workdir: Path,
-    seed: int,
     result: DemoResult,
 ) -> None:
     rec_path = workdir / "production.xtape"
@@ -125,7 +110,7 @@ def _produce_and_record(
             consumer.verbose = pace <= 1.0
             with RedisPublisher(url) as publisher:
                 report = replay(
-                    ScenarioSource(path, seed=seed),
+                    ScenarioSource(path, seed=SEED),
                     publisher,
                     ReplayOptions(pacing=Pacing.speed(pace), transform=Transform(prefix=SOURCE_PREFIX)),
                 )
@@ -162,10 +147,8 @@ def _wait_recorded(path: Path, stop: threading.Event, expected: int, timeout: fl
 def _convert_and_replay(say: Say, url: str, workdir: Path, speed: float, result: DemoResult) -> None:
     rec_path = workdir / "production.xtape"
     yaml_path = workdir / "production.yaml"
-    converted = convert(rec_path)
-    text = dump(converted)
-    yaml_path.write_text(text, encoding="utf-8")
-    result.scenario_events = converted.events
+    converted = convert(rec_path, yaml_path)
+    text = yaml_path.read_text(encoding="utf-8")
     say(f"4. converted the recording into {yaml_path.name} ({converted.events} events); it starts:")
     for line in text.splitlines()[:14]:
         say(f"   | {line}")
@@ -176,7 +159,6 @@ def _convert_and_replay(say: Say, url: str, workdir: Path, speed: float, result:
             publisher,
             ReplayOptions(pacing=Pacing.speed(speed), transform=Transform(prefix=TARGET_PREFIX)),
         )
-    result.report = report
     say(
         f"   published {report.published} events to {len(report.streams)} streams in "
         f"{report.duration_s:.3f} s ({report.pacing}), errors: {report.errors}"

@@ -3,8 +3,16 @@
     XtapeError                  base; ``exit_code`` tells the CLI how to exit
     ├── InputError              exit 2: the user's input is wrong
     │   ├── UsageError          a bad option value or combination
-    │   │   └── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
+    │   │   ├── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
+    │   │   ├── UnknownVariable a --variable the scenario neither uses nor defines
+    │   │   └── InvalidRedisUrl a Redis URL (or TLS option) that cannot be used as given
+    │   ├── RedisRefused        Redis answered but will not serve the URL as given
+    │   │   ├── RedisAuthFailed     wrong, missing or unexpected password
+    │   │   ├── RedisNoDatabase     no such database number
+    │   │   ├── RedisClusterNode    a Redis Cluster node (not supported yet)
+    │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
+    │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
     │   └── RecordingError      a file is not a readable recording
     └── RuntimeFailure          exit 1: the world failed us
@@ -16,6 +24,8 @@ The CLI catches ``XtapeError`` once, prints ``str(error)`` on one line and exits
 """
 
 from __future__ import annotations
+
+import difflib
 
 
 class XtapeError(Exception):
@@ -46,6 +56,77 @@ class InvalidStreamId(UsageError):
         )
 
 
+class InvalidRedisUrl(UsageError):
+    """A Redis URL that cannot be used as given. ``url`` must already be redacted."""
+
+    def __init__(self, url: str, why: str) -> None:
+        self.url = url
+        super().__init__(f"invalid Redis URL {url}: {why}")
+
+
+class RedisRefused(InputError):
+    """Redis answered, but will not serve the URL as given (exit 2: the URL must change).
+
+    ``url`` is always the redacted URL.
+    """
+
+    def __init__(self, url: str, what: str) -> None:
+        self.url = url
+        super().__init__(f"Redis at {url} {what}")
+
+
+class RedisAuthFailed(RedisRefused):
+    """The server refused the credentials, wants a password, or has none to check.
+
+    ``source`` names where the password came from (``the URL``, ``$REDISCLI_AUTH``...),
+    None when none was given; ``user_only`` tells that the URL gave a user name alone.
+    """
+
+    def __init__(self, url: str, reason: str, source: str | None, user_only: bool = False) -> None:
+        self.reason = reason
+        where = "put it in $XTAPE_REDIS_PASSWORD (or $REDISCLI_AUTH) or in the URL"
+        if "without any password configured" in reason:
+            what = f"has no password set, but one was given ({source}): {reason}"
+        elif source is None and user_only:
+            what = (
+                f"refused a user name given without a password ({reason}); if it is the "
+                f"password, write redis://:PASSWORD@host or {where}"
+            )
+        elif source is None:
+            what = f"needs a password ({reason}); {where}"
+        else:
+            what = f"refused the password from {source} ({reason})"
+        super().__init__(url, what)
+
+
+class RedisNoDatabase(RedisRefused):
+    """The URL names a database number the server does not have."""
+
+    def __init__(self, url: str, db: int, databases: int | None) -> None:
+        self.db = db
+        have = f" (databases 0-{databases - 1})" if databases else ""
+        super().__init__(url, f"has no database {db}{have}")
+
+
+class RedisClusterNode(RedisRefused):
+    """The URL points at a node of a Redis Cluster, which xtape cannot record or replay yet."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            url,
+            "is a node of a Redis Cluster; cluster support is not there yet "
+            "(one node holds only some of the streams)",
+        )
+
+
+class RedisTlsFailed(RedisRefused):
+    """The TLS handshake failed: a plain port, an untrusted certificate, a bad key."""
+
+    def __init__(self, url: str, reason: str, hint: str = "") -> None:
+        self.reason = reason
+        super().__init__(url, f"did not complete a TLS handshake: {reason}{hint}")
+
+
 class ScenarioError(InputError):
     """A scenario file is invalid; the message starts with ``path:line:``."""
 
@@ -59,8 +140,52 @@ class ScenarioError(InputError):
         super().__init__(f"{where}{message}")
 
 
+class ScenarioInvalid(ScenarioError):
+    """A scenario with several problems: ``errors`` holds each (one line each, in file order).
+
+    The message is the first one and how many more there are; ``xtape validate`` prints
+    them all.
+    """
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        more = len(self.errors) - 1
+        InputError.__init__(
+            self,
+            f"{first} (and {more} more error{'s' if more > 1 else ''}; xtape validate lists them all)",
+        )
+        self.path = getattr(first, "path", None)
+        self.line = getattr(first, "line", None)
+        self.reason = str(first)
+
+
 class RenderError(InputError):
     """A valid scenario that cannot be rendered: an undefined variable, a missing generator."""
+
+
+class UnknownVariable(UsageError):
+    """A ``--variable NAME=...`` that the scenario neither uses nor defines (a typo?).
+
+    ``scenario`` names the file; None when several files were checked together and none
+    of them knows the name.
+    """
+
+    def __init__(self, name: str, scenario: str | None, known: list[str]) -> None:
+        self.name = name
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        elif known:
+            listed = f"{', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
+            hint = f"{'its' if scenario is not None else 'their'} variables: {listed}"
+        else:
+            hint = "it has no variables" if scenario is not None else "they have no variables"
+        if scenario is None:
+            message = f"unknown --variable {name!r}: none of the scenarios uses or defines it ({hint})"
+        else:
+            message = f"{scenario}: unknown --variable {name!r}: the scenario neither uses nor defines it ({hint})"
+        super().__init__(message)
 
 
 class RecordingError(InputError):

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -29,10 +30,18 @@ class RedisServer:
     """A ``redis-server`` child process on 127.0.0.1, removed on :meth:`stop`.
 
     ``appendonly`` turns on the AOF so a :meth:`restart` keeps the data (for tests of
-    recorder resumption). Use as a context manager.
+    recorder resumption). ``extra_args`` go to ``redis-server`` after the defaults, so they
+    can add (``--cluster-enabled yes``, ``--tls-port N ...``) or override options; the
+    server is ready when it answers PING on :attr:`port`. Use as a context manager.
     """
 
-    def __init__(self, *, appendonly: bool = False, port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        appendonly: bool = False,
+        port: int | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeFailure(
@@ -41,6 +50,7 @@ class RedisServer:
         self.exe = exe
         self.appendonly = appendonly
         self.port = port or free_port()
+        self.extra_args = tuple(extra_args)
         self._tmp = tempfile.TemporaryDirectory(prefix="xtape-redis-")
         self.dir = Path(self._tmp.name)
         self.proc: subprocess.Popen[bytes] | None = None
@@ -61,6 +71,7 @@ class RedisServer:
             "--daemonize", "no",
             "--protected-mode", "no",
             "--logfile", str(self.dir / "redis.log"),
+            *self.extra_args,
         ]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
         self._wait_ready()
@@ -75,7 +86,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
+                    if sock.recv(64).startswith((b"+PONG", b"-NOAUTH")):  # NOAUTH: --requirepass
                         return
             except OSError:
                 pass

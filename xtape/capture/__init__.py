@@ -11,7 +11,6 @@ from xtape.capture.options import (
     RecordOptions,
     StartSpec,
     parse_count,
-    parse_duration,
     parse_start,
 )
 from xtape.capture.progress import Progress, ProgressFn
@@ -30,7 +29,6 @@ __all__ = [
     "WarnFn",
     "install_signal_handlers",
     "parse_count",
-    "parse_duration",
     "parse_start",
     "record",
 ]

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from xtape.errors import InvalidStreamId, UsageError
 from xtape.ids import StreamId
-from xtape.units import parse_duration as _parse_duration
+from xtape.timeline import NS_PER_S
+from xtape.units import parse_duration
 
 StartKind = Literal["now", "start", "id", "time", "ago"]
 
@@ -77,8 +78,13 @@ def parse_start(text: str) -> StartSpec:
         return StartSpec("id", value, id=bytes(start))
     match = _AGO.match(value)
     if match:
-        seconds = _parse_duration(value[1:].strip(), option="--from")
-        return StartSpec("ago", value, ago_s=seconds)
+        try:
+            ns = parse_duration(value[1:].strip(), option="--from")
+        except UsageError:
+            raise UsageError(
+                f"invalid --from {text!r}: use -DURATION with a unit: ms, s, m, h or d (e.g. -5m)"
+            ) from None
+        return StartSpec("ago", value, ago_s=ns / NS_PER_S)
     when = _parse_time(value)
     if when is None:
         raise UsageError(f"invalid --from {text!r}: {_FROM_HELP}")
@@ -94,14 +100,6 @@ def _parse_time(value: str) -> int | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return int(when.timestamp() * 1000)
-
-
-def parse_duration(text: str, *, option: str = "--duration") -> float:
-    """``30s``, ``5m``, ``1h``, ``250ms`` or a plain number of seconds -> seconds (> 0)."""
-    seconds = _parse_duration(text, option=option)
-    if seconds <= 0:
-        raise UsageError(f"invalid {option} {text!r}: it must be more than zero")
-    return seconds
 
 
 def parse_count(text: str, *, option: str = "--count") -> int:

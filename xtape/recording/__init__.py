@@ -4,14 +4,13 @@ Nothing here talks to Redis; see ``docs/format.md`` for the format itself.
 """
 
 from xtape.recording.info import RecordingInfo, entry_to_json, summarize
-from xtape.recording.reader import CLOCKS, Clock, Entry, Recording
+from xtape.recording.reader import TIME_BASES, Entry, Recording, TimeBase
 from xtape.recording.records import VERSION, End, Entries, Gap, Header, Marker, StreamDef, Tag
 from xtape.recording.writer import RecordingWriter
 
 __all__ = [
-    "CLOCKS",
+    "TIME_BASES",
     "VERSION",
-    "Clock",
     "End",
     "Entries",
     "Entry",
@@ -23,6 +22,7 @@ __all__ = [
     "RecordingWriter",
     "StreamDef",
     "Tag",
+    "TimeBase",
     "entry_to_json",
     "summarize",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -31,8 +32,11 @@ from xtape.recording.records import (
 )
 from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
 
-Clock = Literal["id", "capture"]
-CLOCKS: tuple[str, ...] = ("id", "capture")
+#: Which clock a recording's timeline follows: the entry ids' milliseconds (the producer's
+#: clock) or the recorder's capture clock (``--clock``). Not :class:`xtape.replay.Clock`,
+#: the clock a replay is paced against.
+TimeBase = Literal["id", "capture"]
+TIME_BASES: tuple[str, ...] = ("id", "capture")
 
 #: The largest single record accepted (a batch of entries with large values).
 MAX_RECORD_BYTES = 1 << 30
@@ -64,10 +68,10 @@ class Recording:
     third of the reading.
     """
 
-    def __init__(self, path: str | Path, *, clock: Clock = "id", interleave: bool = True) -> None:
+    def __init__(self, path: str | Path, *, clock: TimeBase = "id", interleave: bool = True) -> None:
         self.path = Path(path)
         self.name = str(path)
-        self.clock: Clock = clock
+        self.clock: TimeBase = clock
         self.interleave = interleave
         self.truncated_bytes = 0
         self.header = self._read_header()
@@ -192,16 +196,25 @@ class Recording:
 
     # -- timeline ----------------------------------------------------------------------
 
-    def events(self, clock: Clock | None = None) -> Timeline:
+    def events(self, clock: TimeBase | None = None) -> Timeline:
         """The recording as a timeline: offsets from the entry ids' milliseconds
-        (the producer's clock, ``clock="id"``) or from the recorder's capture clock."""
+        (the producer's clock, ``clock="id"``) or from the recorder's capture clock.
+
+        Offset 0 is the recording's start: the earliest entry of the recorder's first
+        round (``id``) or its first read (``capture``), with or without :attr:`interleave`;
+        an older entry (a stream found later, read from its start) is at 0 too. ``--since``
+        and ``--until`` of ``replay`` and ``convert`` count from there.
+        """
         use_ids = (clock or self.clock) == "id"
         base: int | None = None
         # The hot loop of a replay: one event per entry, made with tuple.__new__ (no
         # Python-level __new__ call) from the unpacked record's own tuples.
         new = tuple.__new__
         try:
-            for stream, capture_ns, raw in self.batches():
+            batches = self.batches()
+            if use_ids and not self.interleave:
+                batches, base = _first_round_start(batches)
+            for stream, capture_ns, raw in batches:
                 for entry_id, flat in raw:
                     t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
                     if base is None:
@@ -223,6 +236,23 @@ class Recording:
 #: What a damaged entry raises when it is taken apart.
 _MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
 
+_Batch = tuple[bytes, int, list[Any]]
+
+
+def _first_round_start(batches: Iterator[_Batch]) -> tuple[Iterator[_Batch], int | None]:
+    """Where an id-clock timeline starts when a round's streams are not interleaved: the
+    earliest id (ms, as ns) of the first round, as if they were; the batches unchanged."""
+    head: list[_Batch] = []
+    start: int | None = None
+    for batch in batches:
+        head.append(batch)
+        if batch[1] != head[0][1]:
+            break
+        if batch[2]:
+            ns = id_ms(batch[2][0][0]) * NS_PER_MS
+            start = ns if start is None else min(start, ns)
+    return chain(head, batches), start
+
 
 def _merged(batches: list[Entries], names: dict[int, bytes]) -> Iterator[tuple[bytes, int, list[Any]]]:
     if len(batches) == 1:
@@ -237,4 +267,4 @@ def _merged(batches: list[Entries], names: dict[int, bytes]) -> Iterator[tuple[b
         yield names.get(b.stream_id, b"?"), b.capture_ns, [entry]
 
 
-__all__ = ["CLOCKS", "Clock", "End", "Entry", "Recording"]
+__all__ = ["TIME_BASES", "End", "Entry", "Recording", "TimeBase"]

@@ -26,7 +26,6 @@ from xtape.replay.runner import (
     replay,
 )
 from xtape.replay.scheduler import Batch, Clock, FakeClock, MonotonicClock, Pacing, batches
-from xtape.transform import Transform, parse_map
 
 __all__ = [
     "Batch",
@@ -47,10 +46,8 @@ __all__ = [
     "ReplayOptions",
     "ReplayProgress",
     "ReplayReport",
-    "Transform",
     "batches",
     "check_keep_ids",
     "first_ids",
-    "parse_map",
     "replay",
 ]

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 import sys
 import uuid
 from collections.abc import Callable, Mapping
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 
@@ -126,14 +128,22 @@ class Timestamp(Node):
 
 
 class Python(Node):
-    """A user's callable, given the context; ``payload=True`` when it builds the whole payload."""
+    """A user's callable, given the context; ``payload=True`` when it builds the whole payload.
+
+    ``fn`` is None when the scenario was only checked (its module was found, not imported):
+    such a node refuses to render.
+    """
 
     __slots__ = ("fn", "payload", "ref")
 
-    def __init__(self, ref: str, fn: PythonFn, payload: bool) -> None:
+    def __init__(self, ref: str, fn: PythonFn | None, payload: bool) -> None:
         self.ref, self.fn, self.payload = ref, fn, payload
 
     def render(self, ctx: RenderContext) -> Any:
+        if self.fn is None:
+            raise GeneratorFailed(
+                f"python generator {self.ref!r} was checked, not imported (compile with run_code=True)"
+            )
         try:
             value = self.fn(ctx)
         except XtapeError:
@@ -153,9 +163,10 @@ class Python(Node):
 class _Compiler:
     """Compiles the generator specs of one file (``source`` gives lines and the base dir)."""
 
-    def __init__(self, source: SourceMap | None, uses: list[Use]) -> None:
+    def __init__(self, source: SourceMap | None, uses: list[Use], run_code: bool) -> None:
         self.source = source
         self.uses = uses
+        self.run_code = run_code
 
     def error(self, loc: Loc, message: str) -> XtapeError:
         return scenario_error(self.source, loc, message)
@@ -262,10 +273,50 @@ class _Compiler:
         return arg[0], arg[1]
 
     def python(self, ref: Any, loc: Loc, *, payload: bool) -> Node:
-        if not isinstance(ref, str) or ref.count(":") != 1 or not all(ref.split(":")):
+        if not isinstance(ref, str) or not _REFERENCE.fullmatch(ref):
             raise self.error(loc, f"must be 'module:function' (got {show(ref)})")
         base = Path(self.source.path).parent if self.source is not None else None
+        if not self.run_code:
+            module = ref.partition(":")[0]
+            if not module_exists(module, base):
+                raise render_error(
+                    self.source,
+                    loc,
+                    f"cannot import python generator {ref!r}: ModuleNotFoundError: "
+                    f"no module named {module!r} (looked in the scenario's folder and sys.path)",
+                )
+            return Python(ref, None, payload)
         return Python(ref, import_callable(ref, base, self.source, loc), payload)
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+#: ``package.module:function`` or ``module:Class.method``.
+_REFERENCE = re.compile(rf"{_NAME}(?:\.{_NAME})*:{_NAME}(?:\.{_NAME})*")
+
+
+def module_exists(name: str, base: Path | None) -> bool:
+    """Whether module ``name`` can be found, WITHOUT importing it or any package above it.
+
+    ``importlib.util.find_spec("a.b")`` would import (run) package ``a``; this asks the
+    path finder for each part in turn, reading directories only. The scenario's folder
+    ``base`` is searched first, as when the generator is imported for a replay.
+    """
+    if name in sys.modules:
+        return True
+    parts = name.split(".")
+    if parts[0] in sys.builtin_module_names:
+        return len(parts) == 1
+    search: list[str] = ([str(base)] if base is not None else []) + sys.path
+    spec = None
+    for depth in range(len(parts)):
+        if depth:
+            if spec is None or spec.submodule_search_locations is None:
+                return False
+            search = list(spec.submodule_search_locations)
+        spec = PathFinder.find_spec(".".join(parts[: depth + 1]), search)
+        if spec is None:
+            return False
+    return True
 
 
 def import_callable(ref: str, base: Path | None, source: SourceMap | None, loc: Loc) -> PythonFn:
@@ -292,7 +343,17 @@ def import_callable(ref: str, base: Path | None, source: SourceMap | None, loc: 
 
 
 def compile_generator(
-    spec: Mapping[Any, Any], loc: Loc, uses: list[Use], source: SourceMap | None
+    spec: Mapping[Any, Any],
+    loc: Loc,
+    uses: list[Use],
+    source: SourceMap | None,
+    *,
+    run_code: bool = True,
 ) -> Node:
-    """Compile one generator spec; the ``{{names}}`` it uses are appended to ``uses``."""
-    return _Compiler(source, uses).generator(spec, loc)
+    """Compile one generator spec; the ``{{names}}`` it uses are appended to ``uses``.
+
+    ``run_code=False`` (validating): a ``{python: ...}`` reference is checked (its syntax,
+    and that its module exists) without importing anything, so no code of the scenario's
+    runs; such a plan cannot render those nodes.
+    """
+    return _Compiler(source, uses, run_code).generator(spec, loc)

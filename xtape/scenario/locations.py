@@ -8,11 +8,10 @@ later (by the model, the static check or the renderer) can say ``path:line: even
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
-from xtape.errors import RenderError, ScenarioError
+from xtape.errors import InputError, RenderError, ScenarioError, ScenarioInvalid
 
 Loc: TypeAlias = tuple[object, ...]
 
@@ -32,15 +31,42 @@ def format_loc(loc: Loc) -> str:
     return out
 
 
-@dataclass(frozen=True)
-class SourceMap:
-    """The file a scenario came from and the (1-based) line of each key path in it."""
+#: Finds the lines of some key paths in a file on demand (see :func:`yaml_io.locate`).
+Locator: TypeAlias = Callable[[Iterable[Loc]], Mapping[Loc, int]]
 
-    path: str
-    lines: Mapping[Loc, int] = field(default_factory=dict, repr=False)
+
+class SourceMap:
+    """The file a scenario came from and the (1-based) line of each key path in it.
+
+    Lines are either given (``lines``) or found on demand by ``locate`` (a second, light
+    pass over the file), so a big file does not keep a line for every value it holds.
+    """
+
+    def __init__(
+        self, path: str, lines: Mapping[Loc, int] | None = None, locate: Locator | None = None
+    ) -> None:
+        self.path = path
+        self.lines: dict[Loc, int] = dict(lines or {})
+        self._locate = locate
+        self._tried: set[Loc] = set()
+
+    def __repr__(self) -> str:
+        return f"SourceMap({self.path!r})"
+
+    def prefetch(self, locs: Iterable[Loc]) -> None:
+        """Find the lines of all ``locs`` in one pass (before asking :meth:`line` for each)."""
+        if self._locate is None:
+            return
+        todo = {loc for loc in locs if loc not in self.lines and loc not in self._tried}
+        if not todo:
+            return
+        self._tried.update(todo)
+        for loc, line in self._locate(todo).items():
+            self.lines.setdefault(loc, line)
 
     def line(self, loc: Loc) -> int:
         """The line of ``loc``, or of its nearest ancestor that has one (1 at worst)."""
+        self.prefetch((loc,))
         for end in range(len(loc), 0, -1):
             found = self.lines.get(loc[:end])
             if found is not None:
@@ -65,6 +91,36 @@ def scenario_error(source: SourceMap | None, loc: Loc, message: str) -> Scenario
     if source is None:
         return ScenarioError(_what(loc, message))
     return ScenarioError(_what(loc, message), source.path, source.line(loc))
+
+
+def located_errors(
+    source: SourceMap | None, problems: Iterable[tuple[Loc, str, type[InputError]]]
+) -> list[InputError]:
+    """Problems ``(loc, "key: what", ScenarioError or RenderError)`` as errors, in file order.
+
+    The lines of all of them are found in one pass.
+    """
+    found = list(problems)
+    if source is None:
+        return [_error(kind, None, 0, text) for _, text, kind in found]
+    source.prefetch(loc for loc, _, _ in found)
+    placed = [(source.line(loc), n, kind, text) for n, (loc, text, kind) in enumerate(found)]
+    placed.sort()
+    return [_error(kind, source.path, line, text) for line, _, kind, text in placed]
+
+
+def _error(kind: type[InputError], path: str | None, line: int, text: str) -> InputError:
+    if issubclass(kind, ScenarioError):
+        return ScenarioError(text, path, line if path is not None else None)
+    return kind(f"{path}:{line}: {text}" if path is not None else text)
+
+
+def raise_errors(errors: list[InputError]) -> None:
+    """Raise the one error, or :class:`ScenarioInvalid` holding them all."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ScenarioInvalid(errors)
 
 
 def render_error(source: SourceMap | None, loc: Loc, message: str) -> RenderError:

@@ -7,15 +7,17 @@ that depends on the ``--variable`` values given on the command line.
 
 from __future__ import annotations
 
+import difflib
 import math
-from typing import Any, Literal, TypeAlias
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, TypeAlias, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from xtape.errors import InvalidStreamId
 from xtape.ids import parse_id
-from xtape.scenario.locations import SourceMap, show
+from xtape.scenario.locations import Loc, SourceMap, format_loc, show
 
 
 def _is_id(text: str) -> bool:
@@ -32,6 +34,8 @@ def _fail(message: str, subloc: tuple[object, ...] = ()) -> PydanticCustomError:
 
 
 def _milliseconds(value: Any) -> float | int:
+    if value.__class__ is int and value >= 0:
+        return value  # the common case, first
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(f"must be a number of milliseconds (got {show(value)})")
     if not math.isfinite(value):
@@ -56,6 +60,98 @@ def _field_name(name: Any, subloc: tuple[object, ...]) -> str | bytes:
     if isinstance(name, int) and not isinstance(name, bool):
         return str(name)
     raise _fail(f"field names must be strings or !!binary (got {show(name)}); quote it", subloc)
+
+
+def _payload(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if not value:
+            raise _fail("must have at least one field (Redis stream entries cannot be empty)")
+        for name in value:
+            if name.__class__ is not str and name.__class__ is not bytes:
+                return {_field_name(name, (name,)): item for name, item in value.items()}
+        return value
+    if isinstance(value, list):
+        if not value:
+            raise _fail("must have at least one field (Redis stream entries cannot be empty)")
+        pairs: list[tuple[str | bytes, Any]] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise _fail(
+                    f"must be a [name, value] pair (got {show(item)}); a payload is a "
+                    "mapping or a list of [name, value] pairs",
+                    (index,),
+                )
+            pairs.append((_field_name(item[0], (index,)), item[1]))
+        return pairs
+    raise _fail(
+        f"must be a mapping of field: value or a list of [name, value] pairs (got {show(value)})"
+    )
+
+
+def _generator(value: Any) -> Any:
+    if value is None or value is True or (isinstance(value, str) and value):
+        return value
+    raise _fail(f"must be true or the name of a generator (got {show(value)})")
+
+
+def _template(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise _fail(f"must be true or false (got {show(value)})")
+    return value
+
+
+def _repeat(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(f"must be a whole number >= 1 (got {show(value)})")
+    if value < 1:
+        raise _fail(f"must be >= 1 (got {show(value)})")
+    return value
+
+
+def _entry_id(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _is_id(value):
+        raise _fail(f"must be a stream entry id like '1700000000000-0' (got {show(value)})")
+    return value
+
+
+def _one_source(payload: Any, generator: Any, id: Any, repeat: int) -> None:
+    if payload is not None and generator is not None:
+        raise _fail("has both payload: and generator:; use one of them")
+    if payload is None and generator is None:
+        raise _fail("needs payload: (the fields to publish) or generator: true")
+    if id is not None and repeat > 1:
+        raise _fail("id: cannot be combined with repeat > 1 (entry ids must be unique)")
+
+
+def _generators(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise _fail(f"must be a mapping of name: payload spec (got {show(value)})")
+    for name, spec in value.items():
+        if not isinstance(name, str):
+            raise _fail(f"generator names must be strings (got {show(name)})", (name,))
+        if not isinstance(spec, dict):
+            raise _fail(
+                f"must be a mapping of field: spec, or {{python: 'module:function'}} (got {show(spec)})",
+                (name,),
+            )
+    return value
+
+
+def _encoding(value: Any) -> Any:
+    if value == "fields" or isinstance(value, JsonEncoding):
+        return value
+    if isinstance(value, dict) and set(value) == {"json"}:
+        field = value["json"]
+        if isinstance(field, str) and field:
+            return JsonEncoding(json=field)
+        raise _fail(f"must be a field name (got {show(field)})", ("json",))
+    raise _fail(f"must be 'fields' or {{json: FIELD}} (got {show(value)})")
 
 
 class JsonEncoding(BaseModel):
@@ -88,42 +184,17 @@ class EventSpec(BaseModel):
     @field_validator("payload", mode="before")
     @classmethod
     def _check_payload(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            if not value:
-                raise _fail("must have at least one field (Redis stream entries cannot be empty)")
-            return {_field_name(name, (name,)): item for name, item in value.items()}
-        if isinstance(value, list):
-            if not value:
-                raise _fail("must have at least one field (Redis stream entries cannot be empty)")
-            pairs: list[tuple[str | bytes, Any]] = []
-            for index, item in enumerate(value):
-                if not isinstance(item, list) or len(item) != 2:
-                    raise _fail(
-                        f"must be a [name, value] pair (got {show(item)}); a payload is a "
-                        "mapping or a list of [name, value] pairs",
-                        (index,),
-                    )
-                pairs.append((_field_name(item[0], (index,)), item[1]))
-            return pairs
-        raise _fail(
-            f"must be a mapping of field: value or a list of [name, value] pairs (got {show(value)})"
-        )
+        return _payload(value)
 
     @field_validator("generator", mode="before")
     @classmethod
     def _check_generator(cls, value: Any) -> Any:
-        if value is None or value is True or (isinstance(value, str) and value):
-            return value
-        raise _fail(f"must be true or the name of a generator (got {show(value)})")
+        return _generator(value)
 
     @field_validator("template", mode="before")
     @classmethod
     def _check_template(cls, value: Any) -> Any:
-        if not isinstance(value, bool):
-            raise _fail(f"must be true or false (got {show(value)})")
-        return value
+        return _template(value)
 
     @field_validator("delay", "interval", mode="before")
     @classmethod
@@ -133,11 +204,7 @@ class EventSpec(BaseModel):
     @field_validator("repeat", mode="before")
     @classmethod
     def _check_repeat(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(f"must be a whole number >= 1 (got {show(value)})")
-        if value < 1:
-            raise _fail(f"must be >= 1 (got {show(value)})")
-        return value
+        return _repeat(value)
 
     @field_validator("variables", mode="before")
     @classmethod
@@ -147,22 +214,11 @@ class EventSpec(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _check_id(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not _is_id(value):
-            raise _fail(f"must be a stream entry id like '1700000000000-0' (got {show(value)})")
-        return value
+        return _entry_id(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> EventSpec:
-        if self.payload is not None and self.generator is not None:
-            raise _fail("has both payload: and generator:; use one of them")
-        if self.payload is None and self.generator is None:
-            raise _fail("needs payload: (the fields to publish) or generator: true")
-        if self.id is not None and self.repeat > 1:
-            raise _fail("id: cannot be combined with repeat > 1 (entry ids must be unique)")
+        _one_source(self.payload, self.generator, self.id, self.repeat)
         return self
 
 
@@ -176,7 +232,7 @@ class Scenario(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
     generators: dict[str, Any] = Field(default_factory=dict)
     encoding: Encoding = "fields"
-    events: list[EventSpec] = Field(min_length=1)
+    events: Sequence[EventSpec] = Field(min_length=1)
 
     _source: SourceMap | None = PrivateAttr(default=None)
 
@@ -193,26 +249,266 @@ class Scenario(BaseModel):
     @field_validator("generators", mode="before")
     @classmethod
     def _check_generators(cls, value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise _fail(f"must be a mapping of name: payload spec (got {show(value)})")
-        for name, spec in value.items():
-            if not isinstance(name, str):
-                raise _fail(f"generator names must be strings (got {show(name)})", (name,))
-            if not isinstance(spec, dict):
-                raise _fail(
-                    f"must be a mapping of field: spec, or {{python: 'module:function'}} (got {show(spec)})",
-                    (name,),
-                )
-        return value
+        return _generators(value)
 
     @field_validator("encoding", mode="before")
     @classmethod
     def _check_encoding(cls, value: Any) -> Any:
-        if value == "fields" or isinstance(value, JsonEncoding):
-            return value
-        if isinstance(value, dict) and set(value) == {"json"}:
-            field = value["json"]
-            if isinstance(field, str) and field:
-                return JsonEncoding(json=field)
-            raise _fail(f"must be a field name (got {show(field)})", ("json",))
-        raise _fail(f"must be 'fields' or {{json: FIELD}} (got {show(value)})")
+        return _encoding(value)
+
+
+# --------------------------------------------------------------------------- the light path
+#
+# Loading a file checks each event with the same rules (and messages) as EventSpec, but
+# without building a pydantic model per event: a 200,000-event file would spend seconds
+# and hundreds of MB on them. Events are kept as EventRecords; ``Scenario.events`` builds
+# an EventSpec only when one is looked at.
+
+#: A problem found while checking: the key path whose line to show, and the message
+#: (starting with the key path, as ``events[2].delay: must be >= 0 (got -5)``).
+Problem: TypeAlias = tuple[Loc, str]
+
+_MISSING: Any = object()
+
+
+class EventRecord:
+    """One checked ``events:`` entry (the fields of :class:`EventSpec`, nothing else)."""
+
+    __slots__ = (
+        "delay", "generator", "id", "index", "interval", "payload", "repeat", "stream",
+        "template", "variables",
+    )
+
+    def __init__(
+        self,
+        stream: str,
+        payload: Any,
+        generator: bool | str | None,
+        delay: float | int,
+        repeat: int,
+        interval: float | int,
+        variables: dict[str, Any],
+        id: str | None,
+        template: bool,
+        index: int,
+    ) -> None:
+        #: The position of the event in the file's ``events:`` list.
+        self.index = index
+        self.stream = stream
+        self.payload = payload
+        self.generator = generator
+        self.delay = delay
+        self.repeat = repeat
+        self.interval = interval
+        self.variables = variables
+        self.id = id
+        self.template = template
+
+    @classmethod
+    def of(cls, spec: EventSpec, index: int) -> EventRecord:
+        return cls(
+            spec.stream, spec.payload, spec.generator, spec.delay, spec.repeat,
+            spec.interval, spec.variables, spec.id, spec.template, index,
+        )
+
+    def spec(self) -> EventSpec:
+        return EventSpec.model_construct(
+            stream=self.stream, payload=self.payload, generator=self.generator, delay=self.delay,
+            repeat=self.repeat, interval=self.interval, variables=dict(self.variables), id=self.id,
+            template=self.template,
+        )
+
+
+class EventList(Sequence[EventSpec]):
+    """``Scenario.events`` of a loaded file: records, each an :class:`EventSpec` on access."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, records: list[EventRecord]) -> None:
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @overload
+    def __getitem__(self, index: int) -> EventSpec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[EventSpec]: ...
+    def __getitem__(self, index: int | slice) -> EventSpec | list[EventSpec]:
+        if isinstance(index, slice):
+            return [record.spec() for record in self.records[index]]
+        return self.records[index].spec()
+
+    def __iter__(self) -> Iterator[EventSpec]:
+        return (record.spec() for record in self.records)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def event_records(scenario: Scenario) -> Sequence[EventRecord]:
+    """The events of ``scenario`` as records (no copy for a loaded file)."""
+    events = scenario.events
+    if isinstance(events, EventList):
+        return events.records
+    return [EventRecord.of(spec, index) for index, spec in enumerate(events)]
+
+
+def _problem(error: PydanticCustomError, loc: Loc) -> Problem:
+    context = error.context or {}
+    at = (*loc, *context.get("subloc", ()))
+    return at, _at(at, str(context.get("message", error)))
+
+
+def _at(loc: Loc, message: str) -> str:
+    where = format_loc(loc)
+    return f"{where}: {message}" if where else message
+
+
+def unknown_key(parent: Loc, key: object) -> str:
+    """``events[1]: unknown key 'paylod' (did you mean 'payload'?)``."""
+    valid: list[str] = []
+    if parent == ():
+        valid = list(Scenario.model_fields)
+    elif len(parent) == 2 and parent[0] == "events":
+        valid = list(EventSpec.model_fields)
+    elif parent == ("encoding",):
+        valid = [field.alias or name for name, field in JsonEncoding.model_fields.items()]
+    message = f"unknown key {key!r}"
+    close = difflib.get_close_matches(str(key), valid, n=1)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    elif valid:
+        message += f" (valid keys: {', '.join(valid)})"
+    return _at(parent, message)
+
+
+_EVENT_KEYS = frozenset(EventSpec.model_fields)
+_NO_VARIABLES: dict[str, Any] = {}
+
+
+def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord | None:
+    """Event ``index`` as an :class:`EventRecord`, or None with its problems appended."""
+    loc: Loc = ("events", index)
+    if value.__class__ is not dict:
+        problems.append((loc, _at(loc, f"must be a mapping (got {show(value)})")))
+        return None
+    before = len(problems)
+    fields = dict(_EVENT_DEFAULTS)
+    for key, raw in value.items():
+        check = _EVENT_CHECKS.get(key)
+        if check is None:
+            if key != "stream":
+                problems.append(((*loc, key), unknown_key(loc, key)))
+            continue
+        try:
+            fields[key] = check(raw)
+        except PydanticCustomError as error:
+            problems.append(_problem(error, (*loc, key)))
+    stream = value.get("stream", _MISSING)
+    if stream.__class__ is not str or not stream:
+        at = (*loc, "stream")
+        if stream is _MISSING:
+            problems.append((at, _at(loc, "missing required key 'stream'")))
+        elif stream.__class__ is not str:
+            problems.append((at, _at(at, f"must be a string (got {show(stream)})")))
+        else:
+            problems.append((at, _at(at, "must not be empty")))
+    if len(problems) != before:
+        return None
+    payload, generator, entry_id, repeat = (
+        fields["payload"], fields["generator"], fields["id"], fields["repeat"],
+    )
+    if payload is None or generator is not None or (entry_id is not None and repeat > 1):
+        try:
+            _one_source(payload, generator, entry_id, repeat)
+        except PydanticCustomError as error:
+            problems.append(_problem(error, loc))
+            return None
+    return EventRecord(
+        stream, payload, generator, fields["delay"], repeat, fields["interval"],
+        fields["variables"], entry_id, fields["template"], index,
+    )
+
+
+_EVENT_DEFAULTS: dict[str, Any] = {
+    "payload": None,
+    "generator": None,
+    "delay": 0,
+    "repeat": 1,
+    "interval": 0,
+    "variables": _NO_VARIABLES,
+    "id": None,
+    "template": True,
+}
+_EVENT_CHECKS: dict[str, Any] = {
+    "payload": _payload,
+    "generator": _generator,
+    "delay": _milliseconds,
+    "repeat": _repeat,
+    "interval": _milliseconds,
+    "variables": lambda value: _variables(value) or _NO_VARIABLES,
+    "id": _entry_id,
+    "template": _template,
+}
+
+
+def check_document(
+    data: Any, default_name: str | None, problems: list[Problem]
+) -> Scenario | None:
+    """A whole file's data as a :class:`Scenario` (events as records); problems appended.
+
+    Every problem is found, not only the first: a broken event does not hide the next one.
+    The Scenario is returned when only events were broken (``None`` events left out), so
+    the static check can still look at the rest; None when the file is not a scenario.
+    """
+    if data is None:
+        problems.append(((), "empty scenario: expected a mapping with an events: list"))
+        return None
+    if data.__class__ is not dict:
+        problems.append(((), f"a scenario must be a mapping with an events: list (got {show(data)})"))
+        return None
+    for key in data:
+        if key not in Scenario.model_fields:
+            problems.append(((key,), unknown_key((), key)))
+    head: dict[str, Any] = {}
+    for key in ("name", "description"):
+        value = data.get(key, default_name if key == "name" else None)
+        if value is not None and value.__class__ is not str:
+            problems.append(((key,), _at((key,), f"must be a string (got {show(value)})")))
+        else:
+            head[key] = value
+    for key, check, default in (
+        ("variables", _variables, {}),
+        ("generators", _generators, {}),
+        ("encoding", _encoding, "fields"),
+    ):
+        raw = data.get(key, _MISSING)
+        if raw is _MISSING:
+            head[key] = {} if isinstance(default, dict) else default
+            continue
+        try:
+            head[key] = check(raw)
+        except PydanticCustomError as error:
+            problems.append(_problem(error, (key,)))
+    events = data.get("events", _MISSING)
+    records: list[EventRecord] = []
+    if events is _MISSING:
+        problems.append((("events",), "missing required key 'events'"))
+    elif events.__class__ is not list:
+        problems.append((("events",), f"events: must be a list (got {show(events)})"))
+    elif not events:
+        problems.append((("events",), "events: must not be empty"))
+    else:
+        for index, value in enumerate(events):
+            record = check_event(value, index, problems)
+            if record is not None:
+                records.append(record)
+    if len(head) != 5:
+        return None
+    scenario = Scenario.model_construct(events=EventList(records), **head)
+    return scenario

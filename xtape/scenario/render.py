@@ -20,8 +20,9 @@ from xtape.scenario.encoding import EncodingFailed, payload_to_fields
 from xtape.scenario.generators import GeneratorFailed
 from xtape.scenario.loader import load_scenario
 from xtape.scenario.locations import render_error
-from xtape.scenario.model import Scenario
+from xtape.scenario.model import Scenario, event_records
 from xtape.scenario.plan import EventPlan, Plan, compile_scenario
+from xtape.scenario.template import constant_value
 from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline
 
 
@@ -72,12 +73,17 @@ def render_plan(
     seq = 0
     for event in plan.events:
         offset += event.delay_ns
-        rng = random.Random(f"xtape:{seed}:{iteration}:{event.index}")
+        constant = event.node.constant
+        if not constant:
+            rng = random.Random(f"xtape:{seed}:{iteration}:{event.index}")
+        fields: Fields | None = None
         for index in range(event.repeat):
             if index:
                 offset += event.interval_ns
-            fields = event.constant_fields
-            if fields is None:
+            if constant:
+                if fields is None:
+                    fields = _constant_fields(plan, event)
+            else:
                 ctx = RenderContext(
                     rng=rng,
                     index=index,
@@ -95,6 +101,13 @@ def render_plan(
             seq += 1
 
 
+def _constant_fields(plan: Plan, event: EventPlan) -> Fields:
+    try:
+        return payload_to_fields(constant_value(event.node), plan.encoding)
+    except EncodingFailed as error:  # found by the static check already
+        raise render_error(plan.source, ("events", event.index), str(error)) from None
+
+
 def _render_fields(plan: Plan, event: EventPlan, ctx: RenderContext) -> Fields:
     loc = ("events", event.index)
     try:
@@ -104,13 +117,17 @@ def _render_fields(plan: Plan, event: EventPlan, ctx: RenderContext) -> Fields:
         return payload_to_fields(payload, plan.encoding)
     except (EncodingFailed, GeneratorFailed) as error:
         raise render_error(plan.source, loc, str(error)) from None
+    except RecursionError:  # a callable's value nested too deeply to encode
+        raise render_error(plan.source, loc, "the payload is nested too deeply to publish") from None
     except KeyError as error:  # not possible after the static check, unless a callable lies
         raise render_error(plan.source, loc, f"undefined variable {error.args[0]!r}") from None
 
 
 def duration_ms(scenario: Scenario) -> float:
     """How long one pass takes: the offset of its last publish, in ms."""
-    return float(sum(event.delay + (event.repeat - 1) * event.interval for event in scenario.events))
+    return float(
+        sum(event.delay + (event.repeat - 1) * event.interval for event in event_records(scenario))
+    )
 
 
 class ScenarioSource:
@@ -146,7 +163,7 @@ class ScenarioSource:
     @property
     def uses_generators(self) -> bool:
         """Whether any event is generated (so :attr:`seed` matters)."""
-        return any(event.generator for event in self.scenario.events)
+        return any(event.generator for event in event_records(self.scenario))
 
     @property
     def duration_ms(self) -> float:

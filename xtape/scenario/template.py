@@ -212,8 +212,8 @@ def pairs_node(items: list[tuple[Node, Node]]) -> Node:
 
 def compile_payload(payload: Any, loc: Loc, uses: list[Use], *, template: bool = True) -> Node:
     """Compile an event's ``payload:`` (mapping or list of pairs)."""
-    if not template:
-        return Const(payload)
+    if not template or not has_braces(payload):
+        return Const(payload)  # the payload itself, not a copy
     if isinstance(payload, list):
         return pairs_node(
             [
@@ -222,6 +222,29 @@ def compile_payload(payload: Any, loc: Loc, uses: list[Use], *, template: bool =
             ]
         )
     return compile_value(payload, loc, uses)
+
+
+def has_braces(value: Any) -> bool:
+    """Whether any text in ``value`` (keys included) contains ``{{``."""
+    cls = value.__class__
+    if cls is str:
+        return "{{" in value
+    if cls is dict:
+        for key, item in value.items():
+            if key.__class__ is str and "{{" in key:
+                return True
+            kind = item.__class__
+            if kind is str:
+                if "{{" in item:
+                    return True
+            elif (kind is dict or kind is list or kind is tuple) and has_braces(item):
+                return True
+        return False
+    if cls is list or cls is tuple:
+        return any(has_braces(item) for item in value)
+    if isinstance(value, Mapping):
+        return any(has_braces(key) or has_braces(item) for key, item in value.items())
+    return False
 
 
 _NO_CONTEXT: Any = None  # constant nodes never look at the context

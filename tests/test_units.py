@@ -1,0 +1,66 @@
+"""One duration parser for every option (nanoseconds, a unit required), and one name
+for one meaning (issue #6, items 10 and 18)."""
+
+from __future__ import annotations
+
+import pytest
+
+from xtape.errors import UsageError
+from xtape.timeline import NS_PER_MS, NS_PER_S
+from xtape.units import parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"),
+    [
+        ("250ms", 250 * NS_PER_MS),
+        ("0.29s", 290 * NS_PER_MS),  # exact: no float rounding to 289999999
+        ("1.5m", 90 * NS_PER_S),
+        ("2h", 7200 * NS_PER_S),
+        ("1d", 86400 * NS_PER_S),
+        (" 0s ", 0),
+        (".5s", NS_PER_S // 2),
+    ],
+)
+def test_durations_are_exact_nanoseconds(text: str, ns: int) -> None:
+    assert parse_duration(text, option="--since") == ns
+
+
+@pytest.mark.parametrize("bad", ["1500", "2", "1.5", "", "s", "-1s", "1y", "5 minutes"])
+def test_a_duration_needs_a_number_and_a_unit(bad: str) -> None:
+    with pytest.raises(UsageError, match=r"invalid --since .*: use a number with a unit"):
+        parse_duration(bad, option="--since")
+
+
+def test_a_bare_number_gets_both_readings_as_examples() -> None:
+    with pytest.raises(UsageError, match=r"e\.g\. 1500ms or 1500s"):
+        parse_duration("1500", option="--since")
+
+
+def test_positive_refuses_zero() -> None:
+    assert parse_duration("0s", option="--since") == 0
+    with pytest.raises(UsageError, match="more than zero"):
+        parse_duration("0ms", option="--duration", positive=True)
+
+
+def test_one_name_one_meaning() -> None:
+    import xtape
+    import xtape.capture
+    import xtape.recording
+    import xtape.replay
+    from xtape.convert import ConvertOptions
+    from xtape.transform import Transform
+
+    # the recording's clock literal is not the replay's Clock protocol
+    assert hasattr(xtape.recording, "TimeBase")
+    assert not hasattr(xtape.recording, "Clock")
+    assert hasattr(xtape.replay, "Clock")
+    # Transform comes from where it lives
+    assert not hasattr(xtape.replay, "Transform")
+    assert xtape.Transform is Transform
+    # one parse_duration
+    assert not hasattr(xtape.capture, "parse_duration")
+    # one unit for the window
+    fields = ConvertOptions.__dataclass_fields__
+    assert {"since_ns", "until_ns"} <= set(fields)
+    assert not {"since_s", "until_s"} & set(fields)

@@ -1,0 +1,216 @@
+"""Scenario YAML written one event at a time, as :func:`~xtape.scenario.dump_scenario_yaml`
+writes it, at the speed of a converter.
+
+``dump_scenario_yaml`` (PyYAML's pure-Python emitter) manages ~5,000 events/s and needs
+the whole document in memory. Here each event becomes text on its own: the common case
+(UTF-8 names and values on one printable line, no ``{{``) by string building, which
+writes exactly what PyYAML writes; anything else (``!!binary``, line breaks, control
+characters, list-form payloads, long keys, unusual numbers) through
+``dump_scenario_yaml`` itself, one event at a time. Either way the text is the text the
+whole-document dump would give (``tests/test_convert_yaml.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from xtape.scenario import dump_scenario_yaml, event_from_fields
+from xtape.timeline import pair_fields
+
+#: Plain text that the YAML 1.2 core schema (the scenario dumper's and loader's, see
+#: ``xtape/scenario/yaml_io.py``) would read back as a bool, null, int, float or merge
+#: key: the dumper quotes it ('5', 'true').
+_NOT_TEXT = re.compile(
+    r"(?:true|True|TRUE|false|False|FALSE"
+    r"|~|null|Null|NULL"
+    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+    r"|<<)"
+)
+#: The usual value or name (an identifier, a number, a hex digest, a stream name like
+#: ``orders:eu``): plain unless it reads as another type (see ``_NOT_TEXT``).
+_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*(?<!:)", re.ASCII)
+#: The first characters of what ``_NOT_TEXT`` can match, among ``_WORD``'s.
+_MAYBE_NOT_TEXT = frozenset("tTfFnN0123456789")
+#: Characters that may not start a plain scalar.
+_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
+#: PyYAML writes a mapping key of 128 characters or more (with its tag) as ``? key``.
+_MAX_KEY = 100
+#: Far below the dumper's line width (2**20), so it never folds a line.
+_MAX_VALUE = 100_000
+_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
+def scalar(text: str, *, key: bool = False) -> str | None:
+    """``text`` as the scenario dumper writes it in block context (a mapping value, or a
+    key with ``key=True``), or ``None`` where this module leaves it to PyYAML."""
+    n = len(text)
+    if n == 0:
+        return None if key else "''"
+    if n > (_MAX_KEY if key else _MAX_VALUE):
+        return None
+    if _WORD.fullmatch(text):
+        if text[0] in _MAYBE_NOT_TEXT and _NOT_TEXT.fullmatch(text):
+            return "'" + text + "'"
+        return text
+    if not text.isprintable():
+        return None
+    if _NOT_TEXT.fullmatch(text):
+        return "'" + text + "'"
+    if _plain(text):
+        return text
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _plain(text: str) -> bool:
+    """Whether PyYAML writes printable one-line ``text`` plain in block context."""
+    first = text[0]
+    if first in _INDICATORS or first == " " or text[-1] in " :":
+        return False
+    if first in "?:-" and (len(text) == 1 or text[1] == " "):
+        return False
+    if text.startswith(("---", "...")):
+        return False
+    return ": " not in text and " #" not in text
+
+
+def number(value: int | float) -> str | None:
+    """An int or a float the way the dumper writes it, or ``None`` (left to PyYAML)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    text = repr(value)
+    return text if _FLOAT.fullmatch(text) else None
+
+
+class EventWriter:
+    """Turns converted events into the text of the scenario's ``events:`` items."""
+
+    def __init__(self) -> None:
+        # Field names repeat from entry to entry, short values often: remember them.
+        self._keys: dict[bytes, str | None] = {}
+        self._values: dict[bytes, str | None] = {}
+
+    def text(
+        self,
+        stream: str,
+        flat: Sequence[bytes],
+        *,
+        delay: int | float = 0,
+        id: bytes | None = None,
+        repeat: int = 1,
+        interval: int | float = 0,
+    ) -> str:
+        """One ``  - stream: ...`` item: what ``event_from_fields`` builds, then
+        ``repeat``/``interval``, as ``dump_scenario_yaml`` writes it under ``events:``."""
+        fast = self._fast(stream, flat, delay, id, repeat, interval)
+        if fast is not None:
+            return fast
+        event = event_from_fields(stream, pair_fields(flat), delay=delay, id=id)
+        if repeat > 1:
+            event["repeat"] = repeat
+            if interval:
+                event["interval"] = interval
+        return item_text(event)
+
+    def _fast(
+        self,
+        stream: str,
+        flat: Sequence[bytes],
+        delay: int | float,
+        id: bytes | None,
+        repeat: int,
+        interval: int | float,
+    ) -> str | None:
+        name = scalar(stream)
+        if name is None or not flat:
+            return None
+        parts = ["  - stream: ", name, "\n"]
+        if delay:
+            text = number(delay)
+            if text is None:
+                return None
+            parts += ("    delay: ", text, "\n")
+        parts.append("    payload:\n")
+        keys, values = self._keys, self._values
+        names = flat[0::2]
+        if len(set(names)) != len(names):
+            return None  # repeated names: the list form
+        placeholder = False
+        if len(flat) % 2:
+            return None
+        for raw_name, raw_value in zip(names, flat[1::2], strict=True):
+            k = keys.get(raw_name, "")
+            if k == "":
+                k = _key_line(raw_name)
+                if len(keys) >= 4096:
+                    keys.clear()
+                keys[raw_name] = k
+            v = values.get(raw_value, "")
+            if v == "":
+                v = _value_text(raw_value)
+                if len(raw_value) <= 24:
+                    if len(values) >= 4096:
+                        values.clear()  # bounded: keeps the values seen lately
+                    values[raw_value] = v
+            if k is None or v is None:
+                return None
+            if "{{" in k or "{{" in v:
+                placeholder = True
+            parts += (k, v, "\n")
+        if placeholder:
+            parts.append("    template: false\n")
+        if id is not None and repeat == 1:
+            text = _value_text(id)
+            if text is None:
+                return None
+            parts += ("    id: ", text, "\n")
+        if repeat > 1:
+            parts += ("    repeat: ", str(repeat), "\n")
+            if interval:
+                text = number(interval)
+                if text is None:
+                    return None
+                parts += ("    interval: ", text, "\n")
+        return "".join(parts)
+
+
+def _key_line(raw: bytes) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # the list form
+    key = scalar(text, key=True)
+    return None if key is None else "      " + key + ": "
+
+
+def _value_text(raw: bytes) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # !!binary
+    return scalar(text)
+
+
+def item_text(event: dict[str, Any]) -> str:
+    """One event as an item of ``events:``, by PyYAML (the text of the whole-document
+    dump: each sequence item is written the same wherever it stands)."""
+    text = dump_scenario_yaml({"events": [event]})
+    return text[text.index("\n") + 1 :]
+
+
+def header_text(name: str, description: str) -> str:
+    """The lines before the events: ``name``, ``description`` and ``events:``."""
+    parts = []
+    for key, value in (("name", name), ("description", description)):
+        text = scalar(value)
+        if text is None:
+            parts.append(dump_scenario_yaml({key: value}))
+        else:
+            parts.append(f"{key}: {text}\n")
+    parts.append("events:\n")
+    return "".join(parts)
