@@ -22,7 +22,7 @@ from typing import Any
 
 import redis
 
-from xtape.capture.link import Link
+from xtape.capture.link import ConnectFn, Link
 from xtape.capture.options import is_glob
 
 _CHANNEL = b"__redis__:invalidate"
@@ -90,7 +90,7 @@ class Hints:
 
 def start_hints(
     tracker: Link,
-    url: str,
+    make: ConnectFn,
     patterns: Iterable[str],
     *,
     should_stop: Callable[[], bool],
@@ -98,7 +98,7 @@ def start_hints(
 ) -> Hints | None:
     """Subscribe a new connection and turn tracking on for ``tracker`` (which must stay
     open as long as the hints are wanted); ``None`` if the server refuses."""
-    link = Link.open(url, socket_timeout=10.0, should_stop=should_stop)
+    link = Link.open(make, should_stop=should_stop)
     try:
         client_id = link.call("CLIENT", "ID")
         link.call("SUBSCRIBE", _CHANNEL)

@@ -23,8 +23,8 @@ from typing import Any
 
 import redis
 
-from xtape.connection import connect
-
+#: Makes a connected redis-py ``Connection`` (it may block: it runs on a helper thread).
+ConnectFn = Callable[[], Any]
 #: Connection faults: the link is dead after any of them.
 FAULTS = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
 _POLL_S = 0.05
@@ -43,28 +43,25 @@ class Link:
         self._interrupted = False
 
     @classmethod
-    def open(
-        cls, url: str, *, socket_timeout: float | None, should_stop: Callable[[], bool]
-    ) -> Link:
-        """Connect to ``url``; raises :class:`Stopped` as soon as ``should_stop()`` holds
-        (checked every 50 ms), a fault if the connection fails."""
-        pool = connect(url, socket_timeout=socket_timeout, check=False).connection_pool
-        conn = pool.connection_class(**pool.connection_kwargs)
-        outcome: list[BaseException | None] = []
+    def open(cls, make: ConnectFn, *, should_stop: Callable[[], bool]) -> Link:
+        """A link over ``make()`` (a connected redis-py ``Connection``), run on a helper
+        thread; raises :class:`Stopped` as soon as ``should_stop()`` holds (checked every
+        50 ms), or what ``make`` raised."""
+        outcome: list[Any] = []
         lock = threading.Lock()
         done = threading.Event()
 
         def work() -> None:
-            error: BaseException | None = None
+            result: Any
             try:
-                conn.connect()
+                result = (make(), None)
             except BaseException as exc:  # handed to the waiting thread
-                error = exc
+                result = (None, exc)
             with lock:
-                outcome.append(error)
+                outcome.append(result)
                 abandoned = len(outcome) > 1
-            if abandoned:
-                conn.disconnect()
+            if abandoned and result[0] is not None:
+                result[0].disconnect()
             done.set()
 
         threading.Thread(target=work, name="xtape-connect", daemon=True).start()
@@ -72,10 +69,10 @@ class Link:
             if should_stop():
                 with lock:
                     if not outcome:
-                        outcome.append(None)  # so the helper closes what it opens
+                        outcome.append((None, None))  # so the helper closes what it opens
                         raise Stopped
                 break
-        error = outcome[0]
+        conn, error = outcome[0]
         if error is not None:
             raise error
         return cls(conn)

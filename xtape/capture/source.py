@@ -18,6 +18,7 @@ from typing import Any
 from xtape.capture.cursors import StreamState
 from xtape.capture.hints import Changes, Hints, start_hints
 from xtape.capture.link import Link
+from xtape.connection import connect
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Source:
         self.version = "unknown"
         self._link: Link | None = None
         self._hints: Hints | None = None
+        #: How to open a connection, learnt from the first (checked) one.
+        self._spec: tuple[Any, dict[str, Any]] | None = None
 
     # -- connections -----------------------------------------------------------------
 
@@ -74,21 +77,39 @@ class Source:
         """Open both connections; sets :attr:`run_id` and :attr:`version` (faults and
         :class:`~xtape.capture.link.Stopped` propagate)."""
         self.close()
+        first = self._spec is None
         self._link = Link.open(
-            self.url, socket_timeout=self.socket_timeout, should_stop=self.should_stop
+            self._first if first else self._connection, should_stop=self.should_stop
         )
         info = self.server_info()
         self.version = info.get("redis_version", "unknown")
         self.run_id = info.get("run_id", "")
         self._hints = start_hints(
             self.link,
-            self.url,
+            self._connection,
             self.patterns,
             should_stop=self.should_stop,
             on_refused=lambda why: log.info(
                 "no invalidation hints (%s): every wait polls all streams", why
             ),
         )
+
+    def _first(self) -> Any:
+        """The first connection: through :func:`xtape.connection.connect`, which checks
+        the URL and the server and says what is wrong (auth, database, TLS, cluster)."""
+        client = connect(self.url, socket_timeout=self.socket_timeout)
+        pool = client.connection_pool
+        self._spec = (pool.connection_class, dict(pool.connection_kwargs))
+        client.close()
+        return self._connection()
+
+    def _connection(self) -> Any:
+        """A new connected connection (no pool, no retries)."""
+        assert self._spec is not None
+        cls, kwargs = self._spec
+        conn = cls(**kwargs)
+        conn.connect()
+        return conn
 
     def close(self) -> None:
         for link in self._links():
