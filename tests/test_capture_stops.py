@@ -3,6 +3,7 @@ that cost the source nothing, redaction by case, backfill progress."""
 
 from __future__ import annotations
 
+import gc
 import re
 import signal
 import socket
@@ -224,3 +225,18 @@ def test_backfill_reports_done_total_and_eta(
     assert all(p.backlog_total == 30000 for p in backfill)
     assert all(0 <= (p.backlog_done or 0) <= 30000 for p in backfill)
     assert any(p.eta_s is not None for p in backfill)
+
+
+def test_recording_changes_no_process_wide_state(
+    redis_url: str, r: redis.Redis, tmp_path: Path
+) -> None:
+    """The library leaves the GC and the signal handlers alone (the CLI owns them)."""
+    handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    assert gc.isenabled()
+    bg = start_recorder(redis_url, tmp_path / "gc.xtape", RecordOptions(["s"], count=1))
+    r.execute_command("XADD", "s", "*", "f", "v")
+    seen: list[bool] = []
+    wait_for(lambda: seen.append(gc.isenabled()) is None and not bg.thread.is_alive(), what="the end")
+    bg.join()
+    assert all(seen) and seen
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
