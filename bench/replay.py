@@ -53,6 +53,7 @@ from pathlib import Path
 import redis
 from _load import OtherLoad
 
+from xtape.process import process_state
 from xtape.recording import Recording, RecordingWriter
 from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay
 from xtape.server import RedisServer
@@ -219,7 +220,8 @@ def run_in_process(events: list[Event], streams: list[bytes]) -> Result:
     with RedisServer() as server, RedisPublisher(server.url) as publisher:
         with OtherLoad(server) as load:
             start = time.perf_counter()
-            report = replay(ListSource(events), publisher, ReplayOptions(Pacing.max_speed()))
+            with process_state():  # as the CLI runs it: automatic gc paused
+                report = replay(ListSource(events), publisher, ReplayOptions(Pacing.max_speed()))
             seconds = time.perf_counter() - start
         if report.published != n or report.errors:
             raise SystemExit(f"replay(): {report.published} published, {report.errors} errors")

@@ -174,15 +174,16 @@ def test_missing_files_are_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["scenario.txt", "recording", "data.yaml.bak"])
-def test_replay_refuses_a_source_whose_suffix_says_nothing(name: str, tmp_path: Path) -> None:
+def test_replay_reads_what_is_not_a_recording_as_a_scenario_whatever_its_name(
+    name: str, tmp_path: Path
+) -> None:
     path = tmp_path / name
     path.write_text(SMOKE.read_text())
 
     line = error_line(invoke("replay", path, "--dry-run"), 2)
 
     assert line == (
-        f"xtape: error: {path}: cannot tell what this is from its name; a scenario ends in "
-        ".yaml, .yml, .json and a recording in .xtape"
+        f"xtape: error: {path}: not a scenario file (expected one of .yaml, .yml, .json)"
     )
 
 

@@ -382,7 +382,9 @@ def test_dry_run_json_with_verbose_keeps_stdout_pure_json() -> None:
 
 
 def test_a_stream_filter_that_matches_nothing_is_warned_about() -> None:
-    result = ok(invoke("replay", SMOKE, "--dry-run", "--stream", "nomatch", "--url", UNREACHABLE_URL))
+    result = ok(
+        invoke("replay", SMOKE, "--dry-run", "--stream", "nomatch", "--url", UNREACHABLE_URL)
+    )
     assert "nothing matched --stream" in result.stderr
 
 
@@ -394,7 +396,9 @@ def test_a_stream_filter_that_matches_nothing_is_warned_about() -> None:
         (["--clock", "capture"], "--clock applies to recordings"),
     ],
 )
-def test_pacing_and_clock_values_that_make_no_sense_are_refused(args: list[str], message: str) -> None:
+def test_pacing_and_clock_values_that_make_no_sense_are_refused(
+    args: list[str], message: str
+) -> None:
     result = invoke("replay", SMOKE, "--dry-run", *args, "--url", UNREACHABLE_URL)
     assert result.exit_code == 2 and message in result.stderr
     assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
@@ -413,3 +417,27 @@ def test_a_recording_whose_ids_span_decades_warns_and_points_to_capture_clock(
     assert "--clock capture replays with the recorder's timing" in warned.stderr
     quiet = ok(invoke("replay", path, "--dry-run", "--clock", "capture", "--url", UNREACHABLE_URL))
     assert "warning" not in quiet.stderr
+
+
+def test_dry_run_jumps_over_decades_between_ids_and_ten_day_delays(tmp_path: Path) -> None:
+    # Before: ids 1-1, 2-1, then a current id ran > 10 min at 99% CPU (the fake clock woke
+    # every 100 ms of the gap); a 10-day delay took 5 s. Now each wait is one jump.
+    rec = write_recording(
+        tmp_path / "ancient.xtape",
+        [
+            (b"s", 1, 1, [b"a", b"1"]),
+            (b"s", 2, 1, [b"a", b"2"]),
+            (b"s", 1_764_000_000_000, 0, [b"a", b"3"]),
+        ],
+    )
+    scenario = tmp_path / "slow.yaml"
+    scenario.write_text(
+        "events:\n  - {stream: s, payload: {a: 1}}\n  - {stream: s, delay: 864000000, payload: {a: 2}}\n"
+    )
+
+    lines = ok(invoke("replay", rec, "--dry-run", "--url", UNREACHABLE_URL)).stdout.splitlines()
+    assert lines == ["+0.000s  s  1 field", "+0.001s  s  1 field", "+1763999999.999s  s  1 field"]
+    lines = ok(
+        invoke("replay", scenario, "--dry-run", "--url", UNREACHABLE_URL)
+    ).stdout.splitlines()
+    assert lines == ["+0.000s  s  1 field", "+864000.000s  s  1 field"]

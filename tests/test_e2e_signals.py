@@ -1,6 +1,7 @@
 """Stopping long-running commands from outside, as a user or a supervisor does: Ctrl-C
-ends a looping replay with its report, SIGTERM ends a recording with a complete file,
-and ``xtape demo`` leaves no server behind."""
+(exit 130) or SIGTERM (exit 143) ends a looping replay with its report, also when it
+runs in the background with SIGINT ignored; SIGTERM ends a recording with a complete
+file, and ``xtape demo`` leaves no server behind."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def stop(proc: subprocess.Popen[str], sig: int, timeout: float = 20.0) -> tuple[
     [(True, signal.SIGINT), (False, signal.SIGINT), (True, signal.SIGTERM)],
     ids=["json-SIGINT", "text-SIGINT", "json-SIGTERM"],
 )
-def test_looping_replay_stopped_by_a_signal_exits_0_with_a_report_of_several_passes(
+def test_looping_replay_stopped_by_a_signal_exits_128_plus_signal_with_a_report_of_several_passes(
     as_json: bool, sig: int, redis_url: str, r: redis.Redis
 ) -> None:
     args = [XTAPE, "replay", str(SMOKE), "--loop", "--loop-interval", "50", "--url", redis_url]
@@ -54,7 +55,7 @@ def test_looping_replay_stopped_by_a_signal_exits_0_with_a_report_of_several_pas
     finally:
         out, err = stop(proc, sig)
 
-    assert proc.returncode == 0, err
+    assert proc.returncode == 128 + sig, err
     assert "Traceback" not in err
     in_redis = sum(r.xlen(s) for s in streams(r))
     if as_json:
@@ -69,6 +70,34 @@ def test_looping_replay_stopped_by_a_signal_exits_0_with_a_report_of_several_pas
         passes = int(lines[0].rsplit(", ", 1)[1].split()[0])
         assert passes > 1
         assert "interrupted: stopped early by Ctrl-C or SIGTERM" in lines
+
+
+def _ignore_sigint() -> None:
+    """What a non-interactive shell does for a job started with ``&``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_background_replay_with_sigint_ignored_stops_on_sigterm_with_its_report(
+    redis_url: str, r: redis.Redis
+) -> None:
+    proc = subprocess.Popen(
+        [XTAPE, "replay", str(SMOKE), "--loop", "--url", redis_url, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignore_sigint,
+    )
+    try:
+        wait_for(
+            lambda: r.xlen(b"order.request") >= 2 or proc.poll() is not None, what="two passes"
+        )
+    finally:
+        out, err = stop(proc, signal.SIGTERM)
+
+    assert proc.returncode == 143, err
+    report = json.loads(out)
+    assert report["interrupted"] is True
+    assert report["published"] == sum(r.xlen(s) for s in streams(r))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -16,10 +16,10 @@ from conftest import xrange_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xtape.errors import RedisUnavailable, UsageError
+from xtape.errors import KeepIdsConflict, RedisUnavailable, ReplayAborted, UsageError
+from xtape.process import process_state
 from xtape.replay import (
     FakeClock,
-    KeepIdsConflict,
     Pacing,
     PrintPublisher,
     RedisPublisher,
@@ -158,7 +158,7 @@ def test_unreachable_server_raises_redis_unavailable_without_the_password() -> N
     assert caught.value.exit_code == 1
 
 
-def test_server_going_away_mid_replay_raises_redis_unavailable(
+def test_server_going_away_without_reconnect_aborts_with_the_confirmed_report(
     make_server: Callable[..., RedisServer],
 ) -> None:
     server = make_server()
@@ -172,10 +172,15 @@ def test_server_going_away_mid_replay_raises_redis_unavailable(
                 yield event
 
     with (
-        RedisPublisher(server.url) as publisher,
-        pytest.raises(RedisUnavailable, match="connection lost"),
+        RedisPublisher(server.url, reconnect=False) as publisher,
+        pytest.raises(ReplayAborted, match="connection lost") as caught,
     ):
         replay(Killing(events), publisher)
+    assert isinstance(caught.value.cause, RedisUnavailable)
+    report = caught.value.report
+    # confirmed entries only: the ten sent before the kill, at most
+    assert report.published <= 10
+    assert report.published == sum(report.streams.values())
 
 
 def test_paced_replay_at_1x_keeps_to_the_schedule(r: redis.Redis, redis_url: str) -> None:
@@ -209,10 +214,13 @@ def test_ctrl_c_during_a_real_replay_returns_a_report_that_matches_redis(
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
-        report = publish_all(redis_url, events, ReplayOptions())
+        # as the CLI runs it: the signal only sets the stop event, honoured at a safe point
+        with process_state() as state, RedisPublisher(redis_url) as publisher:
+            report = replay(ListSource(events), publisher, stop_event=state.stop_event)
     finally:
         timer.cancel()
     assert report.interrupted
+    assert state.exit_code == 130
     assert report.duration_s < 1.0
     assert 10 <= report.published <= 100
     assert r.xlen("s") == report.published

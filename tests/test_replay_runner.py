@@ -3,18 +3,20 @@ keep-ids checks, progress and interruption."""
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
+import threading
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 import pytest
 
-from xtape.errors import UsageError
+from xtape.errors import KeepIdsConflict, PublishFailed, ReplayAborted, UsageError
 from xtape.ids import parse_id
+from xtape.process import process_state
 from xtape.replay import (
     FakeClock,
-    KeepIdsConflict,
     MemoryPublisher,
     Pacing,
     ReplayOptions,
@@ -219,7 +221,11 @@ def test_keep_ids_refuses_a_target_stream_with_higher_ids_before_publishing() ->
 
 def test_keep_ids_accepts_ids_above_the_top_and_auto_ids() -> None:
     pub = MemoryPublisher(keep_ids=True, tops={b"b": b"9000-3"})
-    events = [Event.of(0, b"b", F, b"9000-4"), Event.of(0, b"c", F, None), Event.of(0, b"d", F, b"9000-*")]
+    events = [
+        Event.of(0, b"b", F, b"9000-4"),
+        Event.of(0, b"c", F, None),
+        Event.of(0, b"d", F, b"9000-*"),
+    ]
     replay(
         ListSource(events),
         MemoryPublisher(keep_ids=True, tops={b"d": b"9000-3"}),
@@ -249,7 +255,11 @@ def test_keep_ids_with_loop_is_a_usage_error() -> None:
 
 
 def test_first_ids_lists_each_stream_once_with_its_first_id() -> None:
-    events = [Event.of(0, b"a", F, b"1-0"), Event.of(0, b"b", F, None), Event.of(0, b"a", F, b"2-0")]
+    events = [
+        Event.of(0, b"a", F, b"1-0"),
+        Event.of(0, b"b", F, None),
+        Event.of(0, b"a", F, b"2-0"),
+    ]
     assert first_ids(events) == {b"a": b"1-0", b"b": None}
 
 
@@ -285,11 +295,15 @@ class InterruptingClock(FakeClock):
                 signal.raise_signal(signal.SIGINT)
 
 
-def test_ctrl_c_stops_cleanly_and_returns_the_report_so_far() -> None:
+def test_ctrl_c_under_process_state_stops_cleanly_and_returns_the_report_so_far() -> None:
     pub = MemoryPublisher()
     clock = InterruptingClock(at_sleep=3)
-    report = replay(ListSource(at_ms(*range(0, 1000, 100))), pub, clock=clock)
+    with process_state() as state:
+        report = replay(
+            ListSource(at_ms(*range(0, 1000, 100))), pub, clock=clock, stop_event=state.stop_event
+        )
     assert report.interrupted
+    assert state.exit_code == 130
     assert 2 <= report.published <= 4
     assert report.published == len(pub.events)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -297,9 +311,41 @@ def test_ctrl_c_stops_cleanly_and_returns_the_report_so_far() -> None:
 
 def test_second_ctrl_c_raises_keyboard_interrupt() -> None:
     clock = InterruptingClock(at_sleep=2, signals=2)
-    with pytest.raises(KeyboardInterrupt):
-        replay(ListSource(at_ms(*range(0, 1000, 100))), MemoryPublisher(), clock=clock)
+    with pytest.raises(KeyboardInterrupt), process_state() as state:
+        replay(
+            ListSource(at_ms(*range(0, 1000, 100))),
+            MemoryPublisher(),
+            clock=clock,
+            stop_event=state.stop_event,
+        )
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_replay_changes_no_process_state_and_stops_through_its_stop_event() -> None:
+    stop = threading.Event()
+    handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    seen: list[tuple[object, object, bool]] = []
+
+    class Watching(ListSource):
+        def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
+            for i, event in enumerate(self.events):
+                seen.append(
+                    (
+                        signal.getsignal(signal.SIGINT),
+                        signal.getsignal(signal.SIGTERM),
+                        gc.isenabled(),
+                    )
+                )
+                if i == 3:
+                    stop.set()
+                yield event
+
+    report = replay(
+        Watching(at_ms(*range(0, 1000, 100))), MemoryPublisher(), clock=FakeClock(), stop_event=stop
+    )
+    assert report.interrupted
+    assert 3 <= report.published <= 4  # stopped at the next batch, not at the end
+    assert set(seen) == {(*handlers, True)}
 
 
 def test_keyboard_interrupt_raised_by_the_source_ends_the_replay_with_a_report() -> None:
@@ -327,3 +373,37 @@ def test_keyboard_interrupt_raised_by_the_source_ends_the_replay_with_a_report()
 def test_options_refuse_bad_values(kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         ReplayOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_run_of_refusals_stops_the_replay_with_the_report_and_keep_going_does_not() -> None:
+    events = at_ms(*range(500))
+    options = ReplayOptions(pacing=Pacing.max_speed(), batch_cap=10)
+    with pytest.raises(
+        ReplayAborted, match=r"refused 100 entries in a row.*s: WRONGTYPE"
+    ) as caught:
+        replay(
+            ListSource(events),
+            MemoryPublisher(refuse={b"s": "WRONGTYPE"}),
+            options,
+            clock=FakeClock(),
+        )
+    assert isinstance(caught.value.cause, PublishFailed)
+    assert caught.value.report.errors == 100
+    assert caught.value.exit_code == 1
+
+    going = ReplayOptions(pacing=Pacing.max_speed(), batch_cap=10, keep_going=True)
+    report = replay(
+        ListSource(events), MemoryPublisher(refuse={b"s": "WRONGTYPE"}), going, clock=FakeClock()
+    )
+    assert report.errors == 500
+
+
+def test_refusals_between_accepted_entries_never_stop_a_replay() -> None:
+    events = [e for i in range(300) for e in (at_ms(i, stream=b"bad") + at_ms(i, stream=b"ok"))]
+    report = replay(
+        ListSource(events),
+        MemoryPublisher(refuse={b"bad": "NOPERM"}),
+        ReplayOptions(pacing=Pacing.max_speed()),
+        clock=FakeClock(),
+    )
+    assert (report.errors, report.published) == (300, 300)

@@ -154,3 +154,35 @@ def test_monotonic_clock_wakes_close_to_the_deadline() -> None:
     assert min(lateness) >= 0
     # generous: the median wake-up is within 1 ms even on a busy machine
     assert sorted(lateness)[len(lateness) // 2] < NS_PER_MS
+
+
+class BoundedIdle:
+    """An idle callback that fails the test once called more than ``limit`` times."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.calls > self.limit:
+            raise AssertionError(f"the scheduler woke {self.calls} times for one wait")
+
+
+@pytest.mark.parametrize("gap_ms", [1_000, 10 * 86_400_000, 1_700_000_000_000])
+def test_dry_run_clock_jumps_over_a_wait_in_one_step_whatever_its_length(gap_ms: int) -> None:
+    clock = FakeClock.starting_now()
+    idle = BoundedIdle(limit=1)
+    out = list(
+        batches(
+            at_ms(0, 1, gap_ms),
+            clock=clock,
+            pacing=Pacing.speed(1),
+            start_ns=0,
+            on_idle=idle,
+            idle_every_ns=100 * NS_PER_MS,
+        )
+    )
+    assert [len(b.events) for b in out] == [1, 1, 1]
+    assert clock.now == gap_ms * NS_PER_MS
+    assert idle.calls == 1  # the long wait: one idle call, then one jump

@@ -101,3 +101,48 @@ def test_two_targets_for_one_stream_are_refused() -> None:
 def test_bad_windows_are_refused(since: int | None, until: int | None, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         Transform(since_ns=since, until_ns=until)
+
+
+def test_map_globs_put_what_star_matched_into_the_target() -> None:
+    t = Transform(maps=(parse_map("orders:*=test:orders:*"), parse_map("a?-[0-9]=b")))
+    events = [ev(b"orders:eu"), ev(b"orders:"), ev(b"ordersX"), ev(b"ax-7"), ev(b"ax-y")]
+    assert streams(t, events) == [b"test:orders:eu", b"test:orders:", b"ordersX", b"b", b"ax-y"]
+
+
+def test_map_glob_with_several_stars_fills_them_in_order_and_keeps_bytes() -> None:
+    t = Transform(maps=(parse_map("*.*=*:*"),), prefix="p:")
+    assert streams(t, [ev(b"eu.orders"), ev(b"\xff.x"), ev(b"plain")]) == [
+        b"p:eu:orders",
+        b"p:\xff:x",
+        b"p:plain",
+    ]
+
+
+def test_first_matching_map_wins() -> None:
+    t = Transform(maps=(parse_map("orders=exact"), parse_map("orders*=glob*")))
+    assert streams(t, [ev(b"orders"), ev(b"orders.eu")]) == [b"exact", b"glob.eu"]
+
+
+def test_a_map_target_with_stars_its_source_lacks_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"DST has 2 '\*' and SRC has 1"):
+        parse_map("a*=b*c*")
+
+
+def test_maps_that_renamed_nothing_are_listed_after_a_pass() -> None:
+    t = Transform(maps=(parse_map("orders*=o*"), parse_map("nothing:*=x*"), parse_map("gone=x")))
+    list(t.apply(EVENTS))
+    assert t.unused_maps() == ["nothing:*=x*", "gone=x"]
+
+
+def test_parse_builds_a_transform_from_option_texts() -> None:
+    t = Transform.parse(streams=["a*"], maps=["a=b"], prefix="p", since="1.5s", until="2m")
+    assert (t.streams, t.maps, t.prefix) == (("a*",), (("a", "b"),), "p")
+    assert (t.since_ns, t.until_ns) == (1_500_000_000, 120_000_000_000)
+
+
+@pytest.mark.parametrize("glob", ["s[!]x]*", "s[]x]*", "s[a-c]?", "s*", "s[", "s\\\\*", "s?1"])
+def test_map_globs_match_what_stream_globs_match(glob: str) -> None:
+    names = [b"s", b"sa1", b"s]1", b"sx1", b"sd1", b"s[", b"s\\1", b"sb", b"s\\*"]
+    kept = {n for n in names if Transform(streams=(glob,)).target(n) is not None}
+    mapping = Transform(maps=((glob, "hit"),))
+    assert {n for n in names if mapping.target(n) == b"hit"} == kept

@@ -34,8 +34,10 @@ _EXPORTS: dict[str, str] = {
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
     "load_scenario": "xtape.scenario",
+    "open_source": "xtape.replay",
     "record": "xtape.capture",
     "replay": "xtape.replay",
+    "replay_into": "xtape.replay",
     "summarize": "xtape.recording",
 }
 
@@ -60,8 +62,10 @@ __all__ = [
     "__version__",
     "convert",
     "load_scenario",
+    "open_source",
     "record",
     "replay",
+    "replay_into",
     "summarize",
 ]
 
@@ -77,7 +81,9 @@ if TYPE_CHECKING:
         RedisPublisher,
         ReplayOptions,
         ReplayReport,
+        open_source,
         replay,
+        replay_into,
     )
     from xtape.scenario import Scenario, ScenarioSource, load_scenario
     from xtape.server import RedisServer

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,6 +23,7 @@ from xtape.errors import UsageError, XtapeError
 
 if TYPE_CHECKING:
     from xtape.recording import TimeBase
+    from xtape.replay import ReplayProgress, ReplayReport
 
 app = typer.Typer(
     name="xtape",
@@ -345,34 +346,12 @@ def _redis_url(
 
 # --------------------------------------------------------------------------- replay
 
-_SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
-_RECORDING_SUFFIXES = (".xtape",)
-
-
-def _is_recording(path: Path) -> bool:
-    suffix = path.suffix.lower()
-    if suffix in _RECORDING_SUFFIXES:
-        return True
-    if suffix in _SCENARIO_SUFFIXES:
-        return False
-    raise UsageError(
-        f"{path}: cannot tell what this is from its name; a scenario ends in "
-        + ", ".join(_SCENARIO_SUFFIXES)
-        + " and a recording in .xtape"
-    )
-
-
-def _duration_ns(text: str | None, option: str) -> int | None:
-    from xtape.units import parse_duration
-
-    return None if text is None else parse_duration(text, option=option)
-
 
 @app.command()
 def replay(
     source: Annotated[
         Path | None,
-        typer.Argument(help="A scenario (.yaml, .yml, .json) or a recording (.xtape).", show_default=False),
+        typer.Argument(help="A scenario (YAML or JSON) or a recording, told apart by content.", show_default=False),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + _URL_HELP)] = None,
@@ -384,19 +363,21 @@ def replay(
     max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them.")] = False,
     rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
-    loop_interval: Annotated[int, typer.Option("--loop-interval", metavar="MS", min=0, help="Pause between loop passes, in ms.")] = 0,
+    loop_interval: Annotated[int | None, typer.Option("--loop-interval", metavar="MS", help="Pause between loop passes, in ms (with --loop). [default: 0]")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the events with their offsets in the timeline instead of publishing (no Redis needed, no waiting).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each event's fields as it is published.")] = False,
     variable: VariableOpt = None,
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", metavar="SRC=DST", help="Publish stream SRC as DST (repeatable).")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", metavar="SRC=DST", help="Publish streams matching SRC (a name or glob) as DST; a '*' in DST takes what '*' matched in SRC (repeatable).")] = None,
     prefix: Annotated[str, typer.Option("--prefix", metavar="P", help="Prepend P to every target stream name.")] = "",
     since: Annotated[str | None, typer.Option("--since", metavar="D", help="Skip the first D of the timeline (e.g. 2m).")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="Stop at D into the timeline (e.g. 3m).")] = None,
     keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
-    maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", min=0, help="Trim target streams to about N entries (MAXLEN ~ N).")] = None,
+    maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", help="Trim target streams to about N entries (MAXLEN ~ N, N >= 1).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events).")] = None,
     clock: Annotated[str, typer.Option("--clock", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
+    keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
 ) -> None:
@@ -404,107 +385,80 @@ def replay(
 
     Deadlines are absolute (no drift); events already due go out together in one
     pipelined round trip. At the end a report gives events, duration, rate and
-    lateness (p50/p99/max) against the schedule.
+    lateness (p50/p99/max) against the schedule. Exit 130 (143) when stopped by
+    Ctrl-C (SIGTERM), 1 when Redis refused entries or the replay failed.
     """
-    from xtape.replay import (
-        EchoPublisher,
-        FakeClock,
-        Pacing,
-        PrintPublisher,
-        RedisPublisher,
-        ReplayOptions,
-    )
-    from xtape.replay import replay as run_replay
-    from xtape.transform import Transform, parse_map
+    from xtape.errors import ReplayAborted
+    from xtape.process import process_state
+    from xtape.replay import Pacing, ReplayOptions, open_source, replay_into
+    from xtape.transform import Transform
 
+    state = None
     with handled():
         path = _one_source(source, file)
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
-        recording = _is_recording(path)
-        if sum((speed is not None, max_speed, rate is not None)) > 1:
-            raise UsageError("choose one of --speed, --max-speed and --rate")
-        if keep_ids and loop:
-            raise UsageError(
-                "--keep-ids cannot be combined with --loop: a second pass would reuse the ids of the first"
-            )
-        if recording and (variable or seed is not None):
-            raise UsageError("--variable and --seed apply to scenarios, not to recordings")
-        timing = _clock(clock)
-        if timing != "id" and not recording:
-            raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
-        if max_speed:
-            pacing = Pacing.max_speed()
-        elif rate is not None:
-            pacing = Pacing.rate(rate)
-        else:
-            pacing = Pacing.speed(1.0 if speed is None else speed)
-        transform = Transform(
-            streams=tuple(stream or ()),
-            maps=tuple(parse_map(m) for m in map_ or ()),
-            prefix=prefix,
-            since_ns=_duration_ns(since, "--since"),
-            until_ns=_duration_ns(until, "--until"),
-        )
         options = ReplayOptions(
-            pacing=pacing,
+            pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate),
             loop=loop,
             loop_interval_ms=loop_interval,
-            transform=transform,
-            max_iterations=1 if dry_run and loop else None,
+            transform=Transform.parse(
+                streams=stream or (), maps=map_ or (), prefix=prefix, since=since, until=until
+            ),
+            keep_ids=keep_ids,
+            maxlen=maxlen,
+            dry_run=dry_run,
+            reconnect=not no_reconnect,
+            keep_going=keep_going,
         )
-        # At full speed streams need not interleave within a recorder round (no timing).
-        src = _open_source(
-            path, recording, _variables(variable), seed, timing, interleave=not max_speed
+        src = open_source(
+            path, options, variables=_variables(variable), seed=seed, clock=_clock(clock)
         )
-        if recording and timing == "id" and not (max_speed or rate is not None):
-            from xtape.recording import summarize
-
-            warning = summarize(path).id_clock_warning()
-            if warning:
-                stderr.print(f"xtape: warning: {warning}", markup=False)
+        for warning in src.warnings:
+            _warn(warning)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
-        if dry_run:
-            # with --json, stdout holds the report alone
-            events_out = sys.stderr if as_json else sys.stdout
-            publisher: Any = PrintPublisher(events_out, verbose=verbose, keep_ids=keep_ids)
-            report = run_replay(src, publisher, options, clock=FakeClock.starting_now())
-        else:
-            with RedisPublisher(target, maxlen=maxlen, keep_ids=keep_ids) as redis_publisher:
-                publisher = redis_publisher
-                if verbose:
-                    publisher = EchoPublisher(
-                        redis_publisher,
-                        PrintPublisher(
-                            sys.stderr if as_json else sys.stdout, verbose=True, keep_ids=keep_ids
-                        ),
-                    )
-                try:
-                    report = run_replay(
-                        src,
-                        publisher,
-                        options,
-                        progress=lambda p: line.show(
-                            f"replay: {p.sent} sent, {p.errors} errors, pass {p.iteration + 1}, "
-                            f"{p.elapsed_s:.1f} s"
-                        ),
-                    )
-                finally:
-                    line.done()
-    truncated = getattr(src, "truncated_bytes", 0)
-    if truncated:
-        stderr.print(
-            f"xtape: warning: {path}: the last {truncated} bytes are an incomplete record (skipped)",
-            markup=False,
-        )
-    if report.published == 0 and report.errors == 0 and (stream or since or until):
-        stderr.print(
-            "xtape: warning: nothing matched --stream/--since/--until; nothing was published",
-            markup=False,
-        )
-    seed_used = src.seed if getattr(src, "uses_generators", False) else None
-    _print_report(report, as_json, dry_run=dry_run, seed=seed_used)
+        with process_state() as state:
+            try:
+                report = replay_into(
+                    src,
+                    options,
+                    url=target,
+                    out=sys.stderr if as_json else sys.stdout,  # with --json, stdout is the report's
+                    verbose=verbose,
+                    progress=lambda p: line.show(_replay_progress(p)),
+                    warn=line.warn,
+                    stop_event=state.stop_event,
+                )
+            except ReplayAborted as exc:
+                line.done()
+                _print_report(exc.report, as_json, dry_run=dry_run, seed=src.seed)
+                raise
+            finally:
+                line.done()
+    for warning in report.warnings:
+        _warn(warning)
+    _print_report(report, as_json, dry_run=dry_run, seed=src.seed)
+    if report.interrupted:
+        raise typer.Exit(state.exit_code or 130)
     if report.errors and not dry_run:
         raise typer.Exit(1)
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"xtape: warning: {message}", markup=False)
+
+
+def _replay_progress(p: ReplayProgress) -> str:
+    """``replay: 1,200/5,000 (24%), 3,100/s, ETA 1 m 12 s, pass 2, 3 errors``."""
+    done = f"{p.pass_sent:,}" + (f"/{p.pass_total:,}" if p.pass_total is not None else "")
+    parts = [f"replay: {done}" + (f" ({p.percent:.0f}%)" if p.percent is not None else "")]
+    parts.append(f"{p.rate:,.0f}/s")
+    if p.eta_s is not None:
+        parts.append(f"ETA {_seconds(p.eta_s)}")
+    if p.iteration:
+        parts.append(f"pass {p.iteration + 1}")
+    if p.errors:
+        parts.append(f"{p.errors:,} error{'s' * (p.errors != 1)}")
+    return ", ".join(parts)
 
 
 def _one_source(source: Path | None, file: Path | None) -> Path:
@@ -525,25 +479,7 @@ def _clock(text: str) -> TimeBase:
     raise UsageError(f"invalid --clock {text!r}: choose id or capture")
 
 
-def _open_source(
-    path: Path,
-    recording: bool,
-    variables: dict[str, str],
-    seed: int | None,
-    clock: TimeBase,
-    *,
-    interleave: bool = True,
-) -> Any:
-    if recording:
-        from xtape.recording import Recording
-
-        return Recording(path, clock=clock, interleave=interleave)
-    from xtape.scenario import ScenarioSource
-
-    return ScenarioSource(path, variables=variables, seed=seed)
-
-
-def _print_report(report: Any, as_json: bool, *, dry_run: bool, seed: int | None) -> None:
+def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None) -> None:
     data = report.to_dict()
     if seed is not None:
         data["seed"] = seed
@@ -572,6 +508,11 @@ def _print_report(report: Any, as_json: bool, *, dry_run: bool, seed: int | None
         out.print(f"errors: {report.errors} entries refused by Redis", markup=False)
         for message in report.error_messages:
             out.print(f"  {message}", markup=False)
+    if report.reconnects:
+        out.print(
+            f"reconnects: {report.reconnects} (entries Redis had not confirmed were sent again)",
+            markup=False,
+        )
     if report.interrupted:
         out.print("interrupted: stopped early by Ctrl-C or SIGTERM", markup=False)
 
@@ -694,10 +635,9 @@ def record(
     --count, --until-idle, Ctrl-C or SIGTERM, always closing the file cleanly.
     Reconnects with backoff if the server goes away, and marks trimmed entries as gaps.
     """
-    import threading
-
-    from xtape.capture import RecordOptions, install_signal_handlers, parse_start
+    from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
+    from xtape.process import process_state
     from xtape.timeline import NS_PER_S
     from xtape.units import parse_duration
 
@@ -721,30 +661,28 @@ def record(
             scan_interval_s=scan_interval,
         )
         line = ProgressLine(not quiet)
-        stop = threading.Event()
-        restore = install_signal_handlers(stop)
-        try:
-            stats = run_record(
-                target,
-                output,
-                options,
-                progress=lambda p: line.show(
-                    f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
-                    f"{_human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
-                    + (
-                        f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
-                        f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
-                        + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
-                        if p.backlog_total is not None and p.backlog_done is not None
-                        else ""
-                    )
-                ),
-                warn=line.warn,
-                stop_event=stop,
-            )
-        finally:
-            restore()
-            line.done()
+        with process_state() as state:
+            try:
+                stats = run_record(
+                    target,
+                    output,
+                    options,
+                    progress=lambda p: line.show(
+                        f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
+                        f"{_human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                        + (
+                            f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
+                            f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
+                            + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
+                            if p.backlog_total is not None and p.backlog_done is not None
+                            else ""
+                        )
+                    ),
+                    warn=line.warn,
+                    stop_event=state.stop_event,
+                )
+            finally:
+                line.done()
     if not quiet:
         stderr.print(
             f"recorded {stats.entries} entries from "

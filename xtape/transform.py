@@ -8,7 +8,10 @@ Applied the same way to every source, in this order:
    events keep their spacing (including a quiet stretch before the first one);
 2. ``--stream GLOB`` (repeatable): keep events whose *source* stream name matches
    any glob (``fnmatch``, case-sensitive);
-3. ``--map SRC=DST`` (repeatable): rename stream ``SRC`` (exact name) to ``DST``;
+3. ``--map SRC=DST`` (repeatable): rename streams matching ``SRC`` (a name or a glob)
+   to ``DST``; each ``*`` in ``DST`` takes what the ``*`` at the same place in ``SRC``
+   matched (``orders:*=test:orders:*``). Maps are tried in the order given; the first
+   whose ``SRC`` matches wins;
 4. ``--prefix P``: put ``P`` in front of every (possibly mapped) name.
 
 Names given as text are compared with stream names as bytes through UTF-8 with
@@ -17,12 +20,13 @@ Names given as text are compared with stream names as bytes through UTF-8 with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from xtape.errors import UsageError
 from xtape.timeline import Event
-from xtape.units import match_any
+from xtape.units import match_any, parse_duration
 
 
 def text_name(name: bytes) -> str:
@@ -36,11 +40,77 @@ def byte_name(name: str) -> bytes:
 
 
 def parse_map(text: str) -> tuple[str, str]:
-    """``"SRC=DST"`` -> ``("SRC", "DST")`` (split at the first ``=``)."""
+    """``"SRC=DST"`` -> ``("SRC", "DST")`` (split at the first ``=``); checks that ``DST``
+    has no ``*`` or exactly as many as ``SRC``."""
     src, sep, dst = text.partition("=")
     if not sep or not src or not dst:
         raise UsageError(f"--map expects SRC=DST with two stream names, not {text!r}")
+    _check_stars(src, dst)
     return src, dst
+
+
+def _check_stars(src: str, dst: str) -> None:
+    stars = dst.count("*")
+    if stars and stars != src.count("*"):
+        raise UsageError(
+            f"--map {src}={dst}: DST has {stars} '*' and SRC has {src.count('*')}; "
+            "each '*' in DST takes what the '*' at the same place in SRC matched"
+        )
+
+
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    """``glob`` (``*``, ``?``, ``[abc]``, ``[!abc]``) as a regex with one group per ``*``."""
+    out: list[str] = []
+    i, n = 0, len(glob)
+    while i < n:
+        ch = glob[i]
+        i += 1
+        if ch == "*":
+            out.append("(.*)")
+        elif ch == "?":
+            out.append(".")
+        elif ch == "[":
+            j = i + 1 if i < n and glob[i] == "!" else i
+            j = j + 1 if j < n and glob[j] == "]" else j  # a leading ] is literal, as in fnmatch
+            end = glob.find("]", j)
+            if end < 0:
+                out.append(re.escape(ch))
+                continue
+            body = glob[i:end]
+            i = end + 1
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out), re.DOTALL)
+
+
+@dataclass(frozen=True)
+class NameMap:
+    """One ``--map SRC=DST``: an exact name or a glob, and the name to publish under."""
+
+    src: str
+    dst: str
+    _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_stars(self.src, self.dst)
+        regex = _glob_regex(self.src) if any(c in self.src for c in "*?[") else None
+        object.__setattr__(self, "_regex", regex)
+
+    def rename(self, name: str) -> str | None:
+        """The new name for ``name``, or ``None`` when ``SRC`` does not match it."""
+        if self._regex is None:
+            return self.dst if name == self.src else None
+        match = self._regex.fullmatch(name)
+        if match is None:
+            return None
+        if "*" not in self.dst:
+            return self.dst
+        parts = self.dst.split("*")
+        groups = match.groups()
+        return parts[0] + "".join(g + p for g, p in zip(groups, parts[1:], strict=True))
 
 
 @dataclass(frozen=True)
@@ -55,8 +125,32 @@ class Transform:
     _targets: dict[bytes, bytes | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _renames: tuple[NameMap, ...] = field(init=False, repr=False, compare=False)
+    #: Indexes of the maps that renamed at least one stream so far.
+    _used: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        streams: Sequence[str] = (),
+        maps: Sequence[str] = (),
+        prefix: str = "",
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Transform:
+        """A transform from option texts: ``maps`` as ``SRC=DST``, ``since``/``until`` as
+        durations (``2m``, ``1500ms``)."""
+        return cls(
+            streams=tuple(streams),
+            maps=tuple(parse_map(m) for m in maps),
+            prefix=prefix,
+            since_ns=_duration_ns(since, "--since"),
+            until_ns=_duration_ns(until, "--until"),
+        )
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_renames", tuple(NameMap(src, dst) for src, dst in self.maps))
         sources = [src for src, _ in self.maps]
         duplicated = sorted({s for s in sources if sources.count(s) > 1})
         if duplicated:
@@ -86,13 +180,24 @@ class Transform:
         name = text_name(stream)
         result: bytes | None = None
         if not self.streams or match_any(stream, self.streams):
-            mapped = dict(self.maps).get(name, name)
+            mapped = name
+            for index, rename in enumerate(self._renames):
+                new = rename.rename(name)
+                if new is not None:
+                    mapped = new
+                    self._used.add(index)
+                    break
             result = (
                 stream if mapped == name and not self.prefix else byte_name(self.prefix + mapped)
             )
         if len(self._targets) < 100_000:
             self._targets[stream] = result
         return result
+
+    def unused_maps(self) -> list[str]:
+        """The ``SRC=DST`` of each map that renamed no stream so far (after a pass, the
+        maps whose ``SRC`` matched nothing the timeline published)."""
+        return [f"{src}={dst}" for i, (src, dst) in enumerate(self.maps) if i not in self._used]
 
     def apply(self, events: Iterable[Event]) -> Iterator[Event]:
         """The events to publish, renamed and shifted (lazily, one pass)."""
@@ -113,3 +218,7 @@ class Transform:
                 yield event
             else:
                 yield event._replace(offset_ns=offset - since, stream=stream)
+
+
+def _duration_ns(text: str | None, option: str) -> int | None:
+    return None if text is None else parse_duration(text, option=option)

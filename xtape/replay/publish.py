@@ -9,7 +9,7 @@ Three implementations share that seam:
 
 Refusals are per entry (Redis answers each command of a pipeline separately), so a
 refused entry is counted in :attr:`Publisher.errors` with the first few messages kept,
-and the replay goes on. Only losing the connection stops it.
+and the replay goes on (until too many come in a row: see ``ReplayOptions.max_refusals``).
 """
 
 from __future__ import annotations
@@ -28,19 +28,27 @@ KEPT_MESSAGES = 5
 
 @dataclass
 class ErrorTally:
-    """Entries the target refused: an exact count, per stream, and the first messages."""
+    """Entries the target refused: an exact count, per stream, and the first messages;
+    and the current run of refusals in a row (a publisher sets :attr:`consecutive` to 0
+    on each accepted entry)."""
 
     count: int = 0
     by_stream: Counter[bytes] = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
+    #: Refusals since the last accepted entry.
+    consecutive: int = 0
+    #: The first message of the current run of refusals.
+    run_first: str = ""
 
     def add(self, stream: bytes, message: str) -> None:
         self.count += 1
         self.by_stream[stream] += 1
-        if len(self.messages) < KEPT_MESSAGES:
-            line = f"{display_name(stream)}: {message}"
-            if line not in self.messages:
-                self.messages.append(line)
+        line = f"{display_name(stream)}: {message}"
+        if not self.consecutive:
+            self.run_first = line
+        self.consecutive += 1
+        if len(self.messages) < KEPT_MESSAGES and line not in self.messages:
+            self.messages.append(line)
 
 
 class Publisher(Protocol):
@@ -69,6 +77,10 @@ class Publisher(Protocol):
 
     def stream_tops(self, streams: Iterable[bytes]) -> dict[bytes, bytes | None]:
         """The last generated id of each stream (``None`` where it does not exist)."""
+        ...
+
+    def unconfirmed(self) -> list[Event]:
+        """Events sent whose answer has not been read (after a failure: maybe lost)."""
         ...
 
     def close(self) -> None:
@@ -110,6 +122,7 @@ class MemoryPublisher:
             if event.stream in self._refuse:
                 self.errors.add(event.stream, self._refuse[event.stream])
                 continue
+            self.errors.consecutive = 0
             if not self.keep_ids and event.id is not None:
                 event = event._replace(id=None)
             self.events.append(event)
@@ -122,6 +135,9 @@ class MemoryPublisher:
 
     def stream_tops(self, streams: Iterable[bytes]) -> dict[bytes, bytes | None]:
         return {stream: self._tops.get(stream) for stream in streams}
+
+    def unconfirmed(self) -> list[Event]:
+        return []
 
     def close(self) -> None:
         self.closed = True
@@ -162,6 +178,9 @@ class PrintPublisher:
     def stream_tops(self, streams: Iterable[bytes]) -> dict[bytes, bytes | None]:
         return dict.fromkeys(streams)
 
+    def unconfirmed(self) -> list[Event]:
+        return []
+
     def close(self) -> None:
         pass
 
@@ -188,6 +207,9 @@ class EchoPublisher:
 
     def stream_tops(self, streams: Iterable[bytes]) -> dict[bytes, bytes | None]:
         return self.inner.stream_tops(streams)
+
+    def unconfirmed(self) -> list[Event]:
+        return self.inner.unconfirmed()
 
     def close(self) -> None:
         self.inner.close()

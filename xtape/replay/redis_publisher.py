@@ -7,13 +7,21 @@ parsed with ``hiredis.Reader``: redis-py's pipeline machinery costs more per ent
 than Redis does. Several batches stay in flight, so Redis works through one batch
 while the next is being encoded; replies are read oldest first once more than
 ``max_pending`` entries are unanswered.
+
+An entry is *confirmed* once its reply (accepted or refused) has been read from the
+server. If the connection is lost, the publisher reconnects with backoff (0.1 s doubling
+to 5 s, for as long as it takes, until ``stop_event`` is set) and sends again exactly
+the entries that were not confirmed; with ``reconnect=False`` it fails at once.
 """
 
 from __future__ import annotations
 
+import logging
 import select
 import socket
 import ssl
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -22,13 +30,21 @@ import hiredis
 import redis
 
 from xtape.connection import connect, error_reason, redact_url, resolve_url
-from xtape.errors import RedisUnavailable, UsageError
+from xtape.errors import RedisRefused, RedisUnavailable, UsageError
+from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.timeline import Event
+
+log = logging.getLogger(__name__)
 
 _RECV_SIZE = 1 << 18
 #: Replies read by one poll() at most.
 _POLL_MAX = 500
+_BACKOFF_START_S = 0.1
+_BACKOFF_MAX_S = 5.0
+#: What Redis answers to an explicit id that is not above the stream's top: for an entry
+#: sent again after a reconnect with ``keep_ids``, the sign that the first send landed.
+_ALREADY_THERE = "equal or smaller than the target stream top item"
 
 
 class RedisPublisher:
@@ -36,8 +52,10 @@ class RedisPublisher:
 
     ``maxlen`` adds ``MAXLEN ~ N`` (approximate trimming, cheap for Redis) to every
     XADD. ``keep_ids`` publishes each event under its original id where it has one.
-    Connection failures raise :class:`~xtape.errors.RedisUnavailable` with the
-    redacted URL; refused entries are counted in :attr:`errors`.
+    Failing to connect raises :class:`~xtape.errors.RedisUnavailable` with the redacted
+    URL; so does losing the connection with ``reconnect=False`` or once ``stop_event``
+    is set while reconnecting. Refused entries are counted in :attr:`errors`; ``warn``
+    receives one line when the connection is lost and one when it is back.
     """
 
     def __init__(
@@ -48,26 +66,29 @@ class RedisPublisher:
         keep_ids: bool = False,
         max_pending: int = 20_000,
         socket_timeout: float | None = 30.0,
+        reconnect: bool = True,
+        stop_event: threading.Event | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
-        if maxlen is not None and maxlen < 0:
-            raise UsageError(f"--maxlen must be 0 or more, not {maxlen}")
+        check_maxlen(maxlen)
+        self._raw_url = url
         self.url = redact_url(resolve_url(url))
         self.maxlen = maxlen
         self.keep_ids = keep_ids
+        self.reconnect = reconnect
         self.errors = ErrorTally()
         #: Entries Redis accepted.
         self.accepted = 0
+        #: Times the connection was lost and made again.
+        self.reconnects = 0
+        self._socket_timeout = socket_timeout
+        self._stop_event = stop_event or threading.Event()
+        self._warn = warn or log.warning
         self._max_pending = max(1, max_pending)
-        self._client = connect(url, socket_timeout=socket_timeout)
-        try:
-            self._conn = self._client.connection_pool.get_connection()
-        except redis.RedisError as exc:
-            self._client.close()
-            raise RedisUnavailable(self.url, str(exc)) from None
-        sock = self._conn._sock
-        assert sock is not None, "redis-py returned an unconnected connection"
-        self._sock: socket.socket = sock
+        self._client, self._conn, self._sock = self._connect()
         self._reader: hiredis.Reader = hiredis.Reader()
+        #: Batches sent again after a reconnect (by ``id``), while they are in flight.
+        self._resent: set[int] = set()
         self._inflight: deque[Sequence[Event]] = deque()
         self._answered: int = 0  # replies read for the oldest batch in flight
         self._pending: int = 0  # entries sent and not answered yet
@@ -86,7 +107,7 @@ class RedisPublisher:
         try:
             self._sock.sendall(data)
         except OSError as exc:
-            raise self._lost(exc) from None
+            self._recover(exc)  # sends this batch again with the rest
         if self._pending > self._max_pending:
             self._absorb(self._max_pending, block=True)
         else:
@@ -108,7 +129,7 @@ class RedisPublisher:
         try:
             replies = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
-            raise self._lost(exc) from None
+            raise self._lost(error_reason(exc)) from None
         tops: dict[bytes, bytes | None] = {}
         for name, reply in zip(names, replies, strict=True):
             if isinstance(reply, redis.ResponseError):
@@ -123,14 +144,17 @@ class RedisPublisher:
             tops[name] = info[b"last-generated-id"]
         return tops
 
+    def unconfirmed(self) -> list[Event]:
+        out: list[Event] = []
+        for i, batch in enumerate(self._inflight):
+            out.extend(batch[self._answered :] if i == 0 else batch)
+        return out
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        # Unread replies would confuse the next user of this connection: drop it.
-        self._conn.disconnect()  # type: ignore[no-untyped-call]
-        self._client.connection_pool.release(self._conn)
-        self._client.close()
+        self._drop_connection()
 
     def __enter__(self) -> RedisPublisher:
         return self
@@ -175,23 +199,33 @@ class RedisPublisher:
         ``block``, stop as well when no more replies have arrived."""
         reader = self._reader
         inflight = self._inflight
+        errors = self.errors
         while self._pending > target:
             reply = reader.gets()
             if reply is False:
                 if not block and not self._readable():
                     return
-                self._receive()
+                if not self._receive():
+                    reader = self._reader  # reconnected: a fresh reader
                 continue
             batch = inflight[0]
             if isinstance(reply, hiredis.ReplyError):
-                self.errors.add(batch[self._answered].stream, str(reply))
+                message = str(reply)
+                if self._resent and id(batch) in self._resent and _ALREADY_THERE in message:
+                    self.accepted += 1  # sent before the loss and stored: not an error
+                else:
+                    errors.add(batch[self._answered].stream, message)
             else:
                 self.accepted += 1
+                if errors.consecutive:
+                    errors.consecutive = 0
             self._answered += 1
             self._pending -= 1
             if self._answered == len(batch):
                 inflight.popleft()
                 self._answered = 0
+                if self._resent:
+                    self._resent.discard(id(batch))
 
     def _readable(self) -> bool:
         if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
@@ -199,19 +233,92 @@ class RedisPublisher:
         readable, _, _ = select.select([self._sock], [], [], 0)
         return bool(readable)
 
-    def _receive(self) -> None:
+    def _receive(self) -> bool:
+        """Feed what arrived to the reader; ``False`` after a reconnect (the caller's
+        reader is stale: the unconfirmed entries were sent again on a new connection)."""
         try:
             data = self._sock.recv(_RECV_SIZE)
         except OSError as exc:
-            raise self._lost(exc) from None
+            self._recover(exc)
+            return False
         if not data:
-            raise self._lost(ConnectionError("the server closed the connection"))
+            self._recover(ConnectionError("the server closed the connection"))
+            return False
         self._reader.feed(data)
+        return True
 
-    def _lost(self, exc: BaseException) -> RedisUnavailable:
+    # -- connection ----------------------------------------------------------------
+
+    def _connect(self) -> tuple[redis.Redis, redis.connection.Connection, socket.socket]:
+        client = connect(self._raw_url, socket_timeout=self._socket_timeout)
+        try:
+            conn = client.connection_pool.get_connection()
+        except redis.RedisError as exc:
+            client.close()
+            raise RedisUnavailable(self.url, error_reason(exc)) from None
+        sock = conn._sock
+        assert sock is not None, "redis-py returned an unconnected connection"
+        return client, conn, sock
+
+    def _drop_connection(self) -> None:
+        # Unread replies would confuse the next user of this connection: drop it.
+        self._conn.disconnect()  # type: ignore[no-untyped-call]
+        self._client.connection_pool.release(self._conn)
+        self._client.close()
+
+    def _recover(self, exc: BaseException) -> None:
+        """After losing the connection: reconnect with backoff and send the unconfirmed
+        entries again, or raise :class:`RedisUnavailable` (``reconnect=False``, or
+        stopped while waiting)."""
         reason = error_reason(exc)
         if isinstance(exc, TimeoutError | socket.timeout):
             reason = "no answer within the socket timeout"
+        if not self.reconnect or self._stop_event.is_set():
+            raise self._lost(reason)
+        self._warn(
+            f"lost the connection to {self.url} ({reason}); reconnecting"
+            + (f" ({self._pending} entries unconfirmed, to be sent again)" if self._pending else "")
+        )
+        self._drop_connection()
+        delay = _BACKOFF_START_S
+        down_since = time.monotonic()
+        while True:
+            if self._stop_event.wait(delay):
+                raise self._lost(reason)
+            try:
+                self._client, self._conn, self._sock = self._connect()
+            except (RedisUnavailable, RedisRefused) as again:
+                # a restarted server answers LOADING while it reads its data back
+                if isinstance(again, RedisRefused) and "LOADING" not in str(again):
+                    raise
+                log.debug("reconnect failed: %s", again)
+                delay = min(delay * 2, _BACKOFF_MAX_S)
+                continue
+            if self._resend():
+                break
+            self._drop_connection()
+        self.reconnects += 1
+        self._warn(f"reconnected to {self.url} after {time.monotonic() - down_since:.1f} s")
+
+    def _resend(self) -> bool:
+        """Send every unconfirmed entry again on the new connection; ``False`` if that
+        connection failed too."""
+        self._reader = hiredis.Reader()
+        unsent = self.unconfirmed()
+        self._inflight.clear()
+        self._resent.clear()
+        self._answered = 0
+        if not unsent:
+            return True
+        self._inflight.append(unsent)
+        self._resent.add(id(unsent))
+        try:
+            self._sock.sendall(self._encode(unsent))
+        except OSError:
+            return False
+        return True
+
+    def _lost(self, reason: str) -> RedisUnavailable:
         unanswered = f" ({self._pending} entries unconfirmed)" if self._pending else ""
         return RedisUnavailable(self.url, f"connection lost: {reason}{unanswered}")
 

@@ -69,12 +69,25 @@ class Lateness:
 
 @dataclass(frozen=True)
 class ReplayProgress:
-    """A snapshot passed to the progress callback during a replay."""
+    """A snapshot passed to the progress callback during a replay.
+
+    ``sent``/``errors``/``elapsed_s`` count the whole replay; ``pass_sent`` and the rest
+    the current pass (``iteration``, from 0). ``pass_total``, ``percent`` and ``eta_s``
+    are ``None`` where they cannot be known (``pass_total`` with ``--since``/``--until``).
+    """
 
     sent: int
     errors: int
     iteration: int
     elapsed_s: float
+    pass_sent: int = 0
+    pass_total: int | None = None
+    #: Entries per second over the current pass.
+    rate: float = 0.0
+    #: Done of the current pass, 0-100 (by entries, else by schedule).
+    percent: float | None = None
+    #: Seconds until the current pass ends.
+    eta_s: float | None = None
 
 
 @dataclass
@@ -82,7 +95,8 @@ class ReplayReport:
     """The outcome of :func:`xtape.replay.replay`.
 
     ``published`` counts entries the target accepted; ``errors`` those it refused
-    (``error_messages`` keeps the first few). ``streams`` maps each target stream name
+    (``error_messages`` keeps the first few); both count only *confirmed* entries,
+    whose reply was read from the server. ``streams`` maps each target stream name
     (as text, undecodable bytes escaped) to the entries it accepted. ``lateness`` is
     ``None`` at max speed, where there is no schedule to be late against.
     """
@@ -97,6 +111,11 @@ class ReplayReport:
     duration_s: float = 0.0
     lateness: Lateness | None = None
     interrupted: bool = False
+    #: Things a user should know about the result (a ``--map`` that matched nothing,
+    #: filters that kept nothing, reconnects).
+    warnings: list[str] = field(default_factory=list)
+    #: Times the connection to Redis was lost and made again.
+    reconnects: int = 0
 
     @property
     def rate(self) -> float:

@@ -3,152 +3,42 @@
 Scenarios and recordings take the same path: ``source.timeline(iteration, schedule)``
 -> :class:`Transform` -> :func:`batches` (pacing) -> :class:`Publisher`. With ``loop``
 pass ``k`` starts ``loop_interval_ms`` after pass ``k-1``'s last deadline (at max speed:
-after it actually finished), until interrupted or ``max_iterations``.
+after it actually finished), until stopped or ``max_iterations``.
 
-Ctrl-C stops a replay cleanly: the first SIGINT asks the loop to stop at the next
-batch boundary, replies still in flight are read, and the report so far is returned
-(``interrupted=True``). A second Ctrl-C raises ``KeyboardInterrupt`` at once.
+A replay stops cleanly when ``stop_event`` is set (the CLI sets it on Ctrl-C or
+SIGTERM): at the next batch boundary, or within 0.1 s while it waits; the replies
+still in flight are read and the report so far is returned (``interrupted=True``).
+A ``KeyboardInterrupt`` raised while the event is already set (a second Ctrl-C)
+leaves at once. The loop changes no process-wide state (signal handlers, the garbage
+collector): that is the caller's business (see ``xtape.process``).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import signal
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import replace
 from itertools import chain
 from operator import attrgetter
-from types import FrameType
 
-from xtape.errors import UsageError
-from xtape.ids import MAX_PART, parse_id
+from xtape.errors import PublishFailed, RedisUnavailable, ReplayAborted, XtapeError
+from xtape.replay.keep_ids import check_keep_ids, first_ids
+from xtape.replay.options import ReplayOptions
 from xtape.replay.publish import Publisher
 from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
-from xtape.replay.scheduler import Clock, MonotonicClock, Pacing, batches
+from xtape.replay.scheduler import Clock, MonotonicClock, batches
+from xtape.replay.source import ReplaySource
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event, Source, display_name
-from xtape.transform import Transform
+from xtape.units import match_any
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[ReplayProgress], None]
 _stream_of = attrgetter("stream")
-
-
-@dataclass(frozen=True)
-class ReplayOptions:
-    """Everything about a replay except where it goes (the publisher decides that,
-    including ``keep_ids`` and ``maxlen``)."""
-
-    pacing: Pacing = Pacing("speed", 1.0)  # noqa: RUF009 (frozen, so sharing it is safe)
-    loop: bool = False
-    loop_interval_ms: int = 0
-    transform: Transform = Transform()  # noqa: RUF009 (frozen; its name cache is harmless)
-    #: Stop after this many passes (tests, dry runs of looped replays).
-    max_iterations: int | None = None
-    #: Events per pipelined round trip at most (default: per pacing).
-    batch_cap: int | None = None
-    #: Seconds between progress callbacks at most.
-    progress_every_s: float = 0.25
-
-    def __post_init__(self) -> None:
-        if self.loop_interval_ms < 0:
-            raise UsageError(f"--loop-interval must be 0 or more, not {self.loop_interval_ms}")
-        if self.max_iterations is not None and self.max_iterations < 1:
-            raise UsageError("max_iterations must be at least 1")
-        if self.batch_cap is not None and self.batch_cap < 1:
-            raise UsageError("batch_cap must be at least 1")
-
-
-class KeepIdsConflict(UsageError):
-    """``--keep-ids`` would publish an id that the target stream cannot take."""
-
-    def __init__(self, stream: bytes, first_id: bytes, top_id: bytes) -> None:
-        self.stream = stream
-        self.first_id = first_id
-        self.top_id = top_id
-        super().__init__(
-            f"cannot keep ids: stream '{display_name(stream)}' already has ids up to "
-            f"{top_id.decode()} and the first id to replay into it is {first_id.decode()}; "
-            "replay into a fresh target (an empty database, or --prefix/--map), "
-            "or drop --keep-ids"
-        )
-
-
-class KeepIdsOrder(UsageError):
-    """``--keep-ids`` with a timeline whose ids on one stream cannot all be published
-    in order (Redis takes only increasing ids)."""
-
-    def __init__(self, stream: bytes, entry_id: bytes, previous: bytes | None) -> None:
-        self.stream = stream
-        self.entry_id = entry_id
-        self.previous = previous
-        after = (
-            "an event without an id (which Redis gives the current time)"
-            if previous is None
-            else f"id {previous.decode()}"
-        )
-        super().__init__(
-            f"cannot keep ids: on stream '{display_name(stream)}' id {entry_id.decode()} "
-            f"comes after {after}, and Redis only takes increasing ids; give every event of "
-            "the stream an increasing id (a scenario converted with --collapse-repeats has "
-            "none for repeats: convert without it), or drop --keep-ids"
-        )
-
-
-def first_ids(events: Iterable[Event]) -> dict[bytes, bytes | None]:
-    """Every stream a timeline publishes to, with the first id it publishes there
-    (``None`` when that event has no id, so Redis generates one). One pass.
-
-    It also checks that each stream's ids can all be published in order, raising
-    :class:`KeepIdsOrder` before anything is sent where they cannot: ids must increase,
-    and no event with an id may follow one without (Redis gives that one the current
-    time, above any recorded id).
-    """
-    firsts: dict[bytes, bytes | None] = {}
-    #: Per stream: the last id as a comparable tuple and as given; (None, None) after an
-    #: event without an id.
-    last: dict[bytes, tuple[tuple[int, int] | None, bytes | None]] = {}
-    for event in events:
-        stream = event.stream
-        if stream not in firsts:
-            firsts[stream] = event.id
-        if event.id is None:
-            last[stream] = (None, None)
-            continue
-        ms, seq = parse_id(event.id)
-        if stream in last:
-            previous, previous_id = last[stream]
-            if previous is None:
-                raise KeepIdsOrder(stream, event.id, None)
-            fits = ms >= previous[0] if seq is None else (ms, seq) > previous
-            if not fits:
-                raise KeepIdsOrder(stream, event.id, previous_id)
-        # After ``ms-*`` Redis picks the sequence: only a later ms (or another ``ms-*``) fits.
-        last[stream] = ((ms, MAX_PART if seq is None else seq), event.id)
-    return firsts
-
-
-def check_keep_ids(firsts: dict[bytes, bytes | None], publisher: Publisher) -> None:
-    """Raise :class:`KeepIdsConflict` unless every first id is above its stream's
-    last generated id (a missing stream takes any id above ``0-0``)."""
-    tops = publisher.stream_tops(firsts)
-    for stream, first in firsts.items():
-        if first is None:
-            continue
-        first_ms, first_seq = parse_id(first)
-        top = tops.get(stream) or b"0-0"
-        top_ms, top_seq = parse_id(top)
-        fits = (
-            first_ms >= top_ms
-            if first_seq is None
-            else (first_ms, first_seq) > (top_ms, top_seq or 0)
-        )
-        if not fits:
-            raise KeepIdsConflict(stream, first, top)
 
 
 def replay(
@@ -158,26 +48,29 @@ def replay(
     *,
     clock: Clock | None = None,
     progress: ProgressFn | None = None,
+    stop_event: threading.Event | None = None,
 ) -> ReplayReport:
     """Pace ``source``'s timeline against ``clock`` and publish it through ``publisher``.
 
-    Refused entries are counted in the report, not raised; a lost connection raises
-    :class:`~xtape.errors.RedisUnavailable`. With ``publisher.keep_ids`` every target
+    Refused entries are counted in the report, not raised, until
+    ``options.max_refusals`` come in a row (unless ``options.keep_going``). A failure that stops the replay (a lost
+    connection, too many refusals) raises :class:`~xtape.errors.ReplayAborted`, whose
+    ``report`` counts what Redis confirmed. With ``publisher.keep_ids`` every target
     stream is checked before anything is published (:func:`check_keep_ids`).
     """
     options = options or ReplayOptions()
+    if publisher.keep_ids and not options.keep_ids:
+        options = replace(options, keep_ids=True)  # the options' checks, with keep_ids
     if publisher.keep_ids:
-        if options.loop:
-            raise UsageError(
-                "--keep-ids cannot be combined with --loop: a second pass would reuse the ids of the first"
-            )
         firsts = first_ids(options.transform.apply(source.timeline(0, lambda seq, offset: 0)))
         check_keep_ids(firsts, publisher)
-    return _Replay(source, publisher, options, clock or MonotonicClock(), progress).run()
+    return _Replay(
+        source, publisher, options, clock or MonotonicClock(), progress, stop_event
+    ).run()
 
 
 class _Stop(Exception):
-    """Raised at a safe point after a Ctrl-C to unwind the replay loop."""
+    """Raised at a safe point once a stop is requested, to unwind the replay loop."""
 
 
 class _Replay:
@@ -190,49 +83,59 @@ class _Replay:
         options: ReplayOptions,
         clock: Clock,
         progress: ProgressFn | None,
+        stop_event: threading.Event | None,
     ) -> None:
         self.source = source
         self.publisher = publisher
         self.options = options
         self.clock = clock
         self.progress = progress
+        self.stop_event = stop_event or threading.Event()
         self.sent: Counter[bytes] = Counter()
         self.total_sent = 0
         self.lateness = LatenessHistogram()
         self.iterations = 0
         self.pass_start_sent = 0
-        self.stop_requested = False
         self.t0 = clock.now_ns()
         self.wall0 = clock.wall_ns()
+        self.pass_t0 = self.t0
         self.progress_every_ns = max(1, int(options.progress_every_s * NS_PER_S))
         self.next_progress = self.t0 + self.progress_every_ns
         self.next_gc = self.t0 + NS_PER_S
+        self.pass_total, self.pass_span_ns = _pass_size(source, options)
 
     def run(self) -> ReplayReport:
-        # A full collection scans every object (tens of thousands after the imports) and
-        # stalls for 10-30 ms: a deadline missed. The loop makes no cycles worth chasing;
-        # young generations are collected while waiting (see _idle).
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
+        failure: XtapeError | None = None
+        interrupted = False
         try:
-            with self._sigint_as_stop_request():
-                interrupted = self._run()
+            interrupted = self._run()
             self.publisher.flush()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        return self._report(interrupted)
+        except PublishFailed as exc:
+            failure = exc
+            with suppress(XtapeError):
+                self.publisher.flush()  # the replies in flight complete the counts
+        except RedisUnavailable as exc:
+            if self.stop_event.is_set():
+                interrupted = True  # stopped while reconnecting
+            else:
+                failure = exc
+        except XtapeError as exc:  # anything else that stops a replay midway
+            failure = exc
+        report = self._report(interrupted or self.stop_event.is_set())
+        if failure is not None:
+            raise ReplayAborted(failure, report)
+        return report
 
     def _run(self) -> bool:
-        """The passes; whether a Ctrl-C stopped them."""
+        """The passes; whether a stop request (or a Ctrl-C) ended them."""
         try:
             self._passes()
         except _Stop:
             pass
         except KeyboardInterrupt:
-            if self.stop_requested:
+            if self.stop_event.is_set():
                 raise  # a second Ctrl-C: leave now, without waiting for replies
-            # raised by code, not by our handler: the state is sound
+            # raised by code (or Python's own SIGINT handler) between two steps
         else:
             return False
         log.info("replay of %s interrupted after %d entries", self.source.name, self.total_sent)
@@ -253,16 +156,16 @@ class _Replay:
             if self.iterations == 0:
                 timeline = self._start_with(timeline)
             self.pass_start_sent = self.total_sent
+            self.pass_t0 = self.t0 + base
             last_deadline = self._play(timeline, self.t0 + base)
             self.iterations += 1
             self.pass_start_sent = self.total_sent
             if not options.loop or last_deadline is None:
                 return
-            interval = options.loop_interval_ms * NS_PER_MS
             if pacing.is_max_speed:
-                base = self.clock.now_ns() - self.t0 + interval
+                base = self.clock.now_ns() - self.t0 + options.interval_ns
             else:
-                base = last_deadline - self.t0 + pacing.period_ns + interval
+                base = last_deadline - self.t0 + pacing.period_ns + options.interval_ns
 
     def _start_with(self, timeline: Iterator[Event]) -> Iterator[Event]:
         """Start the clock once the first event is at hand (opening a file, reading its
@@ -278,6 +181,9 @@ class _Replay:
     def _play(self, timeline: Iterator[Event], start_ns: int) -> int | None:
         """Publish one pass; the last event's absolute deadline (``None`` if empty)."""
         publisher = self.publisher
+        errors = publisher.errors
+        max_refusals = self.options.refusal_limit
+        stop = self.stop_event
         record_lateness = not self.options.pacing.is_max_speed
         last: int | None = None
         for batch in batches(
@@ -301,17 +207,25 @@ class _Replay:
             self.total_sent += len(events)
             if now >= self.next_progress:
                 self._report_progress(now)
-            if self.stop_requested:
+            if max_refusals is not None and errors.consecutive >= max_refusals:
+                raise PublishFailed(errors.consecutive, errors.run_first)
+            if stop.is_set():
                 raise _Stop
         return last
 
     def _idle(self) -> None:
-        if self.stop_requested:
+        if self.stop_event.is_set():
             raise _Stop
         self.publisher.poll()
+        errors = self.publisher.errors
+        limit = self.options.refusal_limit
+        if limit is not None and errors.consecutive >= limit:
+            raise PublishFailed(errors.consecutive, errors.run_first)
         now = self.clock.now_ns()
         if now >= self.next_gc:
-            gc.collect(0)  # cheap (well under 1 ms): the young objects only
+            # With automatic collection paused (``xtape.process``), the young objects
+            # only: well under 1 ms, where a full collection stalls for 10-30 ms.
+            gc.collect(0)
             self.next_gc = now + NS_PER_S
         if now >= self.next_progress:
             self._report_progress(now)
@@ -319,60 +233,98 @@ class _Replay:
     def _report_progress(self, now: int) -> None:
         self.next_progress = now + self.progress_every_ns
         if self.progress is not None:
-            self.progress(
-                ReplayProgress(
-                    sent=self.total_sent,
-                    errors=self.publisher.errors.count,
-                    iteration=self.iterations,
-                    elapsed_s=(now - self.t0) / NS_PER_S,
-                )
-            )
+            self.progress(self._progress(now))
+
+    def _progress(self, now: int) -> ReplayProgress:
+        pass_sent = self.total_sent - self.pass_start_sent
+        in_pass_ns = max(now - self.pass_t0, 1)
+        rate = pass_sent * NS_PER_S / in_pass_ns
+        total = self.pass_total
+        pacing = self.options.pacing
+        percent: float | None = None
+        eta: float | None = None
+        if total is not None:
+            percent = 100.0 * min(pass_sent / total, 1.0) if total else 100.0
+        if pacing.kind == "speed" and self.pass_span_ns is not None:
+            eta = max(self.pass_t0 + self.pass_span_ns - now, 0) / NS_PER_S
+            if percent is None:
+                percent = 100.0 * min(in_pass_ns / max(self.pass_span_ns, 1), 1.0)
+        elif total is not None:
+            remaining = max(total - pass_sent, 0)
+            if pacing.kind == "rate":
+                eta = remaining / pacing.value
+            elif rate > 0:
+                eta = remaining / rate
+        return ReplayProgress(
+            sent=self.total_sent,
+            errors=self.publisher.errors.count,
+            iteration=self.iterations,
+            elapsed_s=(now - self.t0) / NS_PER_S,
+            pass_sent=pass_sent,
+            pass_total=total,
+            rate=rate,
+            percent=percent,
+            eta_s=eta,
+        )
 
     def _report(self, interrupted: bool) -> ReplayReport:
         errors = self.publisher.errors
+        unconfirmed = Counter(map(_stream_of, self.publisher.unconfirmed()))
         accepted = {
-            display_name(name): count - errors.by_stream.get(name, 0)
+            display_name(name): count - errors.by_stream.get(name, 0) - unconfirmed.get(name, 0)
             for name, count in sorted(self.sent.items())
         }
         streams = {name: count for name, count in accepted.items() if count > 0}
+        published = self.total_sent - errors.count - sum(unconfirmed.values())
         return ReplayReport(
             source=self.source.name,
             pacing=self.options.pacing.describe(),
-            published=self.total_sent - errors.count,
+            published=published,
             errors=errors.count,
             error_messages=list(errors.messages),
             streams=streams,
-            # a pass cut short by Ctrl-C counts if it published anything
+            # a pass cut short counts if it published anything
             iterations=self.iterations + (self.total_sent > self.pass_start_sent),
             duration_s=(self.clock.now_ns() - self.t0) / NS_PER_S,
             lateness=self.lateness.summary(),
             interrupted=interrupted,
+            warnings=self._warnings(published + errors.count),
         )
 
-    @contextmanager
-    def _sigint_as_stop_request(self) -> Iterator[None]:
-        """Turn the first SIGINT (or SIGTERM) into a stop request honoured at a safe point
-        (never in the middle of writing a command or reading a reply). Only in the main
-        thread, and only when nobody else has replaced Python's default handler."""
-        if (
-            threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-        ):
-            yield
-            return
+    def _warnings(self, answered: int) -> list[str]:
+        """What the user should hear about a replay that ran through at least once."""
+        if not self.iterations:
+            return []
+        transform = self.options.transform
+        warnings = [
+            f"--map {text}: no stream matched its source; nothing was renamed by it"
+            for text in transform.unused_maps()
+        ]
+        filtered = transform.streams or transform.since_ns is not None or transform.until_ns
+        if answered == 0 and filtered:
+            warnings.append("nothing matched --stream/--since/--until; nothing was published")
+        return warnings
 
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            if self.stop_requested:
-                raise KeyboardInterrupt
-            self.stop_requested = True
 
-        previous_term = signal.getsignal(signal.SIGTERM)
-        signal.signal(signal.SIGINT, on_signal)
-        if previous_term is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, on_signal)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            if previous_term is signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int | None]:
+    """Entries in one pass and how long one pass's schedule is (ns, under
+    ``--speed``), where the source tells; ``None`` where unknown."""
+    if not isinstance(source, ReplaySource):
+        return None, None
+    transform = options.transform
+    window = transform.since_ns is not None or transform.until_ns is not None
+    total: int | None = None
+    if not window:
+        if not transform.streams:
+            total = source.count
+        elif source.stream_counts is not None:
+            total = sum(
+                n for name, n in source.stream_counts.items() if match_any(name, transform.streams)
+            )
+    span = source.span_ns
+    if span is not None:
+        end = span if transform.until_ns is None else min(span, transform.until_ns)
+        span = max(end - transform.shift_ns, 0)
+        if options.pacing.kind == "speed":
+            span = round(span / options.pacing.value)
+    return total, span

@@ -30,6 +30,10 @@ MAX_SPEED_BATCH_CAP = 5000
 class Clock(Protocol):
     """A monotonic time source that can wait for a deadline."""
 
+    #: Waiting costs nothing and nobody needs to be served meanwhile (a dry run's fake
+    #: clock): the scheduler jumps to each deadline at once, however far away.
+    skips_waits: bool
+
     def now_ns(self) -> int:
         """Monotonic nanoseconds (only differences mean anything)."""
         ...
@@ -51,6 +55,7 @@ class MonotonicClock:
     """
 
     spin_ns = 500_000
+    skips_waits = False
 
     def now_ns(self) -> int:
         return time.monotonic_ns()
@@ -80,11 +85,15 @@ class FakeClock:
     sleeps: list[int] = field(default_factory=list)
     #: Keep :attr:`sleeps` (tests); a dry run of a long schedule does without.
     keep_sleeps: bool = True
+    #: Jump over every wait in one step (dry runs). Without it a long wait is still cut
+    #: into idle slices, as on a real clock, so tests can watch what happens meanwhile.
+    skips_waits: bool = False
 
     @classmethod
     def starting_now(cls) -> FakeClock:
-        """A fake clock whose wall time starts at the real current time (for dry runs)."""
-        return cls(wall_at_zero=time.time_ns(), keep_sleeps=False)
+        """A fake clock whose wall time starts at the real current time and that jumps
+        over waits in one step (for dry runs: a 10-day gap costs nothing)."""
+        return cls(wall_at_zero=time.time_ns(), keep_sleeps=False, skips_waits=True)
 
     def now_ns(self) -> int:
         return self.now
@@ -130,6 +139,19 @@ class Pacing:
         """A fixed rate, ignoring offsets: event ``i`` is due at ``i / per_second`` s."""
         _check_positive("--rate", per_second)
         return cls("rate", float(per_second))
+
+    @classmethod
+    def choose(
+        cls, *, speed: float | None = None, max_speed: bool = False, rate: float | None = None
+    ) -> Pacing:
+        """The pacing of ``--speed``/``--max-speed``/``--rate`` (at most one; default 1x)."""
+        if sum((speed is not None, max_speed, rate is not None)) > 1:
+            raise UsageError("choose one of --speed, --max-speed and --rate")
+        if max_speed:
+            return cls.max_speed()
+        if rate is not None:
+            return cls.rate(rate)
+        return cls.speed(1.0 if speed is None else speed)
 
     @property
     def is_max_speed(self) -> bool:
@@ -255,6 +277,10 @@ def _wait(clock: Clock, deadline_ns: int, on_idle: IdleFn | None, every_ns: int)
         if now >= deadline_ns:
             return
         if on_idle is None or deadline_ns - now <= IDLE_MIN_NS:
+            clock.sleep_until(deadline_ns)
+            return
+        if clock.skips_waits:
+            on_idle()
             clock.sleep_until(deadline_ns)
             return
         on_idle()

@@ -1,0 +1,148 @@
+"""Opening what ``xtape replay`` plays: a scenario or a recording, told apart by content.
+
+    open_source(path, ...) -> ReplaySource
+
+A :class:`ReplaySource` is a :class:`~xtape.timeline.Source` that also carries what a
+replay wants to know before it starts: the warnings to show (gaps, a truncated tail,
+ids that span far more than the recording took), the seed its generators use, and the
+size of a pass (entries, per stream, and its time span) for progress and ETA.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from xtape.errors import RecordingError, UsageError
+from xtape.recording import Recording, TimeBase, summarize
+from xtape.replay.options import ReplayOptions
+from xtape.replay.scheduler import Pacing
+from xtape.timeline import NS_PER_MS, ScheduleFn, Source, Timeline, display_name
+
+SourceKind = Literal["recording", "scenario"]
+
+#: The first byte of a msgpack map (fixmap, map 16, map 32): a recording's header.
+#: Text (YAML, JSON) never starts with 0x80-0x8f; 0xde/0xdf would be a rare UTF-8 lead
+#: byte, and a file starting with one is checked for the magic like any recording.
+_MAP_BYTES = frozenset(range(0x80, 0x90)) | {0xDE, 0xDF}
+
+
+@dataclass
+class ReplaySource:
+    """A source opened for replay: its timeline and what is known about it up front."""
+
+    source: Source
+    kind: SourceKind
+    #: Said once, before the replay starts (the CLI prints them as warnings).
+    warnings: list[str] = field(default_factory=list)
+    #: The seed the scenario's generators use (``None``: nothing random in it).
+    seed: int | None = None
+    #: Entries per pass, in all and per source stream (``None`` where unknown).
+    count: int | None = None
+    stream_counts: dict[bytes, int] | None = None
+    #: The offset of a pass's last event, in ns (``None`` where unknown).
+    span_ns: int | None = None
+
+    def __post_init__(self) -> None:
+        self.name: str = self.source.name
+
+    def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
+        return self.source.timeline(iteration, schedule)
+
+
+def is_recording(path: str | Path) -> bool:
+    """Whether ``path`` holds a recording rather than a scenario: it starts with a
+    msgpack map, as a recording's header does, whatever its name. A file named
+    ``*.xtape`` counts as one too, so that it is refused as "not an xtape recording"
+    rather than as a broken scenario."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1)
+    except OSError as exc:
+        raise RecordingError(str(path), f"cannot open: {exc.strerror or exc}") from None
+    return (bool(head) and head[0] in _MAP_BYTES) or Path(path).suffix.lower() == ".xtape"
+
+
+def open_source(
+    path: str | Path,
+    options: ReplayOptions | None = None,
+    *,
+    variables: dict[str, str] | None = None,
+    seed: int | None = None,
+    clock: TimeBase | None = None,
+) -> ReplaySource:
+    """Open ``path`` for replay: a recording (by its content) or a scenario.
+
+    ``variables`` and ``seed`` apply to scenarios, ``clock`` to recordings (``"id"`` by
+    default). ``options`` (the replay's) decide which warnings matter and let a
+    recording skip merging streams by id when nothing is timed. Invalid input raises
+    an :class:`~xtape.errors.InputError` before anything is published.
+    """
+    pacing = (options or ReplayOptions()).pacing
+    if is_recording(path):
+        if variables or seed is not None:
+            raise UsageError("--variable and --seed apply to scenarios, not to recordings")
+        return _open_recording(path, clock or "id", pacing)
+    if clock not in (None, "id"):
+        raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
+    from xtape.scenario import ScenarioSource  # (pydantic, YAML: only when needed)
+
+    scenario = ScenarioSource(path, variables=variables, seed=seed)
+    counts: Counter[bytes] = Counter()
+    for event in scenario.plan.events:
+        counts[event.stream_bytes] += event.repeat
+    return ReplaySource(
+        scenario,
+        "scenario",
+        seed=scenario.seed if scenario.uses_generators else None,
+        count=scenario.count,
+        stream_counts=dict(counts),
+        span_ns=round(scenario.duration_ms * NS_PER_MS),
+    )
+
+
+def _open_recording(path: str | Path, clock: TimeBase, pacing: Pacing) -> ReplaySource:
+    # At full speed streams need not interleave within a recorder round (no timing).
+    recording = Recording(path, clock=clock, interleave=not pacing.is_max_speed)
+    info = summarize(path)
+    warnings: list[str] = []
+    if info.truncated_bytes:
+        warnings.append(
+            f"{path}: the last {info.truncated_bytes} bytes are an incomplete record (skipped)"
+        )
+    if info.gaps:
+        known = [g.lost for _, g in info.gaps if g.lost >= 0]
+        lost = f"{sum(known):,} entries" + (" or more" if len(known) < len(info.gaps) else "")
+        streams = sorted({display_name(name) for name, _ in info.gaps})
+        warnings.append(
+            f"{path}: the recording has {len(info.gaps)} gap{'s' * (len(info.gaps) != 1)} "
+            f"({lost} trimmed before they were recorded, on {', '.join(streams[:5])}"
+            + (", ..." if len(streams) > 5 else "")
+            + "): the replay cannot include them (xtape info lists them)"
+        )
+    if clock == "id" and pacing.kind == "speed":
+        warning = info.id_clock_warning()
+        if warning:
+            warnings.append(warning)
+    if clock == "id":
+        span = (
+            None
+            if info.first_ms is None or info.last_ms is None
+            else (info.last_ms - info.first_ms) * NS_PER_MS
+        )
+    else:
+        span = (
+            None
+            if info.first_capture_ns is None or info.last_capture_ns is None
+            else info.last_capture_ns - info.first_capture_ns
+        )
+    return ReplaySource(
+        recording,
+        "recording",
+        warnings=warnings,
+        count=info.entries,
+        stream_counts={name: s.entries for name, s in info.streams.items()},
+        span_ns=span,
+    )
