@@ -649,7 +649,8 @@ def record(
     duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
     count: Annotated[int | None, typer.Option("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
     until_idle: Annotated[str | None, typer.Option("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
-    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal.")] = None,
+    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
+    redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
     fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
@@ -682,6 +683,7 @@ def record(
             if until_idle is None
             else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
             redact=list(redact or []),
+            redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
             scan_interval_s=scan_interval,
         )
@@ -695,6 +697,13 @@ def record(
                     progress=lambda p: line.show(
                         f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
                         f"{_human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                        + (
+                            f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
+                            f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
+                            + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
+                            if p.backlog_total is not None and p.backlog_done is not None
+                            else ""
+                        )
                     ),
                     warn=line.warn,
                     stop_event=state.stop_event,
@@ -706,8 +715,11 @@ def record(
             f"recorded {stats.entries} entries from "
             f"{sum(1 for n in stats.streams.values() if n)} streams into {output} "
             f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
-            + (f"; {stats.gaps} gaps ({stats.lost} entries lost)" if stats.gaps else "")
-            + (f"; {stats.reconnects} reconnects" if stats.reconnects else ""),
+            + (f"; {stats.gaps} gaps ({stats.lost} entries lost" if stats.gaps else "")
+            + (f", {stats.unknown_gaps} of unknown size" if stats.unknown_gaps else "")
+            + (")" if stats.gaps else "")
+            + (f"; {stats.reconnects} reconnects" if stats.reconnects else "")
+            + (f"; {stats.restarts} server restarts" if stats.restarts else ""),
             markup=False,
         )
 
