@@ -73,7 +73,7 @@ def test_a_recording_that_matches_its_catalog_exits_0(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(CATALOG)
     rec = write_recording(tmp_path / "r.xtape", orders(20))
     result = ok(invoke("validate", rec, "--catalog", tmp_path / "c.yaml"))
-    assert result.stdout.splitlines()[0] == f"ok  {rec}: 20 entries on 1 streams checked against {tmp_path / 'c.yaml'}, 0 invalid"
+    assert result.stdout.splitlines()[0] == f"ok  {rec}: 20 entries on 1 stream checked against {tmp_path / 'c.yaml'}, 0 invalid"
 
 
 def test_validating_a_recording_needs_a_catalog(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ every rendered event before anything is published."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -203,8 +204,8 @@ def test_every_seed_snippet_publishes_unchanged_with_the_shipped_catalog(
     with_catalog = list(ScenarioSource(path, seed=5, catalog=catalog).timeline(0, schedule))
     without = list(ScenarioSource(path, seed=5).timeline(0, schedule))
     assert with_catalog == without
-    result = ok(invoke("replay", "-f", path, "--max-speed", "--seed", "5", "--url", redis_url))
-    assert f"published {len(without)} events" in result.stdout
+    result = ok(invoke("replay", "-f", path, "--max-speed", "--seed", "5", "--json", "--url", redis_url))
+    assert json.loads(result.stdout)["published"] == len(without)
     for stream in {e.stream for e in without}:
         assert r.xlen(stream) == sum(e.stream == stream for e in without)
 
