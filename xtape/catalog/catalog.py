@@ -394,7 +394,7 @@ class _Reader:
 # --------------------------------------------------------------------------- discovery
 
 
-_LOADED: dict[tuple[str, float], Catalog] = {}
+_LOADED: dict[tuple[str, int, int], Catalog] = {}
 
 
 def find_catalog(
@@ -410,7 +410,8 @@ def find_catalog(
     if path is None:
         return None
     try:
-        key = (str(path.resolve()), path.stat().st_mtime)
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except OSError:
         return load_catalog(path)  # raises: cannot read
     found = _LOADED.get(key)
