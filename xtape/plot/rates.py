@@ -83,10 +83,21 @@ class RateSeries:
         return max(row, default=0) / self.bucket_s
 
 
+#: Entry ids further than this from the capture clock were set by producers (``1-1``).
+_IDS_APART_MS = 366 * 86_400_000
+
+
 def auto_clock(info: RecordingInfo) -> TimeBase:
     """The entry ids' clock, unless the ids plainly do not follow the recording's time
-    (set by producers: see :meth:`RecordingInfo.id_clock_warning`); then the recorder's."""
-    return "capture" if info.id_clock_warning() else "id"
+    (set by producers: they span far more than the recording took, see
+    :meth:`RecordingInfo.id_clock_warning`, or lie over a year from when they were
+    read); then the recorder's capture clock."""
+    if info.id_clock_warning():
+        return "capture"
+    ids, read = info.first_ms, info.first_capture_ns
+    if ids is not None and read is not None and abs(ids - read // NS_PER_MS) > _IDS_APART_MS:
+        return "capture"
+    return "id"
 
 
 def nice_bucket_ns(span_ns: int, target: int) -> int:
