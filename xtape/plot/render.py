@@ -29,7 +29,6 @@ from xtape.plot.rates import OTHER
 from xtape.timeline import NS_PER_S, display_name
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: Output formats, by file suffix.
@@ -183,7 +182,10 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
 
     s = data.series
     rows = data.rows
-    top_in, total_in, row_in, bottom_in = (1.25 if titles else 0.55), 2.3, 0.62, 0.8
+    # Header: title, subtitle, the replay's figures (if any), then the legend.
+    with_report = titles and data.report is not None
+    top_in = (1.6 if with_report else 1.25) if titles else 0.55
+    total_in, row_in, bottom_in = 2.3, 0.62, 0.8
     height = top_in + total_in + row_in * len(rows) + bottom_in
     fig = Figure(figsize=(_WIDTH_IN, height), dpi=_DPI)
     grid = fig.add_gridspec(
@@ -339,8 +341,8 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
                 zorder=4,
             )
 
-    if data.report is not None:
-        _annotate_report(total_ax, data)
+    if with_report:
+        _annotate_report(fig, 1 - 0.95 / height, data)
 
     handles: list[Any] = [Patch(color="#9aa5b1", label="entries/s (per bucket)")]
     handles += [
@@ -368,25 +370,18 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
     return fig
 
 
-def _annotate_report(ax: Axes, data: PlotData) -> None:
+def _annotate_report(fig: Figure, y: float, data: PlotData) -> None:
+    """The replay's figures as a line under the subtitle: a report gives lateness as
+    p50/p99/max only, so they are shown as text, not as a curve."""
     assert data.report is not None
     note = data.report
-    text = note.summary_text() + "\n" + note.lateness_text()
-    ax.text(
-        0.995,
-        0.97,
-        text,
-        transform=ax.transAxes,
-        ha="right",
-        va="top",
-        fontsize=8.5,
-        zorder=5,
-        bbox={
-            "boxstyle": "round,pad=0.4",
-            "facecolor": "#fffbe6",
-            "edgecolor": "#c8a600",
-            "alpha": 0.95,
-        },
+    fig.text(
+        0.02,
+        y,
+        f"{note.summary_text()} · {note.lateness_text()}",
+        fontsize=9,
+        va="center",
+        bbox={"boxstyle": "round,pad=0.35", "facecolor": "#fffbe6", "edgecolor": "#c8a600"},
     )
 
 
