@@ -244,6 +244,17 @@ def test_many_streams_share_an_other_row(tmp_path: Path) -> None:
     assert "s00" in page  # every stream is in the table
 
 
+def test_an_incomplete_recording_says_so(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.xtape"
+    cut.write_bytes(SAMPLE.read_bytes()[:5000])
+    out = tmp_path / "cut.svg"
+    result = ok(invoke("plot", cut, "-o", out))
+    assert "37 entries" in result.stderr
+    assert "incomplete" in out.read_text()
+    ok(invoke("plot", SAMPLE, "-o", tmp_path / "whole.svg"))
+    assert "incomplete" not in (tmp_path / "whole.svg").read_text()
+
+
 def test_an_empty_recording_still_draws(tmp_path: Path) -> None:
     path = tmp_path / "empty.xtape"
     RecordingWriter(path).close()

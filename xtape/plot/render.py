@@ -170,6 +170,8 @@ def subtitle(data: PlotData) -> str:
     ]
     if not data.markers and not data.gaps:
         parts.append("no gaps, no markers")
+    if not data.info.complete:
+        parts.append("incomplete (no clean stop, or still being written)")
     return " · ".join(parts)
 
 
