@@ -146,7 +146,7 @@ def test_plot_marks_gaps_and_every_marker_kind(tmp_path: Path, eventful: Path) -
     for suffix in (".html", ".svg", ".png"):
         out = tmp_path / f"eventful{suffix}"
         result = ok(invoke("plot", eventful, "-o", out))
-        assert f"wrote {out}: 23,990 entries, 4 rows, 5 markers, 1 gaps" in result.stderr
+        assert f"wrote {out}: 23,990 entries, 4 rows, 5 markers, 1 gap" in result.stderr
     svg = (tmp_path / "eventful.svg").read_text()
     page = (tmp_path / "eventful.html").read_text()
     for kind, text in MARKERS.values():

@@ -744,7 +744,7 @@ def plot(
     """
     from xtape.plot import collect, load_report, output_format, write
     from xtape.plot.render import require_matplotlib
-    from xtape.units import parse_duration
+    from xtape.units import parse_duration, plural
 
     with handled():
         output_format(output)
@@ -761,8 +761,9 @@ def plot(
             _warn(f"{file}: {data.clock_note}")
         write(data, output)
     stderr.print(
-        f"wrote {output}: {data.series.entries:,} entries, {len(data.rows)} rows, "
-        f"{len(data.markers)} markers, {len(data.gaps)} gaps",
+        f"wrote {output}: {data.series.entries:,} entr{'y' if data.series.entries == 1 else 'ies'}, "
+        f"{plural(len(data.rows), 'row')}, {plural(len(data.markers), 'marker')}, "
+        f"{plural(len(data.gaps), 'gap')}",
         markup=False,
     )
 
