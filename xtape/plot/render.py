@@ -12,8 +12,6 @@ their stream's row.
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import os
 import re
 import tempfile
@@ -25,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from xtape.errors import PlotUnavailable, RuntimeFailure, UsageError
 from xtape.plot.data import PlotData
+from xtape.plot.page import page
 from xtape.plot.rates import OTHER
+from xtape.plot.text import rate_text, short, subtitle, time_unit
 from xtape.timeline import NS_PER_S, display_name
 
 if TYPE_CHECKING:
@@ -118,63 +118,6 @@ def _style() -> Iterator[None]:
         yield
 
 
-def _time_unit(span_s: float) -> tuple[str, float]:
-    if span_s <= 180:
-        return "s", 1.0
-    if span_s <= 3 * 3600:
-        return "min", 60.0
-    return "h", 3600.0
-
-
-def _short(text: str, n: int = 34) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _rate(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}/s"
-    if value >= 1:
-        return f"{value:.1f}/s"
-    return f"{value:.2g}/s"
-
-
-def _duration(ns: int) -> str:
-    s = ns / NS_PER_S
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 120:
-        return f"{s:.3g} s"
-    if s < 7200:
-        return f"{s / 60:.3g} min"
-    return f"{s / 3600:.3g} h"
-
-
-def utc(ns: int) -> str:
-    """An absolute time as ``2026-11-25 12:13:37.716 UTC`` ('-' outside a date's range)."""
-    try:
-        when = dt.datetime.fromtimestamp(ns / NS_PER_S, tz=dt.timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return "-"
-    return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
-
-
-def subtitle(data: PlotData) -> str:
-    s = data.series
-    n = len([r for r in data.rows if r != OTHER]) + s.other_streams
-    clock = "entry ids" if s.clock == "id" else "the recorder's capture clock"
-    parts = [
-        f"{s.entries:,} entries in {n} stream{'s' * (n != 1)} over {_duration(s.span_ns)}",
-        f"from {utc(s.start_ns)}",
-        f"buckets of {_duration(s.bucket_ns)}",
-        f"clock: {clock}",
-    ]
-    if not data.markers and not data.gaps:
-        parts.append("no gaps, no markers")
-    if not data.info.complete:
-        parts.append("incomplete (no clean stop, or still being written)")
-    return " · ".join(parts)
-
-
 def figure(data: PlotData, *, titles: bool = True) -> Figure:
     """The picture as a matplotlib figure (no pyplot: no global state, no GUI);
     without ``titles`` for a page that shows them as text."""
@@ -203,7 +146,7 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
     total_ax = fig.add_subplot(grid[0, 0])
     axes = [total_ax] + [fig.add_subplot(grid[i + 1, 0], sharex=total_ax) for i in range(len(rows))]
 
-    unit, per = _time_unit(s.span_ns / NS_PER_S)
+    unit, per = time_unit(s.span_ns / NS_PER_S)
     width = s.bucket_ns / NS_PER_S / per
     edges = [i * width for i in range(s.buckets + 1)]
     lo = min([0.0] + [m.offset_ns / NS_PER_S / per for m in data.markers])
@@ -262,13 +205,13 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
         ax.stairs(rates, edges, color=color, lw=1.0)
         ax.set_ylim(0, peak * 1.3 or 1)
         ax.set_yticks([peak] if peak else [])
-        ax.set_yticklabels([_rate(peak)] if peak else [], fontsize=7.5, color="#555555")
+        ax.set_yticklabels([rate_text(peak)] if peak else [], fontsize=7.5, color="#555555")
         ax.tick_params(axis="y", length=2, pad=1)
         n = data.row_entries(row)
         ax.text(
             -0.065,
             0.62,
-            _short(data.label(row)),
+            short(data.label(row)),
             transform=ax.transAxes,
             ha="right",
             va="center",
@@ -417,105 +360,6 @@ def svg_text(fig: Figure) -> str:
         + ' role="img" aria-label="entries per second per stream" style="width:100%;height:auto">'
         + rest
     )
-
-
-_CSS = """
-body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 24px; color: #222; max-width: 1280px; }
-h1 { font-size: 20px; margin: 0 0 4px 0; }
-h2 { font-size: 15px; margin: 24px 0 6px 0; }
-p.sub { color: #555; margin: 0 0 12px 0; font-size: 13px; }
-figure { margin: 0; border: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 12px; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.note { background: #fffbe6; border: 1px solid #c8a600; padding: 6px 10px; display: inline-block; font-size: 13px; }
-.kind { font-weight: bold; }
-"""
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _offset(ns: int, per: float, unit: str) -> str:
-    return f"{ns / NS_PER_S / per:,.3f} {unit}"
-
-
-def page(data: PlotData, svg: str) -> str:
-    """A self-contained HTML page: the picture inline, then its figures as tables."""
-    s = data.series
-    info = data.info
-    unit, per = _time_unit(s.span_ns / NS_PER_S)
-    title = display_name(info.path.encode())
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>xtape plot: {_esc(title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_esc(title)}</h1>",
-        f'<p class="sub">{_esc(subtitle(data))}</p>',
-    ]
-    if data.clock_note:
-        out.append(f'<p class="sub">{_esc(data.clock_note)}</p>')
-    if data.report is not None:
-        out.append(
-            f'<p class="note" id="replay">{_esc(data.report.summary_text())}<br>'
-            f"{_esc(data.report.lateness_text())}<br><small>from {_esc(data.report.origin)}</small></p>"
-        )
-    out.append(f"<figure>{svg}</figure>")
-
-    out.append(
-        '<h2>Streams</h2><table id="streams"><tr><th>stream</th><th>entries</th><th>mean rate</th><th>peak rate</th><th>first id</th><th>last id</th></tr>'
-    )
-    span_s = s.span_ns / NS_PER_S
-    for name, summary in info.streams.items():
-        counted = name in s.counts or (OTHER in s.counts and name not in s.counts)
-        if not counted:
-            continue
-        mean = summary.entries / span_s if span_s > 0 else 0.0
-        peak = _rate(s.peak_rate(name)) if name in s.counts else f"(in {data.label(OTHER)})"
-        out.append(
-            f"<tr><td>{_esc(display_name(name))}</td><td class=n>{summary.entries:,}</td>"
-            f"<td class=n>{_rate(mean)}</td><td class=n>{_esc(peak)}</td>"
-            f"<td>{_esc((summary.first_id or b'-').decode('ascii', 'replace'))}</td>"
-            f"<td>{_esc((summary.last_id or b'-').decode('ascii', 'replace'))}</td></tr>"
-        )
-    out.append("</table>")
-
-    out.append(f"<h2>Markers ({len(data.markers)})</h2>")
-    if data.markers:
-        out.append(
-            '<table id="markers"><tr><th>time (UTC)</th><th>since start</th><th>kind</th><th>what</th></tr>'
-        )
-        for m in data.markers:
-            out.append(
-                f"<tr><td>{_esc(utc(m.time_ns))}</td><td class=n>{_offset(m.offset_ns, per, unit)}</td>"
-                f'<td class="kind">{_esc(display_name(m.kind.encode()))}</td><td>{_esc(display_name(m.text.encode()))}</td></tr>'
-            )
-        out.append("</table>")
-    else:
-        out.append(
-            "<p>none: no reconnect, restart, flush, recreated or deleted stream while recording</p>"
-        )
-
-    out.append(f"<h2>Gaps ({len(data.gaps)})</h2>")
-    if data.gaps:
-        out.append(
-            '<table id="gaps"><tr><th>stream</th><th>noticed (UTC)</th><th>since start</th><th>after id</th><th>before id</th><th>lost</th></tr>'
-        )
-        for g in data.gaps:
-            lost = "unknown" if g.lost < 0 else f"{g.lost:,}"
-            out.append(
-                f"<tr><td>{_esc(display_name(g.stream))}</td><td>{_esc(utc(g.time_ns))}</td>"
-                f"<td class=n>{_offset(g.start_ns, per, unit)}</td>"
-                f"<td>{_esc(g.after_id.decode('ascii', 'replace'))}</td><td>{_esc(g.before_id.decode('ascii', 'replace'))}</td>"
-                f"<td class=n>{lost}</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append("<p>none: every entry between the first and the last was recorded</p>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
 
 
 def _replace(output: Path, content: bytes) -> None:
