@@ -17,7 +17,6 @@ from types import TracebackType
 
 from xtape.errors import RuntimeFailure
 
-
 #: Redis Cluster listens on port + 10000 for its bus: keep room for it on every server.
 _HIGHEST_PORT = 65535 - 10000
 
