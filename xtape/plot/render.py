@@ -289,23 +289,20 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
     if with_report:
         _annotate_report(fig, 1 - 0.95 / height, data)
 
-    handles: list[Any] = [Patch(color="#9aa5b1", label="entries/s (per bucket)")]
-    handles += [
-        Line2D([], [], color=c, ls=(0, (4, 2)), lw=1.3, label=f"marker: {display_name(k.encode())}")
-        for k, c in kinds.items()
-    ]
+    handles: list[Any] = [Patch(color="#9aa5b1")]
+    labels = ["entries/s (per bucket)"]
+    for kind, color in kinds.items():
+        handles.append(Line2D([], [], color=color, ls=(0, (4, 2)), lw=1.3))
+        labels.append(f"marker: {display_name(kind.encode())}")
     if data.gaps:
-        handles.append(
-            Patch(
-                facecolor=_GAP_FILL,
-                edgecolor=_GAP_EDGE,
-                hatch="////",
-                lw=0,
-                label="gap (entries lost)",
-            )
-        )
+        # Fill and hatch apart, as on the rows (a tuple draws both in one legend key).
+        fill = Patch(facecolor=_GAP_FILL, lw=0)
+        hatch = Patch(facecolor="none", edgecolor=_GAP_EDGE, hatch="////", lw=0)
+        handles.append((fill, hatch))
+        labels.append("gap (entries lost)")
     fig.legend(
-        handles=handles,
+        handles,
+        labels,
         loc="lower right",
         bbox_to_anchor=(0.955, 1 - (top_in - 0.05) / height),
         ncols=min(len(handles), 4),
