@@ -63,6 +63,8 @@ class Tolerance:
         if not _NUMBER.match(number):
             raise UsageError(f"invalid {what} {value!r}: use a number (0.01) or a percentage (1%)")
         amount = Decimal(number)
+        if amount < 0:
+            raise UsageError(f"invalid {what} {value!r}: a tolerance cannot be negative")
         if relative:
             amount = amount / 100
         return cls(amount, relative)
