@@ -63,6 +63,9 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 """
 
 
+_PATH_NOTES = {"missing": "not in the actual value", "extra": "only in the actual value"}
+
+
 def render_html(result: DiffResult) -> str:
     verdict_class = "same" if result.same else "differs"
     out: list[str] = [
@@ -188,7 +191,7 @@ def _field_rows(f: FieldDiff) -> list[str]:
             path = f"{label}{p.path}" if p.path.startswith("[") else f"{label}.{p.path}"
             rows.append(
                 f'<tr><td class="v">{escape(path)}</td><td class="v exp">{_value(p.expected)}</td>'
-                f'<td class="v act">{_value(p.actual)}</td><td class="note">{escape(p.note or p.kind)}</td></tr>'
+                f'<td class="v act">{_value(p.actual)}</td><td class="note">{escape(p.note or _PATH_NOTES.get(p.kind, ""))}</td></tr>'
             )
         return rows
     note = f.note or {"missing": "field missing", "extra": "extra field"}.get(f.kind, "")
