@@ -10,7 +10,8 @@ import pytest
 import redis
 from e2e_support import fields_of, invoke, ok, xadd
 
-from xtape.recording import RecordingWriter
+from xtape.errors import RuntimeFailure
+from xtape.recording import Recording, RecordingWriter
 from xtape.timeline import bytes_from_json
 
 T0 = 1_700_000_000_000
@@ -210,4 +211,70 @@ def test_a_damaged_entry_is_one_line_exit_2_for_every_command(tmp_path: Path, co
     assert result.exit_code == 2 and "Traceback" not in result.output
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("xtape: error: ")
-    assert "damaged.xtape: corrupt entry" in lines[0] and "the file is damaged" in lines[0]
+    assert "damaged.xtape: damaged at byte " in lines[0] and "not-an-id" in lines[0]
+
+
+def test_info_says_a_recording_still_being_written_is_not_finished(tmp_path: Path) -> None:
+    path = tmp_path / "live.xtape"
+    writer = RecordingWriter(path, flush_interval=0.0)
+    try:
+        writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
+        live = ok(invoke("info", path)).stdout
+        as_json = json.loads(ok(invoke("info", path, "--json")).stdout)
+    finally:
+        writer.close()
+    assert "complete:  no (still being written: a recorder holds the file)" in live
+    assert as_json["writing"] is True and as_json["complete"] is False
+    after = ok(invoke("info", path)).stdout
+    assert after.splitlines()[-1] == "complete:  yes"
+
+
+def test_info_of_a_recorder_that_died_says_it_did_not_stop_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "dead.xtape"
+    with RecordingWriter(path) as writer:
+        writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
+    path.write_bytes(path.read_bytes()[:-4])  # the END record cut off: no clean stop
+    text = ok(invoke("info", path)).stdout
+    assert "complete:  no (the recorder did not stop cleanly)" in text
+    assert json.loads(ok(invoke("info", path, "--json")).stdout)["writing"] is False
+
+
+def test_a_second_writer_cannot_clobber_a_recording_being_written(tmp_path: Path) -> None:
+    path = tmp_path / "busy.xtape"
+    with RecordingWriter(path) as writer:
+        writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
+        writer.flush()
+        with pytest.raises(RuntimeFailure, match="another recorder is writing it"):
+            RecordingWriter(path)
+    assert [e.id for e in Recording(path).entries()] == [b"1-0"]
+
+
+HOSTILE = b"\x1b[31mred\x1b[0m\r\nx"
+
+
+def test_info_escapes_control_bytes_in_names_and_markers(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.xtape"
+    with RecordingWriter(path, source={"url": "redis://h/0\x1b]0;title\x07"}) as writer:
+        writer.write_entries(HOSTILE, [[b"1-0", [b"k", b"v"]]], 1)
+        writer.write_gap(HOSTILE, b"0-0", b"1-0", 2, 1)
+        writer.write_marker("note\x1b[2J", "text\r\nfake: line\x1b[0m", 2)
+
+    text = ok(invoke("info", path)).stdout
+
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert "\\x1b[31mred\\x1b[0m\\r\\nx" in text
+    assert "note\\x1b[2J: text\\r\\nfake: line\\x1b[0m" in text
+    assert not any(line.startswith("fake") for line in text.splitlines())
+    # JSON keeps the exact text (escaped by JSON itself)
+    data = json.loads(ok(invoke("info", path, "--json")).stdout)
+    assert data["streams"][0]["name"] == HOSTILE.decode()
+    assert data["markers"][0]["text"] == "text\r\nfake: line\x1b[0m"
+
+
+def test_cat_object_form_maps_names_to_values_for_jq(recording: Path) -> None:
+    objects = _cat(recording, "--object")
+    assert objects[0]["fields"] == {"n": ["0", "dup"], "empty": ""}
+    assert objects[1]["fields"] == {"bin\\xff": {"base64": "AID+"}}
+    assert objects[3]["fields"] == {"ключ": "значение"}
+    # the default stays the lossless pair list
+    assert _cat(recording)[0]["fields"] == [["n", "0"], ["n", "dup"], ["empty", ""]]

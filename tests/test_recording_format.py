@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xtape.errors import RecordingError
+from xtape.errors import RecordingError, RuntimeFailure
 from xtape.recording import End, Gap, Marker, Recording, RecordingWriter, summarize
 from xtape.recording.records import Tag
 
@@ -73,6 +73,8 @@ def test_capture_clock_offsets_follow_capture_time(tmp_path: Path) -> None:
     path = tmp_path / "c.xtape"
     write(path, [(b"a", [[b"10-0", [b"k", b"1"]]], 1_000), (b"a", [[b"11-0", [b"k", b"2"]]], 501_000)])
     assert [e.offset_ns for e in Recording(path, clock="capture").events()] == [0, 500_000]
+    unmerged = Recording(path, clock="capture", interleave=False).events()
+    assert [e.offset_ns for e in unmerged] == [0, 500_000]
 
 
 def test_truncated_tail_is_skipped_and_reported(tmp_path: Path) -> None:
@@ -200,10 +202,13 @@ def test_background_writer_keeps_record_order_and_flushes_on_demand(tmp_path: Pa
 def test_background_writer_failure_is_raised_by_the_next_call(tmp_path: Path) -> None:
     path = tmp_path / "fail.xtape"
     writer = RecordingWriter(path, background=True)
-    writer._file.close()  # the disk goes away under the writer
+    full = os.open("/dev/full", os.O_WRONLY)
+    assert isinstance(writer._out, int)
+    os.dup2(full, writer._out)  # the disk fills up under the writer
+    os.close(full)
     writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
-    with pytest.raises(ValueError, match="closed file"):
+    with pytest.raises(RuntimeFailure, match=r"fail\.xtape: No space left on device"):
         writer.flush()
-    with pytest.raises(ValueError, match="closed file"):
+    with pytest.raises(RuntimeFailure, match="No space left on device"):
         writer.close()  # stops the thread; the end record cannot be written either
     assert writer.closed

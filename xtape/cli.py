@@ -6,14 +6,16 @@ printed as one line on stderr with exit code 1 (runtime) or 2 (input/usage).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -99,9 +101,22 @@ def _human_bytes(n: float) -> str:
     return f"{n:.1f} GiB"
 
 
+def _shown(value: Any) -> str:
+    """Text from a recording (names, marker texts, header values) for a terminal:
+    control characters and bytes that are not UTF-8 escaped, so a stream name cannot
+    move the cursor or fake a line."""
+    from xtape.timeline import display_name
+
+    if isinstance(value, bytes):
+        return display_name(value)
+    if isinstance(value, str):
+        return display_name(value.encode("utf-8", "surrogateescape"))
+    return display_name(json.dumps(value, ensure_ascii=False).encode())
+
+
 @app.command()
 def info(
-    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
@@ -113,9 +128,10 @@ def info(
     if as_json:
         stdout.print(json.dumps(data, indent=2, ensure_ascii=False), markup=False)
         return
+    src = data["source"]
     lines = [
-        f"file:      {data['path']} ({_human_bytes(data['file_size'])}, format v{data['version']}, {data['tool']})",
-        f"source:    {data['source'].get('url', '?')} (redis {data['source'].get('server_version', '?')})",
+        f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
+        f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})",
         f"recorded:  {data['created']}",
         (
             f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
@@ -127,63 +143,74 @@ def info(
         f"streams:   {len(data['streams'])}",
     ]
     for s in data["streams"]:
-        name = s["name"] if isinstance(s["name"], str) else json.dumps(s["name"])
         rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
-        lines.append(f"  {name:<32} {s['entries']:>10} entries  {rate:>10}  {s['first_id']} .. {s['last_id']}")
+        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} entries  {rate:>10}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
         lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
         for g in data["gaps"]:
             lost = "unknown" if g["lost"] is None else g["lost"]
-            lines.append(f"  {g['stream']}: after {g['after_id']} before {g['before_id']}: {lost} lost")
+            lines.append(f"  {_shown(g['stream'])}: after {g['after_id']} before {g['before_id']}: {lost} lost")
     for m in data["markers"]:
-        lines.append(f"marker:    {m['time']} {m['kind']}: {m['text']}")
+        lines.append(f"marker:    {m['time']} {_shown(m['kind'])}: {_shown(m['text'])}")
     if data["truncated_bytes"]:
         lines.append(
             f"truncated: the last {data['truncated_bytes']} bytes are an incomplete record (skipped)"
         )
-    lines.append("complete:  " + ("yes" if data["complete"] else "no (the recorder did not stop cleanly)"))
+    if data["complete"]:
+        lines.append("complete:  yes")
+    elif data["writing"]:
+        lines.append("complete:  no (still being written: a recorder holds the file)")
+    else:
+        lines.append("complete:  no (the recorder did not stop cleanly)")
     for line in lines:
         stdout.print(line, markup=False)
 
 
 @app.command()
 def cat(
-    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     stream: Annotated[
         list[str] | None,
-        typer.Option("--stream", "-s", help="Only streams matching this glob (repeatable)."),
+        typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable)."),
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, help="At most N entries.")] = None,
+    objects: Annotated[
+        bool,
+        typer.Option(
+            "--object",
+            help='Fields as an object for jq: {"name": value}, a repeated name\'s values as an array (loses the order across names).',
+        ),
+    ] = False,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
 
     Names and values are text where they are UTF-8, else {"base64": ...}.
     """
-    from xtape.recording import Recording, entry_to_json
+    from xtape.recording import Recording
+    from xtape.recording.jsonl import write_jsonl
     from xtape.units import match_any
 
-    out = sys.stdout
-    count = 0
     with handled():
         rec = Recording(file)
         if limit == 0:
             return
+        patterns = list(stream or ())
         try:
-            for entry in rec.entries():
-                if stream and not match_any(entry.stream, stream):
-                    continue
-                out.write(json.dumps(entry_to_json(entry), ensure_ascii=False))
-                out.write("\n")
-                count += 1
-                if limit is not None and count >= limit:
-                    break
-            out.flush()
+            write_jsonl(
+                rec,
+                sys.stdout.buffer,
+                keep=(lambda name: match_any(name, patterns)) if patterns else None,
+                limit=limit,
+                objects=objects,
+            )
         except BrokenPipeError:
-            sys.stderr.close()  # `xtape cat ... | head`: stop quietly
+            # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
         if rec.truncated_bytes:
             stderr.print(
-                f"xtape: warning: {file}: the last {rec.truncated_bytes} bytes are an "
+                f"xtape: warning: {_shown(rec.name)}: the last {rec.truncated_bytes} bytes are an "
                 "incomplete record (skipped)",
                 markup=False,
             )
@@ -612,7 +639,7 @@ def _seconds(s: float) -> str:
 @app.command()
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape; - for standard output, not a terminal).")],
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
@@ -622,7 +649,8 @@ def record(
     duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
     count: Annotated[int | None, typer.Option("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
     until_idle: Annotated[str | None, typer.Option("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
-    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal.")] = None,
+    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
+    redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
     fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
@@ -641,7 +669,7 @@ def record(
     from xtape.units import parse_duration
 
     with handled():
-        if output.exists() and not force:
+        if str(output) != "-" and output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
@@ -655,6 +683,7 @@ def record(
             if until_idle is None
             else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
             redact=list(redact or []),
+            redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
             scan_interval_s=scan_interval,
         )
@@ -668,6 +697,13 @@ def record(
                     progress=lambda p: line.show(
                         f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
                         f"{_human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                        + (
+                            f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
+                            f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
+                            + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
+                            if p.backlog_total is not None and p.backlog_done is not None
+                            else ""
+                        )
                     ),
                     warn=line.warn,
                     stop_event=state.stop_event,
@@ -679,8 +715,11 @@ def record(
             f"recorded {stats.entries} entries from "
             f"{sum(1 for n in stats.streams.values() if n)} streams into {output} "
             f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
-            + (f"; {stats.gaps} gaps ({stats.lost} entries lost)" if stats.gaps else "")
-            + (f"; {stats.reconnects} reconnects" if stats.reconnects else ""),
+            + (f"; {stats.gaps} gaps ({stats.lost} entries lost" if stats.gaps else "")
+            + (f", {stats.unknown_gaps} of unknown size" if stats.unknown_gaps else "")
+            + (")" if stats.gaps else "")
+            + (f"; {stats.reconnects} reconnects" if stats.reconnects else "")
+            + (f"; {stats.restarts} server restarts" if stats.restarts else ""),
             markup=False,
         )
 

@@ -18,6 +18,7 @@
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
     │   ├── DiffRulesError      diff rules (a rules file, a case's diff section) are invalid
     │   └── RecordingError      a file is not a readable recording
+    │       └── DamagedRecording    a record of the wrong shape, at byte N
     └── RuntimeFailure          exit 1: the world failed us
         ├── RedisUnavailable    the server at a (redacted) URL cannot be reached
         ├── PublishFailed       Redis refused so many entries in a row that going on is pointless
@@ -215,6 +216,15 @@ class RecordingError(InputError):
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class DamagedRecording(RecordingError):
+    """A recording with a record that cannot be read or has the wrong shape."""
+
+    def __init__(self, path: str, offset: int, reason: str) -> None:
+        self.offset = offset
+        self.reason = reason
+        super().__init__(path, f"damaged at byte {offset}: {reason}")
 
 
 class RuntimeFailure(XtapeError):

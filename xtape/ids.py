@@ -9,6 +9,7 @@ in XADD only, ``ms-*`` (the server picks the sequence); :func:`parse_id` returns
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from xtape.errors import InvalidStreamId
@@ -17,6 +18,8 @@ from xtape.errors import InvalidStreamId
 MAX_PART = (1 << 64) - 1
 
 _ID = re.compile(rb"(\d{1,20})(?:-(\d{1,20}|\*))?")
+#: Ids of up to 19 digits a part (always below 2^64), space-separated.
+_IDS = re.compile(rb"(?:\d{1,19}-\d{1,19} )*\d{1,19}-\d{1,19}")
 
 
 class StreamId(NamedTuple):
@@ -71,6 +74,21 @@ def parse_id(text: bytes | str, *, allow_star: bool = True) -> tuple[int, int | 
     if seq is None and not allow_star:
         raise InvalidStreamId(text, "a '*' sequence is only for publishing")
     return ms, seq
+
+
+def check_ids(ids: Sequence[bytes]) -> None:
+    """Raise :class:`~xtape.errors.InvalidStreamId` unless every item is bytes that
+    :meth:`StreamId.parse` takes. Made for a batch read from a file: one regex over
+    them all, and a closer look only when that fails (a 20-digit part, or damage)."""
+    try:
+        joined = b" ".join(ids)
+    except TypeError:
+        bad = next(i for i in ids if not isinstance(i, bytes))
+        raise InvalidStreamId(repr(bad)[:60], "not bytes") from None
+    if _IDS.fullmatch(joined) is not None and joined.count(b" ") == len(ids) - 1:
+        return
+    for entry_id in ids:
+        StreamId.parse(entry_id)
 
 
 def id_key(entry_id: bytes) -> tuple[int, int]:

@@ -13,7 +13,8 @@ from xtape.capture.options import (
     parse_count,
     parse_start,
 )
-from xtape.capture.recorder import Progress, ProgressFn, Recorder, RecordStats, WarnFn, record
+from xtape.capture.progress import Progress, ProgressFn
+from xtape.capture.recorder import Recorder, RecordStats, WarnFn, record
 from xtape.capture.redact import Redactor
 from xtape.capture.signals import install_signal_handlers
 

@@ -52,10 +52,18 @@ class Loss:
     lost: int
 
 
+@dataclass(frozen=True, slots=True)
+class Recreated:
+    """The stream is not the one the cursor belongs to: it was deleted and created again
+    (or the server went back to older data). ``why`` says what showed it."""
+
+    why: str
+
+
 class StreamState:
     """One stream being recorded: where to read next and how many entries came before."""
 
-    __slots__ = ("cursor", "name", "number", "recorded")
+    __slots__ = ("broken", "cursor", "first", "name", "number", "recorded", "verified")
 
     def __init__(self, name: bytes, cursor: bytes, number: int | None) -> None:
         self.name = name
@@ -64,6 +72,13 @@ class StreamState:
         #: The entry number of ``cursor`` (see the module docstring), ``None`` if unknown.
         self.number = number
         self.recorded = 0
+        #: Whether ``cursor`` is the id of an entry read from this stream (so its absence,
+        #: with nothing deleted at or after it, shows the stream was recreated).
+        self.verified = False
+        #: Continuity unknown (after a restart or a flush): losses found are counted -1.
+        self.broken = False
+        #: The first entry id seen by the last check: it never goes back in a stream's life.
+        self.first: bytes | None = None
 
     @classmethod
     def at_start(cls, name: bytes, info: StreamInfo, cursor: bytes | None) -> StreamState:
@@ -80,34 +95,66 @@ class StreamState:
                 number = info.added
         return cls(name, cursor, number)
 
-    def check(self, info: StreamInfo) -> Loss | None:
-        """Compare with an XINFO taken atomically with the read that follows it."""
-        if info.added is None:
-            return None
+    def restart_from_zero(self) -> None:
+        """Record the stream (a new one under the same name) from its first entry."""
+        self.cursor, self.number, self.verified, self.broken = b"0-0", 0, False, False
+        self.first = None
+
+    def check(self, info: StreamInfo, present: bool | None) -> Loss | Recreated | None:
+        """Compare with an XINFO (and, for a verified cursor, whether the cursor's entry is
+        still there: ``present``) taken atomically with the read that follows them."""
         cur = id_tuple(self.cursor)
-        head = info.added - info.length  # entries numbered <= head are gone
+        broken, self.broken = self.broken, False
+        first_seen, self.first = self.first, info.first_id or self.first
+        if (
+            first_seen is not None
+            and info.first_id is not None
+            and id_tuple(info.first_id) < id_tuple(first_seen)
+        ):
+            return Recreated(f"its first id went back from {first_seen.decode()}")
+        if id_tuple(info.last_id) < cur:
+            return Recreated(f"its last id {info.last_id.decode()} is below the cursor")
+        if info.added is not None and self.number is not None and info.added < self.number:
+            return Recreated(f"its entries-added went back from {self.number} to {info.added}")
         if info.first_id is not None and id_tuple(info.first_id) <= cur:
+            if present is False and id_tuple(info.max_deleted) < cur:
+                return Recreated(
+                    f"the recorded entry {self.cursor.decode()} is gone, "
+                    "though nothing at or after it was deleted"
+                )
             return None
         if info.first_id is None and id_tuple(info.last_id) <= cur:
             return None
+        # Entries were added after the cursor and the first one present lies beyond it.
         before = info.first_id if info.first_id is not None else info.last_id
         loss: Loss | None = None
-        if self.number is not None:
+        if info.added is not None and self.number is not None and not broken:
+            head = info.added - info.length  # entries numbered <= head are gone
             lost = head - self.number
+            if lost < 0:
+                return Recreated(f"it holds fewer entries ever added ({head}) than were read")
             if lost > 0:
                 loss = Loss(self.cursor, before, lost)
-        elif id_tuple(info.max_deleted) > cur:
+        elif id_tuple(info.max_deleted) > cur or (
+            broken and info.added is not None and info.added > info.length
+        ):
+            # Entries were removed (after a restart or a flush this may be a new stream
+            # whose trimmed entries were never read): how many of them after the cursor
+            # cannot be known, but all lie between it and the first entry present.
             loss = Loss(self.cursor, before, -1)
-        self.number = head
+        if info.added is not None:
+            self.number = info.added - info.length
         if info.first_id is None:
             # Everything added after the cursor is already gone: move past it.
             self.cursor = info.last_id
             self.number = info.added
+            self.verified = False
         return loss
 
     def advance(self, entries: list[Any], info: StreamInfo | None) -> None:
         """Move past a recorded batch (read in the same MULTI as ``info``)."""
         self.cursor = entries[-1][0]
+        self.verified = True
         self.recorded += len(entries)
         if info is not None and info.added is not None and self.cursor == info.last_id:
             self.number = info.added

@@ -133,6 +133,8 @@ class RecordOptions:
     until_idle_s: float | None = None
     #: Field-name globs whose values are replaced by a keyed digest.
     redact: list[str] = field(default_factory=list)
+    #: Match ``redact`` globs case-sensitively (by default ``*token*`` matches ``apiToken``).
+    redact_case_sensitive: bool = False
     #: HMAC key for redaction; ``None`` draws a random key per recording (never stored).
     redact_key: bytes | None = field(default=None, repr=False)
     #: fsync the file on every flush.
@@ -168,5 +170,6 @@ class RecordOptions:
         if self.redact:
             out["redact"] = list(self.redact)
             out["redaction"] = "hmac-sha256, random per-recording key"
+            out["redact_case"] = "sensitive" if self.redact_case_sensitive else "insensitive"
         out["scan_interval_s"] = self.scan_interval_s
         return out

@@ -1,60 +1,63 @@
 """The recorder: tail a set of streams into a recording until a stop rule fires.
 
-One loop, one connection. Every round is a single MULTI holding, for the streams that
-had data last round, ``XINFO STREAM`` (for gap detection, see :mod:`.cursors`) and
-``XREAD COUNT batch``, and for the others ``XREAD COUNT 1`` as a probe. Data is only
-written from the first kind; a probe that finds data makes its stream *active* for the
-next round. When a round finds nothing, the writer is flushed and one ``XREAD BLOCK``
-over all cursors waits for traffic. Cursors are concrete ids (never ``$``), so a
-reconnect resumes exactly where the file ends.
+One loop over two connections it manages itself (:mod:`.link`): one reads, the other
+receives the server's invalidation messages (:mod:`.hints`), which name the streams
+that changed. A round is one MULTI holding, for each *dirty* stream (named by a hint,
+or not finished last round), ``XINFO STREAM`` and (for a cursor that is a recorded entry)
+``XRANGE cursor cursor`` for the continuity checks of :mod:`.cursors`, and ``XREAD COUNT
+batch``. With nothing dirty the file is flushed and the recorder waits for the next
+hint; idle streams cost the source nothing. Cursors are concrete ids (never ``$``).
+
+Every reconnect is the recorder's own (a dead connection is never reopened behind its
+back): it writes a ``reconnect`` marker, compares the server's ``run_id`` (``restart``
+marker) and checks every stream again, so a restart, a flush or a stream deleted and
+recreated while the recorder was stalled is noticed and the new stream recorded from
+its start.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
 
-from xtape.capture.cursors import StreamInfo, StreamState
-from xtape.capture.options import RecordOptions, is_glob
+from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
+from xtape.capture.discovery import Discovery
+from xtape.capture.hints import Changes
+from xtape.capture.link import FAULTS, Stopped
+from xtape.capture.options import RecordOptions
+from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.redact import Redactor
-from xtape.connection import connect, error_reason, redact_url, resolve_url, server_version
-from xtape.errors import RedisUnavailable, RuntimeFailure, UsageError
+from xtape.capture.source import Source
+from xtape.connection import error_reason, redact_url, resolve_url
+from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
 from xtape.recording.writer import RecordingWriter
 from xtape.timeline import display_name
 
 log = logging.getLogger(__name__)
 
-_FAULTS = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError)
 _BACKOFF_START_S = 0.1
 _BACKOFF_MAX_S = 5.0
 _PROGRESS_EVERY_S = 0.25
-_GC_EVERY_S = 1.0
 _ROUND_BYTES = 32 << 20
+#: At most this many streams per round (the rest stay dirty for the next ones).
+_STREAMS_PER_ROUND = 1000
+#: How often the server's run_id is compared (a proxy may hide a restart).
+_RUN_ID_EVERY_S = 1.0
+#: With hints, the full SCAN is only a safety net.
+_SAFETY_SCAN_S = 60.0
+#: How often hints are read while rounds are busy (always before a wait).
+_HINTS_EVERY_S = 0.05
+#: How often the watchdog looks at the stop rules while the loop waits on the network.
+_WATCH_S = 0.05
 
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """What the recorder reports to a progress callback (at most 4 times a second)."""
-
-    entries: int
-    #: Entries per second since the previous report.
-    rate: float
-    streams: int
-    #: Bytes written to the file so far.
-    bytes: int
-    elapsed_s: float
-
-
-ProgressFn = Callable[[Progress], None]
 WarnFn = Callable[[str], None]
 
 
@@ -68,8 +71,12 @@ class RecordStats:
     gaps: int = 0
     #: Entries known lost in gaps (gaps of unknown size not counted).
     lost: int = 0
+    #: Gaps of unknown size (after a restart or a flush, or without entry numbers).
+    unknown_gaps: int = 0
     reconnects: int = 0
     restarts: int = 0
+    #: Streams found deleted or recreated while recording (each named by a marker).
+    recreated: int = 0
     duration_s: float = 0.0
     bytes: int = 0
     #: ``count``, ``duration``, ``idle``, ``stopped`` (stop event) or ``interrupted``.
@@ -94,11 +101,11 @@ class Recorder:
     """Records streams into a file. Nothing is ever written to the server.
 
     Stops on the first of: ``count`` entries, ``duration_s``, ``until_idle_s`` without a
-    new entry, ``stop_event`` set, or KeyboardInterrupt; in every case the file is
-    closed cleanly (END record). Connection faults are retried with backoff for ever
-    (until a stop rule fires) and leave a ``reconnect`` marker (``restart`` if the
-    server's run_id changed). ``warn`` receives one-line messages for the user; without
-    it they go to the ``xtape.capture`` logger.
+    new entry, ``stop_event`` set, or KeyboardInterrupt; in every case within a fraction
+    of a second whatever the network does, and the file is closed cleanly (END record).
+    Connection faults are retried with backoff until a stop rule fires. ``warn`` receives
+    one-line messages for the user; without it they go to the ``xtape.capture`` logger.
+    The recorder changes no process-wide state (no signal handlers, no gc switches).
     """
 
     def __init__(
@@ -118,100 +125,159 @@ class Recorder:
         self.progress = progress
         self.warn: WarnFn = warn or log.warning
         self.stop_event = stop_event or threading.Event()
-        self.redactor = Redactor(options.redact, options.redact_key) if options.redact else None
+        self.redactor = (
+            Redactor(options.redact, options.redact_key, case_sensitive=options.redact_case_sensitive)
+            if options.redact
+            else None
+        )
         self.states: dict[bytes, StreamState] = {}
-        self.active: set[bytes] = set()
+        #: Streams to read in the next rounds.
+        self.dirty: set[bytes] = set()
         self.stats = RecordStats(str(path))
-        self._client: redis.Redis | None = None
+        self.source = Source(
+            self.url,
+            options.patterns,
+            socket_timeout=options.block_ms / 1000 + 10.0,
+            should_stop=lambda: bool(self._stop_reason()),
+        )
         self._writer: RecordingWriter | None = None
         self._run_id = ""
-        self._waiting: set[bytes] = set()
-        self._socket_timeout = options.block_ms / 1000 + 10.0
+        self.discovery = Discovery(
+            self.source, options.patterns, warn=self.warn, recheck_s=options.scan_interval_s
+        )
+        #: Discovery order of the streams: rounds read them in that order.
+        self._order: dict[bytes, int] = {}
         self._count = options.batch
         self._t0 = time.monotonic()
+        self._last_data = self._t0
         self._start_cursor: bytes | None = None
+        self._backlog: Backlog | None = None
+        self._finished = threading.Event()
+        self._last_report = self._t0
+        self._reported_entries = 0
+        self._lost_reason = ""
+        self._down_since = self._t0
+        self._delay = _BACKOFF_START_S
 
     # -- the run -------------------------------------------------------------------
 
     def run(self) -> RecordStats:
         """Record until a stop rule fires; returns what was recorded."""
-        self._client = connect(self.url, socket_timeout=self._socket_timeout)
+        existed = self.path.exists()
+        watchdog = threading.Thread(target=self._watch, name="xtape-record-watch", daemon=True)
+        watchdog.start()
         try:
-            try:
-                self._run_id = self._server_run_id()
-                self._start_cursor = self.opt.start.cursor(time.time_ns() // 1_000_000)
-                self._discover(initial=True)
-                source = {
-                    "url": self.shown_url,
-                    "server_version": server_version(self.client),
-                    "patterns": list(self.opt.patterns),
-                }
-            except _FAULTS as exc:
-                raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
-            except redis.ResponseError as exc:
-                raise _refused(self.shown_url, exc) from None
-            self._writer = RecordingWriter(
-                self.path,
-                source=source,
-                options=self.opt.header(),
-                fsync=self.opt.fsync,
-                background=True,
-            )
-            self._last_data = self._last_report = time.monotonic()
-            self._reported_entries = 0
-            gc_was_enabled = gc.isenabled()
-            # Each entry read is a few short-lived lists; automatic collections triggered
-            # by them cost ~20% of the throughput. The loop collects young objects itself.
-            gc.disable()
-            try:
-                self.stats.stop_reason = self._loop()
-            except KeyboardInterrupt:
-                self.stats.stop_reason = "interrupted"
-            except redis.ResponseError as exc:
-                raise _refused(self.shown_url, exc) from None
-            finally:
-                if gc_was_enabled:
-                    gc.enable()
-        finally:
-            if self._writer is not None:
-                self._writer.close()
-                self.stats.bytes = self._writer.bytes_written
-            if self._client is not None:
-                self._client.close()
+            if self._start():
+                self._writer = RecordingWriter(
+                    self.path,
+                    source={
+                        "url": self.shown_url,
+                        "server_version": self.source.version,
+                        "patterns": list(self.opt.patterns),
+                    },
+                    options=self.opt.header(),
+                    fsync=self.opt.fsync,
+                    background=True,
+                )
+                self._last_data = self._last_report = time.monotonic()
+                try:
+                    self.stats.stop_reason = self._loop()
+                except KeyboardInterrupt:
+                    self.stats.stop_reason = "interrupted"
+                except redis.ResponseError as exc:
+                    raise _refused(self.shown_url, exc) from None
+        except BaseException:
+            self._close()
+            if not existed and self.stats.entries == 0 and str(self.path) != "-":
+                # A failed recording that holds nothing: leave no stub behind.
+                self.path.unlink(missing_ok=True)
+            raise
+        self._close()
+        if self.redactor is not None and self._writer is not None:
+            for glob in self.redactor.unmatched():
+                self.warn(f"--redact {glob!r} matched no field name in this recording")
         self.stats.duration_s = time.monotonic() - self._t0
         self.stats.streams.update({name: s.recorded for name, s in self.states.items()})
         return self.stats
 
+    def _start(self) -> bool:
+        """Connect and resolve the start; False if stopped meanwhile."""
+        try:
+            self._open(initial=True)
+            self._start_cursor = self.opt.start.cursor(time.time_ns() // 1_000_000)
+            self._discover(initial=True)
+            return True
+        except (*FAULTS, Stopped) as exc:
+            if self._stop_reason():
+                self.stats.stop_reason = self._stop_reason()
+                return False
+            raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
+        except redis.ResponseError as exc:
+            raise _refused(self.shown_url, exc) from None
+
+    def _close(self) -> None:
+        self._finished.set()
+        try:
+            if self._writer is not None:
+                self._writer.close()
+                self.stats.bytes = self._writer.bytes_written
+        finally:
+            self.source.close()
+
     @property
-    def client(self) -> redis.Redis:
-        assert self._client is not None
-        return self._client
+    def uses_hints(self) -> bool:
+        """Whether the server sends invalidation hints (else every wait polls all)."""
+        return self.source.uses_hints
 
     @property
     def writer(self) -> RecordingWriter:
         assert self._writer is not None
         return self._writer
 
+    def _watch(self) -> None:
+        """Stop rules take effect even while the loop waits on a frozen network."""
+        while not self._finished.wait(_WATCH_S):
+            if self._stop_reason():
+                self.source.interrupt()
+
     def _loop(self) -> str:
-        next_scan = time.monotonic() + self.opt.scan_interval_s
-        next_gc = time.monotonic() + _GC_EVERY_S
+        next_scan = time.monotonic() + self._scan_every()
+        next_run_id = time.monotonic() + _RUN_ID_EVERY_S
+        next_hints = 0.0
         while True:
-            if time.monotonic() >= next_gc:
-                gc.collect(1)
-                next_gc = time.monotonic() + _GC_EVERY_S
             reason = self._stop_reason()
             if reason:
                 return reason
             try:
-                if time.monotonic() >= next_scan:
+                if not self.source.connected:
+                    self._reopen()
+                    next_scan = time.monotonic() + self._scan_every()
+                    continue
+                now = time.monotonic()
+                if now >= next_scan:
                     self._discover(initial=False)
-                    next_scan = time.monotonic() + self.opt.scan_interval_s
-                if not self.states:
-                    self.stop_event.wait(self._wait_s(next_scan))
-                elif not self._round():
-                    self._block(self._wait_s(next_scan))
-            except _FAULTS as exc:
-                self._reconnect(exc)
+                    next_scan = time.monotonic() + self._scan_every()
+                if now >= next_run_id:
+                    self._check_run_id()
+                    next_run_id = time.monotonic() + _RUN_ID_EVERY_S
+                if not self.dirty or now >= next_hints:
+                    # While rounds are busy, hints are read now and then: each look is a
+                    # syscall that gives the GIL to the writer thread. Streams they name
+                    # for the first time join after the streams already dirty were read.
+                    if self.discovery.pending:
+                        self._add_streams(self.discovery.named(self.states), initial=False)
+                    if self.source.uses_hints:
+                        self._apply(self.source.changes())
+                    next_hints = now + _HINTS_EVERY_S
+                if self.dirty:
+                    self._round()
+                elif self.discovery.pending:
+                    self._add_streams(self.discovery.named(self.states), initial=False)
+                else:
+                    self._wait(self._wait_s(next_scan))
+            except (*FAULTS, Stopped) as exc:
+                if not self._stop_reason():
+                    self._lost(exc)
             self._report()
 
     def _stop_reason(self) -> str:
@@ -227,7 +293,7 @@ class Recorder:
         return ""
 
     def _wait_s(self, next_scan: float) -> float:
-        """How long a blocking wait may last before a stop rule or a rescan is due."""
+        """How long a wait may last before a stop rule or a rescan is due."""
         now = time.monotonic()
         limits = [self.opt.block_ms / 1000, next_scan - now]
         if self.opt.duration_s is not None:
@@ -236,48 +302,80 @@ class Recorder:
             limits.append(self._last_data + self.opt.until_idle_s - now)
         return max(min(limits), 0.001)
 
+    def _scan_every(self) -> float:
+        if not self.source.uses_hints:
+            return self.opt.scan_interval_s
+        return max(self.opt.scan_interval_s, _SAFETY_SCAN_S)
+
+    # -- waiting -------------------------------------------------------------------
+
+    def _wait(self, wait_s: float) -> None:
+        """Wait for traffic: for a hint, or (without hints) one XREAD BLOCK over all."""
+        if self._writer is not None:
+            self.writer.flush()
+        if not self.states:
+            self.stop_event.wait(wait_s)
+            return
+        if self.source.uses_hints:
+            self._apply(self.source.changes(wait_s))
+        else:
+            self.dirty.update(self.source.block(list(self.states.values()), wait_s))
+
+    def _apply(self, changes: Changes) -> None:
+        if not changes:
+            return
+        if changes.flushed:
+            # FLUSHALL/FLUSHDB (of some database): check every stream before trusting it.
+            text = (
+                "the server's data was flushed (FLUSHALL/FLUSHDB); entries added after the "
+                "last recorded ids and before the flush were not recorded"
+            )
+            self.writer.write_marker("flush", text)
+            self.warn(f"{text}; checking every stream again")
+            for state in self.states.values():
+                state.broken = True
+            self.dirty.update(self.states)
+        for key in changes.keys:
+            if key in self.states:
+                self.dirty.add(key)
+            else:
+                self.discovery.note(key)
+
     # -- reading -------------------------------------------------------------------
 
-    def _round(self) -> bool:
-        """One MULTI: check and read active streams, probe the others. True if any data."""
-        active = [s for s in self.states.values() if s.name in self.active]
-        idle = [s for s in self.states.values() if s.name not in self.active]
-        pipe: Any = self.client.pipeline(transaction=True)
-        for state in active:
-            pipe.execute_command("XINFO", "STREAM", state.name)
+    def _round(self) -> None:
+        """One MULTI: check and read (up to a limit of) the dirty streams."""
+        self.dirty.intersection_update(self.states)
+        names = sorted(self.dirty, key=self._order.__getitem__)[:_STREAMS_PER_ROUND]
+        batch_states = [self.states[n] for n in names]
+        self.dirty.difference_update(names)
         count = self._count
-        for chunk in _chunks(active, self.opt.keys_per_read):
-            pipe.execute_command("XREAD", "COUNT", count, *_streams_args(chunk))
-        for chunk in _chunks(idle, self.opt.keys_per_read):
-            pipe.execute_command("XREAD", "COUNT", 1, *_streams_args(chunk))
-        replies = pipe.execute(raise_on_error=False)
+        replies = self.source.read_round(batch_states, count, self.opt.keys_per_read)
         capture_ns = time.time_ns()
-        infos = replies[: len(active)]
-        reads = replies[len(active) :]
-        for reply in reads:
-            if isinstance(reply, Exception):
-                self._drop_non_streams(reply)
-                return True
+        if any(isinstance(r, redis.ResponseError) for r in replies.reads):
+            self._drop_non_streams(batch_states)
+            return
         batches: dict[bytes, list[Any]] = {}
-        probed: set[bytes] = set()
-        n_active_reads = len(list(_chunks(active, self.opt.keys_per_read)))
-        for i, reply in enumerate(reads):
+        for reply in replies.reads:
             for name, entries in reply or ():
-                if i < n_active_reads:
-                    batches[bytes(name)] = entries
-                else:
-                    probed.add(bytes(name))
-        checked: dict[bytes, StreamInfo] = {}
-        for state, reply in zip(active, infos, strict=True):
-            if isinstance(reply, list):
-                info = checked[state.name] = StreamInfo.parse(reply)
-                loss = state.check(info)
-                if loss is not None:
-                    self._gap(state.name, loss.after_id, loss.before_id, loss.lost, capture_ns)
-        self.active = {name for name, e in batches.items() if len(e) >= count} | probed
+                batches[bytes(name)] = entries
+        infos: dict[bytes, StreamInfo] = {}
+        for state, reply, present in zip(batch_states, replies.infos, replies.present, strict=True):
+            if not isinstance(reply, list):
+                if state.name in batches or state.cursor == b"0-0":
+                    continue
+                self._recreated(state, "it was deleted", capture_ns, reread=False)
+                continue
+            info = infos[state.name] = StreamInfo.parse(reply)
+            outcome = state.check(info, present)
+            if isinstance(outcome, Recreated):
+                batches.pop(state.name, None)
+                self._recreated(state, outcome.why, capture_ns, reread=True)
+            elif isinstance(outcome, Loss):
+                self._gap(state.name, outcome.after_id, outcome.before_id, outcome.lost, capture_ns)
+        self.dirty.update(name for name, e in batches.items() if len(e) >= count)
         if batches:
-            self._write(batches, checked, capture_ns)
-        return bool(batches or probed)
+            self._write(batches, infos, capture_ns)
 
     def _write(
         self, batches: dict[bytes, list[Any]], infos: dict[bytes, StreamInfo], capture_ns: int
@@ -291,7 +389,10 @@ class Recorder:
             if self.redactor is not None:
                 self.redactor.apply(entries)
             self.writer.write_entries(name, entries, capture_ns)
-            self.states[name].advance(entries, infos.get(name))
+            state = self.states[name]
+            state.advance(entries, infos.get(name))
+            if self._backlog is not None:
+                self._backlog.advance(name, state.cursor, len(entries))
             self.stats.entries += len(entries)
         self._last_data = time.monotonic()
         # Large values: fewer entries per read, so one round stays near _ROUND_BYTES.
@@ -301,137 +402,138 @@ class Recorder:
             per_entry = sum(len(e[0]) + sum(map(len, e[1])) for e in firsts) / len(firsts)
             self._count = max(16, min(self.opt.batch, int(_ROUND_BYTES / max(per_entry, 1))))
 
-    def _block(self, wait_s: float) -> None:
-        """Wait for traffic on any stream; the streams that have some become active."""
-        self.writer.flush()
-        states = list(self.states.values())
-        client: Any = self.client
-        reply = client.execute_command(
-            "XREAD", "COUNT", 1, "BLOCK", max(int(wait_s * 1000), 1), *_streams_args(states)
-        )
-        self.active = {bytes(name) for name, _ in reply or ()}
-
     def _gap(self, name: bytes, after: bytes, before: bytes, lost: int, capture_ns: int) -> None:
         self.writer.write_gap(name, after, before, lost, capture_ns)
         self.stats.gaps += 1
         self.stats.lost += max(lost, 0)
+        self.stats.unknown_gaps += lost < 0
         how_many = f"{lost} entries" if lost >= 0 else "entries"
         self.warn(
             f"gap in {_show(name)}: {how_many} between {after.decode()} and {before.decode()} "
             "were trimmed before they could be read"
         )
 
-    def _drop_non_streams(self, error: Exception) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for name in self.states:
-            pipe.type(name)
+    def _recreated(self, state: StreamState, why: str, capture_ns: int, *, reread: bool) -> None:
+        """A stream deleted (and maybe created again): name it in a marker, start over."""
+        self.stats.recreated += 1
+        kind = "recreated" if reread else "deleted"
+        text = (
+            f"stream {_show(state.name)} was {'deleted and created again' if reread else 'deleted'}"
+            f" ({why}); entries added after {state.cursor.decode()} before that were not "
+            "recorded" + ("; recording the new stream from its start" if reread else "")
+        )
+        self.writer.write_marker(kind, text, capture_ns)
+        self.warn(text)
+        state.restart_from_zero()
+        if reread:
+            self.dirty.add(state.name)
+
+    def _drop_non_streams(self, states: list[StreamState]) -> None:
+        kinds = self.source.types([s.name for s in states])
         dropped = False
-        for name, kind in zip(list(self.states), pipe.execute(), strict=True):
+        for state, kind in zip(states, kinds, strict=True):
             if kind not in (b"stream", b"none"):
-                self.warn(
-                    f"{_show(name)} is no longer a stream ({kind.decode()}); not recording it"
-                )
+                name = state.name
+                self.warn(f"{_show(name)} is no longer a stream ({kind.decode()}); not recording it")
                 self.stats.streams[name] = self.states.pop(name).recorded
-                self.active.discard(name)
+                self.dirty.discard(name)
                 dropped = True
+            else:
+                self.dirty.add(state.name)
         if not dropped:
-            raise RuntimeFailure(f"XREAD failed on {self.shown_url}: {error_reason(error)}")
+            raise RuntimeFailure(f"XREAD failed on {self.shown_url}")
 
     # -- discovery -----------------------------------------------------------------
 
     def _discover(self, *, initial: bool) -> None:
-        """Find the streams to record: globs by SCAN, literal names by TYPE."""
-        found: list[bytes] = []
-        literals = [
-            p.encode("utf-8", "surrogateescape") for p in self.opt.patterns if not is_glob(p)
-        ]
-        for pattern in self.opt.patterns:
-            if not is_glob(pattern):
-                continue
-            match = pattern.encode("utf-8", "surrogateescape")
-            for key in self.client.scan_iter(match=match, count=1000, _type="stream"):
-                if key not in self.states and key not in found:
-                    found.append(bytes(key))
-        missing = [n for n in literals if n not in self.states and n not in found]
-        if missing:
-            pipe: Any = self.client.pipeline(transaction=False)
-            for name in missing:
-                pipe.type(name)
-            for name, kind in zip(missing, pipe.execute(), strict=True):
-                if kind == b"stream":
-                    found.append(name)
-                elif kind == b"none":
-                    if name not in self._waiting:
-                        self._waiting.add(name)
-                        self.warn(f"stream {_show(name)} does not exist yet; waiting for it")
-                elif initial:
-                    raise UsageError(f"{_show(name)} is a {kind.decode()}, not a stream")
-        if not found:
-            return
-        pipe = self.client.pipeline(transaction=False)
-        for name in found:
-            pipe.execute_command("XINFO", "STREAM", name)
-        for name, reply in zip(found, pipe.execute(raise_on_error=False), strict=True):
-            if not isinstance(reply, list):
-                continue  # deleted between SCAN and XINFO: found again if it comes back
-            info = StreamInfo.parse(reply)
+        """Find the streams to record (all of them: SCAN and TYPE)."""
+        self._add_streams(self.discovery.scan(self.states, initial=initial), initial=initial)
+
+    def _add_streams(self, found: list[tuple[bytes, StreamInfo]], *, initial: bool) -> None:
+        for name, info in found:
             if initial:
                 self.states[name] = StreamState.at_start(name, info, self._start_cursor)
+                if self._start_cursor is not None:
+                    if self._backlog is None:
+                        self._backlog = Backlog()
+                    self._backlog.add(name, info, self._start_cursor)
             elif self.opt.start.kind in ("now", "start"):
                 # Created after the recording started: all of it is new traffic.
                 self.states[name] = StreamState(name, b"0-0", 0)
             else:
                 assert self._start_cursor is not None
                 self.states[name] = StreamState.at_start(name, info, self._start_cursor)
-            self.active.add(name)
-            self._waiting.discard(name)
+            self._order.setdefault(name, len(self._order))
+            self.dirty.add(name)
             log.debug("recording %s from %s", _show(name), self.states[name].cursor)
 
-    # -- faults --------------------------------------------------------------------
+    # -- connections and faults ----------------------------------------------------
 
-    def _server_run_id(self) -> str:
-        info = self.client.info("server")
-        run_id = info.get("run_id", "")
-        return run_id.decode() if isinstance(run_id, bytes) else str(run_id)
+    def _open(self, *, initial: bool) -> None:
+        """Open the source's connections; after a reconnect, compare the run_id."""
+        self.source.open()
+        if initial:
+            self._run_id = self.source.run_id
+        elif self.source.run_id != self._run_id:
+            self._restarted(self.source.run_id)
 
-    def _reconnect(self, exc: BaseException) -> None:
-        reason = error_reason(exc)
-        self.warn(f"lost the connection to {self.shown_url} ({reason}); reconnecting")
+    def _check_run_id(self) -> None:
+        run_id = self.source.server_info().get("run_id", "")
+        if run_id != self._run_id:
+            self._restarted(run_id)
+
+    def _restarted(self, run_id: str) -> None:
+        self.stats.restarts += 1
+        self.writer.write_marker(
+            "restart",
+            f"server restarted (run_id {self._run_id} -> {run_id}): entries added after the "
+            "last recorded ids and not kept by the server are lost",
+        )
+        self.warn(f"the server at {self.shown_url} restarted; checking every stream again")
+        self._run_id = run_id
+        for state in self.states.values():
+            state.broken = True
+        self.dirty.update(self.states)
+
+    def _lost(self, exc: BaseException) -> None:
+        """The connection failed: note it, reconnect with backoff (see :meth:`_reopen`)."""
+        self._lost_reason = error_reason(exc)
+        self._down_since = time.monotonic()
+        self.warn(f"lost the connection to {self.shown_url} ({self._lost_reason}); reconnecting")
         if self._writer is not None:
             self.writer.flush()
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        delay = _BACKOFF_START_S
-        down_since = time.monotonic()
-        while True:
-            if self._stop_reason() or self.stop_event.wait(delay):
-                return
-            try:
-                self._client = connect(self.url, socket_timeout=self._socket_timeout)
-                run_id = self._server_run_id()
-                break
-            except (RedisUnavailable, *_FAULTS) as again:
-                if self._client is not None:
-                    self._client.close()
-                    self._client = None
-                log.debug("reconnect failed: %s", again)
-                delay = min(delay * 2, _BACKOFF_MAX_S)
+        self.source.close()
+        self._delay = _BACKOFF_START_S
+
+    def _reopen(self) -> None:
+        """One reconnection attempt (after a backoff wait that a stop cuts short)."""
+        self._sleep(self._delay)
+        if self._stop_reason():
+            return
+        try:
+            self._open(initial=False)
+        except FAULTS as again:
+            self.source.close()
+            log.debug("reconnect failed: %s", again)
+            self._delay = min(self._delay * 2, _BACKOFF_MAX_S)
+            return
         self.stats.reconnects += 1
-        down = time.monotonic() - down_since
-        self.writer.write_marker("reconnect", f"reconnected after {down:.1f}s: {reason}")
-        self.active = set(self.states)
-        if run_id != self._run_id:
-            self.stats.restarts += 1
-            self.writer.write_marker(
-                "restart", f"server restarted (run_id {self._run_id} -> {run_id})"
-            )
-            self.warn(
-                f"the server at {self.shown_url} restarted; resuming from the last recorded ids"
-            )
-            self._run_id = run_id
-        else:
-            self.warn(f"reconnected to {self.shown_url}")
+        down = time.monotonic() - self._down_since
+        self.writer.write_marker(
+            "reconnect", f"reconnected after {down:.1f}s: {self._lost_reason}"
+        )
+        self.warn(f"reconnected to {self.shown_url}")
+        # Hints sent while we were away are lost: every stream is checked again.
+        self.dirty.update(self.states)
+        self._discover(initial=False)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stop_reason():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.stop_event.wait(min(left, _WATCH_S * 2))
 
     # -- progress ------------------------------------------------------------------
 
@@ -441,8 +543,11 @@ class Recorder:
         now = time.monotonic()
         if now - self._last_report < _PROGRESS_EVERY_S:
             return
-        rate = (self.stats.entries - self._reported_entries) / (now - self._last_report)
+        rate = (self.stats.entries - self._reported_entries) / max(now - self._last_report, 1e-9)
         self._last_report, self._reported_entries = now, self.stats.entries
+        backlog = self._backlog
+        if backlog is not None and backlog.finished():
+            self._backlog = backlog = None
         self.progress(
             Progress(
                 entries=self.stats.entries,
@@ -450,17 +555,10 @@ class Recorder:
                 streams=len(self.states),
                 bytes=self.writer.bytes_written,
                 elapsed_s=now - self._t0,
+                backlog_done=backlog.done if backlog else None,
+                backlog_total=backlog.total if backlog else None,
             )
         )
-
-
-def _chunks(states: list[StreamState], size: int) -> Iterator[list[StreamState]]:
-    for i in range(0, len(states), size):
-        yield states[i : i + size]
-
-
-def _streams_args(states: list[StreamState]) -> list[bytes | str]:
-    return ["STREAMS", *(s.name for s in states), *(s.cursor for s in states)]
 
 
 def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
@@ -482,9 +580,12 @@ def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
 def _refused(url: str, exc: redis.ResponseError) -> RuntimeFailure:
     return RuntimeFailure(
         f"Redis at {url} refused a command: {error_reason(exc)}; the recorder needs INFO, SCAN, "
-        "TYPE, XINFO, XREAD and MULTI/EXEC (e.g. ACL +@read +info +multi +exec +@connection)"
+        "TYPE, XINFO, XRANGE, XREAD and MULTI/EXEC (e.g. ACL +@read +info +multi +exec "
+        "+@connection; +subscribe and &__redis__:invalidate let it skip idle streams)"
     )
 
 
 def _show(name: bytes) -> str:
     return f"'{display_name(name)}'"
+
+

@@ -21,19 +21,34 @@ from typing import Any
 PREFIX = b"redacted:"
 
 
-class Redactor:
-    """Replaces the values of fields whose name matches any glob (``fnmatch``, case
-    sensitive, on the raw bytes of the name)."""
+def glob_regex(glob: str, *, case_sensitive: bool = True) -> re.Pattern[bytes]:
+    """A ``fnmatch`` glob as a regex over raw bytes (``fullmatch`` it)."""
+    flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
+    return re.compile(fnmatch.translate(glob).encode("utf-8", "surrogateescape"), flags)
 
-    def __init__(self, globs: list[str], key: bytes | None = None) -> None:
+
+class Redactor:
+    """Replaces the values of fields whose name matches any glob (``fnmatch`` on the
+    name; letters match in any case unless ``case_sensitive``: a secret must
+    not leak because ``*token*`` was typed for ``apiToken``)."""
+
+    def __init__(
+        self, globs: list[str], key: bytes | None = None, *, case_sensitive: bool = False
+    ) -> None:
         self.globs = list(globs)
         self._key = key if key is not None else os.urandom(32)
-        self._pattern = re.compile(
-            b"|".join(fnmatch.translate(g).encode("utf-8", "surrogateescape") for g in self.globs),
-            re.DOTALL,
-        )
+        # Names are matched as UTF-8 text (undecodable bytes kept as surrogates), so
+        # case folding covers every alphabet, not only ASCII.
+        flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
+        self._each = [re.compile(fnmatch.translate(g), flags) for g in self.globs]
+        self._pattern = re.compile("|".join(p.pattern for p in self._each), flags)
         self._names: dict[bytes, bool] = {}
         self._digests: dict[bytes, bytes] = {}
+        self._matched: set[int] = set()
+
+    def unmatched(self) -> list[str]:
+        """The globs that matched no field name so far (worth a warning: a typo?)."""
+        return [g for i, g in enumerate(self.globs) if i not in self._matched]
 
     def digest(self, value: bytes) -> bytes:
         """The stable replacement of ``value`` in this recording."""
@@ -48,7 +63,10 @@ class Redactor:
     def matches(self, name: bytes) -> bool:
         hit = self._names.get(name)
         if hit is None:
-            hit = self._pattern.fullmatch(name) is not None
+            text = name.decode("utf-8", "surrogateescape")
+            hit = self._pattern.fullmatch(text) is not None
+            if hit and len(self._matched) < len(self.globs):
+                self._matched.update(i for i, p in enumerate(self._each) if p.fullmatch(text))
             if len(self._names) < 10_000:
                 self._names[name] = hit
         return hit

@@ -4,8 +4,25 @@ Nothing here talks to Redis; see ``docs/format.md`` for the format itself.
 """
 
 from xtape.recording.info import RecordingInfo, entry_to_json, summarize
-from xtape.recording.reader import TIME_BASES, Entry, Recording, TimeBase
-from xtape.recording.records import VERSION, End, Entries, Gap, Header, Marker, StreamDef, Tag
+from xtape.recording.reader import (
+    TIME_BASES,
+    Entry,
+    ReadSummary,
+    Recording,
+    TimeBase,
+    is_recording,
+)
+from xtape.recording.records import (
+    VERSION,
+    End,
+    Entries,
+    Gap,
+    Header,
+    Marker,
+    StreamDef,
+    Tag,
+    is_recording_head,
+)
 from xtape.recording.writer import RecordingWriter
 
 __all__ = [
@@ -17,6 +34,7 @@ __all__ = [
     "Gap",
     "Header",
     "Marker",
+    "ReadSummary",
     "Recording",
     "RecordingInfo",
     "RecordingWriter",
@@ -24,5 +42,7 @@ __all__ = [
     "Tag",
     "TimeBase",
     "entry_to_json",
+    "is_recording",
+    "is_recording_head",
     "summarize",
 ]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from xtape.ids import id_ms
 from xtape.recording.reader import Entry, Recording
-from xtape.recording.records import End, Entries, Gap, Marker, StreamDef
+from xtape.recording.records import Entries, Gap, Marker, StreamDef
+from xtape.recording.writer import is_being_written
 from xtape.timeline import bytes_to_json, fields_to_json
 
 
@@ -20,11 +20,6 @@ class StreamSummary:
     entries: int = 0
     first_id: bytes | None = None
     last_id: bytes | None = None
-
-    def span_s(self) -> float:
-        if self.first_id is None or self.last_id is None:
-            return 0.0
-        return (id_ms(self.last_id) - id_ms(self.first_id)) / 1000
 
     def rate(self, duration_s: float) -> float:
         return self.entries / duration_s if duration_s > 0 else 0.0
@@ -51,6 +46,8 @@ class RecordingInfo:
     markers: list[Marker] = field(default_factory=list)
     complete: bool = False
     truncated_bytes: int = 0
+    #: A recorder holds the file's lock: it is still being written.
+    writing: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -119,27 +116,32 @@ class RecordingInfo:
                 for m in self.markers
             ],
             "complete": self.complete,
+            "writing": self.writing,
             "truncated_bytes": self.truncated_bytes,
         }
 
 
-def summarize(path: str | Path) -> RecordingInfo:
-    """Read the whole file once (constant memory) and summarize it."""
-    rec = Recording(path)
+def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
+    """Read the whole recording once (constant memory) and summarize it. ``source`` is
+    a path, ``"-"`` (standard input), a binary stream or an opened :class:`Recording`."""
+    rec = source if isinstance(source, Recording) else Recording(source)
+    writing = rec.path is not None and is_being_written(rec.path)
     info = RecordingInfo(
-        path=str(path),
-        file_size=os.path.getsize(path),
+        path=rec.name,
+        file_size=0,
         version=rec.header.version,
         tool=rec.header.tool,
         created_ns=rec.header.created_ns,
         source=rec.header.source,
         options=rec.header.options,
     )
-    try:
-        _summarize(rec, info)
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise rec.corrupt(exc) from None
-    info.truncated_bytes = rec.truncated_bytes
+    _summarize(rec, info)
+    assert rec.summary is not None  # a full pass ended
+    info.file_size = rec.summary.size
+    info.truncated_bytes = rec.summary.truncated_bytes
+    info.complete = rec.summary.complete
+    # Taken before reading: a recorder that closed meanwhile wrote its END record.
+    info.writing = writing and not info.complete
     return info
 
 
@@ -147,7 +149,7 @@ def _summarize(rec: Recording, info: RecordingInfo) -> None:
     names: dict[int, bytes] = {}
     for record in rec.records():
         if isinstance(record, Entries):
-            name = names.get(record.stream_id, b"?")
+            name = names[record.stream_id]
             summary = info.streams.get(name)
             if summary is None:
                 summary = info.streams[name] = StreamSummary(name)
@@ -167,11 +169,9 @@ def _summarize(rec: Recording, info: RecordingInfo) -> None:
             names[record.stream_id] = record.name
             info.streams.setdefault(record.name, StreamSummary(record.name))
         elif isinstance(record, Gap):
-            info.gaps.append((names.get(record.stream_id, b"?"), record))
+            info.gaps.append((names[record.stream_id], record))
         elif isinstance(record, Marker):
             info.markers.append(record)
-        elif isinstance(record, End):
-            info.complete = True
 
 
 def entry_to_json(entry: Entry) -> dict[str, Any]:
@@ -184,14 +184,21 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
     }
 
 
+#: The last millisecond a datetime can show (9999-12-31T23:59:59.999Z); producers may
+#: set entry ids far beyond it.
+_MAX_ISO_MS = 253_402_300_799_999
+
+
 def _iso_ms(ms: int | None) -> str | None:
-    if ms is None:
+    """``ms`` since the epoch as ISO 8601 UTC, or None where a date cannot show it."""
+    if ms is None or not 0 <= ms <= _MAX_ISO_MS:
         return None
-    return (
-        dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
+    seconds, millis = divmod(ms, 1000)
+    return _iso_second(seconds) + f".{millis:03d}Z"
+
+
+def _iso_second(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).isoformat(timespec="seconds")[:-6]
 
 
 def _iso_ns(ns: int) -> str | None:

@@ -1,34 +1,46 @@
 """Streaming reading of ``.xtape`` files in constant memory.
 
 :class:`Recording` is also a timeline source: the replayer plays it like a scenario.
+
+Every record's shape is checked here, once, as it is read (see
+:mod:`xtape.recording.records`): a damaged file stops with one
+:class:`~xtape.errors.DamagedRecording` ("damaged at byte N"), and no caller ever
+sees a value of the wrong type.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import stat
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from functools import partial
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import msgpack
 
-from xtape.errors import RecordingError
+from xtape.errors import DamagedRecording, RecordingError
 from xtape.ids import id_ms
 from xtape.recording.records import (
     DECODERS,
+    HEAD_BYTES,
     MAGIC,
     SUPPORTED_VERSIONS,
     End,
     Entries,
     Gap,
     Header,
+    Malformed,
     Marker,
+    RawEntry,
     Record,
     StreamDef,
     Tag,
     by_id,
+    is_recording_head,
 )
 from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
 
@@ -40,7 +52,15 @@ TIME_BASES: tuple[str, ...] = ("id", "capture")
 
 #: The largest single record accepted (a batch of entries with large values).
 MAX_RECORD_BYTES = 1 << 30
+#: The most elements an array may declare (an array is allocated before its elements
+#: are read, so a damaged length must not ask for gigabytes).
+MAX_ARRAY_ITEMS = 1 << 24
+#: The most keys a map (only in the header) may declare.
+MAX_MAP_KEYS = 1 << 16
 _READ_SIZE = 1 << 20
+
+#: The name of standard input in messages.
+STDIN_NAME = "<stdin>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +73,92 @@ class Entry:
     capture_ns: int
 
 
-class Recording:
-    """An ``.xtape`` file opened for reading.
+@dataclass(frozen=True, slots=True)
+class ReadSummary:
+    """What a full pass over a recording found besides its records.
 
-    Opening reads only the header (and refuses what is not a recording). Iterating
-    reads the file front to back each time; :attr:`truncated_bytes` tells, after a full
-    pass, how many bytes at the end were an incomplete record (a recorder killed
-    mid-write) and were skipped.
+    ``size`` is the bytes read; ``truncated_bytes`` of them, at the end, were an
+    incomplete record (a recorder killed mid-write) and were skipped; ``end`` is the
+    END record a clean close writes, if there was one.
+    """
+
+    size: int
+    truncated_bytes: int
+    end: End | None
+
+    @property
+    def complete(self) -> bool:
+        return self.end is not None
+
+
+class _Counted:
+    """A reader that counts the bytes it hands out, and returns what a pipe has
+    (``read1``) rather than waiting for a full buffer, so a live stream reads live."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.total = 0
+        self._read: Callable[[int], bytes] = getattr(fh, "read1", fh.read)
+
+    def read(self, n: int) -> bytes:
+        data = self._read(n)
+        self.total += len(data)
+        return data
+
+
+class _Pass:
+    """One open reading: the stream, its unpacker, where the header ended."""
+
+    def __init__(self, rec: Recording, fh: BinaryIO, owned: bool) -> None:
+        self.fh = fh
+        self.owned = owned
+        self.counted = _Counted(fh)
+        self.in_records = False
+        self.unpacker = msgpack.Unpacker(
+            self.counted,
+            raw=False,
+            use_list=False,  # tuples: an entry's fields become an Event's ``flat`` as they are
+            strict_map_key=False,
+            object_pairs_hook=self._map,
+            max_buffer_size=MAX_RECORD_BYTES,
+            max_array_len=MAX_ARRAY_ITEMS,
+            max_map_len=MAX_MAP_KEYS,
+            read_size=_READ_SIZE,
+        )
+        try:
+            obj = next(self.unpacker)
+        except (StopIteration, ValueError, TypeError, msgpack.UnpackException):
+            obj = None
+        try:
+            self.header = rec._check_header(obj)
+        except BaseException:
+            self.close()
+            raise
+        self.in_records = True
+
+    def _map(self, pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+        # Maps belong to the header only; in a record one is damage (and refusing it
+        # here saves the entry checks a type test per entry).
+        if self.in_records:
+            raise Malformed("a map inside a record")
+        for key, _ in pairs:
+            if type(key) is not str:
+                raise Malformed("a header key that is not text")
+        return dict(pairs)
+
+    def close(self) -> None:
+        if self.owned:
+            self.fh.close()
+
+
+class Recording:
+    """A recording opened for reading: a file, ``"-"`` (standard input) or a binary stream.
+
+    Opening reads only the header (and refuses what is not a recording). A regular file
+    is read front to back on each iteration; standard input, a pipe or a stream is read
+    once, header and records in one pass, and a second iteration is refused. After a
+    full pass, :attr:`summary` tells how many bytes were read, whether the recording was
+    closed cleanly and how much of an incomplete tail was skipped.
 
     ``interleave`` merges the streams read in one recorder round into id order, so they
     interleave as they happened; without it each stream's batch comes whole (per-stream
@@ -68,91 +167,145 @@ class Recording:
     third of the reading.
     """
 
-    def __init__(self, path: str | Path, *, clock: TimeBase = "id", interleave: bool = True) -> None:
-        self.path = Path(path)
-        self.name = str(path)
+    def __init__(
+        self,
+        source: str | Path | BinaryIO,
+        *,
+        clock: TimeBase = "id",
+        interleave: bool = True,
+    ) -> None:
         self.clock: TimeBase = clock
         self.interleave = interleave
-        self.truncated_bytes = 0
-        self.header = self._read_header()
+        #: What the last full pass found (None before one ends).
+        self.summary: ReadSummary | None = None
+        self._pending: _Pass | None = None
+        self.path: Path | None
+        #: Standard input, a pipe or a stream: it can be read only once.
+        self.one_pass = True
+        if isinstance(source, (str, Path)) and str(source) != "-":
+            self.path = Path(source)
+            self.name = str(source)
+            first = _Pass(self, self._open(), owned=True)
+            if self._seekable(first.fh):
+                first.close()
+                self.one_pass = False
+            else:  # a pipe or device: this one open is the only pass
+                self._pending = first
+        else:
+            stream = sys.stdin.buffer if isinstance(source, (str, Path)) else source
+            self.path = None
+            self.name = STDIN_NAME if isinstance(source, (str, Path)) else _stream_name(stream)
+            first = _Pass(self, stream, owned=False)
+            self._pending = first
+        self.header = first.header
+
+    def close(self) -> None:
+        """Close a stream opened for the one pass that was never read (a FIFO path)."""
+        if self._pending is not None:
+            self._pending.close()
+            self._pending = None
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def truncated_bytes(self) -> int:
+        """Bytes of an incomplete record skipped at the end of the last full pass."""
+        return self.summary.truncated_bytes if self.summary is not None else 0
 
     # -- low level -----------------------------------------------------------------
 
     def _open(self) -> BinaryIO:
+        assert self.path is not None
         try:
-            return open(self.path, "rb")
+            return open(self.path, "rb", buffering=0)
         except OSError as exc:
             raise RecordingError(self.name, f"cannot open: {exc.strerror or exc}") from None
 
-    def _unpacker(self, fh: BinaryIO, *, use_list: bool = False) -> Any:
-        # Records unpack as tuples: an entry's fields become an Event's ``flat`` as they are.
-        return msgpack.Unpacker(
-            fh,
-            raw=False,
-            use_list=use_list,
-            strict_map_key=False,
-            max_buffer_size=MAX_RECORD_BYTES,
-            read_size=_READ_SIZE,
-        )
-
-    def _read_header(self) -> Header:
-        with self._open() as fh:
-            unpacker = self._unpacker(fh, use_list=True)
-            try:
-                obj = next(unpacker)
-            except (StopIteration, ValueError, msgpack.UnpackException):
-                obj = None
-            return self._check_header(obj)
+    @staticmethod
+    def _seekable(fh: BinaryIO) -> bool:
+        try:
+            return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+        except (OSError, ValueError):
+            return False
 
     def _check_header(self, obj: Any) -> Header:
         if not isinstance(obj, dict) or obj.get("magic") != MAGIC:
             raise RecordingError(self.name, "not an xtape recording (no xtape header)")
         version = obj.get("version")
-        if version not in SUPPORTED_VERSIONS:
+        if type(version) is not int or version not in SUPPORTED_VERSIONS:
             known = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS))
             raise RecordingError(
                 self.name,
-                f"recording format version {version} is not supported by this xtape "
+                f"recording format version {version!r} is not supported by this xtape "
                 f"(it reads version {known}); upgrade xtape to read it",
             )
-        return Header.decode(obj)
+        try:
+            return Header.decode(obj)
+        except Malformed as exc:
+            raise DamagedRecording(self.name, 0, str(exc)) from None
+
+    def _start(self) -> _Pass:
+        if self._pending is not None:
+            reading, self._pending = self._pending, None
+            return reading
+        if self.one_pass:
+            raise RecordingError(
+                self.name, "a recording read from a stream can be read only once"
+            )
+        return _Pass(self, self._open(), owned=True)
 
     def records(self) -> Iterator[Record]:
-        """Every record after the header, in file order. Unknown tags are skipped."""
-        self.truncated_bytes = 0
-        with self._open() as fh:
-            size = os.fstat(fh.fileno()).st_size
-            unpacker = self._unpacker(fh)
-            self._check_header(next(unpacker, None))
+        """Every record after the header, in file order, each checked for its shape.
+        Unknown tags are skipped. Sets :attr:`summary` at the end."""
+        reading = self._start()
+        try:
+            yield from self._records(reading)
+        finally:
+            reading.close()
+
+    def _records(self, reading: _Pass) -> Iterator[Record]:
+        unpacker = reading.unpacker
+        defined: set[int] = set()
+        end: End | None = None
+        consumed = unpacker.tell()
+        while True:
+            try:
+                obj = next(unpacker)
+            except StopIteration:
+                break
+            except (ValueError, TypeError, msgpack.UnpackException) as exc:
+                raise DamagedRecording(self.name, consumed, _why(exc)) from None
+            if type(obj) is not tuple or not obj or type(obj[0]) is not int:
+                raise DamagedRecording(self.name, consumed, "a record that is not a tagged array")
+            decode = DECODERS.get(obj[0])
+            if decode is not None:
+                try:
+                    record = decode(obj)
+                except Malformed as exc:
+                    raise DamagedRecording(
+                        self.name, consumed, f"{Tag(obj[0]).name} record: {exc}"
+                    ) from None
+                if isinstance(record, StreamDef):
+                    defined.add(record.stream_id)
+                elif isinstance(record, (Entries, Gap)) and record.stream_id not in defined:
+                    raise DamagedRecording(
+                        self.name,
+                        consumed,
+                        f"{Tag(obj[0]).name} record of stream {record.stream_id}, never defined",
+                    )
+                elif isinstance(record, End):
+                    end = record
+                yield record
             consumed = unpacker.tell()
-            while True:
-                try:
-                    obj = next(unpacker)
-                except StopIteration:
-                    break
-                except (ValueError, msgpack.UnpackException) as exc:
-                    detail = f": {exc}" if str(exc) else ""
-                    raise RecordingError(
-                        self.name, f"corrupt record at byte {consumed}{detail}; the file is damaged"
-                    ) from None
-                if not isinstance(obj, tuple) or not obj or not isinstance(obj[0], int):
-                    raise RecordingError(self.name, f"corrupt record before byte {unpacker.tell()}")
-                consumed = unpacker.tell()
-                decode = DECODERS.get(obj[0])
-                if decode is None:
-                    continue
-                try:
-                    yield decode(obj)
-                except (IndexError, TypeError, ValueError):
-                    raise RecordingError(
-                        self.name, f"malformed {Tag(obj[0]).name} record before byte {unpacker.tell()}"
-                    ) from None
-            if consumed < size:
-                self.truncated_bytes = size - consumed
+        self.summary = ReadSummary(reading.counted.total, reading.counted.total - consumed, end)
 
     # -- entries ---------------------------------------------------------------------
 
-    def batches(self) -> Iterator[tuple[bytes, int, list[Any]]]:
+    def batches(self) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
         """``(stream, capture_ns, raw_entries)`` per batch; with :attr:`interleave`,
         batches read in one XREAD round merged into id order."""
         names: dict[int, bytes] = {}
@@ -160,7 +313,7 @@ class Recording:
         if not self.interleave:
             for record in self.records():
                 if isinstance(record, Entries):
-                    yield names.get(record.stream_id, b"?"), record.capture_ns, record.entries
+                    yield names[record.stream_id], record.capture_ns, record.entries
                 elif isinstance(record, StreamDef):
                     names[record.stream_id] = record.name
             return
@@ -174,19 +327,19 @@ class Recording:
                 names[record.stream_id] = record.name
         yield from _merged(pending, names)
 
+    def _batch_records(self) -> Iterator[tuple[bytes, int, Sequence[RawEntry], Entries]]:
+        names: dict[int, bytes] = {}
+        for record in self.records():
+            if isinstance(record, Entries):
+                yield names[record.stream_id], record.capture_ns, record.entries, record
+            elif isinstance(record, StreamDef):
+                names[record.stream_id] = record.name
+
     def entries(self) -> Iterator[Entry]:
         """Every recorded entry, in time order per XREAD round, file order otherwise."""
-        try:
-            for stream, capture_ns, raw in self.batches():
-                for entry_id, flat in raw:
-                    id_ms(entry_id)  # a well-formed id, or a corrupt file
-                    yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
-        except _MALFORMED as exc:
-            raise self.corrupt(exc) from None
-
-    def streams(self) -> list[bytes]:
-        """The names of all streams defined in the file."""
-        return [r.name for r in self.records() if isinstance(r, StreamDef)]
+        for stream, capture_ns, raw in self.batches():
+            for entry_id, flat in raw:
+                yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
 
     def gaps(self) -> list[Gap]:
         return [r for r in self.records() if isinstance(r, Gap)]
@@ -206,37 +359,51 @@ class Recording:
         and ``--until`` of ``replay`` and ``convert`` count from there.
         """
         use_ids = (clock or self.clock) == "id"
+        if not self.interleave:
+            yield from self._events_by_batch(use_ids)
+            return
         base: int | None = None
-        # The hot loop of a replay: one event per entry, made with tuple.__new__ (no
-        # Python-level __new__ call) from the unpacked record's own tuples.
+        # One event per entry, made with tuple.__new__ (no Python-level __new__ call)
+        # from the unpacked record's own tuples, which the reader has checked (ids well
+        # formed, fields bytes in pairs).
         new = tuple.__new__
-        try:
-            batches = self.batches()
-            if use_ids and not self.interleave:
-                batches, base = _first_round_start(batches)
-            for stream, capture_ns, raw in batches:
-                for entry_id, flat in raw:
-                    t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
-                    if base is None:
-                        base = t
-                    t -= base
-                    yield new(Event, (t if t > 0 else 0, stream, flat, entry_id))
-        except _MALFORMED as exc:
-            raise self.corrupt(exc) from None
+        for stream, capture_ns, raw in self.batches():
+            for entry_id, flat in raw:
+                t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
+                if base is None:
+                    base = t
+                t -= base
+                yield new(Event, (t if t > 0 else 0, stream, flat, entry_id))
 
-    def corrupt(self, exc: BaseException) -> RecordingError:
-        """The error for an entry of the wrong shape (a damaged file)."""
-        return RecordingError(self.name, f"corrupt entry in the recording ({exc}); the file is damaged")
+    def _events_by_batch(self, use_ids: bool) -> Timeline:
+        """:meth:`events` without interleaving: the hot loop of a replay at full speed.
+        Each batch's events are made by C-level calls from the columns the shape check
+        made (ids, fields), so the check costs the replay little."""
+        make = partial(tuple.__new__, Event)
+        batches: Iterator[Any] = self._batch_records()
+        base: int | None = None
+        if use_ids:
+            batches, base = _first_round_start(batches)
+        for stream, capture_ns, _, record in batches:
+            ids = record.ids
+            if use_ids:
+                if base is None:
+                    base = int(ids[0].partition(b"-")[0]) * NS_PER_MS
+                offsets: Any = [int(i.partition(b"-")[0]) * NS_PER_MS - base for i in ids]
+                if min(offsets) < 0:
+                    offsets = [t if t > 0 else 0 for t in offsets]
+            else:
+                if base is None:
+                    base = capture_ns
+                offsets = repeat(max(capture_ns - base, 0), len(ids))
+            yield from map(make, zip(offsets, repeat(stream), record.flats, ids))
 
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The :class:`xtape.timeline.Source` protocol: every pass is the same."""
         return self.events()
 
 
-#: What a damaged entry raises when it is taken apart.
-_MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
-
-_Batch = tuple[bytes, int, list[Any]]
+_Batch = tuple[bytes, int, Sequence[RawEntry]]
 
 
 def _first_round_start(batches: Iterator[_Batch]) -> tuple[Iterator[_Batch], int | None]:
@@ -254,17 +421,49 @@ def _first_round_start(batches: Iterator[_Batch]) -> tuple[Iterator[_Batch], int
     return chain(head, batches), start
 
 
-def _merged(batches: list[Entries], names: dict[int, bytes]) -> Iterator[tuple[bytes, int, list[Any]]]:
+def is_recording(source: str | Path | BinaryIO) -> bool:
+    """Whether a file (or a buffered binary stream, which is peeked at, not consumed)
+    holds a recording, by its first bytes rather than its name. ``"-"`` is standard
+    input. A file that cannot be read is not a recording."""
+    if isinstance(source, (str, Path)) and str(source) != "-":
+        try:
+            with open(source, "rb") as fh:
+                return is_recording_head(fh.read(HEAD_BYTES))
+        except OSError:
+            return False
+    stream = sys.stdin.buffer if isinstance(source, (str, Path)) else source
+    peek = getattr(stream, "peek", None)
+    if peek is None:
+        raise TypeError("is_recording needs a stream that can peek (a BufferedReader)")
+    # The writer writes the header in one write, so a pipe has all of it at once.
+    return is_recording_head(peek(HEAD_BYTES)[:HEAD_BYTES])
+
+
+def _stream_name(stream: BinaryIO) -> str:
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) else "<stream>"
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, Malformed):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _merged(
+    batches: list[Entries], names: dict[int, bytes]
+) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
     if len(batches) == 1:
         b = batches[0]
-        yield names.get(b.stream_id, b"?"), b.capture_ns, b.entries
+        yield names[b.stream_id], b.capture_ns, b.entries
         return
     if not batches:
         return
     # Several streams read in one round: interleave by entry id, one entry at a time.
     for i, entry in by_id([b.entries for b in batches]):
         b = batches[i]
-        yield names.get(b.stream_id, b"?"), b.capture_ns, [entry]
+        yield names[b.stream_id], b.capture_ns, (entry,)
 
 
-__all__ = ["TIME_BASES", "End", "Entry", "Recording", "TimeBase"]
+__all__ = ["TIME_BASES", "End", "Entry", "ReadSummary", "Recording", "TimeBase", "is_recording"]

@@ -12,8 +12,11 @@ not). At most :data:`QUEUE_BATCHES` batches wait, so memory stays bounded.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
+import stat
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,14 +27,78 @@ from typing import Any, BinaryIO
 import msgpack
 
 from xtape import __version__
-from xtape.errors import RuntimeFailure
-from xtape.recording.records import VERSION, End, Gap, Header, Marker, RawEntry, StreamDef, Tag
+from xtape.errors import RuntimeFailure, UsageError
+from xtape.recording.records import (
+    VERSION,
+    End,
+    Entries,
+    Gap,
+    Header,
+    Marker,
+    RawEntry,
+    StreamDef,
+)
 
 _BUFFER_LIMIT = 1 << 20
 #: Batches that may wait for the background thread.
 QUEUE_BATCHES = 16
 
 _Job = tuple[Callable[..., None], tuple[Any, ...]]
+
+
+def _open_output(path: str | Path | BinaryIO) -> tuple[int | BinaryIO, str, bool]:
+    """``(fd or stream, name, owned)``: a file opened, created and locked for writing;
+    or ``"-"`` (standard output) or a binary stream, written through its descriptor
+    where it has one (so nothing lingers in a buffer after a failure)."""
+    if isinstance(path, (str, Path)) and str(path) != "-":
+        name = str(path)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot write {name}: {exc.strerror or exc}") from None
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                # Held until close: `xtape info` tells a recording still being written
+                # from one whose recorder died, and a second recorder cannot clobber it.
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise RuntimeFailure(
+                        f"cannot write {name}: another recorder is writing it"
+                    ) from None
+                os.ftruncate(fd, 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, name, True
+    stream = sys.stdout.buffer if isinstance(path, (str, Path)) else path
+    name = "standard output" if isinstance(path, (str, Path)) else str(getattr(path, "name", "<stream>"))
+    if stream.isatty():
+        raise UsageError(
+            f"will not write a recording to a terminal ({name}); redirect it to a file or a pipe"
+        )
+    stream.flush()
+    try:
+        return stream.fileno(), name, False
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return stream, name, False
+
+
+def is_being_written(path: str | Path) -> bool:
+    """Whether a recorder is writing ``path`` now (it holds the file's lock)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also drops a lock taken here
+    return False
 
 
 class RecordingWriter:
@@ -44,7 +111,7 @@ class RecordingWriter:
 
     def __init__(
         self,
-        path: str | Path,
+        path: str | Path | BinaryIO,
         *,
         source: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
@@ -52,22 +119,20 @@ class RecordingWriter:
         flush_interval: float = 0.2,
         background: bool = False,
     ) -> None:
-        self.path = Path(path)
-        self.fsync = fsync
         self.flush_interval = flush_interval
-        try:
-            self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        except OSError as exc:
-            raise RuntimeFailure(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self._out, self.name, self._owned = _open_output(path)
+        #: The file written, or None for standard output or a stream.
+        self.path = Path(path) if isinstance(path, (str, Path)) and self._owned else None
+        # fsync is for files; a pipe or terminal refuses it.
+        self.fsync = fsync and self._owned
         self._packer = msgpack.Packer(use_bin_type=True)
         self._buffer = bytearray()
         self._stream_ids: dict[bytes, int] = {}
         self._last_flush = time.monotonic()
         self.entries_written = 0
         self.bytes_written = 0
-        #: Packed bytes per entry in the last batch (for sizing reads of large entries).
-        self.entry_bytes = 0.0
         self.closed = False
+        self._broken: RuntimeFailure | None = None
         header = Header(
             version=VERSION,
             created_ns=time.time_ns(),
@@ -76,7 +141,11 @@ class RecordingWriter:
             options=options or {},
         )
         self._buffer += self._packer.pack(header.encode())
-        self._flush_now()
+        try:
+            self._flush_now()
+        except BaseException:
+            self._close_fd()
+            raise
         self._queue: queue.Queue[_Job | None] | None = None
         self._failure: BaseException | None = None
         if background:
@@ -85,11 +154,6 @@ class RecordingWriter:
                 target=self._work, name="xtape-writer", daemon=True
             )
             self._thread.start()
-
-    @property
-    def buffered(self) -> int:
-        """Bytes packed but not yet written to the file."""
-        return len(self._buffer)
 
     # -- what callers give ---------------------------------------------------------
 
@@ -115,7 +179,11 @@ class RecordingWriter:
         self._wait()
 
     def close(self) -> None:
-        """Write the end record, flush, and close. Safe to call twice."""
+        """Write the end record, flush, and close. Safe to call twice.
+
+        If writing fails (a full disk), what was written stays a readable recording
+        without its END record, and the failure is raised as one
+        :class:`~xtape.errors.RuntimeFailure`."""
         if self.closed:
             return
         try:
@@ -124,12 +192,23 @@ class RecordingWriter:
                 self._thread.join()
                 self._queue = None
             self._raise_failure()
+            if self._broken is not None:
+                raise self._broken
             self._buffer += self._packer.pack(End(time.time_ns(), self.entries_written).encode())
             self._flush_now()
-            os.fsync(self._file.fileno())
+            if self._owned and isinstance(self._out, int):
+                try:
+                    os.fsync(self._out)
+                except OSError as exc:
+                    raise RuntimeFailure(f"cannot write {self.name}: {exc.strerror or exc}") from None
         finally:
-            self._file.close()
+            self._close_fd()
             self.closed = True
+
+    def _close_fd(self) -> None:
+        if self._owned and isinstance(self._out, int):
+            # Closing unlocks; the lock told readers the file was still being written.
+            os.close(self._out)
 
     # -- where the work happens (here, or on the background thread) --------------------
 
@@ -177,10 +256,8 @@ class RecordingWriter:
 
     def _entries(self, stream: bytes, entries: list[RawEntry], capture_ns: int) -> None:
         sid = self.stream_id(stream)
-        packed = self._packer.pack([Tag.ENTRIES, sid, capture_ns, entries])
-        self._buffer += packed
+        self._buffer += self._packer.pack(Entries(sid, capture_ns, entries).encode())
         self.entries_written += len(entries)
-        self.entry_bytes = len(packed) / len(entries)
         if (
             len(self._buffer) >= _BUFFER_LIMIT
             or time.monotonic() - self._last_flush >= self.flush_interval
@@ -199,16 +276,27 @@ class RecordingWriter:
         self._flush_now()
 
     def _flush_now(self) -> None:
-        if self._buffer:
+        if self._buffer and self._broken is None:
+            done = 0
             try:
-                self._file.write(self._buffer)
-                self._file.flush()
-                if self.fsync:
-                    os.fsync(self._file.fileno())
+                with memoryview(self._buffer) as view:
+                    if isinstance(self._out, int):
+                        while done < len(view):  # a write may be partial (a pipe, a full disk)
+                            done += os.write(self._out, view[done:])
+                    else:
+                        self._out.write(view)
+                        self._out.flush()
+                        done = len(view)
+                if self.fsync and isinstance(self._out, int):
+                    os.fsync(self._out)
             except OSError as exc:
-                raise RuntimeFailure(f"cannot write {self.path}: {exc.strerror or exc}") from None
-            self.bytes_written += len(self._buffer)
-            self._buffer.clear()
+                # Nothing more is written after a failure: a later record after a
+                # partial one would damage the file, while a partial tail only ends it.
+                self._broken = RuntimeFailure(f"cannot write {self.name}: {exc.strerror or exc}")
+                raise self._broken from None
+            finally:
+                self.bytes_written += done
+        self._buffer.clear()
         self._last_flush = time.monotonic()
 
     def __enter__(self) -> RecordingWriter:

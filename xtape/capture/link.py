@@ -1,0 +1,155 @@
+"""Connections the recorder manages itself: it knows of every reconnect, and a stop is
+never held by the network.
+
+redis-py's client reconnects silently (its pool opens a new socket when it finds the old
+one closed, and retries), which hides exactly what the recorder must notice: after a
+reconnect the server may have restarted or been flushed. A :class:`Link` is one socket,
+opened once, never reopened: after any fault it is dead and the recorder opens a new one
+(and then checks the server's ``run_id`` and every stream it records).
+
+Stops take effect within a fraction of a second whatever the network does: a connect
+(TCP, TLS, AUTH, SELECT) runs on a helper thread the caller stops waiting for, and a
+read blocked on a frozen network is ended by :meth:`Link.interrupt` from another thread
+(``shutdown`` of the socket wakes a blocked ``recv`` at once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis
+
+#: Makes a connected redis-py ``Connection`` (it may block: it runs on a helper thread).
+ConnectFn = Callable[[], Any]
+#: Connection faults: the link is dead after any of them.
+FAULTS = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
+_POLL_S = 0.05
+
+
+class Stopped(Exception):
+    """A stop was requested while waiting for the network."""
+
+
+class Link:
+    """One Redis connection (RESP2, raw replies, no retries, no silent reconnect)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.alive = True
+        self._interrupted = False
+
+    @classmethod
+    def open(cls, make: ConnectFn, *, should_stop: Callable[[], bool]) -> Link:
+        """A link over ``make()`` (a connected redis-py ``Connection``), run on a helper
+        thread; raises :class:`Stopped` as soon as ``should_stop()`` holds (checked every
+        50 ms), or what ``make`` raised."""
+        outcome: list[Any] = []
+        lock = threading.Lock()
+        done = threading.Event()
+
+        def work() -> None:
+            result: Any
+            try:
+                result = (make(), None)
+            except BaseException as exc:  # handed to the waiting thread
+                result = (None, exc)
+            with lock:
+                outcome.append(result)
+                abandoned = len(outcome) > 1
+            if abandoned and result[0] is not None:
+                result[0].disconnect()
+            done.set()
+
+        threading.Thread(target=work, name="xtape-connect", daemon=True).start()
+        while not done.wait(_POLL_S):
+            if should_stop():
+                with lock:
+                    if not outcome:
+                        outcome.append((None, None))  # so the helper closes what it opens
+                        raise Stopped
+                break
+        conn, error = outcome[0]
+        if error is not None:
+            raise error
+        return cls(conn)
+
+    def _fail(self) -> None:
+        self.close()
+
+    def _check(self) -> None:
+        if not self.alive or self._interrupted:
+            self._fail()
+            raise redis.ConnectionError("connection closed")
+
+    def call(self, *args: Any) -> Any:
+        """One command; its raw reply (errors raised as ``redis.ResponseError``)."""
+        return self.pipeline([args], raise_errors=True)[0]
+
+    def pipeline(self, commands: Sequence[Sequence[Any]], *, raise_errors: bool = False) -> list[Any]:
+        """Send ``commands`` in one write; their raw replies, errors in place (or raised)."""
+        self._check()
+        try:
+            self._conn.send_packed_command(self._conn.pack_commands(commands), check_health=False)
+            replies: list[Any] = []
+            for _ in commands:
+                try:
+                    replies.append(self._conn.read_response(disconnect_on_error=True))
+                except redis.ResponseError as exc:
+                    replies.append(exc)
+        except BaseException:
+            self._fail()
+            raise
+        if self._interrupted:
+            self._fail()
+            raise redis.ConnectionError("interrupted")
+        if raise_errors:
+            for reply in replies:
+                if isinstance(reply, redis.ResponseError):
+                    raise reply
+        return replies
+
+    def multi(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        """``commands`` in one MULTI/EXEC (atomic); their replies, errors in place."""
+        replies = self.pipeline([("MULTI",), *commands, ("EXEC",)])
+        for reply in replies[:-1]:
+            if isinstance(reply, redis.ResponseError):
+                raise reply  # refused while queuing (ACL, unknown command)
+        result = replies[-1]
+        if isinstance(result, redis.ResponseError):
+            raise result
+        return list(result)
+
+    def wait_readable(self, timeout: float) -> bool:
+        """Whether a reply (or a pushed message) arrived within ``timeout`` seconds."""
+        self._check()
+        try:
+            return bool(self._conn.can_read(timeout=timeout))
+        except BaseException:
+            self._fail()
+            raise
+
+    def read(self) -> Any:
+        """Read one reply or pushed message."""
+        self._check()
+        try:
+            return self._conn.read_response(disconnect_on_error=True)
+        except BaseException:
+            self._fail()
+            raise
+
+    def interrupt(self) -> None:
+        """From another thread: end any read in progress now (the link is then dead)."""
+        self._interrupted = True
+        sock = getattr(self._conn, "_sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.alive = False
+        with contextlib.suppress(Exception):
+            self._conn.disconnect()

@@ -1,0 +1,201 @@
+"""The recorder's reading edge: the server as the recorder sees it.
+
+A :class:`Source` holds the two connections the recorder manages itself (:mod:`.link`):
+one reads, the other receives invalidation hints (:mod:`.hints`). It knows the server's
+``run_id`` and version, finds streams (SCAN, TYPE, XINFO), reads a round of dirty streams
+in one MULTI (each with its continuity checks), and waits for traffic. It decides
+nothing: what a reply means for the recording is the recorder's business. A cluster
+source would offer the same methods.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xtape.capture.cursors import StreamState
+from xtape.capture.hints import Changes, Hints, start_hints
+from xtape.capture.link import Link
+from xtape.connection import connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReplies:
+    """The replies of one round, per stream in the order asked."""
+
+    #: ``XINFO STREAM`` reply (a list) or the error.
+    infos: list[Any]
+    #: For a verified cursor, whether its entry is still there; else ``None``.
+    present: list[bool | None]
+    #: The XREAD replies (``[[name, entries], ...]``, ``None`` or an error), per chunk.
+    reads: list[Any]
+
+
+class Source:
+    """One Redis server, read through connections that never reconnect on their own."""
+
+    def __init__(
+        self,
+        url: str,
+        patterns: Sequence[str],
+        *,
+        socket_timeout: float,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.url = url
+        self.patterns = list(patterns)
+        self.socket_timeout = socket_timeout
+        self.should_stop = should_stop
+        self.run_id = ""
+        self.version = "unknown"
+        self._link: Link | None = None
+        self._hints: Hints | None = None
+        #: How to open a connection, learnt from the first (checked) one.
+        self._spec: tuple[Any, dict[str, Any]] | None = None
+
+    # -- connections -----------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._link is not None
+
+    @property
+    def uses_hints(self) -> bool:
+        """Whether the server sends invalidation hints (else every wait polls all)."""
+        return self._hints is not None
+
+    @property
+    def link(self) -> Link:
+        assert self._link is not None
+        return self._link
+
+    def open(self) -> None:
+        """Open both connections; sets :attr:`run_id` and :attr:`version` (faults and
+        :class:`~xtape.capture.link.Stopped` propagate)."""
+        self.close()
+        first = self._spec is None
+        self._link = Link.open(
+            self._first if first else self._connection, should_stop=self.should_stop
+        )
+        info = self.server_info()
+        self.version = info.get("redis_version", "unknown")
+        self.run_id = info.get("run_id", "")
+        self._hints = start_hints(
+            self.link,
+            self._connection,
+            self.patterns,
+            should_stop=self.should_stop,
+            on_refused=lambda why: log.info(
+                "no invalidation hints (%s): every wait polls all streams", why
+            ),
+        )
+
+    def _first(self) -> Any:
+        """The first connection: through :func:`xtape.connection.connect`, which checks
+        the URL and the server and says what is wrong (auth, database, TLS, cluster)."""
+        client = connect(self.url, socket_timeout=self.socket_timeout)
+        pool = client.connection_pool
+        self._spec = (pool.connection_class, dict(pool.connection_kwargs))
+        client.close()
+        return self._connection()
+
+    def _connection(self) -> Any:
+        """A new connected connection (no pool, no retries)."""
+        assert self._spec is not None
+        cls, kwargs = self._spec
+        conn = cls(**kwargs)
+        conn.connect()
+        return conn
+
+    def close(self) -> None:
+        for link in self._links():
+            link.close()
+        self._link, self._hints = None, None
+
+    def interrupt(self) -> None:
+        """From another thread: end any wait on the network now."""
+        for link in self._links():
+            link.interrupt()
+
+    def _links(self) -> list[Link]:
+        link, hints = self._link, self._hints
+        return [x for x in (link, hints.link if hints is not None else None) if x is not None]
+
+    def server_info(self) -> dict[str, str]:
+        """``INFO server`` as text fields."""
+        reply = self.link.call("INFO", "server")
+        out: dict[str, str] = {}
+        for line in bytes(reply).decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep and not key.startswith("#"):
+                out[key] = value.strip()
+        return out
+
+    # -- finding streams -------------------------------------------------------------
+
+    def scan(self, pattern: bytes) -> Iterator[bytes]:
+        """Every stream key matching ``pattern`` (a full SCAN)."""
+        cursor: Any = b"0"
+        while True:
+            cursor, keys = self.link.call(
+                "SCAN", cursor, "MATCH", pattern, "COUNT", 1000, "TYPE", "stream"
+            )
+            yield from (bytes(k) for k in keys)
+            if cursor in (b"0", 0):
+                return
+
+    def types(self, keys: Sequence[bytes]) -> list[bytes]:
+        return self.link.pipeline([("TYPE", k) for k in keys], raise_errors=True)
+
+    def infos(self, names: Sequence[bytes]) -> list[Any]:
+        """``XINFO STREAM`` of each (a reply list, or the error in place)."""
+        return self.link.pipeline([("XINFO", "STREAM", name) for name in names])
+
+    # -- reading ---------------------------------------------------------------------
+
+    def read_round(self, states: Sequence[StreamState], count: int, keys_per_read: int) -> RoundReplies:
+        """One MULTI: per stream ``XINFO STREAM`` and, for a verified cursor, ``XRANGE
+        cursor cursor``; then ``XREAD COUNT count`` from every cursor."""
+        commands: list[tuple[Any, ...]] = []
+        for state in states:
+            commands.append(("XINFO", "STREAM", state.name))
+            if state.verified:
+                commands.append(("XRANGE", state.name, state.cursor, state.cursor))
+        chunks = [states[i : i + keys_per_read] for i in range(0, len(states), keys_per_read)]
+        for chunk in chunks:
+            commands.append(("XREAD", "COUNT", count, *streams_args(chunk)))
+        replies = self.link.multi(commands)
+        infos: list[Any] = []
+        present: list[bool | None] = []
+        at = 0
+        for state in states:
+            infos.append(replies[at])
+            at += 1
+            if state.verified:
+                found = replies[at]
+                present.append(bool(found) if isinstance(found, list) else None)
+                at += 1
+            else:
+                present.append(None)
+        return RoundReplies(infos, present, replies[at:])
+
+    def changes(self, timeout: float = 0.0) -> Changes:
+        """Keys the server said changed (waiting up to ``timeout`` for the first)."""
+        if self._hints is None:
+            return Changes()
+        return self._hints.take(timeout)
+
+    def block(self, states: Sequence[StreamState], wait_s: float) -> set[bytes]:
+        """Without hints: one blocking XREAD over all cursors; the streams with data."""
+        reply = self.link.call(
+            "XREAD", "COUNT", 1, "BLOCK", max(int(wait_s * 1000), 1), *streams_args(states)
+        )
+        return {bytes(name) for name, _ in reply or ()}
+
+
+def streams_args(states: Sequence[StreamState]) -> list[bytes | str]:
+    return ["STREAMS", *(s.name for s in states), *(s.cursor for s in states)]
