@@ -441,13 +441,8 @@ class Differ:
                         f"stream '{display_name(name)}' needs a second reading of "
                         f"{side.name}, which is a stream read once; diff files instead"
                     )
-            before = results.get(name)
             self._pass(name, results, [])
-            res = results[name]
-            res.own_pass = True
-            if before is not None:
-                res.gaps = before.gaps
-                res.in_expected, res.in_actual = before.in_expected, before.in_actual
+            results[name].own_pass = True
         self.result.streams = [results[k] for k in sorted(results)]
         for i, side in enumerate(self.sides):
             if side.rec.truncated_bytes:
