@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "Catalog": "xtape.catalog",
     "ConvertOptions": "xtape.convert",
+    "DiffResult": "xtape.diff",
+    "DiffRules": "xtape.diff",
     "Event": "xtape.timeline",
     "MemoryPublisher": "xtape.replay",
     "Pacing": "xtape.replay",
@@ -36,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "convert": "xtape.convert",
     "infer_catalog": "xtape.catalog",
     "load_catalog": "xtape.catalog",
+    "diff_recordings": "xtape.diff",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
     "record": "xtape.capture",
@@ -48,6 +51,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "Catalog",
     "ConvertOptions",
+    "DiffResult",
+    "DiffRules",
     "Event",
     "MemoryPublisher",
     "Pacing",
@@ -66,6 +71,7 @@ __all__ = [
     "XtapeError",
     "__version__",
     "convert",
+    "diff_recordings",
     "infer_catalog",
     "load_catalog",
     "load_scenario",
@@ -81,6 +87,7 @@ if TYPE_CHECKING:
     from xtape.capture import RecordOptions, record
     from xtape.catalog import Catalog, infer_catalog, load_catalog, validate_recording
     from xtape.convert import ConvertOptions, convert
+    from xtape.diff import DiffResult, DiffRules, diff_recordings
     from xtape.errors import XtapeError
     from xtape.recording import Recording, RecordingWriter, summarize
     from xtape.replay import (

@@ -16,8 +16,11 @@
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
+    │   ├── DiffRulesError      diff rules (a rules file, a case's diff section) are invalid
     │   ├── RecordingError      a file is not a readable recording
     │   │   └── DamagedRecording    a record of the wrong shape, at byte N
+    │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
+    │   ├── InvalidReport       a file given as a replay ``--json`` report that is not one
     │   ├── CatalogError        a stream catalog (streams.yaml) is invalid (path:line: what)
     │   │   └── CatalogInvalid  several problems at once (``errors``: each of them)
     │   └── CatalogMismatch     an event does not match the catalog (unknown stream, payload)
@@ -201,6 +204,17 @@ class UnknownVariable(UsageError):
         super().__init__(message)
 
 
+class DiffRulesError(InputError):
+    """Diff rules that cannot be used; the message starts with ``where:line:`` when known."""
+
+    def __init__(self, where: str, line: int | None, message: str) -> None:
+        self.path = where
+        self.line = line
+        self.reason = message
+        prefix = f"{where}:{line}: " if line is not None else f"{where}: "
+        super().__init__(f"{prefix}{message}")
+
+
 class RecordingError(InputError):
     """A file that is not a recording xtape can read."""
 
@@ -216,6 +230,25 @@ class DamagedRecording(RecordingError):
         self.offset = offset
         self.reason = reason
         super().__init__(path, f"damaged at byte {offset}: {reason}")
+
+
+class PlotUnavailable(InputError):
+    """``xtape plot`` needs the optional ``plot`` extra (matplotlib), which is missing."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        super().__init__(
+            f"xtape plot needs {missing}, which is not installed; install the plot extra: "
+            "pip install 'xtape[plot]'"
+        )
+
+
+class InvalidReport(InputError):
+    """A file given as a replay report (``xtape replay --json`` output) that is not one."""
+
+    def __init__(self, path: str, why: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: not a replay --json report: {why}")
 
 
 class CatalogError(InputError):
