@@ -358,6 +358,7 @@ _URL_HELP = (
 TlsCaOpt = Annotated[Path | None, typer.Option("--tls-ca-cert", metavar="FILE", help="TLS: trust the server certificates this CA file signed (rediss:// only).", show_default=False)]
 TlsCertOpt = Annotated[Path | None, typer.Option("--tls-cert", metavar="FILE", help="TLS: the client certificate, for servers that check clients.", show_default=False)]
 TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="TLS: the client certificate's private key.", show_default=False)]
+ClusterOpt = Annotated[bool | None, typer.Option("--cluster/--no-cluster", help="Treat the URL as a node of a Redis Cluster (default: detected), or as one server.", show_default=False)]
 TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
 
 
@@ -407,6 +408,7 @@ def replay(
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
 
@@ -454,6 +456,7 @@ def replay(
                     progress=lambda p: line.show(_replay_progress(p)),
                     warn=line.warn,
                     stop_event=state.stop_event,
+                    cluster=cluster,
                 )
             except ReplayAborted as exc:
                 line.done()

@@ -11,7 +11,7 @@
     │   ├── RedisRefused        Redis answered but will not serve the URL as given
     │   │   ├── RedisAuthFailed     wrong, missing or unexpected password
     │   │   ├── RedisNoDatabase     no such database number
-    │   │   ├── RedisClusterNode    a Redis Cluster node (not supported yet)
+    │   │   ├── RedisClusterNode    a database other than 0 on a cluster node
     │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
@@ -119,13 +119,13 @@ class RedisNoDatabase(RedisRefused):
 
 
 class RedisClusterNode(RedisRefused):
-    """The URL points at a node of a Redis Cluster, which xtape cannot record or replay yet."""
+    """The URL names a database other than 0 on a node of a Redis Cluster (a cluster has
+    only database 0)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(
             url,
-            "is a node of a Redis Cluster; cluster support is not there yet "
-            "(one node holds only some of the streams)",
+            "is a node of a Redis Cluster, which has only database 0 (use .../0 or no database)",
         )
 
 
