@@ -193,6 +193,6 @@ class LocalCluster:
                 )
                 if callable(between):
                     between()
-            for node in self.primaries_now() + [target]:
+            for node in [*self.primaries_now(), target]:
                 with self.client(node) as c:
                     c.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id)

@@ -658,6 +658,8 @@ def record(
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary.")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Record entries added to Redis streams into a recording file, byte for byte.
 
@@ -689,6 +691,8 @@ def record(
             redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
             scan_interval_s=scan_interval,
+            exclude=list(exclude or []),
+            cluster=cluster,
         )
         line = ProgressLine(not quiet)
         with process_state() as state:
