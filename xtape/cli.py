@@ -731,6 +731,41 @@ def record(
         )
 
 
+# --------------------------------------------------------------------------- merge
+
+
+@app.command()
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Merge recordings into one, in entry-id time order.
+
+    A stream may be in several inputs only as byte-identical duplicates (written once);
+    anything else is refused before the output is written.
+    """
+    from xtape.merge import merge as run_merge
+
+    with handled():
+        if str(output) != "-" and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
+            raise UsageError(f"{output} is also an input")
+        stats = run_merge(inputs, output)
+    for warning in stats.warnings:
+        _warn(warning)
+    if not quiet:
+        stderr.print(
+            f"merged {stats.inputs} recordings into {output}: {stats.entries} entries from "
+            f"{stats.streams} streams"
+            + (f" ({stats.duplicates} duplicates dropped)" if stats.duplicates else "")
+            + (f", {stats.gaps} gaps" if stats.gaps else ""),
+            markup=False,
+        )
+
+
 # --------------------------------------------------------------------------- demo
 
 

@@ -16,6 +16,7 @@
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
+    │   ├── MergeConflict       merge: the same stream with different entries in two files
     │   └── RecordingError      a file is not a readable recording
     │       └── DamagedRecording    a record of the wrong shape, at byte N
     └── RuntimeFailure          exit 1: the world failed us
@@ -289,4 +290,15 @@ class KeepIdsOrder(UsageError):
             f"comes after {after}, and Redis only takes increasing ids; give every event of "
             "the stream an increasing id (a scenario converted with --collapse-repeats has "
             "none for repeats: convert without it), or drop --keep-ids"
+        )
+
+
+class MergeConflict(InputError):
+    """``merge``: two recordings hold the same stream with different entries."""
+
+    def __init__(self, stream: bytes, first: str, second: str, why: str) -> None:
+        self.stream = stream
+        super().__init__(
+            f"cannot merge {first} and {second}: both hold stream '{display_name(stream)}' "
+            f"and {why} (only byte-identical duplicates of a stream can be merged)"
         )

@@ -230,12 +230,12 @@ class ClusterSource:
                     reply = replies[i] = got[at]
                     at += 1
                     if attempt < _REDIRECTS and isinstance(reply, redis.ResponseError):
-                        text = str(reply)
-                        if text.startswith("MOVED"):
+                        kind, target = redirect_of(reply)
+                        if kind == "moved":
                             moved = True
                             todo.append((i, None))
-                        elif text.startswith("ASK"):
-                            todo.append((i, text.split()[2]))
+                        elif kind == "ask":
+                            todo.append((i, target))
             if moved:
                 self._refresh()
             if not todo:
@@ -307,18 +307,17 @@ class ClusterSource:
                     if refusal is None:
                         done.append((group, list(result)))
                         continue
-                    text = str(refusal)
-                    if attempt >= _REDIRECTS:
+                    kind, target = redirect_of(refusal)
+                    log.debug("round: slot of %r: %s %s", group[0].name, kind or refusal, target)
+                    if kind == "":
+                        raise refusal  # refused while queuing (ACL, unknown command)
+                    if attempt >= _REDIRECTS or kind == "retry":
                         continue  # left for the next round
-                    if text.startswith("MOVED"):
+                    if kind == "moved":
                         moved = True
                         todo.append((group, None))
-                    elif text.startswith("ASK"):
-                        todo.append((group, text.split()[2]))
-                    elif text.startswith(("TRYAGAIN", "CLUSTERDOWN")):
-                        continue  # next round
                     else:
-                        raise refusal  # refused while queuing (ACL, unknown command)
+                        todo.append((group, target))
             if moved:
                 self._refresh()
             if not todo:
@@ -351,6 +350,22 @@ class ClusterSource:
             return set()
         time.sleep(min(wait_s, POLL_S))
         return {s.name for s in states}
+
+
+def redirect_of(error: BaseException) -> tuple[str, str]:
+    """``("moved", address)``, ``("ask", address)``, ``("retry", "")`` (TRYAGAIN,
+    CLUSTERDOWN) or ``("", "")`` for any other error. (redis-py turns these replies
+    into their own classes and drops the first word of the message.)"""
+    text = str(error)
+    if isinstance(error, redis.exceptions.MovedError) or text.startswith("MOVED "):
+        return "moved", text.split()[-1]
+    if isinstance(error, redis.exceptions.AskError) or text.startswith("ASK "):
+        return "ask", text.split()[-1]
+    if isinstance(error, (redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError)) or (
+        text.startswith(("TRYAGAIN", "CLUSTERDOWN"))
+    ):
+        return "retry", ""
+    return "", ""
 
 
 def _round_commands(

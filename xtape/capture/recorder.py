@@ -384,10 +384,12 @@ class Recorder:
         count = self._count
         replies = self.source.read_round(batch_states, count, self.opt.keys_per_read)
         capture_ns = self.clock.time_ns()
-        if replies.states is not None and len(replies.states) != len(batch_states):
-            # (a cluster slot on the move) the streams not read this round stay dirty
-            read = {s.name for s in replies.states}
-            self.dirty.update(s.name for s in batch_states if s.name not in read)
+        if replies.states is not None:
+            # (a cluster: replies come per slot) the streams not read this round (a slot
+            # on the move) stay dirty
+            if len(replies.states) != len(batch_states):
+                read = {s.name for s in replies.states}
+                self.dirty.update(s.name for s in batch_states if s.name not in read)
             batch_states = replies.states
         if any(isinstance(r, redis.ResponseError) for r in replies.reads):
             self._drop_non_streams(batch_states)

@@ -285,8 +285,8 @@ class ClusterPublisher:
             text = str(reply)
             if "no such key" in text:
                 return None
-            if text.startswith(("MOVED", "ASK")):
-                raise _Redirected
+            if isinstance(reply, redis.exceptions.AskError) or text.startswith(("MOVED", "ASK")):
+                raise _Redirected  # (MovedError is an AskError)
             raise UsageError(
                 f"cannot publish to {name.decode('utf-8', 'backslashreplace')!r} at {self.url}: {reply}"
             )
