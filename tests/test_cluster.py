@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import redis
+from cluster_support import LocalCluster
 from redis.crc import key_slot
+from test_capture_support import Background, by_stream, wait_for
 from typer.testing import CliRunner
 
-from cluster_support import LocalCluster
-from test_capture_support import Background, by_stream, wait_for
 from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.cli import app
 from xtape.connection import detect_cluster, keep_stream_replies_raw
