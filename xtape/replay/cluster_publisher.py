@@ -93,6 +93,9 @@ class _Node:
         self.inflight: deque[Event | None] = deque()
         #: ids of entries sent again (after a redirect or a lost node), while unanswered.
         self.resent: set[int] = set()
+        #: What one publish call is putting together for this node.
+        self.out: list[bytes] = []
+        self.batch: list[Event] = []
 
     def send(self, data: bytes) -> None:
         try:
@@ -162,10 +165,9 @@ class ClusterPublisher:
         self._warn = warn or log.warning
         self._max_pending = max(1, max_pending)
         self._trim: tuple[bytes, ...] = () if maxlen is None else (b"MAXLEN", b"~", b"%d" % maxlen)
-        self._heads: dict[bytes, tuple[bytes, ...]] = {}
         self._nodes: dict[str, _Node] = {}
         self._owners: list[ClusterNode | None] = []
-        self._route: dict[bytes, _Node] = {}
+        self._route: dict[bytes, tuple[_Node, tuple[bytes, ...]]] = {}
         self._redirects: dict[int, int] = {}
         self._closed = False
         self._use(topology)
@@ -191,10 +193,14 @@ class ClusterPublisher:
             owner = self._owners[key_slot(stream)]
             if owner is None:
                 raise RedisUnavailable(self.url, f"no node serves the slot of {stream!r}")
-        node = self._node(owner)
+        return self._node(owner)
+
+    def _route_of(self, stream: bytes) -> tuple[_Node, tuple[bytes, ...]]:
+        """The node serving ``stream`` and the head of its XADDs (kept for the next)."""
+        found = (self._node_of(stream), (b"XADD", stream, *self._trim))
         if len(self._route) < 100_000:
-            self._route[stream] = node
-        return node
+            self._route[stream] = found
+        return found
 
     def _refresh(self) -> None:
         """Read the slot map again, from any node that answers."""
@@ -320,40 +326,51 @@ class ClusterPublisher:
     # -- sending ---------------------------------------------------------------------
 
     def _send(self, events: Sequence[Event], *, resent: bool = False) -> None:
-        pack: Callable[[tuple[bytes, ...]], bytes] = hiredis.pack_command  # type: ignore[assignment]
+        """Pack each event for the node serving its stream; one write per node."""
         route = self._route
-        heads = self._heads
         keep_ids = self.keep_ids
-        per_node: dict[_Node, tuple[list[bytes], list[Event]]] = {}
-        for event in events:
-            stream = event.stream
-            node = route.get(stream)
-            if node is None:
-                node = self._node_of(stream)
-            group = per_node.get(node)
-            if group is None:
-                group = per_node[node] = ([], [])
-            head = heads.get(stream)
-            if head is None:
-                head = (b"XADD", stream, *self._trim)
-                if len(heads) < 100_000:
-                    heads[stream] = head
-            if keep_ids and event.id is not None:
-                group[0].append(pack((*head, event.id, *event.flat)))
-            else:
-                group[0].append(pack((*head, b"*", *event.flat)))
-            group[1].append(event)
+        touched: list[_Node] = []
+        try:
+            self._pack(events, route, keep_ids, touched)
+        except BaseException:
+            for node in touched:
+                node.out, node.batch = [], []
+            raise
         failed: _Lost | None = None
-        for node, (commands, batch) in per_node.items():
+        for node in touched:
+            data, batch = b"".join(node.out), node.batch
+            node.out, node.batch = [], []
             node.inflight.extend(batch)
             if resent:
                 node.resent.update(map(id, batch))
             try:
-                node.send(b"".join(commands))
+                node.send(data)
             except _Lost as lost:
                 failed = failed or lost  # the other nodes still get their part
         if failed is not None:
             raise failed
+
+    def _pack(
+        self,
+        events: Sequence[Event],
+        route: dict[bytes, tuple[_Node, tuple[bytes, ...]]],
+        keep_ids: bool,
+        touched: list[_Node],
+    ) -> None:
+        pack: Callable[[tuple[bytes, ...]], bytes] = hiredis.pack_command  # type: ignore[assignment]
+        for event in events:
+            found = route.get(event.stream)
+            if found is None:
+                found = self._route_of(event.stream)
+            node, head = found
+            out = node.out
+            if not out:
+                touched.append(node)
+            if keep_ids and event.id is not None:
+                out.append(pack((*head, event.id, *event.flat)))
+            else:
+                out.append(pack((*head, b"*", *event.flat)))
+            node.batch.append(event)
 
     def _send_asking(self, address: str, events: Sequence[Event]) -> None:
         """``ASKING`` + ``XADD`` per entry, to the node importing their slot."""
