@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import redis  # noqa: E402
-from cluster_support import LocalCluster  # noqa: E402
+import redis
+from cluster_support import LocalCluster
 
-from xtape.recording import Recording, RecordingWriter  # noqa: E402
-from xtape.server import RedisServer  # noqa: E402
+from xtape.recording import Recording, RecordingWriter
+from xtape.server import RedisServer
 
 
 def xtape() -> str:
