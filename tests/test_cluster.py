@@ -118,6 +118,8 @@ def test_300_streams_over_all_slots_recorded_and_replayed_byte_identical(
     source = Recording(path).header.source
     assert source["cluster"]["shards"] == 3
     assert len(source["cluster"]["nodes"]) == 3
+    info = invoke("info", str(path))
+    assert ", a cluster of 3 shards" in info.output
 
     # into the cluster with the original ids (--keep-ids), under a prefix
     result = invoke(

@@ -46,6 +46,7 @@ def test_shards_are_merged_in_entry_id_time_order(tmp_path: Path) -> None:
     assert (gap.after_id, gap.before_id, gap.lost) == (b"1-0", b"3-0", 1)
     assert sorted(m.text for m in rec.markers()) == ["[a.xtape] hello", "[b.xtape] hello"]
     assert [s["file"] for s in rec.header.source["merged"]] == ["a.xtape", "b.xtape"]
+    assert "source:    merged from 2 recordings" in runner.invoke(app, ["info", str(out)]).output
     assert "merged 2 recordings" in result.output and "6 entries from 2 streams" in result.output
 
 

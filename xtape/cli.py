@@ -131,7 +131,16 @@ def info(
     src = data["source"]
     lines = [
         f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
-        f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})",
+        (
+            f"source:    merged from {len(src['merged'])} recordings"
+            if isinstance(src.get("merged"), list)
+            else f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})"
+            + (
+                f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
+                if isinstance(src.get("cluster"), dict)
+                else ""
+            )
+        ),
         f"recorded:  {data['created']}",
         (
             f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
