@@ -392,7 +392,15 @@ class ClusterPublisher:
 
     def _absorb(self, node: _Node, target: int, *, block: bool) -> None:
         """Read ``node``'s replies until at most ``target`` entries are unanswered
-        (without ``block``, also stop when nothing more has arrived)."""
+        (without ``block``, also stop when nothing more has arrived); send the
+        redirected ones again."""
+        redirected = self._read(node, target, block=block)
+        if redirected:
+            self._redirect(redirected)
+
+    def _read(self, node: _Node, target: int, *, block: bool) -> list[tuple[Event, str]]:
+        """:meth:`_absorb`'s reading: the entries redirected, in order (after one, the
+        node is drained: whatever was sent after it must not overtake it)."""
         reader = node.reader
         inflight = node.inflight
         errors = self.errors
@@ -430,16 +438,25 @@ class ClusterPublisher:
                     errors.consecutive = 0
             if node.resent:
                 node.resent.discard(id(event))
-        if redirected:
-            self._redirect(redirected)
+        return redirected
 
     def _redirect(self, refused: list[tuple[Event, str]]) -> None:
         """Send the refused entries again, in order, where the cluster now says."""
-        self.redirected += len(refused)
         if any(not m.startswith("ASK ") for _, m in refused):
+            # Drain every node first: nothing sent under the old slot map may overtake
+            # what is sent again under the new one (each stream is then in flight on
+            # one node only).
+            for other in list(self._nodes.values()):
+                try:
+                    refused += self._read(other, 0, block=True)
+                except _Lost as lost:
+                    # sent again with that node's unconfirmed entries
+                    lost.node.inflight.extendleft(e for e, _ in reversed(refused))
+                    raise
             if any(m.startswith(("TRYAGAIN", "CLUSTERDOWN")) for _, m in refused):
                 self._stop_event.wait(0.05)
             self._refresh()
+        self.redirected += len(refused)
         if len(self._redirects) > 100_000:
             self._redirects.clear()
         # Keep each stream's order: entries go out in the order they were refused.
