@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import redis
-
 from test_capture_support import by_stream
+
 from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.capture.cluster_source import ClusterSource
 from xtape.capture.source import Source, StreamReader
