@@ -75,6 +75,8 @@ class ClusterSource:
         self._open_ones: dict[str, Source] = {}
         #: Slot map entries learnt from MOVED replies since the last full read.
         self._stale = False
+        #: Slot groups sent elsewhere after MOVED or ASK (a measure of resharding seen).
+        self.redirects = 0
 
     # -- connections -------------------------------------------------------------------
 
@@ -313,6 +315,7 @@ class ClusterSource:
                         raise refusal  # refused while queuing (ACL, unknown command)
                     if attempt >= _REDIRECTS or kind == "retry":
                         continue  # left for the next round
+                    self.redirects += 1
                     if kind == "moved":
                         moved = True
                         todo.append((group, None))
