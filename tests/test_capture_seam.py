@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import redis
-from test_capture_support import by_stream
+from capture_support import by_stream
 
 from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.capture.cluster_source import ClusterSource

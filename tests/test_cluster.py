@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import redis
+from capture_support import Background, by_stream
 from cluster_support import LocalCluster
+from e2e_support import wait_for
 from redis.crc import key_slot
-from test_capture_support import Background, by_stream, wait_for
 from typer.testing import CliRunner
 
 from xtape.capture import Recorder, RecordOptions, parse_start

@@ -30,6 +30,9 @@ from xtape.recording.records import Tag
 from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay
 from xtape.replay.scheduler import FakeClock
 
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 SAMPLE = Path(__file__).parent.parent / "recordings" / "sample.xtape"
 
 
@@ -247,6 +250,7 @@ def _read_everything(data: bytes, tmp: Path) -> None:
             assert "\n" not in str(exc)
 
 
+@pytest.mark.timeout(900)  # 2,500 cases of six commands: about a minute on 2 quiet cores
 @settings(
     max_examples=2500,
     deadline=None,
