@@ -215,7 +215,16 @@ def info(
     src = data["source"]
     lines = [
         f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
-        f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})",
+        (
+            f"source:    merged from {len(src['merged'])} recordings"
+            if isinstance(src.get("merged"), list)
+            else f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})"
+            + (
+                f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
+                if isinstance(src.get("cluster"), dict)
+                else ""
+            )
+        ),
         f"recorded:  {data['created']}",
         (
             f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
@@ -618,6 +627,7 @@ _URL_HELP = (
 TlsCaOpt = Annotated[Path | None, typer.Option("--tls-ca-cert", metavar="FILE", help="TLS: trust the server certificates this CA file signed (rediss:// only).", show_default=False)]
 TlsCertOpt = Annotated[Path | None, typer.Option("--tls-cert", metavar="FILE", help="TLS: the client certificate, for servers that check clients.", show_default=False)]
 TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="TLS: the client certificate's private key.", show_default=False)]
+ClusterOpt = Annotated[bool | None, typer.Option("--cluster/--no-cluster", help="Treat the URL as a node of a Redis Cluster (default: detected), or as one server.", show_default=False)]
 TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
 
 
@@ -669,6 +679,7 @@ def replay(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line (the report, warnings and errors still print).")] = False,
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
 
@@ -726,6 +737,7 @@ def replay(
                     progress=lambda p: line.show(_replay_progress(p)),
                     warn=line.warn,
                     stop_event=state.stop_event,
+                    cluster=cluster,
                 )
             except ReplayAborted as exc:
                 line.done()
@@ -1015,6 +1027,8 @@ def record(
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Record entries added to Redis streams into a recording file, byte for byte.
 
@@ -1046,6 +1060,8 @@ def record(
             redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
             scan_interval_s=scan_interval,
+            exclude=list(exclude or []),
+            cluster=cluster,
         )
         line = ProgressLine(not quiet)
         with process_state() as state:
@@ -1080,6 +1096,41 @@ def record(
             + (")" if stats.gaps else "")
             + (f"; {plural(stats.reconnects, 'reconnect')}" if stats.reconnects else "")
             + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else ""),
+            markup=False,
+        )
+
+
+# --------------------------------------------------------------------------- merge
+
+
+@app.command()
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Merge recordings into one, in entry-id time order.
+
+    A stream may be in several inputs only as byte-identical duplicates (written once);
+    anything else is refused before the output is written.
+    """
+    from xtape.merge import merge as run_merge
+
+    with handled():
+        if str(output) != "-" and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
+            raise UsageError(f"{output} is also an input")
+        stats = run_merge(inputs, output)
+    for warning in stats.warnings:
+        _warn(warning)
+    if not quiet:
+        stderr.print(
+            f"merged {stats.inputs} recordings into {output}: {stats.entries} entries from "
+            f"{stats.streams} streams"
+            + (f" ({stats.duplicates} duplicates dropped)" if stats.duplicates else "")
+            + (f", {stats.gaps} gaps" if stats.gaps else ""),
             markup=False,
         )
 
