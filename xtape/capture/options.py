@@ -147,6 +147,18 @@ class RecordOptions:
     batch: int = 5000
     #: At most this many keys per XREAD command (more streams are read in chunks).
     keys_per_read: int = 500
+    #: Chunk compression of the file: "zstd" or "none".
+    compression: str = "zstd"
+    #: Split into numbered files in a directory at this size (bytes) / age (seconds).
+    split_size: int | None = None
+    split_duration_s: float | None = None
+    #: With a split: delete the oldest files while the rest cover this many seconds.
+    keep_last_s: float | None = None
+
+    @property
+    def split(self) -> bool:
+        """Whether the output is a directory of numbered files."""
+        return self.split_size is not None or self.split_duration_s is not None
 
     def __post_init__(self) -> None:
         if not self.patterns:
@@ -172,4 +184,11 @@ class RecordOptions:
             out["redaction"] = "hmac-sha256, random per-recording key"
             out["redact_case"] = "sensitive" if self.redact_case_sensitive else "insensitive"
         out["scan_interval_s"] = self.scan_interval_s
+        out["compression"] = self.compression
+        if self.split_size is not None:
+            out["split_size"] = self.split_size
+        if self.split_duration_s is not None:
+            out["split_duration_s"] = self.split_duration_s
+        if self.keep_last_s is not None:
+            out["keep_last_s"] = self.keep_last_s
         return out
