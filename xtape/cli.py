@@ -185,6 +185,8 @@ def cat(
             help='Fields as an object for jq: {"name": value}, a repeated name\'s values as an array (loses the order across names).',
         ),
     ] = False,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
 
@@ -192,9 +194,17 @@ def cat(
     """
     from xtape.recording import Recording
     from xtape.recording.jsonl import write_jsonl
-    from xtape.units import match_any
+    from xtape.units import match_any, parse_duration
 
     with handled():
+        window = (
+            None
+            if since is None and until is None
+            else (
+                None if since is None else parse_duration(since, option="--since"),
+                None if until is None else parse_duration(until, option="--until", positive=True),
+            )
+        )
         rec = Recording(file)
         if limit == 0:
             return
@@ -206,6 +216,7 @@ def cat(
                 keep=(lambda name: match_any(name, patterns)) if patterns else None,
                 limit=limit,
                 objects=objects,
+                window=window,
             )
         except BrokenPipeError:
             # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)

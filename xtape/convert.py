@@ -247,6 +247,7 @@ def _convert(
     every_s: float,
 ) -> ConvertReport:
     rec = Recording(path, clock=options.clock)
+    rec.seek(options.since_ns, options.until_ns)  # (v2: skips the chunks before the window)
     read = 0
 
     def counted(events: Iterator[Event]) -> Iterator[Event]:

@@ -68,6 +68,8 @@ class SplitWriter:
         self._next = existing[-1][0] + 1 if existing else 1
         #: Files this writer created, in order.
         self.created: list[Path] = []
+        #: When each file this writer created was started (its clock, seconds).
+        self._starts: dict[Path, float] = {}
         self._closed_bytes = 0
         self._closed_entries = 0
         self._last_capture: int | None = None
@@ -79,7 +81,7 @@ class SplitWriter:
         self._next += 1
         writer = RecordingWriter(path, **self._options)
         self.created.append(path)
-        self._started = self._clock()
+        self._started = self._starts[path] = self._clock()
         return writer
 
     @property
@@ -118,20 +120,23 @@ class SplitWriter:
 
     def prune(self) -> list[Path]:
         """Delete the oldest files while the rest still cover ``keep_last_s``; returns
-        the files deleted. A file's start is its header's creation time."""
+        the files deleted. A file's start is when this writer started it, or for
+        files found in the directory, its header's creation time."""
         if self.keep_last_s is None:
             return []
         files = [path for _, path in numbered_files(self.directory)]
-        horizon_ns = int((self._clock() - self.keep_last_s) * 1e9)
+        horizon = self._clock() - self.keep_last_s
         deleted: list[Path] = []
         for older, newer in itertools.pairwise(files):
             if newer == self._writer.path or older == self._writer.path:
                 break
-            try:
-                start_ns = Recording(newer).header.created_ns
-            except RecordingError:
-                break
-            if start_ns > horizon_ns:
+            start = self._starts.get(newer)
+            if start is None:
+                try:
+                    start = Recording(newer).header.created_ns / 1e9
+                except RecordingError:
+                    break
+            if start > horizon:
                 break
             older.unlink(missing_ok=True)
             deleted.append(older)
