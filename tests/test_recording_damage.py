@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from xtape.convert import ConvertOptions, convert
 from xtape.errors import DamagedRecording, RecordingError, XtapeError
 from xtape.recording import Recording, RecordingWriter, summarize
-from xtape.recording.jsonl import write_jsonl
 from xtape.recording.chunks import CHUNK_MAGIC, ChunkMeta, Compressor
+from xtape.recording.jsonl import write_jsonl
 from xtape.recording.records import Entries, Gap, Marker, StreamDef, Tag
 from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay
 from xtape.replay.scheduler import FakeClock
