@@ -37,7 +37,7 @@ TRAILER = struct.Struct("<QII8s")
 #: Compression codes of a chunk.
 COMPRESSIONS: dict[str, int] = {"none": 0, "zstd": 1}
 #: The zstd level chosen by ``bench/format.py`` (size against recording speed).
-DEFAULT_ZSTD_LEVEL = 3
+DEFAULT_ZSTD_LEVEL = 1
 
 #: Limits a damaged length cannot get past (a chunk is about 1 MiB of records; a single
 #: batch of very large values may make one larger).
