@@ -671,9 +671,21 @@ class Recording:
                 yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
 
     def gaps(self) -> list[Gap]:
+        """The gaps, in file order (a v2 file closed cleanly: from its summary alone).
+        Stream ids are those of :meth:`records`."""
+        if self.parts is None:
+            summary = self.stored_summary()
+            if summary is not None:
+                return [Gap(*row) for row in summary.gaps]
         return [r for r in self.records() if isinstance(r, Gap)]
 
     def markers(self) -> list[Marker]:
+        """The markers, in file order (a v2 file closed cleanly: from its summary alone)."""
+        if self.parts is not None:
+            return [m for part in self.parts for m in part.markers()]
+        summary = self.stored_summary()
+        if summary is not None:
+            return [Marker(*row) for row in summary.markers]
         return [r for r in self.records() if isinstance(r, Marker)]
 
     # -- timeline ----------------------------------------------------------------------
