@@ -60,7 +60,7 @@ from xtape.recording.records import (
     by_id,
     is_recording_head,
 )
-from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
+from xtape.timeline import NS_PER_MS, STDIN_NAME, Event, Fields, ScheduleFn, Timeline, pair_fields
 
 #: Which clock a recording's timeline follows: the entry ids' milliseconds (the producer's
 #: clock) or the recorder's capture clock (``--clock``). Not :class:`xtape.replay.Clock`,
@@ -78,7 +78,6 @@ MAX_MAP_KEYS = 1 << 16
 _READ_SIZE = 1 << 20
 
 #: The name of standard input in messages.
-STDIN_NAME = "<stdin>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +96,14 @@ class ReadSummary:
 
     ``size`` is the bytes read; ``truncated_bytes`` of them, at the end, were an
     incomplete record (a recorder killed mid-write) and were skipped; ``end`` is the
-    END record a clean close writes, if there was one.
+    END record a clean close writes, if there was one; ``gaps`` are the pass's gap
+    records with their streams' names.
     """
 
     size: int
     truncated_bytes: int
     end: End | None
+    gaps: tuple[tuple[bytes, Gap], ...] = ()
     #: Format v2: the file had no intact summary at its end (a recorder killed, a lost
     #: tail), so what is known about it came from reading every chunk.
     rebuilt: bool = False
@@ -393,7 +394,9 @@ class Recording:
         finally:
             reading.close()
 
-    def _decode(self, obj: Any, at: int, defined: set[int], where: str = "") -> Record | None:
+    def _decode(
+        self, obj: Any, at: int, defined: dict[int, bytes], where: str = ""
+    ) -> Record | None:
         """A checked record from an unpacked object (None for an unknown tag)."""
         if type(obj) is not tuple or not obj or type(obj[0]) is not int:
             raise DamagedRecording(self.name, at, f"{where}a record that is not a tagged array")
@@ -405,7 +408,7 @@ class Recording:
         except Malformed as exc:
             raise DamagedRecording(self.name, at, f"{where}{Tag(obj[0]).name} record: {exc}") from None
         if isinstance(record, StreamDef):
-            defined.add(record.stream_id)
+            defined[record.stream_id] = record.name
         elif isinstance(record, (Entries, Gap)) and record.stream_id not in defined:
             raise DamagedRecording(
                 self.name,
@@ -416,7 +419,8 @@ class Recording:
 
     def _records(self, reading: _Pass) -> Iterator[Record]:
         unpacker = reading.unpacker
-        defined: set[int] = set()
+        defined: dict[int, bytes] = {}
+        gaps: list[tuple[bytes, Gap]] = []
         end: End | None = None
         consumed = unpacker.tell()
         while True:
@@ -430,9 +434,13 @@ class Recording:
             if record is not None:
                 if isinstance(record, End):
                     end = record
+                if isinstance(record, Gap):
+                    gaps.append((defined[record.stream_id], record))
                 yield record
             consumed = unpacker.tell()
-        self.summary = ReadSummary(reading.counted.total, reading.counted.total - consumed, end)
+        self.summary = ReadSummary(
+            reading.counted.total, reading.counted.total - consumed, end, tuple(gaps)
+        )
 
     # -- version 2 -------------------------------------------------------------------
 
@@ -484,6 +492,7 @@ class Recording:
                                 src.seek(chunk.offset)
                             break
         names: dict[int, bytes] = {}
+        gaps: list[tuple[bytes, Gap]] = []
         end: End | None = None
         truncated = 0
         rebuilt = True
@@ -528,15 +537,17 @@ class Recording:
                     raw = decompress(code, data, raw_len)
                 except (Malformed, ValueError, TypeError, msgpack.UnpackException) as exc:
                     raise DamagedRecording(self.name, start, _why(exc)) from None
-                defined: set[int] = set()
+                defined: dict[int, bytes] = {}
                 for sid, name in meta.streams:
-                    defined.add(sid)
+                    defined[sid] = name
                     if names.get(sid) != name:
                         names[sid] = name
                         yield StreamDef(sid, name)
                 for record in self._chunk_records(raw, start, defined):
                     if isinstance(record, End):
                         end = record
+                    elif isinstance(record, Gap):
+                        gaps.append((defined[record.stream_id], record))
                     yield record
             elif magic == SUMMARY_MAGIC:
                 head = magic + src.read(SUMMARY_HEAD.size - 4)
@@ -573,9 +584,11 @@ class Recording:
                     self.name, start, "not the start of a chunk or of the summary"
                 )
         total = size if size is not None else reading.counted.total
-        self.summary = ReadSummary(total, truncated, end, rebuilt=rebuilt)
+        self.summary = ReadSummary(total, truncated, end, tuple(gaps), rebuilt=rebuilt)
 
-    def _chunk_records(self, raw: bytes, at: int, defined: set[int]) -> Iterator[Record]:
+    def _chunk_records(
+        self, raw: bytes, at: int, defined: dict[int, bytes]
+    ) -> Iterator[Record]:
         unpacker = msgpack.Unpacker(
             None,
             raw=False,
@@ -607,6 +620,7 @@ class Recording:
         ids: dict[bytes, int] = {}
         size = truncated = 0
         ends: list[End | None] = []
+        gaps: list[tuple[bytes, Gap]] = []
         rebuilt = False
         for part in self.parts:
             local: dict[int, int] = {}
@@ -626,11 +640,12 @@ class Recording:
             size += part.summary.size
             truncated += part.summary.truncated_bytes
             rebuilt = rebuilt or part.summary.rebuilt
+            gaps += part.summary.gaps
             ends.append(part.summary.end)
         last = ends[-1] if ends and all(e is not None for e in ends) else None
         if last is not None:
             last = End(last.capture_ns, sum(e.entries for e in ends if e is not None))
-        self.summary = ReadSummary(size, truncated, last, rebuilt=rebuilt)
+        self.summary = ReadSummary(size, truncated, last, tuple(gaps), rebuilt=rebuilt)
 
     # -- entries ---------------------------------------------------------------------
 
@@ -812,7 +827,12 @@ def is_recording(source: str | Path | BinaryIO) -> bool:
     stream = sys.stdin.buffer if isinstance(source, (str, Path)) else source
     peek = getattr(stream, "peek", None)
     if peek is None:
-        raise TypeError("is_recording needs a stream that can peek (a BufferedReader)")
+        if not stream.seekable():
+            raise TypeError("is_recording needs a stream that can peek or seek")
+        at = stream.tell()
+        head = stream.read(HEAD_BYTES)
+        stream.seek(at)
+        return is_recording_head(head)
     # The writer writes the header in one write, so a pipe has all of it at once.
     return is_recording_head(peek(HEAD_BYTES)[:HEAD_BYTES])
 
