@@ -193,12 +193,32 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
         info.complete = True
         info.summary = "stored"
         return info
+    if rec.parts is not None:
+        # A split recording being written (or cut): the summaries of the closed files,
+        # and a reading of the others only (the file being written, a damaged one).
+        rebuilt = False
+        complete = True
+        for part, summary in zip(parts, stored, strict=True):
+            if summary is not None and part.path is not None:
+                _from_summary(summary, info)
+                info.file_size += part.path.stat().st_size
+                continue
+            _summarize(part, info)
+            assert part.summary is not None
+            info.file_size += part.summary.size
+            info.truncated_bytes += part.summary.truncated_bytes
+            rebuilt = rebuilt or part.summary.rebuilt
+            complete = complete and part.summary.complete
+        info.complete = complete
+        info.summary = "rebuilt" if rebuilt else "stored"
+        info.writing = writing and not info.complete
+        return info
     _summarize(rec, info)
     assert rec.summary is not None  # a full pass ended
     info.file_size = rec.summary.size
     info.truncated_bytes = rec.summary.truncated_bytes
     info.complete = rec.summary.complete
-    if any(part.header.version >= 2 for part in parts):
+    if rec.header.version >= 2:
         info.summary = "rebuilt" if rec.summary.rebuilt else "stored"
     # Taken before reading: a recorder that closed meanwhile wrote its END record.
     info.writing = writing and not info.complete
