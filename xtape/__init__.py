@@ -16,6 +16,8 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "ConvertOptions": "xtape.convert",
+    "DiffResult": "xtape.diff",
+    "DiffRules": "xtape.diff",
     "Event": "xtape.timeline",
     "MemoryPublisher": "xtape.replay",
     "Pacing": "xtape.replay",
@@ -33,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "Transform": "xtape.transform",
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
+    "diff_recordings": "xtape.diff",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
     "record": "xtape.capture",
@@ -43,6 +46,8 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "ConvertOptions",
+    "DiffResult",
+    "DiffRules",
     "Event",
     "MemoryPublisher",
     "Pacing",
@@ -61,6 +66,7 @@ __all__ = [
     "XtapeError",
     "__version__",
     "convert",
+    "diff_recordings",
     "load_scenario",
     "open_source",
     "record",
@@ -72,6 +78,7 @@ __all__ = [
 if TYPE_CHECKING:
     from xtape.capture import RecordOptions, record
     from xtape.convert import ConvertOptions, convert
+    from xtape.diff import DiffResult, DiffRules, diff_recordings
     from xtape.errors import XtapeError
     from xtape.recording import Recording, RecordingWriter, summarize
     from xtape.replay import (

@@ -196,20 +196,35 @@ def _shown(value: Any) -> str:
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span (a second pass over the entries; not for standard input).")] = True,
 ) -> None:
     """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
     from xtape.recording import summarize
 
     with handled():
         summary = summarize(file)
-    data = summary.to_dict()
-    if as_json:
-        stdout.print(json.dumps(data, indent=2, ensure_ascii=False), markup=False)
-        return
+        data = summary.to_dict()
+        if as_json:
+            stdout.print(json.dumps(data, indent=2, ensure_ascii=False), markup=False)
+            return
+        sparks = None
+        if sparkline and (file.is_file() or file.is_dir()):  # not a pipe: read a second time
+            from xtape.plot.rates import can_draw_blocks, sparklines
+
+            sparks = sparklines(file, summary, unicode=can_draw_blocks(stdout.encoding))
     src = data["source"]
     lines = [
         f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
-        f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})",
+        (
+            f"source:    merged from {len(src['merged'])} recordings"
+            if isinstance(src.get("merged"), list)
+            else f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})"
+            + (
+                f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
+                if isinstance(src.get("cluster"), dict)
+                else ""
+            )
+        ),
         f"recorded:  {data['created']}",
         (
             f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
@@ -218,12 +233,18 @@ def info(
         ),
         f"entries:   {data['entries']}"
         + (f" ({data['rate']:.1f}/s)" if data["rate"] else ""),
-        f"streams:   {len(data['streams'])}",
     ]
-    for s in data["streams"]:
+    if sparks is not None:
+        lines.append(
+            f"rate:      |{sparks.total}| peak {sparks.peak_rate:,.1f}/s, "
+            f"{len(sparks.total)} buckets of {sparks.bucket_ns / 1e9:.3g} s"
+        )
+    lines.append(f"streams:   {len(data['streams'])}")
+    for s, name in zip(data["streams"], summary.streams, strict=True):
         rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
         noun = "entry  " if s["entries"] == 1 else "entries"
-        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}  {s['first_id']} .. {s['last_id']}")
+        spark = f"  |{sparks.streams.get(name, '')}|" if sparks is not None else ""
+        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
         lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
         for g in data["gaps"]:
@@ -452,6 +473,7 @@ _URL_HELP = (
 TlsCaOpt = Annotated[Path | None, typer.Option("--tls-ca-cert", metavar="FILE", help="TLS: trust the server certificates this CA file signed (rediss:// only).", show_default=False)]
 TlsCertOpt = Annotated[Path | None, typer.Option("--tls-cert", metavar="FILE", help="TLS: the client certificate, for servers that check clients.", show_default=False)]
 TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="TLS: the client certificate's private key.", show_default=False)]
+ClusterOpt = Annotated[bool | None, typer.Option("--cluster/--no-cluster", help="Treat the URL as a node of a Redis Cluster (default: detected), or as one server.", show_default=False)]
 TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
 
 
@@ -501,6 +523,7 @@ def replay(
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line (the report, warnings and errors still print).")] = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
 
@@ -548,6 +571,7 @@ def replay(
                     progress=lambda p: line.show(_replay_progress(p)),
                     warn=line.warn,
                     stop_event=state.stop_event,
+                    cluster=cluster,
                 )
             except ReplayAborted as exc:
                 line.done()
@@ -727,6 +751,50 @@ def _seconds(s: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} m"
 
 
+# --------------------------------------------------------------------------- plot
+
+
+@app.command()
+def plot(
+    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png. Replaced if it exists.")],
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
+    bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
+    clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+) -> None:
+    """Draw entries per second per stream over time, with gaps and the recorder's markers
+    (reconnect, restart, flush, recreated, deleted) marked.
+
+    Needs the plot extra: pip install 'xtape[plot]'. Reads the recording's summary and
+    then its entries once, in flat memory.
+    """
+    from xtape.plot import collect, load_report, output_format, write
+    from xtape.plot.render import require_matplotlib
+    from xtape.units import parse_duration, plural
+
+    with handled():
+        output_format(output)
+        require_matplotlib()
+        note = None if report is None else load_report(report)
+        data = collect(
+            file,
+            clock=None if clock is None else _clock(clock),
+            streams=list(stream or []),
+            bucket_ns=None if bucket is None else parse_duration(bucket, option="--bucket", positive=True),
+            report=note,
+        )
+        if data.clock_note:
+            _warn(f"{file}: {data.clock_note}")
+        write(data, output)
+    stderr.print(
+        f"wrote {output}: {data.series.entries:,} entr{'y' if data.series.entries == 1 else 'ies'}, "
+        f"{plural(len(data.rows), 'row')}, {plural(len(data.markers), 'marker')}, "
+        f"{plural(len(data.gaps), 'gap')}",
+        markup=False,
+    )
+
+
 # --------------------------------------------------------------------------- record
 
 
@@ -749,6 +817,8 @@ def record(
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
+    cluster: ClusterOpt = None,
     compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default) or none.")] = "zstd",
     split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the directory -o, a new one at SIZE (e.g. 256MiB).")] = None,
     split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
@@ -792,6 +862,8 @@ def record(
             redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
             scan_interval_s=scan_interval,
+            exclude=list(exclude or []),
+            cluster=cluster,
             compression=compression,
             split_size=None if split_size is None else parse_size(split_size, option="--split-size"),
             split_duration_s=None
@@ -836,6 +908,154 @@ def record(
             + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else ""),
             markup=False,
         )
+
+
+# --------------------------------------------------------------------------- merge
+
+
+@app.command()
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Merge recordings into one, in entry-id time order.
+
+    A stream may be in several inputs only as byte-identical duplicates (written once);
+    anything else is refused before the output is written.
+    """
+    from xtape.merge import merge as run_merge
+
+    with handled():
+        if str(output) != "-" and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
+            raise UsageError(f"{output} is also an input")
+        stats = run_merge(inputs, output)
+    for warning in stats.warnings:
+        _warn(warning)
+    if not quiet:
+        stderr.print(
+            f"merged {stats.inputs} recordings into {output}: {stats.entries} entries from "
+            f"{stats.streams} streams"
+            + (f" ({stats.duplicates} duplicates dropped)" if stats.duplicates else "")
+            + (f", {stats.gaps} gaps" if stats.gaps else ""),
+            markup=False,
+        )
+
+
+# --------------------------------------------------------------------------- diff
+
+
+@app.command()
+def diff(
+    expected: Annotated[str, typer.Argument(help="The expected (golden) recording (- for standard input).", show_default=False)],
+    actual: Annotated[str | None, typer.Argument(help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", metavar="FILE", help="A rules file (YAML); options add to it (lists) or override it.")] = None,
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    ignore_field: Annotated[list[str] | None, typer.Option("--ignore-field", metavar="GLOB", help="Do not compare fields matching this glob (repeatable).")] = None,
+    tolerance: Annotated[list[str] | None, typer.Option("--tolerance", metavar="FIELD=AMOUNT", help="Numbers of FIELD (a glob, or JSONFIELD.path) may differ by AMOUNT (0.01) or by a share of the expected value (1%) (repeatable).")] = None,
+    json_field: Annotated[list[str] | None, typer.Option("--json-field", metavar="FIELD", help="Compare this field's values as parsed JSON (repeatable).")] = None,
+    ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field: payload.meta.ts, payload.items[*].id (repeatable).")] = None,
+    match_by: Annotated[str | None, typer.Option("--match-by", metavar="FIELD", help="Pair entries by this field's value instead of by position (FIELD or JSONFIELD.path).")] = None,
+    unordered: Annotated[bool, typer.Option("--unordered", help="Pair entries by content, in any order (a multiset).")] = False,
+    compare_ids: Annotated[bool, typer.Option("--compare-ids", help="Entry ids must be equal too (default: only fields are compared).")] = False,
+    compare_times: Annotated[bool, typer.Option("--compare-times", help="Entry times (from each recording's start, by id) must be equal too.")] = False,
+    time_tolerance: Annotated[float | None, typer.Option("--time-tolerance", metavar="MS", min=0, help="With --compare-times: how far an entry's time may move, in ms.")] = None,
+    ignore_field_order: Annotated[bool, typer.Option("--ignore-field-order", help="Fields in another order are not a difference.")] = False,
+    window: Annotated[int | None, typer.Option("--window", metavar="N", min=1, help="Entries per stream searched for a counterpart (bounds memory; see docs/diff.md). [default: 10000]")] = None,
+    max_reported: Annotated[int | None, typer.Option("--max-reported", metavar="N", min=0, help="Differences shown in detail per stream (all are counted). [default: 1000]")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Compare with the live streams at this " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
+    idle: Annotated[str, typer.Option("--idle", metavar="D", help="Live: read the streams until they were quiet for D.")] = "1s",
+    save_actual: Annotated[Path | None, typer.Option("--save-actual", metavar="FILE", help="Live: keep what was read as a recording.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code tells.")] = False,
+) -> None:
+    """Compare two recordings (or a recording and live streams) stream by stream.
+
+    Exit codes as diff(1): 0 same, 1 differs, 2 invalid input or trouble (unreadable
+    file, bad rules, Redis unreachable). By default only fields are compared, entries in
+    order per stream; see docs/diff.md for the rules file and the memory bounds.
+    """
+    import os
+
+    from xtape.diff import DiffRules, diff_live, diff_recordings
+    from xtape.timeline import NS_PER_S
+    from xtape.units import parse_duration, parse_pair
+
+    try:
+        with handled():
+            base = DiffRules.load(rules_file) if rules_file is not None else DiffRules()
+            changes: dict[str, object] = {}
+            if stream:
+                changes["streams"] = (*base.streams, *stream)
+            if ignore_field:
+                changes["ignore_fields"] = (*base.ignore_fields, *ignore_field)
+            if json_field:
+                changes["json_fields"] = (*base.json_fields, *json_field)
+            if tolerance:
+                tols = dict(base.tolerances)
+                for text in tolerance:
+                    name, amount = parse_pair(text, option="--tolerance")
+                    tols[name] = amount
+                changes["tolerances"] = tols
+            if ignore_path:
+                json_fields = (*base.json_fields, *(json_field or ()))
+                splitter = DiffRules(json_fields=json_fields)
+                paths = {k: list(v) for k, v in base.paths.items()}
+                for full in ignore_path:
+                    name, inner = splitter.split_path(full)
+                    paths.setdefault(name, []).append(inner)
+                changes["ignore_paths"] = {k: tuple(v) for k, v in paths.items()}
+            if match_by is not None:
+                changes["match_by"] = match_by
+            if unordered:
+                if match_by is not None:
+                    raise UsageError("--match-by and --unordered exclude each other: pick one way to pair entries")
+                changes["order"] = "multiset"
+                changes["match_by"] = None
+            for key, flag in (("compare_ids", compare_ids), ("compare_times", compare_times), ("ignore_field_order", ignore_field_order)):
+                if flag:
+                    changes[key] = True
+            for key, value in (("time_tolerance_ms", time_tolerance), ("window", window), ("max_reported", max_reported)):
+                if value is not None:
+                    changes[key] = value
+            rules = base.replace(**changes) if changes else base
+            if actual is None:
+                if url is None and not os.environ.get("REDIS_URL"):
+                    raise UsageError(
+                        "give ACTUAL (a recording), or --url (or $REDIS_URL) to compare with the live streams"
+                    )
+                target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+                idle_s = parse_duration(idle, option="--idle", positive=True) / NS_PER_S
+                result = diff_live(expected, target, rules, idle_s=idle_s, save=save_actual)
+            else:
+                if url is not None:
+                    raise UsageError("--url compares with live streams: give EXPECTED only, or drop --url")
+                result = diff_recordings(expected, actual, rules)
+            if html is not None:
+                try:
+                    result.write_html(html)
+                except OSError as exc:
+                    raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
+    except typer.Exit as exc:
+        # diff(1): trouble is 2, whatever its kind (1 means "differs").
+        raise typer.Exit(2 if exc.exit_code not in (0, 130) else exc.exit_code) from None
+    if not quiet:
+        if as_json:
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            color = sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
+            sys.stdout.write(result.render_text(color=color))
+        sys.stdout.flush()
+    raise typer.Exit(0 if result.same else 1)
 
 
 # --------------------------------------------------------------------------- demo

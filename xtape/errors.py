@@ -11,13 +11,17 @@
     │   ├── RedisRefused        Redis answered but will not serve the URL as given
     │   │   ├── RedisAuthFailed     wrong, missing or unexpected password
     │   │   ├── RedisNoDatabase     no such database number
-    │   │   ├── RedisClusterNode    a Redis Cluster node (not supported yet)
+    │   │   ├── RedisClusterNode    a database other than 0 on a cluster node
     │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
-    │   └── RecordingError      a file is not a readable recording
-    │       └── DamagedRecording    a record of the wrong shape, at byte N
+    │   ├── DiffRulesError      diff rules (a rules file, a case's diff section) are invalid
+    │   ├── MergeConflict       merge: the same stream with different entries in two files
+    │   ├── RecordingError      a file is not a readable recording
+    │   │   └── DamagedRecording    a record of the wrong shape, at byte N
+    │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
+    │   └── InvalidReport       a file given as a replay ``--json`` report that is not one
     └── RuntimeFailure          exit 1: the world failed us
         ├── RedisUnavailable    the server at a (redacted) URL cannot be reached
         ├── PublishFailed       Redis refused so many entries in a row that going on is pointless
@@ -119,13 +123,13 @@ class RedisNoDatabase(RedisRefused):
 
 
 class RedisClusterNode(RedisRefused):
-    """The URL points at a node of a Redis Cluster, which xtape cannot record or replay yet."""
+    """The URL names a database other than 0 on a node of a Redis Cluster (a cluster has
+    only database 0)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(
             url,
-            "is a node of a Redis Cluster; cluster support is not there yet "
-            "(one node holds only some of the streams)",
+            "is a node of a Redis Cluster, which has only database 0 (use .../0 or no database)",
         )
 
 
@@ -198,6 +202,17 @@ class UnknownVariable(UsageError):
         super().__init__(message)
 
 
+class DiffRulesError(InputError):
+    """Diff rules that cannot be used; the message starts with ``where:line:`` when known."""
+
+    def __init__(self, where: str, line: int | None, message: str) -> None:
+        self.path = where
+        self.line = line
+        self.reason = message
+        prefix = f"{where}:{line}: " if line is not None else f"{where}: "
+        super().__init__(f"{prefix}{message}")
+
+
 class RecordingError(InputError):
     """A file that is not a recording xtape can read."""
 
@@ -213,6 +228,25 @@ class DamagedRecording(RecordingError):
         self.offset = offset
         self.reason = reason
         super().__init__(path, f"damaged at byte {offset}: {reason}")
+
+
+class PlotUnavailable(InputError):
+    """``xtape plot`` needs the optional ``plot`` extra (matplotlib), which is missing."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        super().__init__(
+            f"xtape plot needs {missing}, which is not installed; install the plot extra: "
+            "pip install 'xtape[plot]'"
+        )
+
+
+class InvalidReport(InputError):
+    """A file given as a replay report (``xtape replay --json`` output) that is not one."""
+
+    def __init__(self, path: str, why: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: not a replay --json report: {why}")
 
 
 class RuntimeFailure(XtapeError):
@@ -289,4 +323,15 @@ class KeepIdsOrder(UsageError):
             f"comes after {after}, and Redis only takes increasing ids; give every event of "
             "the stream an increasing id (a scenario converted with --collapse-repeats has "
             "none for repeats: convert without it), or drop --keep-ids"
+        )
+
+
+class MergeConflict(InputError):
+    """``merge``: two recordings hold the same stream with different entries."""
+
+    def __init__(self, stream: bytes, first: str, second: str, why: str) -> None:
+        self.stream = stream
+        super().__init__(
+            f"cannot merge {first} and {second}: both hold stream '{display_name(stream)}' "
+            f"and {why} (only byte-identical duplicates of a stream can be merged)"
         )
