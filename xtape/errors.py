@@ -17,6 +17,7 @@
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
+    │   ├── DiffRulesError      diff rules (a rules file, a case's diff section) are invalid
     │   └── RecordingError      a file is not a readable recording
     │       └── DamagedRecording    a record of the wrong shape, at byte N
     └── RuntimeFailure          exit 1: the world failed us
@@ -198,6 +199,17 @@ class UnknownVariable(UsageError):
         else:
             message = f"{scenario}: unknown --variable {name!r}: the scenario neither uses nor defines it ({hint})"
         super().__init__(message)
+
+
+class DiffRulesError(InputError):
+    """Diff rules that cannot be used; the message starts with ``where:line:`` when known."""
+
+    def __init__(self, where: str, line: int | None, message: str) -> None:
+        self.path = where
+        self.line = line
+        self.reason = message
+        prefix = f"{where}:{line}: " if line is not None else f"{where}: "
+        super().__init__(f"{prefix}{message}")
 
 
 class RecordingError(InputError):

@@ -146,7 +146,8 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise self.fail(loc, f"expected a duration (e.g. 500ms, 2s), got {_kind(value)}")
         if isinstance(value, str):
-            return self.guard(loc, lambda: parse_duration(value, option=str(loc[-1]), positive=True) / 1e9)
+            ns: int = self.guard(loc, lambda: parse_duration(value, option=str(loc[-1]), positive=True))
+            return ns / 1e9
         if not value > 0:
             raise self.fail(loc, f"expected a duration above zero, got {value}")
         return float(value)  # a bare number means seconds

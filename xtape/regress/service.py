@@ -54,7 +54,7 @@ class Service:
         self.env = {**os.environ, **(env or {}), "REDIS_URL": url}
         self.grace_s = grace_s
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile(prefix="xtape-service-")
+        self._log = tempfile.TemporaryFile(prefix="xtape-service-")  # noqa: SIM115 (closed in close())
         #: Whether the stop needed SIGKILL.
         self.killed = False
         self.returncode: int | None = None

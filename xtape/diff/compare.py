@@ -1,0 +1,456 @@
+"""Two entries compared under :class:`~xtape.diff.rules.DiffRules`: field by field, bytes
+exact, with ignored fields, numeric tolerances and JSON-valued fields.
+
+Fields are compared by name and occurrence (the second ``a`` with the second ``a``), so
+duplicate names are compared exactly; unless ``ignore_field_order``, the order of the
+fields counts too. A JSON field is compared as parsed JSON (objects without regard to
+key order, numbers as exact decimals), with paths inside it ignored or given a tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any
+
+from xtape.diff.rules import DiffRules, Tolerance, parse_number
+from xtape.ids import id_ms
+from xtape.timeline import display_name
+from xtape.units import match_any
+
+#: ``(position in its stream, entry id, flat fields)``: one entry as the diff holds it.
+Item = tuple[int, bytes, Sequence[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class PathDiff:
+    """A difference inside a JSON field: ``path`` like ``payload.items[2].qty``; values
+    as JSON text (None where the key or element is absent)."""
+
+    path: str
+    kind: str  # changed | missing | extra
+    expected: str | None
+    actual: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDiff:
+    """One difference between two paired entries.
+
+    ``kind``: ``changed`` (a value differs), ``missing`` (a field of the expected entry
+    is absent), ``extra`` (a field only the actual entry has), ``order`` (same fields,
+    another order), ``id`` (with ``compare_ids``), ``time`` (with ``compare_times``).
+    ``occurrence`` counts from 0 among the fields of that name (duplicates).
+    """
+
+    kind: str
+    name: bytes | None = None
+    occurrence: int = 0
+    expected: bytes | None = None
+    actual: bytes | None = None
+    note: str = ""
+    paths: tuple[PathDiff, ...] = ()
+
+
+class _Const:
+    """``NaN``/``Infinity`` in JSON: equal to itself by name (a float NaN is not)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Const) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("json-const", self.name))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_NOT_JSON = object()
+
+
+def parse_json(value: bytes) -> Any:
+    """A field value as JSON (floats as exact decimals), or ``_NOT_JSON``."""
+    try:
+        return json.loads(value, parse_float=Decimal, parse_constant=_Const)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def json_text(value: Any) -> str:
+    """A parsed JSON value back as compact JSON text (numbers as they were written)."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(json_text(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, _Const):
+        return value.name
+    return json.dumps(value, ensure_ascii=False)
+
+
+def path_pattern(pattern: str) -> re.Pattern[str]:
+    """A path glob (``meta.ts``, ``items[*].id``, ``meta.*``) as a regex over paths."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("[*]", i):
+            out.append(r"\[\d+\]")
+            i += 3
+        elif pattern[i] == "*":
+            out.append(r"[^.\[]*")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldRule:
+    ignored: bool
+    tolerance: Tolerance | None
+    #: The JSON field's name as the rules give it, when the field is JSON-valued.
+    json: str | None
+
+
+class _JsonRules:
+    """Ignore paths and tolerances inside one JSON field."""
+
+    def __init__(self, ignore: Sequence[str], tolerances: Sequence[tuple[str, Tolerance]]) -> None:
+        self.ignore = [path_pattern(p) for p in ignore]
+        self.tolerances = [(path_pattern(p), t) for p, t in tolerances]
+
+    def ignored(self, path: str) -> bool:
+        return any(p.match(path) for p in self.ignore)
+
+    def tolerance(self, path: str) -> Tolerance | None:
+        for pattern, tol in self.tolerances:
+            if pattern.match(path):
+                return tol
+        return None
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, Decimal)
+
+
+def _leaf_equal(e: Any, a: Any) -> bool:
+    if type(e) is bool or type(a) is bool:
+        return type(e) is type(a) and e == a
+    if _is_number(e) and _is_number(a):
+        return bool(e == a)
+    return type(e) is type(a) and bool(e == a)
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+class Comparer:
+    """Compares entries under one set of rules; caches what it learns per field name."""
+
+    def __init__(self, rules: DiffRules) -> None:
+        self.rules = rules
+        self._rules: dict[bytes, _FieldRule] = {}
+        self._json: dict[str, _JsonRules] = {}
+        json_tols: dict[str, list[tuple[str, Tolerance]]] = {}
+        self._field_tols: list[tuple[str, Tolerance]] = []
+        for key, tol in rules.tolerances.items():
+            assert isinstance(tol, Tolerance)
+            owner = self._json_owner(key)
+            if owner is not None:
+                json_tols.setdefault(owner[0], []).append((owner[1], tol))
+            else:
+                self._field_tols.append((key, tol))
+        paths = rules.paths
+        for name in rules.json_fields:
+            self._json[name] = _JsonRules(paths.get(name, ()), json_tols.get(name, ()))
+        #: Only ignored fields could make raw-different entries equal: compare projections.
+        self.simple = not rules.tolerances and not rules.json_fields and not rules.ignore_field_order
+        self.bases: tuple[int, int] = (0, 0)
+        self._keep: dict[Sequence[bytes], Callable[[Sequence[bytes]], Any]] = {}
+        self._match = self._match_key(rules.match_by)
+
+    def _json_owner(self, key: str) -> tuple[str, str] | None:
+        for name in sorted(self.rules.json_fields, key=len, reverse=True):
+            if key.startswith(name) and key[len(name) : len(name) + 1] in (".", "["):
+                return name, key[len(name) :].lstrip(".")
+        return None
+
+    def rule(self, name: bytes) -> _FieldRule:
+        found = self._rules.get(name)
+        if found is None:
+            r = self.rules
+            ignored = bool(r.ignore_fields) and match_any(name, r.ignore_fields)
+            tol = next((t for g, t in self._field_tols if match_any(name, (g,))), None)
+            text = name.decode("utf-8", "surrogateescape")
+            json_name = next((j for j in r.json_fields if match_any(name, (j,))), None)
+            if json_name is not None and text in self._json:
+                json_name = text
+            found = _FieldRule(ignored, tol, json_name)
+            if len(self._rules) < 10_000:
+                self._rules[name] = found
+        return found
+
+    def _kept(self, names: Sequence[bytes]) -> Callable[[Sequence[bytes]], Any]:
+        """A getter of the compared names and values of entries with these field names."""
+        indices = [j for i, n in enumerate(names) if not self.rule(n).ignored for j in (2 * i, 2 * i + 1)]
+        keep: Callable[[Sequence[bytes]], Any] = itemgetter(*indices) if indices else _nothing
+        if len(self._keep) < 10_000:
+            self._keep[tuple(names)] = keep
+        return keep
+
+    def project(self, flat: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
+        """The fields that are compared (ignored ones left out), as pairs."""
+        it = iter(flat)
+        if not self.rules.ignore_fields:
+            return list(zip(it, it, strict=True))
+        rule = self.rule
+        return [(n, v) for n, v in zip(it, it, strict=True) if not rule(n).ignored]
+
+    # -- equality ---------------------------------------------------------------------
+
+    def diff(self, e: Item, a: Item) -> list[FieldDiff]:
+        """Every difference between two entries (empty: they are the same under the rules)."""
+        out: list[FieldDiff] = []
+        r = self.rules
+        if r.compare_ids and e[1] != a[1]:
+            out.append(FieldDiff("id", expected=e[1], actual=a[1]))
+        if r.compare_times:
+            te = id_ms(e[1]) - self.bases[0]
+            ta = id_ms(a[1]) - self.bases[1]
+            if abs(te - ta) > r.time_tolerance_ms:
+                out.append(
+                    FieldDiff(
+                        "time",
+                        expected=str(te).encode(),
+                        actual=str(ta).encode(),
+                        note=f"at +{te} ms from the start, now +{ta} ms ({ta - te:+} ms)",
+                    )
+                )
+        ef, af = e[2], a[2]
+        if ef == af:
+            return out
+        if self.simple:
+            names = ef[0::2]
+            if names == af[0::2]:
+                keep = self._keep.get(names)
+                if keep is None:
+                    keep = self._kept(names)
+                if keep(ef) == keep(af):
+                    return out
+        pe, pa = self.project(ef), self.project(af)
+        if pe == pa:
+            return out
+        out.extend(self.fields_diff(pe, pa))
+        return out
+
+    def fields_diff(self, pe: list[tuple[bytes, bytes]], pa: list[tuple[bytes, bytes]]) -> list[FieldDiff]:
+        ge: dict[bytes, list[bytes]] = {}
+        ga: dict[bytes, list[bytes]] = {}
+        for n, v in pe:
+            ge.setdefault(n, []).append(v)
+        for n, v in pa:
+            ga.setdefault(n, []).append(v)
+        out: list[FieldDiff] = []
+        names = list(ge) + [n for n in ga if n not in ge]
+        for name in names:
+            ve = ge.get(name, [])
+            va = ga.get(name, [])
+            for i in range(max(len(ve), len(va))):
+                if i >= len(va):
+                    out.append(FieldDiff("missing", name, i, expected=ve[i]))
+                elif i >= len(ve):
+                    out.append(FieldDiff("extra", name, i, actual=va[i]))
+                else:
+                    d = self.value_diff(name, i, ve[i], va[i])
+                    if d is not None:
+                        out.append(d)
+        if not self.rules.ignore_field_order:
+            seq_e = _occurrences([n for n, _ in pe], ga)
+            seq_a = _occurrences([n for n, _ in pa], ge)
+            if seq_e != seq_a:
+                shown_e = ", ".join(display_name(n) for n, _ in seq_e)
+                shown_a = ", ".join(display_name(n) for n, _ in seq_a)
+                out.append(FieldDiff("order", note=f"fields in another order: {shown_e} -> {shown_a}"))
+        return out
+
+    def value_diff(self, name: bytes, occurrence: int, ve: bytes, va: bytes) -> FieldDiff | None:
+        """How two values of a field differ, or None if they are equal under the rules."""
+        if ve == va:
+            return None
+        rule = self.rule(name)
+        if rule.json is not None:
+            je, ja = parse_json(ve), parse_json(va)
+            if je is not _NOT_JSON and ja is not _NOT_JSON:
+                jr = self._json[rule.json] if rule.json in self._json else _JsonRules((), ())
+                paths: list[PathDiff] = []
+                self._walk(jr, "", je, ja, paths)
+                if not paths:
+                    return None
+                return FieldDiff("changed", name, occurrence, ve, va, paths=tuple(paths))
+            bad = "expected" if je is _NOT_JSON else "actual"
+            if je is _NOT_JSON and ja is _NOT_JSON:
+                bad = "both values"
+            return FieldDiff("changed", name, occurrence, ve, va, note=f"not JSON ({bad})")
+        if rule.tolerance is not None:
+            ne, na = parse_number(ve), parse_number(va)
+            if ne is not None and na is not None:
+                if rule.tolerance.allows(ne, na):
+                    return None
+                return FieldDiff(
+                    "changed", name, occurrence, ve, va,
+                    note=f"differs by {_num(na - ne)}, beyond the tolerance {rule.tolerance}",
+                )
+            return FieldDiff("changed", name, occurrence, ve, va, note="not a number")
+        return FieldDiff("changed", name, occurrence, ve, va)
+
+    def _walk(self, jr: _JsonRules, path: str, e: Any, a: Any, out: list[PathDiff]) -> None:
+        if path and jr.ignored(path):
+            return
+        if isinstance(e, dict) and isinstance(a, dict):
+            for k, v in e.items():
+                child = _child(path, k)
+                if k in a:
+                    self._walk(jr, child, v, a[k], out)
+                elif not jr.ignored(child):
+                    out.append(PathDiff(child, "missing", json_text(v), None))
+            for k, v in a.items():
+                if k not in e:
+                    child = _child(path, k)
+                    if not jr.ignored(child):
+                        out.append(PathDiff(child, "extra", None, json_text(v)))
+            return
+        if isinstance(e, list) and isinstance(a, list):
+            for i in range(max(len(e), len(a))):
+                child = _child(path, i)
+                if i >= len(a):
+                    if not jr.ignored(child):
+                        out.append(PathDiff(child, "missing", json_text(e[i]), None))
+                elif i >= len(e):
+                    if not jr.ignored(child):
+                        out.append(PathDiff(child, "extra", None, json_text(a[i])))
+                else:
+                    self._walk(jr, child, e[i], a[i], out)
+            return
+        if _leaf_equal(e, a):
+            return
+        note = ""
+        if _is_number(e) and _is_number(a):
+            tol = jr.tolerance(path)
+            if tol is not None:
+                if tol.allows(Decimal(e), Decimal(a)):
+                    return
+                note = f"differs by {_num(Decimal(a) - Decimal(e))}, beyond the tolerance {tol}"
+        out.append(PathDiff(path, "changed", json_text(e), json_text(a), note))
+
+    # -- hashing (pairing candidates) -------------------------------------------------------
+
+    def signature(self, flat: Sequence[bytes]) -> Any:
+        """A hashable form of an entry's compared content: entries the rules call equal
+        have equal signatures (values under a tolerance are left out, so equal signatures
+        still need :meth:`diff` to confirm)."""
+        if self.simple:
+            return tuple(self.project(flat))
+        items: list[tuple[bytes, Any]] = []
+        for name, value in self.project(flat):
+            rule = self.rule(name)
+            v: Any = value
+            if rule.json is not None:
+                parsed = parse_json(value)
+                if parsed is not _NOT_JSON:
+                    jr = self._json.get(rule.json) or _JsonRules((), ())
+                    v = ("json", _canon(jr, "", parsed))
+            elif rule.tolerance is not None and parse_number(value) is not None:
+                v = None
+            items.append((name, v))
+        if self.rules.ignore_field_order:
+            items.sort(key=lambda p: p[0])
+        return tuple(items)
+
+    def _match_key(self, spec: str | None) -> Any:
+        if spec is None:
+            return None
+        owner = self._json_owner(spec)
+        if owner is None:
+            return (spec.encode("utf-8", "surrogateescape"), None)
+        return (owner[0].encode("utf-8", "surrogateescape"), owner[1])
+
+    def key(self, flat: Sequence[bytes]) -> Any:
+        """The ``match_by`` value of an entry (None when it has none)."""
+        name, inner = self._match
+        for i in range(0, len(flat) - 1, 2):
+            if flat[i] == name:
+                value = flat[i + 1]
+                if inner is None:
+                    return value
+                parsed = parse_json(value)
+                for part in re.findall(r"[^.\[\]]+|\[\d+\]", inner):
+                    if part.startswith("[") and isinstance(parsed, list):
+                        idx = int(part[1:-1])
+                        parsed = parsed[idx] if idx < len(parsed) else _NOT_JSON
+                    elif isinstance(parsed, dict):
+                        parsed = parsed.get(part, _NOT_JSON)
+                    else:
+                        parsed = _NOT_JSON
+                if parsed is _NOT_JSON:
+                    return None
+                return ("json", _canon(_JsonRules((), ()), "", parsed))
+        return None
+
+
+def _canon(jr: _JsonRules, path: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        items = []
+        for k in sorted(value):
+            child = _child(path, k)
+            if not jr.ignored(child):
+                items.append((k, _canon(jr, child, value[k])))
+        return ("{", tuple(items))
+    if isinstance(value, list):
+        out = []
+        for i, v in enumerate(value):
+            child = _child(path, i)
+            out.append(None if jr.ignored(child) else _canon(jr, child, v))
+        return ("[", tuple(out))
+    if type(value) is bool:
+        return ("bool", value)
+    if _is_number(value) and jr.tolerance(path) is not None:
+        return None
+    return value
+
+
+def _nothing(flat: Sequence[bytes]) -> tuple[()]:
+    return ()
+
+
+def _occurrences(names: list[bytes], other: dict[bytes, list[bytes]]) -> list[tuple[bytes, int]]:
+    """``(name, occurrence)`` in order, keeping only those the other side has too."""
+    seen: dict[bytes, int] = {}
+    out = []
+    for n in names:
+        i = seen.get(n, 0)
+        seen[n] = i + 1
+        if i < len(other.get(n, ())):
+            out.append((n, i))
+    return out
+
+
+def _num(value: Decimal) -> str:
+    return format(value.normalize() if value else Decimal(0), "+f")
+
+
+__all__ = ["Comparer", "FieldDiff", "Item", "PathDiff", "json_text", "parse_json", "path_pattern"]

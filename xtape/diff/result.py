@@ -1,0 +1,184 @@
+"""What a diff found: per stream, counts and the differences themselves.
+
+:class:`DiffResult` renders itself for a terminal (:meth:`~DiffResult.render_text`),
+machines (:meth:`~DiffResult.to_dict`, the ``--json`` form) and reviewers
+(:meth:`~DiffResult.write_html`, one self-contained file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xtape.diff.compare import FieldDiff, Item
+from xtape.diff.rules import DiffRules
+from xtape.timeline import bytes_to_json
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDiff:
+    """One difference between the streams: an expected entry with no counterpart
+    (``missing``), an actual entry with none (``extra``), or a pair that differs
+    (``changed``, with the field-level ``fields``)."""
+
+    kind: str
+    expected: Item | None
+    actual: Item | None
+    fields: tuple[FieldDiff, ...] = ()
+
+    @property
+    def position(self) -> int:
+        """The entry's 0-based position in its stream (the expected side's if paired)."""
+        item = self.expected if self.expected is not None else self.actual
+        assert item is not None
+        return item[0]
+
+    def sort_key(self) -> tuple[int, int]:
+        e = self.expected[0] if self.expected is not None else -1
+        a = self.actual[0] if self.actual is not None else -1
+        return (e if e >= 0 else a, a)
+
+
+@dataclass
+class StreamResult:
+    """One stream's comparison. ``differences`` holds the first ``max_reported`` in
+    position order; the counts are exact."""
+
+    name: bytes
+    expected: int = 0
+    actual: int = 0
+    same: int = 0
+    changed: int = 0
+    missing: int = 0
+    extra: int = 0
+    in_expected: bool = False
+    in_actual: bool = False
+    #: Gap records (entries the recorder lost) in the expected and the actual recording.
+    gaps: list[int] = field(default_factory=lambda: [0, 0])
+    differences: list[EntryDiff] = field(default_factory=list)
+    #: Compared in a pass of its own (its entries were too far apart in the two files).
+    own_pass: bool = False
+
+    @property
+    def is_same(self) -> bool:
+        return not (self.changed or self.missing or self.extra)
+
+    @property
+    def status(self) -> str:
+        if self.is_same:
+            return "same"
+        if not self.in_actual:
+            return "missing stream"
+        if not self.in_expected:
+            return "extra stream"
+        return "differs"
+
+    @property
+    def unreported(self) -> int:
+        return self.changed + self.missing + self.extra - len(self.differences)
+
+
+@dataclass
+class DiffResult:
+    """The comparison of two recordings (or a recording and live streams)."""
+
+    expected: str
+    actual: str
+    rules: DiffRules
+    streams: list[StreamResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return all(s.is_same for s in self.streams)
+
+    def totals(self) -> dict[str, int]:
+        keys = ("expected", "actual", "same", "changed", "missing", "extra")
+        return {k: sum(getattr(s, k) for s in self.streams) for k in keys}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` form (names and values as text where UTF-8, else base64)."""
+        return {
+            "expected": self.expected,
+            "actual": self.actual,
+            "same": self.same,
+            "totals": self.totals(),
+            "rules": self.rules.to_dict(),
+            "warnings": list(self.warnings),
+            "streams": [_stream_dict(s) for s in self.streams],
+        }
+
+    def render_text(self, color: bool = False) -> str:
+        """A summary per stream, then every reported difference (see docs/diff.md)."""
+        from xtape.diff.text import render_text
+
+        return render_text(self, color=color)
+
+    def write_html(self, path: str | Path) -> None:
+        """A self-contained HTML report (inline CSS, no scripts, fonts or network)."""
+        from xtape.diff.html import render_html
+
+        Path(path).write_text(render_html(self), encoding="utf-8")
+
+
+def _item_dict(item: Item | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    flat: Sequence[bytes] = item[2]
+    return {
+        "position": item[0],
+        "id": bytes_to_json(item[1]),
+        "fields": [[bytes_to_json(flat[i]), bytes_to_json(flat[i + 1])] for i in range(0, len(flat) - 1, 2)],
+    }
+
+
+def _opt(value: bytes | None) -> Any:
+    return None if value is None else bytes_to_json(value)
+
+
+def field_dict(d: FieldDiff) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": d.kind}
+    if d.name is not None:
+        out["field"] = bytes_to_json(d.name)
+        out["occurrence"] = d.occurrence
+    if d.expected is not None or d.kind in ("changed", "missing"):
+        out["expected"] = _opt(d.expected)
+    if d.actual is not None or d.kind in ("changed", "extra"):
+        out["actual"] = _opt(d.actual)
+    if d.note:
+        out["note"] = d.note
+    if d.paths:
+        out["paths"] = [
+            {"path": p.path, "kind": p.kind, "expected": p.expected, "actual": p.actual, **({"note": p.note} if p.note else {})}
+            for p in d.paths
+        ]
+    return out
+
+
+def _stream_dict(s: StreamResult) -> dict[str, Any]:
+    return {
+        "stream": bytes_to_json(s.name),
+        "status": s.status,
+        "expected": s.expected,
+        "actual": s.actual,
+        "same": s.same,
+        "changed": s.changed,
+        "missing": s.missing,
+        "extra": s.extra,
+        "gaps": {"expected": s.gaps[0], "actual": s.gaps[1]},
+        "unreported": s.unreported,
+        "differences": [
+            {
+                "kind": d.kind,
+                "expected": _item_dict(d.expected),
+                "actual": _item_dict(d.actual),
+                "fields": [field_dict(f) for f in d.fields],
+            }
+            for d in s.differences
+        ],
+    }
+
+
+__all__ = ["DiffResult", "EntryDiff", "StreamResult", "field_dict"]

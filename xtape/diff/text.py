@@ -1,0 +1,194 @@
+"""The terminal form of a :class:`~xtape.diff.result.DiffResult`: a summary table per
+stream, then each difference with its position, id and a field-level diff."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from xtape.diff.compare import FieldDiff, Item
+from xtape.timeline import display_name
+
+if TYPE_CHECKING:
+    from xtape.diff.result import DiffResult, EntryDiff, StreamResult
+
+#: Values longer than this are cut in the terminal (the JSON and HTML forms keep all).
+MAX_SHOWN = 200
+
+_RED, _GREEN, _YELLOW, _BOLD, _DIM, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def show_bytes(value: bytes | None, limit: int | None = MAX_SHOWN) -> str:
+    """A value for people: ``"text"`` (JSON-escaped) where UTF-8, else ``base64:...``;
+    cut after ``limit`` characters with the full size said."""
+    if value is None:
+        return "(none)"
+    try:
+        text = json.dumps(value.decode("utf-8"), ensure_ascii=False)
+    except UnicodeDecodeError:
+        text = "base64:" + base64.b64encode(value).decode("ascii")
+    if limit is not None and len(text) > limit:
+        return f"{text[:limit]}... ({len(value)} bytes)"
+    return text
+
+
+def field_label(d: FieldDiff) -> str:
+    """``price``, or ``a[2]`` for the third field named ``a`` (duplicates)."""
+    if d.name is None:
+        return d.kind
+    name = display_name(d.name)
+    return f"{name}[{d.occurrence}]" if d.occurrence else name
+
+
+def entry_label(item: Item | None) -> str:
+    if item is None:
+        return "-"
+    return f"#{item[0]} id {display_name(item[1])}"
+
+
+def fields_line(flat: Sequence[bytes], limit: int = 6) -> str:
+    pairs = [f"{display_name(flat[i])}={show_bytes(flat[i + 1], 60)}" for i in range(0, len(flat) - 1, 2)]
+    more = len(pairs) - limit
+    shown = " ".join(pairs[:limit])
+    return shown + (f" ... (+{more} fields)" if more > 0 else "")
+
+
+class _Paint:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color else text
+
+
+def render_text(result: DiffResult, *, color: bool = False) -> str:
+    paint = _Paint(color)
+    lines: list[str] = [
+        paint(_BOLD, f"expected: {result.expected}"),
+        paint(_BOLD, f"actual:   {result.actual}"),
+        f"rules:    {_rules_line(result)}",
+        "",
+    ]
+    for warning in result.warnings:
+        lines.append(paint(_YELLOW, f"warning: {warning}"))
+    if result.warnings:
+        lines.append("")
+    if not result.streams:
+        lines.append("no streams to compare (none in either recording matches the rules)")
+    else:
+        width = max(6, *(len(display_name(s.name)) for s in result.streams))
+        head = f"{'stream':<{width}}  {'expected':>8}  {'actual':>8}  {'same':>8}  {'changed':>7}  {'missing':>7}  {'extra':>7}  status"
+        lines.append(paint(_BOLD, head))
+        for s in result.streams:
+            status = s.status
+            code = _GREEN if s.is_same else _RED
+            lines.append(
+                f"{display_name(s.name):<{width}}  {s.expected:>8}  {s.actual:>8}  {s.same:>8}  "
+                f"{s.changed:>7}  {s.missing:>7}  {s.extra:>7}  {paint(code, status)}"
+            )
+    for s in result.streams:
+        if s.is_same:
+            continue
+        lines.append("")
+        lines.extend(_stream_lines(s, paint))
+    lines.append("")
+    lines.append(_verdict(result))
+    return "\n".join(lines) + "\n"
+
+
+def _rules_line(result: DiffResult) -> str:
+    r = result.rules
+    parts = [f"order {r.order}" + (f" by {r.match_by}" if r.match_by else "")]
+    if r.streams:
+        parts.append("streams " + ", ".join(r.streams))
+    if r.ignore_fields:
+        parts.append("ignore " + ", ".join(r.ignore_fields))
+    if r.tolerances:
+        parts.append("tolerance " + ", ".join(f"{k}={v}" for k, v in r.tolerances.items()))
+    if r.json_fields:
+        parts.append("json " + ", ".join(r.json_fields))
+    paths = [f"{k}.{p}" for k, ps in r.paths.items() for p in ps]
+    if paths:
+        parts.append("ignore paths " + ", ".join(paths))
+    parts.append("ids compared" if r.compare_ids else "ids ignored")
+    if r.compare_times:
+        parts.append(f"times compared (+/-{r.time_tolerance_ms:g} ms)")
+    if r.ignore_field_order:
+        parts.append("field order ignored")
+    return "; ".join(parts)
+
+
+def _stream_lines(s: StreamResult, paint: _Paint) -> list[str]:
+    total = s.changed + s.missing + s.extra
+    own = " (compared in a pass of its own)" if s.own_pass else ""
+    lines = [paint(_BOLD, f"{display_name(s.name)}: {total} difference{'s' if total != 1 else ''}{own}")]
+    for d in s.differences:
+        lines.extend(_entry_lines(d, paint))
+    if s.unreported:
+        lines.append(f"  ... and {s.unreported} more (max_reported; --json counts them all)")
+    return lines
+
+
+def _entry_lines(d: EntryDiff, paint: _Paint) -> list[str]:
+    if d.kind == "missing":
+        assert d.expected is not None
+        return [
+            paint(_RED, f"  - missing  {entry_label(d.expected)}"),
+            paint(_DIM, f"      {fields_line(d.expected[2])}"),
+        ]
+    if d.kind == "extra":
+        assert d.actual is not None
+        return [
+            paint(_GREEN, f"  + extra    {entry_label(d.actual)} (actual)"),
+            paint(_DIM, f"      {fields_line(d.actual[2])}"),
+        ]
+    e, a = d.expected, d.actual
+    assert e is not None and a is not None
+    where = entry_label(e)
+    if a[0] != e[0] or a[1] != e[1]:
+        where += f" / actual {entry_label(a)}"
+    lines = [paint(_YELLOW, f"  ~ changed  {where}")]
+    for f in d.fields:
+        lines.extend(field_lines(f, paint))
+    return lines
+
+
+def field_lines(f: FieldDiff, paint: _Paint | None = None) -> list[str]:
+    """The lines of one field-level difference (indented for an entry)."""
+    paint = paint or _Paint(False)
+    note = f"  ({f.note})" if f.note else ""
+    label = field_label(f)
+    if f.kind == "order":
+        return [f"      {f.note}"]
+    if f.kind in ("id", "time"):
+        return [f"      {f.kind}: {paint(_RED, display_name(f.expected or b''))} -> {paint(_GREEN, display_name(f.actual or b''))}{note}"]
+    if f.kind == "missing":
+        return [f"      {label}: {paint(_RED, show_bytes(f.expected))} -> (no such field)"]
+    if f.kind == "extra":
+        return [f"      {label}: (no such field) -> {paint(_GREEN, show_bytes(f.actual))}"]
+    if f.paths:
+        out = []
+        for p in f.paths:
+            pnote = f"  ({p.note})" if p.note else ""
+            exp = paint(_RED, p.expected) if p.expected is not None else "(absent)"
+            act = paint(_GREEN, p.actual) if p.actual is not None else "(absent)"
+            out.append(f"      {label}.{p.path}: {exp} -> {act}{pnote}" if not p.path.startswith("[") else f"      {label}{p.path}: {exp} -> {act}{pnote}")
+        return out
+    return [f"      {label}: {paint(_RED, show_bytes(f.expected))} -> {paint(_GREEN, show_bytes(f.actual))}{note}"]
+
+
+def _verdict(result: DiffResult) -> str:
+    t = result.totals()
+    n = len(result.streams)
+    differing = sum(1 for s in result.streams if not s.is_same)
+    if result.same:
+        return f"same: {n} stream{'s' if n != 1 else ''}, {t['same']} entries compared"
+    return (
+        f"differs: {differing} of {n} stream{'s' if n != 1 else ''} "
+        f"({t['changed']} changed, {t['missing']} missing, {t['extra']} extra; {t['same']} same)"
+    )
+
+
+__all__ = ["entry_label", "field_label", "field_lines", "fields_line", "render_text", "show_bytes"]
