@@ -821,7 +821,7 @@ class _DashDashCommand(typer.core.TyperCommand):
 @app.command(cls=_DashDashCommand)
 def test(
     ctx: typer.Context,
-    cases: Annotated[list[Path], typer.Argument(metavar="CASE.yaml... [-- COMMAND...]", help="Regression case files; after --, the service command (replaces each case's service.command).")],
+    cases: Annotated[list[Path], typer.Argument(metavar="CASE.yaml...", help="Regression case files. After them, -- COMMAND... gives the service command (it replaces each case's service.command).")],
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
@@ -985,7 +985,9 @@ def demo(
 
     Plays the example scenarios as production traffic while recording them, converts
     the recording into a scenario YAML, replays it faster into a second namespace and
-    checks that everything arrived byte-identical. Needs redis-server on PATH.
+    checks that everything arrived byte-identical. Ends with a regression check (xtape
+    test) of the matcher example, and of a copy with a seeded bug that it must catch.
+    Needs redis-server on PATH.
     """
     from xtape.demo import run_demo
 
@@ -995,8 +997,10 @@ def demo(
         if scenarios is not None and not scenarios.is_dir():
             raise UsageError(f"--scenarios {scenarios}: no such folder")
         result = run_demo(lambda text: stdout.print(text, markup=False), scenarios_dir=scenarios, speed=speed)
-    if not result.ok:
+    if not result.replay_ok:
         fail("the demo's replay did not match its source", 1)
+    if not result.ok:
+        fail("the demo's regression check did not pass the service or did not catch the seeded bug", 1)
     stdout.print("demo done: the redis-server is stopped and its files removed.", markup=False)
 
 

@@ -17,6 +17,7 @@ import time
 import uuid
 from decimal import Decimal, InvalidOperation
 from types import FrameType
+from typing import Any
 
 import redis
 
@@ -74,7 +75,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_term)
     print(f"matcher: reading {REQUESTS} as group {GROUP}", flush=True)
     while not stopping:
-        reply = client.xreadgroup(GROUP, CONSUMER, {REQUESTS: ">"}, count=100, block=200)
+        reply: Any = client.xreadgroup(GROUP, CONSUMER, {REQUESTS: ">"}, count=100, block=200)
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
                 order = {k.decode(): v.decode() for k, v in fields.items()}

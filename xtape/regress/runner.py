@@ -251,7 +251,15 @@ def _replace(src: Path, dst: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
+        # mkstemp makes the file private; a golden is an ordinary file of the project.
+        os.chmod(tmp, dst.stat().st_mode & 0o777 if dst.exists() else 0o666 & ~_umask())
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
