@@ -143,14 +143,13 @@ class _Reader:
         return path
 
     def duration(self, value: Any, loc: Loc) -> float:
+        """A duration with its unit (``500ms``, ``2s``), as on the command line: a bare
+        number is refused (milliseconds or seconds?)."""
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise self.fail(loc, f"expected a duration (e.g. 500ms, 2s), got {_kind(value)}")
-        if isinstance(value, str):
-            ns: int = self.guard(loc, lambda: parse_duration(value, option=str(loc[-1]), positive=True))
-            return ns / 1e9
-        if not value > 0:
-            raise self.fail(loc, f"expected a duration above zero, got {value}")
-        return float(value)  # a bare number means seconds
+        text = str(value)
+        ns: int = self.guard(loc, lambda: parse_duration(text, option=str(loc[-1]), positive=True))
+        return ns / 1e9
 
     def number(self, value: Any, loc: Loc) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -33,7 +33,8 @@ def expand_command(words: Sequence[str]) -> list[str]:
 
 
 class Service:
-    """One run of the service under test (a context manager: stopped on the way out).
+    """One run of the service under test (a context manager: stopped and its output
+    dropped on the way out; :meth:`stop` alone keeps the output readable).
 
     The process gets its own session, so a stop reaches its children too (a shell
     wrapper, ``npm run``). Its stdout and stderr go to one temporary file: :attr:`output`.
@@ -167,7 +168,7 @@ class Service:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.close()
 
 
 def _has_group(client: redis.Redis, stream: str, group: str) -> bool:
