@@ -8,7 +8,7 @@ Fixtures:
   server under the name the issue gave it; a project's own ``redis_server`` fixture
   (in its conftest.py) takes precedence, as pytest always lets it.
 * ``xtape``: an :class:`XtapeFixture` on that server, flushed before the test:
-  ``replay(...)``, ``capture(...)``, ``assert_matches(golden, actual, rules)``.
+  ``service(...)``, ``replay(...)``, ``capture(...)``, ``assert_matches(golden, actual, rules)``.
 
 Option ``--xtape-update``: ``assert_matches`` writes the actual recording as the golden
 (creating a golden that does not exist yet) instead of comparing.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ import pytest
 
 if TYPE_CHECKING:
     from xtape.diff import DiffResult, DiffRules
-    from xtape.regress import CaptureResult
+    from xtape.regress import CaptureResult, Service
     from xtape.replay import ReplayReport
     from xtape.server import RedisServer
 
@@ -52,6 +53,36 @@ class XtapeFixture:
         self.tmp_path = tmp_path
         self.update = update
         self._captures = 0
+
+    @contextmanager
+    def service(
+        self,
+        command: Sequence[str],
+        *,
+        group: tuple[str, str] | None = None,
+        key: str | None = None,
+        delay: float = 0.0,
+        ready_timeout: float = 30.0,
+        cwd: str | Path | None = None,
+        env: Mapping[str, str] | None = None,
+        grace: float = 5.0,
+    ) -> Iterator[Service]:
+        """Run the service under test with ``REDIS_URL`` set for the block, ready when the
+        consumer ``group`` (stream, name) exists / the ``key`` exists / after ``delay``
+        seconds; stopped (SIGTERM, SIGKILL after ``grace``) on the way out. Its output is
+        added to the test's report when the test fails."""
+        from xtape.regress import Readiness, Service
+
+        ready = None
+        if group is not None or key is not None or delay:
+            ready = Readiness(group=group, key=key, delay_s=delay, timeout_s=ready_timeout)
+        with Service(command, self.url, cwd=cwd, env=env, grace_s=grace) as running:
+            try:
+                running.wait_ready(ready)
+                yield running
+            finally:
+                running.stop()
+                print(f"--- service output ({' '.join(running.argv)}) ---\n{running.tail()}")
 
     def replay(
         self,
