@@ -109,8 +109,8 @@ def write_files(folder: Path, n: int, streams: int) -> tuple[Path, Path, Path]:
                 rounds[2].setdefault(s, []).append([entry_id, shifted])
                 if j % 7000 == 6999:
                     extra = make_entry(n + j, rng)
-                    rounds[1].setdefault(s, []).append([entry_id + b"x", extra])
-                    rounds[2].setdefault(s, []).append([entry_id + b"x", extra])
+                    rounds[1].setdefault(s, []).append([entry_id + b"0000", extra])
+                    rounds[2].setdefault(s, []).append([entry_id + b"0000", extra])
             for writer, batch in zip((we, wa, wt), rounds, strict=True):
                 for s in sorted(batch):
                     writer.write_entries(STREAMS[s], batch[s], capture)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from e2e_support import invoke
+from typer.testing import CliRunner
 
+from xtape.cli import app
 from xtape.diff import DiffRules, diff_recordings
 from xtape.errors import DiffRulesError, UsageError
 from xtape.recording import RecordingWriter
@@ -466,3 +468,21 @@ def test_compare_times_from_each_recordings_start(tmp_path: Path) -> None:
     code, out, _ = run(e, a, "--compare-times")
     assert code == 1 and "at +200 ms from the start, now +230 ms (+30 ms)" in out
     assert run(e, a, "--compare-times", "--time-tolerance", "30")[0] == 0
+
+
+def test_entirely_different_streams_are_changed_pairs_within_the_window(tmp_path: Path) -> None:
+    exp = [[b"n", b"%d" % i] for i in range(3000)]
+    act = [[b"n", b"x%d" % i] for i in range(3000)]
+    e, a = pair(tmp_path, {b"s": exp}, {b"s": act}, batch=250)
+    s = diff_recordings(e, a, DiffRules(window=100, max_reported=5)).streams[0]
+    assert (s.changed, s.missing, s.extra, s.same) == (3000, 0, 0, 0)
+
+
+def test_expected_from_standard_input(tmp_path: Path) -> None:
+    e, a = pair(tmp_path, {b"orders": ORDERS}, {b"orders": ORDERS[:-1]})
+    result = CliRunner().invoke(app, ["diff", "-", str(a)], input=e.read_bytes())
+    assert result.exit_code == 1, result.stderr
+    assert "expected: <stdin>" in result.stdout and "- missing  #5" in result.stdout
+    result = CliRunner().invoke(app, ["diff", "-", str(a), "--compare-times"], input=e.read_bytes())
+    assert result.exit_code == 2
+    assert "can be read only once" in result.stderr

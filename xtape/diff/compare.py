@@ -364,7 +364,13 @@ class Comparer:
         have equal signatures (values under a tolerance are left out, so equal signatures
         still need :meth:`diff` to confirm)."""
         if self.simple:
-            return tuple(self.project(flat))
+            if not self.rules.ignore_fields:
+                return flat if type(flat) is tuple else tuple(flat)
+            names = flat[0::2]
+            keep = self._keep.get(names)
+            if keep is None:
+                keep = self._kept(names)
+            return keep(flat)
         items: list[tuple[bytes, Any]] = []
         for name, value in self.project(flat):
             rule = self.rule(name)

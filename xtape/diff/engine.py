@@ -200,24 +200,25 @@ class _Strict(_StreamDiff):
     def _resolve(self, d: list[FieldDiff]) -> bool:
         """The heads differ: decide extra, missing or changed, or wait for more entries."""
         E, A = self.q
-        # Most differences are a single entry: look a few entries ahead first.
-        ka = self._scan(1, E[0], True)
-        ke = self._scan(0, A[0], False)
-        near = ka if ke is None else ke if ka is None else min(ka, ke)
-        if near is not None and len(E) > near and len(A) > near:
-            return self._skip(1 if ka == near else 0, near)
-        if near is None and len(E) > 1 and len(A) > 1 and (
-            not self.cmp.diff(E[1], A[1])
-            or (
-                len(E) > _NEAR
-                and len(A) > _NEAR
-                and (self._scan(1, E[1], True, 0) is not None or self._scan(0, A[1], False, 0) is not None)
-            )
-        ):
-            self.report("changed", self._pop(0), self._pop(1), d)
-            return True
-        if any(len(self.q[s]) <= _NEAR and not self.done[s] for s in (0, 1)):
-            return False  # too little to look at yet: wait for the next batch
+        if self.index[0] is None:
+            # Most differences are a single entry: look a few entries ahead first.
+            ka = self._scan(1, E[0], True)
+            ke = self._scan(0, A[0], False)
+            near = ka if ke is None else ke if ka is None else min(ka, ke)
+            if near is not None and len(E) > near and len(A) > near:
+                return self._skip(1 if ka == near else 0, near)
+            if near is None and len(E) > 1 and len(A) > 1 and (
+                not self.cmp.diff(E[1], A[1])
+                or (
+                    len(E) > _NEAR
+                    and len(A) > _NEAR
+                    and (self._scan(1, E[1], True, 0) is not None or self._scan(0, A[1], False, 0) is not None)
+                )
+            ):
+                self.report("changed", self._pop(0), self._pop(1), d)
+                return True
+            if any(len(self.q[s]) <= _NEAR and not self.done[s] for s in (0, 1)):
+                return False  # too little to look at yet: wait for the next batch
         self._ensure_index()
         ka = self._find(1, E[0], True)  # actual entries before the expected head: extra
         ke = self._find(0, A[0], False)  # expected entries before the actual head: missing
@@ -286,8 +287,8 @@ class _Keyed(_StreamDiff):
 
     def feed(self, side: int, raw: Sequence[Any]) -> None:
         other = 1 - side
-        mine, theirs = self.unmatched[side], self.unmatched[other]
-        my_order, their_order = self.order[side], self.order[other]
+        theirs = self.unmatched[other]
+        their_order = self.order[other]
         keyf = self.keyf
         res = self.res
         pos = self.delivered[side]
@@ -322,7 +323,6 @@ class _Keyed(_StreamDiff):
         self._evict(other, pos - self.window)
         if self.done[other]:
             self._evict(side, None)
-        del mine, my_order
 
     def _hold(self, side: int, key: Any, item: Item) -> None:
         found = self.unmatched[side].get(key)
@@ -424,24 +424,25 @@ class Differ:
 
     def run(self) -> DiffResult:
         if self.rules.compare_times:
+            for side in self.sides:
+                if side.rec.one_pass:
+                    raise UsageError(
+                        f"--compare-times reads the start of {side.name} first, and a stream "
+                        "can be read only once; diff files instead"
+                    )
             self.cmp.bases = (self.sides[0].start_ms(), self.sides[1].start_ms())
         results: dict[bytes, StreamResult] = {}
         set_aside: list[bytes] = []
         self._pass(None, results, set_aside)
         for name in set_aside:
             for side in self.sides:
-                if side.rec.path is None:
+                if side.rec.one_pass:
                     raise UsageError(
                         f"stream '{display_name(name)}' needs a second reading of "
                         f"{side.name}, which is a stream read once; diff files instead"
                     )
-            before = results.get(name)
             self._pass(name, results, [])
-            res = results[name]
-            res.own_pass = True
-            if before is not None:
-                res.gaps = before.gaps
-                res.in_expected, res.in_actual = before.in_expected, before.in_actual
+            results[name].own_pass = True
         self.result.streams = [results[k] for k in sorted(results)]
         for i, side in enumerate(self.sides):
             if side.rec.truncated_bytes:
