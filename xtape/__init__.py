@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "CaptureResult": "xtape.regress",
     "ConvertOptions": "xtape.convert",
     "Event": "xtape.timeline",
     "MemoryPublisher": "xtape.replay",
@@ -25,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "RecordingWriter": "xtape.recording",
     "RedisPublisher": "xtape.replay",
     "RedisServer": "xtape.server",
+    "RegressionCase": "xtape.regress",
     "ReplayOptions": "xtape.replay",
     "ReplayReport": "xtape.replay",
     "Scenario": "xtape.scenario",
@@ -33,15 +35,19 @@ _EXPORTS: dict[str, str] = {
     "Transform": "xtape.transform",
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
+    "load_case": "xtape.regress",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
     "record": "xtape.capture",
     "replay": "xtape.replay",
+    "replay_and_capture": "xtape.regress",
     "replay_into": "xtape.replay",
+    "run_case": "xtape.regress",
     "summarize": "xtape.recording",
 }
 
 __all__ = [
+    "CaptureResult",
     "ConvertOptions",
     "Event",
     "MemoryPublisher",
@@ -52,6 +58,7 @@ __all__ = [
     "RecordingWriter",
     "RedisPublisher",
     "RedisServer",
+    "RegressionCase",
     "ReplayOptions",
     "ReplayReport",
     "Scenario",
@@ -61,11 +68,14 @@ __all__ = [
     "XtapeError",
     "__version__",
     "convert",
+    "load_case",
     "load_scenario",
     "open_source",
     "record",
     "replay",
+    "replay_and_capture",
     "replay_into",
+    "run_case",
     "summarize",
 ]
 
@@ -74,6 +84,7 @@ if TYPE_CHECKING:
     from xtape.convert import ConvertOptions, convert
     from xtape.errors import XtapeError
     from xtape.recording import Recording, RecordingWriter, summarize
+    from xtape.regress import CaptureResult, RegressionCase, load_case, replay_and_capture, run_case
     from xtape.replay import (
         MemoryPublisher,
         Pacing,

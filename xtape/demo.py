@@ -278,14 +278,17 @@ def _regression(say: Say, workdir: Path, result: DemoResult) -> None:
         "7. regression check (xtape test): replay orders into the matcher service, capture "
         "order.accepted/order.rejected, diff against the golden recording"
     )
-    say(f"   $ xtape test {MATCHER / 'case.yaml'}")
-    good = run_case(load_case(MATCHER / "case.yaml"))
+    # From a copy: a differing run keeps its capture beside the golden file.
+    example = workdir / "matcher"
+    shutil.copytree(MATCHER, example, ignore=shutil.ignore_patterns("__pycache__", "*.actual.xtape"))
+    say(f"   $ xtape test {example / 'case.yaml'}    (a copy of {MATCHER})")
+    good = run_case(load_case(example / "case.yaml"))
     say(f"   {good.summary()}")
     result.regression_passed = good.status == "same"
     if not result.regression_passed:
         say(good.details() or good.message)
     bugged = workdir / "matcher-bugged"
-    shutil.copytree(MATCHER, bugged)
+    shutil.copytree(example, bugged)
     service = bugged / "service.py"
     text = service.read_text(encoding="utf-8")
     if MATCHER_BUG[0] not in text:
