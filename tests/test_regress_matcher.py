@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -168,4 +169,37 @@ def test_twenty_runs_of_the_unchanged_service_show_no_difference(
                 fields = dict(zip(flat[::2], flat[1::2], strict=True))
                 seen_ids.add(fields.get(b"matchId") or fields[b"rejectId"])
         assert len(seen_ids) == 200  # every answer had a fresh generated id
+        assert service.running
+
+
+def test_several_cases_one_line_each_and_exit_1_when_one_differs(example: Path, tmp_path: Path) -> None:
+    other = tmp_path / "bugged"
+    shutil.copytree(example, other)
+    service = other / "service.py"
+    service.write_text(service.read_text(encoding="utf-8").replace(*BUG), encoding="utf-8")
+    junit = tmp_path / "report.xml"
+
+    done = runner.invoke(app, ["test", str(example / "case.yaml"), str(other / "case.yaml"), "--junit", str(junit)])
+
+    assert done.exit_code == 1, done.output
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("same     matcher") and lines[1].startswith("DIFFERS  matcher")
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
+
+
+def test_readiness_waits_for_a_key_and_then_the_delay(redis_url: str, r: redis.Redis, tmp_path: Path) -> None:
+    from xtape.regress import Readiness
+
+    late = tmp_path / "late.py"
+    late.write_text(
+        "import os, time, redis\ntime.sleep(0.4)\n"
+        "redis.Redis.from_url(os.environ['REDIS_URL']).set('svc:ready', '1')\ntime.sleep(60)\n",
+        encoding="utf-8",
+    )
+    start = time.monotonic()
+    with Service([sys.executable, str(late)], redis_url, grace_s=1.0) as service:
+        service.wait_ready(Readiness(key="svc:ready", delay_s=0.3, timeout_s=20))
+        assert r.exists("svc:ready")
+        assert time.monotonic() - start >= 0.7  # the key came after 0.4 s, then the delay
         assert service.running
