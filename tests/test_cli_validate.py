@@ -92,7 +92,7 @@ def test_variable_option_satisfies_an_undefined_variable(tmp_path: Path) -> None
 
     assert missing.exit_code == 2
     assert "undefined variable 'userId'" in missing.stderr
-    assert ok(given).stdout == f"ok  {path}: 1 events, 1 entries, 0.000 s\n"
+    assert ok(given).stdout == f"ok  {path}: 1 event, 1 entry, 0.000 s\n"
     assert given.stderr == ""
 
 
@@ -251,7 +251,7 @@ def test_with_several_files_a_variable_is_unknown_only_if_no_file_knows_it(tmp_p
     assert ok(known).stderr == ""
     assert typo.exit_code == 2
     assert typo.stdout.splitlines() == [
-        f"ok  {user}: 1 events, 1 entries, 0.000 s",
+        f"ok  {user}: 1 event, 1 entry, 0.000 s",
         f"ok  {plain}: 2 events, 5 entries, 0.550 s",
     ]
     assert typo.stderr == (

@@ -20,6 +20,7 @@ from xtape.convert import ConvertOptions, ConvertProgress, convert, select
 from xtape.recording import Recording, RecordingWriter
 from xtape.scenario import dump_scenario_yaml, event_from_fields, load_scenario, render
 from xtape.timeline import NS_PER_MS
+from xtape.units import plural
 
 T0 = 1_700_000_000_000
 
@@ -69,8 +70,8 @@ def whole_document(path: Path, options: ConvertOptions) -> str:
     return dump_scenario_yaml(
         {
             "name": path.stem,
-            "description": f"Converted by xtape from {path.name}: {len(events)} entries on "
-            f"{len(streams)} stream(s).",
+            "description": f"Converted by xtape from {path.name}: "
+            f"{plural(len(events), 'entry', 'entries')} on {plural(len(streams), 'stream')}.",
             "events": events,
         }
     )
@@ -138,7 +139,7 @@ def test_cli_draws_no_progress_line_without_a_terminal(tmp_path: Path) -> None:
 
     assert "\r" not in result.stderr
     assert result.stderr.splitlines() == [result.stderr.splitlines()[0]]
-    assert result.stderr.startswith(f"wrote {out}: 3000 events from 3000 entries on 1 streams")
+    assert result.stderr.startswith(f"wrote {out}: 3000 events from 3000 entries on 1 stream")
 
 
 def test_cli_draws_progress_on_a_terminal_then_clears_it(tmp_path: Path) -> None:
@@ -199,7 +200,7 @@ def test_convert_warns_once_when_the_recording_has_gaps(tmp_path: Path) -> None:
 
     warnings = [line for line in result.stderr.splitlines() if line.startswith("xtape: warning:")]
     assert len(warnings) == 1
-    assert "1 gap(s): 7 entries were trimmed" in warnings[0]
+    assert "the recording has 1 gap (7 entries trimmed before they were recorded, on s)" in warnings[0]
     assert len(load_scenario(out).events) == 2
 
 

@@ -172,7 +172,7 @@ def test_validate_checks_a_python_generator_without_importing_it(
     result = invoke("validate", path)
     check_scenario(load_scenario(path))
 
-    assert ok(result).stdout == f"ok  {path}: 1 events, 1 entries, 0.000 s\n"
+    assert ok(result).stdout == f"ok  {path}: 1 event, 1 entry, 0.000 s\n"
     assert not evil_module.exists(), "validate ran the generator's module"
 
 

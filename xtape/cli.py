@@ -11,23 +11,101 @@ import gc
 import json
 import logging
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+import typer.core
 from rich.console import Console
+from typer.models import CommandFunctionType
 
 from xtape import __version__
 from xtape.errors import UsageError, XtapeError
+from xtape.units import plural
 
 if TYPE_CHECKING:
     from xtape.recording import TimeBase
     from xtape.replay import ReplayProgress, ReplayReport
 
-app = typer.Typer(
+class _Command(typer.core.TyperCommand):
+    """A command whose ``--help`` reads like a tool's: ``FILE``, ``N``, ``[id|capture]``
+    where typer would print Python types (``<path>``, ``<list[str]>``, ``[x>=1]``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument" and not getattr(param, "hidden", False):
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            name, help_text = record
+            if param.param_type_name == "argument":
+                sections["Arguments"].append((_argument_name(param), _tidy_extras(help_text)))
+            else:
+                sections["Options"].append((_option_name(param, name), _tidy_extras(help_text)))
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+_METAVARS = {"Path": "FILE", "int": "N", "float": "NUMBER", "str": "TEXT"}
+_TYPE_LABEL = re.compile(r"\s*<[^<>]*>(\.\.\.)?$")
+_RANGE = re.compile(r"^-?[\d.]*(<=)?x[<>]=?-?[\d.]*$|^-?[\d.]+<=x<=-?[\d.]+$")
+
+
+def _argument_name(param: Any) -> str:
+    name = str(param.metavar or param.name.upper())
+    if param.nargs != 1 and not name.endswith("..."):
+        name += "..."
+    return name
+
+
+def _option_name(param: Any, shown: str) -> str:
+    """``-o, --output <path>`` -> ``-o, --output FILE``; flags and metavars stay."""
+    if param.metavar is not None or getattr(param, "is_flag", False):
+        return shown
+    annotation = param.type_descriptor.annotation
+    inner = getattr(annotation, "__args__", None)
+    kind = getattr(inner[0] if inner else annotation, "__name__", "str")
+    return _TYPE_LABEL.sub("", shown) + " " + _METAVARS.get(kind, "VALUE")
+
+
+def _tidy_extras(help_text: str) -> str:
+    """Drop click's ``x>=1`` range notes from the ``[default: ...; ...]`` suffix."""
+    head, sep, extras = help_text.rpartition("  [")
+    if not sep or not extras.endswith("]"):
+        if help_text.startswith("[") and help_text.endswith("]"):
+            head, extras = "", help_text[1:]
+        else:
+            return help_text
+    kept = [part for part in extras[:-1].split("; ") if not _RANGE.match(part.strip())]
+    suffix = f"[{'; '.join(kept)}]" if kept else ""
+    return f"{head}  {suffix}".strip() if head else suffix
+
+
+class _Typer(typer.Typer):
+    """Every command gets :class:`_Command`'s help formatting."""
+
+    def command(
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _Typer(
     name="xtape",
     help=(
         "Record Redis Streams traffic, turn recordings into editable scenarios, and replay "
@@ -144,7 +222,8 @@ def info(
     ]
     for s in data["streams"]:
         rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
-        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} entries  {rate:>10}  {s['first_id']} .. {s['last_id']}")
+        noun = "entry  " if s["entries"] == 1 else "entries"
+        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
         lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
         for g in data["gaps"]:
@@ -309,7 +388,7 @@ def validate(
                 stderr.print(f"xtape: error: {error}", markup=False)
             continue
         stdout.print(
-            f"ok  {file}: {checked.events} events, {checked.entries} entries, "
+            f"ok  {file}: {plural(checked.events, 'event')}, {plural(checked.entries, 'entry', 'entries')}, "
             f"{checked.duration_ms / 1000:.3f} s",
             markup=False,
         )
@@ -402,15 +481,15 @@ def replay(
     keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
     maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", help="Trim target streams to about N entries (MAXLEN ~ N, N >= 1).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events).")] = None,
-    clock: Annotated[str, typer.Option("--clock", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line (the report, warnings and errors still print).")] = False,
     capture: Annotated[list[str] | None, typer.Option("--capture", metavar="GLOB", help="Also record these output streams (names or globs, repeatable) from the start of the replay into -o FILE.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="With --capture: the recording to write.")] = None,
     settle: Annotated[str | None, typer.Option("--settle", metavar="D", help="With --capture: stop once the replay is done and the outputs were quiet for D. [default: 1s without --expect]")] = None,
-    expect: Annotated[int | None, typer.Option("--expect", metavar="N", min=1, help="With --capture: stop once N entries were captured (exit 1 if fewer arrive).")] = None,
+    expect: Annotated[int | None, typer.Option("--expect", metavar="N", help="With --capture: stop once N entries were captured (exit 1 if fewer arrive).")] = None,
     timeout: Annotated[str | None, typer.Option("--timeout", metavar="D", help="With --capture: stop replay and capture after D at the latest.")] = None,
     force: Annotated[bool, typer.Option("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
 ) -> None:
@@ -596,7 +675,7 @@ def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: i
     out = stderr if dry_run else stdout
     verb = "scheduled" if dry_run else "published"
     text = (
-        f"{verb} {report.published} events to {len(report.streams)} streams in "
+        f"{verb} {plural(report.published, 'event')} to {plural(len(report.streams), 'stream')} in "
         f"{report.duration_s:.3f} s ({report.rate:,.0f}/s, {report.pacing}"
         + (f", {report.iterations} passes" if report.iterations > 1 else "")
         + ")"
@@ -612,7 +691,7 @@ def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: i
     if seed is not None and not dry_run:
         out.print(f"seed: {seed} (pass --seed {seed} to repeat these events)", markup=False)
     if report.errors:
-        out.print(f"errors: {report.errors} entries refused by Redis", markup=False)
+        out.print(f"errors: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)
         for message in report.error_messages:
             out.print(f"  {message}", markup=False)
     if report.reconnects:
@@ -640,7 +719,7 @@ def convert(
     collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
     jitter: Annotated[float, typer.Option("--jitter", metavar="MS", min=0, help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-MS ms (interval: their mean, in whole ms).")] = 0,
     max_delay: Annotated[float | None, typer.Option("--max-delay", metavar="MS", min=0, help="Cap idle gaps between events at MS milliseconds.")] = None,
-    clock: Annotated[str, typer.Option("--clock", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
 ) -> None:
@@ -696,8 +775,8 @@ def convert(
             line.done()
     if not quiet:
         stderr.print(
-            f"wrote {'stdout' if to_stdout else output}: {report.events} events from "
-            f"{report.entries} entries on {len(report.streams)} streams "
+            f"wrote {'stdout' if to_stdout else output}: {plural(report.events, 'event')} from "
+            f"{plural(report.entries, 'entry', 'entries')} on {plural(len(report.streams), 'stream')} "
             f"({report.elapsed_s:.1f} s)",
             markup=False,
         )
@@ -734,7 +813,7 @@ def record(
     fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
 ) -> None:
     """Record entries added to Redis streams into a recording file, byte for byte.
 
@@ -792,14 +871,14 @@ def record(
                 line.done()
     if not quiet:
         stderr.print(
-            f"recorded {stats.entries} entries from "
-            f"{sum(1 for n in stats.streams.values() if n)} streams into {output} "
+            f"recorded {plural(stats.entries, 'entry', 'entries')} from "
+            f"{plural(sum(1 for n in stats.streams.values() if n), 'stream')} into {output} "
             f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
-            + (f"; {stats.gaps} gaps ({stats.lost} entries lost" if stats.gaps else "")
+            + (f"; {plural(stats.gaps, 'gap')} ({plural(stats.lost, 'entry', 'entries')} lost" if stats.gaps else "")
             + (f", {stats.unknown_gaps} of unknown size" if stats.unknown_gaps else "")
             + (")" if stats.gaps else "")
-            + (f"; {stats.reconnects} reconnects" if stats.reconnects else "")
-            + (f"; {stats.restarts} server restarts" if stats.restarts else ""),
+            + (f"; {plural(stats.reconnects, 'reconnect')}" if stats.reconnects else "")
+            + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else ""),
             markup=False,
         )
 

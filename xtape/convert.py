@@ -18,7 +18,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -26,9 +26,12 @@ from typing import IO
 
 from xtape.convert_yaml import EventWriter, header_text
 from xtape.errors import RuntimeFailure, UsageError
-from xtape.recording import Recording, TimeBase, summarize
+from xtape.recording import Recording, RecordingInfo, TimeBase, summarize
+from xtape.recording.info import gap_warning, truncation_warning
+from xtape.recording.records import Gap
 from xtape.timeline import NS_PER_MS, Event
 from xtape.transform import Transform
+from xtape.units import plural
 
 
 @dataclass
@@ -60,10 +63,11 @@ class ConvertOptions:
 
 @dataclass(frozen=True)
 class ConvertProgress:
-    """How far a conversion is: ``read`` of the recording's ``total`` entries."""
+    """How far a conversion is: ``read`` of the recording's ``total`` entries (``None``
+    when the recording comes through a pipe, which is read once, as it comes)."""
 
     read: int
-    total: int
+    total: int | None
     entries: int
     events: int
     elapsed_s: float
@@ -74,14 +78,18 @@ class ConvertProgress:
         return self.read / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
-    def fraction(self) -> float:
+    def fraction(self) -> float | None:
+        if self.total is None:
+            return None
         return min(self.read / self.total, 1.0) if self.total else 1.0
 
     @property
     def eta_s(self) -> float | None:
         """Seconds left at the current rate (an upper bound with ``--limit``/``--until``)."""
         rate = self.rate
-        return max(self.total - self.read, 0) / rate if rate > 0 else None
+        if self.total is None or rate <= 0:
+            return None
+        return max(self.total - self.read, 0) / rate
 
 
 ProgressFn = Callable[[ConvertProgress], None]
@@ -174,37 +182,53 @@ def convert(
     """Convert the recording at ``path`` into a scenario written to ``output`` (a path,
     replaced only once the scenario is whole, or an open text stream).
 
-    Reads the recording twice: once for its summary (entries, gaps: cheap, entries are
-    not unpacked), once to convert. ``warn`` gets one line per thing worth knowing
-    (gaps, a truncated tail); ``progress`` is called every ``progress_every_s``.
+    Reads a file twice: once for its summary (entries, gaps: cheap, entries are not
+    unpacked), once to convert; standard input (``"-"``) or a pipe once, so it has no
+    total for progress and its gaps are warned about at the end. ``warn`` gets one line
+    per thing worth knowing (gaps, a truncated tail); ``progress`` is called every
+    ``progress_every_s``.
     """
     options = options or ConvertOptions()
     started = time.monotonic()
-    info = summarize(path)
+    rec = Recording(path, clock=options.clock)
     say = warn or (lambda _message: None)
-    if info.gaps:
-        lost = [g.lost for _, g in info.gaps]
-        known = sum(n for n in lost if n >= 0)
-        how_many = f"{known} entries" if all(n >= 0 for n in lost) else "entries"
-        say(
-            f"{path}: the recording has {len(info.gaps)} gap(s): {how_many} were trimmed from "
-            "Redis before they were recorded, so the scenario lacks them too (xtape info lists them)"
-        )
-    if info.truncated_bytes:
-        say(f"{path}: the last {info.truncated_bytes} bytes are an incomplete record (skipped)")
+    info = None if rec.one_pass else summarize(path)
+    if info is not None:
+        _warn_about(info, say)
+    total = None if info is None else info.entries
     try:
         if isinstance(output, (str, Path)):
             with _Replacing(Path(output)) as out:
-                report = _convert(path, out, options, info.entries, started, progress, progress_every_s)
+                report = _convert(rec, out, options, total, started, progress, progress_every_s)
         else:
-            report = _convert(path, output, options, info.entries, started, progress, progress_every_s)
+            report = _convert(rec, output, options, total, started, progress, progress_every_s)
     except BrokenPipeError:
         raise
     except OSError as exc:
         where = output if isinstance(output, (str, Path)) else "the scenario"
         raise RuntimeFailure(f"cannot write {where}: {exc.strerror or exc}") from None
-    report.gaps = len(info.gaps)
+    if info is None:  # a one-pass recording: what its pass found
+        assert rec.summary is not None
+        gaps: Sequence[tuple[bytes, Gap]] = rec.summary.gaps
+        for warning in (
+            gap_warning(rec.name, gaps, _GAPS_MEAN),
+            truncation_warning(rec.name, rec.summary.truncated_bytes),
+        ):
+            if warning:
+                say(warning)
+    else:
+        gaps = info.gaps
+    report.gaps = len(gaps)
     return report
+
+
+_GAPS_MEAN = "the scenario lacks them too"
+
+
+def _warn_about(info: RecordingInfo, say: WarnFn) -> None:
+    for warning in (info.gap_warning(_GAPS_MEAN), info.truncation_warning()):
+        if warning:
+            say(warning)
 
 
 class _Replacing:
@@ -238,15 +262,15 @@ class _Replacing:
 
 
 def _convert(
-    path: str | Path,
+    rec: Recording,
     out: IO[str],
     options: ConvertOptions,
-    total: int,
+    total: int | None,
     started: float,
     progress: ProgressFn | None,
     every_s: float,
 ) -> ConvertReport:
-    rec = Recording(path, clock=options.clock)
+    path = rec.name
     read = 0
 
     def counted(events: Iterator[Event]) -> Iterator[Event]:
@@ -315,10 +339,10 @@ def _convert(
         events += 1
         if progress is not None:
             progress(ConvertProgress(read, total, entries, events, time.monotonic() - started))
-        name = options.name or Path(path).stem
+        name = options.name or (Path(path).stem if rec.path is not None else "stdin")
         description = options.description or (
-            f"Converted by xtape from {Path(path).name}: {entries} entries on "
-            f"{len(streams)} stream(s)."
+            f"Converted by xtape from {Path(path).name}: {plural(entries, 'entry', 'entries')} on "
+            f"{plural(len(streams), 'stream')}."
         )
         out.write(header_text(name, description))
         body.seek(0)

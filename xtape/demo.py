@@ -32,6 +32,7 @@ from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay
 from xtape.scenario import ScenarioSource
 from xtape.server import RedisServer
 from xtape.transform import Transform
+from xtape.units import plural
 
 Say = Callable[[str], None]
 
@@ -135,7 +136,7 @@ def _produce_and_record(
             result.produced += report.published
             consumer.wait_for(result.produced)
             if not consumer.verbose:
-                say(f"   ({report.published} entries arrived on {len(report.streams)} streams)")
+                say(f"   ({plural(report.published, 'entry', 'entries')} arrived on {plural(len(report.streams), 'stream')})")
         _wait_recorded(rec_path, stop, result.produced)
     finally:
         stop.set()
@@ -146,7 +147,7 @@ def _produce_and_record(
     info = summarize(rec_path)
     result.recorded = info.entries
     say(
-        f"3. recorded {info.entries} entries from {len(info.streams)} streams over "
+        f"3. recorded {plural(info.entries, 'entry', 'entries')} from {plural(len(info.streams), 'stream')} over "
         f"{info.duration_s:.1f} s ({info.file_size} bytes, complete: {info.complete})"
     )
 
@@ -178,7 +179,7 @@ def _convert_and_replay(say: Say, url: str, workdir: Path, speed: float, result:
             ReplayOptions(pacing=Pacing.speed(speed), transform=Transform(prefix=TARGET_PREFIX)),
         )
     say(
-        f"   published {report.published} events to {len(report.streams)} streams in "
+        f"   published {plural(report.published, 'event')} to {plural(len(report.streams), 'stream')} in "
         f"{report.duration_s:.3f} s ({report.pacing}), errors: {report.errors}"
     )
     if report.lateness is not None:

@@ -53,6 +53,8 @@ class Event(NamedTuple):
 Timeline: TypeAlias = Iterator[Event]
 
 NS_PER_MS = 1_000_000
+#: How standard input is named in messages (a source given as ``-``).
+STDIN_NAME = "<stdin>"
 NS_PER_S = 1_000_000_000
 
 

@@ -45,3 +45,8 @@ def match_any(name: bytes, globs: list[str] | tuple[str, ...]) -> bool:
     """Whether a (bytes) stream or field name matches any of the shell-style globs."""
     text = name.decode("utf-8", errors="surrogateescape")
     return any(fnmatch.fnmatchcase(text, glob) for glob in globs)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``plural(1, "entry", "entries")`` -> ``"1 entry"``; ``(2, "stream")`` -> ``"2 streams"``."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"

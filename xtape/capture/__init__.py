@@ -16,7 +16,6 @@ from xtape.capture.options import (
 from xtape.capture.progress import Progress, ProgressFn
 from xtape.capture.recorder import Recorder, RecordStats, WarnFn, record
 from xtape.capture.redact import Redactor
-from xtape.capture.signals import install_signal_handlers
 
 __all__ = [
     "Progress",
@@ -27,7 +26,6 @@ __all__ = [
     "Redactor",
     "StartSpec",
     "WarnFn",
-    "install_signal_handlers",
     "parse_count",
     "parse_start",
     "record",

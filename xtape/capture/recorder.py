@@ -40,6 +40,7 @@ from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
 from xtape.recording.writer import RecordingWriter
 from xtape.timeline import display_name
+from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
@@ -411,7 +412,7 @@ class Recorder:
         self.stats.gaps += 1
         self.stats.lost += max(lost, 0)
         self.stats.unknown_gaps += lost < 0
-        how_many = f"{lost} entries" if lost >= 0 else "entries"
+        how_many = plural(lost, "entry", "entries") if lost >= 0 else "entries"
         self.warn(
             f"gap in {_show(name)}: {how_many} between {after.decode()} and {before.decode()} "
             "were trimmed before they could be read"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -11,7 +12,8 @@ from xtape.ids import id_ms
 from xtape.recording.reader import Entry, Recording
 from xtape.recording.records import Entries, Gap, Marker, StreamDef
 from xtape.recording.writer import is_being_written
-from xtape.timeline import bytes_to_json, fields_to_json
+from xtape.timeline import bytes_to_json, display_name, fields_to_json
+from xtape.units import plural
 
 
 @dataclass
@@ -62,6 +64,14 @@ class RecordingInfo:
         if self.first_capture_ns is None or self.last_capture_ns is None:
             return 0.0
         return (self.last_capture_ns - self.first_capture_ns) / 1e9
+
+    def gap_warning(self, consequence: str) -> str | None:
+        """See :func:`gap_warning`."""
+        return gap_warning(self.path, self.gaps, consequence)
+
+    def truncation_warning(self) -> str | None:
+        """See :func:`truncation_warning`."""
+        return truncation_warning(self.path, self.truncated_bytes)
 
     def id_clock_warning(self) -> str | None:
         """Why replaying by the entry ids' clock would mislead, if it would: ids set by
@@ -119,6 +129,31 @@ class RecordingInfo:
             "writing": self.writing,
             "truncated_bytes": self.truncated_bytes,
         }
+
+
+def gap_warning(
+    path: str, gaps: Sequence[tuple[bytes, Gap]], consequence: str
+) -> str | None:
+    """One line about a recording's gaps (``None`` without any), ending in what they
+    mean for the caller (``consequence``, e.g. "the replay cannot include them")."""
+    if not gaps:
+        return None
+    known = [g.lost for _, g in gaps if g.lost >= 0]
+    lost = plural(sum(known), "entry", "entries") + (" or more" if len(known) < len(gaps) else "")
+    streams = sorted({display_name(name) for name, _ in gaps})
+    return (
+        f"{path}: the recording has {plural(len(gaps), 'gap')} "
+        f"({lost} trimmed before they were recorded, on {', '.join(streams[:5])}"
+        + (", ..." if len(streams) > 5 else "")
+        + f"): {consequence} (xtape info lists them)"
+    )
+
+
+def truncation_warning(path: str, truncated_bytes: int) -> str | None:
+    """One line about an incomplete last record, if there is one."""
+    if not truncated_bytes:
+        return None
+    return f"{path}: the last {truncated_bytes} bytes are an incomplete record (skipped)"
 
 
 def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:

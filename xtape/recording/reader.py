@@ -42,7 +42,7 @@ from xtape.recording.records import (
     by_id,
     is_recording_head,
 )
-from xtape.timeline import NS_PER_MS, Event, Fields, ScheduleFn, Timeline, pair_fields
+from xtape.timeline import NS_PER_MS, STDIN_NAME, Event, Fields, ScheduleFn, Timeline, pair_fields
 
 #: Which clock a recording's timeline follows: the entry ids' milliseconds (the producer's
 #: clock) or the recorder's capture clock (``--clock``). Not :class:`xtape.replay.Clock`,
@@ -60,7 +60,6 @@ MAX_MAP_KEYS = 1 << 16
 _READ_SIZE = 1 << 20
 
 #: The name of standard input in messages.
-STDIN_NAME = "<stdin>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +78,14 @@ class ReadSummary:
 
     ``size`` is the bytes read; ``truncated_bytes`` of them, at the end, were an
     incomplete record (a recorder killed mid-write) and were skipped; ``end`` is the
-    END record a clean close writes, if there was one.
+    END record a clean close writes, if there was one; ``gaps`` are the pass's gap
+    records with their streams' names.
     """
 
     size: int
     truncated_bytes: int
     end: End | None
+    gaps: tuple[tuple[bytes, Gap], ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -269,7 +270,8 @@ class Recording:
 
     def _records(self, reading: _Pass) -> Iterator[Record]:
         unpacker = reading.unpacker
-        defined: set[int] = set()
+        defined: dict[int, bytes] = {}
+        gaps: list[tuple[bytes, Gap]] = []
         end: End | None = None
         consumed = unpacker.tell()
         while True:
@@ -290,7 +292,7 @@ class Recording:
                         self.name, consumed, f"{Tag(obj[0]).name} record: {exc}"
                     ) from None
                 if isinstance(record, StreamDef):
-                    defined.add(record.stream_id)
+                    defined[record.stream_id] = record.name
                 elif isinstance(record, (Entries, Gap)) and record.stream_id not in defined:
                     raise DamagedRecording(
                         self.name,
@@ -299,9 +301,13 @@ class Recording:
                     )
                 elif isinstance(record, End):
                     end = record
+                if isinstance(record, Gap):
+                    gaps.append((defined[record.stream_id], record))
                 yield record
             consumed = unpacker.tell()
-        self.summary = ReadSummary(reading.counted.total, reading.counted.total - consumed, end)
+        self.summary = ReadSummary(
+            reading.counted.total, reading.counted.total - consumed, end, tuple(gaps)
+        )
 
     # -- entries ---------------------------------------------------------------------
 
@@ -434,7 +440,12 @@ def is_recording(source: str | Path | BinaryIO) -> bool:
     stream = sys.stdin.buffer if isinstance(source, (str, Path)) else source
     peek = getattr(stream, "peek", None)
     if peek is None:
-        raise TypeError("is_recording needs a stream that can peek (a BufferedReader)")
+        if not stream.seekable():
+            raise TypeError("is_recording needs a stream that can peek or seek")
+        at = stream.tell()
+        head = stream.read(HEAD_BYTES)
+        stream.seek(at)
+        return is_recording_head(head)
     # The writer writes the header in one write, so a pipe has all of it at once.
     return is_recording_head(peek(HEAD_BYTES)[:HEAD_BYTES])
 

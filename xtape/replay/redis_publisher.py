@@ -34,6 +34,7 @@ from xtape.errors import RedisRefused, RedisUnavailable, UsageError
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.timeline import Event
+from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ class RedisPublisher:
             raise self._lost(reason)
         self._warn(
             f"lost the connection to {self.url} ({reason}); reconnecting"
-            + (f" ({self._pending} entries unconfirmed, to be sent again)" if self._pending else "")
+            + (f" ({plural(self._pending, 'entry', 'entries')} unconfirmed, to be sent again)" if self._pending else "")
         )
         self._drop_connection()
         delay = _BACKOFF_START_S
@@ -319,6 +320,6 @@ class RedisPublisher:
         return True
 
     def _lost(self, reason: str) -> RedisUnavailable:
-        unanswered = f" ({self._pending} entries unconfirmed)" if self._pending else ""
+        unanswered = f" ({plural(self._pending, 'entry', 'entries')} unconfirmed)" if self._pending else ""
         return RedisUnavailable(self.url, f"connection lost: {reason}{unanswered}")
 

@@ -28,6 +28,7 @@ from operator import attrgetter
 from xtape.errors import PublishFailed, RedisUnavailable, ReplayAborted, XtapeError
 from xtape.replay.keep_ids import check_keep_ids, first_ids
 from xtape.replay.options import ReplayOptions
+from xtape.replay.prefetch import Prefetched
 from xtape.replay.publish import Publisher
 from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
 from xtape.replay.scheduler import Clock, MonotonicClock, batches
@@ -153,11 +154,15 @@ class _Replay:
                 return (self.wall0 + due) // NS_PER_MS
 
             timeline = options.transform.apply(self.source.timeline(self.iterations, schedule))
+            ready = None
+            if isinstance(self.source, ReplaySource) and self.source.live:
+                timeline = prefetched = Prefetched(timeline)
+                ready = prefetched.ready
             if self.iterations == 0:
                 timeline = self._start_with(timeline)
             self.pass_start_sent = self.total_sent
             self.pass_t0 = self.t0 + base
-            last_deadline = self._play(timeline, self.t0 + base)
+            last_deadline = self._play(timeline, self.t0 + base, ready)
             self.iterations += 1
             self.pass_start_sent = self.total_sent
             if not options.loop or last_deadline is None:
@@ -178,7 +183,9 @@ class _Replay:
             return iter(())
         return chain((first,), timeline)
 
-    def _play(self, timeline: Iterator[Event], start_ns: int) -> int | None:
+    def _play(
+        self, timeline: Iterator[Event], start_ns: int, ready: Callable[[], bool] | None = None
+    ) -> int | None:
         """Publish one pass; the last event's absolute deadline (``None`` if empty)."""
         publisher = self.publisher
         errors = publisher.errors
@@ -194,6 +201,7 @@ class _Replay:
             cap=self.options.batch_cap,
             on_idle=self._idle,
             idle_every_ns=min(self.progress_every_ns, 100 * NS_PER_MS),
+            ready=ready,
         ):
             events = batch.events
             publisher.publish(events)

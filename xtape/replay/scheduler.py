@@ -223,6 +223,7 @@ def batches(
     cap: int | None = None,
     on_idle: IdleFn | None = None,
     idle_every_ns: int = 250 * NS_PER_MS,
+    ready: Callable[[], bool] | None = None,
 ) -> Iterator[Batch]:
     """Pace ``events`` from ``start_ns`` (a :meth:`Clock.now_ns` value) into batches.
 
@@ -230,13 +231,25 @@ def batches(
     ``cap``. Deadlines never go backwards: an event whose offset is below its
     predecessor's is due with it, so events leave in timeline order. A long wait is
     cut into slices of ``idle_every_ns`` with ``on_idle`` called before each, so a
-    caller can read replies and report progress during a quiet stretch.
+    caller can read replies and report progress during a quiet stretch. ``ready``
+    (for a live source, see :mod:`.prefetch`) says whether another event can be taken
+    without waiting for it: a batch never waits for more events than that.
     """
     cap = cap or pacing.batch_cap
     it = iter(events)
     if pacing.is_max_speed:
         _wait(clock, start_ns, on_idle, idle_every_ns)
-        while chunk := list(islice(it, cap)):
+        if ready is None:
+            while chunk := list(islice(it, cap)):
+                yield Batch(chunk, [])
+            return
+        for first in it:
+            chunk = [first]
+            while len(chunk) < cap and ready():
+                event = next(it, None)
+                if event is None:
+                    break
+                chunk.append(event)
             yield Batch(chunk, [])
         return
 
@@ -256,7 +269,10 @@ def batches(
         seq += 1
         pending = None
         try:
-            for event in it:
+            while ready is None or ready():
+                event = next(it, None)
+                if event is None:
+                    break
                 deadline = max(start_ns + deadline_of(seq, event.offset_ns), last)
                 if deadline > now or len(batch) >= cap:
                     pending, pending_deadline = event, deadline
@@ -269,6 +285,10 @@ def batches(
             yield Batch(batch, deadlines)  # what is due still goes out before the error
             raise
         yield Batch(batch, deadlines)
+        if pending is None and ready is not None:  # nothing was ready: wait for the next
+            pending = next(it, None)
+            if pending is not None:
+                pending_deadline = max(start_ns + deadline_of(seq, pending.offset_ns), last)
 
 
 def _wait(clock: Clock, deadline_ns: int, on_idle: IdleFn | None, every_ns: int) -> None:

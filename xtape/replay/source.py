@@ -17,16 +17,16 @@ from typing import Literal
 
 from xtape.errors import RecordingError, UsageError
 from xtape.recording import Recording, TimeBase, summarize
+from xtape.recording import is_recording as recording_content
 from xtape.replay.options import ReplayOptions
 from xtape.replay.scheduler import Pacing
-from xtape.timeline import NS_PER_MS, ScheduleFn, Source, Timeline, display_name
+from xtape.timeline import NS_PER_MS, ScheduleFn, Source, Timeline
 
 SourceKind = Literal["recording", "scenario"]
 
 #: The first byte of a msgpack map (fixmap, map 16, map 32): a recording's header.
 #: Text (YAML, JSON) never starts with 0x80-0x8f; 0xde/0xdf would be a rare UTF-8 lead
 #: byte, and a file starting with one is checked for the magic like any recording.
-_MAP_BYTES = frozenset(range(0x80, 0x90)) | {0xDE, 0xDF}
 
 
 @dataclass
@@ -42,6 +42,8 @@ class ReplaySource:
     #: Entries per pass, in all and per source stream (``None`` where unknown).
     count: int | None = None
     stream_counts: dict[bytes, int] | None = None
+    #: Read from a pipe as it comes (standard input): paced without waiting on it.
+    live: bool = False
     #: The offset of a pass's last event, in ns (``None`` where unknown).
     span_ns: int | None = None
 
@@ -53,16 +55,17 @@ class ReplaySource:
 
 
 def is_recording(path: str | Path) -> bool:
-    """Whether ``path`` holds a recording rather than a scenario: it starts with a
-    msgpack map, as a recording's header does, whatever its name. A file named
-    ``*.xtape`` counts as one too, so that it is refused as "not an xtape recording"
-    rather than as a broken scenario."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1)
-    except OSError as exc:
-        raise RecordingError(str(path), f"cannot open: {exc.strerror or exc}") from None
-    return (bool(head) and head[0] in _MAP_BYTES) or Path(path).suffix.lower() == ".xtape"
+    """Whether ``path`` (``"-"``: standard input, peeked at) holds a recording rather
+    than a scenario, by its content (:func:`xtape.recording.is_recording`), whatever
+    its name. A file named ``*.xtape`` counts as one too, so that it is refused as "not
+    an xtape recording" rather than as a broken scenario."""
+    if str(path) != "-":
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise RecordingError(str(path), f"cannot open: {exc.strerror or exc}") from None
+    return recording_content(path) or Path(path).suffix.lower() == ".xtape"
 
 
 def open_source(
@@ -106,22 +109,22 @@ def open_source(
 def _open_recording(path: str | Path, clock: TimeBase, pacing: Pacing) -> ReplaySource:
     # At full speed streams need not interleave within a recorder round (no timing).
     recording = Recording(path, clock=clock, interleave=not pacing.is_max_speed)
+    if recording.one_pass:
+        # Standard input or a pipe (``xtape record -o - | xtape replay -``): read once,
+        # as it comes, so nothing is known up front (no totals, no warnings). Each batch
+        # is played as it arrives: merging a round's streams by id would hold the last
+        # round back until the next one came, which a live pipe may never send.
+        recording.interleave = False
+        return ReplaySource(recording, "recording", live=True)
     info = summarize(path)
-    warnings: list[str] = []
-    if info.truncated_bytes:
-        warnings.append(
-            f"{path}: the last {info.truncated_bytes} bytes are an incomplete record (skipped)"
+    warnings = [
+        warning
+        for warning in (
+            info.truncation_warning(),
+            info.gap_warning("the replay cannot include them"),
         )
-    if info.gaps:
-        known = [g.lost for _, g in info.gaps if g.lost >= 0]
-        lost = f"{sum(known):,} entries" + (" or more" if len(known) < len(info.gaps) else "")
-        streams = sorted({display_name(name) for name, _ in info.gaps})
-        warnings.append(
-            f"{path}: the recording has {len(info.gaps)} gap{'s' * (len(info.gaps) != 1)} "
-            f"({lost} trimmed before they were recorded, on {', '.join(streams[:5])}"
-            + (", ..." if len(streams) > 5 else "")
-            + "): the replay cannot include them (xtape info lists them)"
-        )
+        if warning
+    ]
     if clock == "id" and pacing.kind == "speed":
         warning = info.id_clock_warning()
         if warning:

@@ -13,6 +13,7 @@ error names (a second, light pass), so a 200,000-event file loads in seconds.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,6 +24,7 @@ from xtape.errors import InputError, ScenarioError
 from xtape.scenario.locations import SourceMap, located_errors, raise_errors
 from xtape.scenario.model import Problem, Scenario, check_document
 from xtape.scenario.yaml_io import locate, read_yaml
+from xtape.timeline import STDIN_NAME
 
 TOO_DEEP = "nested too deeply to read"
 
@@ -56,10 +58,13 @@ def read_scenario(path: str | Path, *, progress: Progress | None = None) -> Load
     """Read a scenario file and find every problem in it (none raised, except unreadable)."""
     shown = str(path)
     file = Path(path)
-    if file.suffix.lower() not in SUFFIXES:
+    stdin = shown == "-"
+    if stdin:
+        shown = STDIN_NAME  # YAML (JSON reads as YAML too)
+    elif file.suffix.lower() not in SUFFIXES:
         return Loaded(None, [ScenarioError(f"not a scenario file (expected one of {', '.join(SUFFIXES)})", shown)])
     try:
-        raw = file.read_bytes()
+        raw = sys.stdin.buffer.read() if stdin else file.read_bytes()
     except OSError as error:
         return Loaded(None, [ScenarioError(f"cannot read: {error.strerror or error}", shown)])
     try:
