@@ -179,7 +179,7 @@ def test_cli_replay_capture_writes_the_recording_and_says_so(
          "-o", str(out), "--settle", "300ms"],
     )  # fmt: skip
     assert done.exit_code == 0, done.output
-    assert "captured 20 entries from 1 streams" in done.stderr
+    assert "captured 20 entries from 1 stream into" in done.stderr
     assert len(_entries(out)) == 20
 
 

@@ -617,7 +617,7 @@ def _replay_capture(
     _print_report(report, as_json, dry_run=False, seed=src.seed)
     streams = sum(1 for n in stats.streams.values() if n)
     stderr.print(
-        f"captured {stats.entries} entries from {streams} streams into {args['output']} "
+        f"captured {plural(stats.entries, 'entry', 'entries')} from {plural(streams, 'stream')} into {args['output']} "
         f"(stopped: {result.stop_reason}, {result.waited_s:.1f} s after the replay)",
         markup=False,
     )
@@ -886,8 +886,11 @@ def record(
 # --------------------------------------------------------------------------- test
 
 
-class _DashDashCommand(typer.core.TyperCommand):
+class _DashDashCommand(_Command):
     """Keeps what follows ``--`` apart (``xtape test CASE... -- COMMAND...``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "[-- COMMAND...]"]
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if "--" in args:
@@ -900,7 +903,7 @@ class _DashDashCommand(typer.core.TyperCommand):
 @app.command(cls=_DashDashCommand)
 def test(
     ctx: typer.Context,
-    cases: Annotated[list[Path], typer.Argument(metavar="CASE.yaml...", help="Regression case files. After them, -- COMMAND... gives the service command (it replaces each case's service.command).")],
+    cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,

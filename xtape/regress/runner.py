@@ -27,6 +27,7 @@ from xtape.regress.capture import CaptureResult, replay_and_capture
 from xtape.regress.case import RegressionCase, ServiceSpec, load_case
 from xtape.regress.service import Service
 from xtape.server import RedisServer
+from xtape.units import plural
 
 Say = Callable[[str], None]
 
@@ -66,12 +67,12 @@ class CaseResult:
             return f"{head}: {self.message}"
         if self.status == "updated":
             entries = self.capture.entries if self.capture else 0
-            return f"{head}: golden rewritten ({entries} entries), {self.duration_s:.1f} s"
+            return f"{head}: golden rewritten ({plural(entries, 'entry', 'entries')}), {self.duration_s:.1f} s"
         assert self.diff is not None
         totals = self.diff.totals()
         streams = len(self.diff.streams)
         if self.status == "same":
-            text = f"{head}: {totals['expected']} entries on {streams} streams, {self.duration_s:.1f} s"
+            text = f"{head}: {plural(totals['expected'], 'entry', 'entries')} on {plural(streams, 'stream')}, {self.duration_s:.1f} s"
         else:
             parts = [
                 f"{s.name.decode('utf-8', 'backslashreplace')}: "
