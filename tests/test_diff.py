@@ -486,3 +486,18 @@ def test_expected_from_standard_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["diff", "-", str(a), "--compare-times"], input=e.read_bytes())
     assert result.exit_code == 2
     assert "can be read only once" in result.stderr
+
+
+def test_gaps_and_a_truncated_tail_are_warned_about(tmp_path: Path) -> None:
+    e = tmp_path / "e.xtape"
+    with RecordingWriter(e) as w:
+        w.write_entries(b"s", [[b"1-%d" % i, list(f)] for i, f in enumerate(ORDERS[:3])], 1)
+        w.write_gap(b"s", b"1-2", b"1-9", 6, 2)
+        w.write_entries(b"s", [[b"1-%d" % (i + 9), list(f)] for i, f in enumerate(ORDERS[3:])], 3)
+    a = tmp_path / "a.xtape"
+    a.write_bytes(e.read_bytes()[:-5])  # a recorder killed mid-write
+    code, out, err = run(e, a)
+    assert err == ""
+    assert f"warning: {e}: stream 's' has 1 gap(s)" in out
+    assert f"warning: {a} (actual): the last " in out and "incomplete record (skipped)" in out
+    assert code == 0  # only the END record was cut: every entry is there

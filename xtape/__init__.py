@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "CaptureResult": "xtape.regress",
     "ConvertOptions": "xtape.convert",
+    "DiffResult": "xtape.diff",
+    "DiffRules": "xtape.diff",
     "Event": "xtape.timeline",
     "MemoryPublisher": "xtape.replay",
     "Pacing": "xtape.replay",
@@ -35,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "Transform": "xtape.transform",
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
+    "diff_recordings": "xtape.diff",
     "load_case": "xtape.regress",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
@@ -49,6 +52,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "CaptureResult",
     "ConvertOptions",
+    "DiffResult",
+    "DiffRules",
     "Event",
     "MemoryPublisher",
     "Pacing",
@@ -68,6 +73,7 @@ __all__ = [
     "XtapeError",
     "__version__",
     "convert",
+    "diff_recordings",
     "load_case",
     "load_scenario",
     "open_source",
@@ -82,6 +88,7 @@ __all__ = [
 if TYPE_CHECKING:
     from xtape.capture import RecordOptions, record
     from xtape.convert import ConvertOptions, convert
+    from xtape.diff import DiffResult, DiffRules, diff_recordings
     from xtape.errors import XtapeError
     from xtape.recording import Recording, RecordingWriter, summarize
     from xtape.regress import CaptureResult, RegressionCase, load_case, replay_and_capture, run_case

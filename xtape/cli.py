@@ -947,8 +947,8 @@ def test(
 
 @app.command()
 def diff(
-    expected: Annotated[str, typer.Argument(metavar="EXPECTED", help="The expected (golden) recording.")],
-    actual: Annotated[str | None, typer.Argument(metavar="[ACTUAL]", help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,
+    expected: Annotated[str, typer.Argument(help="The expected (golden) recording (- for standard input).", show_default=False)],
+    actual: Annotated[str | None, typer.Argument(help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,
     rules_file: Annotated[Path | None, typer.Option("--rules", metavar="FILE", help="A rules file (YAML); options add to it (lists) or override it.")] = None,
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
     ignore_field: Annotated[list[str] | None, typer.Option("--ignore-field", metavar="GLOB", help="Do not compare fields matching this glob (repeatable).")] = None,

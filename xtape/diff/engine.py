@@ -22,7 +22,7 @@ stream alone, so the bound holds there too.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -367,6 +367,9 @@ class _Keyed(_StreamDiff):
             self._evict(1, None)
 
 
+_Events = Generator[tuple[int, bytes, Sequence[Any]], None, None]
+
+
 class _Side:
     """One recording being read: its batches, as (stream, raw entries) or gaps."""
 
@@ -374,7 +377,7 @@ class _Side:
         self.rec = Recording(source, interleave=False)
         self.name = self.rec.name
 
-    def events(self) -> Iterator[tuple[int, bytes, Sequence[Any]]]:
+    def events(self) -> _Events:
         """``(kind, stream, entries)``: kind 0 a stream defined, 1 entries, 2 a gap."""
         names: dict[int, bytes] = {}
         for record in self.rec.records():
@@ -466,11 +469,38 @@ class Differ:
         states: dict[bytes, _StreamDiff] = {}
         skipped: set[bytes] = set()
         readers = [self.sides[0].events(), self.sides[1].events()]
+        seen: list[dict[bytes, bool]] = [{}, {}]
+        gaps: dict[bytes, list[int]] = {}
+        try:
+            self._read(only, readers, states, skipped, set_aside, seen, gaps)
+        finally:
+            for reader in readers:
+                reader.close()  # a pass stopped by an error closes both files now
+        for name, st in states.items():
+            res = st.result()
+            res.in_expected = name in seen[0]
+            res.in_actual = name in seen[1]
+            res.gaps = gaps.get(name, [0, 0])
+            results[name] = res
+        for name in skipped:
+            res = results.setdefault(name, StreamResult(name))
+            res.in_expected = name in seen[0]
+            res.in_actual = name in seen[1]
+            res.gaps = gaps.get(name, [0, 0])
+
+    def _read(
+        self,
+        only: bytes | None,
+        readers: list[_Events],
+        states: dict[bytes, _StreamDiff],
+        skipped: set[bytes],
+        set_aside: list[bytes],
+        seen: list[dict[bytes, bool]],
+        gaps: dict[bytes, list[int]],
+    ) -> None:
         done = [False, False]
         total = [0, 0]
         limit = 2 * self.rules.window
-        seen: list[dict[bytes, bool]] = [{}, {}]
-        gaps: dict[bytes, list[int]] = {}
         while not (done[0] and done[1]):
             side = 0 if not done[0] and (done[1] or total[0] <= total[1]) else 1
             try:
@@ -502,17 +532,6 @@ class Differ:
                 raise RecordingError(
                     self.sides[side].name, f"corrupt entry in the recording ({exc}); the file is damaged"
                 ) from None
-        for name, st in states.items():
-            res = st.result()
-            res.in_expected = name in seen[0]
-            res.in_actual = name in seen[1]
-            res.gaps = gaps.get(name, [0, 0])
-            results[name] = res
-        for name in skipped:
-            res = results.setdefault(name, StreamResult(name))
-            res.in_expected = name in seen[0]
-            res.in_actual = name in seen[1]
-            res.gaps = gaps.get(name, [0, 0])
 
 
 def diff_recordings(expected: str | Path, actual: str | Path, rules: DiffRules | None = None) -> DiffResult:
