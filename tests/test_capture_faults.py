@@ -10,13 +10,17 @@ from pathlib import Path
 
 import pytest
 import redis
+from capture_support import by_stream, start_recorder
 from conftest import xrange_raw
-from test_capture_support import by_stream, start_recorder, wait_for
+from e2e_support import wait_for
 
 from xtape.capture import RecordOptions, parse_start
 from xtape.connection import connect
 from xtape.recording import Recording, summarize
 from xtape.server import RedisServer
+
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 XTAPE = str(Path(sys.executable).parent / "xtape")
 

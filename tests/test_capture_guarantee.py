@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 import redis
-from test_capture_support import start_recorder, wait_for
+from capture_support import start_recorder
+from e2e_support import wait_for
 
 from xtape.capture import RecordOptions
 from xtape.connection import connect
@@ -29,6 +30,9 @@ from xtape.ids import id_key, id_ms
 from xtape.recording import Recording
 from xtape.recording.records import Entries, Gap, Marker, StreamDef
 from xtape.server import RedisServer
+
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 XTAPE = str(Path(sys.executable).parent / "xtape")
 STREAMS = [f"s:{i}".encode() for i in range(3)]

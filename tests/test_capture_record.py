@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 import redis
+from capture_support import by_stream, start_recorder
 from conftest import xrange_raw
-from test_capture_support import by_stream, start_recorder, wait_for
+from e2e_support import wait_for, xadd
 
 from xtape.capture import Progress, Recorder, RecordOptions, parse_start
 from xtape.connection import connect
@@ -29,9 +30,6 @@ AWKWARD: list[list[bytes]] = [
 ]
 
 
-def xadd(client: redis.Redis, stream: bytes | str, flat: list[bytes], entry_id: str = "*") -> bytes:
-    reply: bytes = client.execute_command("XADD", stream, entry_id, *flat)
-    return reply
 
 
 def test_live_traffic_is_recorded_byte_identical(

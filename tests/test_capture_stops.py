@@ -15,13 +15,17 @@ from pathlib import Path
 
 import pytest
 import redis
-from test_capture_support import start_recorder, wait_for
+from capture_support import start_recorder
+from e2e_support import wait_for
 
 from xtape.capture import Progress, RecordOptions, parse_start, record
 from xtape.connection import connect
 from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording import Recording
 from xtape.server import RedisServer, free_port
+
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 XTAPE = str(Path(sys.executable).parent / "xtape")
 

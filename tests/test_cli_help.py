@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from e2e_support import invoke, ok
@@ -45,3 +46,17 @@ def test_one_entry_replayed_is_reported_in_the_singular(tmp_path: object) -> Non
     scenario.write_text("name: one\nevents:\n  - stream: s\n    payload: {a: 1}\n", encoding="utf-8")
     result = ok(invoke("replay", str(scenario), "--dry-run"))
     assert "scheduled 1 event to 1 stream " in result.stderr, result.stderr
+
+
+def test_the_readme_command_table_lists_every_option_of_every_command() -> None:
+    import typer.main
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = "\n".join(line for line in readme.splitlines() if line.startswith("| `xtape "))
+    group = typer.main.get_command(app)
+    missing = {
+        name: [p.opts[0] for p in command.params if p.param_type_name == "option"
+               and p.opts[0] != "--help" and not any(f"`{o}" in table for o in p.opts)]
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+    }  # fmt: skip
+    assert {name: opts for name, opts in missing.items() if opts} == {}

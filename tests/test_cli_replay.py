@@ -441,3 +441,15 @@ def test_dry_run_jumps_over_decades_between_ids_and_ten_day_delays(tmp_path: Pat
         invoke("replay", scenario, "--dry-run", "--url", UNREACHABLE_URL)
     ).stdout.splitlines()
     assert lines == ["+0.000s  s  1 field", "+864000.000s  s  1 field"]
+
+
+def test_the_seed_drawn_is_printed_in_text_output_of_a_dry_run_too(tmp_path: Path) -> None:
+    path = tmp_path / "gen.yaml"
+    path.write_text(
+        "generators:\n  g: {n: {int: [1, 1000000]}}\nevents:\n  - stream: g\n    generator: true\n"
+    )
+    first = ok(invoke("replay", path, "--dry-run", "-v"))
+    seed = int(first.stderr.split("seed: ", 1)[1].split()[0])
+    again = ok(invoke("replay", path, "--dry-run", "-v", "--seed", str(seed)))
+    assert again.stdout == first.stdout
+    assert f"seed: {seed} (pass --seed {seed} to repeat these events)" in again.stderr

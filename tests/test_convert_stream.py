@@ -22,6 +22,9 @@ from xtape.scenario import dump_scenario_yaml, event_from_fields, load_scenario,
 from xtape.timeline import NS_PER_MS
 from xtape.units import plural
 
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 T0 = 1_700_000_000_000
 
 

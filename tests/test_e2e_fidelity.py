@@ -29,6 +29,9 @@ from xtape.connection import connect
 from xtape.scenario import load_scenario
 from xtape.server import RedisServer
 
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 UNICODE_STREAM = "src:ström😀".encode()
 BINARY_STREAM = b"src:\xffraw\x00"
 

@@ -18,6 +18,9 @@ from e2e_support import XTAPE, invoke, ok, streams, wait_for, xadd
 
 from xtape.recording import Recording
 
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "smoke-test.yaml"
 
 

@@ -18,6 +18,9 @@ import redis
 from conftest import xrange_raw
 from e2e_support import XTAPE, write_recording
 
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 T0 = 1_700_000_000_000
 
 #: (offset ms, stream, entries at that ms): bursts of 50, lone entries, a steady run,

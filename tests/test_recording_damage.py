@@ -30,6 +30,9 @@ from xtape.recording.records import Tag
 from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay
 from xtape.replay.scheduler import FakeClock
 
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 SAMPLE = Path(__file__).parent.parent / "recordings" / "sample.xtape"
 
 

@@ -19,6 +19,9 @@ from e2e_support import XTAPE, invoke, wait_for, write_recording
 from xtape.connection import connect
 from xtape.server import RedisServer
 
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 T0 = 1_700_000_000_000
 N = 200
 

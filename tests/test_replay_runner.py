@@ -407,3 +407,28 @@ def test_refusals_between_accepted_entries_never_stop_a_replay() -> None:
         clock=FakeClock(),
     )
     assert (report.errors, report.published) == (300, 300)
+
+
+class _SlowFirstRender:
+    """A source whose first payload takes 1.7 ms to render, stamping each event with the
+    schedule's wall time (as ``{{timestamp}}`` does)."""
+
+    name = "slow-first"
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.stamps: list[int] = []
+
+    def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
+        for seq, offset_ms in enumerate((0, 100, 150, 200)):
+            self.stamps.append(schedule(seq, offset_ms * NS_PER_MS))
+            if seq == 0:
+                self.clock.advance(1_700_000)
+            yield Event.of(offset_ms * NS_PER_MS, b"s", ((b"t", b"x"),))
+
+
+def test_timestamps_are_spaced_exactly_as_the_schedule_whatever_the_first_render_costs() -> None:
+    clock = FakeClock(wall_at_zero=1_700_000_000_000_400_000)  # 0.4 ms past a millisecond
+    source = _SlowFirstRender(clock)
+    replay(source, MemoryPublisher(), ReplayOptions(pacing=Pacing.speed(1.0)), clock=clock)
+    assert [s - source.stamps[0] for s in source.stamps] == [0, 100, 150, 200]

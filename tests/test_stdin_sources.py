@@ -6,12 +6,16 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import redis
 from conftest import xrange_raw
 from e2e_support import AWKWARD, XTAPE, invoke, ok, wait_for, xadd
 from typer.testing import CliRunner
 
 from xtape.cli import app
+
+#: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 SAMPLE = Path(__file__).parent.parent / "recordings" / "sample.xtape"
 

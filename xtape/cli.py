@@ -688,7 +688,7 @@ def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: i
             f"max {lat.max_ms:.2f} ms",
             markup=False,
         )
-    if seed is not None and not dry_run:
+    if seed is not None:
         out.print(f"seed: {seed} (pass --seed {seed} to repeat these events)", markup=False)
     if report.errors:
         out.print(f"errors: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)

@@ -17,13 +17,19 @@ from types import TracebackType
 
 from xtape.errors import RuntimeFailure
 
+#: Redis Cluster listens on port + 10000 for its bus: keep room for it on every server.
+_HIGHEST_PORT = 65535 - 10000
+
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that was free a moment ago (and whose cluster bus port,
+    10000 above, exists)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port <= _HIGHEST_PORT:
+            return port
 
 
 class RedisServer:

@@ -174,10 +174,13 @@ class _Replay:
 
     def _start_with(self, timeline: Iterator[Event]) -> Iterator[Event]:
         """Start the clock once the first event is at hand (opening a file, reading its
-        first records, rendering a first payload take time the schedule must not lose)."""
+        first records, rendering a first payload take time the schedule must not lose).
+
+        The wall clock that ``{{timestamp}}`` is read from stays where it was: the first
+        payload was rendered with it, and every later one must be stamped on the same
+        origin, so that stamps are spaced exactly as the schedule."""
         first = next(timeline, None)
         self.t0 = self.clock.now_ns()
-        self.wall0 = self.clock.wall_ns()
         self.next_progress = self.t0 + self.progress_every_ns
         if first is None:
             return iter(())

@@ -1,25 +1,16 @@
-"""Support for the capture tests (no tests here): run the recorder in a thread, wait for a
-condition (explicitly, with a deadline), read a recording per stream."""
+"""Support for the capture tests (no tests here): run the recorder in a thread, read a
+recording per stream. (Waiting for a condition: :func:`e2e_support.wait_for`.)"""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from e2e_support import wait_for
+
 from xtape.capture import Recorder, RecordOptions, RecordStats
 from xtape.recording import Recording
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 class Background:
