@@ -202,6 +202,7 @@ def test_cli_replay_capture_exit_1_when_fewer_than_expected_arrive(
         (["--settle", "1s"], "--settle only apply with --capture"),
         (["--capture", "out"], "--capture needs -o FILE"),
         (["--capture", "out", "-o", "x.xtape", "--settle", "1"], "invalid --settle '1'"),
+        (["--capture", "out", "-o", "-"], "--capture writes a file"),
     ],
 )
 def test_cli_capture_option_mistakes_are_one_line_exit_2(

@@ -578,7 +578,9 @@ def _capture_args(
         return None
     if output is None:
         raise UsageError("--capture needs -o FILE: the recording to write the outputs into")
-    if str(output) != "-" and output.exists() and not force:
+    if str(output) == "-":
+        raise UsageError("--capture writes a file (the replay's report goes to standard output): give -o FILE")
+    if output.exists() and not force:
         raise UsageError(f"{output} exists; pass --force to overwrite it")
     settle_s = None if settle is None else parse_duration(settle, option="--settle", positive=True) / 1e9
     timeout_s = None if timeout is None else parse_duration(timeout, option="--timeout", positive=True) / 1e9
