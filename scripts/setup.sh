@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Make .venv with xtape and its test tools, and install redis-server (and openssl) where missing.
+# With --test, also Chromium: the tests open xtape's HTML reports in a real headless browser.
 # Works on a fresh Debian/Ubuntu machine with only Python 3.11 (3.10+); idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,9 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # test certificates for the TLS tests
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
+    missing+=(chromium)
+fi
 if [ ! -x .venv/bin/python ] && ! "$PY" -c "import ensurepip, venv" >/dev/null 2>&1; then
     missing+=("python3-venv")
 fi

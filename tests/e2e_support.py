@@ -3,11 +3,16 @@ a process, write recordings with a chosen time layout, read streams back as raw 
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import pytest
 import redis
 from conftest import xrange_raw
 from typer.testing import CliRunner, Result
@@ -122,3 +127,27 @@ def wait_for(condition: Callable[[], bool], timeout: float = 15.0, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.01)
+
+
+def chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    """Run Debian's headless Chromium with no network (every name lookup fails, so a page
+    that needed the network shows it) and a throwaway profile.
+
+    Skips the test where Chromium is not installed, except in CI (``$CI`` set), where
+    ``scripts/test.sh`` installs it and its absence is a failure.
+    """
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI (scripts/setup.sh --test installs it)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    with tempfile.TemporaryDirectory(prefix="xtape-chromium-") as profile:
+        return subprocess.run(
+            [
+                exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
+                *args,
+            ],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip

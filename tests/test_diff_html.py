@@ -9,17 +9,12 @@ the screenshot.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
-from e2e_support import invoke
+from e2e_support import chromium, invoke
 
 from xtape.recording import RecordingWriter
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _write(path: Path, entries: list[list[bytes]]) -> Path:
@@ -61,24 +56,8 @@ def test_html_report_is_self_contained(report: Path) -> None:
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html  # values escaped, never markup
 
 
-def _chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory(prefix="xtape-chromium-") as profile:
-        return subprocess.run(
-            [
-                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                # Any name lookup fails: a page that needed the network would show it.
-                "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
-                *args,
-            ],
-            capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
-    dom = _chromium("--dump-dom", report.as_uri())
+def test_html_report_renders_in_headlesschromium(report: Path, tmp_path: Path) -> None:
+    dom = chromium("--dump-dom", report.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     text = re.sub(r"<[^>]+>", " ", dom.stdout)
     text = re.sub(r"\s+", " ", text)
@@ -89,7 +68,7 @@ def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) 
     assert "expected #3" in text and "actual #4" in text
     assert "base64:PP4+" in text  # b"<\xfe>" as base64, not as markup
     shot = tmp_path / "report.png"
-    run = _chromium("--window-size=1280,1000", f"--screenshot={shot}", report.as_uri())
+    run = chromium("--window-size=1280,1000", f"--screenshot={shot}", report.as_uri())
     assert run.returncode == 0, run.stderr[-2000:]
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 10_000

@@ -250,6 +250,7 @@ def _read_everything(data: bytes, tmp: Path) -> None:
             assert "\n" not in str(exc)
 
 
+@pytest.mark.timeout(900)  # 2,500 cases of six commands: about a minute on 2 quiet cores
 @settings(
     max_examples=2500,
     deadline=None,

@@ -196,16 +196,22 @@ def _shown(value: Any) -> str:
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span (a second pass over the entries; not for standard input).")] = True,
 ) -> None:
     """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
     from xtape.recording import summarize
 
     with handled():
         summary = summarize(file)
-    data = summary.to_dict()
-    if as_json:
-        stdout.print(json.dumps(data, indent=2, ensure_ascii=False), markup=False)
-        return
+        data = summary.to_dict()
+        if as_json:
+            stdout.print(json.dumps(data, indent=2, ensure_ascii=False), markup=False)
+            return
+        sparks = None
+        if sparkline and (file.is_file() or file.is_dir()):  # not a pipe: read a second time
+            from xtape.plot.rates import can_draw_blocks, sparklines
+
+            sparks = sparklines(file, summary, unicode=can_draw_blocks(stdout.encoding))
     src = data["source"]
     lines = [
         f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
@@ -218,12 +224,18 @@ def info(
         ),
         f"entries:   {data['entries']}"
         + (f" ({data['rate']:.1f}/s)" if data["rate"] else ""),
-        f"streams:   {len(data['streams'])}",
     ]
-    for s in data["streams"]:
+    if sparks is not None:
+        lines.append(
+            f"rate:      |{sparks.total}| peak {sparks.peak_rate:,.1f}/s, "
+            f"{len(sparks.total)} buckets of {sparks.bucket_ns / 1e9:.3g} s"
+        )
+    lines.append(f"streams:   {len(data['streams'])}")
+    for s, name in zip(data["streams"], summary.streams, strict=True):
         rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
         noun = "entry  " if s["entries"] == 1 else "entries"
-        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}  {s['first_id']} .. {s['last_id']}")
+        spark = f"  |{sparks.streams.get(name, '')}|" if sparks is not None else ""
+        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
         lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
         for g in data["gaps"]:
@@ -792,6 +804,50 @@ def _seconds(s: float) -> str:
     if s < 3600:
         return f"{s // 60} m {s % 60:02d} s"
     return f"{s // 3600} h {s % 3600 // 60:02d} m"
+
+
+# --------------------------------------------------------------------------- plot
+
+
+@app.command()
+def plot(
+    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png. Replaced if it exists.")],
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
+    bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
+    clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+) -> None:
+    """Draw entries per second per stream over time, with gaps and the recorder's markers
+    (reconnect, restart, flush, recreated, deleted) marked.
+
+    Needs the plot extra: pip install 'xtape[plot]'. Reads the recording's summary and
+    then its entries once, in flat memory.
+    """
+    from xtape.plot import collect, load_report, output_format, write
+    from xtape.plot.render import require_matplotlib
+    from xtape.units import parse_duration, plural
+
+    with handled():
+        output_format(output)
+        require_matplotlib()
+        note = None if report is None else load_report(report)
+        data = collect(
+            file,
+            clock=None if clock is None else _clock(clock),
+            streams=list(stream or []),
+            bucket_ns=None if bucket is None else parse_duration(bucket, option="--bucket", positive=True),
+            report=note,
+        )
+        if data.clock_note:
+            _warn(f"{file}: {data.clock_note}")
+        write(data, output)
+    stderr.print(
+        f"wrote {output}: {data.series.entries:,} entr{'y' if data.series.entries == 1 else 'ies'}, "
+        f"{plural(len(data.rows), 'row')}, {plural(len(data.markers), 'marker')}, "
+        f"{plural(len(data.gaps), 'gap')}",
+        markup=False,
+    )
 
 
 # --------------------------------------------------------------------------- record

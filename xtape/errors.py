@@ -18,8 +18,10 @@
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
     │   ├── DiffRulesError      diff rules (a rules file, a case's diff section) are invalid
-    │   └── RecordingError      a file is not a readable recording
-    │       └── DamagedRecording    a record of the wrong shape, at byte N
+    │   ├── RecordingError      a file is not a readable recording
+    │   │   └── DamagedRecording    a record of the wrong shape, at byte N
+    │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
+    │   └── InvalidReport       a file given as a replay ``--json`` report that is not one
     └── RuntimeFailure          exit 1: the world failed us
         ├── RedisUnavailable    the server at a (redacted) URL cannot be reached
         ├── ServiceFailed       the service under test did not start or become ready
@@ -227,6 +229,25 @@ class DamagedRecording(RecordingError):
         self.offset = offset
         self.reason = reason
         super().__init__(path, f"damaged at byte {offset}: {reason}")
+
+
+class PlotUnavailable(InputError):
+    """``xtape plot`` needs the optional ``plot`` extra (matplotlib), which is missing."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        super().__init__(
+            f"xtape plot needs {missing}, which is not installed; install the plot extra: "
+            "pip install 'xtape[plot]'"
+        )
+
+
+class InvalidReport(InputError):
+    """A file given as a replay report (``xtape replay --json`` output) that is not one."""
+
+    def __init__(self, path: str, why: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: not a replay --json report: {why}")
 
 
 class RuntimeFailure(XtapeError):

@@ -1,0 +1,157 @@
+"""What a picture of a recording shows, gathered without matplotlib.
+
+:func:`collect` reads the recording's summary (:func:`xtape.recording.summarize`: its
+span, streams, gaps and markers) and then its entries once, into a fixed number of
+buckets (:func:`xtape.plot.rates.count_rates`): memory stays flat however long the
+recording is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from xtape.errors import UsageError
+from xtape.ids import id_ms
+from xtape.plot.rates import OTHER, RateSeries, auto_clock, count_rates
+from xtape.plot.report import ReplayNote, report_from_markers
+from xtape.recording import Recording, RecordingInfo, TimeBase, summarize
+from xtape.timeline import NS_PER_MS, display_name
+from xtape.units import match_any
+
+#: Streams that get a row of their own at most; the rest share one "other" row.
+MAX_ROWS = 12
+#: Buckets over the span when no width is given.
+DEFAULT_BUCKETS = 120
+
+
+@dataclass(frozen=True)
+class MarkerMark:
+    """A recorder marker (reconnect, restart, flush, recreated, deleted, ...) on the axis."""
+
+    offset_ns: int
+    time_ns: int
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GapMark:
+    """Entries of a stream that were lost, on the axis: from ``start_ns`` to ``end_ns``
+    (offsets; by the ids around the gap on the id clock, the moment it was noticed on
+    the capture clock)."""
+
+    stream: bytes
+    row: bytes
+    start_ns: int
+    end_ns: int
+    time_ns: int
+    after_id: bytes
+    before_id: bytes
+    #: How many were lost; -1 where unknown.
+    lost: int
+
+
+@dataclass
+class PlotData:
+    """Everything a picture of a recording shows."""
+
+    info: RecordingInfo
+    series: RateSeries
+    #: Row keys, in the order the streams were first recorded (:data:`OTHER` last).
+    rows: list[bytes]
+    markers: list[MarkerMark]
+    gaps: list[GapMark]
+    report: ReplayNote | None = None
+    #: Why the clock is not the one asked for (or the default), if it is not.
+    clock_note: str | None = None
+
+    def label(self, row: bytes) -> str:
+        """A row's name as text."""
+        if row == OTHER:
+            n = self.series.other_streams
+            return f"other ({n} stream{'s' * (n != 1)})"
+        return display_name(row)
+
+    def row_entries(self, row: bytes) -> int:
+        return sum(self.series.counts.get(row, ()))
+
+
+def collect(
+    path: str | Path,
+    *,
+    clock: TimeBase | None = None,
+    streams: Sequence[str] = (),
+    bucket_ns: int | None = None,
+    buckets: int = DEFAULT_BUCKETS,
+    max_rows: int = MAX_ROWS,
+    report: ReplayNote | None = None,
+) -> PlotData:
+    """Read a recording (two passes at most: its summary, then its entries once) into
+    what its picture shows. ``clock`` None means the entry ids' clock, unless the ids
+    were plainly set by producers (see :meth:`RecordingInfo.id_clock_warning`), then
+    the recorder's. ``streams`` are globs; ``report`` a replay's report to show."""
+    if str(path) == "-":
+        raise UsageError("xtape plot reads its recording twice: give a file, not - (stdin)")
+    rec = Recording(path)
+    if rec.one_pass:
+        rec.close()
+        raise UsageError(f"{path}: xtape plot reads its recording twice: give a regular file")
+    info = summarize(rec)
+    note = None
+    if clock is None:
+        clock = auto_clock(info)
+        if clock == "capture":
+            note = (
+                "the entry ids do not follow the recording's time (set by producers?): "
+                "drawn by the recorder's clock"
+            )
+    chosen = [name for name in info.streams if not streams or match_any(name, list(streams))]
+    if streams and not chosen:
+        raise UsageError(
+            f"no stream of {path} matches --stream {' '.join(streams)} "
+            f"(its streams: {', '.join(display_name(n) for n in list(info.streams)[:8])}"
+            + (", ..." if len(info.streams) > 8 else "")
+            + ")"
+        )
+    by_size = sorted(chosen, key=lambda n: info.streams[n].entries, reverse=True)
+    own = by_size if len(by_size) <= max_rows else by_size[: max_rows - 1]
+    series = count_rates(
+        path,
+        info,
+        clock=clock,
+        buckets=buckets,
+        bucket_ns=bucket_ns,
+        rows=own,
+        streams=chosen,
+    )
+    rows = [name for name in chosen if name in set(own)]
+    if OTHER in series.counts:
+        rows.append(OTHER)
+    start = series.start_ns
+    markers = [MarkerMark(m.capture_ns - start, m.capture_ns, m.kind, m.text) for m in info.markers]
+    gaps = []
+    for name, gap in info.gaps:
+        if name not in chosen:
+            continue
+        if clock == "id":
+            lo = id_ms(gap.after_id) * NS_PER_MS - start
+            hi = id_ms(gap.before_id) * NS_PER_MS - start
+        else:
+            lo = hi = gap.capture_ns - start
+        gaps.append(
+            GapMark(
+                name,
+                name if name in series.counts else OTHER,
+                lo,
+                hi,
+                gap.capture_ns,
+                gap.after_id,
+                gap.before_id,
+                gap.lost,
+            )
+        )
+    if report is None:
+        report = report_from_markers(info.markers, info.path)
+    return PlotData(info, series, rows, markers, gaps, report, note)
