@@ -271,17 +271,28 @@ def cluster_node() -> Iterator[RedisServer]:
         yield server
 
 
-@pytest.mark.parametrize("db", ["0", "3"])
-def test_a_cluster_node_is_refused_with_a_clear_message(
-    run_with_url: Callable[..., object], cluster_node: RedisServer, db: str
+def test_a_cluster_node_is_refused_only_for_a_database_other_than_0(
+    run_with_url: Callable[..., object], cluster_node: RedisServer
 ) -> None:
-    url = cluster_node.url.rpartition("/")[0] + "/" + db
+    url = cluster_node.url.rpartition("/")[0] + "/3"
 
     line = error_line(run_with_url(url), 2)  # type: ignore[arg-type]
 
     assert line == (
-        f"xtape: error: Redis at {url} is a node of a Redis Cluster; cluster support is not "
-        "there yet (one node holds only some of the streams)"
+        f"xtape: error: Redis at {url} is a node of a Redis Cluster, which has only "
+        "database 0 (use .../0 or no database)"
+    )
+
+
+def test_a_cluster_node_serving_no_slots_is_one_clear_error(
+    run_with_url: Callable[..., object], cluster_node: RedisServer
+) -> None:
+    # (cluster support itself: tests/test_cluster.py, on a formed cluster)
+    line = error_line(run_with_url(cluster_node.url), 2)  # type: ignore[arg-type]
+
+    assert line == (
+        f"xtape: error: Redis at {cluster_node.url} is a node of a Redis Cluster that serves "
+        "no slots yet"
     )
 
 

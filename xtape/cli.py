@@ -215,7 +215,16 @@ def info(
     src = data["source"]
     lines = [
         f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
-        f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})",
+        (
+            f"source:    merged from {len(src['merged'])} recordings"
+            if isinstance(src.get("merged"), list)
+            else f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})"
+            + (
+                f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
+                if isinstance(src.get("cluster"), dict)
+                else ""
+            )
+        ),
         f"recorded:  {data['created']}",
         (
             f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
@@ -449,6 +458,7 @@ _URL_HELP = (
 TlsCaOpt = Annotated[Path | None, typer.Option("--tls-ca-cert", metavar="FILE", help="TLS: trust the server certificates this CA file signed (rediss:// only).", show_default=False)]
 TlsCertOpt = Annotated[Path | None, typer.Option("--tls-cert", metavar="FILE", help="TLS: the client certificate, for servers that check clients.", show_default=False)]
 TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="TLS: the client certificate's private key.", show_default=False)]
+ClusterOpt = Annotated[bool | None, typer.Option("--cluster/--no-cluster", help="Treat the URL as a node of a Redis Cluster (default: detected), or as one server.", show_default=False)]
 TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
 
 
@@ -498,6 +508,7 @@ def replay(
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line (the report, warnings and errors still print).")] = False,
+    cluster: ClusterOpt = None,
     capture: Annotated[list[str] | None, typer.Option("--capture", metavar="GLOB", help="Also record these output streams (names or globs, repeatable) from the start of the replay into -o FILE.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="With --capture: the recording to write.")] = None,
     settle: Annotated[str | None, typer.Option("--settle", metavar="D", help="With --capture: stop once the replay is done and the outputs were quiet for D. [default: 1s without --expect]")] = None,
@@ -542,7 +553,7 @@ def replay(
             _warn(warning)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
         if capture_args is not None:
-            _replay_capture(src, options, target, capture_args, line, as_json)
+            _replay_capture(src, options, target, {**capture_args, "cluster": cluster}, line, as_json)
             return
         with process_state() as state:
             try:
@@ -555,6 +566,7 @@ def replay(
                     progress=lambda p: line.show(_replay_progress(p)),
                     warn=line.warn,
                     stop_event=state.stop_event,
+                    cluster=cluster,
                 )
             except ReplayAborted as exc:
                 line.done()
@@ -872,6 +884,8 @@ def record(
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Record entries added to Redis streams into a recording file, byte for byte.
 
@@ -903,6 +917,8 @@ def record(
             redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
             scan_interval_s=scan_interval,
+            exclude=list(exclude or []),
+            cluster=cluster,
         )
         line = ProgressLine(not quiet)
         with process_state() as state:
@@ -998,6 +1014,41 @@ def test(
     if state.exit_code is not None:
         raise typer.Exit(state.exit_code)
     raise typer.Exit(max((r.exit_code for r in results), default=0))
+
+
+# --------------------------------------------------------------------------- merge
+
+
+@app.command()
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Merge recordings into one, in entry-id time order.
+
+    A stream may be in several inputs only as byte-identical duplicates (written once);
+    anything else is refused before the output is written.
+    """
+    from xtape.merge import merge as run_merge
+
+    with handled():
+        if str(output) != "-" and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
+            raise UsageError(f"{output} is also an input")
+        stats = run_merge(inputs, output)
+    for warning in stats.warnings:
+        _warn(warning)
+    if not quiet:
+        stderr.print(
+            f"merged {stats.inputs} recordings into {output}: {stats.entries} entries from "
+            f"{stats.streams} streams"
+            + (f" ({stats.duplicates} duplicates dropped)" if stats.duplicates else "")
+            + (f", {stats.gaps} gaps" if stats.gaps else ""),
+            markup=False,
+        )
 
 
 # --------------------------------------------------------------------------- diff

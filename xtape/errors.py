@@ -11,13 +11,14 @@
     │   ├── RedisRefused        Redis answered but will not serve the URL as given
     │   │   ├── RedisAuthFailed     wrong, missing or unexpected password
     │   │   ├── RedisNoDatabase     no such database number
-    │   │   ├── RedisClusterNode    a Redis Cluster node (not supported yet)
+    │   │   ├── RedisClusterNode    a database other than 0 on a cluster node
     │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
     │   ├── CaseError           a regression case file is invalid (path:line: what)
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
     │   ├── DiffRulesError      diff rules (a rules file, a case's diff section) are invalid
+    │   ├── MergeConflict       merge: the same stream with different entries in two files
     │   ├── RecordingError      a file is not a readable recording
     │   │   └── DamagedRecording    a record of the wrong shape, at byte N
     │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
@@ -124,13 +125,13 @@ class RedisNoDatabase(RedisRefused):
 
 
 class RedisClusterNode(RedisRefused):
-    """The URL points at a node of a Redis Cluster, which xtape cannot record or replay yet."""
+    """The URL names a database other than 0 on a node of a Redis Cluster (a cluster has
+    only database 0)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(
             url,
-            "is a node of a Redis Cluster; cluster support is not there yet "
-            "(one node holds only some of the streams)",
+            "is a node of a Redis Cluster, which has only database 0 (use .../0 or no database)",
         )
 
 
@@ -324,6 +325,17 @@ class KeepIdsOrder(UsageError):
             f"comes after {after}, and Redis only takes increasing ids; give every event of "
             "the stream an increasing id (a scenario converted with --collapse-repeats has "
             "none for repeats: convert without it), or drop --keep-ids"
+        )
+
+
+class MergeConflict(InputError):
+    """``merge``: two recordings hold the same stream with different entries."""
+
+    def __init__(self, stream: bytes, first: str, second: str, why: str) -> None:
+        self.stream = stream
+        super().__init__(
+            f"cannot merge {first} and {second}: both hold stream '{display_name(stream)}' "
+            f"and {why} (only byte-identical duplicates of a stream can be merged)"
         )
 
 

@@ -63,7 +63,7 @@ class Recreated:
 class StreamState:
     """One stream being recorded: where to read next and how many entries came before."""
 
-    __slots__ = ("broken", "cursor", "first", "name", "number", "recorded", "verified")
+    __slots__ = ("broken", "cursor", "failover", "first", "name", "number", "recorded", "verified")
 
     def __init__(self, name: bytes, cursor: bytes, number: int | None) -> None:
         self.name = name
@@ -79,6 +79,10 @@ class StreamState:
         self.broken = False
         #: The first entry id seen by the last check: it never goes back in a stream's life.
         self.first: bytes | None = None
+        #: A cluster replica took over this stream's primary: it may lack the last entries
+        #: recorded (not replicated in time). That is not a new stream: recording goes on
+        #: from the cursor (the loss is named by the recorder's ``failover`` marker).
+        self.failover = False
 
     @classmethod
     def at_start(cls, name: bytes, info: StreamInfo, cursor: bytes | None) -> StreamState:
@@ -98,12 +102,21 @@ class StreamState:
     def restart_from_zero(self) -> None:
         """Record the stream (a new one under the same name) from its first entry."""
         self.cursor, self.number, self.verified, self.broken = b"0-0", 0, False, False
-        self.first = None
+        self.first, self.failover = None, False
 
     def check(self, info: StreamInfo, present: bool | None) -> Loss | Recreated | None:
         """Compare with an XINFO (and, for a verified cursor, whether the cursor's entry is
         still there: ``present``) taken atomically with the read that follows them."""
         cur = id_tuple(self.cursor)
+        if self.failover:
+            if id_tuple(info.last_id) < cur:
+                # Behind what was recorded: wait for entries above the cursor.
+                self.number, self.verified = None, False
+                return None
+            self.failover = False
+            present = None
+            if info.added is not None and self.number is not None and info.added < self.number:
+                self.number = None
         broken, self.broken = self.broken, False
         first_seen, self.first = self.first, info.first_id or self.first
         if (

@@ -9,7 +9,7 @@ from collections.abc import Callable, Container, Sequence
 from xtape.capture.cursors import StreamInfo
 from xtape.capture.options import is_glob
 from xtape.capture.redact import glob_regex
-from xtape.capture.source import Source
+from xtape.capture.source import StreamReader
 from xtape.errors import UsageError
 from xtape.timeline import display_name
 
@@ -22,13 +22,14 @@ class Discovery:
 
     def __init__(
         self,
-        source: Source,
+        source: StreamReader,
         patterns: Sequence[str],
         *,
         warn: Callable[[str], None],
         recheck_s: float,
+        exclude: Sequence[str] = (),
     ) -> None:
-        self.source = source
+        self.source: StreamReader = source
         self.warn = warn
         self.recheck_s = recheck_s
         self._globs = [p.encode("utf-8", "surrogateescape") for p in patterns if is_glob(p)]
@@ -36,6 +37,8 @@ class Discovery:
         self._literals = [
             p.encode("utf-8", "surrogateescape") for p in patterns if not is_glob(p)
         ]
+        #: ``--exclude`` globs: matching keys are never recorded.
+        self._excluded = [glob_regex(p) for p in exclude]
         self._waiting: set[bytes] = set()
         #: Keys a hint named that match a pattern, to be looked at.
         self._named: set[bytes] = set()
@@ -43,7 +46,12 @@ class Discovery:
         self._others: dict[bytes, float] = {}
 
     def matches(self, key: bytes) -> bool:
+        if self.excluded(key):
+            return False
         return key in self._literals or any(m.fullmatch(key) for m in self._matchers)
+
+    def excluded(self, key: bytes) -> bool:
+        return any(m.fullmatch(key) for m in self._excluded)
 
     def note(self, key: bytes) -> None:
         """A hint named ``key`` (not recorded yet): look at it soon, if it matches."""
@@ -60,9 +68,11 @@ class Discovery:
         found: list[bytes] = []
         for pattern in self._globs:
             for key in self.source.scan(pattern):
-                if key not in known and key not in found:
+                if key not in known and key not in found and not self.excluded(key):
                     found.append(key)
-        missing = [n for n in self._literals if n not in known and n not in found]
+        missing = [
+            n for n in self._literals if n not in known and n not in found and not self.excluded(n)
+        ]
         if missing:
             for name, kind in zip(missing, self.source.types(missing), strict=True):
                 if kind == b"stream":

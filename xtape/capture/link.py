@@ -19,7 +19,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 
@@ -28,10 +28,36 @@ ConnectFn = Callable[[], Any]
 #: Connection faults: the link is dead after any of them.
 FAULTS = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
 _POLL_S = 0.05
+T = TypeVar("T")
 
 
 class Stopped(Exception):
     """A stop was requested while waiting for the network."""
+
+
+def run_stoppable(work: Callable[[], T], *, should_stop: Callable[[], bool]) -> T:
+    """``work()`` on a helper thread; raises :class:`Stopped` as soon as ``should_stop()``
+    holds (checked every 50 ms), else returns (or raises) what ``work`` did. The helper
+    is abandoned on a stop (it must clean up after itself)."""
+    outcome: list[tuple[Any, BaseException | None]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((work(), None))
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append((None, exc))
+        done.set()
+
+    threading.Thread(target=run, name="xtape-connect", daemon=True).start()
+    while not done.wait(_POLL_S):
+        if should_stop():
+            raise Stopped
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    result: T = value
+    return result
 
 
 class Link:
@@ -111,6 +137,46 @@ class Link:
                 if isinstance(reply, redis.ResponseError):
                     raise reply
         return replies
+
+    def send(self, commands: Sequence[Sequence[Any]]) -> None:
+        """Write ``commands`` in one write; read their replies with :meth:`receive`
+        (so several links can work at once)."""
+        self._check()
+        try:
+            self._conn.send_packed_command(self._conn.pack_commands(commands), check_health=False)
+        except BaseException:
+            self._fail()
+            raise
+
+    def receive(self, n: int) -> list[Any]:
+        """The next ``n`` raw replies (errors in place), after :meth:`send`."""
+        replies: list[Any] = []
+        try:
+            for _ in range(n):
+                try:
+                    replies.append(self._conn.read_response(disconnect_on_error=True))
+                except redis.ResponseError as exc:
+                    replies.append(exc)
+        except BaseException:
+            self._fail()
+            raise
+        if self._interrupted:
+            self._fail()
+            raise redis.ConnectionError("interrupted")
+        return replies
+
+    def fileno(self) -> int:
+        """The socket's file descriptor (-1 when closed): for waiting on several links."""
+        sock = getattr(self._conn, "_sock", None)
+        return sock.fileno() if sock is not None else -1
+
+    def buffered(self) -> bool:
+        """Whether a reply has already been read off the socket (no wait needed)."""
+        try:
+            return bool(self._conn.can_read(timeout=0))
+        except BaseException:
+            self._fail()
+            raise
 
     def multi(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         """``commands`` in one MULTI/EXEC (atomic); their replies, errors in place."""

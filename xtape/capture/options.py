@@ -147,6 +147,11 @@ class RecordOptions:
     batch: int = 5000
     #: At most this many keys per XREAD command (more streams are read in chunks).
     keys_per_read: int = 500
+    #: Globs of stream names never recorded (``--exclude``, repeatable).
+    exclude: list[str] = field(default_factory=list)
+    #: ``True``: the URL must be a cluster node; ``False``: read it as one server;
+    #: ``None``: detected.
+    cluster: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.patterns:
@@ -171,5 +176,7 @@ class RecordOptions:
             out["redact"] = list(self.redact)
             out["redaction"] = "hmac-sha256, random per-recording key"
             out["redact_case"] = "sensitive" if self.redact_case_sensitive else "insensitive"
+        if self.exclude:
+            out["exclude"] = list(self.exclude)
         out["scan_interval_s"] = self.scan_interval_s
         return out

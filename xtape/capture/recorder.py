@@ -1,6 +1,7 @@
 """The recorder: tail a set of streams into a recording until a stop rule fires.
 
-One loop over two connections it manages itself (:mod:`.link`): one reads, the other
+One loop over a reader (:class:`~xtape.capture.source.StreamReader`: one server, or a
+cluster through :mod:`.cluster_source`); for one server, two connections it manages itself (:mod:`.link`): one reads, the other
 receives the server's invalidation messages (:mod:`.hints`), which name the streams
 that changed. A round is one MULTI holding, for each *dirty* stream (named by a hint,
 or not finished last round), ``XINFO STREAM`` and (for a cursor that is a recorded entry)
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,15 +27,17 @@ from typing import Any
 
 import redis
 
+from xtape.capture.clock import RecordClock, SystemClock
+from xtape.capture.cluster_source import ClusterSource
 from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
 from xtape.capture.discovery import Discovery
 from xtape.capture.hints import Changes
-from xtape.capture.link import FAULTS, Stopped
+from xtape.capture.link import FAULTS, Stopped, run_stoppable
 from xtape.capture.options import RecordOptions
 from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.redact import Redactor
-from xtape.capture.source import Source
-from xtape.connection import error_reason, redact_url, resolve_url
+from xtape.capture.source import Source, StreamReader
+from xtape.connection import detect_cluster, error_reason, redact_url, resolve_url
 from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
 from xtape.recording.writer import RecordingWriter
@@ -118,7 +120,9 @@ class Recorder:
         progress: ProgressFn | None = None,
         warn: WarnFn | None = None,
         stop_event: threading.Event | None = None,
+        clock: RecordClock | None = None,
     ) -> None:
+        self.clock: RecordClock = clock or SystemClock()
         self.url = resolve_url(url)
         self.shown_url = redact_url(self.url)
         self.path = Path(path)
@@ -135,7 +139,8 @@ class Recorder:
         #: Streams to read in the next rounds.
         self.dirty: set[bytes] = set()
         self.stats = RecordStats(str(path))
-        self.source = Source(
+        #: The reader seam: one server until :meth:`_choose_source` finds a cluster.
+        self.source: StreamReader = Source(
             self.url,
             options.patterns,
             socket_timeout=options.block_ms / 1000 + 10.0,
@@ -144,12 +149,16 @@ class Recorder:
         self._writer: RecordingWriter | None = None
         self._run_id = ""
         self.discovery = Discovery(
-            self.source, options.patterns, warn=self.warn, recheck_s=options.scan_interval_s
+            self.source,
+            options.patterns,
+            warn=self.warn,
+            recheck_s=options.scan_interval_s,
+            exclude=options.exclude,
         )
         #: Discovery order of the streams: rounds read them in that order.
         self._order: dict[bytes, int] = {}
         self._count = options.batch
-        self._t0 = time.monotonic()
+        self._t0 = self.clock.monotonic()
         self._last_data = self._t0
         self._start_cursor: bytes | None = None
         self._backlog: Backlog | None = None
@@ -172,18 +181,20 @@ class Recorder:
         watchdog.start()
         try:
             if self._start():
+                described = self.source.describe()
                 self._writer = RecordingWriter(
                     self.path,
                     source={
                         "url": self.shown_url,
                         "server_version": self.source.version,
                         "patterns": list(self.opt.patterns),
+                        **({"cluster": described} if described.get("kind") == "cluster" else {}),
                     },
                     options=self.opt.header(),
                     fsync=self.opt.fsync,
                     background=True,
                 )
-                self._last_data = self._last_report = time.monotonic()
+                self._last_data = self._last_report = self.clock.monotonic()
                 self.started.set()
                 try:
                     self.stats.stop_reason = self._loop()
@@ -201,15 +212,16 @@ class Recorder:
         if self.redactor is not None and self._writer is not None:
             for glob in self.redactor.unmatched():
                 self.warn(f"--redact {glob!r} matched no field name in this recording")
-        self.stats.duration_s = time.monotonic() - self._t0
+        self.stats.duration_s = self.clock.monotonic() - self._t0
         self.stats.streams.update({name: s.recorded for name, s in self.states.items()})
         return self.stats
 
     def _start(self) -> bool:
         """Connect and resolve the start; False if stopped meanwhile."""
         try:
+            self._choose_source()
             self._open(initial=True)
-            self._start_cursor = self.opt.start.cursor(time.time_ns() // 1_000_000)
+            self._start_cursor = self.opt.start.cursor(self.clock.time_ns() // 1_000_000)
             self._discover(initial=True)
             return True
         except (*FAULTS, Stopped) as exc:
@@ -219,6 +231,26 @@ class Recorder:
             raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
         except redis.ResponseError as exc:
             raise _refused(self.shown_url, exc) from None
+
+    def _choose_source(self) -> None:
+        """A cluster node (or ``options.cluster``) switches to :class:`ClusterSource`."""
+        if self.opt.cluster is False:
+            return
+        topology = run_stoppable(
+            lambda: detect_cluster(self.url, self.opt.cluster),
+            should_stop=lambda: bool(self._stop_reason()),
+        )
+        if topology is None:
+            return
+        self.source = ClusterSource(
+            self.url,
+            topology,
+            self.opt.patterns,
+            socket_timeout=self.opt.block_ms / 1000 + 10.0,
+            should_stop=lambda: bool(self._stop_reason()),
+        )
+        self.discovery.source = self.source
+        log.info("%s is a cluster of %d shards", self.shown_url, len(topology.primaries))
 
     def _close(self) -> None:
         self._finished.set()
@@ -246,8 +278,8 @@ class Recorder:
                 self.source.interrupt()
 
     def _loop(self) -> str:
-        next_scan = time.monotonic() + self._scan_every()
-        next_run_id = time.monotonic() + _RUN_ID_EVERY_S
+        next_scan = self.clock.monotonic() + self._scan_every()
+        next_run_id = self.clock.monotonic() + _RUN_ID_EVERY_S
         next_hints = 0.0
         while True:
             reason = self._stop_reason()
@@ -256,15 +288,15 @@ class Recorder:
             try:
                 if not self.source.connected:
                     self._reopen()
-                    next_scan = time.monotonic() + self._scan_every()
+                    next_scan = self.clock.monotonic() + self._scan_every()
                     continue
-                now = time.monotonic()
+                now = self.clock.monotonic()
                 if now >= next_scan:
                     self._discover(initial=False)
-                    next_scan = time.monotonic() + self._scan_every()
+                    next_scan = self.clock.monotonic() + self._scan_every()
                 if now >= next_run_id:
                     self._check_run_id()
-                    next_run_id = time.monotonic() + _RUN_ID_EVERY_S
+                    next_run_id = self.clock.monotonic() + _RUN_ID_EVERY_S
                 if not self.dirty or now >= next_hints:
                     # While rounds are busy, hints are read now and then: each look is a
                     # syscall that gives the GIL to the writer thread. Streams they name
@@ -290,7 +322,7 @@ class Recorder:
             return "stopped"
         if self.opt.count is not None and self.stats.entries >= self.opt.count:
             return "count"
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if self.opt.duration_s is not None and now - self._t0 >= self.opt.duration_s:
             return "duration"
         if self.opt.until_idle_s is not None and now - self._last_data >= self.opt.until_idle_s:
@@ -299,7 +331,7 @@ class Recorder:
 
     def _wait_s(self, next_scan: float) -> float:
         """How long a wait may last before a stop rule or a rescan is due."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         limits = [self.opt.block_ms / 1000, next_scan - now]
         if self.opt.duration_s is not None:
             limits.append(self._t0 + self.opt.duration_s - now)
@@ -356,7 +388,14 @@ class Recorder:
         self.dirty.difference_update(names)
         count = self._count
         replies = self.source.read_round(batch_states, count, self.opt.keys_per_read)
-        capture_ns = time.time_ns()
+        capture_ns = self.clock.time_ns()
+        if replies.states is not None:
+            # (a cluster: replies come per slot) the streams not read this round (a slot
+            # on the move) stay dirty
+            if len(replies.states) != len(batch_states):
+                read = {s.name for s in replies.states}
+                self.dirty.update(s.name for s in batch_states if s.name not in read)
+            batch_states = replies.states
         if any(isinstance(r, redis.ResponseError) for r in replies.reads):
             self._drop_non_streams(batch_states)
             return
@@ -399,7 +438,7 @@ class Recorder:
             if self._backlog is not None:
                 self._backlog.advance(name, state.cursor, len(entries))
             self.stats.entries += len(entries)
-        self._last_data = time.monotonic()
+        self._last_data = self.clock.monotonic()
         # Large values: fewer entries per read, so one round stays near _ROUND_BYTES.
         # (Sized from each batch's first entry: the writer packs on its own thread.)
         firsts = [entries[0] for entries in batches.values() if entries]
@@ -489,21 +528,32 @@ class Recorder:
 
     def _restarted(self, run_id: str) -> None:
         self.stats.restarts += 1
-        self.writer.write_marker(
-            "restart",
-            f"server restarted (run_id {self._run_id} -> {run_id}): entries added after the "
-            "last recorded ids and not kept by the server are lost",
-        )
-        self.warn(f"the server at {self.shown_url} restarted; checking every stream again")
+        kind = self.source.restart_kind(self._run_id, run_id)
+        if kind == "failover":
+            self.writer.write_marker(
+                "failover",
+                f"a primary of the cluster changed ({self._run_id} -> {run_id}): entries it had "
+                "not replicated when it failed are lost (asynchronous replication); recording "
+                "goes on from the last recorded ids",
+            )
+            self.warn(f"a primary of the cluster at {self.shown_url} failed over; checking every stream again")
+        else:
+            self.writer.write_marker(
+                "restart",
+                f"server restarted (run_id {self._run_id} -> {run_id}): entries added after the "
+                "last recorded ids and not kept by the server are lost",
+            )
+            self.warn(f"the server at {self.shown_url} restarted; checking every stream again")
         self._run_id = run_id
         for state in self.states.values():
             state.broken = True
+            state.failover = kind == "failover"
         self.dirty.update(self.states)
 
     def _lost(self, exc: BaseException) -> None:
         """The connection failed: note it, reconnect with backoff (see :meth:`_reopen`)."""
         self._lost_reason = error_reason(exc)
-        self._down_since = time.monotonic()
+        self._down_since = self.clock.monotonic()
         self.warn(f"lost the connection to {self.shown_url} ({self._lost_reason}); reconnecting")
         if self._writer is not None:
             self.writer.flush()
@@ -523,7 +573,7 @@ class Recorder:
             self._delay = min(self._delay * 2, _BACKOFF_MAX_S)
             return
         self.stats.reconnects += 1
-        down = time.monotonic() - self._down_since
+        down = self.clock.monotonic() - self._down_since
         self.writer.write_marker(
             "reconnect", f"reconnected after {down:.1f}s: {self._lost_reason}"
         )
@@ -533,9 +583,9 @@ class Recorder:
         self._discover(initial=False)
 
     def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
+        deadline = self.clock.monotonic() + seconds
         while not self._stop_reason():
-            left = deadline - time.monotonic()
+            left = deadline - self.clock.monotonic()
             if left <= 0:
                 return
             self.stop_event.wait(min(left, _WATCH_S * 2))
@@ -545,7 +595,7 @@ class Recorder:
     def _report(self) -> None:
         if self.progress is None:
             return
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if now - self._last_report < _PROGRESS_EVERY_S:
             return
         rate = (self.stats.entries - self._reported_entries) / max(now - self._last_report, 1e-9)

@@ -1,11 +1,17 @@
-"""The recorder's reading edge: the server as the recorder sees it.
+"""The recorder's reading edge (the reader seam): the server as the recorder sees it.
+
+:class:`StreamReader` is what the recorder loop talks to: open/close the connections,
+find streams (SCAN, TYPE, XINFO), read a round of streams from exact cursors (each with
+its continuity checks), wait for traffic (invalidation hints, or a blocking read), and
+tell a restart (``run_id``). Two implementations: :class:`Source` (one server, below)
+and :class:`~xtape.capture.cluster_source.ClusterSource` (a Redis Cluster: one
+:class:`Source` per primary). A new kind of source is a new implementation of it.
 
 A :class:`Source` holds the two connections the recorder manages itself (:mod:`.link`):
 one reads, the other receives invalidation hints (:mod:`.hints`). It knows the server's
 ``run_id`` and version, finds streams (SCAN, TYPE, XINFO), reads a round of dirty streams
 in one MULTI (each with its continuity checks), and waits for traffic. It decides
-nothing: what a reply means for the recording is the recorder's business. A cluster
-source would offer the same methods.
+nothing: what a reply means for the recording is the recorder's business.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from xtape.capture.cursors import StreamState
 from xtape.capture.hints import Changes, Hints, start_hints
@@ -33,6 +39,62 @@ class RoundReplies:
     present: list[bool | None]
     #: The XREAD replies (``[[name, entries], ...]``, ``None`` or an error), per chunk.
     reads: list[Any]
+    #: The streams these replies are for, when not all those asked could be read this
+    #: round (a cluster slot moving: the others are asked again next round).
+    states: list[StreamState] | None = None
+
+
+class StreamReader(Protocol):
+    """What the recorder reads through (see the module docstring)."""
+
+    #: Changes when the server (or, for a cluster, a shard's primary) is another one.
+    run_id: str
+    version: str
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def uses_hints(self) -> bool:
+        """Whether waits are woken by invalidation hints (else they poll)."""
+        ...
+
+    def open(self) -> None:
+        """(Re)open every connection; faults and ``Stopped`` propagate."""
+        ...
+
+    def close(self) -> None: ...
+
+    def interrupt(self) -> None:
+        """From another thread: end any wait on the network now."""
+        ...
+
+    def server_info(self) -> dict[str, str]:
+        """At least ``run_id`` (compared every second) and ``redis_version``."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What the recording's header keeps about the source (its topology)."""
+        ...
+
+    def restart_kind(self, old_run_id: str, new_run_id: str) -> str:
+        """``restart`` (the server's data may be older) or ``failover`` (a replica took
+        over a primary: the data goes on, less what it had not replicated)."""
+        ...
+
+    def scan(self, pattern: bytes) -> Iterator[bytes]: ...
+
+    def types(self, keys: Sequence[bytes]) -> list[bytes]: ...
+
+    def infos(self, names: Sequence[bytes]) -> list[Any]: ...
+
+    def read_round(
+        self, states: Sequence[StreamState], count: int, keys_per_read: int
+    ) -> RoundReplies: ...
+
+    def changes(self, timeout: float = 0.0) -> Changes: ...
+
+    def block(self, states: Sequence[StreamState], wait_s: float) -> set[bytes]: ...
 
 
 class Source:
@@ -124,6 +186,16 @@ class Source:
     def _links(self) -> list[Link]:
         link, hints = self._link, self._hints
         return [x for x in (link, hints.link if hints is not None else None) if x is not None]
+
+    def hints_fileno(self) -> int:
+        """The hint connection's socket (-1 without hints): to wait on several sources."""
+        return self._hints.link.fileno() if self._hints is not None else -1
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "server"}
+
+    def restart_kind(self, old_run_id: str, new_run_id: str) -> str:
+        return "restart"
 
     def server_info(self) -> dict[str, str]:
         """``INFO server`` as text fields."""

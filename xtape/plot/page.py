@@ -87,7 +87,7 @@ def page(data: PlotData, svg: str) -> str:
         out.append("</table>")
     else:
         out.append(
-            "<p>none: no reconnect, restart, flush, recreated or deleted stream while recording</p>"
+            "<p>none: no reconnect, restart, failover, flush, recreated or deleted stream while recording</p>"
         )
 
     out.append(f"<h2>Gaps ({len(data.gaps)})</h2>")

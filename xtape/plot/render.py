@@ -41,6 +41,7 @@ MARKER_COLORS = {
     "flush": "#8e44ad",
     "recreated": "#16a085",
     "deleted": "#7f5539",
+    "failover": "#d35400",
     "replay": "#2c3e50",
 }
 _OTHER_MARKER = "#666666"

@@ -90,6 +90,7 @@ def replay_and_capture(
     stop_event: threading.Event | None = None,
     progress: ProgressFn | None = None,
     warn: Callable[[str], None] | None = None,
+    cluster: bool | None = None,
 ) -> CaptureResult:
     """Replay ``source`` into ``url`` while recording the ``outputs`` (names or globs)
     into ``output``; see the module docstring for when it stops.
@@ -97,7 +98,7 @@ def replay_and_capture(
     ``settle_s`` defaults to :data:`DEFAULT_SETTLE_S` without ``expect`` (with it, the
     capture waits for the entries, up to ``timeout_s``). Raises like
     :func:`xtape.replay.replay_into` and :func:`xtape.capture.record`; a failure of
-    either side stops the other.
+    either side stops the other. ``cluster`` is as for both (default: detected).
     """
     options = options or ReplayOptions()
     check_capture_options(settle_s, expect, timeout_s)
@@ -121,7 +122,9 @@ def replay_and_capture(
     recorder = Recorder(
         url,
         out_path,
-        RecordOptions(patterns=list(outputs), count=expect, scan_interval_s=0.2, block_ms=100),
+        RecordOptions(
+            patterns=list(outputs), count=expect, scan_interval_s=0.2, block_ms=100, cluster=cluster
+        ),
         warn=_quiet_about_missing_streams(warn),
         stop_event=record_stop,
     )
@@ -157,7 +160,13 @@ def replay_and_capture(
         _wait_started(recorder, thread, box)
         if not reason:
             report = replay_into(
-                src, options, url=url, progress=progress, warn=warn, stop_event=replay_stop
+                src,
+                options,
+                url=url,
+                progress=progress,
+                warn=warn,
+                stop_event=replay_stop,
+                cluster=cluster,
             )
         else:  # stopped before anything was published
             report = ReplayReport(source=src.name, pacing=str(options.pacing), interrupted=True)

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
+from xtape.connection import detect_cluster
 from xtape.errors import ReplayAborted
+from xtape.replay.cluster_publisher import ClusterPublisher
 from xtape.replay.options import ReplayOptions
 from xtape.replay.publish import EchoPublisher, PrintPublisher, Publisher
 from xtape.replay.redis_publisher import RedisPublisher
@@ -32,6 +34,7 @@ def replay_into(
     progress: ProgressFn | None = None,
     warn: Callable[[str], None] | None = None,
     stop_event: threading.Event | None = None,
+    cluster: bool | None = None,
 ) -> ReplayReport:
     """Replay ``source`` into the Redis server at ``url`` with a publisher shaped by
     ``options`` (ids, trimming, reconnecting), or, with ``options.dry_run``, list its
@@ -39,7 +42,9 @@ def replay_into(
 
     ``verbose`` lists each event with its fields on ``out`` as it goes. ``warn``
     receives connection-loss lines as they happen; ``stop_event`` stops the replay
-    cleanly. Raises :class:`~xtape.errors.ReplayAborted` (with the report) when a
+    cleanly. A URL of a Redis Cluster node replays into the cluster (routed per slot:
+    :class:`~xtape.replay.cluster_publisher.ClusterPublisher`); ``cluster`` overrides the
+    detection (``True`` requires a cluster, ``False`` treats the node as one server). Raises :class:`~xtape.errors.ReplayAborted` (with the report) when a
     failure stops the replay, and any other input or connection error before it starts.
     """
     options = options or ReplayOptions()
@@ -48,14 +53,28 @@ def replay_into(
         return replay(
             source, printer, options, clock=FakeClock.starting_now(), stop_event=stop_event
         )
-    with RedisPublisher(
-        url,
-        maxlen=options.maxlen,
-        keep_ids=options.keep_ids,
-        reconnect=options.reconnect,
-        stop_event=stop_event,
-        warn=warn,
-    ) as redis_publisher:
+    topology = detect_cluster(url, cluster)
+    redis_publisher: RedisPublisher | ClusterPublisher
+    if topology is not None:
+        redis_publisher = ClusterPublisher(
+            url,
+            topology,
+            maxlen=options.maxlen,
+            keep_ids=options.keep_ids,
+            reconnect=options.reconnect,
+            stop_event=stop_event,
+            warn=warn,
+        )
+    else:
+        redis_publisher = RedisPublisher(
+            url,
+            maxlen=options.maxlen,
+            keep_ids=options.keep_ids,
+            reconnect=options.reconnect,
+            stop_event=stop_event,
+            warn=warn,
+        )
+    with redis_publisher:
         publisher: Publisher = redis_publisher
         if verbose:
             echo = PrintPublisher(out or sys.stdout, verbose=True, keep_ids=options.keep_ids)

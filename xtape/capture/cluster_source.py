@@ -1,0 +1,412 @@
+"""Reading a Redis Cluster: one :class:`~xtape.capture.source.Source` per primary.
+
+A cluster refuses what the single-server reader relies on across slots: a MULTI or a
+multi-key XREAD whose keys are in different slots (``CROSSSLOT``). So a round is split
+by node, then by slot: for each slot that has streams to read, one ``MULTI`` holding
+the same continuity checks and ``XREAD`` as on one server (atomic per stream, as the
+checks of :mod:`.cursors` need). All the slot groups of a node go out in one pipelined
+write on that node's own connection, every node is written to before any is read, so
+the nodes work in parallel and a round costs one round trip.
+
+Waiting: every primary sends its own invalidation hints (``CLIENT TRACKING ... BCAST``
+is per node), and a wait is one ``select`` over the hint connections of all primaries:
+an idle cluster costs nothing, and a write wakes the recorder at once. Without hints
+(refused by an ACL) the recorder polls: every wait becomes a sleep of at most
+:data:`POLL_S` followed by a round over every stream (cost in proportion to the streams,
+so hints are the normal case).
+
+Resharding: a slot group refused with ``MOVED`` makes the reader read the slot map
+again and ask the new owner in the same round; ``ASK`` (a slot half-way through a
+migration) sends that group to the importing node after ``ASKING``; ``TRYAGAIN`` leaves
+the group for the next round. A refused MULTI reads nothing, so cursors stay exact:
+nothing is lost or read twice. Failover: a primary's connection failing is a fault like
+any other; on reopening, the slot map is read again from any node that answers (until a
+replica has been promoted) and a changed primary shows as a ``failover`` (see
+:meth:`ClusterSource.restart_kind`).
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import redis
+from redis.crc import key_slot
+
+from xtape.capture.cursors import StreamState
+from xtape.capture.hints import Changes
+from xtape.capture.source import RoundReplies, Source, streams_args
+from xtape.connection import ClusterNode, Topology, connect, node_url
+from xtape.errors import RedisRefused, RedisUnavailable
+
+log = logging.getLogger(__name__)
+
+#: Without hints, the longest a wait lasts before every stream is read again.
+POLL_S = 0.1
+#: How many times one round follows MOVED/ASK before leaving a group for later.
+_REDIRECTS = 3
+
+
+class ClusterSource:
+    """A Redis Cluster, read through one :class:`Source` per primary."""
+
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        patterns: Sequence[str],
+        *,
+        socket_timeout: float,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.url = url
+        self.topology = topology
+        self.patterns = list(patterns)
+        self.socket_timeout = socket_timeout
+        self.should_stop = should_stop
+        self.run_id = ""
+        self.version = "unknown"
+        self._owners: list[ClusterNode | None] = topology.owners()
+        #: The primaries' readers, by address (kept across reconnects).
+        self._sources: dict[str, Source] = {}
+        self._open_ones: dict[str, Source] = {}
+        #: Slot map entries learnt from MOVED replies since the last full read.
+        self._stale = False
+        #: Slot groups sent elsewhere after MOVED or ASK (a measure of resharding seen).
+        self.redirects = 0
+
+    # -- connections -------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._open_ones) and all(s.connected for s in self._open_ones.values())
+
+    @property
+    def uses_hints(self) -> bool:
+        return bool(self._open_ones) and all(s.uses_hints for s in self._open_ones.values())
+
+    def open(self) -> None:
+        """Read the slot map (from any node that answers) and open every primary."""
+        self.close()
+        self._read_topology(fresh=bool(self._sources))
+        for node in self.topology.primaries:
+            self._open_node(node)
+        infos = {a: s.run_id for a, s in sorted(self._open_ones.items())}
+        self.run_id = ",".join(f"{a}={r}" for a, r in infos.items())
+        self.version = next(iter(self._open_ones.values())).version
+
+    def _open_node(self, node: ClusterNode) -> Source:
+        source = self._sources.get(node.address)
+        if source is None:
+            source = self._sources[node.address] = Source(
+                node_url(self.url, node.host, node.port),
+                self.patterns,
+                socket_timeout=self.socket_timeout,
+                should_stop=self.should_stop,
+            )
+        if not source.connected:
+            try:
+                source.open()
+            except (RedisUnavailable, RedisRefused) as exc:
+                # a node not up (yet): a fault the recorder retries with backoff
+                raise redis.ConnectionError(str(exc)) from None
+        self._open_ones[node.address] = source
+        return source
+
+    def _read_topology(self, *, fresh: bool) -> None:
+        """The slot map, from the nodes known (primaries, then replicas, then the URL)."""
+        if not fresh:
+            return
+        candidates = [n for n in self.topology.primaries] + [
+            r for *_, rs in self.topology.ranges for r in rs
+        ]
+        last: BaseException | None = None
+        for url in [*(node_url(self.url, n.host, n.port) for n in candidates), self.url]:
+            if self.should_stop():
+                break
+            try:
+                client = connect(url, socket_timeout=2.0)
+            except (RedisUnavailable, RedisRefused) as exc:
+                last = exc
+                continue
+            try:
+                host = str(client.connection_pool.connection_kwargs.get("host", "127.0.0.1"))
+                reply = client.execute_command("CLUSTER", "SLOTS")  # type: ignore[no-untyped-call]
+                topology = Topology.parse(reply, host)
+            except redis.RedisError as exc:
+                last = exc
+                continue
+            finally:
+                client.close()
+            if topology.ranges:
+                self._use(topology)
+                return
+        raise redis.ConnectionError(f"no node of the cluster answered ({last})")
+
+    def _use(self, topology: Topology) -> None:
+        self.topology = topology
+        self._owners = topology.owners()
+        self._stale = False
+
+    def _refresh(self) -> None:
+        """After MOVED: the slot map from a node already open (no new connection)."""
+        for source in self._open_ones.values():
+            try:
+                reply = source.link.call("CLUSTER", "SLOTS")
+            except redis.ResponseError:
+                continue
+            host = source.url.split("://", 1)[-1].rpartition("@")[2].rpartition(":")[0]
+            topology = Topology.parse(reply, host or "127.0.0.1")
+            if topology.ranges:
+                self._use(topology)
+                for node in topology.primaries:
+                    if node.address not in self._open_ones:
+                        self._open_node(node)  # a new primary (scaled out)
+                return
+
+    def close(self) -> None:
+        for source in self._sources.values():
+            source.close()
+        self._open_ones = {}
+
+    def interrupt(self) -> None:
+        for source in list(self._open_ones.values()):
+            source.interrupt()
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "cluster", **self.topology.header()}
+
+    def restart_kind(self, old_run_id: str, new_run_id: str) -> str:
+        """``failover`` when the primaries' addresses changed, else ``restart``."""
+        def addresses(run_id: str) -> set[str]:
+            return {part.partition("=")[0] for part in run_id.split(",") if part}
+
+        return "failover" if addresses(old_run_id) != addresses(new_run_id) else "restart"
+
+    def server_info(self) -> dict[str, str]:
+        parts = []
+        version = self.version
+        for address, source in sorted(self._open_ones.items()):
+            info = source.server_info()
+            parts.append(f"{address}={info.get('run_id', '')}")
+            version = info.get("redis_version", version)
+        return {"run_id": ",".join(parts), "redis_version": version}
+
+    # -- routing -----------------------------------------------------------------------
+
+    def _source_of(self, key: bytes) -> Source:
+        owner = self._owners[key_slot(key)]
+        if owner is None:
+            self._refresh()
+            owner = self._owners[key_slot(key)]
+            if owner is None:
+                raise redis.ConnectionError(f"no primary serves the slot of {key!r}")
+        source = self._open_ones.get(owner.address)
+        return source if source is not None else self._open_node(owner)
+
+    def _per_key(self, commands: Sequence[tuple[Any, ...]], *, raise_errors: bool) -> list[Any]:
+        """Single-key commands (the key is the last argument), each sent to the owner of
+        its key's slot (following MOVED and ASK); the replies in order."""
+        replies: list[Any] = [None] * len(commands)
+        todo: list[tuple[int, str | None]] = [(i, None) for i in range(len(commands))]
+        for attempt in range(_REDIRECTS + 1):
+            by_source: dict[int, tuple[Source, list[tuple[int, bool]]]] = {}
+            for i, ask in todo:
+                source = self._ask_source(ask) if ask else self._source_of(commands[i][-1])
+                by_source.setdefault(id(source), (source, []))[1].append((i, ask is not None))
+            for source, idx in by_source.values():
+                out: list[tuple[Any, ...]] = []
+                for i, asking in idx:
+                    out.extend([("ASKING",), commands[i]] if asking else [commands[i]])
+                source.link.send(out)
+            todo = []
+            moved = False
+            for source, idx in by_source.values():
+                got = source.link.receive(sum(1 + asking for _, asking in idx))
+                at = 0
+                for i, asking in idx:
+                    at += asking
+                    reply = replies[i] = got[at]
+                    at += 1
+                    if attempt < _REDIRECTS and isinstance(reply, redis.ResponseError):
+                        kind, target = redirect_of(reply)
+                        if kind == "moved":
+                            moved = True
+                            todo.append((i, None))
+                        elif kind == "ask":
+                            todo.append((i, target))
+            if moved:
+                self._refresh()
+            if not todo:
+                break
+        if raise_errors:
+            for reply in replies:
+                if isinstance(reply, redis.ResponseError):
+                    raise reply
+        return replies
+
+    # -- finding streams -----------------------------------------------------------------
+
+    def scan(self, pattern: bytes) -> Iterator[bytes]:
+        """Every stream matching ``pattern`` on every primary."""
+        for source in list(self._open_ones.values()):
+            yield from source.scan(pattern)
+
+    def types(self, keys: Sequence[bytes]) -> list[bytes]:
+        return self._per_key([("TYPE", k) for k in keys], raise_errors=True)
+
+    def infos(self, names: Sequence[bytes]) -> list[Any]:
+        return self._per_key([("XINFO", "STREAM", n) for n in names], raise_errors=False)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read_round(
+        self, states: Sequence[StreamState], count: int, keys_per_read: int
+    ) -> RoundReplies:
+        """Per slot one MULTI (checks + XREAD of its streams), all slot groups of a node in
+        one pipelined write, all nodes written before any is read."""
+        groups: dict[int, list[StreamState]] = {}
+        for state in states:
+            groups.setdefault(key_slot(state.name), []).append(state)
+        done: list[tuple[list[StreamState], list[Any]]] = []
+        todo: list[tuple[list[StreamState], str | None]] = [(g, None) for g in groups.values()]
+        for attempt in range(_REDIRECTS + 1):
+            sent: list[tuple[Source, list[tuple[list[StreamState], int, bool]]]] = []
+            by_source: dict[int, tuple[Source, list[tuple[list[StreamState], bool]]]] = {}
+            for group, ask in todo:
+                source = self._ask_source(ask) if ask else self._source_of(group[0].name)
+                by_source.setdefault(id(source), (source, []))[1].append((group, ask is not None))
+            for source, items in by_source.values():
+                commands: list[tuple[Any, ...]] = []
+                plan: list[tuple[list[StreamState], int, bool]] = []
+                for group, asking in items:
+                    body = _round_commands(group, count, keys_per_read)
+                    if asking:
+                        commands.append(("ASKING",))
+                    commands.extend([("MULTI",), *body, ("EXEC",)])
+                    plan.append((group, len(body), asking))
+                source.link.send(commands)
+                sent.append((source, plan))
+            todo = []
+            moved = False
+            for source, plan in sent:
+                total = sum(n + 2 + asking for _, n, asking in plan)
+                replies = source.link.receive(total)
+                at = 0
+                for group, n, asking in plan:
+                    at += asking
+                    queued = replies[at : at + n + 1]
+                    result = replies[at + n + 1]
+                    at += n + 2
+                    refusal = next(
+                        (r for r in queued if isinstance(r, redis.ResponseError)), None
+                    )
+                    if refusal is None and isinstance(result, redis.ResponseError):
+                        refusal = result
+                    if refusal is None:
+                        done.append((group, list(result)))
+                        continue
+                    kind, target = redirect_of(refusal)
+                    log.debug("round: slot of %r: %s %s", group[0].name, kind or refusal, target)
+                    if kind == "":
+                        raise refusal  # refused while queuing (ACL, unknown command)
+                    if attempt >= _REDIRECTS or kind == "retry":
+                        continue  # left for the next round
+                    self.redirects += 1
+                    if kind == "moved":
+                        moved = True
+                        todo.append((group, None))
+                    else:
+                        todo.append((group, target))
+            if moved:
+                self._refresh()
+            if not todo:
+                break
+        return _assemble(done)
+
+    def _ask_source(self, address: str) -> Source:
+        host, _, port = address.rpartition(":")
+        source = self._open_ones.get(address)
+        return source if source is not None else self._open_node(ClusterNode(host, int(port), ""))
+
+    def changes(self, timeout: float = 0.0) -> Changes:
+        """The hints of every primary (waiting up to ``timeout`` for the first)."""
+        out = Changes()
+        sources = list(self._open_ones.values())
+        for source in sources:
+            _merge(out, source.changes(0.0))
+        if out or timeout <= 0:
+            return out
+        fds = [fd for fd in (s.hints_fileno() for s in sources) if fd >= 0]
+        ready, _, _ = select.select(fds, [], [], timeout)
+        if ready:
+            for source in sources:
+                _merge(out, source.changes(0.0))
+        return out
+
+    def block(self, states: Sequence[StreamState], wait_s: float) -> set[bytes]:
+        """Without hints: a short sleep, then every stream is read (polling)."""
+        if self.should_stop():
+            return set()
+        time.sleep(min(wait_s, POLL_S))
+        return {s.name for s in states}
+
+
+def redirect_of(error: BaseException) -> tuple[str, str]:
+    """``("moved", address)``, ``("ask", address)``, ``("retry", "")`` (TRYAGAIN,
+    CLUSTERDOWN) or ``("", "")`` for any other error. (redis-py turns these replies
+    into their own classes and drops the first word of the message.)"""
+    text = str(error)
+    if isinstance(error, redis.exceptions.MovedError) or text.startswith("MOVED "):
+        return "moved", text.split()[-1]
+    if isinstance(error, redis.exceptions.AskError) or text.startswith("ASK "):
+        return "ask", text.split()[-1]
+    if isinstance(error, (redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError)) or (
+        text.startswith(("TRYAGAIN", "CLUSTERDOWN"))
+    ):
+        return "retry", ""
+    return "", ""
+
+
+def _round_commands(
+    states: Sequence[StreamState], count: int, keys_per_read: int
+) -> list[tuple[Any, ...]]:
+    commands: list[tuple[Any, ...]] = []
+    for state in states:
+        commands.append(("XINFO", "STREAM", state.name))
+        if state.verified:
+            commands.append(("XRANGE", state.name, state.cursor, state.cursor))
+    for i in range(0, len(states), keys_per_read):
+        chunk = states[i : i + keys_per_read]
+        commands.append(("XREAD", "COUNT", count, *streams_args(chunk)))
+    return commands
+
+
+def _assemble(done: list[tuple[list[StreamState], list[Any]]]) -> RoundReplies:
+    states: list[StreamState] = []
+    infos: list[Any] = []
+    present: list[bool | None] = []
+    reads: list[Any] = []
+    for group, replies in done:
+        at = 0
+        for state in group:
+            states.append(state)
+            infos.append(replies[at])
+            at += 1
+            if state.verified:
+                found = replies[at]
+                present.append(bool(found) if isinstance(found, list) else None)
+                at += 1
+            else:
+                present.append(None)
+        reads.extend(replies[at:])
+    return RoundReplies(infos, present, reads, states)
+
+
+def _merge(out: Changes, more: Changes) -> None:
+    out.keys |= more.keys
+    out.flushed = out.flushed or more.flushed
+
