@@ -1,61 +1,135 @@
-"""Recorder memory stays flat: record N entries (default 5,000,000) in a subprocess and
-sample its RSS.
+"""Memory stays flat: peak RSS of record, replay --max-speed, info, cat and convert at
+several sizes (default 1,000,000 and 10,000,000 entries), and the time ``info`` and a
+``replay --since`` into the last seconds take on the biggest.
 
-    .venv/bin/python bench/record_memory.py [--entries 5000000]
+    .venv/bin/python bench/record_memory.py [--entries 1000000 10000000]
+    .venv/bin/python bench/record_memory.py --entries 200000        # a smoke check
+
+For each size: a throwaway server is filled with N entries (redis-benchmark, pipelined),
+``xtape record --from start --count N`` writes a v2 recording of them, the server is
+flushed, and then each command runs as a subprocess whose RSS is sampled every 20 ms:
+``info``, ``cat`` (to /dev/null), ``convert -o -`` (to /dev/null) and ``replay
+--max-speed`` into the same (flushed) server. Flat memory means the peak at 10M is
+about the peak at 1M. Needs about 1.5 GB of memory for the server at 10M.
+
+At the biggest size it also times ``info`` (the summary alone: target < 0.5 s) and
+``replay --since`` into the last second (from the start of the process to the first
+entry in the server: target < 1 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
+import redis
 from record import fill, record_command
 
+from xtape.recording import summarize
 from xtape.server import RedisServer
 
 STREAM = "mem"
+XTAPE = str(Path(sys.executable).parent / "xtape")
+
+
+def peak_rss(cmd: list[str]) -> tuple[float, float]:
+    """``(peak RSS MiB, seconds)`` of a command run to its end (output discarded)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, ps.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[1:3])} failed with exit code {proc.returncode}")
+    return peak / 2**20, elapsed
+
+
+def time_to_first_entry(cmd: list[str], client: redis.Redis, key: str) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    try:
+        while not client.exists(key):
+            if proc.poll() is not None:
+                raise SystemExit(f"replay ended without publishing (exit {proc.returncode})")
+            time.sleep(0.002)
+        return time.perf_counter() - t0
+    finally:
+        proc.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--entries", type=int, default=5_000_000)
+    parser.add_argument("--entries", type=int, nargs="+", default=[1_000_000, 10_000_000])
     args = parser.parse_args()
-    n = args.entries
-    with RedisServer() as server, tempfile.TemporaryDirectory() as tmp:
-        fill(server.port, n, STREAM)
-        out = Path(tmp) / "mem.xtape"
-        cmd = record_command(server.url, out, n, STREAM)
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd)
-        ps = psutil.Process(proc.pid)
-        samples: list[tuple[float, int]] = []
-        while proc.poll() is None:
-            try:
-                samples.append((time.perf_counter() - t0, ps.memory_info().rss))
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise SystemExit(f"recorder failed with exit code {proc.returncode}")
-        # "start" = once the first entries are flowing (imports done), not the bare interpreter.
-        mb = [rss / 2**20 for _, rss in samples]
-        warm = mb[min(len(mb) - 1, max(1, len(mb) // 20))]
+    table: list[tuple[int, int, dict[str, tuple[float, float]]]] = []
+    timings: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.entries:
+            with RedisServer() as server:
+                fill(server.port, n, STREAM)
+                out = Path(tmp) / f"mem-{n}.xtape"
+                rows: dict[str, tuple[float, float]] = {}
+                rows["record"] = peak_rss(record_command(server.url, out, n, STREAM))
+                client = redis.Redis.from_url(server.url)
+                client.flushall()
+                rows["info"] = peak_rss([XTAPE, "info", str(out)])
+                rows["cat"] = peak_rss([XTAPE, "cat", str(out)])
+                rows["convert"] = peak_rss([XTAPE, "convert", str(out), "-o", "-", "-q"])
+                rows["replay --max-speed"] = peak_rss(
+                    [XTAPE, "replay", str(out), "--max-speed", "-q", "--url", server.url]
+                )
+                if client.xlen(STREAM) != n:
+                    raise SystemExit(f"replayed {client.xlen(STREAM)} entries, expected {n}")
+                table.append((n, out.stat().st_size, rows))
+                if n == max(args.entries):
+                    client.flushall()
+                    info_s = min(peak_rss([XTAPE, "info", str(out)])[1] for _ in range(3))
+                    bare_s = min(peak_rss([XTAPE, "--version"])[1] for _ in range(3))
+                    t = time.perf_counter()
+                    summarize(out)
+                    in_process_s = time.perf_counter() - t
+
+                    span = json.loads(
+                        subprocess.run(
+                            [XTAPE, "info", str(out), "--json"], capture_output=True, check=True
+                        ).stdout
+                    )["duration_s"]
+                    since = f"{max(span - 1.0, 0):.3f}s"
+                    first = time_to_first_entry(
+                        [XTAPE, "replay", str(out), "--since", since, "-q", "--url", server.url],
+                        client,
+                        STREAM,
+                    )
+                    timings.append(
+                        f"{n:,} entries ({out.stat().st_size / 2**20:.0f} MiB, ids span {span:.1f} s): "
+                        f"info {info_s:.3f} s as a process (`xtape --version` alone: {bare_s:.3f} s), "
+                        f"summarize() in-process {in_process_s * 1000:.1f} ms (target < 0.5 s); "
+                        f"replay --since {since} (the last second, 1x): first entry in the "
+                        f"server after {first:.3f} s (target < 1 s)"
+                    )
+    commands = list(table[0][2])
+    print("peak RSS (MiB) and seconds per command, v2 recording written by xtape record")
+    print(f"{'command':<22}" + "".join(f"{f'{n:,} entries':>24}" for n, _, _ in table))
+    for command in commands:
         print(
-            f"recorded {n:,} entries in {elapsed:.1f}s ({n / elapsed:,.0f}/s), "
-            f"file {out.stat().st_size / 2**20:.0f} MiB, {len(samples)} RSS samples"
+            f"{command:<22}"
+            + "".join(f"{rows[command][0]:>13.1f} MiB {rows[command][1]:>6.1f} s" for _, _, rows in table)
         )
-        print(
-            f"RSS first sample {mb[0]:.1f} MiB | warm (5%) {warm:.1f} MiB | "
-            f"peak {max(mb):.1f} MiB | last {mb[-1]:.1f} MiB"
-        )
-        for frac in (0.25, 0.5, 0.75):
-            i = int(len(mb) * frac)
-            print(f"  at {samples[i][0]:5.1f}s: {mb[i]:.1f} MiB")
+    print(f"{'file size':<22}" + "".join(f"{size / 2**20:>17.1f} MiB   " for _, size, _ in table))
+    for line in timings:
+        print(line)
 
 
 if __name__ == "__main__":

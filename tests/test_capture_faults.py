@@ -87,7 +87,8 @@ def test_sigkill_mid_write_leaves_a_readable_prefix(
         stdout=subprocess.DEVNULL,
     )
     path = tmp_path / "killed.xtape"
-    proc = _recorder_process(redis_url, path, "busy", "--from", "start")
+    # (uncompressed: zstd would shrink the 200-byte runs of "x" far below 4 MB)
+    proc = _recorder_process(redis_url, path, "busy", "--from", "start", "--compression", "none")
     wait_for(lambda: path.exists() and path.stat().st_size > 4_000_000, what="a busy recorder")
     proc.kill()
     proc.communicate(timeout=10)

@@ -63,7 +63,8 @@ def test_info_json_gives_span_counts_per_stream_and_completeness(
     info = json.loads(result.stdout)
     assert info["path"] == str(recording)
     assert info["file_size"] == recording.stat().st_size
-    assert info["version"] == 1
+    assert info["version"] == 2
+    assert info["summary"] == "stored"
     assert info["source"]["url"] == redis_url
     assert info["entries"] == 5
     assert info["duration_s"] == 1.0

@@ -20,8 +20,10 @@ AWKWARD = [
 ]
 
 
-def write(path: Path, batches: list[tuple[bytes, list[list[object]], int]]) -> None:
-    with RecordingWriter(path, source={"url": "redis://h:6379/0"}) as writer:
+def write(
+    path: Path, batches: list[tuple[bytes, list[list[object]], int]], version: int = 2
+) -> None:
+    with RecordingWriter(path, source={"url": "redis://h:6379/0"}, version=version) as writer:
         for stream, entries, capture_ns in batches:
             writer.write_entries(stream, entries, capture_ns)
 
@@ -77,9 +79,10 @@ def test_capture_clock_offsets_follow_capture_time(tmp_path: Path) -> None:
     assert [e.offset_ns for e in unmerged] == [0, 500_000]
 
 
-def test_truncated_tail_is_skipped_and_reported(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_truncated_tail_is_skipped_and_reported(tmp_path: Path, version: int) -> None:
     path = tmp_path / "t.xtape"
-    with RecordingWriter(path) as writer:
+    with RecordingWriter(path, version=version, compression="none") as writer:
         writer.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
         writer.flush()
         complete = path.stat().st_size
@@ -93,6 +96,7 @@ def test_truncated_tail_is_skipped_and_reported(tmp_path: Path) -> None:
     info = summarize(path)
     assert info.truncated_bytes == 500
     assert not info.complete
+    assert info.summary == (None if version == 1 else "rebuilt")
 
 
 def test_clean_close_writes_end_record(tmp_path: Path) -> None:
@@ -119,7 +123,7 @@ def test_gaps_and_markers_are_kept(tmp_path: Path) -> None:
 
 def test_unknown_record_tags_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "u.xtape"
-    write(path, [(b"s", [[b"1-0", [b"k", b"v"]]], 1)])
+    write(path, [(b"s", [[b"1-0", [b"k", b"v"]]], 1)], version=1)
     data = path.read_bytes()
     with open(path, "wb") as fh:
         fh.write(data)

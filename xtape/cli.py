@@ -256,6 +256,10 @@ def info(
         lines.append(
             f"truncated: the last {data['truncated_bytes']} bytes are an incomplete record (skipped)"
         )
+    if data["summary"] == "rebuilt":
+        lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
+    if data["files"] > 1:
+        lines.append(f"files:     {data['files']} (a split recording, read as one)")
     if data["complete"]:
         lines.append("complete:  yes")
     elif data["writing"]:
@@ -281,6 +285,8 @@ def cat(
             help='Fields as an object for jq: {"name": value}, a repeated name\'s values as an array (loses the order across names).',
         ),
     ] = False,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
 
@@ -288,9 +294,17 @@ def cat(
     """
     from xtape.recording import Recording
     from xtape.recording.jsonl import write_jsonl
-    from xtape.units import match_any
+    from xtape.units import match_any, parse_duration
 
     with handled():
+        window = (
+            None
+            if since is None and until is None
+            else (
+                None if since is None else parse_duration(since, option="--since"),
+                None if until is None else parse_duration(until, option="--until", positive=True),
+            )
+        )
         rec = Recording(file)
         if limit == 0:
             return
@@ -302,6 +316,7 @@ def cat(
                 keep=(lambda name: match_any(name, patterns)) if patterns else None,
                 limit=limit,
                 objects=objects,
+                window=window,
             )
         except BrokenPipeError:
             # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)
@@ -886,6 +901,10 @@ def record(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
     cluster: ClusterOpt = None,
+    compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default) or none.")] = "zstd",
+    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the directory -o, a new one at SIZE (e.g. 256MiB).")] = None,
+    split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
+    keep_last: Annotated[str | None, typer.Option("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
 ) -> None:
     """Record entries added to Redis streams into a recording file, byte for byte.
 
@@ -896,11 +915,19 @@ def record(
     from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
     from xtape.process import process_state
+    from xtape.recording.split import parse_size
     from xtape.timeline import NS_PER_S
     from xtape.units import parse_duration
 
     with handled():
-        if str(output) != "-" and output.exists() and not force:
+        split = split_size is not None or split_duration is not None
+        if compression not in ("zstd", "none"):
+            raise UsageError(f"--compression must be zstd or none, not {compression!r}")
+        if keep_last is not None and not split:
+            raise UsageError("--keep-last needs --split-size or --split-duration")
+        if split and (str(output) == "-" or (output.exists() and not output.is_dir())):
+            raise UsageError(f"--split-size/--split-duration write into a directory; {output} is not one")
+        if not split and str(output) != "-" and output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
@@ -919,6 +946,14 @@ def record(
             scan_interval_s=scan_interval,
             exclude=list(exclude or []),
             cluster=cluster,
+            compression=compression,
+            split_size=None if split_size is None else parse_size(split_size, option="--split-size"),
+            split_duration_s=None
+            if split_duration is None
+            else parse_duration(split_duration, option="--split-duration", positive=True) / NS_PER_S,
+            keep_last_s=None
+            if keep_last is None
+            else parse_duration(keep_last, option="--keep-last", positive=True) / NS_PER_S,
         )
         line = ProgressLine(not quiet)
         with process_state() as state:

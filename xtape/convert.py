@@ -271,6 +271,8 @@ def _convert(
     every_s: float,
 ) -> ConvertReport:
     path = rec.name
+    if not rec.one_pass:
+        rec.seek(options.since_ns, options.until_ns)  # (v2: skips the chunks before the window)
     read = 0
 
     def counted(events: Iterator[Event]) -> Iterator[Event]:

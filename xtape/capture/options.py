@@ -152,6 +152,18 @@ class RecordOptions:
     #: ``True``: the URL must be a cluster node; ``False``: read it as one server;
     #: ``None``: detected.
     cluster: bool | None = None
+    #: Chunk compression of the file: "zstd" or "none".
+    compression: str = "zstd"
+    #: Split into numbered files in a directory at this size (bytes) / age (seconds).
+    split_size: int | None = None
+    split_duration_s: float | None = None
+    #: With a split: delete the oldest files while the rest cover this many seconds.
+    keep_last_s: float | None = None
+
+    @property
+    def split(self) -> bool:
+        """Whether the output is a directory of numbered files."""
+        return self.split_size is not None or self.split_duration_s is not None
 
     def __post_init__(self) -> None:
         if not self.patterns:
@@ -179,4 +191,11 @@ class RecordOptions:
         if self.exclude:
             out["exclude"] = list(self.exclude)
         out["scan_interval_s"] = self.scan_interval_s
+        out["compression"] = self.compression
+        if self.split_size is not None:
+            out["split_size"] = self.split_size
+        if self.split_duration_s is not None:
+            out["split_duration_s"] = self.split_duration_s
+        if self.keep_last_s is not None:
+            out["keep_last_s"] = self.keep_last_s
         return out

@@ -40,6 +40,7 @@ from xtape.capture.source import Source, StreamReader
 from xtape.connection import detect_cluster, error_reason, redact_url, resolve_url
 from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
+from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
 from xtape.timeline import display_name
 from xtape.units import plural
@@ -146,7 +147,7 @@ class Recorder:
             socket_timeout=options.block_ms / 1000 + 10.0,
             should_stop=lambda: bool(self._stop_reason()),
         )
-        self._writer: RecordingWriter | None = None
+        self._writer: RecordingWriter | SplitWriter | None = None
         self._run_id = ""
         self.discovery = Discovery(
             self.source,
@@ -181,19 +182,7 @@ class Recorder:
         watchdog.start()
         try:
             if self._start():
-                described = self.source.describe()
-                self._writer = RecordingWriter(
-                    self.path,
-                    source={
-                        "url": self.shown_url,
-                        "server_version": self.source.version,
-                        "patterns": list(self.opt.patterns),
-                        **({"cluster": described} if described.get("kind") == "cluster" else {}),
-                    },
-                    options=self.opt.header(),
-                    fsync=self.opt.fsync,
-                    background=True,
-                )
+                self._writer = self._new_writer()
                 self._last_data = self._last_report = self.clock.monotonic()
                 self.started.set()
                 try:
@@ -204,7 +193,9 @@ class Recorder:
                     raise _refused(self.shown_url, exc) from None
         except BaseException:
             self._close()
-            if not existed and self.stats.entries == 0 and str(self.path) != "-":
+            if self.stats.entries == 0 and isinstance(self._writer, SplitWriter):
+                self._writer.remove_created()
+            elif not existed and self.stats.entries == 0 and str(self.path) != "-":
                 # A failed recording that holds nothing: leave no stub behind.
                 self.path.unlink(missing_ok=True)
             raise
@@ -215,6 +206,32 @@ class Recorder:
         self.stats.duration_s = self.clock.monotonic() - self._t0
         self.stats.streams.update({name: s.recorded for name, s in self.states.items()})
         return self.stats
+
+    def _new_writer(self) -> RecordingWriter | SplitWriter:
+        """The file writer; with --split-size/--split-duration, numbered files in a
+        directory (rotated, and pruned by --keep-last)."""
+        described = self.source.describe()
+        options: dict[str, Any] = {
+            "source": {
+                "url": self.shown_url,
+                "server_version": self.source.version,
+                "patterns": list(self.opt.patterns),
+                **({"cluster": described} if described.get("kind") == "cluster" else {}),
+            },
+            "options": self.opt.header(),
+            "fsync": self.opt.fsync,
+            "background": True,
+            "compression": self.opt.compression,
+        }
+        if self.opt.split:
+            return SplitWriter(
+                self.path,
+                split_size=self.opt.split_size,
+                split_duration_s=self.opt.split_duration_s,
+                keep_last_s=self.opt.keep_last_s,
+                **options,
+            )
+        return RecordingWriter(self.path, **options)
 
     def _start(self) -> bool:
         """Connect and resolve the start; False if stopped meanwhile."""
@@ -267,7 +284,7 @@ class Recorder:
         return self.source.uses_hints
 
     @property
-    def writer(self) -> RecordingWriter:
+    def writer(self) -> RecordingWriter | SplitWriter:
         assert self._writer is not None
         return self._writer
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from xtape.ids import id_ms
+from xtape.recording.chunks import Summary
 from xtape.recording.reader import Entry, Recording
 from xtape.recording.records import Entries, Gap, Marker, StreamDef
 from xtape.recording.writer import is_being_written
@@ -50,6 +51,12 @@ class RecordingInfo:
     truncated_bytes: int = 0
     #: A recorder holds the file's lock: it is still being written.
     writing: bool = False
+    #: Format v2: where this came from: "stored" (the summaries at the files' ends,
+    #: nothing else read) or "rebuilt" (no intact summary: every chunk was read);
+    #: None for version 1.
+    summary: str | None = None
+    #: Files of a split recording (1 for a single file).
+    files: int = 1
 
     @property
     def duration_s(self) -> float:
@@ -128,6 +135,8 @@ class RecordingInfo:
             "complete": self.complete,
             "writing": self.writing,
             "truncated_bytes": self.truncated_bytes,
+            "summary": self.summary,
+            "files": self.files,
         }
 
 
@@ -157,10 +166,14 @@ def truncation_warning(path: str, truncated_bytes: int) -> str | None:
 
 
 def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
-    """Read the whole recording once (constant memory) and summarize it. ``source`` is
-    a path, ``"-"`` (standard input), a binary stream or an opened :class:`Recording`."""
+    """Summarize a recording in constant memory. ``source`` is a path (a file, or a
+    directory or glob of a split recording), ``"-"`` (standard input), a binary stream
+    or an opened :class:`Recording`. Version-2 files closed cleanly are summarized from
+    the summaries at their ends alone; anything else is read once, whole."""
     rec = source if isinstance(source, Recording) else Recording(source)
-    writing = rec.path is not None and is_being_written(rec.path)
+    parts = rec.parts if rec.parts is not None else [rec]
+    last = parts[-1]
+    writing = last.path is not None and is_being_written(last.path)
     info = RecordingInfo(
         path=rec.name,
         file_size=0,
@@ -169,15 +182,76 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
         created_ns=rec.header.created_ns,
         source=rec.header.source,
         options=rec.header.options,
+        files=len(parts),
     )
+    stored = [part.stored_summary() for part in parts]
+    if all(s is not None for s in stored):
+        for part, summary in zip(parts, stored, strict=True):
+            assert summary is not None and part.path is not None
+            _from_summary(summary, info)
+            info.file_size += part.path.stat().st_size
+        info.complete = True
+        info.summary = "stored"
+        return info
+    if rec.parts is not None:
+        # A split recording being written (or cut): the summaries of the closed files,
+        # and a reading of the others only (the file being written, a damaged one).
+        rebuilt = False
+        complete = True
+        for part, summary in zip(parts, stored, strict=True):
+            if summary is not None and part.path is not None:
+                _from_summary(summary, info)
+                info.file_size += part.path.stat().st_size
+                continue
+            _summarize(part, info)
+            assert part.summary is not None
+            info.file_size += part.summary.size
+            info.truncated_bytes += part.summary.truncated_bytes
+            rebuilt = rebuilt or part.summary.rebuilt
+            complete = complete and part.summary.complete
+        info.complete = complete
+        info.summary = "rebuilt" if rebuilt else "stored"
+        info.writing = writing and not info.complete
+        return info
     _summarize(rec, info)
     assert rec.summary is not None  # a full pass ended
     info.file_size = rec.summary.size
     info.truncated_bytes = rec.summary.truncated_bytes
     info.complete = rec.summary.complete
+    if rec.header.version >= 2:
+        info.summary = "rebuilt" if rec.summary.rebuilt else "stored"
     # Taken before reading: a recorder that closed meanwhile wrote its END record.
     info.writing = writing and not info.complete
     return info
+
+
+def _from_summary(summary: Summary, info: RecordingInfo) -> None:
+    """Add one file's stored summary (files in time order)."""
+    names: dict[int, bytes] = {}
+    for sid, name, n, first, last in summary.streams:
+        names[sid] = name
+        row = info.streams.get(name)
+        if row is None:
+            row = info.streams[name] = StreamSummary(name)
+        row.entries += n
+        info.entries += n
+        if row.first_id is None:
+            row.first_id = first
+        if last is not None:
+            row.last_id = last
+    for chunk in summary.chunks:
+        meta = chunk.meta
+        if not meta.entries:
+            continue
+        info.first_ms = meta.min_ms if info.first_ms is None else min(info.first_ms, meta.min_ms)
+        info.last_ms = meta.max_ms if info.last_ms is None else max(info.last_ms, meta.max_ms)
+        if info.first_capture_ns is None:
+            info.first_capture_ns = meta.first_capture_ns
+        info.last_capture_ns = meta.last_capture_ns
+    for sid, capture_ns, after, before, lost in summary.gaps:
+        info.gaps.append((names.get(sid, b"?"), Gap(sid, capture_ns, after, before, lost)))
+    for capture_ns, kind, text in summary.markers:
+        info.markers.append(Marker(capture_ns, kind, text))
 
 
 def _summarize(rec: Recording, info: RecordingInfo) -> None:

@@ -14,7 +14,7 @@ decoding, a time string made once per second), so the encoding keeps up with rea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import orjson
@@ -35,11 +35,14 @@ def write_jsonl(
     keep: Callable[[bytes], bool] | None = None,
     limit: int | None = None,
     objects: bool = False,
+    window: tuple[int | None, int | None] | None = None,
 ) -> int:
     """Write the entries of ``rec`` to ``out`` as JSON lines; returns how many.
 
     ``keep`` selects streams by name; ``limit`` stops after that many entries (the
-    rest of the file is then not read, so ``rec.summary`` stays unset).
+    rest of the file is then not read, so ``rec.summary`` stays unset). ``window``
+    keeps the entries with ``since <= offset < until`` (offsets of ``rec.events()``,
+    as ``replay --since/--until``); a v2 file jumps to the first chunk that holds them.
     """
     if limit is not None and limit <= 0:
         return 0
@@ -51,7 +54,8 @@ def write_jsonl(
     last_ms = -1
     time: str | None = None
     times = _Times()
-    for stream, _, raw in rec.batches():
+    batches = rec.batches() if window is None else _windowed(rec, *window)
+    for stream, _, raw in batches:
         shown = streams.get(stream, False)
         if shown is False:
             shown = streams[stream] = (
@@ -135,3 +139,16 @@ class _Times:
                 timespec="seconds"
             )[:-6]
         return f"{self._prefix}.{millis:03d}Z"
+
+
+def _windowed(
+    rec: Recording, since: int | None, until: int | None
+) -> Iterator[tuple[bytes, int, Sequence[Any]]]:
+    """Batches of one entry each, those of the window only."""
+    rec.seek(since, until)
+    lo = since or 0
+    for event in rec.events():
+        offset = event[0]
+        if offset < lo or (until is not None and offset >= until):
+            continue
+        yield event[1], 0, ((event[3], event[2]),)

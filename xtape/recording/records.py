@@ -22,9 +22,10 @@ from xtape.errors import InvalidStreamId
 from xtape.ids import StreamId, check_ids, id_key
 
 MAGIC = "xtape"
-VERSION = 1
+#: The version the writer writes by default (chunks, zstd, summary and index).
+VERSION = 2
 #: Versions this reader understands.
-SUPPORTED_VERSIONS = frozenset({1})
+SUPPORTED_VERSIONS = frozenset({1, 2})
 
 #: The first bytes of every recording: a map whose first key is ``magic`` = ``"xtape"``
 #: (the writer always puts it first). :func:`is_recording_head` looks for them.

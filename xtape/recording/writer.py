@@ -1,8 +1,14 @@
 """Append-only, buffered writing of ``.xtape`` files.
 
 Records are packed into a memory buffer and written out at least every
-``flush_interval`` seconds (and whenever the buffer grows large), so a crash loses at
-most the last fraction of a second; anything written reads back record by record.
+``flush_interval`` seconds (1 s by default; and whenever the buffer grows large), so a
+crash loses at most about that much; anything written reads back.
+
+Version 2 (the default) writes each flush of records as one chunk, compressed with
+zstd (or not: ``compression="none"``) and checksummed, and a clean close writes a
+summary with a chunk index and a trailer (see :mod:`xtape.recording.chunks`). The
+batches of one recorder round may span two chunks; the reader reads across them.
+``version=1`` writes the old plain format.
 
 With ``background=True`` the packing and writing happen on a thread of their own, in
 the order the records were given, so a recorder can wait for its next reply from Redis
@@ -28,6 +34,16 @@ import msgpack
 
 from xtape import __version__
 from xtape.errors import RuntimeFailure, UsageError
+from xtape.ids import id_ms
+from xtape.recording.chunks import (
+    DEFAULT_ZSTD_LEVEL,
+    ChunkMeta,
+    Compressor,
+    IndexEntry,
+    Summary,
+    summary_frame,
+    trailer,
+)
 from xtape.recording.records import (
     VERSION,
     End,
@@ -40,8 +56,19 @@ from xtape.recording.records import (
 )
 
 _BUFFER_LIMIT = 1 << 20
+#: Default flush interval: the most recent data a crash can lose, in seconds.
+FLUSH_INTERVAL_S = 1.0
 #: Batches that may wait for the background thread.
 QUEUE_BATCHES = 16
+
+def _ms(entry_id: bytes) -> int:
+    """An id's milliseconds for a chunk's time range (a malformed id, which the reader
+    refuses anyway, counts as 0)."""
+    try:
+        return id_ms(entry_id)
+    except (ValueError, TypeError, AttributeError):
+        return 0
+
 
 _Job = tuple[Callable[..., None], tuple[Any, ...]]
 
@@ -116,10 +143,26 @@ class RecordingWriter:
         source: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
         fsync: bool = False,
-        flush_interval: float = 0.2,
+        flush_interval: float = FLUSH_INTERVAL_S,
         background: bool = False,
+        version: int = VERSION,
+        compression: str = "zstd",
+        level: int = DEFAULT_ZSTD_LEVEL,
     ) -> None:
+        if version not in (1, 2):
+            raise UsageError(f"cannot write recording format version {version}")
         self.flush_interval = flush_interval
+        self.version = version
+        self._compressor = Compressor(compression, level) if version == 2 else None
+        self._chunk_streams: dict[int, bytes] = {}
+        self._chunk_first_ns = self._chunk_last_ns = -1
+        self._chunk_min_ms = self._chunk_max_ms = -1
+        self._chunk_entries = 0
+        #: What the summary of a version-2 file says: per stream [sid, name, n, first, last].
+        self._stream_rows: list[list[Any]] = []
+        self._gap_rows: list[list[Any]] = []
+        self._marker_rows: list[list[Any]] = []
+        self._index: list[IndexEntry] = []
         self._out, self.name, self._owned = _open_output(path)
         #: The file written, or None for standard output or a stream.
         self.path = Path(path) if isinstance(path, (str, Path)) and self._owned else None
@@ -134,15 +177,14 @@ class RecordingWriter:
         self.closed = False
         self._broken: RuntimeFailure | None = None
         header = Header(
-            version=VERSION,
+            version=version,
             created_ns=time.time_ns(),
             tool=f"xtape {__version__}",
             source=source or {},
             options=options or {},
         )
-        self._buffer += self._packer.pack(header.encode())
         try:
-            self._flush_now()
+            self._write_out(self._packer.pack(header.encode()))
         except BaseException:
             self._close_fd()
             raise
@@ -194,8 +236,14 @@ class RecordingWriter:
             self._raise_failure()
             if self._broken is not None:
                 raise self._broken
-            self._buffer += self._packer.pack(End(time.time_ns(), self.entries_written).encode())
-            self._flush_now()
+            if self.version == 1:
+                self._buffer += self._packer.pack(
+                    End(time.time_ns(), self.entries_written).encode()
+                )
+                self._flush_now()
+            else:
+                self._flush_now()
+                self._write_summary()
             if self._owned and isinstance(self._out, int):
                 try:
                     os.fsync(self._out)
@@ -233,7 +281,16 @@ class RecordingWriter:
         assert self._queue is not None
         jobs = self._queue
         while True:
-            job = jobs.get()
+            try:
+                job = jobs.get(timeout=max(self.flush_interval, 0.01))
+            except queue.Empty:
+                # Idle: what waits in the buffer goes to the file within the interval.
+                if self._failure is None and self._buffer:
+                    try:
+                        self._flush_now()
+                    except BaseException as exc:
+                        self._failure = exc
+                continue
             try:
                 if job is None:
                     return
@@ -251,17 +308,42 @@ class RecordingWriter:
         if sid is None:
             sid = len(self._stream_ids)
             self._stream_ids[name] = sid
-            self._buffer += self._packer.pack(StreamDef(sid, name).encode())
+            if self.version == 1:
+                self._buffer += self._packer.pack(StreamDef(sid, name).encode())
+            else:
+                self._stream_rows.append([sid, name, 0, None, None])
+        if self.version == 2:
+            self._chunk_streams[sid] = name
         return sid
 
     def _entries(self, stream: bytes, entries: list[RawEntry], capture_ns: int) -> None:
+        due = time.monotonic() - self._last_flush >= self.flush_interval
+        if self.version == 1:
+            sid = self.stream_id(stream)
+            self._buffer += self._packer.pack(Entries(sid, capture_ns, entries).encode())
+            self.entries_written += len(entries)
+            if due or len(self._buffer) >= _BUFFER_LIMIT:
+                self._flush_now()
+            return
         sid = self.stream_id(stream)
         self._buffer += self._packer.pack(Entries(sid, capture_ns, entries).encode())
-        self.entries_written += len(entries)
-        if (
-            len(self._buffer) >= _BUFFER_LIMIT
-            or time.monotonic() - self._last_flush >= self.flush_interval
-        ):
+        n = len(entries)
+        self.entries_written += n
+        self._chunk_entries += n
+        row = self._stream_rows[sid]
+        row[2] += n
+        if row[3] is None:
+            row[3] = entries[0][0]
+        row[4] = entries[-1][0]
+        lo, hi = _ms(entries[0][0]), _ms(entries[-1][0])
+        if self._chunk_first_ns < 0:
+            self._chunk_first_ns = capture_ns
+            self._chunk_min_ms, self._chunk_max_ms = lo, hi
+        else:
+            self._chunk_min_ms = min(self._chunk_min_ms, lo)
+            self._chunk_max_ms = max(self._chunk_max_ms, hi)
+        self._chunk_last_ns = capture_ns
+        if due or len(self._buffer) >= _BUFFER_LIMIT:
             self._flush_now()
 
     def _gap(
@@ -269,17 +351,57 @@ class RecordingWriter:
     ) -> None:
         sid = self.stream_id(stream)
         self._buffer += self._packer.pack(Gap(sid, capture_ns, after_id, before_id, lost).encode())
+        if self.version == 2:
+            self._gap_rows.append([sid, capture_ns, after_id, before_id, lost])
         self._flush_now()
 
     def _marker(self, kind: str, text: str, capture_ns: int) -> None:
         self._buffer += self._packer.pack(Marker(capture_ns, kind, text).encode())
+        if self.version == 2:
+            self._marker_rows.append([capture_ns, kind, text])
         self._flush_now()
 
     def _flush_now(self) -> None:
-        if self._buffer and self._broken is None:
+        if self._compressor is None or not self._buffer or self._broken is not None:
+            self._write_out(self._buffer)
+        else:
+            meta = ChunkMeta(
+                self._chunk_first_ns,
+                self._chunk_last_ns,
+                self._chunk_min_ms,
+                self._chunk_max_ms,
+                self._chunk_entries,
+                tuple(sorted(self._chunk_streams.items())),
+            )
+            frame = self._compressor.frame(self._buffer, meta)
+            offset = self.bytes_written
+            self._write_out(frame)
+            self._index.append(IndexEntry(offset, len(frame), meta))
+            self._chunk_streams = {}
+            self._chunk_first_ns = self._chunk_last_ns = -1
+            self._chunk_min_ms = self._chunk_max_ms = -1
+            self._chunk_entries = 0
+        self._buffer.clear()
+        self._last_flush = time.monotonic()
+
+    def _write_summary(self) -> None:
+        summary = Summary(
+            time.time_ns(),
+            self.entries_written,
+            self._stream_rows,
+            self._gap_rows,
+            self._marker_rows,
+            self._index,
+        )
+        frame = summary_frame(summary.encode())
+        offset = self.bytes_written
+        self._write_out(frame + trailer(offset, len(frame)))
+
+    def _write_out(self, data: bytes | bytearray) -> None:
+        if data and self._broken is None:
             done = 0
             try:
-                with memoryview(self._buffer) as view:
+                with memoryview(data) as view:
                     if isinstance(self._out, int):
                         while done < len(view):  # a write may be partial (a pipe, a full disk)
                             done += os.write(self._out, view[done:])
@@ -296,8 +418,6 @@ class RecordingWriter:
                 raise self._broken from None
             finally:
                 self.bytes_written += done
-        self._buffer.clear()
-        self._last_flush = time.monotonic()
 
     def __enter__(self) -> RecordingWriter:
         return self

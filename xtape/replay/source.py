@@ -18,6 +18,7 @@ from typing import Literal
 from xtape.errors import RecordingError, UsageError
 from xtape.recording import Recording, TimeBase, summarize
 from xtape.recording import is_recording as recording_content
+from xtape.recording.reader import set_parts
 from xtape.replay.options import ReplayOptions
 from xtape.replay.scheduler import Pacing
 from xtape.timeline import NS_PER_MS, ScheduleFn, Source, Timeline
@@ -58,8 +59,11 @@ def is_recording(path: str | Path) -> bool:
     """Whether ``path`` (``"-"``: standard input, peeked at) holds a recording rather
     than a scenario, by its content (:func:`xtape.recording.is_recording`), whatever
     its name. A file named ``*.xtape`` counts as one too, so that it is refused as "not
-    an xtape recording" rather than as a broken scenario."""
+    an xtape recording" rather than as a broken scenario. A directory or a glob is a
+    split recording."""
     if str(path) != "-":
+        if set_parts(path) is not None:
+            return True
         try:
             with open(path, "rb"):
                 pass
@@ -87,7 +91,10 @@ def open_source(
     if is_recording(path):
         if variables or seed is not None:
             raise UsageError("--variable and --seed apply to scenarios, not to recordings")
-        return _open_recording(path, clock or "id", pacing)
+        transform = (options or ReplayOptions()).transform
+        return _open_recording(
+            path, clock or "id", pacing, transform.since_ns, transform.until_ns
+        )
     if clock not in (None, "id"):
         raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
     from xtape.scenario import ScenarioSource  # (pydantic, YAML: only when needed)
@@ -106,7 +113,13 @@ def open_source(
     )
 
 
-def _open_recording(path: str | Path, clock: TimeBase, pacing: Pacing) -> ReplaySource:
+def _open_recording(
+    path: str | Path,
+    clock: TimeBase,
+    pacing: Pacing,
+    since_ns: int | None = None,
+    until_ns: int | None = None,
+) -> ReplaySource:
     # At full speed streams need not interleave within a recorder round (no timing).
     recording = Recording(path, clock=clock, interleave=not pacing.is_max_speed)
     if recording.one_pass:
@@ -116,6 +129,8 @@ def _open_recording(path: str | Path, clock: TimeBase, pacing: Pacing) -> Replay
         # round back until the next one came, which a live pipe may never send.
         recording.interleave = False
         return ReplaySource(recording, "recording", live=True)
+    # --since/--until: a v2 file jumps to the first chunk that can hold the window.
+    recording.seek(since_ns, until_ns)
     info = summarize(path)
     warnings = [
         warning
