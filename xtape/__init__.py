@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "CaptureResult": "xtape.regress",
     "ConvertOptions": "xtape.convert",
     "DiffResult": "xtape.diff",
     "DiffRules": "xtape.diff",
@@ -27,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "RecordingWriter": "xtape.recording",
     "RedisPublisher": "xtape.replay",
     "RedisServer": "xtape.server",
+    "RegressionCase": "xtape.regress",
     "ReplayOptions": "xtape.replay",
     "ReplayReport": "xtape.replay",
     "Scenario": "xtape.scenario",
@@ -36,15 +38,19 @@ _EXPORTS: dict[str, str] = {
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
     "diff_recordings": "xtape.diff",
+    "load_case": "xtape.regress",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
     "record": "xtape.capture",
     "replay": "xtape.replay",
+    "replay_and_capture": "xtape.regress",
     "replay_into": "xtape.replay",
+    "run_case": "xtape.regress",
     "summarize": "xtape.recording",
 }
 
 __all__ = [
+    "CaptureResult",
     "ConvertOptions",
     "DiffResult",
     "DiffRules",
@@ -57,6 +63,7 @@ __all__ = [
     "RecordingWriter",
     "RedisPublisher",
     "RedisServer",
+    "RegressionCase",
     "ReplayOptions",
     "ReplayReport",
     "Scenario",
@@ -67,11 +74,14 @@ __all__ = [
     "__version__",
     "convert",
     "diff_recordings",
+    "load_case",
     "load_scenario",
     "open_source",
     "record",
     "replay",
+    "replay_and_capture",
     "replay_into",
+    "run_case",
     "summarize",
 ]
 
@@ -81,6 +91,7 @@ if TYPE_CHECKING:
     from xtape.diff import DiffResult, DiffRules, diff_recordings
     from xtape.errors import XtapeError
     from xtape.recording import Recording, RecordingWriter, summarize
+    from xtape.regress import CaptureResult, RegressionCase, load_case, replay_and_capture, run_case
     from xtape.replay import (
         MemoryPublisher,
         Pacing,
