@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "CaptureResult": "xtape.regress",
     "Catalog": "xtape.catalog",
     "ConvertOptions": "xtape.convert",
     "DiffResult": "xtape.diff",
@@ -28,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "RecordingWriter": "xtape.recording",
     "RedisPublisher": "xtape.replay",
     "RedisServer": "xtape.server",
+    "RegressionCase": "xtape.regress",
     "ReplayOptions": "xtape.replay",
     "ReplayReport": "xtape.replay",
     "Scenario": "xtape.scenario",
@@ -39,16 +41,20 @@ _EXPORTS: dict[str, str] = {
     "infer_catalog": "xtape.catalog",
     "load_catalog": "xtape.catalog",
     "diff_recordings": "xtape.diff",
+    "load_case": "xtape.regress",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
     "record": "xtape.capture",
     "replay": "xtape.replay",
+    "replay_and_capture": "xtape.regress",
     "replay_into": "xtape.replay",
+    "run_case": "xtape.regress",
     "summarize": "xtape.recording",
     "validate_recording": "xtape.catalog",
 }
 
 __all__ = [
+    "CaptureResult",
     "Catalog",
     "ConvertOptions",
     "DiffResult",
@@ -62,6 +68,7 @@ __all__ = [
     "RecordingWriter",
     "RedisPublisher",
     "RedisServer",
+    "RegressionCase",
     "ReplayOptions",
     "ReplayReport",
     "Scenario",
@@ -73,12 +80,15 @@ __all__ = [
     "convert",
     "diff_recordings",
     "infer_catalog",
+    "load_case",
     "load_catalog",
     "load_scenario",
     "open_source",
     "record",
     "replay",
+    "replay_and_capture",
     "replay_into",
+    "run_case",
     "summarize",
     "validate_recording",
 ]
@@ -90,6 +100,7 @@ if TYPE_CHECKING:
     from xtape.diff import DiffResult, DiffRules, diff_recordings
     from xtape.errors import XtapeError
     from xtape.recording import Recording, RecordingWriter, summarize
+    from xtape.regress import CaptureResult, RegressionCase, load_case, replay_and_capture, run_case
     from xtape.replay import (
         MemoryPublisher,
         Pacing,

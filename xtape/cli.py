@@ -695,6 +695,12 @@ def replay(
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
     cluster: ClusterOpt = None,
+    capture: Annotated[list[str] | None, typer.Option("--capture", metavar="GLOB", help="Also record these output streams (names or globs, repeatable) from the start of the replay into -o FILE.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="With --capture: the recording to write.")] = None,
+    settle: Annotated[str | None, typer.Option("--settle", metavar="D", help="With --capture: stop once the replay is done and the outputs were quiet for D. [default: 1s without --expect]")] = None,
+    expect: Annotated[int | None, typer.Option("--expect", metavar="N", help="With --capture: stop once N entries were captured (exit 1 if fewer arrive).")] = None,
+    timeout: Annotated[str | None, typer.Option("--timeout", metavar="D", help="With --capture: stop replay and capture after D at the latest.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
 ) -> None:
     """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
 
@@ -730,6 +736,7 @@ def replay(
         from xtape.replay.source import is_recording
 
         schemas = None if is_recording(path) else _catalog_for(catalog, path, no_catalog)
+        capture_args = _capture_args(capture, output, settle, expect, timeout, force)
         src = open_source(
             path,
             options,
@@ -741,6 +748,9 @@ def replay(
         for warning in src.warnings:
             _warn(warning)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
+        if capture_args is not None:
+            _replay_capture(src, options, target, {**capture_args, "cluster": cluster}, line, as_json)
+            return
         with process_state() as state:
             try:
                 report = replay_into(
@@ -766,6 +776,78 @@ def replay(
     if report.interrupted:
         raise typer.Exit(state.exit_code or 130)
     if report.errors and not dry_run:
+        raise typer.Exit(1)
+
+
+def _capture_args(
+    capture: list[str] | None,
+    output: Path | None,
+    settle: str | None,
+    expect: int | None,
+    timeout: str | None,
+    force: bool,
+) -> dict[str, Any] | None:
+    """The --capture options, checked; ``None`` without --capture."""
+    from xtape.regress import check_capture_options
+    from xtape.units import parse_duration
+
+    if not capture:
+        given = [n for n, v in (("-o", output), ("--settle", settle), ("--expect", expect), ("--timeout", timeout)) if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply with --capture GLOB")
+        return None
+    if output is None:
+        raise UsageError("--capture needs -o FILE: the recording to write the outputs into")
+    if str(output) == "-":
+        raise UsageError("--capture writes a file (the replay's report goes to standard output): give -o FILE")
+    if output.exists() and not force:
+        raise UsageError(f"{output} exists; pass --force to overwrite it")
+    settle_s = None if settle is None else parse_duration(settle, option="--settle", positive=True) / 1e9
+    timeout_s = None if timeout is None else parse_duration(timeout, option="--timeout", positive=True) / 1e9
+    check_capture_options(settle_s, expect, timeout_s)
+    return {"outputs": list(capture), "output": output, "settle_s": settle_s, "expect": expect, "timeout_s": timeout_s}
+
+
+def _replay_capture(
+    src: Any, options: Any, target: str | None, args: dict[str, Any], line: ProgressLine, as_json: bool
+) -> None:
+    """``replay --capture``: the replay and a recording of its outputs, then both reports."""
+    from xtape.errors import ReplayAborted
+    from xtape.process import process_state
+    from xtape.regress import replay_and_capture
+
+    with process_state() as state:
+        try:
+            result = replay_and_capture(
+                src,
+                url=target,
+                options=options,
+                progress=lambda p: line.show(_replay_progress(p)),
+                warn=line.warn,
+                stop_event=state.stop_event,
+                **args,
+            )
+        except ReplayAborted as exc:
+            line.done()
+            _print_report(exc.report, as_json, dry_run=False, seed=src.seed)
+            raise
+        finally:
+            line.done()
+    report, stats = result.replay, result.record
+    for warning in report.warnings:
+        _warn(warning)
+    _print_report(report, as_json, dry_run=False, seed=src.seed)
+    streams = sum(1 for n in stats.streams.values() if n)
+    stderr.print(
+        f"captured {plural(stats.entries, 'entry', 'entries')} from {plural(streams, 'stream')} into {args['output']} "
+        f"(stopped: {result.stop_reason}, {result.waited_s:.1f} s after the replay)",
+        markup=False,
+    )
+    if state.exit_code is not None or report.interrupted:
+        raise typer.Exit(state.exit_code or 130)
+    if args["expect"] is not None and stats.entries < args["expect"]:
+        fail(f"expected {args['expect']} entries on the outputs, captured {stats.entries}", 1)
+    if report.errors:
         raise typer.Exit(1)
 
 
@@ -1135,6 +1217,65 @@ def record(
         )
 
 
+# --------------------------------------------------------------------------- test
+
+
+class _DashDashCommand(_Command):
+    """Keeps what follows ``--`` apart (``xtape test CASE... -- COMMAND...``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "[-- COMMAND...]"]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["xtape_command"] = args[at + 1 :]
+            args = args[:at]
+        return list(super().parse_args(ctx, args))
+
+
+@app.command(cls=_DashDashCommand)
+def test(
+    ctx: typer.Context,
+    cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
+    update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
+) -> None:
+    """Run regression cases: start the service, replay its inputs, capture its outputs, diff
+    them against the golden recordings (docs/regression.md).
+
+    Prints one line per case and, for a case that differs, the differences and the
+    service's output. Exit 0 when every case matches (or was updated), 1 when one
+    differs or fails, 2 for invalid input (a case file, a missing golden).
+    """
+    from xtape.process import process_state
+    from xtape.regress import run_cases, write_junit
+
+    command = ctx.meta.get("xtape_command") or None
+    if ctx.meta.get("xtape_command") == []:
+        fail("nothing after --: give the service command (or leave out the --)")
+    color = sys.stdout.isatty()
+    with handled(), process_state(pause_gc=False) as state:
+        results = run_cases(
+            cases,
+            command=command,
+            url=url,
+            update=update,
+            say=lambda line: stdout.print(line, markup=False),
+            stop_event=state.stop_event,
+        )
+        for result in results:
+            if result.status in ("differs", "error") and result.details(color):
+                stdout.print(f"\n=== {result.name} ({result.path})", markup=False)
+                stdout.print(result.details(color), markup=False, highlight=False)
+        if junit is not None:
+            write_junit(junit, results)
+    if state.exit_code is not None:
+        raise typer.Exit(state.exit_code)
+    raise typer.Exit(max((r.exit_code for r in results), default=0))
+
+
 # --------------------------------------------------------------------------- merge
 
 
@@ -1295,7 +1436,9 @@ def demo(
 
     Plays the example scenarios as production traffic while recording them, converts
     the recording into a scenario YAML, replays it faster into a second namespace and
-    checks that everything arrived byte-identical. Needs redis-server on PATH.
+    checks that everything arrived byte-identical. Ends with a regression check (xtape
+    test) of the matcher example, and of a copy with a seeded bug that it must catch.
+    Needs redis-server on PATH.
     """
     from xtape.demo import run_demo
 
@@ -1305,8 +1448,10 @@ def demo(
         if scenarios is not None and not scenarios.is_dir():
             raise UsageError(f"--scenarios {scenarios}: no such folder")
         result = run_demo(lambda text: stdout.print(text, markup=False), scenarios_dir=scenarios, speed=speed)
-    if not result.ok:
+    if not result.replay_ok:
         fail("the demo's replay did not match its source", 1)
+    if not result.ok:
+        fail("the demo's regression check did not pass the service or did not catch the seeded bug", 1)
     stdout.print("demo done: the redis-server is stopped and its files removed.", markup=False)
 
 

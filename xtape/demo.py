@@ -5,11 +5,15 @@
 3. play the example scenarios as the "production" producer into ``prod:*``;
 4. stop the recorder, summarize the recording, convert it to a scenario YAML;
 5. replay that scenario faster into a second namespace (``replay:``);
-6. check that every stream arrived byte-identical, and show the timing report.
+6. check that every stream arrived byte-identical, and show the timing report;
+7. run the matcher example's regression case (``xtape test``): the service passes, and a
+   copy of it with a seeded bug (a rejection rule changed) fails, naming the field.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -46,15 +50,28 @@ class DemoResult:
     recorded: int = 0
     streams_checked: int = 0
     mismatches: list[str] = field(default_factory=list)
+    #: The matcher's regression case passed, and failed against the seeded bug.
+    regression_passed: bool = False
+    bug_caught: bool = False
+
+    @property
+    def replay_ok(self) -> bool:
+        """Steps 1-6: everything recorded, and the replay byte-identical to its source."""
+        return self.recorded == self.produced and not self.mismatches and self.streams_checked > 0
 
     @property
     def ok(self) -> bool:
-        return self.recorded == self.produced and not self.mismatches and self.streams_checked > 0
+        return self.replay_ok and self.regression_passed and self.bug_caught
 
 
 #: The example scenarios, shipped as package data. The repository's ``scenarios/`` holds
 #: the same files for people to read and copy (a test keeps the two identical).
 EXAMPLES = Path(__file__).resolve().parent / "data" / "scenarios"
+#: The regression example (service, inputs, golden recording, case), as package data;
+#: the repository's ``examples/matcher/`` holds the same files.
+MATCHER = Path(__file__).resolve().parent / "data" / "examples" / "matcher"
+#: The seeded bug of step 7: the quantity limit of a rejection rule changed.
+MATCHER_BUG = ("MAX_QTY = Decimal(1000)", "MAX_QTY = Decimal(2000)")
 #: The seed of the example scenarios' generators, so every demo plays the same events.
 SEED = 7
 
@@ -73,6 +90,7 @@ def run_demo(say: Say, *, scenarios_dir: Path | None = None, speed: float = 4.0)
         _produce_and_record(say, server.url, sources, workdir, result)
         _convert_and_replay(say, server.url, workdir, speed, result)
         _compare(say, server.url, result)
+        _regression(say, workdir, result)
     return result
 
 
@@ -188,7 +206,7 @@ def _compare(say: Say, url: str, result: DemoResult) -> None:
                 )
     finally:
         client.close()
-    if result.ok:
+    if result.replay_ok:
         say(
             f"6. all {result.streams_checked} streams match byte for byte: "
             f"{SOURCE_PREFIX}* == {TARGET_PREFIX}{SOURCE_PREFIX}* ({result.produced} entries)"
@@ -251,3 +269,37 @@ class _Consumer(threading.Thread):
     def stop(self) -> None:
         self._stop_flag.set()
         self.join(timeout=5)
+
+
+def _regression(say: Say, workdir: Path, result: DemoResult) -> None:
+    """Step 7: the matcher's case, against the service and against a copy with a bug."""
+    from xtape.regress import load_case, run_case
+
+    say(
+        "7. regression check (xtape test): replay orders into the matcher service, capture "
+        "order.accepted/order.rejected, diff against the golden recording"
+    )
+    # From a copy: a differing run keeps its capture beside the golden file.
+    example = workdir / "matcher"
+    shutil.copytree(MATCHER, example, ignore=shutil.ignore_patterns("__pycache__", "*.actual.xtape"))
+    say(f"   $ xtape test {example / 'case.yaml'}    (a copy of {MATCHER})")
+    good = run_case(load_case(example / "case.yaml"))
+    say(f"   {good.summary()}")
+    result.regression_passed = good.status == "same"
+    if not result.regression_passed:
+        say(good.details() or good.message)
+    bugged = workdir / "matcher-bugged"
+    shutil.copytree(example, bugged)
+    service = bugged / "service.py"
+    text = service.read_text(encoding="utf-8")
+    if MATCHER_BUG[0] not in text:
+        raise RuntimeFailure(f"{service}: the line to seed the bug into is missing")
+    service.write_text(text.replace(*MATCHER_BUG), encoding="utf-8")
+    say(f"   ... and against a copy with a seeded bug ({MATCHER_BUG[0]} -> {MATCHER_BUG[1]}):")
+    bad = run_case(load_case(bugged / "case.yaml"), command=[sys.executable, str(service)])
+    say(f"   {bad.summary()}")
+    if bad.diff is not None:
+        for line in bad.diff.render_text().splitlines():
+            if line.strip() and not line.startswith(("expected:", "actual:", "rules:")):
+                say(f"   | {line}")
+    result.bug_caught = bad.status == "differs"

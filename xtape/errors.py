@@ -13,6 +13,7 @@
     │   │   ├── RedisNoDatabase     no such database number
     │   │   ├── RedisClusterNode    a database other than 0 on a cluster node
     │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
+    │   ├── CaseError           a regression case file is invalid (path:line: what)
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
@@ -27,6 +28,7 @@
     │   └── CatalogMismatch     an event does not match the catalog (unknown stream, payload)
     └── RuntimeFailure          exit 1: the world failed us
         ├── RedisUnavailable    the server at a (redacted) URL cannot be reached
+        ├── ServiceFailed       the service under test did not start or become ready
         ├── PublishFailed       Redis refused so many entries in a row that going on is pointless
         └── ReplayAborted       a replay stopped by a failure, with the report of what was done
 
@@ -369,3 +371,25 @@ class MergeConflict(InputError):
             f"cannot merge {first} and {second}: both hold stream '{display_name(stream)}' "
             f"and {why} (only byte-identical duplicates of a stream can be merged)"
         )
+
+
+class CaseError(InputError):
+    """A regression case file (``xtape test``) is invalid; the message starts with
+    ``path:line:`` (``path:`` when no line applies)."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = message
+        prefix = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(f"{prefix}{message}")
+
+
+class ServiceFailed(RuntimeFailure):
+    """The service under test (``xtape test``) did not start, exited early or never
+    became ready; ``output`` is the end of what it printed."""
+
+    def __init__(self, what: str, output: str = "") -> None:
+        self.what = what
+        self.output = output
+        super().__init__(f"the service {what}")

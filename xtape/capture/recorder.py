@@ -164,6 +164,9 @@ class Recorder:
         self._start_cursor: bytes | None = None
         self._backlog: Backlog | None = None
         self._finished = threading.Event()
+        #: Set once every stream's start cursor is resolved and the file is open: entries
+        #: added from then on are recorded (``replay --capture`` publishes only after it).
+        self.started = threading.Event()
         self._last_report = self._t0
         self._reported_entries = 0
         self._lost_reason = ""
@@ -181,6 +184,7 @@ class Recorder:
             if self._start():
                 self._writer = self._new_writer()
                 self._last_data = self._last_report = self.clock.monotonic()
+                self.started.set()
                 try:
                     self.stats.stop_reason = self._loop()
                 except KeyboardInterrupt:

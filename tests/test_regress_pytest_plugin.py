@@ -1,0 +1,115 @@
+"""The pytest plugin: registered by installing xtape (pytest11 entry point), its fixtures
+run the matcher example's test, fail with the readable diff, and write a missing golden
+with --xtape-update."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "matcher"
+BUG = ("MAX_QTY = Decimal(1000)", "MAX_QTY = Decimal(2000)")
+
+
+def _pytest(python: Path | str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest on the example's test file, in a folder of its own (no project config)."""
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    return subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_matcher.py", *args],
+        cwd=folder, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture()
+def example(tmp_path: Path) -> Path:
+    folder = tmp_path / "matcher"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("*.actual.xtape", "__pycache__"))
+    return folder
+
+
+def test_the_example_test_passes_through_the_plugin(example: Path) -> None:
+    done = _pytest(sys.executable, example)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_a_difference_fails_the_test_with_the_readable_diff(example: Path) -> None:
+    service = example / "service.py"
+    service.write_text(service.read_text(encoding="utf-8").replace(*BUG), encoding="utf-8")
+
+    done = _pytest(sys.executable, example)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "order.rejected: 2 differences" in done.stdout
+    assert 'detail: "qty 5000 above the limit of 1000" -> "qty 5000 above the limit of 2000"' in done.stdout
+    assert "--- service output" in done.stdout  # printed by xtape.service, shown on failure
+
+
+def test_a_missing_golden_is_written_only_with_xtape_update(example: Path) -> None:
+    golden = example / "golden.xtape"
+    golden.unlink()
+
+    missing = _pytest(sys.executable, example)
+    assert missing.returncode == 1
+    assert "golden.xtape does not exist yet: run pytest --xtape-update" in missing.stdout
+    assert not golden.exists()
+
+    update = _pytest(sys.executable, example, "--xtape-update")
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert golden.is_file()
+
+    again = _pytest(sys.executable, example)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def _run(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+    return done
+
+
+@pytest.mark.slow
+def test_the_plugin_works_from_a_wheel_installed_in_a_fresh_virtualenv(
+    tmp_path: Path, example: Path
+) -> None:
+    # As tests/test_packaging.py builds the demo's wheel: from a copy, offline, no deps.
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "xtape", src / "xtape", ignore=shutil.ignore_patterns("__pycache__", "*.actual.xtape"))
+    dist = tmp_path / "dist"
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+         "--disable-pip-version-check", "-q", "-w", dist, src)  # fmt: skip
+    [wheel] = dist.glob("xtape-*.whl")
+    venv = tmp_path / "venv"
+    _run(sys.executable, "-m", "venv", "--without-pip", venv)
+    python = venv / "bin" / "python"
+    _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--no-deps",
+         "--disable-pip-version-check", "-q", wheel)  # fmt: skip
+    # Dependencies (pytest among them) from this run's environment, after the venv's own.
+    purelib = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
+    (purelib / "zz_xtape_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    where = _run(python, "-c", "import xtape.pytest_plugin as p; print(p.__file__)", cwd=tmp_path).stdout
+    assert where.startswith(str(purelib)), where
+    # The example shipped in the wheel is the one the test runs.
+    shipped = purelib / "xtape" / "data" / "examples" / "matcher" / "test_matcher.py"
+    assert shipped.read_bytes() == (example / "test_matcher.py").read_bytes()
+
+    done = _pytest(python, example)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+    plugins = subprocess.run(
+        [str(python), "-c", "from importlib.metadata import entry_points; "
+         "print([e.value for e in entry_points(group='pytest11') if e.name == 'xtape'])"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "xtape.pytest_plugin" in plugins

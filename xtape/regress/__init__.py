@@ -1,0 +1,37 @@
+"""Regression replay: replay inputs into a service, capture its outputs, diff them
+against a golden recording (see ``docs/regression.md``).
+
+    replay_and_capture(source, outputs, "actual.xtape", url=URL)   # replay --capture
+    case = load_case("tests/regression/matcher.yaml")                # a case file
+    result = run_case(case, command=["python", "-m", "matcher"])     # xtape test
+    write_junit("report.xml", [result])
+"""
+
+from xtape.regress.capture import (
+    DEFAULT_SETTLE_S,
+    CaptureResult,
+    check_capture_options,
+    replay_and_capture,
+)
+from xtape.regress.case import Readiness, RegressionCase, ServiceSpec, load_case
+from xtape.regress.junit import junit_xml, write_junit
+from xtape.regress.runner import CaseResult, actual_path, run_case, run_cases
+from xtape.regress.service import Service
+
+__all__ = [
+    "DEFAULT_SETTLE_S",
+    "CaptureResult",
+    "CaseResult",
+    "Readiness",
+    "RegressionCase",
+    "Service",
+    "ServiceSpec",
+    "actual_path",
+    "check_capture_options",
+    "junit_xml",
+    "load_case",
+    "replay_and_capture",
+    "run_case",
+    "run_cases",
+    "write_junit",
+]

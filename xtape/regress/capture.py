@@ -1,0 +1,242 @@
+"""Replay and record in one run: ``xtape replay IN --capture GLOB -o OUT``.
+
+    result = replay_and_capture("in.xtape", ["order.accepted"], "actual.xtape", url=URL)
+    result.record.entries, result.stop_reason     # "settled", "expected", "timeout", ...
+
+The capture is an ordinary recording made by :class:`xtape.capture.Recorder` on a thread
+of its own. It starts from the moment the replay starts: the recorder resolves a concrete
+cursor for every output stream that exists (a stream created later is recorded from its
+first entry) and only then is the first input published. It stops once the replay is
+done and the outputs have been quiet for ``settle_s``, or ``expect`` entries arrived, or
+``timeout_s`` passed since the start, or ``stop_event`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from xtape.capture import Recorder, RecordOptions, RecordStats
+from xtape.errors import RuntimeFailure, UsageError
+from xtape.recording import TimeBase
+from xtape.replay import ReplayOptions, ReplayReport, ReplaySource, open_source, replay_into
+from xtape.replay.runner import ProgressFn
+
+log = logging.getLogger(__name__)
+
+#: How long the outputs must stay quiet after the replay, when nothing else is said.
+DEFAULT_SETTLE_S = 1.0
+#: How long the recorder may take to resolve its start cursors.
+_START_TIMEOUT_S = 30.0
+_POLL_S = 0.02
+
+
+@dataclass
+class CaptureResult:
+    """A replay and the recording of what the outputs received meanwhile."""
+
+    path: Path
+    replay: ReplayReport
+    record: RecordStats
+    #: ``settled`` (quiet for the settle time), ``expected`` (``expect`` entries arrived),
+    #: ``timeout`` or ``stopped`` (the caller's stop event).
+    stop_reason: str
+    expect: int | None = None
+    #: Seconds from the end of the replay to the end of the capture.
+    waited_s: float = 0.0
+
+    @property
+    def entries(self) -> int:
+        """Entries captured on the output streams."""
+        return self.record.entries
+
+    @property
+    def complete(self) -> bool:
+        """The capture ended as planned: settled, or all ``expect`` entries arrived."""
+        if self.expect is not None:
+            return self.record.entries >= self.expect
+        return self.stop_reason == "settled"
+
+
+def check_capture_options(
+    settle_s: float | None, expect: int | None, timeout_s: float | None
+) -> None:
+    """The checks ``--settle``/``--expect``/``--timeout`` get, for library users too."""
+    if settle_s is not None and not settle_s > 0:
+        raise UsageError(f"--settle must be more than zero, not {settle_s}")
+    if expect is not None and expect < 1:
+        raise UsageError(f"--expect must be at least 1, not {expect}")
+    if timeout_s is not None and not timeout_s > 0:
+        raise UsageError(f"--timeout must be more than zero, not {timeout_s}")
+
+
+def replay_and_capture(
+    source: str | Path | ReplaySource,
+    outputs: Sequence[str],
+    output: str | Path,
+    *,
+    url: str | None = None,
+    options: ReplayOptions | None = None,
+    variables: dict[str, str] | None = None,
+    seed: int | None = None,
+    clock: TimeBase | None = None,
+    settle_s: float | None = None,
+    expect: int | None = None,
+    timeout_s: float | None = None,
+    stop_event: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+    warn: Callable[[str], None] | None = None,
+    cluster: bool | None = None,
+) -> CaptureResult:
+    """Replay ``source`` into ``url`` while recording the ``outputs`` (names or globs)
+    into ``output``; see the module docstring for when it stops.
+
+    ``settle_s`` defaults to :data:`DEFAULT_SETTLE_S` without ``expect`` (with it, the
+    capture waits for the entries, up to ``timeout_s``). Raises like
+    :func:`xtape.replay.replay_into` and :func:`xtape.capture.record`; a failure of
+    either side stops the other. ``cluster`` is as for both (default: detected).
+    """
+    options = options or ReplayOptions()
+    check_capture_options(settle_s, expect, timeout_s)
+    if not outputs:
+        raise UsageError("give at least one output stream or glob to capture")
+    if options.dry_run:
+        raise UsageError("--capture needs a real replay: drop --dry-run")
+    if options.loop:
+        raise UsageError("--capture cannot be combined with --loop: the capture ends after the replay")
+    if settle_s is None and expect is None:
+        settle_s = DEFAULT_SETTLE_S
+    src = source if isinstance(source, ReplaySource) else open_source(
+        source, options, variables=variables, seed=seed, clock=clock
+    )
+    out_path = Path(output)
+    started = time.monotonic()
+    deadline = None if timeout_s is None else started + timeout_s
+    user_stop = stop_event or threading.Event()
+    replay_stop = threading.Event()
+    record_stop = threading.Event()
+    recorder = Recorder(
+        url,
+        out_path,
+        RecordOptions(
+            patterns=list(outputs), count=expect, scan_interval_s=0.2, block_ms=100, cluster=cluster
+        ),
+        warn=_quiet_about_missing_streams(warn),
+        stop_event=record_stop,
+    )
+    box: dict[str, object] = {}
+
+    def run_recorder() -> None:
+        try:
+            box["stats"] = recorder.run()
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=run_recorder, name="xtape-capture", daemon=True)
+    reason: list[str] = []
+
+    def watch() -> None:
+        """Timeout and the caller's stop reach the replay too, whatever it waits on."""
+        while not record_stop.is_set():
+            if user_stop.is_set():
+                reason.append("stopped")
+            elif deadline is not None and time.monotonic() >= deadline:
+                reason.append("timeout")
+            else:
+                user_stop.wait(_POLL_S)
+                continue
+            replay_stop.set()
+            record_stop.set()
+            return
+
+    thread.start()
+    watcher = threading.Thread(target=watch, name="xtape-capture-watch", daemon=True)
+    watcher.start()
+    try:
+        _wait_started(recorder, thread, box)
+        if not reason:
+            report = replay_into(
+                src,
+                options,
+                url=url,
+                progress=progress,
+                warn=warn,
+                stop_event=replay_stop,
+                cluster=cluster,
+            )
+        else:  # stopped before anything was published
+            report = ReplayReport(source=src.name, pacing=str(options.pacing), interrupted=True)
+        ended = time.monotonic()
+        if not reason:
+            reason.append(_settle(recorder, thread, settle_s, expect, ended, deadline, user_stop))
+    finally:
+        record_stop.set()
+        thread.join()
+        watcher.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    stats = box["stats"]
+    assert isinstance(stats, RecordStats)
+    stop = reason[0] if reason else "settled"
+    if stats.stop_reason == "count":
+        stop = "expected"
+    return CaptureResult(out_path, report, stats, stop, expect, time.monotonic() - ended)
+
+
+def _quiet_about_missing_streams(warn: Callable[[str], None] | None) -> Callable[[str], None]:
+    """Outputs that do not exist before the service writes them are the normal case."""
+    say = warn or log.warning
+
+    def filtered(message: str) -> None:
+        if "does not exist yet" not in message:
+            say(message)
+
+    return filtered
+
+
+def _wait_started(recorder: Recorder, thread: threading.Thread, box: dict[str, object]) -> None:
+    """Until the recorder holds a cursor for every output stream (or failed, or stopped)."""
+    limit = time.monotonic() + _START_TIMEOUT_S
+    while not recorder.started.wait(_POLL_S):
+        if not thread.is_alive() or recorder.stop_event.is_set():
+            thread.join()
+            error = box.get("error")
+            if isinstance(error, BaseException):
+                raise error
+            return
+        if time.monotonic() > limit:
+            recorder.stop_event.set()
+            thread.join()
+            raise RuntimeFailure(f"the recorder did not start within {_START_TIMEOUT_S:.0f} s")
+
+
+def _settle(
+    recorder: Recorder,
+    thread: threading.Thread,
+    settle_s: float | None,
+    expect: int | None,
+    ended: float,
+    deadline: float | None,
+    user_stop: threading.Event,
+) -> str:
+    """After the replay: wait for the outputs to go quiet (or the expected entries)."""
+    seen = recorder.stats.entries
+    last_change = ended
+    while True:
+        if not thread.is_alive():
+            return "expected" if expect is not None and recorder.stats.entries >= expect else "stopped"
+        if user_stop.is_set():
+            return "stopped"
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            return "timeout"
+        entries = recorder.stats.entries
+        if entries != seen:
+            seen, last_change = entries, now
+        if settle_s is not None and now - last_change >= settle_s:
+            return "settled"
+        time.sleep(_POLL_S)

@@ -1,0 +1,324 @@
+"""Regression case files: what ``xtape test`` runs (format in ``docs/regression.md``).
+
+    case = load_case("tests/regression/matcher.yaml")   # CaseError "file:line: key: what"
+
+Paths in a case (input, golden, the service's working directory) are relative to the
+case file. Unknown keys are refused, with the keys that are known.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xtape.diff import DiffRules
+from xtape.errors import CaseError, DiffRulesError, ScenarioError, UsageError
+from xtape.recording import TimeBase
+from xtape.replay import Pacing, ReplayOptions
+from xtape.transform import Transform
+from xtape.units import parse_duration
+
+Loc = tuple[object, ...]
+
+#: A capture without an expected count ends after this long at the latest.
+DEFAULT_TIMEOUT_S = 60.0
+#: How long the service may take to become ready.
+DEFAULT_READY_TIMEOUT_S = 30.0
+#: Between SIGTERM and SIGKILL when the service is stopped.
+DEFAULT_GRACE_S = 5.0
+
+_TOP = ("name", "description", "input", "outputs", "golden", "diff", "settle", "expect",
+        "timeout", "ready", "service")  # fmt: skip
+_INPUT = ("scenario", "recording", "speed", "max_speed", "rate", "streams", "map", "prefix",
+          "since", "until", "variables", "seed", "clock")  # fmt: skip
+_READY = ("group", "key", "delay", "timeout")
+_GROUP = ("stream", "name")
+_SERVICE = ("command", "cwd", "env", "grace")
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """When the service is ready for input: a consumer group exists on a stream, a key
+    exists, and/or a delay passed (all that are given, in that order)."""
+
+    group: tuple[str, str] | None = None
+    key: str | None = None
+    delay_s: float = 0.0
+    timeout_s: float = DEFAULT_READY_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """The service under test: started with ``REDIS_URL`` set, stopped after the capture."""
+
+    command: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    grace_s: float = DEFAULT_GRACE_S
+
+
+@dataclass(frozen=True)
+class RegressionCase:
+    """One regression case: replay ``source``, capture ``outputs``, diff against ``golden``."""
+
+    path: Path
+    name: str
+    source: Path
+    outputs: tuple[str, ...]
+    golden: Path
+    rules: DiffRules
+    options: ReplayOptions = field(default_factory=ReplayOptions)
+    variables: Mapping[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    clock: TimeBase | None = None
+    settle_s: float | None = None
+    expect: int | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    ready: Readiness | None = None
+    service: ServiceSpec | None = None
+    description: str = ""
+
+
+def load_case(path: str | Path) -> RegressionCase:
+    """Read and check a case file; raises :class:`~xtape.errors.CaseError` (exit 2)
+    naming the file and line of the first problem."""
+    from xtape.scenario.yaml_io import load_yaml
+
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CaseError(name, None, f"cannot read the case file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CaseError(name, None, "the case file is not UTF-8 text") from None
+    try:
+        data, lines = load_yaml(text, name)
+    except ScenarioError as exc:
+        raise CaseError(name, exc.line, exc.reason) from None
+    return _Reader(Path(path), lines).case(data)
+
+
+class _Reader:
+    def __init__(self, path: Path, lines: Mapping[Loc, int]) -> None:
+        self.path = path
+        self.base = path.parent
+        self.lines = lines
+
+    def fail(self, loc: Loc, message: str) -> CaseError:
+        line = None
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(loc[:end])
+            if line is not None:
+                break
+        where = ".".join(str(p) for p in loc)
+        return CaseError(str(self.path), line, f"{where}: {message}" if where else message)
+
+    def mapping(self, value: Any, loc: Loc, known: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(loc, f"expected a mapping, got {_kind(value)}")
+        for key in value:
+            if key not in known:
+                raise self.fail((*loc, key), f"unknown key (known: {', '.join(known)})")
+        return value
+
+    def text(self, value: Any, loc: Loc) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(loc, f"expected text, got {_kind(value)}")
+        return value
+
+    def texts(self, value: Any, loc: Loc) -> tuple[str, ...]:
+        if isinstance(value, str) and value.strip():
+            return (value,)
+        if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            return tuple(value)
+        raise self.fail(loc, f"expected a name or a list of names, got {_kind(value)}")
+
+    def file(self, value: Any, loc: Loc, *, must_exist: bool = True) -> Path:
+        path = self.base / os.path.expanduser(self.text(value, loc))
+        if must_exist and not path.is_file():
+            raise self.fail(loc, f"no such file: {path}")
+        return path
+
+    def duration(self, value: Any, loc: Loc) -> float:
+        """A duration with its unit (``500ms``, ``2s``), as on the command line: a bare
+        number is refused (milliseconds or seconds?)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.fail(loc, f"expected a duration (e.g. 500ms, 2s), got {_kind(value)}")
+        text = str(value)
+        ns: int = self.guard(loc, lambda: parse_duration(text, option=str(loc[-1]), positive=True))
+        return ns / 1e9
+
+    def number(self, value: Any, loc: Loc) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(loc, f"expected a number, got {_kind(value)}")
+        return float(value)
+
+    def whole(self, value: Any, loc: Loc) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(loc, f"expected a whole number, got {_kind(value)}")
+        return value
+
+    def guard(self, loc: Loc, make: Callable[[], Any]) -> Any:
+        try:
+            return make()
+        except UsageError as exc:
+            raise self.fail(loc, str(exc)) from None
+
+    # -- the sections ------------------------------------------------------------------
+
+    def case(self, data: Any) -> RegressionCase:
+        top = self.mapping(data, (), _TOP)
+        for key in ("input", "outputs", "golden"):
+            if key not in top:
+                raise self.fail((), f"missing key {key!r} (a case needs input, outputs and golden)")
+        source, options, variables, seed, clock = self.input(top["input"])
+        outputs = self.texts(top["outputs"], ("outputs",))
+        golden = self.file(top["golden"], ("golden",), must_exist=False)
+        rules = self.rules(top.get("diff"), outputs)
+        expect = self.whole(top["expect"], ("expect",)) if "expect" in top else None
+        if expect is not None and expect < 1:
+            raise self.fail(("expect",), "expected a whole number above zero")
+        return RegressionCase(
+            path=self.path,
+            name=self.text(top["name"], ("name",)) if "name" in top else self.path.stem,
+            description=str(top.get("description") or ""),
+            source=source,
+            outputs=outputs,
+            golden=golden,
+            rules=rules,
+            options=options,
+            variables=variables,
+            seed=seed,
+            clock=clock,
+            settle_s=self.duration(top["settle"], ("settle",)) if "settle" in top else None,
+            expect=expect,
+            timeout_s=self.duration(top["timeout"], ("timeout",)) if "timeout" in top else DEFAULT_TIMEOUT_S,
+            ready=self.ready(top["ready"]) if "ready" in top else None,
+            service=self.service(top["service"]) if "service" in top else None,
+        )
+
+    def input(
+        self, value: Any
+    ) -> tuple[Path, ReplayOptions, dict[str, str], int | None, TimeBase | None]:
+        loc: Loc = ("input",)
+        spec = self.mapping(value, loc, _INPUT)
+        kinds = [k for k in ("scenario", "recording") if k in spec]
+        if len(kinds) != 1:
+            raise self.fail(loc, "give exactly one of scenario: FILE or recording: FILE")
+        kind = kinds[0]
+        source = self.file(spec[kind], (*loc, kind))
+        speed = self.number(spec["speed"], (*loc, "speed")) if "speed" in spec else None
+        rate = self.number(spec["rate"], (*loc, "rate")) if "rate" in spec else None
+        max_speed = spec.get("max_speed", False)
+        if not isinstance(max_speed, bool):
+            raise self.fail((*loc, "max_speed"), f"expected true or false, got {_kind(max_speed)}")
+        pacing = self.guard(loc, lambda: Pacing.choose(speed=speed, max_speed=max_speed, rate=rate))
+        maps = spec.get("map", {})
+        if isinstance(maps, dict):
+            pairs = [f"{k}={self.text(v, (*loc, 'map', k))}" for k, v in maps.items()]
+        else:
+            pairs = [f"{k}" for k in self.texts(maps, (*loc, "map"))]
+        transform = self.guard(
+            loc,
+            lambda: Transform.parse(
+                streams=self.texts(spec["streams"], (*loc, "streams")) if "streams" in spec else (),
+                maps=pairs,
+                prefix=str(spec.get("prefix") or ""),
+                since=str(spec["since"]) if "since" in spec else None,
+                until=str(spec["until"]) if "until" in spec else None,
+            ),
+        )
+        options = self.guard(loc, lambda: ReplayOptions(pacing=pacing, transform=transform))
+        variables: dict[str, str] = {}
+        if "variables" in spec:
+            raw = spec["variables"]
+            if not isinstance(raw, dict):
+                raise self.fail((*loc, "variables"), f"expected a mapping, got {_kind(raw)}")
+            variables = {str(k): v if isinstance(v, str) else _plain(v) for k, v in raw.items()}
+        seed = self.whole(spec["seed"], (*loc, "seed")) if "seed" in spec else None
+        clock: TimeBase | None = None
+        if "clock" in spec:
+            if spec["clock"] not in ("id", "capture"):
+                raise self.fail((*loc, "clock"), "expected id or capture")
+            clock = "id" if spec["clock"] == "id" else "capture"
+        if kind == "recording" and (variables or seed is not None):
+            raise self.fail(loc, "variables and seed apply to scenarios, not to recordings")
+        if kind == "scenario" and clock == "capture":
+            raise self.fail((*loc, "clock"), "clock applies to recordings")
+        return source, options, variables, seed, clock
+
+    def rules(self, value: Any, outputs: tuple[str, ...]) -> DiffRules:
+        data = {} if value is None else value
+        if not isinstance(data, dict):
+            raise self.fail(("diff",), f"expected a mapping of diff rules, got {_kind(data)}")
+        try:
+            rules = DiffRules.from_mapping(data, where=str(self.path), lines=self.lines, base=("diff",))
+        except DiffRulesError as exc:
+            raise CaseError(str(self.path), exc.line, exc.reason) from None
+        if not rules.streams:
+            rules = rules.replace(streams=outputs)
+        return rules
+
+    def ready(self, value: Any) -> Readiness:
+        loc: Loc = ("ready",)
+        spec = self.mapping(value, loc, _READY)
+        group = None
+        if "group" in spec:
+            g = self.mapping(spec["group"], (*loc, "group"), _GROUP)
+            if set(g) != set(_GROUP):
+                raise self.fail((*loc, "group"), "give stream: and name: of the consumer group")
+            group = (self.text(g["stream"], (*loc, "group", "stream")), self.text(g["name"], (*loc, "group", "name")))
+        if not {"group", "key", "delay"} & set(spec):
+            raise self.fail(loc, "give group:, key: or delay:")
+        return Readiness(
+            group=group,
+            key=self.text(spec["key"], (*loc, "key")) if "key" in spec else None,
+            delay_s=self.duration(spec["delay"], (*loc, "delay")) if "delay" in spec else 0.0,
+            timeout_s=self.duration(spec["timeout"], (*loc, "timeout")) if "timeout" in spec else DEFAULT_READY_TIMEOUT_S,
+        )
+
+    def service(self, value: Any) -> ServiceSpec:
+        loc: Loc = ("service",)
+        spec = self.mapping(value, loc, _SERVICE)
+        if "command" not in spec:
+            raise self.fail(loc, "missing key 'command'")
+        command = spec["command"]
+        if isinstance(command, str):
+            import shlex
+
+            try:
+                words = tuple(shlex.split(command))
+            except ValueError as exc:
+                raise self.fail((*loc, "command"), f"cannot split the command: {exc}") from None
+        else:
+            words = self.texts(command, (*loc, "command"))
+        if not words:
+            raise self.fail((*loc, "command"), "the command is empty")
+        cwd = self.base / self.text(spec["cwd"], (*loc, "cwd")) if "cwd" in spec else self.base
+        if not cwd.is_dir():
+            raise self.fail((*loc, "cwd"), f"no such directory: {cwd}")
+        env = spec.get("env", {})
+        if not isinstance(env, dict):
+            raise self.fail((*loc, "env"), f"expected a mapping, got {_kind(env)}")
+        return ServiceSpec(
+            command=words,
+            cwd=cwd,
+            env={str(k): v if isinstance(v, str) else _plain(v) for k, v in env.items()},
+            grace_s=self.duration(spec["grace"], (*loc, "grace")) if "grace" in spec else DEFAULT_GRACE_S,
+        )
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)

@@ -1,0 +1,55 @@
+"""JUnit XML for ``xtape test --junit FILE``: one ``<testcase>`` per case, as CI systems
+(GitLab, Jenkins, GitHub test reporters) read it."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+from xtape.regress.runner import CaseResult
+
+
+def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
+    """The results as a JUnit XML document (text)."""
+    failures = sum(r.status == "differs" for r in results)
+    errors = sum(r.status in ("error", "invalid") for r in results)
+    root = ET.Element("testsuites")
+    node = ET.SubElement(
+        root,
+        "testsuite",
+        name=suite,
+        tests=str(len(results)),
+        failures=str(failures),
+        errors=str(errors),
+        time=f"{sum(r.duration_s for r in results):.3f}",
+    )
+    for r in results:
+        case = ET.SubElement(
+            node,
+            "testcase",
+            classname=f"xtape.{Path(r.path).stem}",
+            name=r.name,
+            file=str(r.path),
+            time=f"{r.duration_s:.3f}",
+        )
+        if r.status == "differs":
+            failure = ET.SubElement(case, "failure", message=r.summary(), type="differs")
+            failure.text = _clean(r.details())
+        elif r.status in ("error", "invalid"):
+            error = ET.SubElement(case, "error", message=r.message, type=r.status)
+            error.text = _clean(r.details() or r.message)
+        if r.service_output:
+            out = ET.SubElement(case, "system-out")
+            out.text = _clean(r.service_output)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(path: str | Path, results: Sequence[CaseResult], suite: str = "xtape") -> None:
+    Path(path).write_text(junit_xml(results, suite), encoding="utf-8")
+
+
+def _clean(text: str) -> str:
+    """XML 1.0 cannot hold most control characters (a service may print them)."""
+    return "".join(ch if ch in "\t\n\r" or ch >= " " else f"\\x{ord(ch):02x}" for ch in text)
