@@ -16,6 +16,7 @@ def _no_password_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's $REDISCLI_AUTH or $XTAPE_REDIS_PASSWORD must not reach the test servers."""
     monkeypatch.delenv("XTAPE_REDIS_PASSWORD", raising=False)
     monkeypatch.delenv("REDISCLI_AUTH", raising=False)
+    monkeypatch.delenv("XTAPE_CATALOG", raising=False)  # nor a catalog of theirs
 
 
 @pytest.fixture(scope="session")

@@ -27,11 +27,16 @@ def test_all_valid_files_are_reported_ok_with_their_size_and_exit_0(tmp_path: Pa
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert len(lines) == len(files)
+    catalog = SCENARIOS / "streams.yaml"  # the examples' stream catalog: checked, and used
     for line, file in zip(lines, files, strict=True):
+        if file == catalog:
+            assert line == f"ok  {file}: stream catalog, 14 streams"
+            continue
         source = ScenarioSource(file)
         assert line == (
             f"ok  {file}: {len(source.scenario.events)} events, {source.count} entries, "
             f"{source.duration_ms / 1000:.3f} s"
+            + (f" (catalog {catalog})" if file.parent == SCENARIOS else "")
         )
     assert lines[-1] == f"ok  {good}: 2 events, 5 entries, 0.550 s"
 

@@ -267,7 +267,9 @@ def test_a_user_name_without_password_gets_its_own_wording(redis_url: str) -> No
 @pytest.fixture(scope="module")
 def cluster_node() -> Iterator[RedisServer]:
     """One redis-server with cluster mode on (no slots: enough to be recognised)."""
-    with RedisServer(extra_args=["--cluster-enabled", "yes"]) as server:
+    # cluster mode also listens on port + 10000, so redis-server refuses ports above 55535
+    port = next(p for p in (free_port() for _ in range(200)) if p <= 55535)
+    with RedisServer(port=port, extra_args=["--cluster-enabled", "yes"]) as server:
         yield server
 
 

@@ -223,3 +223,30 @@ def test_editing_one_event_does_not_change_the_random_values_of_another() -> Non
     one = base.replace("stream: a, generator: true", "stream: a, payload: {x: 1}")
     two = base.replace("stream: a, generator: true", "stream: a, payload: {x: 2}, repeat: 3")
     assert run(one)[-1] == run(two)[-1]
+
+
+def test_text_generator_makes_seeded_text_of_the_lengths_and_characters_asked() -> None:
+    from xtape.scenario import load_scenario_text, render
+
+    scenario = load_scenario_text(
+        "generators:\n  g: {k: {text: [3, 5], chars: ab, prefix: 'x_'}}\n"
+        "events:\n  - stream: s\n    generator: g\n    repeat: 50\n"
+    )
+    values = [dict(e.fields)[b"k"] for e in render(scenario, seed=3)]
+    assert all(v.startswith(b"x_") and 3 <= len(v) - 2 <= 5 and set(v[2:]) <= set(b"ab") for v in values)
+    assert len(set(values)) > 10
+    assert values == [dict(e.fields)[b"k"] for e in render(scenario, seed=3)]
+
+
+def test_text_generator_options_are_checked() -> None:
+    import pytest
+
+    from xtape.errors import ScenarioError
+    from xtape.scenario import check_scenario, load_scenario_text
+
+    scenario = load_scenario_text("generators:\n  g: {k: {text: [5, 3]}}\nevents:\n  - stream: s\n    generator: g\n")
+    with pytest.raises(ScenarioError, match="low must be <= high"):
+        check_scenario(scenario)
+    scenario = load_scenario_text("generators:\n  g: {k: {text: [1, 3], chars: ''}}\nevents:\n  - stream: s\n    generator: g\n")
+    with pytest.raises(ScenarioError, match="chars: must be a non-empty string"):
+        check_scenario(scenario)

@@ -20,7 +20,7 @@ from xtape.timeline import NS_PER_MS, Event
 
 T0 = 1_700_000_000_000
 SCENARIO_DIR = Path(__file__).parent.parent / "scenarios"
-SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml"))
+SCENARIOS = sorted(p for p in SCENARIO_DIR.glob("*.yaml") if p.name != "streams.yaml")
 
 
 def schedule(seq: int, offset_ns: int) -> int:

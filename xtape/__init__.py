@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "CaptureResult": "xtape.regress",
+    "Catalog": "xtape.catalog",
     "ConvertOptions": "xtape.convert",
     "DiffResult": "xtape.diff",
     "DiffRules": "xtape.diff",
@@ -37,6 +38,8 @@ _EXPORTS: dict[str, str] = {
     "Transform": "xtape.transform",
     "XtapeError": "xtape.errors",
     "convert": "xtape.convert",
+    "infer_catalog": "xtape.catalog",
+    "load_catalog": "xtape.catalog",
     "diff_recordings": "xtape.diff",
     "load_case": "xtape.regress",
     "load_scenario": "xtape.scenario",
@@ -47,10 +50,12 @@ _EXPORTS: dict[str, str] = {
     "replay_into": "xtape.replay",
     "run_case": "xtape.regress",
     "summarize": "xtape.recording",
+    "validate_recording": "xtape.catalog",
 }
 
 __all__ = [
     "CaptureResult",
+    "Catalog",
     "ConvertOptions",
     "DiffResult",
     "DiffRules",
@@ -74,7 +79,9 @@ __all__ = [
     "__version__",
     "convert",
     "diff_recordings",
+    "infer_catalog",
     "load_case",
+    "load_catalog",
     "load_scenario",
     "open_source",
     "record",
@@ -83,10 +90,12 @@ __all__ = [
     "replay_into",
     "run_case",
     "summarize",
+    "validate_recording",
 ]
 
 if TYPE_CHECKING:
     from xtape.capture import RecordOptions, record
+    from xtape.catalog import Catalog, infer_catalog, load_catalog, validate_recording
     from xtape.convert import ConvertOptions, convert
     from xtape.diff import DiffResult, DiffRules, diff_recordings
     from xtape.errors import XtapeError

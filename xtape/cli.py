@@ -385,22 +385,77 @@ VariableOpt = Annotated[
 _BIG_SCENARIO_BYTES = 5_000_000
 
 
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        metavar="FILE",
+        help="The stream catalog (default: $XTAPE_CATALOG, else streams.yaml beside the scenario or in the current directory).",
+        show_default=False,
+    ),
+]
+NoCatalogOpt = Annotated[bool, typer.Option("--no-catalog", help="Check no stream catalog, even if one is found.")]
+
+
+def _catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> Any:
+    """The catalog that applies to ``near`` (None: none found, or --no-catalog)."""
+    from xtape.catalog.discover import find_catalog_path
+
+    if explicit is not None and no_catalog:
+        raise UsageError("give --catalog or --no-catalog, not both")
+    path = find_catalog_path(explicit, near, enabled=not no_catalog)
+    if path is None:
+        return None  # (the schema libraries are not even imported)
+    from xtape.catalog.catalog import find_catalog
+
+    return find_catalog(path)
+
+
+def _print_errors(error: XtapeError) -> None:
+    for each in getattr(error, "errors", None) or [error]:
+        stderr.print(f"xtape: error: {each}", markup=False)
+
+
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json).")],
+    files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json), or recordings (.xtape) to check against a catalog.")],
     variable: VariableOpt = None,
+    catalog: CatalogOpt = None,
+    no_catalog: NoCatalogOpt = False,
+    examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
 ) -> None:
-    """Check scenarios: syntax, keys, types, variables and generators. Exit 2 if any is invalid.
+    """Check scenarios: syntax, keys, types, variables, generators and, with a stream
+    catalog, stream names and every payload. Exit 2 if any is invalid.
 
     Every problem of a file is reported, one line each (file:line: where: what). Nothing
     the scenario names is imported or run: python generators are only located.
+    A recording is checked entry by entry against the catalog, with a summary per
+    stream; exit 1 if any entry is invalid (production has drifted from the schemas).
     """
     from xtape.scenario.check import unknown_variables, validate_scenario
 
     variables = _variables_or_fail(variable)
     bad = 0
+    drifted = 0
     known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
+        if file.name == _CATALOG_NAME:  # `xtape validate scenarios/*.yaml` checks the catalog too
+            bad += not _validate_catalog(file)
+            continue
+        try:
+            schemas = _catalog_for(catalog, file, no_catalog)
+        except XtapeError as refused:
+            _print_errors(refused)
+            if isinstance(refused, UsageError):
+                raise typer.Exit(2) from None
+            bad += 1
+            continue
+        if _is_recording_file(file):
+            with handled():
+                if variable:
+                    raise UsageError("--variable applies to scenarios, not to recordings")
+                drifted += not _validate_recording(file, schemas, examples)
+            continue
         progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
 
         def show(done: int, total: int, name: Path = file, line: ProgressLine = progress) -> None:
@@ -414,18 +469,20 @@ def validate(
                     variables,
                     progress=show if progress.enabled else None,
                     check_variables=len(files) == 1,
+                    catalog=schemas,
                 )
         finally:
             progress.done()
         known |= checked.names
         if checked.errors:
             bad += 1
-            for error in checked.errors:
-                stderr.print(f"xtape: error: {error}", markup=False)
+            for problem in checked.errors:
+                stderr.print(f"xtape: error: {problem}", markup=False)
             continue
         stdout.print(
             f"ok  {file}: {plural(checked.events, 'event')}, {plural(checked.entries, 'entry', 'entries')}, "
-            f"{checked.duration_ms / 1000:.3f} s",
+            f"{checked.duration_ms / 1000:.3f} s"
+            + (f" (catalog {schemas.path})" if schemas is not None else ""),
             markup=False,
         )
     if len(files) > 1 and not bad:  # a --variable may be meant for any one of them
@@ -434,6 +491,118 @@ def validate(
             stderr.print(f"xtape: error: {error}", markup=False)
     if bad:
         raise typer.Exit(2)
+    if drifted:
+        raise typer.Exit(1)
+
+
+_CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)
+
+
+def _validate_catalog(file: Path) -> bool:
+    from xtape.catalog import load_catalog
+
+    try:
+        loaded = load_catalog(file)
+    except XtapeError as error:
+        _print_errors(error)
+        return False
+    stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
+    return True
+
+
+def _is_recording_file(path: Path) -> bool:
+    """A recording by its name or first byte (a msgpack map; YAML and JSON are text). Cheap:
+    validating a scenario imports nothing of the recording or replay packages."""
+    if path.suffix.lower() == ".xtape":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1)
+    except OSError:
+        return False  # unreadable: the scenario loader says so
+    return bool(head) and (0x80 <= head[0] <= 0x8F or head[0] in (0xDE, 0xDF))
+
+
+def _validate_recording(file: Path, schemas: Any, examples: int) -> bool:
+    """Check a recording against the catalog and print the summary; whether all was valid."""
+    from xtape.catalog import validate_recording
+
+    if schemas is None:
+        raise UsageError(
+            f"{file}: checking a recording needs a stream catalog: pass --catalog FILE "
+            "(or write one with xtape infer)"
+        )
+    line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+    try:
+        result = validate_recording(
+            file, schemas, examples=examples, progress=lambda n: line.show(f"validating {file}: {n:,} entries")
+        )
+    finally:
+        line.done()
+    verdict = "ok " if result.ok else "BAD"
+    stdout.print(
+        f"{verdict} {file}: {plural(result.entries, 'entry', 'entries')} on "
+        f"{plural(len(result.streams), 'stream')} checked against {schemas.path}, {result.invalid:,} invalid",
+        markup=False,
+    )
+    width = max((len(s.name) for s in result.streams), default=0)
+    for stream in result.streams:
+        status = f"{stream.invalid:,} invalid" if stream.invalid else "ok"
+        count = f"{stream.entries:,}"
+        stdout.print(f"  {stream.name:<{width}}  {count:>10} {'entry  ' if stream.entries == 1 else 'entries'}  {status}", markup=False)
+        if stream.unknown:
+            stdout.print(f"    {stream.unknown}", markup=False)
+            continue
+        for entry_id, reason in stream.first:
+            stdout.print(f"    {entry_id}: {reason}", markup=False)
+    if result.truncated_bytes:
+        _warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
+    return result.ok
+
+
+@app.command()
+def infer(
+    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+) -> None:
+    """Write a stream catalog from a recording: per stream its fields, which are always
+    present, their types, enums, length ranges and examples.
+
+    Meant to be edited and committed: stable order, comments say what was inferred from
+    how many entries. Binary fields are marked; redacted fields stay redacted.
+    """
+    from xtape.catalog import infer_catalog
+
+    with handled():
+        to_stdout = str(output) == "-"
+        if not to_stdout and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+        try:
+            inferred = infer_catalog(file, progress=lambda n: line.show(f"infer: {n:,} entries read"))
+        finally:
+            line.done()
+        text = inferred.catalog_yaml()
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            _write_text(output, text)
+    if not to_stdout:
+        stderr.print(
+            f"wrote {output}: {plural(len(inferred.streams), 'stream')} from "
+            f"{plural(inferred.entries, 'entry', 'entries')}",
+            markup=False,
+        )
+
+
+def _write_text(path: Path, text: str) -> None:
+    from xtape.errors import RuntimeFailure
+
+    try:
+        path.write_text(text, "utf-8")
+    except OSError as error:
+        raise RuntimeFailure(f"cannot write {path}: {error.strerror or error}") from None
 
 
 @contextmanager
@@ -523,6 +692,8 @@ def replay(
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line (the report, warnings and errors still print).")] = False,
+    catalog: CatalogOpt = None,
+    no_catalog: NoCatalogOpt = False,
     cluster: ClusterOpt = None,
     capture: Annotated[list[str] | None, typer.Option("--capture", metavar="GLOB", help="Also record these output streams (names or globs, repeatable) from the start of the replay into -o FILE.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="With --capture: the recording to write.")] = None,
@@ -536,7 +707,9 @@ def replay(
     Deadlines are absolute (no drift); events already due go out together in one
     pipelined round trip. At the end a report gives events, duration, rate and
     lateness (p50/p99/max) against the schedule. Exit 130 (143) when stopped by
-    Ctrl-C (SIGTERM), 1 when Redis refused entries or the replay failed.
+    Ctrl-C (SIGTERM), 1 when Redis refused entries or the replay failed. A scenario is
+    first checked against its stream catalog (--catalog, else $XTAPE_CATALOG, else
+    streams.yaml beside it or here): nothing is published if an event does not match.
     """
     from xtape.errors import ReplayAborted
     from xtape.process import process_state
@@ -560,9 +733,17 @@ def replay(
             reconnect=not no_reconnect,
             keep_going=keep_going,
         )
+        from xtape.replay.source import is_recording
+
+        schemas = None if is_recording(path) else _catalog_for(catalog, path, no_catalog)
         capture_args = _capture_args(capture, output, settle, expect, timeout, force)
         src = open_source(
-            path, options, variables=_variables(variable), seed=seed, clock=_clock(clock)
+            path,
+            options,
+            variables=_variables(variable),
+            seed=seed,
+            clock=_clock(clock),
+            catalog=schemas,
         )
         for warning in src.warnings:
             _warn(warning)
@@ -763,6 +944,7 @@ def convert(
     clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
+    generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
 
@@ -789,6 +971,20 @@ def convert(
         to_stdout = str(output) == "-"
         if not to_stdout and output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if generators:
+            given = [
+                option
+                for option, value in (
+                    ("--since", since), ("--until", until), ("--limit", limit),
+                    ("--collapse-repeats", collapse_repeats or None), ("--jitter", jitter or None),
+                    ("--max-delay", max_delay), ("--clock", None if timing == "id" else timing),
+                )
+                if value is not None
+            ]  # fmt: skip
+            if given:
+                raise UsageError(f"--generators cannot be combined with {', '.join(given)}")
+            _convert_generators(file, output, stream or [], name, description, quiet=quiet)
+            return
         options = ConvertOptions(
             streams=list(stream or []),
             since_ns=None if since is None else parse_duration(since, option="--since"),
@@ -819,6 +1015,35 @@ def convert(
             f"wrote {'stdout' if to_stdout else output}: {plural(report.events, 'event')} from "
             f"{plural(report.entries, 'entry', 'entries')} on {plural(len(report.streams), 'stream')} "
             f"({report.elapsed_s:.1f} s)",
+            markup=False,
+        )
+
+
+def _convert_generators(
+    file: Path, output: Path, streams: list[str], name: str | None, description: str | None, *, quiet: bool
+) -> None:
+    """``convert --generators``: a compact scenario of generators from what the streams hold."""
+    from xtape.catalog import infer_catalog
+    from xtape.catalog.infer import scenario_yaml
+
+    line = ProgressLine(not quiet)
+    try:
+        inferred = infer_catalog(file, streams=streams, progress=lambda n: line.show(f"convert: {n:,} entries read"))
+    finally:
+        line.done()
+    if not inferred.streams:
+        raise UsageError(f"{file}: no entries" + (" on streams matching --stream" if streams else ""))
+    scenario = inferred.scenario(name=name, description=description)
+    text = scenario_yaml(scenario)
+    if str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        _write_text(output, text)
+    if not quiet:
+        stderr.print(
+            f"wrote {'stdout' if str(output) == '-' else output}: {plural(len(scenario['events']), 'event')} "
+            f"with generators for {plural(len(scenario['generators']), 'stream')}, from "
+            f"{plural(inferred.entries, 'entry', 'entries')}",
             markup=False,
         )
 

@@ -22,7 +22,10 @@
     │   ├── RecordingError      a file is not a readable recording
     │   │   └── DamagedRecording    a record of the wrong shape, at byte N
     │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
-    │   └── InvalidReport       a file given as a replay ``--json`` report that is not one
+    │   ├── InvalidReport       a file given as a replay ``--json`` report that is not one
+    │   ├── CatalogError        a stream catalog (streams.yaml) is invalid (path:line: what)
+    │   │   └── CatalogInvalid  several problems at once (``errors``: each of them)
+    │   └── CatalogMismatch     an event does not match the catalog (unknown stream, payload)
     └── RuntimeFailure          exit 1: the world failed us
         ├── RedisUnavailable    the server at a (redacted) URL cannot be reached
         ├── ServiceFailed       the service under test did not start or become ready
@@ -249,6 +252,37 @@ class InvalidReport(InputError):
     def __init__(self, path: str, why: str) -> None:
         self.path = path
         super().__init__(f"{path}: not a replay --json report: {why}")
+
+
+class CatalogError(InputError):
+    """A stream catalog (``streams.yaml``) is invalid; the message starts with ``path:line:``."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.reason = message
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{message}")
+
+
+class CatalogInvalid(CatalogError):
+    """A catalog with several problems: ``errors`` holds each (one line each, in file order)."""
+
+    def __init__(self, errors: list[CatalogError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        more = len(self.errors) - 1
+        InputError.__init__(self, f"{first} (and {more} more error{'s' if more > 1 else ''})")
+        self.path = first.path
+        self.line = first.line
+        self.reason = str(first)
+
+
+class CatalogMismatch(InputError):
+    """A scenario event that the stream catalog refuses: a stream it does not know, or a
+    payload its schema does not allow (``path:line: events[3].payload.x: what``)."""
 
 
 class RuntimeFailure(XtapeError):

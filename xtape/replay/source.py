@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from xtape.errors import RecordingError, UsageError
 from xtape.recording import Recording, TimeBase, summarize
@@ -22,6 +22,9 @@ from xtape.recording.reader import set_parts
 from xtape.replay.options import ReplayOptions
 from xtape.replay.scheduler import Pacing
 from xtape.timeline import NS_PER_MS, ScheduleFn, Source, Timeline
+
+if TYPE_CHECKING:
+    from xtape.scenario.render import PayloadCheck
 
 SourceKind = Literal["recording", "scenario"]
 
@@ -79,13 +82,16 @@ def open_source(
     variables: dict[str, str] | None = None,
     seed: int | None = None,
     clock: TimeBase | None = None,
+    catalog: PayloadCheck | None = None,
 ) -> ReplaySource:
     """Open ``path`` for replay: a recording (by its content) or a scenario.
 
     ``variables`` and ``seed`` apply to scenarios, ``clock`` to recordings (``"id"`` by
     default). ``options`` (the replay's) decide which warnings matter and let a
     recording skip merging streams by id when nothing is timed. Invalid input raises
-    an :class:`~xtape.errors.InputError` before anything is published.
+    an :class:`~xtape.errors.InputError` before anything is published. A scenario's
+    rendered events are checked against ``catalog`` (a :class:`xtape.catalog.Catalog`),
+    if given; a recording is played as it was recorded.
     """
     pacing = (options or ReplayOptions()).pacing
     if is_recording(path):
@@ -99,7 +105,7 @@ def open_source(
         raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
     from xtape.scenario import ScenarioSource  # (pydantic, YAML: only when needed)
 
-    scenario = ScenarioSource(path, variables=variables, seed=seed)
+    scenario = ScenarioSource(path, variables=variables, seed=seed, catalog=catalog)
     counts: Counter[bytes] = Counter()
     for event in scenario.plan.events:
         counts[event.stream_bytes] += event.repeat

@@ -17,6 +17,7 @@ from xtape.errors import InputError, UnknownVariable
 from xtape.scenario.loader import Progress, read_scenario
 from xtape.scenario.model import Scenario, event_records
 from xtape.scenario.plan import Plan, compile_all, unknown_variables
+from xtape.scenario.render import PayloadCheck
 
 __all__ = ["Checked", "unknown_variables", "validate_scenario"]
 
@@ -64,6 +65,8 @@ def validate_scenario(
     *,
     progress: Progress | None = None,
     check_variables: bool = True,
+    catalog: PayloadCheck | None = None,
+    seed: int = 0,
 ) -> Checked:
     """Check a scenario file and report every problem in it (raises nothing for bad input).
 
@@ -72,6 +75,10 @@ def validate_scenario(
     imported (only a replay imports them). ``check_variables=False`` leaves unknown
     ``--variable`` names to the caller (several files checked together: see
     :func:`unknown_variables`).
+
+    With a ``catalog`` (:class:`xtape.catalog.Catalog`), every event one pass publishes
+    under ``seed`` is rendered and checked against it (stream names, payloads), and the
+    generators are tried with other seeds too; python generators are not run.
     """
     loaded = read_scenario(path, progress=progress)
     errors = list(loaded.errors)
@@ -81,4 +88,6 @@ def validate_scenario(
         if errors or not check_variables:  # a broken event may be the one that uses it
             found = [error for error in found if not isinstance(error, UnknownVariable)]
         errors += found
+        if catalog is not None:
+            errors += catalog.check_plan(plan, seed=seed, run_code=False)
     return Checked(str(path), loaded.scenario, plan, errors)

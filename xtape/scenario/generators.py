@@ -5,6 +5,7 @@ allowed), nested mappings/lists of field specs, or a one-key directive::
 
     {choice: [a, b], weights: [7, 3]}   {int: [lo, hi]}    {float: [lo, hi], decimals: 2}
     {bool: 0.7}     {uuid: true}        {sequence: 1, prefix: "order_"}
+    {text: [8, 12], chars: "0123456789abcdef", prefix: "k_"}   (random text of that length)
     {timestamp: true}                   {python: "module:function"}   {literal: value}
 
 A whole generator may instead be ``{python: "module:function"}``: the callable gets the
@@ -43,6 +44,7 @@ DIRECTIVES: dict[str, tuple[str, ...]] = {
     "bool": (),
     "uuid": (),
     "sequence": ("prefix",),
+    "text": ("chars", "prefix"),
     "timestamp": (),
     "python": (),
     "literal": (),
@@ -118,6 +120,24 @@ class Sequence(Node):
         value: int = ctx.state.get(id(self), self.start)
         ctx.state[id(self)] = value + 1
         return value if self.prefix is None else f"{self.prefix}{value}"
+
+
+class RandomText(Node):
+    """Random text: ``prefix`` then ``low``..``high`` characters drawn from ``chars``."""
+
+    __slots__ = ("chars", "high", "low", "prefix")
+
+    def __init__(self, low: int, high: int, chars: str, prefix: str) -> None:
+        self.low, self.high, self.chars, self.prefix = low, high, chars, prefix
+
+    def render(self, ctx: RenderContext) -> str:
+        rng = ctx.rng
+        size = rng.randint(self.low, self.high)
+        return self.prefix + "".join(rng.choices(self.chars, k=size))
+
+
+#: What ``{text: ...}`` draws from unless ``chars:`` says otherwise.
+TEXT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 class Timestamp(Node):
@@ -234,6 +254,17 @@ class _Compiler:
             if prefix is not None and not isinstance(prefix, str):
                 raise self.error((*loc, "prefix"), f"must be a string (got {show(prefix)})")
             return Sequence(arg, prefix)
+        if kind == "text":
+            low, high = self.bounds(arg, at, ints=True)
+            if low < 0:
+                raise self.error(at, f"lengths must be >= 0 (got {show(arg)})")
+            chars = spec.get("chars", TEXT_CHARS)
+            prefix = spec.get("prefix", "")
+            if not isinstance(chars, str) or not chars:
+                raise self.error((*loc, "chars"), f"must be a non-empty string (got {show(chars)})")
+            if not isinstance(prefix, str):
+                raise self.error((*loc, "prefix"), f"must be a string (got {show(prefix)})")
+            return RandomText(int(low), int(high), chars, prefix)
         if kind in ("uuid", "timestamp"):
             if arg is not True:
                 raise self.error(at, f"must be true (got {show(arg)})")

@@ -36,6 +36,8 @@ class EventPlan:
     id: bytes | None
     variables: Mapping[str, Any] = field(repr=False)
     node: Node = field(repr=False)
+    #: The generator's name for a ``generator:`` event (random values), else None.
+    generator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,7 @@ def _compile_all(
             merged = {**scenario.variables, **record.variables, **cli}
             defined.update(record.variables)
         payload = record.payload
+        generator: str | None = None
         if payload is not None and (not record.template or not has_braces(payload)):
             node = Const(payload)  # the common case: published as written
             uses = no_uses
@@ -149,6 +152,7 @@ def _compile_all(
             found = _find_generator(scenario, record.generator, record.stream, generators, broken, loc)
             if isinstance(found, tuple):
                 node, uses = found
+                generator = record.stream if record.generator is True else str(record.generator)
             else:
                 if found:
                     problems.append(((*loc, "generator"), found, RenderError))
@@ -177,6 +181,7 @@ def _compile_all(
                 record.id.encode("ascii") if record.id is not None else None,
                 merged,
                 node,
+                generator,
             )
         )
     names = frozenset((defined | used) - BUILTINS)

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from xtape.errors import InputError
 from xtape.scenario.context import RenderContext
 from xtape.scenario.encoding import EncodingFailed, payload_to_fields
 from xtape.scenario.generators import GeneratorFailed
 from xtape.scenario.loader import load_scenario
-from xtape.scenario.locations import render_error
+from xtape.scenario.locations import raise_errors, render_error
 from xtape.scenario.model import Scenario, event_records
 from xtape.scenario.plan import EventPlan, Plan, compile_scenario
 from xtape.scenario.template import constant_value
@@ -75,7 +76,7 @@ def render_plan(
         offset += event.delay_ns
         constant = event.node.constant
         if not constant:
-            rng = random.Random(f"xtape:{seed}:{iteration}:{event.index}")
+            rng = event_rng(seed, iteration, event)
         fields: Fields | None = None
         for index in range(event.repeat):
             if index:
@@ -108,6 +109,19 @@ def _constant_fields(plan: Plan, event: EventPlan) -> Fields:
         raise render_error(plan.source, ("events", event.index), str(error)) from None
 
 
+def event_fields(plan: Plan, event: EventPlan, ctx: RenderContext) -> Fields:
+    """The fields of one publish of ``event`` (a non-constant one) in context ``ctx``.
+
+    Raises :class:`RenderError` (located) when the payload cannot be made.
+    """
+    return _render_fields(plan, event, ctx)
+
+
+def event_rng(seed: int, iteration: int, event: EventPlan) -> random.Random:
+    """The random numbers of ``event`` in pass ``iteration`` under ``seed``."""
+    return random.Random(f"xtape:{seed}:{iteration}:{event.index}")
+
+
 def _render_fields(plan: Plan, event: EventPlan, ctx: RenderContext) -> Fields:
     loc = ("events", event.index)
     try:
@@ -130,12 +144,32 @@ def duration_ms(scenario: Scenario) -> float:
     )
 
 
+class PayloadCheck(Protocol):
+    """What checks rendered events against schemas (a stream catalog,
+    :class:`xtape.catalog.Catalog`); the scenario package knows only this shape."""
+
+    def check_plan(self, plan: Plan, *, seed: int, run_code: bool) -> list[InputError]:
+        """Every problem of the events one pass under ``seed`` publishes (and of what its
+        generators can make), located; none raised."""
+        ...
+
+    def check_event(
+        self, plan: Plan, event: EventPlan, flat: Sequence[bytes], *, iteration: int
+    ) -> InputError | None:
+        """The problem of one rendered publish of ``event``, None if it is valid."""
+        ...
+
+
 class ScenarioSource:
     """A scenario as a :class:`~xtape.timeline.Source` for the replayer.
 
     Checked in the constructor, so an invalid scenario fails before anything is published.
     Without a ``seed`` a random one is drawn (see :attr:`seed`, to reproduce a run).
     Sequence counters carry on across ``--loop`` passes (and restart at pass 0).
+
+    With a ``catalog``, the events of the first pass are rendered and checked against it
+    in the constructor too, and every rendered event of every pass is checked again as
+    it is made (its values may change with the pass), so nothing invalid is published.
     """
 
     def __init__(
@@ -144,6 +178,7 @@ class ScenarioSource:
         *,
         variables: Mapping[str, str] | None = None,
         seed: int | None = None,
+        catalog: PayloadCheck | None = None,
     ) -> None:
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
@@ -154,6 +189,10 @@ class ScenarioSource:
         self.seed: int = random_seed() if seed is None else seed
         self.plan: Plan = compile_scenario(scenario, variables)
         self._state: dict[int, Any] = {}
+        #: The schemas rendered events are checked against, if any.
+        self.catalog = catalog
+        if catalog is not None:
+            raise_errors(catalog.check_plan(self.plan, seed=self.seed, run_code=True))
 
     @property
     def count(self) -> int:
@@ -174,9 +213,26 @@ class ScenarioSource:
         """The events of pass ``iteration``."""
         if iteration == 0:
             self._state.clear()
-        return render_plan(
+        events = render_plan(
             self.plan, seed=self.seed, iteration=iteration, schedule=schedule, state=self._state
         )
+        if self.catalog is None:
+            return events
+        return self._checked(events, self.catalog, iteration)
+
+    def _checked(self, events: Timeline, catalog: PayloadCheck, iteration: int) -> Iterator[Event]:
+        """``events``, each rendered (non-constant) one checked before it is handed on."""
+        for plan_event in self.plan.events:
+            constant = plan_event.node.constant  # checked in the constructor already
+            for _ in range(plan_event.repeat):
+                event = next(events, None)
+                if event is None:
+                    return
+                if not constant:
+                    problem = catalog.check_event(self.plan, plan_event, event.flat, iteration=iteration)
+                    if problem is not None:
+                        raise problem
+                yield event
 
 
 

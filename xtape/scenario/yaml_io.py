@@ -596,3 +596,12 @@ def dump_scenario_yaml(data: Any) -> str:
         allow_unicode=True,
         width=1 << 20,
     )
+
+
+def dump_flow(data: Any) -> str:
+    """``data`` on one line in YAML flow style (``{type: string, enum: [a, b]}``), quoted
+    where the core schema would read it back as another type."""
+    text = yaml.dump(
+        data, Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=1 << 20, sort_keys=False
+    )
+    return text.removesuffix("\n...\n").rstrip("\n")

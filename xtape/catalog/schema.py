@@ -1,0 +1,547 @@
+"""One stream's schema, compiled: field bytes decoded by declared type, then checked.
+
+Field values are bytes on the wire. Each field's schema says how it is typed, and the
+value is decoded with the rules the scenario encoding uses to write it
+(:mod:`xtape.scenario.encoding`): integers, numbers, booleans and null as their JSON text
+(``5``, ``5.5``, ``true``), objects and arrays as JSON text, strings as UTF-8 text,
+binary (``contentEncoding: base64``, written ``binary`` in a catalog) as raw bytes, which
+the check sees as their base64 text, as JSON Schema describes binary data. So a scenario
+payload ``leverage: 5`` and ``leverage: "5"`` publish, and validate, the same bytes as
+the recorded entry ``leverage=5``.
+
+The decoded mapping is then checked by a well-kept library: a JSON Schema compiled once
+per stream by ``fastjsonschema`` (drafts 4, 6 and 7), or a Pydantic model. A value that
+does not decode to its declared type is passed on as text, so the library reports the
+mismatch (``expected integer, got "x"``).
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+import fastjsonschema
+import jsonschema
+from pydantic import BaseModel, ValidationError
+
+#: Where a problem is inside a payload: the field name, then keys/indexes inside its JSON.
+Path: TypeAlias = tuple[object, ...]
+#: One problem of one payload: where, and what (``expected integer, got "x"``).
+Problem: TypeAlias = tuple[Path, str]
+Decoder: TypeAlias = Callable[[bytes], Any]
+
+NO_PROBLEMS: tuple[Problem, ...] = ()
+
+_JSON_TYPES = ("string", "integer", "number", "boolean", "null", "object", "array")
+_INT = re.compile(rb"-?(?:0|[1-9][0-9]*)")
+_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_BOOLS = {b"true": True, b"false": False}
+_MISSING: Any = object()
+
+
+class DecodeProblem(Exception):
+    """A value that cannot be decoded at all (binary in a text field, text that is not
+    JSON in a JSON field): ``message`` says why, ``value`` stands in for it."""
+
+    def __init__(self, message: str, value: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.value = value
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A decoded value in a message, as JSON: ``"x"``, ``5``, ``true``, shortened."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _text_of(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def decode_text(raw: bytes) -> str:
+    """A string field: UTF-8 text."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeProblem(
+            f"expected text, got binary data ({len(raw)} bytes that are not UTF-8)", _text_of(raw)
+        ) from None
+
+
+def decode_loose(raw: bytes) -> str:
+    """A field the schema does not describe: text, undecodable bytes escaped."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _text_of(raw)
+
+
+def decode_integer(raw: bytes) -> Any:
+    if _INT.fullmatch(raw):
+        return int(raw)
+    return _json_or_text(raw)
+
+
+def decode_number(raw: bytes) -> Any:
+    if _INT.fullmatch(raw):
+        return int(raw)
+    if _NUMBER.fullmatch(raw):
+        return float(raw)
+    return _json_or_text(raw)
+
+
+def decode_boolean(raw: bytes) -> Any:
+    value = _BOOLS.get(raw, _MISSING)
+    return _json_or_text(raw) if value is _MISSING else value
+
+
+def _json_or_text(raw: bytes) -> Any:
+    """The JSON value the text is, else the text (the check then names the mismatch)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return decode_loose(raw)
+
+
+def decode_json(raw: bytes) -> Any:
+    """A JSON field (object, array or any JSON value): the parsed JSON."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        text = decode_loose(raw)
+        raise DecodeProblem(f"expected JSON, got {shown(text)}", text) from None
+
+
+def decode_binary(raw: bytes) -> str:
+    """A binary field: any bytes, seen by the schema as their base64 text."""
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _union(types: frozenset[str]) -> Decoder:
+    """Several types, text among them: the JSON value when it is one of them, else text."""
+
+    def decode(raw: bytes) -> Any:
+        try:
+            value = json.loads(raw)
+        except (ValueError, RecursionError):
+            return decode_loose(raw)
+        kind = _json_type(value)
+        if kind in types or (kind == "integer" and "number" in types):
+            return value
+        return decode_loose(raw)
+
+    return decode
+
+
+def _members(options: Sequence[Any]) -> Decoder:
+    """An enum (or const) with non-text members: the JSON value when it is a member."""
+    members = list(options)
+
+    def decode(raw: bytes) -> Any:
+        try:
+            value = json.loads(raw)
+        except (ValueError, RecursionError):
+            return decode_loose(raw)
+        return value if any(value == m and type(value) is type(m) for m in members) else decode_loose(raw)
+
+    return decode
+
+
+_NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+_JSON_KEYWORDS = (
+    "properties", "required", "additionalProperties", "patternProperties", "items",
+    "minItems", "maxItems", "uniqueItems", "contains", "minProperties", "maxProperties",
+)  # fmt: skip
+
+
+def resolve(schema: Any, root: Mapping[str, Any]) -> Any:
+    """``schema`` with a local ``$ref`` (``#/$defs/X``, ``#/definitions/X``) followed."""
+    seen = 0
+    while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and seen < 20:
+        ref = schema["$ref"]
+        if not ref.startswith("#/"):
+            return schema
+        target: Any = root
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, Mapping) or part not in target:
+                return schema
+            target = target[part]
+        schema = target
+        seen += 1
+    return schema
+
+
+def _types(schema: Any, root: Mapping[str, Any], depth: int = 0) -> frozenset[str] | None:
+    """The JSON types a field schema allows, None if it does not say."""
+    schema = resolve(schema, root)
+    if not isinstance(schema, Mapping) or depth > 10:
+        return None
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return frozenset({declared})
+    if isinstance(declared, list):
+        return frozenset(t for t in declared if isinstance(t, str))
+    for key in ("anyOf", "oneOf", "allOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list):
+            found: set[str] = set()
+            for branch in branches:
+                kinds = _types(branch, root, depth + 1)
+                if kinds is None:
+                    if key != "allOf":
+                        return None
+                    continue
+                found |= kinds
+            if found:
+                return frozenset(found)
+    return None
+
+
+def decoder_for(schema: Any, root: Mapping[str, Any]) -> Decoder:
+    """How a field described by ``schema`` is decoded from its bytes (see the module doc)."""
+    schema = resolve(schema, root)
+    if not isinstance(schema, Mapping):
+        return decode_loose
+    if schema.get("contentEncoding") == "base64":
+        return decode_binary
+    if "const" in schema or "enum" in schema:
+        options = [schema["const"]] if "const" in schema else schema.get("enum")
+        if isinstance(options, list) and options and not all(isinstance(o, str) for o in options):
+            return _members(options)
+        if isinstance(options, list) and options:
+            return decode_text
+    kinds = _types(schema, root)
+    if kinds is None:
+        if any(key in schema for key in _NUMERIC_KEYWORDS):
+            return decode_number
+        if any(key in schema for key in _JSON_KEYWORDS):
+            return decode_json
+        if schema.get("x-json"):
+            return decode_json
+        return decode_text if schema else decode_loose
+    if kinds == {"string"}:
+        return decode_text
+    if "string" in kinds:
+        return _union(kinds)
+    if kinds == {"integer"}:
+        return decode_integer
+    if kinds <= {"integer", "number"}:
+        return decode_number
+    if kinds == {"boolean"}:
+        return decode_boolean
+    return _json_or_text if kinds <= {"integer", "number", "boolean", "null"} else decode_json
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _suggest(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _json_problem(error: fastjsonschema.JsonSchemaValueException, known: Sequence[str]) -> list[Problem]:
+    """A fastjsonschema error as problems: where in the payload, and what, in our words."""
+    path: Path = tuple((error.path or ["data"])[1:])
+    rule = error.rule
+    value = error.value
+    definition = error.rule_definition
+    if rule == "type":
+        kinds = definition if isinstance(definition, list) else [definition]
+        return [(path, f"expected {' or '.join(str(k) for k in kinds)}, got {shown(value)}")]
+    if rule == "required" and isinstance(value, Mapping) and isinstance(definition, list):
+        missing = [name for name in definition if name not in value] or list(definition)
+        what = "field" if not path else "key"
+        return [(path, f"missing required {what} {name!r}") for name in missing]
+    if rule == "additionalProperties" and isinstance(value, Mapping):
+        spec = error.definition if isinstance(error.definition, Mapping) else {}
+        props = spec.get("properties") or {}
+        extras = [name for name in value if name not in props] or list(value)
+        names = known if not path else list(props)
+        what = "field" if not path else "key"
+        return [
+            ((*path, name), f"unknown {what} {name!r}{_suggest(str(name), names)} (not allowed by the catalog)")
+            for name in extras[:5]
+        ]
+    if rule == "enum" and isinstance(definition, list):
+        options = ", ".join(shown(o) for o in definition[:10]) + (", ..." if len(definition) > 10 else "")
+        return [(path, f"expected one of {options}, got {shown(value)}")]
+    if rule == "const":
+        return [(path, f"expected {shown(definition)}, got {shown(value)}")]
+    if rule == "pattern":
+        return [(path, f"{shown(value)} does not match the pattern {definition!r}")]
+    message = error.message
+    name = error.name or "data"
+    if message.startswith(name + " "):
+        message = message[len(name) + 1 :]
+    return [(path, f"{message}, got {shown(value)}")]
+
+
+def _explained(error: jsonschema.ValidationError, known: Sequence[str]) -> list[Problem]:
+    """A jsonschema error (one of all those of a payload) as problems, in our words."""
+    path: Path = tuple(error.absolute_path)
+    rule = error.validator
+    value = error.instance
+    definition = error.validator_value
+    if rule == "type":
+        kinds = definition if isinstance(definition, list) else [definition]
+        return [(path, f"expected {' or '.join(str(k) for k in kinds)}, got {shown(value)}")]
+    if rule == "required" and isinstance(value, Mapping) and isinstance(definition, list):
+        what = "field" if not path else "key"
+        return [(path, f"missing required {what} {name!r}") for name in definition if name not in value]
+    if rule == "additionalProperties" and isinstance(value, Mapping):
+        spec = error.schema if isinstance(error.schema, Mapping) else {}
+        props = spec.get("properties") or {}
+        patterns = [re.compile(p) for p in spec.get("patternProperties") or {}]
+        extras = [n for n in value if n not in props and not any(p.search(n) for p in patterns)]
+        names = known if not path else list(props)
+        what = "field" if not path else "key"
+        return [
+            ((*path, name), f"unknown {what} {name!r}{_suggest(str(name), names)} (not allowed by the catalog)")
+            for name in extras
+        ]
+    if rule == "enum" and isinstance(definition, list):
+        options = ", ".join(shown(o) for o in definition[:10]) + (", ..." if len(definition) > 10 else "")
+        return [(path, f"expected one of {options}, got {shown(value)}")]
+    if rule == "const":
+        return [(path, f"expected {shown(definition)}, got {shown(value)}")]
+    if rule == "pattern":
+        return [(path, f"{shown(value)} does not match the pattern {definition!r}")]
+    return [(path, " ".join(error.message.split()))]
+
+
+_PYDANTIC_KINDS = {
+    "int": "integer", "float": "number", "bool": "boolean", "string": "string", "str": "string",
+    "dict": "object", "model": "object", "list": "array", "decimal": "number",
+}  # fmt: skip
+
+
+def _pydantic_problems(error: ValidationError, known: Sequence[str]) -> list[Problem]:
+    out: list[Problem] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item.get("loc", ()))
+        kind = str(item.get("type", ""))
+        value = item.get("input")
+        if kind == "missing" and loc:
+            what = "field" if len(loc) == 1 else "key"
+            out.append((loc[:-1], f"missing required {what} {loc[-1]!r}"))
+            continue
+        if kind == "extra_forbidden" and loc:
+            out.append((loc, f"unknown field {loc[-1]!r}{_suggest(str(loc[-1]), known)} (not allowed by the model)"))
+            continue
+        head, _, tail = kind.partition("_")
+        if tail in ("type", "parsing") and head in _PYDANTIC_KINDS:
+            out.append((loc, f"expected {_PYDANTIC_KINDS[head]}, got {shown(value)}"))
+            continue
+        message = str(item.get("msg", kind))
+        message = message[:1].lower() + message[1:]
+        out.append((loc, f"{message}, got {shown(value)}"))
+    return out
+
+
+# --------------------------------------------------------------------------- compiled
+
+
+class StreamSchema:
+    """One catalog entry compiled: checks the fields of entries on the streams it covers.
+
+    ``kind`` is ``"none"`` (the stream is known, its payloads unchecked), ``"json-schema"``
+    or ``"model"``. :meth:`check` returns the problems of one entry (empty when valid).
+    """
+
+    def __init__(
+        self,
+        pattern: str,
+        *,
+        description: str = "",
+        strict: bool = False,
+        schema: Mapping[str, Any] | None = None,
+        model: type[BaseModel] | None = None,
+        model_ref: str = "",
+    ) -> None:
+        self.pattern = pattern
+        self.description = description
+        self.strict = strict
+        self.model = model
+        self.model_ref = model_ref
+        self._validate: Callable[[Any], Any] | None = None
+        self._explainer: Any = None
+        root: Mapping[str, Any] = {}
+        if model is not None:
+            self.kind = "model"
+            root = model.model_json_schema(by_alias=True)
+        elif schema is not None:
+            self.kind = "json-schema"
+            root = dict(schema)
+            if strict and "additionalProperties" not in root and "patternProperties" not in root:
+                root["additionalProperties"] = False
+            cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft7Validator)
+            cls.check_schema(root)  # a schema error names where it is (SchemaError.path)
+            self._validate = fastjsonschema.compile(root, handlers=_NO_REMOTE, use_formats=True)
+        else:
+            self.kind = "none"
+        #: The JSON Schema the payload is checked against (a model's, for a model).
+        self.schema: Mapping[str, Any] = root
+        properties = resolve(root, root).get("properties") if root else None
+        props: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
+        #: The fields the schema names, in its order.
+        self.fields: tuple[str, ...] = tuple(str(name) for name in props)
+        #: raw field name -> (its text, whether it is plain text, its decoder)
+        self._fields: dict[bytes, tuple[str, bool, Decoder]] = {}
+        for name, spec in props.items():
+            decoder = decoder_for(spec, root)
+            self._fields[str(name).encode("utf-8")] = (str(name), decoder is decode_text, decoder)
+
+    def _field(self, raw: bytes) -> tuple[str, bool, Decoder]:
+        """A field the schema does not name (remembered, up to a point)."""
+        found = (decode_loose(raw), False, decode_loose)
+        if len(self._fields) < 10_000:
+            self._fields[raw] = found
+        return found
+
+    def decode(self, flat: Sequence[bytes], problems: list[Problem]) -> dict[str, Any]:
+        """The fields as a mapping of decoded values (a repeated name: its last value).
+
+        The hot path of validating a recording: one lookup per field, text decoded inline.
+        """
+        obj: dict[str, Any] = {}
+        fields = self._fields
+        it = iter(flat)
+        for raw, value in zip(it, it, strict=False):
+            spec = fields.get(raw)
+            if spec is None:
+                spec = self._field(raw)
+            name, text, decoder = spec
+            if text:
+                try:
+                    obj[name] = value.decode("utf-8")
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            try:
+                obj[name] = decoder(value)
+            except DecodeProblem as problem:
+                problems.append(((name,), problem.message))
+                obj[name] = problem.value
+        if self.strict and len(obj) * 2 != len(flat):
+            counts = Counter(decode_loose(raw) for raw in flat[::2])
+            problems.extend(
+                ((name,), f"field {name!r} appears {count} times") for name, count in counts.items() if count > 1
+            )
+        return obj
+
+    def is_valid(self, flat: Sequence[bytes]) -> bool:
+        """Whether one entry's flat fields are valid (the fast path: no explanation)."""
+        if self.kind == "none":
+            return True
+        problems: list[Problem] = []
+        obj = self.decode(flat, problems)
+        if problems:
+            return False
+        validate = self._validate
+        if validate is not None:
+            try:
+                validate(obj)
+            except fastjsonschema.JsonSchemaValueException:
+                return False
+            return True
+        return not self._model_problems(obj)
+
+    def check(self, flat: Sequence[bytes]) -> Sequence[Problem]:
+        """The problems of one entry's flat fields ``(name, value, ...)``; empty if valid.
+
+        Every problem is listed (not only the first): the compiled schema decides, and
+        for an invalid entry ``jsonschema`` finds each thing wrong with it.
+        """
+        if self.kind == "none":
+            return NO_PROBLEMS
+        problems: list[Problem] = []
+        obj = self.decode(flat, problems)
+        validate = self._validate
+        if validate is None:
+            problems.extend(self._model_problems(obj))
+            return problems or NO_PROBLEMS
+        try:
+            validate(obj)
+        except fastjsonschema.JsonSchemaValueException as error:
+            explained = self._explain(obj)
+            problems.extend(explained or _json_problem(error, self.fields))
+        return problems or NO_PROBLEMS
+
+    def _explain(self, obj: Mapping[str, Any]) -> list[Problem]:
+        if self._explainer is None:
+            cls = jsonschema.validators.validator_for(self.schema, default=jsonschema.Draft7Validator)
+            self._explainer = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+        found: list[Problem] = []
+        for error in self._explainer.iter_errors(obj):
+            for problem in _explained(error, self.fields):
+                if problem not in found:
+                    found.append(problem)
+        found.sort(key=lambda problem: [str(part) for part in problem[0]])  # stable: by place
+        return found
+
+    def _model_problems(self, obj: Mapping[str, Any]) -> list[Problem]:
+        assert self.model is not None
+        problems: list[Problem] = []
+        if self.strict:
+            known = set(self.fields)
+            for name in obj:
+                if name not in known:
+                    problems.append(
+                        ((name,), f"unknown field {name!r}{_suggest(name, self.fields)} (not allowed by the catalog)")
+                    )
+        try:
+            self.model.model_validate(obj)
+        except ValidationError as error:
+            problems.extend(_pydantic_problems(error, self.fields))
+        return problems
+
+
+def _no_remote(uri: str) -> Any:
+    raise ValueError(f"remote $ref {uri!r} is not fetched; put the schema in the catalog or a file beside it")
+
+
+_NO_REMOTE: dict[str, Callable[[str], Any]] = {"http": _no_remote, "https": _no_remote, "file": _no_remote}
+
+
+def format_problem(path: Path, message: str) -> str:
+    """``leverage: expected integer, got "x"``; nested: ``meta.px``, ``legs[0]``."""
+    from xtape.scenario.locations import format_loc
+
+    where = format_loc(path)
+    return f"{where}: {message}" if where else message
+
+
+__all__ = [
+    "NO_PROBLEMS",
+    "DecodeProblem",
+    "Problem",
+    "StreamSchema",
+    "decoder_for",
+    "format_problem",
+    "shown",
+]
