@@ -207,7 +207,7 @@ def test_progress_total_follows_the_stream_filter_and_eta_the_rate() -> None:
 
 
 def test_progress_line_reads_like_a_tool() -> None:
-    from xtape.cli import _replay_progress
+    from xtape.cli.replay import _replay_progress
 
     p = ReplayProgress(
         sent=2400,

@@ -1,0 +1,353 @@
+"""The command line's shared parts: the typer app and its help formatting, output, errors,
+progress lines, the Redis and catalog options, and the console-script entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+import typer.core
+from rich.console import Console
+from typer.models import CommandFunctionType
+
+from xtape import __version__
+from xtape.errors import UsageError, XtapeError
+
+if TYPE_CHECKING:
+    from xtape.recording import TimeBase
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose ``--help`` reads like a tool's: ``FILE``, ``N``, ``[id|capture]``
+    where typer would print Python types (``<path>``, ``<list[str]>``, ``[x>=1]``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument" and not getattr(param, "hidden", False):
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            name, help_text = record
+            if param.param_type_name == "argument":
+                sections["Arguments"].append((_argument_name(param), _tidy_extras(help_text)))
+            else:
+                sections["Options"].append((_option_name(param, name), _tidy_extras(help_text)))
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+_METAVARS = {"Path": "FILE", "int": "N", "float": "NUMBER", "str": "TEXT"}
+
+
+_TYPE_LABEL = re.compile(r"\s*<[^<>]*>(\.\.\.)?$")
+
+
+_RANGE = re.compile(r"^-?[\d.]*(<=)?x[<>]=?-?[\d.]*$|^-?[\d.]+<=x<=-?[\d.]+$")
+
+
+def _argument_name(param: Any) -> str:
+    name = str(param.metavar or param.name.upper())
+    if param.nargs != 1 and not name.endswith("..."):
+        name += "..."
+    return name
+
+
+def _option_name(param: Any, shown: str) -> str:
+    """``-o, --output <path>`` -> ``-o, --output FILE``; flags and metavars stay."""
+    if param.metavar is not None or getattr(param, "is_flag", False):
+        return shown
+    annotation = param.type_descriptor.annotation
+    inner = getattr(annotation, "__args__", None)
+    kind = getattr(inner[0] if inner else annotation, "__name__", "str")
+    return _TYPE_LABEL.sub("", shown) + " " + _METAVARS.get(kind, "VALUE")
+
+
+def _tidy_extras(help_text: str) -> str:
+    """Drop click's ``x>=1`` range notes from the ``[default: ...; ...]`` suffix."""
+    head, sep, extras = help_text.rpartition("  [")
+    if not sep or not extras.endswith("]"):
+        if help_text.startswith("[") and help_text.endswith("]"):
+            head, extras = "", help_text[1:]
+        else:
+            return help_text
+    kept = [part for part in extras[:-1].split("; ") if not _RANGE.match(part.strip())]
+    suffix = f"[{'; '.join(kept)}]" if kept else ""
+    return f"{head}  {suffix}".strip() if head else suffix
+
+
+class _Typer(typer.Typer):
+    """Every command gets :class:`_Command`'s help formatting."""
+
+    def command(
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _Typer(
+    name="xtape",
+    help=(
+        "Record Redis Streams traffic, turn recordings into editable scenarios, and replay "
+        "either into Redis with original, scaled or fixed-rate timing.\n\n"
+        "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0; its password may "
+        "come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead. "
+        "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+stdout = Console(highlight=False, soft_wrap=True)
+
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one line on stderr and exit."""
+    stderr.print(f"xtape: error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn the library's errors into one line and an exit code (no traceback)."""
+    try:
+        yield
+    except XtapeError as exc:
+        fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        stderr.print("xtape: interrupted", markup=False)
+        raise typer.Exit(130) from None
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="xtape: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("xtape").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"xtape {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    _setup_logging(False)
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def _shown(value: Any) -> str:
+    """Text from a recording (names, marker texts, header values) for a terminal:
+    control characters and bytes that are not UTF-8 escaped, so a stream name cannot
+    move the cursor or fake a line."""
+    from xtape.timeline import display_name
+
+    if isinstance(value, bytes):
+        return display_name(value)
+    if isinstance(value, str):
+        return display_name(value.encode("utf-8", "surrogateescape"))
+    return display_name(json.dumps(value, ensure_ascii=False).encode())
+
+
+class ProgressLine:
+    """A live status line on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._width = 0
+
+    def show(self, text: str) -> None:
+        if not self.enabled:
+            return
+        pad = max(self._width - len(text), 0)
+        sys.stderr.write("\r" + text + " " * pad)
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def warn(self, message: str) -> None:
+        """A warning on its own line, the live line redrawn after it."""
+        self.done()
+        stderr.print(f"xtape: warning: {message}", markup=False)
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+
+def _variables(values: list[str] | None) -> dict[str, str]:
+    from xtape.units import parse_pair
+
+    return dict(parse_pair(v, option="--variable") for v in values or [])
+
+
+VariableOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--variable",
+        "--var",
+        metavar="NAME=VALUE",
+        help="Set a scenario variable (repeatable); wins over the file's variables.",
+    ),
+]
+
+
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        metavar="FILE",
+        help="The stream catalog (default: $XTAPE_CATALOG, else streams.yaml beside the scenario or in the current directory).",
+        show_default=False,
+    ),
+]
+
+
+NoCatalogOpt = Annotated[bool, typer.Option("--no-catalog", help="Check no stream catalog, even if one is found.")]
+
+
+def _catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> Any:
+    """The catalog that applies to ``near`` (None: none found, or --no-catalog)."""
+    from xtape.catalog.discover import find_catalog_path
+
+    if explicit is not None and no_catalog:
+        raise UsageError("give --catalog or --no-catalog, not both")
+    path = find_catalog_path(explicit, near, enabled=not no_catalog)
+    if path is None:
+        return None  # (the schema libraries are not even imported)
+    from xtape.catalog.catalog import find_catalog
+
+    return find_catalog(path)
+
+
+_CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)
+
+
+def _write_text(path: Path, text: str) -> None:
+    from xtape.errors import RuntimeFailure
+
+    try:
+        path.write_text(text, "utf-8")
+    except OSError as error:
+        raise RuntimeFailure(f"cannot write {path}: {error.strerror or error}") from None
+
+
+_URL_HELP = (
+    "Redis URL (default: $REDIS_URL, else redis://localhost:6379/0); rediss:// for TLS. "
+    "The password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead of the "
+    "URL, which keeps it out of ps."
+)
+
+
+TlsCaOpt = Annotated[Path | None, typer.Option("--tls-ca-cert", metavar="FILE", help="TLS: trust the server certificates this CA file signed (rediss:// only).", show_default=False)]
+
+
+TlsCertOpt = Annotated[Path | None, typer.Option("--tls-cert", metavar="FILE", help="TLS: the client certificate, for servers that check clients.", show_default=False)]
+
+
+TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="TLS: the client certificate's private key.", show_default=False)]
+
+
+ClusterOpt = Annotated[bool | None, typer.Option("--cluster/--no-cluster", help="Treat the URL as a node of a Redis Cluster (default: detected), or as one server.", show_default=False)]
+
+
+TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
+
+
+def _redis_url(
+    url: str | None, ca_cert: Path | None, cert: Path | None, key: Path | None, insecure: bool
+) -> str | None:
+    """``--url`` with the ``--tls-*`` options mapped onto its connection options."""
+    from xtape.connection import TlsOptions, resolve_url, with_tls
+
+    tls = TlsOptions(ca_cert=ca_cert, cert=cert, key=key, insecure=insecure)
+    return with_tls(resolve_url(url), tls) if tls else url
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"xtape: warning: {message}", markup=False)
+
+
+def _clock(text: str) -> TimeBase:
+    """``--clock``: which clock times a recording."""
+    if text == "id":
+        return "id"
+    if text == "capture":
+        return "capture"
+    raise UsageError(f"invalid --clock {text!r}: choose id or capture")
+
+
+def _seconds(s: float) -> str:
+    """A duration for a progress line: 42 s, 3 m 05 s, 1 h 02 m."""
+    s = round(s)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} m {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} m"
+
+
+def main() -> None:
+    """Console-script entry point: usage errors as one line, exit codes as documented."""
+    try:
+        code = app(standalone_mode=False)
+    except XtapeError as exc:  # pragma: no cover - commands handle their own
+        stderr.print(f"xtape: error: {exc}", markup=False)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:
+        # typer's (click's) usage errors: duck-typed, as typer may vendor click.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            ctx = getattr(exc, "ctx", None)
+            where = getattr(ctx, "command_path", None) or "xtape"
+            message = " ".join(str(exc.format_message()).split())
+            stderr.print(f"xtape: error: {message} (see '{where} --help')", markup=False)
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,142 @@
+"""``xtape convert``: a recording turned into a scenario.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xtape.cli._base import (
+    ProgressLine,
+    _clock,
+    _seconds,
+    _write_text,
+    app,
+    handled,
+    stderr,
+)
+from xtape.errors import UsageError
+from xtape.units import plural
+
+
+@app.command()
+def convert(
+    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D after the recording's start (e.g. 3m), as replay --until.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N entries.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The scenario's name (default: the file's).")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="The scenario's description.")] = None,
+    collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
+    jitter: Annotated[float, typer.Option("--jitter", metavar="MS", min=0, help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-MS ms (interval: their mean, in whole ms).")] = 0,
+    max_delay: Annotated[float | None, typer.Option("--max-delay", metavar="MS", min=0, help="Cap idle gaps between events at MS milliseconds.")] = None,
+    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
+    generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
+) -> None:
+    """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
+
+    Replaying the scenario publishes the same fields, byte for byte, as replaying the
+    recording: values stay text, bytes that are not UTF-8 become !!binary, repeated
+    field names use the list form, and the original ids are kept for --keep-ids.
+    Streams: memory stays flat however large the recording.
+    """
+    from xtape.convert import ConvertOptions, ConvertProgress
+    from xtape.convert import convert as run_convert
+    from xtape.units import parse_duration
+
+    line = ProgressLine(not quiet)
+
+    def show(p: ConvertProgress) -> None:
+        eta = "" if p.eta_s is None else f", ETA {_seconds(p.eta_s)}"
+        line.show(
+            f"convert: {p.read:,}/{p.total:,} entries ({p.fraction:.0%}), "
+            f"{p.rate:,.0f}/s{eta}"
+        )
+
+    with handled():
+        timing = _clock(clock)
+        to_stdout = str(output) == "-"
+        if not to_stdout and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if generators:
+            given = [
+                option
+                for option, value in (
+                    ("--since", since), ("--until", until), ("--limit", limit),
+                    ("--collapse-repeats", collapse_repeats or None), ("--jitter", jitter or None),
+                    ("--max-delay", max_delay), ("--clock", None if timing == "id" else timing),
+                )
+                if value is not None
+            ]  # fmt: skip
+            if given:
+                raise UsageError(f"--generators cannot be combined with {', '.join(given)}")
+            _convert_generators(file, output, stream or [], name, description, quiet=quiet)
+            return
+        options = ConvertOptions(
+            streams=list(stream or []),
+            since_ns=None if since is None else parse_duration(since, option="--since"),
+            until_ns=None if until is None else parse_duration(until, option="--until"),
+            limit=limit,
+            max_delay_ns=None if max_delay is None else round(max_delay * 1_000_000),
+            collapse_repeats=collapse_repeats,
+            jitter_ns=round(jitter * 1_000_000),
+            name=name,
+            description=description,
+            clock=timing,
+        )
+        try:
+            report = run_convert(
+                file,
+                sys.stdout if to_stdout else output,
+                options,
+                progress=show if line.enabled else None,
+                warn=line.warn,
+            )
+        except BrokenPipeError:
+            sys.stderr.close()  # `xtape convert ... -o - | head`: stop quietly
+            raise typer.Exit(0) from None
+        finally:
+            line.done()
+    if not quiet:
+        stderr.print(
+            f"wrote {'stdout' if to_stdout else output}: {plural(report.events, 'event')} from "
+            f"{plural(report.entries, 'entry', 'entries')} on {plural(len(report.streams), 'stream')} "
+            f"({report.elapsed_s:.1f} s)",
+            markup=False,
+        )
+
+
+def _convert_generators(
+    file: Path, output: Path, streams: list[str], name: str | None, description: str | None, *, quiet: bool
+) -> None:
+    """``convert --generators``: a compact scenario of generators from what the streams hold."""
+    from xtape.catalog import infer_catalog
+    from xtape.catalog.infer import scenario_yaml
+
+    line = ProgressLine(not quiet)
+    try:
+        inferred = infer_catalog(file, streams=streams, progress=lambda n: line.show(f"convert: {n:,} entries read"))
+    finally:
+        line.done()
+    if not inferred.streams:
+        raise UsageError(f"{file}: no entries" + (" on streams matching --stream" if streams else ""))
+    scenario = inferred.scenario(name=name, description=description)
+    text = scenario_yaml(scenario)
+    if str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        _write_text(output, text)
+    if not quiet:
+        stderr.print(
+            f"wrote {'stdout' if str(output) == '-' else output}: {plural(len(scenario['events']), 'event')} "
+            f"with generators for {plural(len(scenario['generators']), 'stream')}, from "
+            f"{plural(inferred.entries, 'entry', 'entries')}",
+            markup=False,
+        )

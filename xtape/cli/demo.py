@@ -1,0 +1,45 @@
+"""``xtape demo``: the whole loop on a throwaway server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xtape.cli._base import (
+    app,
+    fail,
+    handled,
+    stdout,
+)
+from xtape.errors import UsageError
+
+
+@app.command()
+def demo(
+    speed: Annotated[float, typer.Option("--speed", help="Speed of the final replay.")] = 4.0,
+    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
+) -> None:
+    """Show the whole loop on a throwaway redis-server: record -> convert -> replay.
+
+    Plays the example scenarios as production traffic while recording them, converts
+    the recording into a scenario YAML, replays it faster into a second namespace and
+    checks that everything arrived byte-identical. Ends with a regression check (xtape
+    test) of the matcher example, and of a copy with a seeded bug that it must catch.
+    Needs redis-server on PATH.
+    """
+    from xtape.demo import run_demo
+
+    with handled():
+        if speed <= 0:
+            raise UsageError("--speed must be above zero")
+        if scenarios is not None and not scenarios.is_dir():
+            raise UsageError(f"--scenarios {scenarios}: no such folder")
+        result = run_demo(lambda text: stdout.print(text, markup=False), scenarios_dir=scenarios, speed=speed)
+    if not result.replay_ok:
+        fail("the demo's replay did not match its source", 1)
+    if not result.ok:
+        fail("the demo's regression check did not pass the service or did not catch the seeded bug", 1)
+    stdout.print("demo done: the redis-server is stopped and its files removed.", markup=False)

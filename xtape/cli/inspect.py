@@ -1,0 +1,238 @@
+"""``xtape info``, ``cat``, ``plot`` and ``merge``: looking at recordings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xtape.cli._base import (
+    _clock,
+    _human_bytes,
+    _shown,
+    _warn,
+    app,
+    handled,
+    stderr,
+    stdout,
+)
+from xtape.errors import UsageError
+from xtape.units import plural
+
+
+@app.command()
+def info(
+    file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span (a second pass over the entries; not for standard input).")] = True,
+) -> None:
+    """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
+    from xtape.recording import summarize
+
+    with handled():
+        summary = summarize(file)
+        data = summary.to_dict()
+        if as_json:
+            stdout.print(json.dumps(data, indent=2, ensure_ascii=False), markup=False)
+            return
+        sparks = None
+        if sparkline and (file.is_file() or file.is_dir()):  # not a pipe: read a second time
+            from xtape.plot.rates import can_draw_blocks, sparklines
+
+            sparks = sparklines(file, summary, unicode=can_draw_blocks(stdout.encoding))
+    src = data["source"]
+    lines = [
+        f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
+        (
+            f"source:    merged from {len(src['merged'])} recordings"
+            if isinstance(src.get("merged"), list)
+            else f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})"
+            + (
+                f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
+                if isinstance(src.get("cluster"), dict)
+                else ""
+            )
+        ),
+        f"recorded:  {data['created']}",
+        (
+            f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
+            if data["start"]
+            else "span:      - (no entries)"
+        ),
+        f"entries:   {data['entries']}"
+        + (f" ({data['rate']:.1f}/s)" if data["rate"] else ""),
+    ]
+    if sparks is not None:
+        lines.append(
+            f"rate:      |{sparks.total}| peak {sparks.peak_rate:,.1f}/s, "
+            f"{len(sparks.total)} buckets of {sparks.bucket_ns / 1e9:.3g} s"
+        )
+    lines.append(f"streams:   {len(data['streams'])}")
+    for s, name in zip(data["streams"], summary.streams, strict=True):
+        rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
+        noun = "entry  " if s["entries"] == 1 else "entries"
+        spark = f"  |{sparks.streams.get(name, '')}|" if sparks is not None else ""
+        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
+    if data["gaps"]:
+        lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
+        for g in data["gaps"]:
+            lost = "unknown" if g["lost"] is None else g["lost"]
+            lines.append(f"  {_shown(g['stream'])}: after {g['after_id']} before {g['before_id']}: {lost} lost")
+    for m in data["markers"]:
+        lines.append(f"marker:    {m['time']} {_shown(m['kind'])}: {_shown(m['text'])}")
+    if data["truncated_bytes"]:
+        lines.append(
+            f"truncated: the last {data['truncated_bytes']} bytes are an incomplete record (skipped)"
+        )
+    if data["summary"] == "rebuilt":
+        lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
+    if data["files"] > 1:
+        lines.append(f"files:     {data['files']} (a split recording, read as one)")
+    if data["complete"]:
+        lines.append("complete:  yes")
+    elif data["writing"]:
+        lines.append("complete:  no (still being written: a recorder holds the file)")
+    else:
+        lines.append("complete:  no (the recorder did not stop cleanly)")
+    for line in lines:
+        stdout.print(line, markup=False)
+
+
+@app.command()
+def cat(
+    file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
+    stream: Annotated[
+        list[str] | None,
+        typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, help="At most N entries.")] = None,
+    objects: Annotated[
+        bool,
+        typer.Option(
+            "--object",
+            help='Fields as an object for jq: {"name": value}, a repeated name\'s values as an array (loses the order across names).',
+        ),
+    ] = False,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
+) -> None:
+    """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
+
+    Names and values are text where they are UTF-8, else {"base64": ...}.
+    """
+    from xtape.recording import Recording
+    from xtape.recording.jsonl import write_jsonl
+    from xtape.units import match_any, parse_duration
+
+    with handled():
+        window = (
+            None
+            if since is None and until is None
+            else (
+                None if since is None else parse_duration(since, option="--since"),
+                None if until is None else parse_duration(until, option="--until", positive=True),
+            )
+        )
+        rec = Recording(file)
+        if limit == 0:
+            return
+        patterns = list(stream or ())
+        try:
+            write_jsonl(
+                rec,
+                sys.stdout.buffer,
+                keep=(lambda name: match_any(name, patterns)) if patterns else None,
+                limit=limit,
+                objects=objects,
+                window=window,
+            )
+        except BrokenPipeError:
+            # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        if rec.truncated_bytes:
+            stderr.print(
+                f"xtape: warning: {_shown(rec.name)}: the last {rec.truncated_bytes} bytes are an "
+                "incomplete record (skipped)",
+                markup=False,
+            )
+
+
+@app.command()
+def plot(
+    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png. Replaced if it exists.")],
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
+    bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
+    clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+) -> None:
+    """Draw entries per second per stream over time, with gaps and the recorder's markers
+    (reconnect, restart, flush, recreated, deleted) marked.
+
+    Needs the plot extra: pip install 'xtape[plot]'. Reads the recording's summary and
+    then its entries once, in flat memory.
+    """
+    from xtape.plot import collect, load_report, output_format, write
+    from xtape.plot.render import require_matplotlib
+    from xtape.units import parse_duration
+
+    with handled():
+        output_format(output)
+        require_matplotlib()
+        note = None if report is None else load_report(report)
+        data = collect(
+            file,
+            clock=None if clock is None else _clock(clock),
+            streams=list(stream or []),
+            bucket_ns=None if bucket is None else parse_duration(bucket, option="--bucket", positive=True),
+            report=note,
+        )
+        if data.clock_note:
+            _warn(f"{file}: {data.clock_note}")
+        write(data, output)
+    stderr.print(
+        f"wrote {output}: {data.series.entries:,} entr{'y' if data.series.entries == 1 else 'ies'}, "
+        f"{plural(len(data.rows), 'row')}, {plural(len(data.markers), 'marker')}, "
+        f"{plural(len(data.gaps), 'gap')}",
+        markup=False,
+    )
+
+
+@app.command()
+def merge(
+    inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Merge recordings into one, in entry-id time order.
+
+    A stream may be in several inputs only as byte-identical duplicates (written once);
+    anything else is refused before the output is written.
+    """
+    from xtape.merge import merge as run_merge
+
+    with handled():
+        if str(output) != "-" and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
+            raise UsageError(f"{output} is also an input")
+        stats = run_merge(inputs, output)
+    for warning in stats.warnings:
+        _warn(warning)
+    if not quiet:
+        stderr.print(
+            f"merged {stats.inputs} recordings into {output}: {stats.entries} entries from "
+            f"{stats.streams} streams"
+            + (f" ({stats.duplicates} duplicates dropped)" if stats.duplicates else "")
+            + (f", {stats.gaps} gaps" if stats.gaps else ""),
+            markup=False,
+        )

@@ -1,0 +1,138 @@
+"""``xtape record``: Redis streams recorded into a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xtape.cli._base import (
+    _URL_HELP,
+    ClusterOpt,
+    ProgressLine,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsInsecureOpt,
+    TlsKeyOpt,
+    _human_bytes,
+    _redis_url,
+    app,
+    handled,
+    stderr,
+)
+from xtape.errors import UsageError
+from xtape.units import plural
+
+
+@app.command()
+def record(
+    streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape; - for standard output, not a terminal).")],
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
+    from_: Annotated[str, typer.Option("--from", metavar="WHEN", help="now (default: new entries only), start (all the server holds), an id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m).")] = "now",
+    duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
+    count: Annotated[int | None, typer.Option("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
+    until_idle: Annotated[str | None, typer.Option("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
+    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
+    redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
+    fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
+    scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
+    cluster: ClusterOpt = None,
+    compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default) or none.")] = "zstd",
+    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the directory -o, a new one at SIZE (e.g. 256MiB).")] = None,
+    split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
+    keep_last: Annotated[str | None, typer.Option("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
+) -> None:
+    """Record entries added to Redis streams into a recording file, byte for byte.
+
+    Read-only on the source (no consumer groups, nothing written). Stops on --duration,
+    --count, --until-idle, Ctrl-C or SIGTERM, always closing the file cleanly.
+    Reconnects with backoff if the server goes away, and marks trimmed entries as gaps.
+    """
+    from xtape.capture import RecordOptions, parse_start
+    from xtape.capture import record as run_record
+    from xtape.process import process_state
+    from xtape.recording.split import parse_size
+    from xtape.timeline import NS_PER_S
+    from xtape.units import parse_duration
+
+    with handled():
+        split = split_size is not None or split_duration is not None
+        if compression not in ("zstd", "none"):
+            raise UsageError(f"--compression must be zstd or none, not {compression!r}")
+        if keep_last is not None and not split:
+            raise UsageError("--keep-last needs --split-size or --split-duration")
+        if split and (str(output) == "-" or (output.exists() and not output.is_dir())):
+            raise UsageError(f"--split-size/--split-duration write into a directory; {output} is not one")
+        if not split and str(output) != "-" and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        options = RecordOptions(
+            patterns=list(streams),
+            start=parse_start(from_),
+            duration_s=None
+            if duration is None
+            else parse_duration(duration, option="--duration", positive=True) / NS_PER_S,
+            count=count,
+            until_idle_s=None
+            if until_idle is None
+            else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
+            redact=list(redact or []),
+            redact_case_sensitive=redact_case_sensitive,
+            fsync=fsync,
+            scan_interval_s=scan_interval,
+            exclude=list(exclude or []),
+            cluster=cluster,
+            compression=compression,
+            split_size=None if split_size is None else parse_size(split_size, option="--split-size"),
+            split_duration_s=None
+            if split_duration is None
+            else parse_duration(split_duration, option="--split-duration", positive=True) / NS_PER_S,
+            keep_last_s=None
+            if keep_last is None
+            else parse_duration(keep_last, option="--keep-last", positive=True) / NS_PER_S,
+        )
+        line = ProgressLine(not quiet)
+        with process_state() as state:
+            try:
+                stats = run_record(
+                    target,
+                    output,
+                    options,
+                    progress=lambda p: line.show(
+                        f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
+                        f"{_human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                        + (
+                            f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
+                            f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
+                            + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
+                            if p.backlog_total is not None and p.backlog_done is not None
+                            else ""
+                        )
+                    ),
+                    warn=line.warn,
+                    stop_event=state.stop_event,
+                )
+            finally:
+                line.done()
+    if not quiet:
+        stderr.print(
+            f"recorded {plural(stats.entries, 'entry', 'entries')} from "
+            f"{plural(sum(1 for n in stats.streams.values() if n), 'stream')} into {output} "
+            f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
+            + (f"; {plural(stats.gaps, 'gap')} ({plural(stats.lost, 'entry', 'entries')} lost" if stats.gaps else "")
+            + (f", {stats.unknown_gaps} of unknown size" if stats.unknown_gaps else "")
+            + (")" if stats.gaps else "")
+            + (f"; {plural(stats.reconnects, 'reconnect')}" if stats.reconnects else "")
+            + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else ""),
+            markup=False,
+        )

@@ -1,0 +1,192 @@
+"""``xtape test`` and ``diff``: regression cases and recording comparisons.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from xtape.cli._base import (
+    _URL_HELP,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsInsecureOpt,
+    TlsKeyOpt,
+    _Command,
+    _redis_url,
+    app,
+    fail,
+    handled,
+    stdout,
+)
+from xtape.errors import UsageError
+
+
+class _DashDashCommand(_Command):
+    """Keeps what follows ``--`` apart (``xtape test CASE... -- COMMAND...``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "[-- COMMAND...]"]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["xtape_command"] = args[at + 1 :]
+            args = args[:at]
+        return list(super().parse_args(ctx, args))
+
+
+@app.command(cls=_DashDashCommand)
+def test(
+    ctx: typer.Context,
+    cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
+    update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
+) -> None:
+    """Run regression cases: start the service, replay its inputs, capture its outputs, diff
+    them against the golden recordings (docs/regression.md).
+
+    Prints one line per case and, for a case that differs, the differences and the
+    service's output. Exit 0 when every case matches (or was updated), 1 when one
+    differs or fails, 2 for invalid input (a case file, a missing golden).
+    """
+    from xtape.process import process_state
+    from xtape.regress import run_cases, write_junit
+
+    command = ctx.meta.get("xtape_command") or None
+    if ctx.meta.get("xtape_command") == []:
+        fail("nothing after --: give the service command (or leave out the --)")
+    color = sys.stdout.isatty()
+    with handled(), process_state(pause_gc=False) as state:
+        results = run_cases(
+            cases,
+            command=command,
+            url=url,
+            update=update,
+            say=lambda line: stdout.print(line, markup=False),
+            stop_event=state.stop_event,
+        )
+        for result in results:
+            if result.status in ("differs", "error") and result.details(color):
+                stdout.print(f"\n=== {result.name} ({result.path})", markup=False)
+                stdout.print(result.details(color), markup=False, highlight=False)
+        if junit is not None:
+            write_junit(junit, results)
+    if state.exit_code is not None:
+        raise typer.Exit(state.exit_code)
+    raise typer.Exit(max((r.exit_code for r in results), default=0))
+
+
+@app.command()
+def diff(
+    expected: Annotated[str, typer.Argument(help="The expected (golden) recording (- for standard input).", show_default=False)],
+    actual: Annotated[str | None, typer.Argument(help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", metavar="FILE", help="A rules file (YAML); options add to it (lists) or override it.")] = None,
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    ignore_field: Annotated[list[str] | None, typer.Option("--ignore-field", metavar="GLOB", help="Do not compare fields matching this glob (repeatable).")] = None,
+    tolerance: Annotated[list[str] | None, typer.Option("--tolerance", metavar="FIELD=AMOUNT", help="Numbers of FIELD (a glob, or JSONFIELD.path) may differ by AMOUNT (0.01) or by a share of the expected value (1%) (repeatable).")] = None,
+    json_field: Annotated[list[str] | None, typer.Option("--json-field", metavar="FIELD", help="Compare this field's values as parsed JSON (repeatable).")] = None,
+    ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field: payload.meta.ts, payload.items[*].id (repeatable).")] = None,
+    match_by: Annotated[str | None, typer.Option("--match-by", metavar="FIELD", help="Pair entries by this field's value instead of by position (FIELD or JSONFIELD.path).")] = None,
+    unordered: Annotated[bool, typer.Option("--unordered", help="Pair entries by content, in any order (a multiset).")] = False,
+    compare_ids: Annotated[bool, typer.Option("--compare-ids", help="Entry ids must be equal too (default: only fields are compared).")] = False,
+    compare_times: Annotated[bool, typer.Option("--compare-times", help="Entry times (from each recording's start, by id) must be equal too.")] = False,
+    time_tolerance: Annotated[float | None, typer.Option("--time-tolerance", metavar="MS", min=0, help="With --compare-times: how far an entry's time may move, in ms.")] = None,
+    ignore_field_order: Annotated[bool, typer.Option("--ignore-field-order", help="Fields in another order are not a difference.")] = False,
+    window: Annotated[int | None, typer.Option("--window", metavar="N", min=1, help="Entries per stream searched for a counterpart (bounds memory; see docs/diff.md). [default: 10000]")] = None,
+    max_reported: Annotated[int | None, typer.Option("--max-reported", metavar="N", min=0, help="Differences shown in detail per stream (all are counted). [default: 1000]")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Compare with the live streams at this " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
+    idle: Annotated[str, typer.Option("--idle", metavar="D", help="Live: read the streams until they were quiet for D.")] = "1s",
+    save_actual: Annotated[Path | None, typer.Option("--save-actual", metavar="FILE", help="Live: keep what was read as a recording.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code tells.")] = False,
+) -> None:
+    """Compare two recordings (or a recording and live streams) stream by stream.
+
+    Exit codes as diff(1): 0 same, 1 differs, 2 invalid input or trouble (unreadable
+    file, bad rules, Redis unreachable). By default only fields are compared, entries in
+    order per stream; see docs/diff.md for the rules file and the memory bounds.
+    """
+
+    from xtape.diff import DiffRules, diff_live, diff_recordings
+    from xtape.timeline import NS_PER_S
+    from xtape.units import parse_duration, parse_pair
+
+    try:
+        with handled():
+            base = DiffRules.load(rules_file) if rules_file is not None else DiffRules()
+            changes: dict[str, object] = {}
+            if stream:
+                changes["streams"] = (*base.streams, *stream)
+            if ignore_field:
+                changes["ignore_fields"] = (*base.ignore_fields, *ignore_field)
+            if json_field:
+                changes["json_fields"] = (*base.json_fields, *json_field)
+            if tolerance:
+                tols = dict(base.tolerances)
+                for text in tolerance:
+                    name, amount = parse_pair(text, option="--tolerance")
+                    tols[name] = amount
+                changes["tolerances"] = tols
+            if ignore_path:
+                json_fields = (*base.json_fields, *(json_field or ()))
+                splitter = DiffRules(json_fields=json_fields)
+                paths = {k: list(v) for k, v in base.paths.items()}
+                for full in ignore_path:
+                    name, inner = splitter.split_path(full)
+                    paths.setdefault(name, []).append(inner)
+                changes["ignore_paths"] = {k: tuple(v) for k, v in paths.items()}
+            if match_by is not None:
+                changes["match_by"] = match_by
+            if unordered:
+                if match_by is not None:
+                    raise UsageError("--match-by and --unordered exclude each other: pick one way to pair entries")
+                changes["order"] = "multiset"
+                changes["match_by"] = None
+            for key, flag in (("compare_ids", compare_ids), ("compare_times", compare_times), ("ignore_field_order", ignore_field_order)):
+                if flag:
+                    changes[key] = True
+            for key, value in (("time_tolerance_ms", time_tolerance), ("window", window), ("max_reported", max_reported)):
+                if value is not None:
+                    changes[key] = value
+            rules = base.replace(**changes) if changes else base
+            if actual is None:
+                if url is None and not os.environ.get("REDIS_URL"):
+                    raise UsageError(
+                        "give ACTUAL (a recording), or --url (or $REDIS_URL) to compare with the live streams"
+                    )
+                target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+                idle_s = parse_duration(idle, option="--idle", positive=True) / NS_PER_S
+                result = diff_live(expected, target, rules, idle_s=idle_s, save=save_actual)
+            else:
+                if url is not None:
+                    raise UsageError("--url compares with live streams: give EXPECTED only, or drop --url")
+                result = diff_recordings(expected, actual, rules)
+            if html is not None:
+                try:
+                    result.write_html(html)
+                except OSError as exc:
+                    raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
+    except typer.Exit as exc:
+        # diff(1): trouble is 2, whatever its kind (1 means "differs").
+        raise typer.Exit(2 if exc.exit_code not in (0, 130) else exc.exit_code) from None
+    if not quiet:
+        if as_json:
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            color = sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
+            sys.stdout.write(result.render_text(color=color))
+        sys.stdout.flush()
+    raise typer.Exit(0 if result.same else 1)

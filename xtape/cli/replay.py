@@ -1,0 +1,294 @@
+"""``xtape replay``: a scenario or a recording published into Redis (with ``--capture``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from xtape.errors import UsageError
+from xtape.units import plural
+
+if TYPE_CHECKING:
+    from xtape.replay import ReplayProgress, ReplayReport
+
+from xtape.cli._base import (
+    _URL_HELP,
+    CatalogOpt,
+    ClusterOpt,
+    NoCatalogOpt,
+    ProgressLine,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsInsecureOpt,
+    TlsKeyOpt,
+    VariableOpt,
+    _catalog_for,
+    _clock,
+    _redis_url,
+    _seconds,
+    _variables,
+    _warn,
+    app,
+    fail,
+    handled,
+    stderr,
+    stdout,
+)
+
+
+@app.command()
+def replay(
+    source: Annotated[
+        Path | None,
+        typer.Argument(help="A scenario (YAML or JSON) or a recording, told apart by content.", show_default=False),
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + _URL_HELP)] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
+    speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
+    max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them.")] = False,
+    rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
+    loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
+    loop_interval: Annotated[int | None, typer.Option("--loop-interval", metavar="MS", help="Pause between loop passes, in ms (with --loop). [default: 0]")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the events with their offsets in the timeline instead of publishing (no Redis needed, no waiting).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each event's fields as it is published.")] = False,
+    variable: VariableOpt = None,
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", metavar="SRC=DST", help="Publish streams matching SRC (a name or glob) as DST; a '*' in DST takes what '*' matched in SRC (repeatable).")] = None,
+    prefix: Annotated[str, typer.Option("--prefix", metavar="P", help="Prepend P to every target stream name.")] = "",
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Skip the first D of the timeline (e.g. 2m).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Stop at D into the timeline (e.g. 3m).")] = None,
+    keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
+    maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", help="Trim target streams to about N entries (MAXLEN ~ N, N >= 1).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events).")] = None,
+    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
+    keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line (the report, warnings and errors still print).")] = False,
+    catalog: CatalogOpt = None,
+    no_catalog: NoCatalogOpt = False,
+    cluster: ClusterOpt = None,
+    capture: Annotated[list[str] | None, typer.Option("--capture", metavar="GLOB", help="Also record these output streams (names or globs, repeatable) from the start of the replay into -o FILE.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="With --capture: the recording to write.")] = None,
+    settle: Annotated[str | None, typer.Option("--settle", metavar="D", help="With --capture: stop once the replay is done and the outputs were quiet for D. [default: 1s without --expect]")] = None,
+    expect: Annotated[int | None, typer.Option("--expect", metavar="N", help="With --capture: stop once N entries were captured (exit 1 if fewer arrive).")] = None,
+    timeout: Annotated[str | None, typer.Option("--timeout", metavar="D", help="With --capture: stop replay and capture after D at the latest.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
+) -> None:
+    """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
+
+    Deadlines are absolute (no drift); events already due go out together in one
+    pipelined round trip. At the end a report gives events, duration, rate and
+    lateness (p50/p99/max) against the schedule. Exit 130 (143) when stopped by
+    Ctrl-C (SIGTERM), 1 when Redis refused entries or the replay failed. A scenario is
+    first checked against its stream catalog (--catalog, else $XTAPE_CATALOG, else
+    streams.yaml beside it or here): nothing is published if an event does not match.
+    """
+    from xtape.errors import ReplayAborted
+    from xtape.process import process_state
+    from xtape.replay import Pacing, ReplayOptions, open_source, replay_into
+    from xtape.transform import Transform
+
+    state = None
+    with handled():
+        path = _one_source(source, file)
+        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        options = ReplayOptions(
+            pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate),
+            loop=loop,
+            loop_interval_ms=loop_interval,
+            transform=Transform.parse(
+                streams=stream or (), maps=map_ or (), prefix=prefix, since=since, until=until
+            ),
+            keep_ids=keep_ids,
+            maxlen=maxlen,
+            dry_run=dry_run,
+            reconnect=not no_reconnect,
+            keep_going=keep_going,
+        )
+        from xtape.replay.source import is_recording
+
+        schemas = None if is_recording(path) else _catalog_for(catalog, path, no_catalog)
+        capture_args = _capture_args(capture, output, settle, expect, timeout, force)
+        src = open_source(
+            path,
+            options,
+            variables=_variables(variable),
+            seed=seed,
+            clock=_clock(clock),
+            catalog=schemas,
+        )
+        for warning in src.warnings:
+            _warn(warning)
+        line = ProgressLine(not (quiet or as_json or dry_run or verbose))
+        if capture_args is not None:
+            _replay_capture(src, options, target, {**capture_args, "cluster": cluster}, line, as_json)
+            return
+        with process_state() as state:
+            try:
+                report = replay_into(
+                    src,
+                    options,
+                    url=target,
+                    out=sys.stderr if as_json else sys.stdout,  # with --json, stdout is the report's
+                    verbose=verbose,
+                    progress=lambda p: line.show(_replay_progress(p)),
+                    warn=line.warn,
+                    stop_event=state.stop_event,
+                    cluster=cluster,
+                )
+            except ReplayAborted as exc:
+                line.done()
+                _print_report(exc.report, as_json, dry_run=dry_run, seed=src.seed)
+                raise
+            finally:
+                line.done()
+    for warning in report.warnings:
+        _warn(warning)
+    _print_report(report, as_json, dry_run=dry_run, seed=src.seed)
+    if report.interrupted:
+        raise typer.Exit(state.exit_code or 130)
+    if report.errors and not dry_run:
+        raise typer.Exit(1)
+
+
+def _capture_args(
+    capture: list[str] | None,
+    output: Path | None,
+    settle: str | None,
+    expect: int | None,
+    timeout: str | None,
+    force: bool,
+) -> dict[str, Any] | None:
+    """The --capture options, checked; ``None`` without --capture."""
+    from xtape.regress import check_capture_options
+    from xtape.units import parse_duration
+
+    if not capture:
+        given = [n for n, v in (("-o", output), ("--settle", settle), ("--expect", expect), ("--timeout", timeout)) if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply with --capture GLOB")
+        return None
+    if output is None:
+        raise UsageError("--capture needs -o FILE: the recording to write the outputs into")
+    if str(output) == "-":
+        raise UsageError("--capture writes a file (the replay's report goes to standard output): give -o FILE")
+    if output.exists() and not force:
+        raise UsageError(f"{output} exists; pass --force to overwrite it")
+    settle_s = None if settle is None else parse_duration(settle, option="--settle", positive=True) / 1e9
+    timeout_s = None if timeout is None else parse_duration(timeout, option="--timeout", positive=True) / 1e9
+    check_capture_options(settle_s, expect, timeout_s)
+    return {"outputs": list(capture), "output": output, "settle_s": settle_s, "expect": expect, "timeout_s": timeout_s}
+
+
+def _replay_capture(
+    src: Any, options: Any, target: str | None, args: dict[str, Any], line: ProgressLine, as_json: bool
+) -> None:
+    """``replay --capture``: the replay and a recording of its outputs, then both reports."""
+    from xtape.errors import ReplayAborted
+    from xtape.process import process_state
+    from xtape.regress import replay_and_capture
+
+    with process_state() as state:
+        try:
+            result = replay_and_capture(
+                src,
+                url=target,
+                options=options,
+                progress=lambda p: line.show(_replay_progress(p)),
+                warn=line.warn,
+                stop_event=state.stop_event,
+                **args,
+            )
+        except ReplayAborted as exc:
+            line.done()
+            _print_report(exc.report, as_json, dry_run=False, seed=src.seed)
+            raise
+        finally:
+            line.done()
+    report, stats = result.replay, result.record
+    for warning in report.warnings:
+        _warn(warning)
+    _print_report(report, as_json, dry_run=False, seed=src.seed)
+    streams = sum(1 for n in stats.streams.values() if n)
+    stderr.print(
+        f"captured {plural(stats.entries, 'entry', 'entries')} from {plural(streams, 'stream')} into {args['output']} "
+        f"(stopped: {result.stop_reason}, {result.waited_s:.1f} s after the replay)",
+        markup=False,
+    )
+    if state.exit_code is not None or report.interrupted:
+        raise typer.Exit(state.exit_code or 130)
+    if args["expect"] is not None and stats.entries < args["expect"]:
+        fail(f"expected {args['expect']} entries on the outputs, captured {stats.entries}", 1)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _replay_progress(p: ReplayProgress) -> str:
+    """``replay: 1,200/5,000 (24%), 3,100/s, ETA 1 m 12 s, pass 2, 3 errors``."""
+    done = f"{p.pass_sent:,}" + (f"/{p.pass_total:,}" if p.pass_total is not None else "")
+    parts = [f"replay: {done}" + (f" ({p.percent:.0f}%)" if p.percent is not None else "")]
+    parts.append(f"{p.rate:,.0f}/s")
+    if p.eta_s is not None:
+        parts.append(f"ETA {_seconds(p.eta_s)}")
+    if p.iteration:
+        parts.append(f"pass {p.iteration + 1}")
+    if p.errors:
+        parts.append(f"{p.errors:,} error{'s' * (p.errors != 1)}")
+    return ", ".join(parts)
+
+
+def _one_source(source: Path | None, file: Path | None) -> Path:
+    if source is not None and file is not None:
+        raise UsageError("give the source once: as an argument or with -f, not both")
+    path = source or file
+    if path is None:
+        raise UsageError("give a scenario or recording to replay (xtape replay FILE, or -f FILE)")
+    return path
+
+
+def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None) -> None:
+    data = report.to_dict()
+    if seed is not None:
+        data["seed"] = seed
+    if as_json:
+        stdout.print(json.dumps(data, ensure_ascii=False), markup=False)
+        return
+    out = stderr if dry_run else stdout
+    verb = "scheduled" if dry_run else "published"
+    text = (
+        f"{verb} {plural(report.published, 'event')} to {plural(len(report.streams), 'stream')} in "
+        f"{report.duration_s:.3f} s ({report.rate:,.0f}/s, {report.pacing}"
+        + (f", {report.iterations} passes" if report.iterations > 1 else "")
+        + ")"
+    )
+    out.print(text, markup=False)
+    if report.lateness is not None and not dry_run:
+        lat = report.lateness
+        out.print(
+            f"lateness vs schedule: p50 {lat.p50_ms:.2f} ms, p99 {lat.p99_ms:.2f} ms, "
+            f"max {lat.max_ms:.2f} ms",
+            markup=False,
+        )
+    if seed is not None:
+        out.print(f"seed: {seed} (pass --seed {seed} to repeat these events)", markup=False)
+    if report.errors:
+        out.print(f"errors: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)
+        for message in report.error_messages:
+            out.print(f"  {message}", markup=False)
+    if report.reconnects:
+        out.print(
+            f"reconnects: {report.reconnects} (entries Redis had not confirmed were sent again)",
+            markup=False,
+        )
+    if report.interrupted:
+        out.print("interrupted: stopped early by Ctrl-C or SIGTERM", markup=False)

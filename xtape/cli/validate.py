@@ -1,0 +1,243 @@
+"""``xtape validate`` and ``infer``: scenarios, recordings and catalogs checked.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from xtape.cli._base import (
+    _CATALOG_NAME,
+    CatalogOpt,
+    NoCatalogOpt,
+    ProgressLine,
+    VariableOpt,
+    _catalog_for,
+    _variables,
+    _warn,
+    _write_text,
+    app,
+    handled,
+    stderr,
+    stdout,
+)
+from xtape.errors import UsageError, XtapeError
+from xtape.units import plural
+
+#: Files at least this big show a progress line while they are validated (on a terminal).
+_BIG_SCENARIO_BYTES = 5_000_000
+
+
+def _print_errors(error: XtapeError) -> None:
+    for each in getattr(error, "errors", None) or [error]:
+        stderr.print(f"xtape: error: {each}", markup=False)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json), or recordings (.xtape) to check against a catalog.")],
+    variable: VariableOpt = None,
+    catalog: CatalogOpt = None,
+    no_catalog: NoCatalogOpt = False,
+    examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
+) -> None:
+    """Check scenarios: syntax, keys, types, variables, generators and, with a stream
+    catalog, stream names and every payload. Exit 2 if any is invalid.
+
+    Every problem of a file is reported, one line each (file:line: where: what). Nothing
+    the scenario names is imported or run: python generators are only located.
+    A recording is checked entry by entry against the catalog, with a summary per
+    stream; exit 1 if any entry is invalid (production has drifted from the schemas).
+    """
+    from xtape.scenario.check import unknown_variables, validate_scenario
+
+    variables = _variables_or_fail(variable)
+    bad = 0
+    drifted = 0
+    known: set[str] = set()  # what the files use or define, for --variable
+    for file in files:
+        if file.name == _CATALOG_NAME:  # `xtape validate scenarios/*.yaml` checks the catalog too
+            bad += not _validate_catalog(file)
+            continue
+        try:
+            schemas = _catalog_for(catalog, file, no_catalog)
+        except XtapeError as refused:
+            _print_errors(refused)
+            if isinstance(refused, UsageError):
+                raise typer.Exit(2) from None
+            bad += 1
+            continue
+        if _is_recording_file(file):
+            with handled():
+                if variable:
+                    raise UsageError("--variable applies to scenarios, not to recordings")
+                drifted += not _validate_recording(file, schemas, examples)
+            continue
+        progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+
+        def show(done: int, total: int, name: Path = file, line: ProgressLine = progress) -> None:
+            percent = 100 * done // max(total, 1)
+            line.show(f"validating {name}: {done / 1e6:.1f}/{total / 1e6:.1f} MB read ({percent}%)")
+
+        try:
+            with _collector_paused():
+                checked = validate_scenario(
+                    file,
+                    variables,
+                    progress=show if progress.enabled else None,
+                    check_variables=len(files) == 1,
+                    catalog=schemas,
+                )
+        finally:
+            progress.done()
+        known |= checked.names
+        if checked.errors:
+            bad += 1
+            for problem in checked.errors:
+                stderr.print(f"xtape: error: {problem}", markup=False)
+            continue
+        stdout.print(
+            f"ok  {file}: {plural(checked.events, 'event')}, {plural(checked.entries, 'entry', 'entries')}, "
+            f"{checked.duration_ms / 1000:.3f} s"
+            + (f" (catalog {schemas.path})" if schemas is not None else ""),
+            markup=False,
+        )
+    if len(files) > 1 and not bad:  # a --variable may be meant for any one of them
+        for error in unknown_variables(variables, known, None):
+            bad += 1
+            stderr.print(f"xtape: error: {error}", markup=False)
+    if bad:
+        raise typer.Exit(2)
+    if drifted:
+        raise typer.Exit(1)
+
+
+def _validate_catalog(file: Path) -> bool:
+    from xtape.catalog import load_catalog
+
+    try:
+        loaded = load_catalog(file)
+    except XtapeError as error:
+        _print_errors(error)
+        return False
+    stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
+    return True
+
+
+def _is_recording_file(path: Path) -> bool:
+    """A recording by its name or first byte (a msgpack map; YAML and JSON are text). Cheap:
+    validating a scenario imports nothing of the recording or replay packages."""
+    if path.suffix.lower() == ".xtape":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1)
+    except OSError:
+        return False  # unreadable: the scenario loader says so
+    return bool(head) and (0x80 <= head[0] <= 0x8F or head[0] in (0xDE, 0xDF))
+
+
+def _validate_recording(file: Path, schemas: Any, examples: int) -> bool:
+    """Check a recording against the catalog and print the summary; whether all was valid."""
+    from xtape.catalog import validate_recording
+
+    if schemas is None:
+        raise UsageError(
+            f"{file}: checking a recording needs a stream catalog: pass --catalog FILE "
+            "(or write one with xtape infer)"
+        )
+    line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+    try:
+        result = validate_recording(
+            file, schemas, examples=examples, progress=lambda n: line.show(f"validating {file}: {n:,} entries")
+        )
+    finally:
+        line.done()
+    verdict = "ok " if result.ok else "BAD"
+    stdout.print(
+        f"{verdict} {file}: {plural(result.entries, 'entry', 'entries')} on "
+        f"{plural(len(result.streams), 'stream')} checked against {schemas.path}, {result.invalid:,} invalid",
+        markup=False,
+    )
+    width = max((len(s.name) for s in result.streams), default=0)
+    for stream in result.streams:
+        status = f"{stream.invalid:,} invalid" if stream.invalid else "ok"
+        count = f"{stream.entries:,}"
+        stdout.print(f"  {stream.name:<{width}}  {count:>10} {'entry  ' if stream.entries == 1 else 'entries'}  {status}", markup=False)
+        if stream.unknown:
+            stdout.print(f"    {stream.unknown}", markup=False)
+            continue
+        for entry_id, reason in stream.first:
+            stdout.print(f"    {entry_id}: {reason}", markup=False)
+    if result.truncated_bytes:
+        _warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
+    return result.ok
+
+
+@app.command()
+def infer(
+    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+) -> None:
+    """Write a stream catalog from a recording: per stream its fields, which are always
+    present, their types, enums, length ranges and examples.
+
+    Meant to be edited and committed: stable order, comments say what was inferred from
+    how many entries. Binary fields are marked; redacted fields stay redacted.
+    """
+    from xtape.catalog import infer_catalog
+
+    with handled():
+        to_stdout = str(output) == "-"
+        if not to_stdout and output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+        try:
+            inferred = infer_catalog(file, progress=lambda n: line.show(f"infer: {n:,} entries read"))
+        finally:
+            line.done()
+        text = inferred.catalog_yaml()
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            _write_text(output, text)
+    if not to_stdout:
+        stderr.print(
+            f"wrote {output}: {plural(len(inferred.streams), 'stream')} from "
+            f"{plural(inferred.entries, 'entry', 'entries')}",
+            markup=False,
+        )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a big file is loaded: its millions of new
+    containers would make the collector walk the heap again and again (~20% of the time);
+    loading creates no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _variables_or_fail(values: list[str] | None) -> dict[str, str]:
+    with handled():
+        return _variables(values)
+    raise AssertionError("unreachable")  # pragma: no cover
