@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import select
 import socket
-import ssl
 import threading
 import time
 from collections import deque
@@ -46,14 +44,14 @@ from xtape.connection import (
     redact_url,
     resolve_url,
 )
-from xtape.errors import RedisRefused, RedisUnavailable, UsageError
+from xtape.errors import RedisRefused, RedisUnavailable
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
+from xtape.replay.redis_publisher import RECV_SIZE, socket_readable, stream_top
 from xtape.timeline import Event
 
 log = logging.getLogger(__name__)
 
-_RECV_SIZE = 1 << 18
 _POLL_MAX = 500
 _BACKOFF_START_S = 0.1
 _BACKOFF_MAX_S = 5.0
@@ -104,14 +102,11 @@ class _Node:
             raise _Lost(self, error_reason(exc)) from None
 
     def readable(self) -> bool:
-        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
-            return True
-        readable, _, _ = select.select([self.sock], [], [], 0)
-        return bool(readable)
+        return socket_readable(self.sock)
 
     def receive(self) -> None:
         try:
-            data = self.sock.recv(_RECV_SIZE)
+            data = self.sock.recv(RECV_SIZE)
         except OSError as exc:
             reason = "no answer within the socket timeout" if isinstance(exc, TimeoutError) else error_reason(exc)
             raise _Lost(self, reason) from None
@@ -287,19 +282,11 @@ class ClusterPublisher:
         return tops
 
     def _top(self, name: bytes, reply: object) -> bytes | None:
-        if isinstance(reply, redis.ResponseError):
-            text = str(reply)
-            if "no such key" in text:
-                return None
-            if isinstance(reply, redis.exceptions.AskError) or text.startswith(("MOVED", "ASK")):
-                raise _Redirected  # (MovedError is an AskError)
-            raise UsageError(
-                f"cannot publish to {name.decode('utf-8', 'backslashreplace')!r} at {self.url}: {reply}"
-            )
-        assert isinstance(reply, list)
-        info = dict(zip(reply[::2], reply[1::2], strict=True))
-        top: bytes = info[b"last-generated-id"]
-        return top
+        if isinstance(reply, redis.ResponseError) and (
+            isinstance(reply, redis.exceptions.AskError) or str(reply).startswith(("MOVED", "ASK"))
+        ):
+            raise _Redirected  # (MovedError is an AskError)
+        return stream_top(name, reply, self.url)
 
     def unconfirmed(self) -> list[Event]:
         return [e for node in self._nodes.values() for e in node.inflight if e is not None]

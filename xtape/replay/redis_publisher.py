@@ -38,7 +38,8 @@ from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
-_RECV_SIZE = 1 << 18
+#: Bytes read from a socket at once (both publishers).
+RECV_SIZE = 1 << 18
 #: Replies read by one poll() at most.
 _POLL_MAX = 500
 _BACKOFF_START_S = 0.1
@@ -131,19 +132,10 @@ class RedisPublisher:
             replies = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
             raise self._lost(error_reason(exc)) from None
-        tops: dict[bytes, bytes | None] = {}
-        for name, reply in zip(names, replies, strict=True):
-            if isinstance(reply, redis.ResponseError):
-                if "no such key" in str(reply):
-                    tops[name] = None
-                    continue
-                raise UsageError(
-                    f"cannot publish to {name.decode('utf-8', 'backslashreplace')!r} "
-                    f"at {self.url}: {reply}"
-                )
-            info = dict(zip(reply[::2], reply[1::2], strict=True))
-            tops[name] = info[b"last-generated-id"]
-        return tops
+        return {
+            name: stream_top(name, reply, self.url)
+            for name, reply in zip(names, replies, strict=True)
+        }
 
     def unconfirmed(self) -> list[Event]:
         out: list[Event] = []
@@ -229,16 +221,13 @@ class RedisPublisher:
                     self._resent.discard(id(batch))
 
     def _readable(self) -> bool:
-        if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
-            return True
-        readable, _, _ = select.select([self._sock], [], [], 0)
-        return bool(readable)
+        return socket_readable(self._sock)
 
     def _receive(self) -> bool:
         """Feed what arrived to the reader; ``False`` after a reconnect (the caller's
         reader is stale: the unconfirmed entries were sent again on a new connection)."""
         try:
-            data = self._sock.recv(_RECV_SIZE)
+            data = self._sock.recv(RECV_SIZE)
         except OSError as exc:
             self._recover(exc)
             return False
@@ -323,3 +312,26 @@ class RedisPublisher:
         unanswered = f" ({plural(self._pending, 'entry', 'entries')} unconfirmed)" if self._pending else ""
         return RedisUnavailable(self.url, f"connection lost: {reason}{unanswered}")
 
+
+
+def socket_readable(sock: socket.socket) -> bool:
+    """Whether a reply can be read from ``sock`` without waiting (TLS buffers included)."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
+
+
+def stream_top(name: bytes, reply: object, url: str) -> bytes | None:
+    """A stream's last generated id from its ``XINFO STREAM`` reply (``None``: no such
+    stream); any other refusal means the target cannot take the stream."""
+    if isinstance(reply, redis.ResponseError):
+        if "no such key" in str(reply):
+            return None
+        raise UsageError(
+            f"cannot publish to {name.decode('utf-8', 'backslashreplace')!r} at {url}: {reply}"
+        )
+    assert isinstance(reply, list)
+    info = dict(zip(reply[::2], reply[1::2], strict=True))
+    top: bytes = info[b"last-generated-id"]
+    return top
