@@ -2,6 +2,8 @@
 
     XtapeError                  base; ``exit_code`` tells the CLI how to exit
     ├── InputError              exit 2: the user's input is wrong
+    │   ├── LocatedError        a file invalid at path:line (base of the Scenario, Catalog,
+    │   │                       Case and DiffRules errors below)
     │   ├── UsageError          a bad option value or combination
     │   │   ├── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
     │   │   ├── KeepIdsConflict ``--keep-ids`` into a stream whose ids are already higher
@@ -146,8 +148,9 @@ class RedisTlsFailed(RedisRefused):
         super().__init__(url, f"did not complete a TLS handshake: {reason}{hint}")
 
 
-class ScenarioError(InputError):
-    """A scenario file is invalid; the message starts with ``path:line:``."""
+class LocatedError(InputError):
+    """An input file is invalid at a place: the message starts with ``path:line:``
+    (or ``path:`` where no line is known); ``reason`` is the message without it."""
 
     def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
         self.path = path
@@ -157,6 +160,10 @@ class ScenarioError(InputError):
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
         super().__init__(f"{where}{message}")
+
+
+class ScenarioError(LocatedError):
+    """A scenario file is invalid; the message starts with ``path:line:``."""
 
 
 class ScenarioInvalid(ScenarioError):
@@ -207,15 +214,11 @@ class UnknownVariable(UsageError):
         super().__init__(message)
 
 
-class DiffRulesError(InputError):
+class DiffRulesError(LocatedError):
     """Diff rules that cannot be used; the message starts with ``where:line:`` when known."""
 
     def __init__(self, where: str, line: int | None, message: str) -> None:
-        self.path = where
-        self.line = line
-        self.reason = message
-        prefix = f"{where}:{line}: " if line is not None else f"{where}: "
-        super().__init__(f"{prefix}{message}")
+        super().__init__(message, where, line)
 
 
 class RecordingError(InputError):
@@ -254,17 +257,8 @@ class InvalidReport(InputError):
         super().__init__(f"{path}: not a replay --json report: {why}")
 
 
-class CatalogError(InputError):
+class CatalogError(LocatedError):
     """A stream catalog (``streams.yaml``) is invalid; the message starts with ``path:line:``."""
-
-    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
-        self.path = path
-        self.line = line
-        self.reason = message
-        where = ""
-        if path is not None:
-            where = f"{path}:{line}: " if line is not None else f"{path}: "
-        super().__init__(f"{where}{message}")
 
 
 class CatalogInvalid(CatalogError):
@@ -373,16 +367,12 @@ class MergeConflict(InputError):
         )
 
 
-class CaseError(InputError):
+class CaseError(LocatedError):
     """A regression case file (``xtape test``) is invalid; the message starts with
     ``path:line:`` (``path:`` when no line applies)."""
 
     def __init__(self, path: str, line: int | None, message: str) -> None:
-        self.path = path
-        self.line = line
-        self.reason = message
-        prefix = f"{path}:{line}: " if line is not None else f"{path}: "
-        super().__init__(f"{prefix}{message}")
+        super().__init__(message, path, line)
 
 
 class ServiceFailed(RuntimeFailure):
