@@ -296,20 +296,10 @@ class DiffRules:
     @classmethod
     def load(cls, path: str | Path) -> DiffRules:
         """Rules from a YAML (or JSON) rules file; errors say ``file:line: ...``."""
-        from xtape.errors import ScenarioError
-        from xtape.scenario.yaml_io import load_yaml
+        from xtape.scenario.yaml_io import load_yaml_file
 
         name = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DiffRulesError(name, None, f"cannot read the rules file: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise DiffRulesError(name, None, "the rules file is not UTF-8 text") from None
-        try:
-            data, lines = load_yaml(text, name)
-        except ScenarioError as exc:
-            raise DiffRulesError(name, exc.line, exc.reason) from None
+        data, lines = load_yaml_file(path, "rules file", DiffRulesError)
         if data is None:
             data = {}
         return cls.from_mapping(data, where=name, lines=lines)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xtape.diff import DiffRules
-from xtape.errors import CaseError, DiffRulesError, ScenarioError, UsageError
+from xtape.errors import CaseError, DiffRulesError, UsageError
 from xtape.recording import TimeBase
 from xtape.replay import Pacing, ReplayOptions
 from xtape.transform import Transform
@@ -85,19 +85,9 @@ class RegressionCase:
 def load_case(path: str | Path) -> RegressionCase:
     """Read and check a case file; raises :class:`~xtape.errors.CaseError` (exit 2)
     naming the file and line of the first problem."""
-    from xtape.scenario.yaml_io import load_yaml
+    from xtape.scenario.yaml_io import load_yaml_file
 
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CaseError(name, None, f"cannot read the case file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CaseError(name, None, "the case file is not UTF-8 text") from None
-    try:
-        data, lines = load_yaml(text, name)
-    except ScenarioError as exc:
-        raise CaseError(name, exc.line, exc.reason) from None
+    data, lines = load_yaml_file(path, "case file", CaseError)
     return _Reader(Path(path), lines).case(data)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from sys import intern
 from typing import Any
 
@@ -453,6 +454,24 @@ def load_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int]]:
     """
     lines: dict[Loc, int] = {}
     return read_yaml(text, path, lines=lines), lines
+
+
+def load_yaml_file(
+    path: str | Path, what: str, error: Callable[[str, int | None, str], Exception]
+) -> tuple[Any, dict[Loc, int]]:
+    """:func:`load_yaml` of a file (``what``: "rules file", "case file", for messages);
+    every problem, from reading to YAML, is raised as ``error(path, line, message)``."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(name, None, f"cannot read the {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise error(name, None, f"the {what} is not UTF-8 text") from None
+    try:
+        return load_yaml(text, name)
+    except ScenarioError as exc:
+        raise error(name, exc.line, exc.reason) from None
 
 
 _NO_KEY = object()
