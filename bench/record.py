@@ -6,13 +6,16 @@ kinds of event of 3 to 8 JSON-like fields, ids, prices, sizes, users, timestamps
 a throwaway server, pipelined XADDs. Then, per repeat, times the whole command
 ``xtape record STREAMS --from start --count N -o FILE`` as a subprocess, with zstd
 chunks (the default) and without compression, beside a raw hiredis ``XREAD COUNT``
-drain of the same streams on a plain socket (the fastest of a few COUNTs), and prints
-the median rates and ratios (target: zstd >= 0.8x the drain). Each row also shows how
-busy the machine was with *other* processes meanwhile (100% = every CPU): figures
-taken with that far above 0 are not worth keeping.
+drain of the same streams on a plain socket (the fastest of a few COUNTs), and a
+``--count 1`` run (the command's fixed cost: start-up, connecting, closing). It prints
+the medians, the ratio of each run to the drain of its repeat, the same less the fixed
+cost, and how busy the machine was with *other* processes meanwhile (100% = every CPU):
+figures taken with that far above 0 are not worth keeping. Target (issue 12): zstd >=
+0.8x the drain. ``--baseline DIR`` adds the command of another checkout (its root, run
+with this venv's packages) to the same runs: a before/after in the same minutes.
 
     .venv/bin/python bench/record.py [--entries 1000000] [--streams 1] [--repeat 3]
-                                     [--raw-count 1000 2000 5000]
+                                     [--raw-count 1000 2000 5000] [--baseline DIR]
 """
 
 from __future__ import annotations
