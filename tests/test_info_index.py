@@ -35,14 +35,17 @@ def _round_sizes(k: int) -> dict[bytes, int]:
     }
 
 
-def write_rounds(path: Path, *, producer_ids: bool = False, rounds: int = 1200) -> Path:
+def write_rounds(
+    path: Path, *, producer_ids: bool = False, rounds: int = 1200, first: int = 0
+) -> Path:
     """Ten minutes of recorder rounds every 500 ms, each round one chunk (flushed), its
     entries all in the round's millisecond: no chunk straddles a bucket boundary.
     ``producer_ids`` gives ids set by producers (``1-1``...), so ``info`` times the
-    recording by the capture clock."""
-    seq = dict.fromkeys(STREAMS, 0)
+    recording by the capture clock. ``first``: the first round's number (a later file of
+    a split recording)."""
+    seq = dict.fromkeys(STREAMS, first * 1000)
     with RecordingWriter(path) as w:
-        for k in range(rounds):
+        for k in range(first, first + rounds):
             ms = T0 + k * 500
             for stream, n in _round_sizes(k).items():
                 if not n:
@@ -136,6 +139,20 @@ def test_index_sparklines_equal_the_pass_over_the_entries(tmp_path: Path, produc
     assert drawn.streams == {name: sparkline(row) for name, row in scanned.counts.items()}
     assert " " in drawn.streams[b"quiet-spell"]  # the shape shows: the silent stretch
     assert "█" in drawn.streams[b"burst"] and "▁" in drawn.streams[b"burst"]
+
+
+def test_a_split_recording_draws_from_the_index_of_every_file(tmp_path: Path) -> None:
+    day = tmp_path / "day"
+    day.mkdir()
+    write_rounds(day / "000001.xtape", rounds=600)
+    write_rounds(day / "000002.xtape", rounds=600, first=600)
+    info = summarize(day)
+    assert info.files == 2 and len(info.index) == 2
+    drawn = sparklines(day, info)
+    assert drawn is not None and drawn.source == "chunk index"
+    assert drawn.series.counts == count_rates(day, info, buckets=24, nice=False).counts
+    whole = index_rates(summarize(write_rounds(tmp_path / "whole.xtape")), buckets=24)
+    assert whole is not None and drawn.series.counts == whole.counts  # as one file
 
 
 def test_a_straddling_chunk_is_split_by_time_and_totals_stay_exact(tmp_path: Path) -> None:
