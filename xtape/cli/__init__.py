@@ -41,7 +41,8 @@ def _app() -> Any:
 
 def __getattr__(name: str) -> Any:
     if name == "app":
-        return _app()
+        globals()["app"] = typer_app = _app()
+        return typer_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -53,8 +53,8 @@ class ChunkMeta:
     Times are the capture clock's ns; ``min_ms``/``max_ms`` the entry ids' milliseconds
     (both -1 when the chunk holds no entries); ``streams`` the ``(stream id, name)`` of
     every stream its records use; ``counts`` the entries of each of them, in the same
-    order (an addition at the end of the meta: None in files of xtape 0.1.0 and older,
-    which wrote none, and ignored by their readers).
+    order (an addition at the end of the meta: None in files of xtape 0.1.0, which wrote
+    none, and ignored by its readers; counts that do not add up are read as None).
     """
 
     first_capture_ns: int
@@ -103,16 +103,21 @@ class ChunkMeta:
             _int(sid, 0, MAX_STREAM_ID)
             if type(name) is not bytes:
                 raise Malformed("a chunk's stream name is not bytes")
-        counts = None
-        if len(obj) > 6:
-            counts = obj[6]
-            if type(counts) is not tuple or len(counts) != len(pairs):
-                raise Malformed("a chunk's entry counts do not match its streams")
-            for c in counts:
-                _int(c, 0, MAX_COUNT)
-            if sum(counts) != n:
-                raise Malformed("a chunk's entry counts do not add up to its entries")
-        return cls(first, last, lo, hi, n, pairs, counts)
+        return cls(first, last, lo, hi, n, pairs, _counts(obj[6:7], pairs, n))
+
+
+def _counts(extra: Any, pairs: tuple[tuple[int, bytes], ...], entries: int) -> tuple[int, ...] | None:
+    """A meta's per-stream counts (``extra``: the addition, if any), or None where there
+    are none or they do not fit its streams and entries: an optional addition that is
+    wrong is ignored (the rates then come from the entries), not taken as damage."""
+    if len(extra) != 1:
+        return None
+    counts = extra[0]
+    if type(counts) is not tuple or len(counts) != len(pairs):
+        return None
+    if any(type(c) is not int or not 0 <= c <= MAX_COUNT for c in counts) or sum(counts) != entries:
+        return None
+    return counts
 
 
 @dataclass(frozen=True, slots=True)

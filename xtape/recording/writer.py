@@ -369,6 +369,7 @@ class RecordingWriter:
             self._write_out(self._buffer)
         else:
             streams = tuple(sorted(self._chunk_streams.items()))
+            counts = tuple(self._chunk_counts.get(sid, 0) for sid, _ in streams)
             meta = ChunkMeta(
                 self._chunk_first_ns,
                 self._chunk_last_ns,
@@ -376,7 +377,7 @@ class RecordingWriter:
                 self._chunk_max_ms,
                 self._chunk_entries,
                 streams,
-                tuple(self._chunk_counts.get(sid, 0) for sid, _ in streams),
+                counts if sum(counts) == self._chunk_entries else None,
             )
             frame = self._compressor.frame(self._buffer, meta)
             offset = self.bytes_written
