@@ -61,7 +61,7 @@ def write_rounds(
 
 
 def without_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Write chunk metas as xtape 0.1.0 did: six elements, no per-stream counts."""
+    """Write chunk metas as before the addition: six elements, no per-stream counts."""
     encode = ChunkMeta.encode
     monkeypatch.setattr(ChunkMeta, "encode", lambda self: encode(self)[:6])
 
@@ -96,7 +96,7 @@ def test_chunk_meta_counts_round_trip_and_old_metas_still_read() -> None:
     assert len(encoded) == 7 and list(encoded[6]) == [4, 3]  # an addition at the end
     back = ChunkMeta.decode(tuple(tuple(x) if isinstance(x, list) else x for x in encoded))
     assert back.counts == (4, 3) and back.stream_counts() == (4, 3)
-    # A meta of xtape 0.1.0: no counts; known anyway where the chunk has one stream.
+    # A meta written before the addition: no counts; known anyway where the chunk has one stream.
     old = ChunkMeta.decode((5, 9, 1, 2, 7, ((0, b"a"), (3, b"b"))))
     assert old.counts is None and old.stream_counts() is None
     assert ChunkMeta.decode((5, 9, 1, 2, 7, ((0, b"a"),))).stream_counts() == (7,)

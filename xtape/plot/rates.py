@@ -212,7 +212,7 @@ def index_rates(info: RecordingInfo, *, clock: TimeBase = "id", buckets: int = 2
     The span starts at the earliest entry id (``clock="id"``; the scan starts at the
     earliest id of the recorder's first round, which it nearly always is). None when
     the index cannot tell: no stored summary (version 1, or rebuilt by scanning), a
-    chunk of several streams without per-stream counts (written by xtape 0.1.0), or a
+    chunk of several streams without per-stream counts (written before they were), or a
     chunk longer than 1/:data:`INDEX_RESOLUTION` of a bucket.
     """
     if not info.index or not info.entries:

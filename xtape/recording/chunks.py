@@ -53,8 +53,8 @@ class ChunkMeta:
     Times are the capture clock's ns; ``min_ms``/``max_ms`` the entry ids' milliseconds
     (both -1 when the chunk holds no entries); ``streams`` the ``(stream id, name)`` of
     every stream its records use; ``counts`` the entries of each of them, in the same
-    order (an addition at the end of the meta: None in files of xtape 0.1.0, which wrote
-    none, and ignored by its readers; counts that do not add up are read as None).
+    order (an addition at the end of the meta: None in files written before it, and
+    ignored by readers before it; counts that do not add up are read as None).
     """
 
     first_capture_ns: int
