@@ -34,7 +34,7 @@ def test_demo_runs_from_a_wheel_installed_in_a_fresh_virtualenv(tmp_path: Path) 
     # Build from a copy, so nothing (build/, *.egg-info) lands in the working tree.
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "xtape", src / "xtape", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     dist = tmp_path / "dist"
