@@ -1,4 +1,4 @@
-"""Memory stays flat: peak RSS of record, replay --max-speed, info, cat and convert at
+"""Memory stays flat: peak RSS of record, replay --max-speed, info, cat, convert and plot at
 several sizes (default 1,000,000 and 10,000,000 entries), and the time ``info`` and a
 ``replay --since`` into the last seconds take on the biggest.
 
@@ -8,8 +8,9 @@ several sizes (default 1,000,000 and 10,000,000 entries), and the time ``info`` 
 For each size: a throwaway server is filled with N entries (redis-benchmark, pipelined),
 ``xtape record --from start --count N`` writes a v2 recording of them, the server is
 flushed, and then each command runs as a subprocess whose RSS is sampled every 20 ms:
-``info``, ``cat`` (to /dev/null), ``convert -o -`` (to /dev/null) and ``replay
---max-speed`` into the same (flushed) server. Flat memory means the peak at 10M is
+``info``, ``cat`` (to /dev/null), ``convert -o -`` (to /dev/null), ``replay
+--max-speed`` into the same (flushed) server and ``plot -o FILE.png`` (the
+``xtape[plot]`` extra). Flat memory means the peak at 10M is
 about the peak at 1M. Needs about 1.5 GB of memory for the server at 10M.
 
 At the biggest size it also times ``info`` as a whole process, exec to exit, with its
@@ -133,6 +134,9 @@ def main() -> None:
                 rows["replay --max-speed"] = peak_rss(
                     [XTAPE, "replay", str(out), "--max-speed", "-q", "--url", server.url]
                 )
+                picture = Path(tmp) / f"plot-{n}.png"
+                rows["plot (PNG)"] = peak_rss([XTAPE, "plot", str(out), "-o", str(picture)])
+                picture.unlink()
                 if client.xlen(STREAM) != n:
                     raise SystemExit(f"replayed {client.xlen(STREAM)} entries, expected {n}")
                 table.append((n, out.stat().st_size, rows))
