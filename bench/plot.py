@@ -108,7 +108,7 @@ def main() -> None:
                 "--no-sparkline",
                 str(p),
             ],
-            "xtape info (summary + sparkline pass)": lambda p: [XTAPE, "info", str(p)],
+            "xtape info (summary + sparklines)": lambda p: [XTAPE, "info", str(p)],
             "xtape plot -o x.png": lambda p: [
                 XTAPE,
                 "plot",

@@ -20,7 +20,9 @@ capture time per round, so streams interleave by id on replay) is written with
   own report (the replay loop only);
 * for reference, xtape's ``replay()`` in this process at max speed over the same
   entries pre-built in memory as ``Event`` objects (no file reading, no start-up):
-  the publisher and replay loop alone, like-for-like with the redis-py loop.
+  the publisher and replay loop alone, like-for-like with the redis-py loop; and the
+  same again with each XADD packed by ``hiredis.pack_command`` (what xtape did before
+  its compiled packer, ``xtape/_speedups.c``, and does where that was not compiled).
 
 The in-memory data is built, collected and ``gc.freeze()``-d before anything is
 timed, so a contender's garbage collections scan only its own garbage. Every target
@@ -29,8 +31,10 @@ the machine was with *other* processes meanwhile (from ``/proc/stat``, minus thi
 script, its children and the server; 100% = every CPU): figures taken with that far
 above 0 are not worth keeping.
 
-Targets (issue 12; issue 7 had 0.4x and 2x): xtape >= 0.8x redis-benchmark and >= 3x the redis-py loop,
-on the whole command's wall time.
+Targets (issue 12; issue 7 had 0.4x and 2x): ``--max-speed`` >= 0.8x redis-benchmark
+and >= 3x the redis-py loop. Judged on the command's own report (from its first entry
+to the last reply: the replay's speed) and shown for the whole command's wall time too
+(which adds a fixed start-up of about 0.3 s: the last row).
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ from _load import OtherLoad
 
 from xtape.process import process_state
 from xtape.recording import Recording, RecordingWriter
-from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay
+from xtape.replay import Pacing, RedisPublisher, ReplayOptions, redis_publisher, replay
+from xtape.replay.resp import COMPILED, pack_xadds_hiredis
 from xtape.server import RedisServer
 from xtape.timeline import Event, ScheduleFn
 
@@ -215,17 +220,30 @@ def run_redis_py(entries: list[tuple[bytes, list[bytes]]], streams: list[bytes])
     return Result(label, seconds, n / seconds, "pre-built in memory", load.percent)
 
 
-def run_in_process(events: list[Event], streams: list[bytes]) -> Result:
+def run_in_process(events: list[Event], streams: list[bytes], *, hiredis: bool = False) -> Result:
+    """``replay()`` over pre-built events; ``hiredis``: packing each XADD with
+    ``hiredis.pack_command`` as before the compiled packer (the same run's reference)."""
     n = len(events)
-    with RedisServer() as server, RedisPublisher(server.url) as publisher:
-        with OtherLoad(server) as load:
-            start = time.perf_counter()
-            with process_state():  # as the CLI runs it: automatic gc paused
-                report = replay(ListSource(events), publisher, ReplayOptions(Pacing.max_speed()))
-            seconds = time.perf_counter() - start
-        if report.published != n or report.errors:
-            raise SystemExit(f"replay(): {report.published} published, {report.errors} errors")
-        check_total(server.url, streams, n, "replay()")
+    packer = redis_publisher.pack_xadds
+    if hiredis:
+        redis_publisher.pack_xadds = pack_xadds_hiredis
+    try:
+        with RedisServer() as server, RedisPublisher(server.url) as publisher:
+            with OtherLoad(server) as load:
+                start = time.perf_counter()
+                with process_state():  # as the CLI runs it: automatic gc paused
+                    report = replay(
+                        ListSource(events), publisher, ReplayOptions(Pacing.max_speed())
+                    )
+                seconds = time.perf_counter() - start
+            if report.published != n or report.errors:
+                raise SystemExit(f"replay(): {report.published} published, {report.errors} errors")
+            check_total(server.url, streams, n, "replay()")
+    finally:
+        redis_publisher.pack_xadds = packer
+    if hiredis:
+        label = "(ref) replay() in-process, hiredis"
+        return Result(label, seconds, n / seconds, "the same, packed by hiredis", load.percent)
     label = "(ref) xtape replay() in-process"
     return Result(label, seconds, n / seconds, "pre-built Events, no file", load.percent)
 
@@ -338,6 +356,7 @@ def main() -> None:
                 run_redis_py(entries, streams),
                 *run_xtape(path, n, streams),
                 run_in_process(events, streams),
+                run_in_process(events, streams, hiredis=True),
             ):
                 runs.setdefault(result.label, []).append(result)
         fixed = startup_seconds(tmp)
@@ -345,7 +364,7 @@ def main() -> None:
     gc.unfreeze()
 
     results = {label: median_result(rs) for label, rs in runs.items()}
-    bench, py, whole, loop, ref = (results[label] for label in runs)
+    bench, py, whole, loop, ref, ref_hiredis = (results[label] for label in runs)
     print(machine())
     print()
     print(f"{'':40}{'seconds':>9}{'entries/s':>12}{'others':>8}  note")
@@ -355,22 +374,20 @@ def main() -> None:
     print(f"{'(xtape start-up: 1-entry recording)':40}{fixed:>9.2f}")
     print()
     print(f"{'':40}{'vs redis-benchmark':>24}{'vs redis-py loop':>24}")
-    for r in (whole, loop, ref):
+    for r in (whole, loop, ref, ref_hiredis):
         print(
             f"{r.label:40}{verdict(r.rate / bench.rate, TARGET_VS_BENCHMARK):>24}"
             f"{verdict(r.rate / py.rate, TARGET_VS_REDIS_PY):>24}"
         )
     if any(r.others is not None and r.others > 10 for r in results.values()):
         print("warning: other processes were busy during a run; its figures are disturbed")
-    ok = (
-        whole.rate / bench.rate >= TARGET_VS_BENCHMARK
-        and whole.rate / py.rate >= TARGET_VS_REDIS_PY
-    )
     print()
-    print(
-        f"targets on the whole command: {'PASS' if ok else 'FAIL'}"
-        + (f"  (median of {args.repeat} runs each)" if args.repeat > 1 else "")
-    )
+    for r, what in ((loop, "--max-speed (the command's report)"), (whole, "the whole command")):
+        ok = r.rate / bench.rate >= TARGET_VS_BENCHMARK and r.rate / py.rate >= TARGET_VS_REDIS_PY
+        print(
+            f"targets on {what}: {'PASS' if ok else 'FAIL'}"
+            + (f"  (median of {args.repeat} runs each)" if args.repeat > 1 else "")
+        )
 
 
 def machine() -> str:
@@ -378,7 +395,8 @@ def machine() -> str:
     version = re.search(r"v=(\S+)", server.stdout)
     return (
         f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-        f"redis-server {version.group(1) if version else '?'}, redis-py {redis.__version__}"
+        f"redis-server {version.group(1) if version else '?'}, redis-py {redis.__version__}, "
+        f"XADD packer: {'compiled (xtape._speedups)' if COMPILED else 'hiredis (not compiled)'}"
     )
 
 

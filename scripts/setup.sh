@@ -22,6 +22,12 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # test certificates fo
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
 fi
+# xtape compiles one small C function at install (xtape/_speedups.c, the XADD packer of
+# a fast replay); without a compiler it still installs and falls back to hiredis.
+command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+if ! "$PY" -c "import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" >/dev/null 2>&1; then
+    missing+=(python3-dev)
+fi
 if [ ! -x .venv/bin/python ] && ! "$PY" -c "import ensurepip, venv" >/dev/null 2>&1; then
     missing+=("python3-venv")
 fi

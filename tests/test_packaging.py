@@ -34,9 +34,9 @@ def test_demo_runs_from_a_wheel_installed_in_a_fresh_virtualenv(tmp_path: Path) 
     # Build from a copy, so nothing (build/, *.egg-info) lands in the working tree.
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "xtape", src / "xtape", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "xtape", src / "xtape", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     dist = tmp_path / "dist"
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
          "--disable-pip-version-check", "-q", "-w", dist, src)  # fmt: skip
@@ -55,6 +55,9 @@ def test_demo_runs_from_a_wheel_installed_in_a_fresh_virtualenv(tmp_path: Path) 
 
     where = _run(python, "-c", "import xtape; print(xtape.__file__)", cwd=tmp_path).stdout
     assert where.startswith(str(purelib)), where
+    # the wheel carries the compiled XADD packer, built from source here
+    packer = _run(python, "-c", "import xtape._speedups as s; print(s.__file__)", cwd=tmp_path).stdout
+    assert packer.startswith(str(purelib)) and packer.strip().endswith(".so"), packer
     _run(sys.executable, "-m", "pip", "--python", python, "check", "--disable-pip-version-check")
 
     demo = _run(venv / "bin" / "xtape", "demo", "--speed", "20", cwd=tmp_path)

@@ -260,3 +260,32 @@ def test_the_three_line_library_example_of_the_docs_runs_with_the_cli_checks_and
     assert report.published == 5 == r.xlen(b"orders")  # type: ignore[attr-defined]
     assert any("1 gap" in w for w in source.warnings)  # type: ignore[attr-defined]
     assert json.dumps(report.to_dict())  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- max speed
+
+
+def test_a_full_speed_replay_reads_no_offsets_but_the_same_entries(tmp_path: Path) -> None:
+    path = write_recording(
+        tmp_path / "r.xtape",
+        [(b"a", T0 + 5 * i, i // 4, [b"i", b"%d" % i, b"i", b""]) for i in range(40)]
+        + [(b"b", T0 + 5 * i + 1, i // 4, [b"\xff", b"%d" % i]) for i in range(40)],
+    )
+    fast = open_source(path, ReplayOptions(Pacing.max_speed()))
+    until = open_source(
+        path, ReplayOptions(Pacing.max_speed(), transform=Transform(until_ns=50 * NS_PER_MS))
+    )
+    paced = open_source(path, ReplayOptions(Pacing.speed(1.0)))
+    nothing: ScheduleFn = lambda seq, offset: 0  # noqa: E731
+    fast_events = list(fast.timeline(0, nothing))
+    paced_events = list(paced.timeline(0, nothing))
+    # untimed: every offset 0, nothing else changed (per stream, the same entries in order)
+    assert {e.offset_ns for e in fast_events} == {0}
+    for stream in (b"a", b"b"):
+        assert [e[1:] for e in fast_events if e.stream == stream] == [
+            e[1:] for e in paced_events if e.stream == stream
+        ]
+    assert max(e.offset_ns for e in paced_events) == 196 * NS_PER_MS
+    # --until picks entries by their offsets, so they are read even at full speed
+    until_offsets = [e.offset_ns for e in until.timeline(0, nothing)]
+    assert max(until_offsets) > 0

@@ -202,8 +202,10 @@ class Transform:
     def apply(self, events: Iterable[Event]) -> Iterator[Event]:
         """The events to publish, renamed and shifted (lazily, one pass)."""
         if self.is_identity:
-            yield from events
-            return
+            return iter(events)  # as they are: no Python frame per event
+        return self._apply(events)
+
+    def _apply(self, events: Iterable[Event]) -> Iterator[Event]:
         since = self.since_ns or 0
         until = self.until_ns
         target = self.target

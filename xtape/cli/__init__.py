@@ -4,15 +4,56 @@ One module per group of commands; :mod:`._base` holds the app, its help formatti
 what the commands share. Nothing here holds logic of its own. Every expected failure is
 an ``XtapeError``, printed as one line on stderr with exit code 1 (runtime) or 2
 (input/usage). Only this package imports typer.
+
+Importing this package imports nothing heavy: :func:`main` runs a plain ``xtape info``
+without typer (see :mod:`._info`), and the typer ``app`` is built on first use.
 """
 
 from __future__ import annotations
 
-# Importing a command module registers its commands on the app, in this order (the
-# order ``xtape --help`` lists them: the timeline's flow, then the checks).
-# isort: off
-from xtape.cli import record, inspect, convert, replay, validate, regress, demo  # noqa: F401
-# isort: on
-from xtape.cli._base import app, main
+import sys
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xtape.cli._base import app
 
 __all__ = ["app", "main"]
+
+#: The command modules: importing one registers its commands on the app. ``xtape
+#: --help`` lists them in this order (the timeline's flow, then the checks).
+COMMAND_MODULES = ("record", "inspect", "convert", "replay", "validate", "regress", "demo")
+
+
+def _app() -> Any:
+    """The typer app with every command registered, in :data:`COMMAND_MODULES`' order
+    (whatever order the modules were imported in)."""
+    for name in COMMAND_MODULES:
+        import_module(f"xtape.cli.{name}")
+    from xtape.cli._base import app as typer_app
+
+    order = {f"xtape.cli.{name}": i for i, name in enumerate(COMMAND_MODULES)}
+    typer_app.registered_commands.sort(
+        key=lambda command: order.get(getattr(command.callback, "__module__", ""), len(order))
+    )
+    return typer_app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        globals()["app"] = typer_app = _app()
+        return typer_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def main() -> None:
+    """Console-script entry point: usage errors as one line, exit codes as documented."""
+    from xtape.cli._info import quick_main
+
+    code = quick_main(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    _app()
+    from xtape.cli._base import main as run
+
+    run()

@@ -5,7 +5,6 @@ progress lines, the Redis and catalog options, and the console-script entry poin
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import re
 import sys
@@ -20,6 +19,8 @@ from rich.console import Console
 from typer.models import CommandFunctionType
 
 from xtape import __version__
+from xtape.cli._text import _human_bytes as _human_bytes
+from xtape.cli._text import _shown as _shown
 from xtape.errors import UsageError, XtapeError
 
 if TYPE_CHECKING:
@@ -168,27 +169,6 @@ def _root(
     ] = False,
 ) -> None:
     _setup_logging(False)
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
-def _shown(value: Any) -> str:
-    """Text from a recording (names, marker texts, header values) for a terminal:
-    control characters and bytes that are not UTF-8 escaped, so a stream name cannot
-    move the cursor or fake a line."""
-    from xtape.timeline import display_name
-
-    if isinstance(value, bytes):
-        return display_name(value)
-    if isinstance(value, str):
-        return display_name(value.encode("utf-8", "surrogateescape"))
-    return display_name(json.dumps(value, ensure_ascii=False).encode())
 
 
 class ProgressLine:

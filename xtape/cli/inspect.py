@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -14,13 +13,11 @@ import typer
 
 from xtape.cli._base import (
     _clock,
-    _human_bytes,
     _shown,
     _warn,
     app,
     handled,
     stderr,
-    stdout,
 )
 from xtape.errors import UsageError
 from xtape.units import plural
@@ -30,78 +27,13 @@ from xtape.units import plural
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span (a second pass over the entries; not for standard input).")] = True,
+    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary, else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
 ) -> None:
     """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
-    from xtape.recording import summarize
+    from xtape.cli._info import show_info  # (also run before typer: xtape.cli.main)
 
     with handled():
-        summary = summarize(file)
-        data = summary.to_dict()
-        if as_json:
-            stdout.print(json.dumps(data, indent=2, ensure_ascii=False), markup=False)
-            return
-        sparks = None
-        if sparkline and (file.is_file() or file.is_dir()):  # not a pipe: read a second time
-            from xtape.plot.rates import can_draw_blocks, sparklines
-
-            sparks = sparklines(file, summary, unicode=can_draw_blocks(stdout.encoding))
-    src = data["source"]
-    lines = [
-        f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
-        (
-            f"source:    merged from {len(src['merged'])} recordings"
-            if isinstance(src.get("merged"), list)
-            else f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})"
-            + (
-                f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
-                if isinstance(src.get("cluster"), dict)
-                else ""
-            )
-        ),
-        f"recorded:  {data['created']}",
-        (
-            f"span:      {data['start']} .. {data['end']} ({data['duration_s']:.3f} s)"
-            if data["start"]
-            else "span:      - (no entries)"
-        ),
-        f"entries:   {data['entries']}"
-        + (f" ({data['rate']:.1f}/s)" if data["rate"] else ""),
-    ]
-    if sparks is not None:
-        lines.append(
-            f"rate:      |{sparks.total}| peak {sparks.peak_rate:,.1f}/s, "
-            f"{len(sparks.total)} buckets of {sparks.bucket_ns / 1e9:.3g} s"
-        )
-    lines.append(f"streams:   {len(data['streams'])}")
-    for s, name in zip(data["streams"], summary.streams, strict=True):
-        rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
-        noun = "entry  " if s["entries"] == 1 else "entries"
-        spark = f"  |{sparks.streams.get(name, '')}|" if sparks is not None else ""
-        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
-    if data["gaps"]:
-        lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
-        for g in data["gaps"]:
-            lost = "unknown" if g["lost"] is None else g["lost"]
-            lines.append(f"  {_shown(g['stream'])}: after {g['after_id']} before {g['before_id']}: {lost} lost")
-    for m in data["markers"]:
-        lines.append(f"marker:    {m['time']} {_shown(m['kind'])}: {_shown(m['text'])}")
-    if data["truncated_bytes"]:
-        lines.append(
-            f"truncated: the last {data['truncated_bytes']} bytes are an incomplete record (skipped)"
-        )
-    if data["summary"] == "rebuilt":
-        lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
-    if data["files"] > 1:
-        lines.append(f"files:     {data['files']} (a split recording, read as one)")
-    if data["complete"]:
-        lines.append("complete:  yes")
-    elif data["writing"]:
-        lines.append("complete:  no (still being written: a recorder holds the file)")
-    else:
-        lines.append("complete:  no (the recorder did not stop cleanly)")
-    for line in lines:
-        stdout.print(line, markup=False)
+        show_info(file, as_json=as_json, sparkline=sparkline)
 
 
 @app.command()

@@ -170,7 +170,6 @@ def _capture_args(
     force: bool,
 ) -> dict[str, Any] | None:
     """The --capture options, checked; ``None`` without --capture."""
-    from xtape.regress import check_capture_options
     from xtape.units import parse_duration
 
     if not capture:
@@ -184,6 +183,8 @@ def _capture_args(
         raise UsageError("--capture writes a file (the replay's report goes to standard output): give -o FILE")
     if output.exists() and not force:
         raise UsageError(f"{output} exists; pass --force to overwrite it")
+    from xtape.regress import check_capture_options  # (the diff engine: only with --capture)
+
     settle_s = None if settle is None else parse_duration(settle, option="--settle", positive=True) / 1e9
     timeout_s = None if timeout is None else parse_duration(timeout, option="--timeout", positive=True) / 1e9
     check_capture_options(settle_s, expect, timeout_s)

@@ -4,12 +4,38 @@ and a replay's lateness where a report gives it.
 
 ``collect`` and the rate counting need only xtape; drawing (``write``) needs the
 optional ``plot`` extra (matplotlib): ``pip install 'xtape[plot]'``. See ``docs/plot.md``.
+
+Names are imported lazily, so ``xtape info`` (which needs only :mod:`.rates`) does not
+import the rest.
 """
 
-from xtape.plot.data import GapMark, MarkerMark, PlotData, collect
-from xtape.plot.rates import OTHER, RateSeries, count_rates, sparkline
-from xtape.plot.render import output_format, write
-from xtape.plot.report import REPORT_MARKER, ReplayNote, load_report, parse_report
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xtape.plot.data import GapMark, MarkerMark, PlotData, collect
+    from xtape.plot.rates import OTHER, RateSeries, count_rates, sparkline
+    from xtape.plot.render import output_format, write
+    from xtape.plot.report import REPORT_MARKER, ReplayNote, load_report, parse_report
+
+_EXPORTS: dict[str, str] = {
+    "GapMark": "xtape.plot.data",
+    "MarkerMark": "xtape.plot.data",
+    "PlotData": "xtape.plot.data",
+    "collect": "xtape.plot.data",
+    "OTHER": "xtape.plot.rates",
+    "RateSeries": "xtape.plot.rates",
+    "count_rates": "xtape.plot.rates",
+    "sparkline": "xtape.plot.rates",
+    "output_format": "xtape.plot.render",
+    "write": "xtape.plot.render",
+    "REPORT_MARKER": "xtape.plot.report",
+    "ReplayNote": "xtape.plot.report",
+    "load_report": "xtape.plot.report",
+    "parse_report": "xtape.plot.report",
+}
 
 __all__ = [
     "OTHER",
@@ -27,3 +53,12 @@ __all__ = [
     "sparkline",
     "write",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xtape.plot' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

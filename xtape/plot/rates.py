@@ -8,6 +8,9 @@ buckets and streams, never on the number of entries. Nothing here needs matplotl
 The time axis is the replay timeline: offsets from the recording's start on the chosen
 clock (the entry ids' milliseconds, or the recorder's capture clock), exactly as
 ``replay --since``/``--until`` count them.
+
+:func:`index_rates` gives coarse counts (``info``'s 24 buckets) without reading an entry:
+from the chunk index of a version-2 file's stored summary.
 """
 
 from __future__ import annotations
@@ -193,6 +196,81 @@ def count_rates(
     return series
 
 
+#: The chunk index places a chunk's entries only within the chunk's time range, so it
+#: is used for the rates only when no chunk spans more than this part of a bucket.
+INDEX_RESOLUTION = 4
+
+
+def index_rates(info: RecordingInfo, *, clock: TimeBase = "id", buckets: int = 24) -> RateSeries | None:
+    """:func:`count_rates` (``nice=False``) from the stored chunk index alone: no entry
+    is read. Each chunk's entries of each stream go to the bucket of its time range (the
+    range of its entry ids' milliseconds, or of its capture times); a chunk that straddles
+    two buckets is split between them in proportion to its time in each. Exact when no
+    chunk straddles a bucket boundary; a chunk lasts about a second (the writer's flush
+    interval) or 1 MiB of records.
+
+    The span starts at the earliest entry id (``clock="id"``; the scan starts at the
+    earliest id of the recorder's first round, which it nearly always is). None when
+    the index cannot tell: no stored summary (version 1, or rebuilt by scanning), a
+    chunk of several streams without per-stream counts (written before they were), or a
+    chunk longer than 1/:data:`INDEX_RESOLUTION` of a bucket.
+    """
+    if not info.index or not info.entries:
+        return None
+    if clock == "id":
+        if info.first_ms is None or info.last_ms is None:
+            return None
+        start, end = info.first_ms * NS_PER_MS, info.last_ms * NS_PER_MS
+    else:
+        if info.first_capture_ns is None or info.last_capture_ns is None:
+            return None
+        start, end = info.first_capture_ns, info.last_capture_ns
+    span = max(end - start, 0)
+    width = span // max(buckets, 1) + 1
+    n = span // width + 1
+    series = RateSeries(clock, start, span, width, n)
+    counts = series.counts
+    for name in info.streams:
+        counts[name] = [0] * n
+    last = n - 1
+    longest = width // INDEX_RESOLUTION
+    for summary in info.index:
+        for chunk in summary.chunks:
+            meta = chunk.meta
+            if not meta.entries:
+                continue
+            per = meta.stream_counts()
+            if per is None:
+                return None
+            if clock == "id":
+                lo, hi = meta.min_ms * NS_PER_MS - start, meta.max_ms * NS_PER_MS - start
+            else:
+                lo, hi = meta.first_capture_ns - start, meta.last_capture_ns - start
+            lo = min(max(lo, 0), span)
+            hi = min(max(hi, lo), span)
+            if hi - lo > longest:
+                return None
+            first, final = min(lo // width, last), min(hi // width, last)
+            for (_, name), c in zip(meta.streams, per, strict=True):
+                if not c:
+                    continue
+                row = counts.get(name)
+                if row is None:
+                    row = counts[name] = [0] * n
+                if first == final:
+                    row[first] += c
+                    continue
+                # Spread over the buckets by time, rounding so the counts add up to c.
+                given = 0
+                for i in range(first, final + 1):
+                    upto = hi if i == final else (i + 1) * width
+                    share = c if i == final else c * (upto - lo) // (hi - lo)
+                    row[i] += share - given
+                    given = share
+            series.entries += meta.entries
+    return series
+
+
 def _start_guess(info: RecordingInfo, clock: TimeBase) -> int:
     if clock == "id":
         return (info.first_ms or 0) * NS_PER_MS
@@ -243,21 +321,35 @@ class Sparklines:
     bucket_ns: int
     #: Entries per second in the busiest bucket, all streams together.
     peak_rate: float
+    #: What they were counted from: "chunk index" (:func:`index_rates`, no entry read)
+    #: or "entries" (:func:`count_rates`, a pass over the entries).
+    source: str
+    #: The counts drawn.
+    series: RateSeries
 
 
 def sparklines(
-    path: str | Path,
+    path: str | Path | None,
     info: RecordingInfo,
     *,
     width: int = 24,
     unicode: bool = True,
     clock: TimeBase | None = None,
 ) -> Sparklines | None:
-    """The sparklines of a recording in one pass over its entries (``width`` buckets
-    over the span of ``info``, its summary); None when it has no entries."""
+    """The sparklines of a recording (``width`` buckets over the span of ``info``, its
+    summary): from the stored chunk index when it can tell (:func:`index_rates`), else
+    by a pass over the entries of ``path`` (none with ``path=None``). None when it has
+    no entries."""
     if not info.entries:
         return None
-    series = count_rates(path, info, clock=clock or auto_clock(info), buckets=width, nice=False)
+    use = clock or auto_clock(info)
+    series = index_rates(info, clock=use, buckets=width)
+    source = "chunk index"
+    if series is None:
+        if path is None:
+            return None
+        series = count_rates(path, info, clock=use, buckets=width, nice=False)
+        source = "entries"
     if not series.entries:
         return None
     total = series.total()
@@ -266,4 +358,6 @@ def sparklines(
         streams={name: sparkline(row, unicode=unicode) for name, row in series.counts.items()},
         bucket_ns=series.bucket_ns,
         peak_rate=max(total) / series.bucket_s,
+        source=source,
+        series=series,
     )

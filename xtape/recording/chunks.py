@@ -52,7 +52,9 @@ class ChunkMeta:
 
     Times are the capture clock's ns; ``min_ms``/``max_ms`` the entry ids' milliseconds
     (both -1 when the chunk holds no entries); ``streams`` the ``(stream id, name)`` of
-    every stream its records use.
+    every stream its records use; ``counts`` the entries of each of them, in the same
+    order (an addition at the end of the meta: None in files written before it, and
+    ignored by readers before it; counts that do not add up are read as None).
     """
 
     first_capture_ns: int
@@ -61,9 +63,10 @@ class ChunkMeta:
     max_ms: int
     entries: int
     streams: tuple[tuple[int, bytes], ...]
+    counts: tuple[int, ...] | None = None
 
     def encode(self) -> list[Any]:
-        return [
+        meta = [
             self.first_capture_ns,
             self.last_capture_ns,
             self.min_ms,
@@ -71,6 +74,18 @@ class ChunkMeta:
             self.entries,
             [list(s) for s in self.streams],
         ]
+        if self.counts is not None:
+            meta.append(list(self.counts))
+        return meta
+
+    def stream_counts(self) -> tuple[int, ...] | None:
+        """The entries of each of :attr:`streams`: :attr:`counts`, or known without them
+        when the chunk uses one stream alone (None when they are not known)."""
+        if self.counts is not None:
+            return self.counts
+        if len(self.streams) == 1:
+            return (self.entries,)
+        return None if self.entries else (0,) * len(self.streams)
 
     @classmethod
     def decode(cls, obj: Any) -> ChunkMeta:
@@ -88,7 +103,21 @@ class ChunkMeta:
             _int(sid, 0, MAX_STREAM_ID)
             if type(name) is not bytes:
                 raise Malformed("a chunk's stream name is not bytes")
-        return cls(first, last, lo, hi, n, pairs)
+        return cls(first, last, lo, hi, n, pairs, _counts(obj[6:7], pairs, n))
+
+
+def _counts(extra: Any, pairs: tuple[tuple[int, bytes], ...], entries: int) -> tuple[int, ...] | None:
+    """A meta's per-stream counts (``extra``: the addition, if any), or None where there
+    are none or they do not fit its streams and entries: an optional addition that is
+    wrong is ignored (the rates then come from the entries), not taken as damage."""
+    if len(extra) != 1:
+        return None
+    counts = extra[0]
+    if type(counts) is not tuple or len(counts) != len(pairs):
+        return None
+    if any(type(c) is not int or not 0 <= c <= MAX_COUNT for c in counts) or sum(counts) != entries:
+        return None
+    return counts
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,10 @@ class RecordingInfo:
     summary: str | None = None
     #: Files of a split recording (1 for a single file).
     files: int = 1
+    #: The stored summaries these figures came from, one per file in time order (their
+    #: chunk index tells the rate over time without reading an entry); empty unless
+    #: ``summary`` is "stored" for every file.
+    index: list[Summary] = field(default_factory=list, repr=False)
 
     @property
     def duration_s(self) -> float:
@@ -192,6 +196,7 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
             info.file_size += part.path.stat().st_size
         info.complete = True
         info.summary = "stored"
+        info.index = [s for s in stored if s is not None]
         return info
     if rec.parts is not None:
         # A split recording being written (or cut): the summaries of the closed files,

@@ -284,7 +284,9 @@ class Recording:
         self.header: Header
         #: The window :meth:`seek` set: ``(since_ns, until_ns)`` offsets, or None.
         self.window: tuple[int | None, int | None] | None = None
-        self._bounds: Bounds | None = None
+        #: Whether :meth:`events` gives each event its offset; without (a replay at full
+        #: speed over the whole recording, where nothing is timed), every offset is 0.
+        self.timed = True
         #: The files of a split recording (a directory or a glob), read as one.
         self.parts: list[Recording] | None = None
         #: Standard input, a pipe or a stream: it can be read only once.
@@ -649,19 +651,22 @@ class Recording:
 
     # -- entries ---------------------------------------------------------------------
 
-    def batches(self) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
+    def batches(
+        self, bounds: Bounds | None = None
+    ) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
         """``(stream, capture_ns, raw_entries)`` per batch; with :attr:`interleave`,
-        batches read in one XREAD round merged into id order."""
+        batches read in one XREAD round merged into id order. ``bounds``: only the
+        chunks of a v2 file that may hold them are read (see :meth:`seek`)."""
         names: dict[int, bytes] = {}
         pending: list[Entries] = []
         if not self.interleave:
-            for record in self.records(bounds=self._bounds):
+            for record in self.records(bounds=bounds):
                 if isinstance(record, Entries):
                     yield names[record.stream_id], record.capture_ns, record.entries
                 elif isinstance(record, StreamDef):
                     names[record.stream_id] = record.name
             return
-        for record in self.records(bounds=self._bounds):
+        for record in self.records(bounds=bounds):
             if isinstance(record, Entries):
                 if pending and pending[0].capture_ns != record.capture_ns:
                     yield from _merged(pending, names)
@@ -671,9 +676,11 @@ class Recording:
                 names[record.stream_id] = record.name
         yield from _merged(pending, names)
 
-    def _batch_records(self) -> Iterator[tuple[bytes, int, Sequence[RawEntry], Entries]]:
+    def _batch_records(
+        self, bounds: Bounds | None
+    ) -> Iterator[tuple[bytes, int, Sequence[RawEntry], Entries]]:
         names: dict[int, bytes] = {}
-        for record in self.records(bounds=self._bounds):
+        for record in self.records(bounds=bounds):
             if isinstance(record, Entries):
                 yield names[record.stream_id], record.capture_ns, record.entries, record
             elif isinstance(record, StreamDef):
@@ -715,14 +722,12 @@ class Recording:
         and ``--until`` of ``replay`` and ``convert`` count from there.
         """
         use_ids = (clock or self.clock) == "id"
-        self._bounds, base = self._seek_bounds(use_ids)
-        try:
-            if not self.interleave:
-                yield from self._events_by_batch(use_ids, base)
-                return
-            yield from self._events_merged(use_ids, base)
-        finally:
-            self._bounds = None
+        bounds, base = self._seek_bounds(use_ids)
+        if not self.interleave:
+            # The events of each batch come from C-level iterators chained in C: no
+            # Python frame per event (the hot loop of a replay at full speed).
+            return chain.from_iterable(self._event_runs(use_ids, base, bounds))
+        return self._events_merged(use_ids, base, bounds)
 
     def _seek_bounds(self, use_ids: bool) -> tuple[Bounds | None, int | None]:
         """The absolute bounds of :attr:`window` and the timeline's start, when a
@@ -756,12 +761,12 @@ class Recording:
                 start = ns if start is None else min(start, ns)
         return start if use_ids else first_ns
 
-    def _events_merged(self, use_ids: bool, base: int | None) -> Timeline:
+    def _events_merged(self, use_ids: bool, base: int | None, bounds: Bounds | None) -> Timeline:
         # One event per entry, made with tuple.__new__ (no Python-level __new__ call)
         # from the unpacked record's own tuples, which the reader has checked (ids well
         # formed, fields bytes in pairs).
         new = tuple.__new__
-        for stream, capture_ns, raw in self.batches():
+        for stream, capture_ns, raw in self.batches(bounds):
             for entry_id, flat in raw:
                 t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
                 if base is None:
@@ -769,27 +774,33 @@ class Recording:
                 t -= base
                 yield new(Event, (t if t > 0 else 0, stream, flat, entry_id))
 
-    def _events_by_batch(self, use_ids: bool, base: int | None = None) -> Timeline:
-        """:meth:`events` without interleaving: the hot loop of a replay at full speed.
-        Each batch's events are made by C-level calls from the columns the shape check
-        made (ids, fields), so the check costs the replay little."""
+    def _event_runs(
+        self, use_ids: bool, base: int | None, bounds: Bounds | None
+    ) -> Iterator[Iterator[Event]]:
+        """:meth:`events` without interleaving, an iterator of events per batch. Each
+        batch's events are made by C-level calls from the columns the shape check made
+        (ids, fields), so the check costs the replay little. Untimed (:attr:`timed`),
+        every offset is 0 and no id is parsed."""
         make = partial(tuple.__new__, Event)
-        batches: Iterator[Any] = self._batch_records()
-        if use_ids and base is None:
+        batches: Iterator[Any] = self._batch_records(bounds)
+        timed = self.timed
+        if timed and use_ids and base is None:
             batches, base = _first_round_start(batches)
         for stream, capture_ns, _, record in batches:
             ids = record.ids
-            if use_ids:
+            if not timed:
+                offsets: Any = repeat(0)
+            elif use_ids:
                 if base is None:
                     base = int(ids[0].partition(b"-")[0]) * NS_PER_MS
-                offsets: Any = [int(i.partition(b"-")[0]) * NS_PER_MS - base for i in ids]
+                offsets = [int(i.partition(b"-")[0]) * NS_PER_MS - base for i in ids]
                 if min(offsets) < 0:
                     offsets = [t if t > 0 else 0 for t in offsets]
             else:
                 if base is None:
                     base = capture_ns
                 offsets = repeat(max(capture_ns - base, 0), len(ids))
-            yield from map(make, zip(offsets, repeat(stream), record.flats, ids))
+            yield map(make, zip(offsets, repeat(stream), record.flats, ids))
 
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The :class:`xtape.timeline.Source` protocol: every pass is the same."""

@@ -177,6 +177,8 @@ class RecordingWriter:
         self.version = version
         self._compressor = Compressor(compression, level) if version == 2 else None
         self._chunk_streams: dict[int, bytes] = {}
+        #: Entries per stream id in the chunk being filled (the meta's counts).
+        self._chunk_counts: dict[int, int] = {}
         self._chunk_first_ns = self._chunk_last_ns = -1
         self._chunk_min_ms = self._chunk_max_ms = -1
         self._chunk_entries = 0
@@ -352,6 +354,7 @@ class RecordingWriter:
         n = len(entries)
         self.entries_written += n
         self._chunk_entries += n
+        self._chunk_counts[sid] = self._chunk_counts.get(sid, 0) + n
         row = self._stream_rows[sid]
         row[2] += n
         if row[3] is None:
@@ -387,19 +390,23 @@ class RecordingWriter:
         if self._compressor is None or not self._buffer or self._broken is not None:
             self._write_out(self._buffer)
         else:
+            streams = tuple(sorted(self._chunk_streams.items()))
+            counts = tuple(self._chunk_counts.get(sid, 0) for sid, _ in streams)
             meta = ChunkMeta(
                 self._chunk_first_ns,
                 self._chunk_last_ns,
                 self._chunk_min_ms,
                 self._chunk_max_ms,
                 self._chunk_entries,
-                tuple(sorted(self._chunk_streams.items())),
+                streams,
+                counts if sum(counts) == self._chunk_entries else None,
             )
             frame = self._compressor.frame(self._buffer, meta)
             offset = self.bytes_written
             self._write_out(frame)
             self._index.append(IndexEntry(offset, len(frame), meta))
             self._chunk_streams = {}
+            self._chunk_counts = {}
             self._chunk_first_ns = self._chunk_last_ns = -1
             self._chunk_min_ms = self._chunk_max_ms = -1
             self._chunk_entries = 0

@@ -1,7 +1,7 @@
 """The cluster publisher: XADD routed by slot, one raw-RESP pipeline per primary.
 
 Each event goes to the primary that serves its stream's slot (``CLUSTER SLOTS``, hash
-tags honoured), written as raw RESP (``hiredis.pack_command``) on that node's own socket,
+tags honoured), written as raw RESP (:func:`xtape.replay.resp.pack_xadds`) on that node's own socket,
 as :class:`~xtape.replay.redis_publisher.RedisPublisher` does on one server. Every node
 has its own in-flight window (``max_pending`` unanswered entries), and the replay's one
 schedule drives all of them: :meth:`publish` takes a batch that is due, splits it per
@@ -48,6 +48,7 @@ from xtape.errors import RedisRefused, RedisUnavailable
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.replay.redis_publisher import RECV_SIZE, socket_readable, stream_top
+from xtape.replay.resp import pack_xadds
 from xtape.timeline import Event
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ _POLL_MAX = 500
 _BACKOFF_START_S = 0.1
 _BACKOFF_MAX_S = 5.0
 _ALREADY_THERE = "equal or smaller than the target stream top item"
+_ASKING: bytes = hiredis.pack_command((b"ASKING",))
 #: Refusals that mean "not here / not now": the entry is sent again, not counted.
 _REDIRECTS = ("MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN")
 #: How many times one entry may be redirected before it counts as refused.
@@ -92,7 +94,6 @@ class _Node:
         #: ids of entries sent again (after a redirect or a lost node), while unanswered.
         self.resent: set[int] = set()
         #: What one publish call is putting together for this node.
-        self.out: list[bytes] = []
         self.batch: list[Event] = []
 
     def send(self, data: bytes) -> None:
@@ -162,7 +163,7 @@ class ClusterPublisher:
         self._trim: tuple[bytes, ...] = () if maxlen is None else (b"MAXLEN", b"~", b"%d" % maxlen)
         self._nodes: dict[str, _Node] = {}
         self._owners: list[ClusterNode | None] = []
-        self._route: dict[bytes, tuple[_Node, tuple[bytes, ...]]] = {}
+        self._route: dict[bytes, _Node] = {}
         self._redirects: dict[int, int] = {}
         self._closed = False
         self._use(topology)
@@ -190,9 +191,9 @@ class ClusterPublisher:
                 raise RedisUnavailable(self.url, f"no node serves the slot of {stream!r}")
         return self._node(owner)
 
-    def _route_of(self, stream: bytes) -> tuple[_Node, tuple[bytes, ...]]:
-        """The node serving ``stream`` and the head of its XADDs (kept for the next)."""
-        found = (self._node_of(stream), (b"XADD", stream, *self._trim))
+    def _route_of(self, stream: bytes) -> _Node:
+        """The node serving ``stream`` (kept for the next)."""
+        found = self._node_of(stream)
         if len(self._route) < 100_000:
             self._route[stream] = found
         return found
@@ -313,20 +314,19 @@ class ClusterPublisher:
     # -- sending ---------------------------------------------------------------------
 
     def _send(self, events: Sequence[Event], *, resent: bool = False) -> None:
-        """Pack each event for the node serving its stream; one write per node."""
-        route = self._route
-        keep_ids = self.keep_ids
+        """Group the events by the node serving their stream; one write per node."""
         touched: list[_Node] = []
         try:
-            self._pack(events, route, keep_ids, touched)
+            self._group(events, touched)
+            packed = [pack_xadds(node.batch, self._trim, self.keep_ids) for node in touched]
         except BaseException:
             for node in touched:
-                node.out, node.batch = [], []
+                node.batch = []
             raise
         failed: _Lost | None = None
-        for node in touched:
-            data, batch = b"".join(node.out), node.batch
-            node.out, node.batch = [], []
+        for node, data in zip(touched, packed, strict=True):
+            batch = node.batch
+            node.batch = []
             node.inflight.extend(batch)
             if resent:
                 node.resent.update(map(id, batch))
@@ -337,39 +337,24 @@ class ClusterPublisher:
         if failed is not None:
             raise failed
 
-    def _pack(
-        self,
-        events: Sequence[Event],
-        route: dict[bytes, tuple[_Node, tuple[bytes, ...]]],
-        keep_ids: bool,
-        touched: list[_Node],
-    ) -> None:
-        pack: Callable[[tuple[bytes, ...]], bytes] = hiredis.pack_command  # type: ignore[assignment]
+    def _group(self, events: Sequence[Event], touched: list[_Node]) -> None:
+        route = self._route
         for event in events:
-            found = route.get(event.stream)
-            if found is None:
-                found = self._route_of(event.stream)
-            node, head = found
-            out = node.out
-            if not out:
+            node = route.get(event.stream)
+            if node is None:
+                node = self._route_of(event.stream)
+            if not node.batch:
                 touched.append(node)
-            if keep_ids and event.id is not None:
-                out.append(pack((*head, event.id, *event.flat)))
-            else:
-                out.append(pack((*head, b"*", *event.flat)))
             node.batch.append(event)
 
     def _send_asking(self, address: str, events: Sequence[Event]) -> None:
         """``ASKING`` + ``XADD`` per entry, to the node importing their slot."""
         host, port = _split(address)
         node = self._node(ClusterNode(host, port, ""))
-        pack: Callable[[tuple[bytes, ...]], bytes] = hiredis.pack_command  # type: ignore[assignment]
         data: list[bytes] = []
         for event in events:
-            head = (b"XADD", event.stream, *self._trim)
-            the_id = event.id if self.keep_ids and event.id is not None else b"*"
-            data.append(pack((b"ASKING",)))
-            data.append(pack((*head, the_id, *event.flat)))
+            data.append(_ASKING)
+            data.append(pack_xadds((event,), self._trim, self.keep_ids))
             node.inflight.append(None)
             node.inflight.append(event)
             node.resent.add(id(event))

@@ -2,9 +2,9 @@
 
 Each event becomes ``XADD key [MAXLEN ~ N] id|* f1 v1 f1 v2 ...`` with flat arguments
 (never a dict: duplicate field names and their order survive) and untouched bytes.
-Commands are written as RESP straight onto the connection's socket and the replies
-parsed with ``hiredis.Reader``: redis-py's pipeline machinery costs more per entry
-than Redis does. Several batches stay in flight, so Redis works through one batch
+A batch's commands are packed in one call (:func:`xtape.replay.resp.pack_xadds`),
+written as RESP straight onto the connection's socket, and the replies parsed with
+``hiredis.Reader``: redis-py's pipeline machinery costs more per entry than Redis does. Several batches stay in flight, so Redis works through one batch
 while the next is being encoded; replies are read oldest first once more than
 ``max_pending`` entries are unanswered.
 
@@ -33,6 +33,7 @@ from xtape.connection import connect, error_reason, redact_url, resolve_url
 from xtape.errors import RedisRefused, RedisUnavailable, UsageError
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
+from xtape.replay.resp import pack_xadds
 from xtape.timeline import Event
 from xtape.units import plural
 
@@ -89,12 +90,13 @@ class RedisPublisher:
         self._max_pending = max(1, max_pending)
         self._client, self._conn, self._sock = self._connect()
         self._reader: hiredis.Reader = hiredis.Reader()
+        #: Reply bytes received and not read yet (see :meth:`_take_replies`).
+        self._buf = bytearray()
         #: Batches sent again after a reconnect (by ``id``), while they are in flight.
         self._resent: set[int] = set()
         self._inflight: deque[Sequence[Event]] = deque()
         self._answered: int = 0  # replies read for the oldest batch in flight
         self._pending: int = 0  # entries sent and not answered yet
-        self._heads: dict[bytes, tuple[bytes, ...]] = {}
         self._trim: tuple[bytes, ...] = () if maxlen is None else (b"MAXLEN", b"~", b"%d" % maxlen)
         self._closed: bool = False
 
@@ -163,44 +165,67 @@ class RedisPublisher:
     # -- internals -----------------------------------------------------------------
 
     def _encode(self, events: Sequence[Event]) -> bytes:
-        # hiredis packs a whole command in C: about twice as fast as formatting RESP here.
-        pack: Callable[[tuple[bytes, ...]], bytes] = hiredis.pack_command  # type: ignore[assignment]
-        heads = self._heads
-        keep_ids = self.keep_ids
-        commands: list[bytes] = []
-        append = commands.append
-        for event in events:
-            stream = event.stream
-            head = heads.get(stream)
-            if head is None:
-                head = self._head(stream)
-            if keep_ids and event.id is not None:
-                append(pack((*head, event.id, *event.flat)))
-            else:
-                append(pack((*head, b"*", *event.flat)))
-        return b"".join(commands)
-
-    def _head(self, stream: bytes) -> tuple[bytes, ...]:
-        """``XADD key [MAXLEN ~ n]``: the arguments before the id."""
-        head = (b"XADD", stream, *self._trim)
-        if len(self._heads) < 100_000:
-            self._heads[stream] = head
-        return head
+        return pack_xadds(events, self._trim, self.keep_ids)
 
     def _absorb(self, target: int, *, block: bool) -> None:
         """Read replies until at most ``target`` entries are unanswered; without
         ``block``, stop as well when no more replies have arrived."""
+        while self._pending > target:
+            if self._take_replies():
+                continue
+            if not block and not self._readable():
+                return
+            self._receive()
+
+    def _take_replies(self) -> bool:
+        """Answer the entries whose replies are complete in :attr:`_buf`; whether any were.
+
+        A run of replies with no error is counted, not parsed: every XADD reply is then
+        ``$<n>\r\n<id>\r\n`` (an id is digits and a dash), so the replies are the lines
+        that start with ``$``, checked against the count of all lines (a reply of any
+        other kind fails the check). Replies with an error among them (a rare event)
+        are parsed one by one with hiredis, so that each refusal is told to the stream
+        it belongs to, with its message.
+        """
+        buf = self._buf
+        end = _complete_replies_end(buf)
+        if not end:
+            return False
+        lines = buf.count(b"\r\n", 0, end)
+        heads = buf.count(b"\r\n$", 0, end) + (buf[0] == _DOLLAR)
+        if 2 * heads == lines and buf[0] != _DASH and buf.find(b"\r\n-", 0, end) < 0:
+            del buf[:end]
+            self._answered_ok(heads)
+        else:
+            self._reader.feed(bytes(buf[:end]))
+            del buf[:end]
+            self._parse_replies()
+        return True
+
+    def _answered_ok(self, n: int) -> None:
+        """``n`` replies, all accepted, for the oldest entries in flight."""
+        self.accepted += n
+        self._pending -= n
+        if n:
+            self.errors.consecutive = 0
+        inflight = self._inflight
+        while n:
+            left = len(inflight[0]) - self._answered
+            if n < left:
+                self._answered += n
+                return
+            n -= left
+            done = inflight.popleft()
+            self._answered = 0
+            if self._resent:
+                self._resent.discard(id(done))
+
+    def _parse_replies(self) -> None:
+        """Every reply fed to the hiredis reader, one at a time."""
         reader = self._reader
         inflight = self._inflight
         errors = self.errors
-        while self._pending > target:
-            reply = reader.gets()
-            if reply is False:
-                if not block and not self._readable():
-                    return
-                if not self._receive():
-                    reader = self._reader  # reconnected: a fresh reader
-                continue
+        while (reply := reader.gets()) is not False:
             batch = inflight[0]
             if isinstance(reply, hiredis.ReplyError):
                 message = str(reply)
@@ -223,19 +248,18 @@ class RedisPublisher:
     def _readable(self) -> bool:
         return socket_readable(self._sock)
 
-    def _receive(self) -> bool:
-        """Feed what arrived to the reader; ``False`` after a reconnect (the caller's
-        reader is stale: the unconfirmed entries were sent again on a new connection)."""
+    def _receive(self) -> None:
+        """Add what arrived to :attr:`_buf`, or reconnect (and send the unconfirmed
+        entries again) if the connection is lost."""
         try:
             data = self._sock.recv(RECV_SIZE)
         except OSError as exc:
             self._recover(exc)
-            return False
+            return
         if not data:
             self._recover(ConnectionError("the server closed the connection"))
-            return False
-        self._reader.feed(data)
-        return True
+            return
+        self._buf += data
 
     # -- connection ----------------------------------------------------------------
 
@@ -294,6 +318,7 @@ class RedisPublisher:
         """Send every unconfirmed entry again on the new connection; ``False`` if that
         connection failed too."""
         self._reader = hiredis.Reader()
+        self._buf = bytearray()
         unsent = self.unconfirmed()
         self._inflight.clear()
         self._resent.clear()
@@ -312,6 +337,23 @@ class RedisPublisher:
         unanswered = f" ({plural(self._pending, 'entry', 'entries')} unconfirmed)" if self._pending else ""
         return RedisUnavailable(self.url, f"connection lost: {reason}{unanswered}")
 
+
+
+_DOLLAR = ord("$")
+_DASH = ord("-")
+
+
+def _complete_replies_end(buf: bytearray) -> int:
+    """Where the complete replies at the start of ``buf`` end (XADD replies: bulk ids
+    and errors, one line each but for the bulk's length line)."""
+    last = buf.rfind(b"\r\n")
+    if last < 0:
+        return 0
+    before = buf.rfind(b"\r\n", 0, last)
+    start = before + 2 if before >= 0 else 0  # where the last complete line starts
+    if buf[start] == _DOLLAR:
+        return start  # a bulk's length line whose payload has not arrived yet
+    return last + 2
 
 
 def socket_readable(sock: socket.socket) -> bool:

@@ -128,6 +128,8 @@ def _open_recording(
 ) -> ReplaySource:
     # At full speed streams need not interleave within a recorder round (no timing).
     recording = Recording(path, clock=clock, interleave=not pacing.is_max_speed)
+    # ... nor need offsets, unless --since/--until pick entries by them.
+    recording.timed = not (pacing.is_max_speed and since_ns is None and until_ns is None)
     if recording.one_pass:
         # Standard input or a pipe (``xtape record -o - | xtape replay -``): read once,
         # as it comes, so nothing is known up front (no totals, no warnings). Each batch
