@@ -118,7 +118,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.entries:
             with RedisServer() as server:
-                fill(server.port, n, STREAM)
+                fill(server.port, n, [STREAM.encode()])  # realistic payloads (bench/record.py)
                 out = Path(tmp) / f"mem-{n}.xtape"
                 rows: dict[str, tuple[float, float]] = {}
                 rows["record"] = peak_rss(record_command(server.url, out, n, STREAM))
