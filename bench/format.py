@@ -24,8 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import msgpack
-from mcap.writer import CompressionType
-from mcap.writer import Writer as McapWriter
+
+try:
+    from mcap.writer import CompressionType
+    from mcap.writer import Writer as McapWriter
+except ImportError:
+    raise SystemExit(
+        "bench/format.py writes the peer's MCAP files with the mcap package: "
+        "pip install -e '.[bench]'"
+    ) from None
 
 from xtape.recording import RecordingWriter
 from xtape.recording.chunks import DEFAULT_ZSTD_LEVEL
