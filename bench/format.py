@@ -34,38 +34,13 @@ except ImportError:
         "pip install -e '.[bench]'"
     ) from None
 
+from _traffic import event
+
 from xtape.recording import RecordingWriter
 from xtape.recording.chunks import DEFAULT_ZSTD_LEVEL
 
 T0 = 1_795_608_817_716
 ROUND = 50  # entries per recorder round
-
-_SHAPES: list[tuple[bytes, list[bytes]]] = [
-    (b"prod:price.update", [b"basketId", b"price", b"source", b"timestamp"]),
-    (b"prod:order.request", [b"orderId", b"user", b"basketId", b"size", b"collateral", b"isLong", b"leverage", b"timestamp"]),
-    (b"prod:order.accepted", [b"orderId", b"positionId", b"basketId", b"fillPrice", b"timestamp"]),
-    (b"prod:position.opened", [b"positionId", b"user", b"basketId", b"size", b"collateral", b"entryPrice", b"isLong", b"leverage", b"timestamp"][:8]),
-    (b"prod:position.closed", [b"positionId", b"user", b"pnl", b"timestamp"]),
-    (b"prod:funding.rate", [b"basketId", b"rate", b"timestamp"]),
-    (b"prod:liquidation", [b"positionId", b"user", b"price", b"loss", b"timestamp"]),
-    (b"prod:order.cancelled", [b"orderId", b"user", b"reason", b"timestamp"]),
-    (b"prod:balance.update", [b"user", b"asset", b"free", b"locked", b"timestamp", b"reason"]),
-    (b"prod:heartbeat", [b"service", b"seq", b"timestamp"]),
-]
-
-
-def _value(name: bytes, rng: random.Random, ms: int, n: int) -> bytes:
-    if name == b"timestamp":
-        return b"%d" % ms
-    if name.endswith(b"Id") or name in (b"user", b"service"):
-        return b"%s_%d" % (name[:-2].lower() or name, rng.randrange(5000))
-    if name in (b"isLong",):
-        return rng.choice((b"true", b"false"))
-    if name in (b"source", b"reason", b"asset"):
-        return rng.choice((b"oracle", b"user", b"risk", b"USDC", b"BTC", b"expired"))
-    if name in (b"seq",):
-        return b"%d" % n
-    return b"%d.%02d" % (rng.randrange(100_000), rng.randrange(100))
 
 
 def traffic(n: int, seed: int = 7) -> Iterator[tuple[int, list[tuple[bytes, list[list[object]]]]]]:
@@ -77,11 +52,8 @@ def traffic(n: int, seed: int = 7) -> Iterator[tuple[int, list[tuple[bytes, list
         batches: dict[bytes, list[list[object]]] = {}
         for _ in range(min(ROUND, n - done)):
             ms += rng.choice((0, 1, 1, 2, 5, 20))
-            stream, names = _SHAPES[min(int(rng.expovariate(0.4)), len(_SHAPES) - 1)]
-            flat: list[bytes] = []
-            for name in names:
-                flat += [name, _value(name, rng, ms, done)]
-            batches.setdefault(stream, []).append([b"%d-%d" % (ms, done % 3), flat])
+            stream, flat = event(rng, ms, done)
+            batches.setdefault(b"prod:" + stream, []).append([b"%d-%d" % (ms, done % 3), flat])
             done += 1
         yield (ms + 3) * 1_000_000, list(batches.items())
 

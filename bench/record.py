@@ -34,6 +34,7 @@ from pathlib import Path
 
 import hiredis
 from _load import OtherLoad
+from _traffic import event
 
 from xtape.recording import Recording
 from xtape.server import RedisServer
@@ -42,45 +43,12 @@ TARGET = 0.8
 #: XADDs per pipelined write while filling.
 FILL_PIPELINE = 5000
 
-#: The sample recording's event kinds (stream name, field names) and how often each
-#: comes (the first ones most often), as in ``bench/format.py``.
-SHAPES: list[tuple[bytes, list[bytes]]] = [
-    (b"price.update", [b"basketId", b"price", b"source", b"timestamp"]),
-    (b"order.request", [b"orderId", b"user", b"basketId", b"size", b"collateral", b"isLong", b"leverage", b"timestamp"]),
-    (b"order.accepted", [b"orderId", b"positionId", b"basketId", b"fillPrice", b"timestamp"]),
-    (b"position.opened", [b"positionId", b"user", b"basketId", b"size", b"collateral", b"entryPrice", b"isLong", b"timestamp"]),
-    (b"position.closed", [b"positionId", b"user", b"pnl", b"timestamp"]),
-    (b"funding.rate", [b"basketId", b"rate", b"timestamp"]),
-    (b"liquidation", [b"positionId", b"user", b"price", b"loss", b"timestamp"]),
-    (b"order.cancelled", [b"orderId", b"user", b"reason", b"timestamp"]),
-    (b"balance.update", [b"user", b"asset", b"free", b"locked", b"timestamp", b"reason"]),
-    (b"heartbeat", [b"service", b"seq", b"timestamp"]),
-]  # fmt: skip
 T0_MS = 1_795_608_817_716
-
-
-def value(name: bytes, rng: random.Random, ms: int, n: int) -> bytes:
-    """A JSON-like value for a field: ids, prices, sizes, flags, times."""
-    if name == b"timestamp":
-        return b"%d" % ms
-    if name.endswith(b"Id") or name in (b"user", b"service"):
-        return b"%s_%d" % (name[:-2].lower() if name.endswith(b"Id") else name, rng.randrange(5000))
-    if name == b"isLong":
-        return rng.choice((b"true", b"false"))
-    if name in (b"source", b"reason", b"asset"):
-        return rng.choice((b"oracle", b"user", b"risk", b"USDC", b"BTC", b"expired"))
-    if name == b"seq":
-        return b"%d" % n
-    return b"%d.%02d" % (rng.randrange(100_000), rng.randrange(100))
 
 
 def entry_fields(rng: random.Random, ms: int, n: int) -> list[bytes]:
     """Flat ``[f1, v1, ...]`` of one event (3 to 8 fields)."""
-    _, names = SHAPES[min(int(rng.expovariate(0.4)), len(SHAPES) - 1)]
-    flat: list[bytes] = []
-    for name in names:
-        flat += [name, value(name, rng, ms, n)]
-    return flat
+    return event(rng, ms, n)[1]
 
 
 def stream_names(streams: int) -> list[bytes]:

@@ -9,8 +9,9 @@ Names are imported lazily, so ``import xtape`` (and the CLI's start-up) stays ch
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from xtape._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -118,10 +119,4 @@ if TYPE_CHECKING:
     from xtape.transform import Transform
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'xtape' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr('xtape', _EXPORTS, globals())

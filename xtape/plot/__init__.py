@@ -11,8 +11,9 @@ import the rest.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from xtape._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from xtape.plot.data import GapMark, MarkerMark, PlotData, collect
@@ -55,10 +56,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'xtape.plot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr('xtape.plot', _EXPORTS, globals())
