@@ -3,6 +3,7 @@ themselves beside a bare read, and the table."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -67,6 +68,17 @@ class Row:
     def cpu_rate(self) -> float:
         """Entries per CPU second of the process (what a busy machine does not inflate)."""
         return self.entries / self.cpu if self.cpu > 0 else 0.0
+
+
+def size_args(doc: str) -> tuple[int, int]:
+    """``(entries, streams)`` from the command line of a catalog bench (``--entries``,
+    ``--streams``, ``--quick`` for 100,000 entries)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--streams", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="100,000 entries")
+    args = parser.parse_args()
+    return (100_000 if args.quick else args.entries), args.streams
 
 
 def make_recordings(folder: Path, n: int, streams: int) -> tuple[Path, Path]:

@@ -21,12 +21,11 @@ the CPU rate. Target (issue): >= 100,000 entries/s with flat memory.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from _catalog import Row, child, make_recordings, run, table
+from _catalog import Row, child, make_recordings, run, size_args, table
 
 from xtape.catalog import infer_catalog
 
@@ -34,15 +33,10 @@ TARGET_RATE = 100_000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--streams", type=int, default=4)
-    parser.add_argument("--quick", action="store_true", help="100,000 entries")
-    args = parser.parse_args()
-    n = 100_000 if args.quick else args.entries
+    n, streams = size_args(__doc__)
     xtape = str(Path(sys.executable).with_name("xtape"))
     with tempfile.TemporaryDirectory() as tmp:
-        big, small = make_recordings(Path(tmp), n, args.streams)
+        big, small = make_recordings(Path(tmp), n, streams)
         catalog = Path(tmp) / "streams.yaml"
         text = infer_catalog(small).catalog_yaml().replace("strict: false", "strict: true", 1)
         catalog.write_text(text)
