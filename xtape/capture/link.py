@@ -117,21 +117,8 @@ class Link:
 
     def pipeline(self, commands: Sequence[Sequence[Any]], *, raise_errors: bool = False) -> list[Any]:
         """Send ``commands`` in one write; their raw replies, errors in place (or raised)."""
-        self._check()
-        try:
-            self._conn.send_packed_command(self._conn.pack_commands(commands), check_health=False)
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(self._conn.read_response(disconnect_on_error=True))
-                except redis.ResponseError as exc:
-                    replies.append(exc)
-        except BaseException:
-            self._fail()
-            raise
-        if self._interrupted:
-            self._fail()
-            raise redis.ConnectionError("interrupted")
+        self.send(commands)
+        replies = self.receive(len(commands))
         if raise_errors:
             for reply in replies:
                 if isinstance(reply, redis.ResponseError):
