@@ -205,9 +205,13 @@ class RedisPublisher:
     def _answered_ok(self, n: int) -> None:
         """``n`` replies, all accepted, for the oldest entries in flight."""
         self.accepted += n
-        self._pending -= n
         if n:
             self.errors.consecutive = 0
+        self._answered_for(n)
+
+    def _answered_for(self, n: int) -> None:
+        """The oldest ``n`` entries in flight have their replies: no longer pending."""
+        self._pending -= n
         inflight = self._inflight
         while n:
             left = len(inflight[0]) - self._answered
@@ -237,13 +241,7 @@ class RedisPublisher:
                 self.accepted += 1
                 if errors.consecutive:
                     errors.consecutive = 0
-            self._answered += 1
-            self._pending -= 1
-            if self._answered == len(batch):
-                inflight.popleft()
-                self._answered = 0
-                if self._resent:
-                    self._resent.discard(id(batch))
+            self._answered_for(1)
 
     def _readable(self) -> bool:
         return socket_readable(self._sock)
