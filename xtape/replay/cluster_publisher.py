@@ -41,13 +41,9 @@ from xtape.connection import (
     connect,
     error_reason,
     node_url,
-    redact_url,
-    resolve_url,
 )
 from xtape.errors import RedisRefused, RedisUnavailable
-from xtape.replay.options import check_maxlen
-from xtape.replay.publish import ErrorTally
-from xtape.replay.redis_publisher import RECV_SIZE, socket_readable, stream_top
+from xtape.replay.redis_publisher import RECV_SIZE, PublisherSettings, socket_readable, stream_top
 from xtape.replay.resp import pack_xadds
 from xtape.timeline import Event
 
@@ -123,12 +119,13 @@ class _Node:
             self.client.close()
 
 
-class ClusterPublisher:
+class ClusterPublisher(PublisherSettings):
     """Publishes events into the Redis Cluster ``topology`` (found at ``url``).
 
     The same interface and options as :class:`~xtape.replay.redis_publisher.RedisPublisher`
     (``maxlen``, ``keep_ids``, ``reconnect``, ``stop_event``, ``warn``); ``max_pending``
-    is per node.
+    is per node, and :attr:`reconnects` counts the nodes lost whose entries went to
+    their successor.
     """
 
     def __init__(
@@ -144,23 +141,18 @@ class ClusterPublisher:
         stop_event: threading.Event | None = None,
         warn: Callable[[str], None] | None = None,
     ) -> None:
-        check_maxlen(maxlen)
-        self._raw_url = resolve_url(url)
-        self.url = redact_url(self._raw_url)
-        self.maxlen = maxlen
-        self.keep_ids = keep_ids
-        self.reconnect = reconnect
-        self.errors = ErrorTally()
-        self.accepted = 0
-        #: Times a node was lost and its entries sent to its successor.
-        self.reconnects = 0
+        super().__init__(
+            url,
+            maxlen=maxlen,
+            keep_ids=keep_ids,
+            max_pending=max_pending,
+            socket_timeout=socket_timeout,
+            reconnect=reconnect,
+            stop_event=stop_event,
+            warn=warn,
+        )
         #: Entries sent again because a node redirected them (MOVED/ASK/TRYAGAIN).
         self.redirected = 0
-        self._socket_timeout = socket_timeout
-        self._stop_event = stop_event or threading.Event()
-        self._warn = warn or log.warning
-        self._max_pending = max(1, max_pending)
-        self._trim: tuple[bytes, ...] = () if maxlen is None else (b"MAXLEN", b"~", b"%d" % maxlen)
         self._nodes: dict[str, _Node] = {}
         self._owners: list[ClusterNode | None] = []
         self._route: dict[bytes, _Node] = {}

@@ -50,7 +50,43 @@ _BACKOFF_MAX_S = 5.0
 _ALREADY_THERE = "equal or smaller than the target stream top item"
 
 
-class RedisPublisher:
+class PublisherSettings:
+    """What both Redis publishers (this one and the cluster's) are given and count:
+    the target (``url`` redacted for messages), the XADD options, the reconnecting
+    policy, the refused and accepted entries."""
+
+    def __init__(
+        self,
+        url: str | None,
+        *,
+        maxlen: int | None,
+        keep_ids: bool,
+        max_pending: int,
+        socket_timeout: float | None,
+        reconnect: bool,
+        stop_event: threading.Event | None,
+        warn: Callable[[str], None] | None,
+    ) -> None:
+        check_maxlen(maxlen)
+        self._raw_url = resolve_url(url)
+        self.url = redact_url(self._raw_url)
+        self.maxlen = maxlen
+        self.keep_ids = keep_ids
+        self.reconnect = reconnect
+        self.errors = ErrorTally()
+        #: Entries Redis accepted.
+        self.accepted = 0
+        #: Times a connection was lost and made again.
+        self.reconnects = 0
+        self._socket_timeout = socket_timeout
+        self._stop_event = stop_event or threading.Event()
+        self._warn = warn or log.warning
+        self._max_pending = max(1, max_pending)
+        #: What every XADD carries after the stream's name (``MAXLEN ~ N`` or nothing).
+        self._trim: tuple[bytes, ...] = () if maxlen is None else (b"MAXLEN", b"~", b"%d" % maxlen)
+
+
+class RedisPublisher(PublisherSettings):
     """Publishes events to the Redis server at ``url`` with pipelined XADD.
 
     ``maxlen`` adds ``MAXLEN ~ N`` (approximate trimming, cheap for Redis) to every
@@ -73,21 +109,16 @@ class RedisPublisher:
         stop_event: threading.Event | None = None,
         warn: Callable[[str], None] | None = None,
     ) -> None:
-        check_maxlen(maxlen)
-        self._raw_url = url
-        self.url = redact_url(resolve_url(url))
-        self.maxlen = maxlen
-        self.keep_ids = keep_ids
-        self.reconnect = reconnect
-        self.errors = ErrorTally()
-        #: Entries Redis accepted.
-        self.accepted = 0
-        #: Times the connection was lost and made again.
-        self.reconnects = 0
-        self._socket_timeout = socket_timeout
-        self._stop_event = stop_event or threading.Event()
-        self._warn = warn or log.warning
-        self._max_pending = max(1, max_pending)
+        super().__init__(
+            url,
+            maxlen=maxlen,
+            keep_ids=keep_ids,
+            max_pending=max_pending,
+            socket_timeout=socket_timeout,
+            reconnect=reconnect,
+            stop_event=stop_event,
+            warn=warn,
+        )
         self._client, self._conn, self._sock = self._connect()
         self._reader: hiredis.Reader = hiredis.Reader()
         #: Reply bytes received and not read yet (see :meth:`_take_replies`).
@@ -97,7 +128,6 @@ class RedisPublisher:
         self._inflight: deque[Sequence[Event]] = deque()
         self._answered: int = 0  # replies read for the oldest batch in flight
         self._pending: int = 0  # entries sent and not answered yet
-        self._trim: tuple[bytes, ...] = () if maxlen is None else (b"MAXLEN", b"~", b"%d" % maxlen)
         self._closed: bool = False
 
     # -- the Publisher interface ---------------------------------------------------
