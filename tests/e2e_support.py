@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -151,3 +152,43 @@ def chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str
             ],
             capture_output=True, text=True, timeout=timeout, check=False,
         )  # fmt: skip
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_ok(*args: object, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run a command to its end; fail the test (with its output) unless it exits 0."""
+    done = subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+    return done
+
+
+def wheel_in_fresh_venv(tmp_path: Path, *, timeout: float = 120) -> tuple[Path, Path]:
+    """``(python, site-packages)`` of a new virtualenv in ``tmp_path`` holding xtape as
+    a normal install: its wheel built offline from a copy of the sources (so nothing,
+    build/ or *.egg-info, lands in the working tree; setup.py compiles the XADD packer
+    anew), installed without dependencies. Those come from this test run's environment,
+    after the venv's own site-packages (a path line in a .pth file: that directory's
+    own .pth files, such as an editable install of xtape, are not run)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.so", "*.actual.xtape")
+    shutil.copytree(ROOT / "xtape", src / "xtape", ignore=ignore)
+    dist = tmp_path / "dist"
+    run_ok(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+           "--disable-pip-version-check", "-q", "-w", dist, src, timeout=timeout)  # fmt: skip
+    [wheel] = dist.glob("xtape-*.whl")
+    venv = tmp_path / "venv"
+    run_ok(sys.executable, "-m", "venv", "--without-pip", venv, timeout=timeout)
+    python = venv / "bin" / "python"
+    run_ok(sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--no-deps",
+           "--disable-pip-version-check", "-q", wheel, timeout=timeout)  # fmt: skip
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    purelib = Path(run_ok(python, "-c", code, timeout=timeout).stdout.strip())
+    (purelib / "zz_xtape_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python, purelib

@@ -7,10 +7,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
+from e2e_support import run_ok, wheel_in_fresh_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "matcher"
@@ -68,37 +68,13 @@ def test_a_missing_golden_is_written_only_with_xtape_update(example: Path) -> No
     assert again.returncode == 0, again.stdout + again.stderr
 
 
-def _run(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=180, check=False
-    )
-    assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
-    return done
-
 
 @pytest.mark.slow
 def test_the_plugin_works_from_a_wheel_installed_in_a_fresh_virtualenv(
     tmp_path: Path, example: Path
 ) -> None:
-    # As tests/test_packaging.py builds the demo's wheel: from a copy, offline, no deps.
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "xtape", src / "xtape", ignore=shutil.ignore_patterns("__pycache__", "*.actual.xtape"))
-    dist = tmp_path / "dist"
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "-q", "-w", dist, src)  # fmt: skip
-    [wheel] = dist.glob("xtape-*.whl")
-    venv = tmp_path / "venv"
-    _run(sys.executable, "-m", "venv", "--without-pip", venv)
-    python = venv / "bin" / "python"
-    _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-index", "--no-deps",
-         "--disable-pip-version-check", "-q", wheel)  # fmt: skip
-    # Dependencies (pytest among them) from this run's environment, after the venv's own.
-    purelib = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
-    (purelib / "zz_xtape_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    where = _run(python, "-c", "import xtape.pytest_plugin as p; print(p.__file__)", cwd=tmp_path).stdout
+    python, purelib = wheel_in_fresh_venv(tmp_path, timeout=180)
+    where = run_ok(python, "-c", "import xtape.pytest_plugin as p; print(p.__file__)", cwd=tmp_path, timeout=180).stdout
     assert where.startswith(str(purelib)), where
     # The example shipped in the wheel is the one the test runs.
     shipped = purelib / "xtape" / "data" / "examples" / "matcher" / "test_matcher.py"
