@@ -255,6 +255,20 @@ def _read_everything(data: bytes, tmp: Path) -> None:
             assert "\n" not in str(exc)
 
 
+def _exit_0_or_one_error_line(
+    path: Path, data: bytes, command: list[str], also_before: tuple[str, ...] = ()
+) -> None:
+    """``command`` on a file of ``data`` in the CLI exits 0, or 2 with one error line on
+    stderr after its warnings (and lines starting with ``also_before``)."""
+    path.write_bytes(data)
+    result = invoke(command[0], path, *command[1:])  # raises on an escaped exception
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        lines = result.stderr.splitlines()
+        errors = [line for line in lines if not line.startswith(("xtape: warning: ", *also_before))]
+        assert len(errors) == 1 and errors[0].startswith("xtape: error: "), lines
+
+
 @pytest.mark.timeout(900)  # 2,500 cases of six commands: about a minute on 2 quiet cores
 @settings(
     max_examples=2500,
@@ -273,14 +287,8 @@ def test_damaged_recordings_never_raise_anything_but_one_line_errors(
 def test_damaged_recordings_in_the_cli_exit_0_or_2_without_traceback(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, command: list[str]
 ) -> None:
-    path = tmp_path_factory.getbasetemp() / "cli.xtape"
-    path.write_bytes(data)
-    result = invoke(command[0], path, *command[1:])  # raises on an escaped exception
-    assert result.exit_code in (0, 2), result.output
-    if result.exit_code == 2:  # one error line (after warnings, such as a truncated tail)
-        lines = result.stderr.splitlines()
-        errors = [line for line in lines if not line.startswith("xtape: warning: ")]
-        assert len(errors) == 1 and errors[0].startswith("xtape: error: "), lines
+    # one error line (after warnings, such as a truncated tail)
+    _exit_0_or_one_error_line(tmp_path_factory.getbasetemp() / "cli.xtape", data, command)
 
 
 def test_damaged_recordings_as_processes_exit_0_or_2_without_traceback(tmp_path: Path) -> None:
@@ -416,19 +424,13 @@ def test_damaged_v2_recordings_never_raise_anything_but_one_line_errors(
 def test_damaged_v2_recordings_in_the_cli_exit_0_or_2_without_traceback(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, command: list[str]
 ) -> None:
-    path = tmp_path_factory.getbasetemp() / "cli2.xtape"
-    path.write_bytes(data)
-    result = invoke(command[0], path, *command[1:])  # raises on an escaped exception
-    assert result.exit_code in (0, 2), result.output
-    if result.exit_code == 2:
-        # one error line, after warnings and (a replay stopped midway) its report
-        lines = result.stderr.splitlines()
-        errors = [
-            line
-            for line in lines
-            if not line.startswith(("xtape: warning: ", "scheduled ", "replayed "))
-        ]
-        assert len(errors) == 1 and errors[0].startswith("xtape: error: "), lines
+    # one error line, after warnings and (a replay stopped midway) its report
+    _exit_0_or_one_error_line(
+        tmp_path_factory.getbasetemp() / "cli2.xtape",
+        data,
+        command,
+        also_before=("scheduled ", "replayed "),
+    )
 
 
 def test_a_flipped_byte_in_a_v2_chunk_is_reported_as_damage(tmp_path: Path) -> None:
