@@ -480,3 +480,25 @@ def test_info_without_sparklines_and_from_standard_input(eventful: Path) -> None
             [XTAPE, "info", "-"], stdin=fh, capture_output=True, timeout=60, check=False
         )
     assert piped.returncode == 0 and b"rate:" not in piped.stdout and b"orders:us" in piped.stdout
+
+
+def test_markers_at_about_the_same_time_share_one_label(tmp_path: Path) -> None:
+    # a FLUSHALL and the deletions it causes are written within milliseconds: their
+    # labels would print over each other, so one label names the kinds in order
+    path = tmp_path / "flush.xtape"
+    with RecordingWriter(path) as w:
+        for sec in range(60):
+            entries = [[f"{T0 + sec * 1000}-{j}".encode(), [b"k", b"v"]] for j in range(5)]
+            w.write_entries(b"s", entries, (T0 + sec * 1000 + 999) * NS_PER_MS)
+            if sec == 30:
+                at = (T0 + 30_500) * NS_PER_MS
+                w.write_marker("flush", "the server's data was flushed", at)
+                w.write_marker("deleted", "stream 'a' was deleted", at + 2_000_000)
+                w.write_marker("deleted", "stream 'b' was deleted", at + 3_000_000)
+            if sec == 50:
+                w.write_marker("reconnect", "reconnected", (T0 + 50_500) * NS_PER_MS)
+    out = tmp_path / "flush.svg"
+    ok(invoke("plot", path, "-o", out))
+    svg = out.read_text()
+    labels = re.findall(r"rotate\(-90\)\"> ([a-z, ]+)</text>", svg)  # the vertical labels
+    assert labels == ["flush, deleted", "reconnect"], labels

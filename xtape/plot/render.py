@@ -52,7 +52,8 @@ _ROW_COLORS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
     "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#843c39",
 )  # fmt: skip
-#: Marker labels drawn at most (every marker still gets its line, and the HTML lists all).
+#: Marker labels drawn at most (every marker still gets its line, and the HTML lists all;
+#: markers at about the same time share a label).
 MAX_MARKER_LABELS = 30
 _WIDTH_IN = 12.0
 _DPI = 100
@@ -265,27 +266,36 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
             },
         )
 
-    # Markers, through every row; labelled in the top panel.
+    # Markers, through every row; labelled in the top panel. Markers closer together
+    # than a label's width (a flush and the deletions it causes) share one label, which
+    # names their kinds in order, rather than printing over each other.
     kinds: dict[str, str] = {}
-    for n, marker in enumerate(data.markers):
+    close = (hi - lo) * 0.012
+    clusters: list[tuple[float, list[str]]] = []
+    for marker in data.markers:
         x = marker.offset_ns / NS_PER_S / per
         color = MARKER_COLORS.get(marker.kind, _OTHER_MARKER)
         kinds.setdefault(marker.kind, color)
         for ax in axes:
             ax.axvline(x, color=color, ls=(0, (4, 2)), lw=1.3, zorder=3)
-        if n < MAX_MARKER_LABELS:
-            total_ax.text(
-                x,
-                0.97,
-                f" {display_name(marker.kind.encode())}",
-                transform=total_ax.get_xaxis_transform(),
-                rotation=90,
-                fontsize=8,
-                color=color,
-                va="top",
-                ha="right",
-                zorder=4,
-            )
+        if clusters and x - clusters[-1][0] < close:
+            if marker.kind not in clusters[-1][1]:
+                clusters[-1][1].append(marker.kind)
+        else:
+            clusters.append((x, [marker.kind]))
+    for x, names in clusters[:MAX_MARKER_LABELS]:
+        total_ax.text(
+            x,
+            0.97,
+            " " + ", ".join(display_name(kind.encode()) for kind in names),
+            transform=total_ax.get_xaxis_transform(),
+            rotation=90,
+            fontsize=8,
+            color=kinds[names[0]] if len(names) == 1 else _OTHER_MARKER,
+            va="top",
+            ha="right",
+            zorder=4,
+        )
 
     if with_report:
         _annotate_report(fig, 1 - 0.95 / height, data)
