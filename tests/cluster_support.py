@@ -54,16 +54,7 @@ class LocalCluster:
             for _ in range(self.primaries * (1 + self.replicas)):
                 port = _free_cluster_port(taken)
                 taken.update((port, port + 10000))
-                node = RedisServer(
-                    port=port,
-                    extra_args=[
-                        "--cluster-enabled", "yes",
-                        "--cluster-node-timeout", str(self.node_timeout_ms),
-                        "--cluster-config-file", "nodes.conf",
-                        "--cluster-require-full-coverage", "no",
-                        "--cluster-allow-reads-when-down", "yes",
-                    ],
-                )
+                node = RedisServer(port=port, extra_args=self._node_args())
                 self.nodes.append(node)
                 node.start()
             cli = shutil.which("redis-cli") or "redis-cli"
@@ -83,6 +74,49 @@ class LocalCluster:
             self.close()
             raise
         return self
+
+    def _node_args(self) -> list[str]:
+        return [
+            "--cluster-enabled", "yes",
+            "--cluster-node-timeout", str(self.node_timeout_ms),
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-require-full-coverage", "no",
+            "--cluster-allow-reads-when-down", "yes",
+        ]  # fmt: skip
+
+    def add_primary(self, timeout: float = 30.0) -> RedisServer:
+        """One more ``redis-server --cluster-enabled yes``, joined with ``CLUSTER MEET``: a
+        primary serving no slot yet (give it some with :meth:`migrate_slot`). Returns once
+        every live node knows it and it knows them all."""
+        taken = {p for n in self.nodes for p in (n.port, n.port + 10000)}
+        node = RedisServer(port=_free_cluster_port(taken), extra_args=self._node_args())
+        self.nodes.append(node)
+        node.start()
+        with self.client(self._live()) as c:
+            c.execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
+        new_id = self.node_id(node).decode()
+        live = [n for n in self.nodes if n.proc is not None]
+
+        def known() -> bool:
+            for n in live:
+                with self.client(n) as c:
+                    text = bytes(c.execute_command("CLUSTER", "NODES")).decode()
+                lines = [line.split() for line in text.splitlines() if line.strip()]
+                if len(lines) != len(live) or any(
+                    "handshake" in parts[2] or parts[7] != "connected" for parts in lines
+                ):
+                    return False
+                if new_id not in (parts[0] for parts in lines):
+                    return False
+            return True
+
+        deadline = time.monotonic() + timeout
+        while not known():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the new node did not join the cluster")
+            time.sleep(0.05)
+        self.wait_ok(timeout)  # (a new primary waits a moment before it says ok)
+        return node
 
     def wait_ok(self, timeout: float = 30.0) -> None:
         """Until every live node says ``cluster_state:ok`` and the slots all agree."""
@@ -130,8 +164,10 @@ class LocalCluster:
         return f"redis://127.0.0.1:{self.nodes[0].port}/0"
 
     def live_url(self) -> str:
-        node = next(n for n in self.nodes if n.proc is not None)
-        return f"redis://127.0.0.1:{node.port}/0"
+        return f"redis://127.0.0.1:{self._live().port}/0"
+
+    def _live(self) -> RedisServer:
+        return next(n for n in self.nodes if n.proc is not None)
 
     @staticmethod
     def client(node: RedisServer) -> redis.Redis:

@@ -21,8 +21,14 @@ migration) sends that group to the importing node after ``ASKING``; ``TRYAGAIN``
 the group for the next round. A refused MULTI reads nothing, so cursors stay exact:
 nothing is lost or read twice. Failover: a primary's connection failing is a fault like
 any other; on reopening, the slot map is read again from any node that answers (until a
-replica has been promoted) and a changed primary shows as a ``failover`` (see
-:meth:`ClusterSource.restart_kind`).
+replica has been promoted) and a changed primary shows as a ``failover``.
+
+Topology: the slot map is read again every :data:`TOPOLOGY_EVERY_S` (``CLUSTER SLOTS`` on
+a primary already open), at once after ``MOVED`` and a fault, and soon after ``ASK``. A
+primary that appears is opened (with its hints) and its streams are looked for; one that
+serves no slot any more is closed and dropped; streams go on from their cursors wherever
+their slot now is. Each change is reported by :meth:`ClusterSource.topology_changes`
+(see :mod:`.topology`), for the recorder to write as a marker.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ from redis.crc import key_slot
 
 from xtape.capture.cursors import StreamState
 from xtape.capture.hints import Changes
-from xtape.capture.source import RoundReplies, Source, streams_args
+from xtape.capture.source import RoundReplies, Source, TopologyChange, streams_args
+from xtape.capture.topology import compare
 from xtape.connection import ClusterNode, Topology, connect, node_url
 from xtape.errors import RedisRefused, RedisUnavailable
 
@@ -48,6 +55,10 @@ log = logging.getLogger(__name__)
 POLL_S = 0.1
 #: How many times one round follows MOVED/ASK before leaving a group for later.
 _REDIRECTS = 3
+#: How often the slot map is read again (a primary added, slots moved, a failover).
+TOPOLOGY_EVERY_S = 1.0
+#: After ``ASK`` (a slot on the move), the next read of the slot map is this soon.
+_ASK_RECHECK_S = 0.1
 
 
 class ClusterSource:
@@ -73,8 +84,9 @@ class ClusterSource:
         #: The primaries' readers, by address (kept across reconnects).
         self._sources: dict[str, Source] = {}
         self._open_ones: dict[str, Source] = {}
-        #: Slot map entries learnt from MOVED replies since the last full read.
-        self._stale = False
+        #: Changes of the slot map not yet taken by :meth:`topology_changes`.
+        self._changes: list[TopologyChange] = []
+        self._next_check = time.monotonic() + TOPOLOGY_EVERY_S
         #: Slot groups sent elsewhere after MOVED or ASK (a measure of resharding seen).
         self.redirects = 0
 
@@ -142,18 +154,28 @@ class ClusterSource:
             finally:
                 client.close()
             if topology.ranges:
-                self._use(topology)
+                self._use(topology, after_fault=True)
                 return
         raise redis.ConnectionError(f"no node of the cluster answered ({last})")
 
-    def _use(self, topology: Topology) -> None:
-        self.topology = topology
+    def _use(self, topology: Topology, *, after_fault: bool = False) -> None:
+        """Route by ``topology`` from now on; note what changed, and drop the primaries
+        that serve no slot any more (their streams are read where their slots went)."""
+        old, self.topology = self.topology, topology
         self._owners = topology.owners()
-        self._stale = False
+        self._changes.extend(compare(old, topology, after_fault=after_fault))
+        kept = {node.address for node in topology.primaries}
+        for node in old.primaries:
+            if node.address not in kept:
+                self._open_ones.pop(node.address, None)
+                gone = self._sources.pop(node.address, None)
+                if gone is not None:
+                    gone.close()
 
     def _refresh(self) -> None:
-        """After MOVED: the slot map from a node already open (no new connection)."""
-        for source in self._open_ones.values():
+        """After MOVED, and on schedule: the slot map from a node already open (no new
+        connection); a new primary is opened."""
+        for source in list(self._open_ones.values()):
             try:
                 reply = source.link.call("CLUSTER", "SLOTS")
             except redis.ResponseError:
@@ -180,11 +202,23 @@ class ClusterSource:
         return {"kind": "cluster", **self.topology.header()}
 
     def restart_kind(self, old_run_id: str, new_run_id: str) -> str:
-        """``failover`` when the primaries' addresses changed, else ``restart``."""
-        def addresses(run_id: str) -> set[str]:
-            return {part.partition("=")[0] for part in run_id.split(",") if part}
+        """``restart`` when a primary still there has another run_id, else ``topology``
+        (primaries came or went: :meth:`topology_changes` says how, failovers included)."""
+        def run_ids(run_id: str) -> dict[str, str]:
+            return dict(part.partition("=")[::2] for part in run_id.split(",") if part)
 
-        return "failover" if addresses(old_run_id) != addresses(new_run_id) else "restart"
+        old, new = run_ids(old_run_id), run_ids(new_run_id)
+        return "restart" if any(new.get(a, r) != r for a, r in old.items()) else "topology"
+
+    def topology_changes(self) -> list[TopologyChange]:
+        """The changes of the slot map seen since the last call; reads it again first
+        when due (every :data:`TOPOLOGY_EVERY_S`, sooner after ``ASK``)."""
+        now = time.monotonic()
+        if self._open_ones and now >= self._next_check:
+            self._next_check = now + TOPOLOGY_EVERY_S
+            self._refresh()
+        changes, self._changes = self._changes, []
+        return changes
 
     def server_info(self) -> dict[str, str]:
         parts = []
@@ -237,6 +271,7 @@ class ClusterSource:
                             moved = True
                             todo.append((i, None))
                         elif kind == "ask":
+                            self._recheck_soon()
                             todo.append((i, target))
             if moved:
                 self._refresh()
@@ -320,12 +355,16 @@ class ClusterSource:
                         moved = True
                         todo.append((group, None))
                     else:
+                        self._recheck_soon()
                         todo.append((group, target))
             if moved:
                 self._refresh()
             if not todo:
                 break
         return _assemble(done)
+
+    def _recheck_soon(self) -> None:
+        self._next_check = min(self._next_check, time.monotonic() + _ASK_RECHECK_S)
 
     def _ask_source(self, address: str) -> Source:
         host, _, port = address.rpartition(":")

@@ -308,6 +308,7 @@ class Recorder:
                     next_scan = self.clock.monotonic() + self._scan_every()
                     continue
                 now = self.clock.monotonic()
+                self._topology()
                 if now >= next_scan:
                     self._discover(initial=False)
                     next_scan = self.clock.monotonic() + self._scan_every()
@@ -544,28 +545,39 @@ class Recorder:
             self._restarted(run_id)
 
     def _restarted(self, run_id: str) -> None:
-        self.stats.restarts += 1
         kind = self.source.restart_kind(self._run_id, run_id)
-        if kind == "failover":
-            self.writer.write_marker(
-                "failover",
-                f"a primary of the cluster changed ({self._run_id} -> {run_id}): entries it had "
-                "not replicated when it failed are lost (asynchronous replication); recording "
-                "goes on from the last recorded ids",
-            )
-            self.warn(f"a primary of the cluster at {self.shown_url} failed over; checking every stream again")
-        else:
-            self.writer.write_marker(
-                "restart",
-                f"server restarted (run_id {self._run_id} -> {run_id}): entries added after the "
-                "last recorded ids and not kept by the server are lost",
-            )
-            self.warn(f"the server at {self.shown_url} restarted; checking every stream again")
+        if kind == "topology":  # other primaries, not a restart: see _topology
+            self._run_id = run_id
+            return
+        self.stats.restarts += 1
+        self.writer.write_marker(
+            "restart",
+            f"server restarted (run_id {self._run_id} -> {run_id}): entries added after the "
+            "last recorded ids and not kept by the server are lost",
+        )
+        self.warn(f"the server at {self.shown_url} restarted; checking every stream again")
         self._run_id = run_id
         for state in self.states.values():
             state.broken = True
-            state.failover = kind == "failover"
+            state.failover = False
         self.dirty.update(self.states)
+
+    def _topology(self) -> None:
+        """A cluster changed shape (primaries added or removed, slots moved, a failover):
+        a marker and a line each; every stream is checked again where it is now (from
+        its cursor), and new primaries are searched for streams."""
+        changes = self.source.topology_changes()
+        for change in changes:
+            self.writer.write_marker(change.kind, change.text)
+            self.warn(change.text)
+            if change.kind == "failover":
+                self.stats.restarts += 1
+                for state in self.states.values():
+                    state.broken = state.failover = True
+        if changes:
+            self.dirty.update(self.states)
+            if any(change.added for change in changes):
+                self._discover(initial=False)
 
     def _lost(self, exc: BaseException) -> None:
         """The connection failed: note it, reconnect with backoff (see :meth:`_reopen`)."""

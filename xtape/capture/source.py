@@ -44,6 +44,19 @@ class RoundReplies:
     states: list[StreamState] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TopologyChange:
+    """A change in which servers hold the streams (a cluster's primaries and slots), for
+    the recorder to write as a marker and say on one line."""
+
+    #: ``topology`` (primaries added or removed, slots moved: nothing lost) or
+    #: ``failover`` (a replica took over: what it had not replicated is lost).
+    kind: str
+    text: str
+    #: Addresses of primaries read from now on: their streams are to be looked for.
+    added: tuple[str, ...] = ()
+
+
 class StreamReader(Protocol):
     """What the recorder reads through (see the module docstring)."""
 
@@ -78,8 +91,13 @@ class StreamReader(Protocol):
         ...
 
     def restart_kind(self, old_run_id: str, new_run_id: str) -> str:
-        """``restart`` (the server's data may be older) or ``failover`` (a replica took
-        over a primary: the data goes on, less what it had not replicated)."""
+        """Called when the ``run_id`` changed: ``restart`` (the server's data may be
+        older) or ``topology`` (only the set of servers changed, which
+        :meth:`topology_changes` reports; no restart)."""
+        ...
+
+    def topology_changes(self) -> list[TopologyChange]:
+        """What changed since the last call (re-reading the topology when due)."""
         ...
 
     def scan(self, pattern: bytes) -> Iterator[bytes]: ...
@@ -196,6 +214,9 @@ class Source:
 
     def restart_kind(self, old_run_id: str, new_run_id: str) -> str:
         return "restart"
+
+    def topology_changes(self) -> list[TopologyChange]:
+        return []  # one server is one server
 
     def server_info(self) -> dict[str, str]:
         """``INFO server`` as text fields."""
