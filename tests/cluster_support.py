@@ -3,7 +3,9 @@
 Each node is a ``redis-server --cluster-enabled yes`` (:class:`xtape.server.RedisServer`)
 on a free port below 55535 (its cluster bus is port + 10000); the cluster is formed with
 ``redis-cli --cluster create ... --cluster-replicas 1 --cluster-yes`` and everything is
-stopped and removed on :meth:`LocalCluster.close`. Used by the cluster tests, by
+stopped and removed on :meth:`LocalCluster.close`. :meth:`LocalCluster.add_primary` joins
+one more node (``CLUSTER MEET``) and :meth:`LocalCluster.migrate_slot` gives it slots (or
+takes them away). Used by the cluster tests, by
 ``bench/cluster.py`` and by ``bench/record_source_cost.py --cluster`` (no replicas).
 """
 

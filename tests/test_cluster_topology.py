@@ -16,11 +16,10 @@ from cluster_support import LocalCluster
 from e2e_support import wait_for
 from redis.crc import key_slot
 
-from xtape.connection import keep_stream_replies_raw
+from xtape.capture.cluster_source import ClusterSource
+from xtape.capture.topology import compare
+from xtape.connection import ClusterNode, Topology, keep_stream_replies_raw
 from xtape.recording import Recording
-
-#: End-to-end tests of some seconds: `pytest -m "not slow"` skips them.
-pytestmark = pytest.mark.slow
 
 XTAPE = str(Path(sys.executable).parent / "xtape")
 Raw = list[tuple[bytes, list[bytes]]]
@@ -50,6 +49,7 @@ def _recorded(path: Path) -> dict[bytes, Raw]:
         return {}
 
 
+@pytest.mark.slow  # (some seconds: `pytest -m "not slow"` skips it)
 def test_a_primary_added_while_recording_is_read_and_one_removed_is_dropped(
     small_cluster: LocalCluster, tmp_path: Path
 ) -> None:
@@ -119,3 +119,62 @@ def test_a_primary_added_while_recording_is_read_and_one_removed_is_dropped(
     assert recording.gaps() == []
     lines = [line for line in err_text.splitlines() if "topology" in line]
     assert lines and all(line.startswith("xtape: warning: ") for line in lines)
+
+
+# --------------------------------------------------------------------------- the comparison
+
+A, B, C, N = (ClusterNode("10.0.0.1", port, f"id{port}") for port in (7000, 7001, 7002, 7009))
+A2 = ClusterNode("10.0.0.2", 7000, "replica-of-a")
+
+
+def _map(*ranges: tuple[int, int, ClusterNode], replicas: dict[str, ClusterNode] | None = None) -> Topology:
+    of = replicas or {}
+    return Topology(tuple((a, b, n, (of[n.address],) if n.address in of else ()) for a, b, n in ranges))
+
+
+BASE = _map((0, 5460, A), (5461, 10922, B), (10923, 16383, C), replicas={A.address: A2})
+
+
+def test_the_same_owners_are_no_change_whatever_the_replicas() -> None:
+    assert compare(BASE, _map((0, 5460, A), (5461, 10922, B), (10923, 16383, C))) == []
+
+
+def test_a_primary_added_and_given_slots_is_one_topology_change_naming_them() -> None:
+    grown = _map((0, 5460, A), (5461, 5461, N), (5462, 10922, B), (10923, 16383, C))
+    [change] = compare(BASE, grown)
+    assert change.kind == "topology"
+    assert change.added == (N.address,)
+    assert f"primary {N.address} added" in change.text
+    assert f"slot 5461 moved {B.address} -> {N.address}" in change.text
+    [back] = compare(grown, BASE)
+    assert back.added == ()
+    assert f"primary {N.address} removed (it serves no slot)" in back.text
+
+
+def test_a_replica_taking_over_is_a_failover_and_a_stranger_only_after_a_fault() -> None:
+    promoted = _map((0, 5460, A2), (5461, 10922, B), (10923, 16383, C))
+    [change] = compare(BASE, promoted)
+    assert change.kind == "failover" and change.added == (A2.address,)
+    assert f"primary {A.address} of the cluster failed over to {A2.address} (slots 0-5460)" in change.text
+    taken = _map((0, 5460, N), (5461, 10922, B), (10923, 16383, C))
+    assert [c.kind for c in compare(BASE, taken)] == ["topology"]  # a planned move
+    assert [c.kind for c in compare(BASE, taken, after_fault=True)] == ["failover"]
+
+
+def test_many_moves_are_one_line_with_ranges_and_counts() -> None:
+    scattered = _map(
+        *((s, s, B if s % 2 else C) for s in range(0, 20)), (20, 5460, A),
+        (5461, 10922, B), (10923, 16383, C),
+    )
+    [change] = compare(BASE, scattered)
+    assert "\n" not in change.text
+    assert f"slots 0, 2, 4, 6, ... (10 slots) moved {A.address} -> {C.address}" in change.text
+
+
+def test_run_ids_of_other_primaries_are_a_topology_change_not_a_restart() -> None:
+    source = ClusterSource(
+        "redis://10.0.0.1:7000/0", BASE, ["x*"], socket_timeout=1.0, should_stop=lambda: False
+    )
+    assert source.restart_kind("a:1=r1,b:1=r2", "a:1=r1,b:1=r2,n:1=r9") == "topology"
+    assert source.restart_kind("a:1=r1,b:1=r2", "b:1=r2,a2:1=r5") == "topology"
+    assert source.restart_kind("a:1=r1,b:1=r2", "a:1=r1,b:1=r3,n:1=r9") == "restart"

@@ -42,6 +42,7 @@ MARKER_COLORS = {
     "recreated": "#16a085",
     "deleted": "#7f5539",
     "failover": "#d35400",
+    "topology": "#2980b9",
     "replay": "#2c3e50",
 }
 _OTHER_MARKER = "#666666"
