@@ -38,7 +38,9 @@ class RedisServer:
     ``appendonly`` turns on the AOF so a :meth:`restart` keeps the data (for tests of
     recorder resumption). ``extra_args`` go to ``redis-server`` after the defaults, so they
     can add (``--cluster-enabled yes``, ``--tls-port N ...``) or override options; the
-    server is ready when it answers PING on :attr:`port`. Use as a context manager.
+    server is ready when it answers PING on :attr:`port`. ``exe`` runs another binary
+    that takes redis-server's options (a Valkey ``valkey-server``, an older Redis) instead
+    of the ``redis-server`` on PATH. Use as a context manager.
     """
 
     def __init__(
@@ -47,8 +49,9 @@ class RedisServer:
         appendonly: bool = False,
         port: int | None = None,
         extra_args: Sequence[str] = (),
+        exe: str | None = None,
     ) -> None:
-        exe = shutil.which("redis-server")
+        exe = exe or shutil.which("redis-server")
         if exe is None:
             raise RuntimeFailure(
                 "redis-server was not found on PATH (on Debian/Ubuntu: apt-get install redis-server)"

@@ -222,12 +222,12 @@ class ClusterSource:
 
     def server_info(self) -> dict[str, str]:
         parts = []
-        version = self.version
+        out = {"redis_version": self.version}
         for address, source in sorted(self._open_ones.items()):
             info = source.server_info()
             parts.append(f"{address}={info.get('run_id', '')}")
-            version = info.get("redis_version", version)
-        return {"run_id": ",".join(parts), "redis_version": version}
+            out.update((k, v) for k, v in info.items() if k.endswith(("_version", "server_name")))
+        return {**out, "run_id": ",".join(parts)}
 
     # -- routing -----------------------------------------------------------------------
 

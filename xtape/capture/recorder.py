@@ -36,7 +36,7 @@ from xtape.capture.link import FAULTS, Stopped, run_stoppable
 from xtape.capture.options import RecordOptions
 from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.redact import Redactor
-from xtape.capture.source import Source, StreamReader
+from xtape.capture.source import Source, StreamReader, reports_trims, server_label
 from xtape.connection import detect_cluster, error_reason, redact_url, resolve_url
 from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
@@ -130,6 +130,7 @@ class Recorder:
         self.opt = options
         self.progress = progress
         self.warn: WarnFn = warn or log.warning
+        self._server = "redis unknown"
         self.stop_event = stop_event or threading.Event()
         self.redactor = (
             Redactor(options.redact, options.redact_key, case_sensitive=options.redact_case_sensitive)
@@ -215,6 +216,8 @@ class Recorder:
             "source": {
                 "url": self.shown_url,
                 "server_version": self.source.version,
+                "server": self._server,
+                **({} if reports_trims(self.source.version) else {"gaps": "undetectable"}),
                 "patterns": list(self.opt.patterns),
                 **({"cluster": described} if described.get("kind") == "cluster" else {}),
             },
@@ -238,6 +241,12 @@ class Recorder:
         try:
             self._choose_source()
             self._open(initial=True)
+            self._server = server_label(self.source.server_info())
+            if not reports_trims(self.source.version):
+                self.warn(
+                    f"{self._server} does not count the entries added to a stream (Redis 7.0+ "
+                    "does): entries trimmed before they are recorded cannot be detected as gaps"
+                )
             self._start_cursor = self.opt.start.cursor(self.clock.time_ns() // 1_000_000)
             self._discover(initial=True)
             return True

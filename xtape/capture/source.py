@@ -290,5 +290,22 @@ class Source:
         return {bytes(name) for name, _ in reply or ()}
 
 
+def server_label(info: dict[str, str]) -> str:
+    """The server's own name and version from ``INFO server``: ``valkey 9.1.2``,
+    ``redis 7.0.15`` (Valkey also reports a Redis compatibility ``redis_version``)."""
+    name = info.get("server_name") or "redis"
+    version = info.get(f"{name}_version") or info.get("redis_version") or "unknown"
+    return f"{name} {version}"
+
+
+def reports_trims(redis_version: str) -> bool:
+    """Whether ``XINFO STREAM`` counts ``entries-added`` (Redis 7.0+, and every Valkey),
+    which the recorder needs to see entries trimmed before it read them."""
+    try:
+        return int(redis_version.split(".")[0]) >= 7
+    except ValueError:
+        return True  # unknown: assume a current server (the XINFO reply says at once)
+
+
 def streams_args(states: Sequence[StreamState]) -> list[bytes | str]:
     return ["STREAMS", *(s.name for s in states), *(s.cursor for s in states)]

@@ -92,7 +92,7 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
         (
             f"source:    merged from {len(src['merged'])} recordings"
             if isinstance(src.get("merged"), list)
-            else f"source:    {_shown(src.get('url', '?'))} (redis {_shown(src.get('server_version', '?'))})"
+            else f"source:    {_shown(src.get('url', '?'))} ({_shown(data['server'])})"
             + (
                 f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
                 if isinstance(src.get("cluster"), dict)
@@ -135,7 +135,10 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
         lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
     if data["files"] > 1:
         lines.append(f"files:     {data['files']} (a split recording, read as one)")
-    if data["complete"]:
+    if data["complete"] and not data["gaps_detectable"]:
+        # Closed cleanly, but a server before Redis 7.0 leaves no trace of trims.
+        lines.append(f"gaps:      cannot be detected ({_shown(data['server'])})")
+    elif data["complete"]:
         lines.append("complete:  yes")
     elif data["writing"]:
         lines.append("complete:  no (still being written: a recorder holds the file)")

@@ -76,6 +76,19 @@ class RecordingInfo:
             return 0.0
         return (self.last_capture_ns - self.first_capture_ns) / 1e9
 
+    @property
+    def server(self) -> str:
+        """The recorded server's name and version (``valkey 9.1.2``); files written
+        before the name was kept say ``redis`` and its ``redis_version``."""
+        src = self.source
+        return str(src.get("server") or f"redis {src.get('server_version', '?')}")
+
+    @property
+    def gaps_detectable(self) -> bool:
+        """False for a recording of a server before Redis 7.0, which does not count the
+        entries added to a stream: trims there leave no trace, so no gap was looked for."""
+        return self.source.get("gaps") != "undetectable"
+
     def gap_warning(self, consequence: str) -> str | None:
         """See :func:`gap_warning`."""
         return gap_warning(self.path, self.gaps, consequence)
@@ -106,6 +119,8 @@ class RecordingInfo:
             "tool": self.tool,
             "created": _iso_ns(self.created_ns),
             "source": self.source,
+            "server": self.server,
+            "gaps_detectable": self.gaps_detectable,
             "options": self.options,
             "entries": self.entries,
             "duration_s": round(dur, 3),
