@@ -1,0 +1,33 @@
+"""Real FastStream and taskiq processes for the codec tests (their packages: the test extra)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FRAMEWORKS = Path(__file__).parent / "frameworks"
+
+
+def run_app(script: str, *args: object, timeout: float = 120) -> None:
+    """Run one of tests/frameworks/ to its end (fails the test with its output if it fails)."""
+    done = subprocess.run(
+        [sys.executable, str(FRAMEWORKS / script), *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"{script} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def faststream_publish(url: str, stream: str, count: int) -> None:
+    """A real FastStream app (default settings) publishes ``count`` orders on ``stream``."""
+    pytest.importorskip("faststream")
+    run_app("faststream_app.py", "publish", url, stream, count)
+
+
+def taskiq_kick(url: str, queue: str, count: int) -> None:
+    """A real taskiq producer (taskiq-redis RedisStreamBroker) kicks ``count`` tasks."""
+    pytest.importorskip("taskiq_redis")
+    run_app("taskiq_app.py", url, queue, count)
