@@ -163,6 +163,7 @@ def test_the_resolver_follows_precedence_and_says_what_it_chose() -> None:
     assert resolver.codec(b"audit", json_entry) is None
     assert resolver.codec(b"other", json_entry).name == "json"  # type: ignore[union-attr]
     resolver.codec(b"other", json_entry)
+    assert resolver.codec(b"plain", [(b"a", b"1")]) is None
     assert said == [
         "codec for stream 'orders': msgpack (--codec)",
         "codec for stream 'orders.eu': taskiq (case file)",

@@ -1,6 +1,7 @@
 """A FastStream service with FastStream's defaults, run as a process by the codec tests.
 
-    python faststream_app.py publish URL STREAM COUNT     publish COUNT orders, then exit
+    python faststream_app.py publish URL STREAM COUNT [I] publish COUNT orders (order I's
+                                                          total one more), then exit
     python faststream_app.py consume URL STREAM OUT       subscribe (group "svc", at "$");
                                                           append each body, headers as a
                                                           JSON line to OUT; run until killed
@@ -26,10 +27,13 @@ def order(i: int) -> dict[str, Any]:
     }
 
 
-async def publish(url: str, stream: str, count: int) -> None:
+async def publish(url: str, stream: str, count: int, bump: int) -> None:
     async with RedisBroker(url) as broker:
         for i in range(count):
-            await broker.publish(order(i), stream=stream)
+            body = order(i)
+            if i == bump:
+                body["total"] += 1
+            await broker.publish(body, stream=stream)
 
 
 def consume(url: str, stream: str, out: str) -> None:
@@ -46,6 +50,6 @@ def consume(url: str, stream: str, out: str) -> None:
 if __name__ == "__main__":
     mode, url, stream, arg = sys.argv[1:5]
     if mode == "publish":
-        asyncio.run(publish(url, stream, int(arg)))
+        asyncio.run(publish(url, stream, int(arg), int(sys.argv[5]) if len(sys.argv) > 5 else -1))
     else:
         consume(url, stream, arg)

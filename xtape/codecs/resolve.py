@@ -62,12 +62,14 @@ class CodecResolver:
         catalog: Callable[[bytes], str | None] | None = None,
         *,
         detect: bool = True,
+        detect_json: bool = True,
         report: Callable[[str], None] | None = None,
     ) -> None:
         self._rules: list[tuple[str, str, str]] = [(g, n, "--codec") for g, n in cli]
         self._rules += [(g, n, "case file") for g, n in (case or {}).items()]
         self._catalog = catalog
         self._detect = detect
+        self._detect_json = detect_json
         self._report = report
         self.choices: dict[bytes, CodecChoice] = {}
 
@@ -76,8 +78,8 @@ class CodecResolver:
         found = self.choices.get(stream)
         if found is None:
             found = self.choices[stream] = self._choose(stream, fields)
-            if self._report is not None:
-                self._report(found.describe())
+            if self._report is not None and (found.codec is not None or found.source not in ("detected", "none")):
+                self._report(found.describe())  # a stream left as fields by default goes unsaid
         return found
 
     def codec(self, stream: bytes, fields: Fields | None = None) -> Codec | None:
@@ -104,15 +106,18 @@ class CodecResolver:
             if named:
                 return CodecChoice(stream, None if named in _OFF else get_codec(named), "catalog")
         if self._detect and fields is not None:
-            codec = detect(fields)
+            codec = detect(fields, json=self._detect_json)
             if codec is not None:
                 return CodecChoice(stream, codec, "detected")
         return CodecChoice(stream, None, "detected" if fields is not None else "none")
 
 
-def detect(fields: Fields) -> Codec | None:
-    """The first codec that recognises ``fields`` and decodes them, if any."""
+def detect(fields: Fields, *, json: bool = True) -> Codec | None:
+    """The first codec that recognises ``fields`` and decodes them, if any (``json``
+    False: envelopes only, not JSON by its shape)."""
     for codec in detection_candidates():
+        if not json and codec.name == "json":
+            continue
         try:
             if codec.detect(fields):
                 codec.decode(fields)
