@@ -203,8 +203,9 @@ def item_text(event: dict[str, Any]) -> str:
     return text[text.index("\n") + 1 :]
 
 
-def header_text(name: str, description: str) -> str:
-    """The lines before the events: ``name``, ``description`` and ``events:``."""
+def header_text(name: str, description: str, codecs: dict[str, str] | None = None) -> str:
+    """The lines before the events: ``name``, ``description``, ``codecs:`` (stream glob ->
+    codec, when payloads are written decoded) and ``events:``."""
     parts = []
     for key, value in (("name", name), ("description", description)):
         text = scalar(value)
@@ -212,5 +213,7 @@ def header_text(name: str, description: str) -> str:
             parts.append(dump_scenario_yaml({key: value}))
         else:
             parts.append(f"{key}: {text}\n")
+    if codecs:
+        parts.append(dump_scenario_yaml({"codecs": codecs}))
     parts.append("events:\n")
     return "".join(parts)
