@@ -127,3 +127,29 @@ def test_an_edited_converted_scenario_is_consumed_by_a_real_faststream_subscribe
     assert [g["body"]["total"] for g in got] == [5, 15, 25, 36]
     assert got[0]["body"]["lines"][3] == {"sku": "s3", "line_total": 3}
     assert all(len(g["correlation_id"]) == 36 for g in got)  # the recorded ones, decoded by FastStream
+
+
+def test_infer_and_validate_apply_schemas_to_the_decoded_body(
+    two_faststream_recordings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    expected, _ = two_faststream_recordings
+    catalog = tmp_path / "streams.yaml"
+    inferred = invoke("infer", expected, "-o", catalog)
+    assert inferred.exit_code == 0, inferred.output
+    text = catalog.read_text()
+    assert "    codec: faststream" in text and "__data__" not in text
+    assert "      total: {type: integer" in text and "      lines:" in text
+    checked = invoke("validate", expected, "--catalog", catalog)
+    assert checked.exit_code == 0, checked.output
+    assert "0 invalid" in checked.stdout
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        "streams:\n  orders:\n    codec: faststream\n    fields:\n      total: {type: integer, maximum: 20}\n"
+    )
+    bad = invoke("validate", expected, "--catalog", strict)
+    assert bad.exit_code == 1
+    assert "2 invalid" in bad.stdout and "total" in bad.stdout
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("streams:\n  orders:\n    codec: protobuf\n")
+    refused = invoke("validate", expected, "--catalog", unknown)
+    assert refused.exit_code == 2 and "unknown codec 'protobuf'" in refused.stderr
