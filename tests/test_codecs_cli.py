@@ -153,3 +153,27 @@ def test_infer_and_validate_apply_schemas_to_the_decoded_body(
     unknown.write_text("streams:\n  orders:\n    codec: protobuf\n")
     refused = invoke("validate", expected, "--catalog", unknown)
     assert refused.exit_code == 2 and "unknown codec 'protobuf'" in refused.stderr
+
+
+def test_a_case_file_chooses_codecs_and_test_codec_overrides_it(
+    two_faststream_recordings: tuple[Path, Path], tmp_path: Path, redis_url: str
+) -> None:
+    expected, actual = two_faststream_recordings
+    scenario = tmp_path / "inputs.yaml"
+    assert invoke("convert", actual, "-o", scenario).exit_code == 0
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        f"input: {{scenario: {scenario.name}, max_speed: true}}\noutputs: [orders]\n"
+        f"golden: {expected.name}\ncodecs: {{orders: raw}}\nsettle: 300ms\nexpect: 4\n"
+        "diff: {ignore_paths: [headers.correlation_id]}\n"
+    )
+    raw = invoke("test", case, "--url", redis_url)
+    assert raw.exit_code == 1, raw.output
+    assert "total: 25 -> 26" not in raw.stdout and "base64" in raw.stdout
+    decoded = invoke("test", case, "--url", redis_url, "--codec", "orders=faststream")
+    assert decoded.exit_code == 1, decoded.output
+    assert "orders: 1 difference (payloads decoded: faststream)" in decoded.stdout
+    assert "      total: 25 -> 26" in decoded.stdout and "base64" not in decoded.stdout
+    case.write_text(case.read_text().replace("codecs: {orders: raw}", "codecs: {orders: protobuf}"))
+    invalid = invoke("test", case, "--url", redis_url)
+    assert invalid.exit_code == 2 and "codecs.orders: unknown codec 'protobuf'" in invalid.stdout

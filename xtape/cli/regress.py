@@ -49,6 +49,7 @@ def test(
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
+    codec: CodecOpt = None,
 ) -> None:
     """Run regression cases: start the service, replay its inputs, capture its outputs, diff
     them against the golden recordings (docs/regression.md).
@@ -65,6 +66,7 @@ def test(
         fail("nothing after --: give the service command (or leave out the --)")
     color = sys.stdout.isatty()
     with handled(), process_state(pause_gc=False) as state:
+        codecs = codec_pairs(codec)
         results = run_cases(
             cases,
             command=command,
@@ -72,6 +74,7 @@ def test(
             update=update,
             say=lambda line: stdout.print(line, markup=False),
             stop_event=state.stop_event,
+            codecs=codecs,
         )
         for result in results:
             if result.status in ("differs", "error") and result.details(color):

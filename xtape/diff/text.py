@@ -141,6 +141,8 @@ def _rules_line(result: DiffResult) -> str:
 def _stream_lines(s: StreamResult, paint: _Paint) -> list[str]:
     total = s.changed + s.missing + s.extra
     own = " (compared in a pass of its own)" if s.own_pass else ""
+    if s.codec is not None:
+        own += f" (payloads decoded: {s.codec})"
     lines = [paint(_BOLD, f"{display_name(s.name)}: {total} difference{'s' if total != 1 else ''}{own}")]
     for d in s.differences:
         lines.extend(_entry_lines(d, paint, s.codec))
