@@ -127,7 +127,7 @@ def _rules_line(result: DiffResult) -> str:
         parts.append("tolerance " + ", ".join(f"{k}={v}" for k, v in r.tolerances.items()))
     if r.json_fields:
         parts.append("json " + ", ".join(r.json_fields))
-    paths = [f"{k}.{p}" for k, ps in r.paths.items() for p in ps]
+    paths = [f"{k}.{p}" if k else p for k, ps in r.paths.items() for p in ps]
     if paths:
         parts.append("ignore paths " + ", ".join(paths))
     parts.append("ids compared" if r.compare_ids else "ids ignored")
