@@ -181,28 +181,30 @@ def test_message_of_takes_a_scenario_payload_back() -> None:
         message_of(codec, {"a": 1})
 
 
-def test_real_faststream_messages_decode_and_reencode_byte_for_byte(redis_url: str, r: redis.Redis) -> None:
-    faststream_publish(redis_url, "orders", 3)
-    entries = xrange_raw(r, "orders")
-    assert len(entries) == 3
-    for i, (_, flat) in enumerate(entries):
+def _detected(r: redis.Redis, stream: str, count: int, name: str) -> list[Message]:
+    """The entries of ``stream``: ``count`` of them, each detected as ``name`` and
+    encoded back to its own bytes by it; their decoded messages."""
+    entries = xrange_raw(r, stream)
+    assert len(entries) == count
+    messages = []
+    for _, flat in entries:
         fields = pair_fields(flat)
         codec = detect(fields)
-        assert codec is not None and codec.name == "faststream"
-        message = codec.decode(fields)
+        assert codec is not None and codec.name == name
+        messages.append(codec.decode(fields))
+        assert tuple(codec.encode(messages[-1])) == fields
+    return messages
+
+
+def test_real_faststream_messages_decode_and_reencode_byte_for_byte(redis_url: str, r: redis.Redis) -> None:
+    faststream_publish(redis_url, "orders", 3)
+    for i, message in enumerate(_detected(r, "orders", 3, "faststream")):
         assert message.body["total"] == 10 * i + 5 and message.body["note"] == "café"
         assert message.headers is not None and len(message.headers["correlation_id"]) == 36
-        assert tuple(codec.encode(message)) == fields
 
 
 def test_real_taskiq_messages_decode_as_task_messages(redis_url: str, r: redis.Redis) -> None:
     taskiq_kick(redis_url, "taskiq", 2)
-    entries = xrange_raw(r, "taskiq")
-    assert len(entries) == 2
-    for i, (_, flat) in enumerate(entries):
-        fields = pair_fields(flat)
-        codec = detect(fields)
-        assert codec is not None and codec.name == "taskiq"
-        body = codec.decode(fields).body
+    for i, message in enumerate(_detected(r, "taskiq", 2, "taskiq")):
+        body = message.body
         assert (body["task_name"], body["args"], body["kwargs"]) == ("shop:add", [i, 2], {"scale": 1.5})
-        assert tuple(codec.encode(codec.decode(fields))) == fields

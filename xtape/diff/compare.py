@@ -466,15 +466,7 @@ class Comparer:
                 value = flat[i + 1]
                 if inner is None:
                     return value
-                parsed = parse_json(value)
-                for part in re.findall(r"[^.\[\]]+|\[\d+\]", inner):
-                    if part.startswith("[") and isinstance(parsed, list):
-                        idx = int(part[1:-1])
-                        parsed = parsed[idx] if idx < len(parsed) else _NOT_JSON
-                    elif isinstance(parsed, dict):
-                        parsed = parsed.get(part, _NOT_JSON)
-                    else:
-                        parsed = _NOT_JSON
+                parsed = _lookup(parse_json(value), inner)
                 if parsed is _NOT_JSON:
                     return None
                 return ("json", _canon(_JsonRules((), ()), "", parsed))
@@ -482,7 +474,7 @@ class Comparer:
 
 
 def _lookup(value: Any, path: str) -> Any:
-    """The value at ``path`` (``a.b[2].c``) inside a decoded value, or ``_NOT_JSON``."""
+    """The value at ``path`` (``a.b[2].c``) inside a parsed or decoded value, or ``_NOT_JSON``."""
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
         if part.startswith("[") and isinstance(value, list):
             idx = int(part[1:-1])
