@@ -43,15 +43,15 @@ class ConvertCodecs:
         """``(event codec key, decoded value)`` for an entry written decoded (the key None
         when the stream's ``codecs:`` entry applies), ``("raw", None)`` for one written as
         fields in a decoded stream, None for a stream written as fields."""
+        spec = self.streams.get(stream, "")
+        if spec is None:
+            return None  # the common case, first: a stream of plain fields
         fields = pair_fields(flat)
-        if stream not in self.streams:
+        if spec == "":
             codec = self.resolver.codec(stream, fields)
             found = round_trip(codec, fields) if codec is not None else None
             self.streams[stream] = None if found is None else codec_spec(found[0])
             return None if found is None else (None, found[1])
-        spec = self.streams[stream]
-        if spec is None:
-            return None
         found = round_trip(get_codec(spec), fields)
         if found is None:
             return ("raw", None)

@@ -67,6 +67,10 @@ class _StreamDiff:
         if len(res.differences) < self.max_reported:
             res.differences.append(EntryDiff(kind, e, a, tuple(fields)))
 
+    def use(self, cmp: Comparer) -> None:
+        """Compare with ``cmp`` from now on (the stream's codec, chosen on its first entries)."""
+        self.cmp = cmp
+
     def feed(self, side: int, raw: Sequence[Any]) -> None:
         raise NotImplementedError
 
@@ -282,6 +286,10 @@ class _Keyed(_StreamDiff):
         self.unmatched: tuple[dict[Any, deque[Item]], dict[Any, deque[Item]]] = ({}, {})
         self.order: tuple[OrderedDict[int, Any], OrderedDict[int, Any]] = (OrderedDict(), OrderedDict())
 
+    def use(self, cmp: Comparer) -> None:
+        super().use(cmp)
+        self.keyf = cmp.signature if self.multiset else cmp.key
+
     def held(self) -> int:
         return max(len(self.order[0]), len(self.order[1]))
 
@@ -434,8 +442,9 @@ class Differ:
         st.coded = True
         codec = self.codecs.codec(st.res.name, pair_fields(first[0][1]))
         if codec is not None:
-            st.cmp = Comparer(self.rules, codec)
-            st.cmp.bases = self.cmp.bases
+            cmp = Comparer(self.rules, codec)
+            cmp.bases = self.cmp.bases
+            st.use(cmp)
             st.res.codec = codec_spec(codec)
 
     def run(self) -> DiffResult:
