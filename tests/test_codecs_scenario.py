@@ -3,13 +3,17 @@ converted recording of JSON payloads in two layouts replays byte for byte."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from e2e_support import invoke, write_recording
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from xtape.convert_yaml import _item_fast, item_text
 from xtape.errors import ScenarioError
-from xtape.scenario import load_scenario, load_scenario_text, render
+from xtape.scenario import dump_scenario_yaml, load_scenario, load_scenario_text, render
 
 FASTSTREAM_SCENARIO = """
 codecs: {"orders*": faststream}
@@ -98,3 +102,47 @@ def test_match_by_takes_a_path_into_decoded_payloads(tmp_path: Path) -> None:
     expected, actual = rec("e.xtape", ["a", "b", "c"]), rec("a.xtape", ["c", "a", "b"])
     assert invoke("diff", expected, actual, "--codec", "s=json").exit_code == 1
     assert invoke("diff", expected, actual, "--codec", "s=json", "--match-by", "payload.order.id").exit_code == 0
+
+
+_text = st.text(max_size=12)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_text, _json, min_size=1, max_size=4), st.sampled_from([0, 5, 2.5]), st.booleans())
+def test_decoded_payloads_are_written_as_the_scenario_dumper_writes_them(payload: dict, delay: float, codec: bool) -> None:  # type: ignore[type-arg]
+    event: dict[str, object] = {"stream": "orders", **({"delay": delay} if delay else {}), "payload": payload}
+    if codec:
+        event["codec"] = "json:python"
+    event["id"] = "1700000000000-0"
+    whole = dump_scenario_yaml({"events": [event]})
+    assert item_text(event) == whole[whole.index("\n") + 1 :]
+    fast = _item_fast(event, payload)
+    if fast is not None:
+        assert fast == item_text(event)
+
+
+_LAYOUTS = [
+    lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False),
+    lambda v: json.dumps(v),
+    lambda v: json.dumps(v, indent=1),  # no codec writes this: kept as fields
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.dictionaries(_text, _json, max_size=3), st.sampled_from(range(3)), _text), min_size=1, max_size=5))
+def test_converted_json_payloads_replay_byte_for_byte(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[dict, int, str]]) -> None:  # type: ignore[type-arg]
+    folder = tmp_path_factory.mktemp("conv")
+    entries = [
+        (b"s", 1700000000000 + i, 0, [b"payload", _LAYOUTS[layout](value).encode(), b"note", note.encode()])
+        for i, (value, layout, note) in enumerate(rows)
+    ]
+    recording = write_recording(folder / "r.xtape", entries)
+    scenario = folder / "s.yaml"
+    assert invoke("convert", recording, "-o", scenario, "--force").exit_code == 0
+    published = [tuple(e.flat) for e in render(load_scenario(scenario))]
+    assert published == [tuple(flat) for *_, flat in entries]
