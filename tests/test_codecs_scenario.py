@@ -146,3 +146,19 @@ def test_converted_json_payloads_replay_byte_for_byte(tmp_path_factory: pytest.T
     assert invoke("convert", recording, "-o", scenario, "--force").exit_code == 0
     published = [tuple(e.flat) for e in render(load_scenario(scenario))]
     assert published == [tuple(flat) for *_, flat in entries]
+
+
+def test_validate_checks_a_codec_events_body_against_the_catalog(tmp_path: Path) -> None:
+    (tmp_path / "streams.yaml").write_text(
+        "streams:\n  orders.*:\n    codec: faststream\n    fields: {total: integer, lines: array}\n"
+        "  audit: {}\n"
+    )
+    good = tmp_path / "good.yaml"
+    good.write_text(FASTSTREAM_SCENARIO.replace("    codec: raw\n    payload: {plain: \"yes\"}", "    payload: {headers: {content-type: application/json}, body: {total: 1}}"))
+    result = invoke("validate", good)
+    assert result.exit_code == 0, result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text().replace("body: {total: 5,", "body: {total: five,"))
+    result = invoke("validate", bad)
+    assert result.exit_code == 2
+    assert 'bad.yaml:7: events[0].payload.body.total: expected integer, got "five"' in result.stderr
