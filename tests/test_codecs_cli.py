@@ -156,7 +156,7 @@ def test_infer_and_validate_apply_schemas_to_the_decoded_body(
 
 
 def test_a_case_file_chooses_codecs_and_test_codec_overrides_it(
-    two_faststream_recordings: tuple[Path, Path], tmp_path: Path, redis_url: str
+    two_faststream_recordings: tuple[Path, Path], tmp_path: Path, redis_url: str, r: redis.Redis
 ) -> None:
     expected, actual = two_faststream_recordings
     scenario = tmp_path / "inputs.yaml"
@@ -167,8 +167,10 @@ def test_a_case_file_chooses_codecs_and_test_codec_overrides_it(
         f"golden: {expected.name}\ncodecs: {{orders: raw}}\nsettle: 300ms\nexpect: 4\n"
         "diff: {ignore_paths: [headers.correlation_id]}\n"
     )
+    r.delete("orders")  # each run starts from a server without the case's streams
     raw = invoke("test", case, "--url", redis_url)
     assert raw.exit_code == 1, raw.output
+    r.delete("orders")
     assert "total: 25 -> 26" not in raw.stdout and "base64" in raw.stdout
     decoded = invoke("test", case, "--url", redis_url, "--codec", "orders=faststream")
     assert decoded.exit_code == 1, decoded.output
