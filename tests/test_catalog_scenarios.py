@@ -127,7 +127,7 @@ def test_an_invalid_catalog_is_reported_with_its_lines(folder: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"xtape: error: {folder / 'streams.yaml'}:3: streams.a.fields.x.type: unknown type 'integr' (did you mean 'integer'?)",
-        f"xtape: error: {folder / 'streams.yaml'}:4: streams.a: unknown key 'bogus' (valid keys: description, strict, fields, required, schema, model)",
+        f"xtape: error: {folder / 'streams.yaml'}:4: streams.a: unknown key 'bogus' (valid keys: description, strict, fields, required, schema, model, codec)",
     ]
 
 

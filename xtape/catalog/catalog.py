@@ -19,6 +19,9 @@
       position.opened:
         model: myteam.events:PositionOpened   # a Pydantic model
       audit.*: {}                    # known, payload not checked
+      shop.orders:
+        codec: faststream            # payloads decoded first: the schema checks the body
+        fields: {total: integer}
 
 Loading checks the file itself and reports each problem as ``path:line: where: what``.
 See docs/catalog.md.
@@ -40,7 +43,8 @@ from pydantic import BaseModel
 
 from xtape.catalog.discover import CATALOG_ENV, CATALOG_NAME, find_catalog_path
 from xtape.catalog.schema import NO_PROBLEMS, Problem, StreamSchema
-from xtape.errors import CatalogError, CatalogInvalid, InputError, ScenarioError
+from xtape.codecs import get_codec
+from xtape.errors import CatalogError, CatalogInvalid, InputError, ScenarioError, UsageError
 from xtape.scenario.locations import Loc, SourceMap, format_loc
 from xtape.scenario.plan import EventPlan, Plan
 from xtape.scenario.yaml_io import load_yaml
@@ -58,7 +62,7 @@ FIELD_TYPES: dict[str, dict[str, Any]] = {
     "binary": {"type": "string", "contentEncoding": "base64"},
 }
 _TOP_KEYS = ("version", "description", "strict", "streams")
-_STREAM_KEYS = ("description", "strict", "fields", "required", "schema", "model")
+_STREAM_KEYS = ("description", "strict", "fields", "required", "schema", "model", "codec")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -112,6 +116,11 @@ class Catalog:
         name = stream.decode("utf-8", "backslashreplace") if isinstance(stream, bytes) else stream
         where = f" {self.path}" if self.path else ""
         return f"unknown stream {name!r}: not in the catalog{where}{self.suggestion(name)}"
+
+    def codec(self, stream: bytes) -> str | None:
+        """The ``codec:`` the catalog gives ``stream`` (for :class:`xtape.codecs.CodecResolver`)."""
+        spec = self.lookup(stream)
+        return None if spec is None else spec.codec
 
     def check(self, stream: str | bytes, flat: Sequence[bytes]) -> Sequence[Problem] | None:
         """The problems of one entry's flat fields; None when the stream is unknown."""
@@ -265,11 +274,18 @@ class _Reader:
         elif "model" in spec:
             ref = spec["model"]
             model = self.model(ref, (*loc, "model"))
+        codec = spec.get("codec")
+        if codec is not None:
+            try:
+                get_codec(str(codec)) if codec not in ("raw", "none") else None
+            except UsageError as error:
+                self.error((*loc, "codec"), str(error))
         if len(self.errors) != before:
             return None
         try:
             return StreamSchema(
-                name, description=description or "", strict=strict, schema=schema, model=model, model_ref=ref
+                name, description=description or "", strict=strict, schema=schema, model=model, model_ref=ref,
+                codec=None if codec is None else str(codec),
             )
         except jsonschema.SchemaError as error:
             at = (*loc, given[0]) if given else loc

@@ -24,10 +24,12 @@ from typing import Any
 
 from xtape import __version__
 from xtape.catalog.schema import shown
+from xtape.codecs import CodecResolver, codec_spec
 from xtape.ids import id_ms
 from xtape.recording import Recording
+from xtape.scenario.encoding import EncodingFailed, encode_value
 from xtape.scenario.yaml_io import dump_flow
-from xtape.timeline import display_name
+from xtape.timeline import display_name, pair_fields
 from xtape.units import match_any
 
 #: A field with at most this many distinct values (each seen at least twice on average)
@@ -385,6 +387,8 @@ class StreamStats:
     fields: dict[bytes, FieldStats] = field(default_factory=dict)
     #: ``FieldStats.add`` of each field, looked up once.
     adders: dict[bytes, Callable[[bytes], None]] = field(default_factory=dict, repr=False)
+    #: The codec its payloads were decoded with (then ``fields`` are the body's keys).
+    codec: str | None = None
 
     @property
     def span_ms(self) -> int:
@@ -428,6 +432,8 @@ class Inferred:
             lines.append(f"  {_key(name)}:")
             seen = _count(stream.entries, "recorded entry", "recorded entries")
             lines.append(f"    description: {dump_flow(f'Inferred from {seen}.')}")
+            if stream.codec is not None:
+                lines.append(f"    codec: {stream.codec}  # the fields below are its decoded body's")
             described = [(f, f.text_name) for f in stream.fields.values()]
             lines.append("    fields:" if any(n is not None for _, n in described) else "    fields: {}")
             for stats, field_name in described:
@@ -542,11 +548,33 @@ def _key(name: str) -> str:
     return json.dumps(name, ensure_ascii=False)
 
 
+def _body_fields(codecs: CodecResolver, stream: bytes, flat: Sequence[bytes]) -> Sequence[bytes]:
+    """A decoded body's top-level keys and values as flat fields (values as the scenario
+    encoding writes them), for the field statistics; the entry as it is if not decoded."""
+    decoded = codecs.decode(stream, pair_fields(flat))
+    if decoded is None or not isinstance(decoded[1].body, dict):
+        return flat
+    out: list[bytes] = []
+    for key, value in decoded[1].body.items():
+        try:
+            out += (str(key).encode("utf-8"), encode_value(value))
+        except EncodingFailed:
+            continue
+    return out
+
+
 def infer_catalog(
-    path: str | Path, *, streams: Sequence[str] = (), progress: InferProgress | None = None
+    path: str | Path,
+    *,
+    streams: Sequence[str] = (),
+    progress: InferProgress | None = None,
+    codecs: CodecResolver | None = None,
 ) -> Inferred:
     """Read the recording at ``path`` once and infer what its streams hold (only those
-    matching the ``streams`` globs, if any)."""
+    matching the ``streams`` globs, if any). A stream with a codec (``codecs``; by
+    default envelopes are detected) is described by its decoded body's top-level keys."""
+    if codecs is None:
+        codecs = CodecResolver(detect_json=False)
     recording = Recording(path, interleave=False)
     found: dict[bytes, StreamStats] = {}
     skipped: set[bytes] = set()
@@ -564,6 +592,11 @@ def infer_catalog(
         adders = stream.adders
         stream.entries += len(raw)
         total += len(raw)
+        if raw and stream.entries == len(raw):
+            codec = codecs.codec(stream_name, pair_fields(raw[0][1]))
+            stream.codec = None if codec is None else codec_spec(codec)
+        if stream.codec is not None:
+            raw = [(entry_id, _body_fields(codecs, stream_name, flat)) for entry_id, flat in raw]
         for _entry_id, flat in raw:
             it = iter(flat)
             for name, value in zip(it, it, strict=False):

@@ -382,8 +382,11 @@ class StreamSchema:
         schema: Mapping[str, Any] | None = None,
         model: type[BaseModel] | None = None,
         model_ref: str = "",
+        codec: str | None = None,
     ) -> None:
         self.pattern = pattern
+        #: The catalog's ``codec:`` for these streams (the schema applies to the decoded body).
+        self.codec = codec
         self.description = description
         self.strict = strict
         self.model = model
@@ -481,16 +484,24 @@ class StreamSchema:
             return NO_PROBLEMS
         problems: list[Problem] = []
         obj = self.decode(flat, problems)
+        problems.extend(self.check_value(obj))
+        return problems or NO_PROBLEMS
+
+    def check_value(self, obj: Any) -> Sequence[Problem]:
+        """The problems of a decoded payload (fields decoded, or a codec's body)."""
+        if self.kind == "none":
+            return NO_PROBLEMS
         validate = self._validate
         if validate is None:
-            problems.extend(self._model_problems(obj))
-            return problems or NO_PROBLEMS
+            if not isinstance(obj, Mapping):
+                return (((), f"expected an object, got {shown(obj)}"),)
+            return self._model_problems(obj) or NO_PROBLEMS
         try:
             validate(obj)
         except fastjsonschema.JsonSchemaValueException as error:
-            explained = self._explain(obj)
-            problems.extend(explained or _json_problem(error, self.fields))
-        return problems or NO_PROBLEMS
+            explained = self._explain(obj) if isinstance(obj, Mapping) else []
+            return explained or _json_problem(error, self.fields)
+        return NO_PROBLEMS
 
     def _explain(self, obj: Mapping[str, Any]) -> list[Problem]:
         if self._explainer is None:

@@ -18,6 +18,7 @@ from xtape.cli._base import (
     handled,
     stderr,
 )
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 from xtape.units import plural
 
@@ -38,6 +39,7 @@ def convert(
     clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
+    codec: CodecOpt = None,
     generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
@@ -45,6 +47,8 @@ def convert(
     Replaying the scenario publishes the same fields, byte for byte, as replaying the
     recording: values stay text, bytes that are not UTF-8 become !!binary, repeated
     field names use the list form, and the original ids are kept for --keep-ids.
+    Payloads a codec reads (FastStream, taskiq, JSON: detected, or --codec) are written
+    decoded, with the codec under codecs: so that replay encodes them again.
     Streams: memory stays flat however large the recording.
     """
     from xtape.convert import ConvertOptions, ConvertProgress
@@ -90,6 +94,7 @@ def convert(
             name=name,
             description=description,
             clock=timing,
+            codecs=codec_pairs(codec),
         )
         try:
             report = run_convert(
@@ -104,6 +109,8 @@ def convert(
             raise typer.Exit(0) from None
         finally:
             line.done()
+    for chosen in report.codecs:
+        say_codec(chosen)
     if not quiet:
         stderr.print(
             f"wrote {'stdout' if to_stdout else output}: {plural(report.events, 'event')} from "

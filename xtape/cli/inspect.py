@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,6 +20,7 @@ from xtape.cli._base import (
     handled,
     stderr,
 )
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 from xtape.units import plural
 
@@ -53,10 +55,13 @@ def cat(
     ] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
+    decode: Annotated[bool, typer.Option("--decode", help='Decoded payloads: {"stream", "id", "codec", "value", "time"} for entries a codec reads (docs/codecs.md).')] = False,
+    codec: CodecOpt = None,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
 
-    Names and values are text where they are UTF-8, else {"base64": ...}.
+    Names and values are text where they are UTF-8, else {"base64": ...}. With --decode,
+    entries a codec reads (detected, or --codec) show the decoded value instead.
     """
     from xtape.recording import Recording
     from xtape.recording.jsonl import write_jsonl
@@ -75,6 +80,7 @@ def cat(
         if limit == 0:
             return
         patterns = list(stream or ())
+        decoder = _decoder(codec) if decode or codec else None
         try:
             write_jsonl(
                 rec,
@@ -83,6 +89,7 @@ def cat(
                 limit=limit,
                 objects=objects,
                 window=window,
+                decoder=decoder,
             )
         except BrokenPipeError:
             # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)
@@ -95,6 +102,20 @@ def cat(
                 "incomplete record (skipped)",
                 markup=False,
             )
+
+
+def _decoder(codec: list[str] | None) -> Callable[[bytes, Sequence[bytes]], tuple[str, Any] | None]:
+    """``cat --decode``: an entry -> (codec name, decoded value), through one resolver."""
+    from xtape.codecs import CodecResolver, codec_spec
+    from xtape.timeline import pair_fields
+
+    resolver = CodecResolver(codec_pairs(codec), report=say_codec)
+
+    def decoded(stream: bytes, flat: Sequence[bytes]) -> tuple[str, Any] | None:
+        found = resolver.decode(stream, pair_fields(flat))
+        return None if found is None else (codec_spec(found[0]), found[1].to_value())
+
+    return decoded
 
 
 @app.command()

@@ -24,6 +24,7 @@ from xtape.cli._base import (
     handled,
     stdout,
 )
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 
 
@@ -48,6 +49,7 @@ def test(
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
+    codec: CodecOpt = None,
 ) -> None:
     """Run regression cases: start the service, replay its inputs, capture its outputs, diff
     them against the golden recordings (docs/regression.md).
@@ -64,6 +66,7 @@ def test(
         fail("nothing after --: give the service command (or leave out the --)")
     color = sys.stdout.isatty()
     with handled(), process_state(pause_gc=False) as state:
+        codecs = codec_pairs(codec)
         results = run_cases(
             cases,
             command=command,
@@ -71,6 +74,7 @@ def test(
             update=update,
             say=lambda line: stdout.print(line, markup=False),
             stop_event=state.stop_event,
+            codecs=codecs,
         )
         for result in results:
             if result.status in ("differs", "error") and result.details(color):
@@ -92,7 +96,8 @@ def diff(
     ignore_field: Annotated[list[str] | None, typer.Option("--ignore-field", metavar="GLOB", help="Do not compare fields matching this glob (repeatable).")] = None,
     tolerance: Annotated[list[str] | None, typer.Option("--tolerance", metavar="FIELD=AMOUNT", help="Numbers of FIELD (a glob, or JSONFIELD.path) may differ by AMOUNT (0.01) or by a share of the expected value (1%) (repeatable).")] = None,
     json_field: Annotated[list[str] | None, typer.Option("--json-field", metavar="FIELD", help="Compare this field's values as parsed JSON (repeatable).")] = None,
-    ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field: payload.meta.ts, payload.items[*].id (repeatable).")] = None,
+    ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field (payload.meta.ts, payload.items[*].id) or a decoded payload (headers.correlation_id) (repeatable).")] = None,
+    codec: CodecOpt = None,
     match_by: Annotated[str | None, typer.Option("--match-by", metavar="FIELD", help="Pair entries by this field's value instead of by position (FIELD or JSONFIELD.path).")] = None,
     unordered: Annotated[bool, typer.Option("--unordered", help="Pair entries by content, in any order (a multiset).")] = False,
     compare_ids: Annotated[bool, typer.Option("--compare-ids", help="Entry ids must be equal too (default: only fields are compared).")] = False,
@@ -148,6 +153,8 @@ def diff(
                     name, inner = splitter.split_path(full)
                     paths.setdefault(name, []).append(inner)
                 changes["ignore_paths"] = {k: tuple(v) for k, v in paths.items()}
+            if codec:
+                changes["codecs"] = (*codec_pairs(codec), *base.codecs)
             if match_by is not None:
                 changes["match_by"] = match_by
             if unordered:
@@ -183,6 +190,8 @@ def diff(
         # diff(1): trouble is 2, whatever its kind (1 means "differs").
         raise typer.Exit(2 if exc.exit_code not in (0, 130) else exc.exit_code) from None
     if not quiet:
+        for line in result.codec_lines:
+            say_codec(line)
         if as_json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
         else:

@@ -27,6 +27,7 @@ from xtape.cli._base import (
     stderr,
     stdout,
 )
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError, XtapeError
 from xtape.units import plural
 
@@ -46,6 +47,7 @@ def validate(
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
     examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
+    codec: CodecOpt = None,
 ) -> None:
     """Check scenarios: syntax, keys, types, variables, generators and, with a stream
     catalog, stream names and every payload. Exit 2 if any is invalid.
@@ -54,6 +56,8 @@ def validate(
     the scenario names is imported or run: python generators are only located.
     A recording is checked entry by entry against the catalog, with a summary per
     stream; exit 1 if any entry is invalid (production has drifted from the schemas).
+    Payloads a codec reads (the catalog's codec:, --codec, or a detected envelope) are
+    checked as their decoded body.
     """
     from xtape.scenario.check import unknown_variables, validate_scenario
 
@@ -77,7 +81,7 @@ def validate(
             with handled():
                 if variable:
                     raise UsageError("--variable applies to scenarios, not to recordings")
-                drifted += not _validate_recording(file, schemas, examples)
+                drifted += not _validate_recording(file, schemas, examples, codec)
             continue
         progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
 
@@ -143,9 +147,10 @@ def _is_recording_file(path: Path) -> bool:
     return bool(head) and (0x80 <= head[0] <= 0x8F or head[0] in (0xDE, 0xDF))
 
 
-def _validate_recording(file: Path, schemas: Any, examples: int) -> bool:
+def _validate_recording(file: Path, schemas: Any, examples: int, codec: list[str] | None = None) -> bool:
     """Check a recording against the catalog and print the summary; whether all was valid."""
     from xtape.catalog import validate_recording
+    from xtape.codecs import CodecResolver
 
     if schemas is None:
         raise UsageError(
@@ -154,8 +159,10 @@ def _validate_recording(file: Path, schemas: Any, examples: int) -> bool:
         )
     line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
     try:
+        codecs = CodecResolver(codec_pairs(codec), catalog=schemas.codec, detect_json=False, report=say_codec)
         result = validate_recording(
-            file, schemas, examples=examples, progress=lambda n: line.show(f"validating {file}: {n:,} entries")
+            file, schemas, examples=examples, progress=lambda n: line.show(f"validating {file}: {n:,} entries"),
+            codecs=codecs,
         )
     finally:
         line.done()
@@ -185,14 +192,18 @@ def infer(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    codec: CodecOpt = None,
 ) -> None:
     """Write a stream catalog from a recording: per stream its fields, which are always
-    present, their types, enums, length ranges and examples.
+    present, their types, enums, length ranges and examples. A stream whose payloads a
+    codec reads (a detected envelope, or --codec) is described by its decoded body, with
+    its codec: written.
 
     Meant to be edited and committed: stable order, comments say what was inferred from
     how many entries. Binary fields are marked; redacted fields stay redacted.
     """
     from xtape.catalog import infer_catalog
+    from xtape.codecs import CodecResolver
 
     with handled():
         to_stdout = str(output) == "-"
@@ -200,7 +211,8 @@ def infer(
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
         try:
-            inferred = infer_catalog(file, progress=lambda n: line.show(f"infer: {n:,} entries read"))
+            codecs = CodecResolver(codec_pairs(codec), detect_json=False, report=say_codec)
+            inferred = infer_catalog(file, progress=lambda n: line.show(f"infer: {n:,} entries read"), codecs=codecs)
         finally:
             line.done()
         text = inferred.catalog_yaml()

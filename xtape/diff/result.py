@@ -60,6 +60,8 @@ class StreamResult:
     differences: list[EntryDiff] = field(default_factory=list)
     #: Compared in a pass of its own (its entries were too far apart in the two files).
     own_pass: bool = False
+    #: The codec its payloads were decoded with (None: compared as fields).
+    codec: str | None = None
 
     @property
     def is_same(self) -> bool:
@@ -89,6 +91,8 @@ class DiffResult:
     rules: DiffRules
     streams: list[StreamResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: What the codec resolver chose, one line per stream (``codec for stream ...``).
+    codec_lines: list[str] = field(default_factory=list)
 
     @property
     def same(self) -> bool:
@@ -169,6 +173,7 @@ def _stream_dict(s: StreamResult) -> dict[str, Any]:
         "extra": s.extra,
         "gaps": {"expected": s.gaps[0], "actual": s.gaps[1]},
         "unreported": s.unreported,
+        "codec": s.codec,
         "differences": [
             {
                 "kind": d.kind,

@@ -8,8 +8,9 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from xtape.diff.compare import FieldDiff, Item
-from xtape.timeline import display_name
+from xtape.codecs import CodecFailed, get_codec
+from xtape.diff.compare import FieldDiff, Item, json_text
+from xtape.timeline import display_name, pair_fields
 
 if TYPE_CHECKING:
     from xtape.diff.result import DiffResult, EntryDiff, StreamResult
@@ -48,7 +49,24 @@ def entry_label(item: Item | None) -> str:
     return f"#{item[0]} id {display_name(item[1])}"
 
 
-def fields_line(flat: Sequence[bytes], limit: int = 6) -> str:
+def decoded_text(flat: Sequence[bytes], codec: str | None, limit: int | None = None) -> str | None:
+    """An entry's payload decoded by ``codec`` as compact JSON text (None: not decoded)."""
+    if codec is None:
+        return None
+    try:
+        message = get_codec(codec).decode(pair_fields(flat))
+    except (CodecFailed, RecursionError, ValueError):
+        return None
+    text = json_text(message.to_value())
+    if limit is not None and len(text) > limit:
+        return f"{text[:limit]}... ({len(text)} characters)"
+    return text
+
+
+def fields_line(flat: Sequence[bytes], limit: int = 6, codec: str | None = None) -> str:
+    decoded = decoded_text(flat, codec, 60 * limit)
+    if decoded is not None:
+        return f"{codec}: {decoded}"
     pairs = [f"{display_name(flat[i])}={show_bytes(flat[i + 1], 60)}" for i in range(0, len(flat) - 1, 2)]
     more = len(pairs) - limit
     shown = " ".join(pairs[:limit])
@@ -109,7 +127,7 @@ def _rules_line(result: DiffResult) -> str:
         parts.append("tolerance " + ", ".join(f"{k}={v}" for k, v in r.tolerances.items()))
     if r.json_fields:
         parts.append("json " + ", ".join(r.json_fields))
-    paths = [f"{k}.{p}" for k, ps in r.paths.items() for p in ps]
+    paths = [f"{k}.{p}" if k else p for k, ps in r.paths.items() for p in ps]
     if paths:
         parts.append("ignore paths " + ", ".join(paths))
     parts.append("ids compared" if r.compare_ids else "ids ignored")
@@ -123,26 +141,28 @@ def _rules_line(result: DiffResult) -> str:
 def _stream_lines(s: StreamResult, paint: _Paint) -> list[str]:
     total = s.changed + s.missing + s.extra
     own = " (compared in a pass of its own)" if s.own_pass else ""
+    if s.codec is not None:
+        own += f" (payloads decoded: {s.codec})"
     lines = [paint(_BOLD, f"{display_name(s.name)}: {total} difference{'s' if total != 1 else ''}{own}")]
     for d in s.differences:
-        lines.extend(_entry_lines(d, paint))
+        lines.extend(_entry_lines(d, paint, s.codec))
     if s.unreported:
         lines.append(f"  ... and {s.unreported} more (max_reported; --json counts them all)")
     return lines
 
 
-def _entry_lines(d: EntryDiff, paint: _Paint) -> list[str]:
+def _entry_lines(d: EntryDiff, paint: _Paint, codec: str | None = None) -> list[str]:
     if d.kind == "missing":
         assert d.expected is not None
         return [
             paint(_RED, f"  - missing  {entry_label(d.expected)}"),
-            paint(_DIM, f"      {fields_line(d.expected[2])}"),
+            paint(_DIM, f"      {fields_line(d.expected[2], codec=codec)}"),
         ]
     if d.kind == "extra":
         assert d.actual is not None
         return [
             paint(_GREEN, f"  + extra    {entry_label(d.actual)} (actual)"),
-            paint(_DIM, f"      {fields_line(d.actual[2])}"),
+            paint(_DIM, f"      {fields_line(d.actual[2], codec=codec)}"),
         ]
     e, a = d.expected, d.actual
     assert e is not None and a is not None
@@ -168,6 +188,12 @@ def field_lines(f: FieldDiff, paint: _Paint | None = None) -> list[str]:
         return [f"      {label}: {paint(_RED, show_bytes(f.expected))} -> (no such field)"]
     if f.kind == "extra":
         return [f"      {label}: (no such field) -> {paint(_GREEN, show_bytes(f.actual))}"]
+    if f.kind == "decoded":  # paths into a decoded payload: no field name before them
+        return [
+            f"      {p.path}: {paint(_RED, p.expected) if p.expected is not None else '(absent)'} -> "
+            f"{paint(_GREEN, p.actual) if p.actual is not None else '(absent)'}{f'  ({p.note})' if p.note else ''}"
+            for p in f.paths
+        ]
     if f.paths:
         out = []
         for p in f.paths:

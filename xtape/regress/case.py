@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from xtape.diff import DiffRules
+from xtape.diff.rules import codec_pairs
 from xtape.errors import CaseError, DiffRulesError, UsageError
 from xtape.recording import TimeBase
 from xtape.replay import Pacing, ReplayOptions
@@ -31,7 +33,7 @@ DEFAULT_READY_TIMEOUT_S = 30.0
 DEFAULT_GRACE_S = 5.0
 
 _TOP = ("name", "description", "input", "outputs", "golden", "diff", "settle", "expect",
-        "timeout", "ready", "service")  # fmt: skip
+        "timeout", "ready", "service", "codecs")  # fmt: skip
 _INPUT = ("scenario", "recording", "speed", "max_speed", "rate", "streams", "map", "prefix",
           "since", "until", "variables", "seed", "clock")  # fmt: skip
 _READY = ("group", "key", "delay", "timeout")
@@ -168,6 +170,8 @@ class _Reader:
         outputs = self.texts(top["outputs"], ("outputs",))
         golden = self.file(top["golden"], ("golden",), must_exist=False)
         rules = self.rules(top.get("diff"), outputs)
+        if "codecs" in top:
+            rules = rules.replace(codecs=(*rules.codecs, *self.codecs(top["codecs"])))
         expect = self.whole(top["expect"], ("expect",)) if "expect" in top else None
         if expect is not None and expect < 1:
             raise self.fail(("expect",), "expected a whole number above zero")
@@ -251,6 +255,15 @@ class _Reader:
         if not rules.streams:
             rules = rules.replace(streams=outputs)
         return rules
+
+    def codecs(self, value: Any) -> list[tuple[str, str]]:
+        """``codecs: {STREAM_GLOB: CODEC}``: how the outputs' payloads are decoded."""
+        if not isinstance(value, dict):
+            raise self.fail(("codecs",), f"expected a mapping STREAM_GLOB: CODEC, got {_kind(value)}")
+        pairs: list[tuple[str, str]] = []
+        for glob, name in value.items():
+            pairs += self.guard(("codecs", glob), partial(codec_pairs, [(str(glob), str(name))]))
+        return pairs
 
     def ready(self, value: Any) -> Readiness:
         loc: Loc = ("ready",)

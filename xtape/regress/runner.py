@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xtape.diff import DiffResult, diff_recordings
@@ -108,8 +108,10 @@ def run_cases(
     update: bool = False,
     say: Say | None = None,
     stop_event: threading.Event | None = None,
+    codecs: Sequence[tuple[str, str]] = (),
 ) -> list[CaseResult]:
-    """Load and run every case file (an invalid one is reported, not run)."""
+    """Load and run every case file (an invalid one is reported, not run). ``codecs``
+    (``--codec``) win over each case's ``codecs:``."""
     results: list[CaseResult] = []
     for path in paths:
         if stop_event is not None and stop_event.is_set():
@@ -119,6 +121,8 @@ def run_cases(
         except InputError as exc:
             result = CaseResult(Path(path), Path(path).stem, "invalid", message=str(exc))
         else:
+            if codecs:
+                case = replace(case, rules=case.rules.replace(codecs=(*codecs, *case.rules.codecs)))
             result = run_case(case, command=command, url=url, update=update, stop_event=stop_event)
         results.append(result)
         if say is not None:
