@@ -39,6 +39,7 @@ import jsonschema
 from pydantic import BaseModel
 
 from xtape.catalog.discover import CATALOG_ENV, CATALOG_NAME, find_catalog_path
+from xtape.catalog.safe import SchemaRefused
 from xtape.catalog.schema import NO_PROBLEMS, Problem, StreamSchema
 from xtape.errors import CatalogError, CatalogInvalid, InputError, ScenarioError
 from xtape.scenario.locations import Loc, SourceMap, format_loc
@@ -271,7 +272,7 @@ class _Reader:
             return StreamSchema(
                 name, description=description or "", strict=strict, schema=schema, model=model, model_ref=ref
             )
-        except jsonschema.SchemaError as error:
+        except (jsonschema.SchemaError, SchemaRefused) as error:
             at = (*loc, given[0]) if given else loc
             path = list(error.path)
             if given and given[0] == "fields" and path[:1] == ["properties"]:
@@ -280,7 +281,10 @@ class _Reader:
                 at = (*loc, "required", *path[1:])
             elif given and given[0] == "schema" and isinstance(spec["schema"], dict):
                 at = (*at, *path)
-            self.error(at, f"invalid JSON Schema: {' '.join(error.message.split())}")
+            if isinstance(error, SchemaRefused):
+                self.error(at, error.message)
+            else:
+                self.error(at, f"invalid JSON Schema: {' '.join(error.message.split())}")
             return None
         except Exception as error:  # the compiler refused the schema (or a model's schema failed)
             at = (*loc, given[0]) if given else loc
