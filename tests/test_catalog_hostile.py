@@ -201,3 +201,55 @@ def test_validate_recording_gives_the_same_verdicts_compiled_or_interpreted(tmp_
         safe._COMPILED.clear()
     assert compiled.invalid == interpreted.invalid == 1
     assert compiled.streams[0].first == interpreted.streams[0].first
+
+
+# --------------------------------------------------------------------------- trust
+
+
+def _evil_folder(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "checkout"
+    folder.mkdir()
+    marker = tmp_path / "imported.marker"
+    (folder / "scenario.yaml").write_text(
+        "name: s\nevents:\n  - stream: position.opened\n    payload: {size: lots}\n"
+    )
+    (folder / "streams.yaml").write_text("streams:\n  position.opened:\n    model: evilmod:M\n")
+    (folder / "evilmod.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        "from pydantic import BaseModel\nclass M(BaseModel):\n    size: int\n"
+    )
+    return folder, marker
+
+
+def _xtape(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "XTAPE_CATALOG"}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("xtape")), *map(str, args)],
+        capture_output=True, text=True, timeout=120, cwd=cwd, env=env,
+    )  # fmt: skip
+
+
+def test_a_catalog_found_beside_a_scenario_never_imports_python(tmp_path: Path) -> None:
+    folder, marker = _evil_folder(tmp_path)
+    done = _xtape("validate", folder / "scenario.yaml", cwd=tmp_path)
+    assert not marker.exists(), "validate imported a module named by a catalog it only found"
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"ok  {folder / 'scenario.yaml'}: 1 event")
+    assert done.stderr.splitlines() == [
+        f"xtape: warning: {folder / 'streams.yaml'}:3: streams['position.opened'].model: not checked: "
+        "Python models need --catalog (a catalog found, not named, never imports code)"
+    ]
+    # a glob that picks up the catalog itself does not trust it either
+    done = _xtape("validate", folder / "streams.yaml", cwd=tmp_path)
+    assert not marker.exists()
+    assert done.returncode == 0 and "not checked: Python models need --catalog" in done.stderr
+
+
+def test_a_catalog_named_with_catalog_runs_its_model(tmp_path: Path) -> None:
+    folder, marker = _evil_folder(tmp_path)
+    done = _xtape("validate", folder / "scenario.yaml", "--catalog", folder / "streams.yaml", cwd=tmp_path)
+    assert marker.exists()
+    assert done.returncode == 2  # the model wants a number: size is checked, and fails
+    assert "events[0].payload.size" in done.stderr
