@@ -48,6 +48,7 @@ def test(
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
+    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="Let a case's golden (and its .actual file) be outside the case file's folder tree.")] = False,
 ) -> None:
     """Run regression cases: start the service, replay its inputs, capture its outputs, diff
     them against the golden recordings (docs/regression.md).
@@ -71,6 +72,7 @@ def test(
             update=update,
             say=lambda line: stdout.print(line, markup=False),
             stop_event=state.stop_event,
+            allow_outside=allow_outside,
         )
         for result in results:
             if result.status in ("differs", "error") and result.details(color):
