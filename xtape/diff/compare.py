@@ -122,6 +122,8 @@ class _FieldRule:
     tolerance: Tolerance | None
     #: The JSON field's name as the rules give it, when the field is JSON-valued.
     json: str | None
+    #: Compared by presence only (``presence_fields``).
+    presence: bool = False
 
 
 class _JsonRules:
@@ -179,7 +181,9 @@ class Comparer:
         for name in rules.json_fields:
             self._json[name] = _JsonRules(paths.get(name, ()), json_tols.get(name, ()))
         #: Only ignored fields could make raw-different entries equal: compare projections.
-        self.simple = not rules.tolerances and not rules.json_fields and not rules.ignore_field_order
+        self.simple = (
+            not rules.tolerances and not rules.json_fields and not rules.ignore_field_order and not rules.presence_fields
+        )
         self.bases: tuple[int, int] = (0, 0)
         self._keep: dict[Sequence[bytes], Callable[[Sequence[bytes]], Any]] = {}
         self._match = self._match_key(rules.match_by)
@@ -200,7 +204,8 @@ class Comparer:
             json_name = next((j for j in r.json_fields if match_any(name, (j,))), None)
             if json_name is not None and text in self._json:
                 json_name = text
-            found = _FieldRule(ignored, tol, json_name)
+            presence = bool(r.presence_fields) and match_any(name, r.presence_fields)
+            found = _FieldRule(ignored, tol, json_name, presence)
             if len(self._rules) < 10_000:
                 self._rules[name] = found
         return found
@@ -293,6 +298,8 @@ class Comparer:
         if ve == va:
             return None
         rule = self.rule(name)
+        if rule.presence:
+            return None
         if rule.json is not None:
             je, ja = parse_json(ve), parse_json(va)
             if je is not _NOT_JSON and ja is not _NOT_JSON:
@@ -375,7 +382,9 @@ class Comparer:
         for name, value in self.project(flat):
             rule = self.rule(name)
             v: Any = value
-            if rule.json is not None:
+            if rule.presence:
+                v = None
+            elif rule.json is not None:
                 parsed = parse_json(value)
                 if parsed is not _NOT_JSON:
                     jr = self._json.get(rule.json) or _JsonRules((), ())

@@ -7,6 +7,7 @@ A rules file is YAML (or JSON) with these keys, all optional::
     tolerance: {fillPrice: 0.01, qty: 1%, payload.price: 0.5}
     json_fields: [payload]
     ignore_paths: [payload.meta.ts, "payload.items[*].id"]
+    presence_fields: ["pass*"]       # compared by presence only, not by value
     match_by: orderId                # or payload.orderId inside a JSON field
     order: strict                    # strict | key | multiset
     compare_ids: false
@@ -125,10 +126,13 @@ class DiffRules:
     window: int = DEFAULT_WINDOW
     #: Differences kept in detail per stream; all are counted.
     max_reported: int = DEFAULT_MAX_REPORTED
+    #: Field globs compared by presence only (a value on each side, whatever it is):
+    #: redacted fields whose two sides were redacted with different keys.
+    presence_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         setattr_ = object.__setattr__
-        for name in ("streams", "ignore_fields", "json_fields"):
+        for name in ("streams", "ignore_fields", "json_fields", "presence_fields"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
@@ -210,6 +214,7 @@ class DiffRules:
             "ignore_field_order": self.ignore_field_order,
             "window": self.window,
             "max_reported": self.max_reported,
+            "presence_fields": list(self.presence_fields),
         }
 
     # -- from files ------------------------------------------------------------------
@@ -243,7 +248,7 @@ class DiffRules:
                 keys = ", ".join(sorted(k for k in known if k not in ("tolerances", "match-by")))
                 raise fail(loc, f"unknown key (known: {keys})")
             try:
-                if key in ("streams", "ignore_fields", "json_fields"):
+                if key in ("streams", "ignore_fields", "json_fields", "presence_fields"):
                     kwargs[key] = _strings(value)
                 elif key == "tolerance":
                     if not isinstance(value, Mapping):
