@@ -76,6 +76,28 @@ def test_a_backtracking_pattern_is_checked_fast_in_the_library() -> None:
     assert time.monotonic() - started < 5
 
 
+def test_a_backtracking_pattern_does_not_hang_compiling_a_schema() -> None:
+    """fastjsonschema itself matches required names against patternProperties with
+    Python's re while it compiles a closed object: such a schema is not compiled so."""
+    code = textwrap.dedent(f"""\
+        import time
+        from xtape.catalog import load_catalog_text
+        started = time.monotonic()
+        catalog = load_catalog_text(
+            "streams:\\n  s:\\n    schema: {{patternProperties: {{'{EVIL}': {{}}}}, "
+            "additionalProperties: false, required: ['{'a' * 40}b']}}\\n"
+        )
+        print(catalog.lookup("s").is_valid([b"x", b"1"]), round(time.monotonic() - started))
+    """)
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("compiling the schema did not finish in 60 s: its pattern backtracks")
+    assert done.returncode == 0, done.stderr
+    valid, seconds = done.stdout.split()
+    assert valid == "False" and int(seconds) < 5
+
+
 @pytest.mark.parametrize(
     ("schema", "where"),
     [

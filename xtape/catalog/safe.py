@@ -167,11 +167,12 @@ def compiled(schema: Mapping[str, Any], key: str) -> Callable[[Any], Any]:
     found = _COMPILED.get(key)
     if found is not None:
         return found
-    if sum(1 for _ in _walk(schema)) <= CODEGEN_MAX_NODES:
+    nodes = [node for _, node in _walk(schema)]
+    if len(nodes) <= CODEGEN_MAX_NODES and not any(_backtracks_when_compiled(n) for n in nodes):
         found = fastjsonschema.compile(dict(schema), handlers=_NO_REMOTE, use_formats=True)
         regexes = found.__globals__.get("REGEX_PATTERNS")
         if isinstance(regexes, dict):
-            user = {p for _, node in _walk(schema) for p in _patterns(node)}
+            user = {p for node in nodes for p in _patterns(node)}
             for pattern in list(regexes):
                 if pattern in user:
                     regexes[pattern] = linear(pattern)
@@ -180,6 +181,13 @@ def compiled(schema: Mapping[str, Any], key: str) -> Callable[[Any], Any]:
     if len(_COMPILED) < 256:
         _COMPILED[key] = found
     return found
+
+
+def _backtracks_when_compiled(node: Mapping[str, Any]) -> bool:
+    """fastjsonschema matches ``required`` names against ``patternProperties`` with
+    Python's ``re`` while it compiles an object with ``additionalProperties: false``:
+    such a schema is interpreted instead (its regexes on RE2)."""
+    return bool(node.get("patternProperties")) and bool(node.get("required")) and node.get("additionalProperties") is False
 
 
 def _patterns(node: Mapping[str, Any]) -> Iterator[str]:
