@@ -263,6 +263,9 @@ def test_a_catalog_found_beside_a_scenario_never_imports_python(tmp_path: Path) 
         f"xtape: warning: {folder / 'streams.yaml'}:3: streams['position.opened'].model: not checked: "
         "Python models need --catalog (a catalog found, not named, never imports code)"
     ]
+    done = _xtape("replay", folder / "scenario.yaml", "--dry-run", cwd=folder)  # found in the cwd too
+    assert not marker.exists()
+    assert done.returncode == 0 and "not checked: Python models need --catalog" in done.stderr
     # a glob that picks up the catalog itself does not trust it either
     done = _xtape("validate", folder / "streams.yaml", cwd=tmp_path)
     assert not marker.exists()
