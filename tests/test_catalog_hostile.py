@@ -13,22 +13,12 @@ from pathlib import Path
 import fastjsonschema
 import pytest
 from e2e_support import error_line, invoke, write_recording
+from test_catalog_load import errors_of
 
-from xtape.catalog import load_catalog, load_catalog_text, validate_recording
-from xtape.errors import CatalogError, CatalogInvalid
+from xtape.catalog import load_catalog_text, validate_recording
 
 T0 = 1_700_000_000_000
 EVIL = "^(a+)+$"  # backtracks 2**n steps on "a"*n + "b"
-
-
-def errors_of(text: str, tmp_path: Path) -> list[str]:
-    path = tmp_path / "streams.yaml"
-    path.write_text(text)
-    with pytest.raises(CatalogError) as caught:
-        load_catalog(path)
-    error = caught.value
-    found = error.errors if isinstance(error, CatalogInvalid) else [error]
-    return [str(e).replace(f"{path}:", "streams.yaml:") for e in found]
 
 
 # --------------------------------------------------------------------------- ReDoS
