@@ -30,7 +30,7 @@ import fastjsonschema
 import jsonschema
 from pydantic import BaseModel, ValidationError
 
-from xtape.catalog.safe import additional, check_schema, compiled, explainer_class
+from xtape.catalog.safe import additional, check_schema, compiled, explainer_class, format_checker
 
 #: Where a problem is inside a payload: the field name, then keys/indexes inside its JSON.
 Path: TypeAlias = tuple[object, ...]
@@ -503,7 +503,7 @@ class StreamSchema:
     def _explain(self, obj: Mapping[str, Any]) -> list[Problem]:
         if self._explainer is None:
             cls = explainer_class(self.schema)
-            self._explainer = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+            self._explainer = cls(self.schema, format_checker=format_checker(cls))
         found: list[Problem] = []
         for error in self._explainer.iter_errors(obj):
             for problem in _explained(error, self.fields):
