@@ -88,6 +88,15 @@ def test_a_backtracking_pattern_does_not_hang_compiling_a_schema() -> None:
     assert valid == "False" and int(seconds) < 5
 
 
+def test_format_regex_means_re2_compiles_it() -> None:
+    catalog = load_catalog_text("streams:\n  s:\n    fields:\n      rule: {type: string, format: regex}\n")
+    spec = catalog.lookup("s")
+    assert spec is not None
+    assert spec.is_valid([b"rule", b"^a+$"])
+    assert not spec.is_valid([b"rule", b"(a)\\1"])  # Python's re compiles it; RE2 runs no backreference
+    assert [m for _, m in spec.check([b"rule", b"(a)\\1"])] == ["'(a)\\\\1' is not a 'regex'"]
+
+
 @pytest.mark.parametrize(
     ("schema", "where"),
     [
