@@ -37,6 +37,12 @@ from xtape.units import match_any
 ENUM_MAX = 10
 #: Examples kept per field.
 EXAMPLES = 3
+#: A value longer than this (bytes) is never an enum member: the field is no enum.
+ENUM_VALUE_MAX = 100
+#: A value longer than this (bytes) is never kept as an example.
+EXAMPLE_MAX = 1_000
+#: Distinct field names described per stream; the values of further names are counted only.
+MAX_FIELDS = 1_000
 #: How long one pass of a generated scenario is at least, in ms.
 MIN_WINDOW_MS = 1000
 #: Ticks per pass of a generated scenario: each stream's entries are spread over them.
@@ -50,6 +56,8 @@ _HEX = re.compile(rb"[0-9a-f]*")
 _DIGITS = re.compile(rb"[0-9]+")
 _SAFE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]*")
 _YAML_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"})
+#: Field names whose values are secrets (password, token, secret, *key; any case).
+_SECRET = re.compile(rb"pass(?:word|wd)|token|secret|key$", re.IGNORECASE)
 
 #: ``progress(entries_read)`` now and then.
 InferProgress = Callable[[int], None]
@@ -72,6 +80,7 @@ class FieldStats:
         "name",
         "prefix",
         "redacted",
+        "secret",
         "tail_digits",
         "uuid",
     )  # fmt: skip
@@ -95,6 +104,8 @@ class FieldStats:
         #: The text every value starts with, and whether what follows is always digits.
         self.prefix: bytes | None = None
         self.tail_digits = True
+        #: The name looks like a secret's: its values are never written (unless redacted).
+        self.secret = _SECRET.search(name) is not None
 
     def add(self, value: bytes) -> None:
         """One more value of the field (the hot path of infer: one call per field)."""
@@ -105,7 +116,7 @@ class FieldStats:
             if seen is not None:  # a value seen before: nothing new to learn but its count
                 counts[value] = seen + 1
                 return
-            if len(counts) < ENUM_MAX:
+            if len(counts) < ENUM_MAX and len(value) <= ENUM_VALUE_MAX:
                 counts[value] = 1
             else:
                 self.counts = None
@@ -114,7 +125,7 @@ class FieldStats:
             self.min_len = size
         if size > self.max_len:
             self.max_len = size
-        if len(self.examples) < EXAMPLES and value not in self.examples:
+        if len(self.examples) < EXAMPLES and size <= EXAMPLE_MAX and value not in self.examples:
             self.examples.append(value)
         kind = self.kind
         if kind == "number" or kind == "integer":
@@ -220,6 +231,11 @@ class FieldStats:
     # -- conclusions -------------------------------------------------------------------
 
     @property
+    def hidden(self) -> bool:
+        """Whether the values must stay out of the catalog: a secret's, not redacted."""
+        return self.secret and not (self.redacted and self.kind == "string")
+
+    @property
     def text_name(self) -> str | None:
         try:
             return self.name.decode("utf-8")
@@ -231,6 +247,8 @@ class FieldStats:
         counts = self.counts
         if counts is None or self.kind in ("boolean", "binary", "object", "array") or (self.redacted and self.kind == "string"):
             return None
+        if self.hidden:
+            return None
         if not counts or self.count < 2 * len(counts) or (len(counts) < 2 and self.count < 3):
             return None
         return sorted(counts, key=lambda v: (-counts[v], v))
@@ -240,7 +258,7 @@ class FieldStats:
         return self.kind == "integer" and 946_684_800_000 <= self.low <= self.high <= 4_102_444_800_000
 
     def is_sequence(self) -> bool:
-        return self.kind == "string" and bool(self.prefix) and self.tail_digits and not self.redacted
+        return self.kind == "string" and bool(self.prefix) and self.tail_digits and not self.redacted and not self.hidden
 
     def schema(self) -> dict[str, Any]:
         """The field's catalog entry (a JSON Schema of its decoded value, in short form)."""
@@ -260,14 +278,14 @@ class FieldStats:
             out["enum"] = members
             return out
         if kind == "string":
-            if self.uuid:
+            if self.uuid and not self.hidden:
                 out["format"] = "uuid"
             elif self.is_sequence():
                 out["pattern"] = f"^{re.escape((self.prefix or b'').decode('utf-8'))}[0-9]+$"
             else:
                 out["minLength"] = self.min_len
                 out["maxLength"] = self.max_len
-        if kind != "boolean" and self.examples:
+        if kind != "boolean" and self.examples and not self.hidden:
             out["examples"] = [_decoded(v, kind) for v in self.examples]
         return out
 
@@ -279,6 +297,11 @@ class FieldStats:
         values = self.enum()
         if kind == "string" and self.redacted:
             parts.append("redacted by the recorder: values are digests")
+        elif self.hidden:
+            parts.append(
+                "values left out: the name looks like a secret's and the recording was not redacted "
+                "(record --redact)"
+            )
         elif kind == "binary":
             parts.append(f"binary (not UTF-8), {self.min_len}-{self.max_len} bytes")
         elif values is not None and self.counts is not None:
@@ -301,6 +324,9 @@ class FieldStats:
         if values is not None and self.counts is not None:
             counts = self.counts
             return {"choice": [_option(v, kind) for v in values], "weights": [counts[v] for v in values]}
+        if self.hidden and kind in ("integer", "number"):  # the observed range is not shown
+            top = 10 ** min(self.max_len, 15) - 1
+            return {"int": [0, top]} if kind == "integer" else {"float": [0, top], "decimals": self.max_decimals}
         if kind == "integer":
             if self.is_timestamp():
                 return {"timestamp": True}
@@ -319,7 +345,7 @@ class FieldStats:
             return {"literal": _skeleton(example)}
         if kind == "string" and self.redacted:
             return {"text": [32, 32], "chars": "0123456789abcdef", "prefix": "redacted:"}
-        if kind == "string" and self.uuid:
+        if kind == "string" and self.uuid and not self.hidden:
             return {"uuid": True}
         if self.is_sequence():
             return {"sequence": 1, "prefix": (self.prefix or b"").decode("utf-8")}
@@ -384,6 +410,8 @@ class StreamStats:
     first_ms: int | None = None
     last_ms: int = 0
     repeated_names: int = 0
+    #: Values of field names beyond :data:`MAX_FIELDS`, counted and not described.
+    left_out: int = 0
     fields: dict[bytes, FieldStats] = field(default_factory=dict)
     #: ``FieldStats.add`` of each field, looked up once.
     adders: dict[bytes, Callable[[bytes], None]] = field(default_factory=dict, repr=False)
@@ -429,6 +457,11 @@ class Inferred:
             lines.append(f"  # {_count(stream.entries, 'entry', 'entries')}{rate}")
             if stream.repeated_names:
                 lines.append(f"  # {stream.repeated_names:,} entries repeat a field name: such a field is checked by its last value")
+            if stream.left_out:
+                lines.append(
+                    f"  # more than {MAX_FIELDS:,} distinct field names: only the first {MAX_FIELDS:,} are described "
+                    f"({stream.left_out:,} values of the others left out; strict: false lets them through)"
+                )
             lines.append(f"  {_key(name)}:")
             seen = _count(stream.entries, "recorded entry", "recorded entries")
             lines.append(f"    description: {dump_flow(f'Inferred from {seen}.')}")
@@ -602,6 +635,9 @@ def infer_catalog(
             for name, value in zip(it, it, strict=False):
                 add = adders.get(name)
                 if add is None:
+                    if len(fields) >= MAX_FIELDS:
+                        stream.left_out += 1
+                        continue
                     stats = fields[name] = FieldStats(name)
                     add = adders[name] = stats.add
                 add(value)

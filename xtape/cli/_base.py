@@ -240,7 +240,15 @@ def _catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> 
         return None  # (the schema libraries are not even imported)
     from xtape.catalog.catalog import find_catalog
 
-    return find_catalog(path)
+    found = find_catalog(explicit, near, enabled=not no_catalog)
+    for note in found.unchecked if found is not None else ():
+        if note not in _WARNED:  # once per run, not once per file
+            _WARNED.add(note)
+            _warn(note)
+    return found
+
+
+_WARNED: set[str] = set()
 
 
 _CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)

@@ -41,6 +41,7 @@ def record(
     until_idle: Annotated[str | None, typer.Option("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
     redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
     redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
+    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Take the --redact key from FILE (at least 16 bytes) instead of a random one: recordings and diff --live made with the same key give equal digests for equal values.")] = None,
     fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
     scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
@@ -60,6 +61,7 @@ def record(
     """
     from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
+    from xtape.capture.redact import read_key_file
     from xtape.process import process_state
     from xtape.recording.split import parse_size
     from xtape.timeline import NS_PER_S
@@ -88,6 +90,7 @@ def record(
             else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
             redact=list(redact or []),
             redact_case_sensitive=redact_case_sensitive,
+            redact_key=None if redact_key_file is None else read_key_file(redact_key_file),
             fsync=fsync,
             scan_interval_s=scan_interval,
             exclude=list(exclude or []),

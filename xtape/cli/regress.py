@@ -50,6 +50,7 @@ def test(
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
     codec: CodecOpt = None,
+    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="Let a case's golden (and its .actual file) be outside the case file's folder tree.")] = False,
 ) -> None:
     """Run regression cases: start the service, replay its inputs, capture its outputs, diff
     them against the golden recordings (docs/regression.md).
@@ -75,6 +76,7 @@ def test(
             say=lambda line: stdout.print(line, markup=False),
             stop_event=state.stop_event,
             codecs=codecs,
+            allow_outside=allow_outside,
         )
         for result in results:
             if result.status in ("differs", "error") and result.details(color):
@@ -113,6 +115,7 @@ def diff(
     tls_insecure: TlsInsecureOpt = False,
     idle: Annotated[str, typer.Option("--idle", metavar="D", help="Live: read the streams until they were quiet for D.")] = "1s",
     save_actual: Annotated[Path | None, typer.Option("--save-actual", metavar="FILE", help="Live: keep what was read as a recording.")] = None,
+    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Live: the key EXPECTED was recorded with (record --redact-key-file); its redacted fields then compare by value, not only by presence.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
@@ -176,10 +179,15 @@ def diff(
                     )
                 target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
                 idle_s = parse_duration(idle, option="--idle", positive=True) / NS_PER_S
-                result = diff_live(expected, target, rules, idle_s=idle_s, save=save_actual)
+                from xtape.capture.redact import read_key_file
+
+                secret = None if redact_key_file is None else read_key_file(redact_key_file)
+                result = diff_live(expected, target, rules, idle_s=idle_s, save=save_actual, redact_key=secret)
             else:
                 if url is not None:
                     raise UsageError("--url compares with live streams: give EXPECTED only, or drop --url")
+                if redact_key_file is not None:
+                    raise UsageError("--redact-key-file applies to a live diff (EXPECTED without ACTUAL)")
                 result = diff_recordings(expected, actual, rules)
             if html is not None:
                 try:

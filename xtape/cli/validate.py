@@ -67,7 +67,7 @@ def validate(
     known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
         if file.name == _CATALOG_NAME:  # `xtape validate scenarios/*.yaml` checks the catalog too
-            bad += not _validate_catalog(file)
+            bad += not _validate_catalog(file, _named(file, catalog))
             continue
         try:
             schemas = _catalog_for(catalog, file, no_catalog)
@@ -122,14 +122,27 @@ def validate(
         raise typer.Exit(1)
 
 
-def _validate_catalog(file: Path) -> bool:
+def _named(file: Path, catalog: Path | None) -> bool:
+    """Whether ``file`` is the catalog the user named (--catalog, $XTAPE_CATALOG): only
+    that one may import its Python models, not one a glob picked up."""
+    import os
+
+    from xtape.catalog import CATALOG_ENV
+
+    named = [p for p in (catalog, os.environ.get(CATALOG_ENV)) if p]
+    return any(Path(p).resolve() == file.resolve() for p in named)
+
+
+def _validate_catalog(file: Path, trusted: bool) -> bool:
     from xtape.catalog import load_catalog
 
     try:
-        loaded = load_catalog(file)
+        loaded = load_catalog(file, trusted=trusted)
     except XtapeError as error:
         _print_errors(error)
         return False
+    for note in loaded.unchecked:
+        _warn(note)
     stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
     return True
 

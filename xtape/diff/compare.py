@@ -129,6 +129,8 @@ class _FieldRule:
     tolerance: Tolerance | None
     #: The JSON field's name as the rules give it, when the field is JSON-valued.
     json: str | None
+    #: Compared by presence only (``presence_fields``).
+    presence: bool = False
 
 
 class _JsonRules:
@@ -204,7 +206,11 @@ class Comparer:
         )
         #: Only ignored fields could make raw-different entries equal: compare projections.
         self.simple = (
-            not rules.tolerances and not rules.json_fields and not rules.ignore_field_order and codec is None
+            not rules.tolerances
+            and not rules.json_fields
+            and not rules.ignore_field_order
+            and not rules.presence_fields
+            and codec is None
         )
         self.bases: tuple[int, int] = (0, 0)
         self._keep: dict[Sequence[bytes], Callable[[Sequence[bytes]], Any]] = {}
@@ -226,7 +232,8 @@ class Comparer:
             json_name = next((j for j in r.json_fields if match_any(name, (j,))), None)
             if json_name is not None and text in self._json:
                 json_name = text
-            found = _FieldRule(ignored, tol, json_name)
+            presence = bool(r.presence_fields) and match_any(name, r.presence_fields)
+            found = _FieldRule(ignored, tol, json_name, presence)
             if len(self._rules) < 10_000:
                 self._rules[name] = found
         return found
@@ -324,6 +331,8 @@ class Comparer:
         if ve == va:
             return None
         rule = self.rule(name)
+        if rule.presence:
+            return None
         if rule.json is not None:
             je, ja = parse_json(ve), parse_json(va)
             if je is not _NOT_JSON and ja is not _NOT_JSON:
@@ -431,7 +440,9 @@ class Comparer:
         for name, value in self.project(flat):
             rule = self.rule(name)
             v: Any = value
-            if rule.json is not None:
+            if rule.presence:
+                v = None
+            elif rule.json is not None:
                 parsed = parse_json(value)
                 if parsed is not _NOT_JSON:
                     jr = self._json.get(rule.json) or _JsonRules((), ())

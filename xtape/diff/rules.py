@@ -8,6 +8,8 @@ A rules file is YAML (or JSON) with these keys, all optional::
     json_fields: [payload]
     ignore_paths: [payload.meta.ts, "payload.items[*].id", headers.correlation_id]
     codecs: {"orders*": faststream}  # see docs/codecs.md (default: envelopes detected)
+    ignore_paths: [payload.meta.ts, "payload.items[*].id"]
+    presence_fields: ["pass*"]       # compared by presence only, not by value
     match_by: orderId                # or payload.orderId inside a JSON field
     order: strict                    # strict | key | multiset
     compare_ids: false
@@ -130,10 +132,13 @@ class DiffRules:
     #: The codec of streams, ``(glob, name)`` in precedence order (``--codec`` first, then
     #: a case file's ``codecs:``); streams none names get one detected (envelopes only).
     codecs: tuple[tuple[str, str], ...] = ()
+    #: Field globs compared by presence only (a value on each side, whatever it is):
+    #: redacted fields whose two sides were redacted with different keys.
+    presence_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         setattr_ = object.__setattr__
-        for name in ("streams", "ignore_fields", "json_fields"):
+        for name in ("streams", "ignore_fields", "json_fields", "presence_fields"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
@@ -218,6 +223,7 @@ class DiffRules:
             "window": self.window,
             "max_reported": self.max_reported,
             "codecs": dict(self.codecs),
+            "presence_fields": list(self.presence_fields),
         }
 
     # -- from files ------------------------------------------------------------------
@@ -251,7 +257,7 @@ class DiffRules:
                 keys = ", ".join(sorted(k for k in known if k not in ("tolerances", "match-by")))
                 raise fail(loc, f"unknown key (known: {keys})")
             try:
-                if key in ("streams", "ignore_fields", "json_fields"):
+                if key in ("streams", "ignore_fields", "json_fields", "presence_fields"):
                     kwargs[key] = _strings(value)
                 elif key == "tolerance":
                     if not isinstance(value, Mapping):

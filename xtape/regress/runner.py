@@ -24,7 +24,7 @@ from pathlib import Path
 from xtape.diff import DiffResult, diff_recordings
 from xtape.errors import CaseError, InputError, RuntimeFailure, ServiceFailed, XtapeError
 from xtape.regress.capture import CaptureResult, replay_and_capture
-from xtape.regress.case import RegressionCase, ServiceSpec, load_case
+from xtape.regress.case import RegressionCase, ServiceSpec, actual_path, load_case
 from xtape.regress.service import Service
 from xtape.server import RedisServer
 from xtape.units import plural
@@ -95,11 +95,6 @@ class CaseResult:
         return "\n".join(out)
 
 
-def actual_path(golden: Path) -> Path:
-    """Where a differing capture is kept: ``golden.xtape`` -> ``golden.actual.xtape``."""
-    return golden.with_name(f"{golden.stem}.actual{golden.suffix or '.xtape'}")
-
-
 def run_cases(
     paths: Sequence[str | Path],
     *,
@@ -109,15 +104,17 @@ def run_cases(
     say: Say | None = None,
     stop_event: threading.Event | None = None,
     codecs: Sequence[tuple[str, str]] = (),
+    allow_outside: bool = False,
 ) -> list[CaseResult]:
-    """Load and run every case file (an invalid one is reported, not run). ``codecs``
+    """Load and run every case file (an invalid one is reported, not run; a golden
+    outside its case file's folder tree is invalid unless ``allow_outside``). ``codecs``
     (``--codec``) win over each case's ``codecs:``."""
     results: list[CaseResult] = []
     for path in paths:
         if stop_event is not None and stop_event.is_set():
             break
         try:
-            case = load_case(path)
+            case = load_case(path, allow_outside=allow_outside)
         except InputError as exc:
             result = CaseResult(Path(path), Path(path).stem, "invalid", message=str(exc))
         else:
