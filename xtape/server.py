@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from xtape.children import OWN_GROUP, stop_group
 from xtape.errors import RuntimeFailure
 
 #: Redis Cluster listens on port + 10000 for its bus: keep room for it on every server.
@@ -39,6 +40,9 @@ class RedisServer:
     recorder resumption). ``extra_args`` go to ``redis-server`` after the defaults, so they
     can add (``--cluster-enabled yes``, ``--tls-port N ...``) or override options; the
     server is ready when it answers PING on :attr:`port`. Use as a context manager.
+
+    The server runs in a process group of its own (:mod:`xtape.children`): a Ctrl-C at
+    the terminal reaches the program that started it, which stops it when it is done.
     """
 
     def __init__(
@@ -79,7 +83,7 @@ class RedisServer:
             "--logfile", str(self.dir / "redis.log"),
             *self.extra_args,
         ]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, **OWN_GROUP)
         self._wait_ready()
         return self
 
@@ -100,16 +104,10 @@ class RedisServer:
         raise RuntimeFailure(f"redis-server on port {self.port} did not start in {timeout:.0f}s")
 
     def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL) and keep the data directory."""
+        """Stop the process (SIGTERM, then SIGKILL after 10 s) and keep the data directory."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_group(self.proc, grace_s=10.0)
         self.proc = None
 
     def restart(self) -> None:
