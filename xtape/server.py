@@ -7,6 +7,7 @@ else uses and that is gone afterwards.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -91,8 +92,7 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                log = (self.dir / "redis.log").read_text(errors="replace")[-500:]
-                raise RuntimeFailure(f"redis-server exited at start: {log.strip()}")
+                raise RuntimeFailure(f"redis-server exited at start: {self._exit_reason()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                     sock.sendall(b"PING\r\n")
@@ -102,6 +102,16 @@ class RedisServer:
                 pass
             time.sleep(0.02)
         raise RuntimeFailure(f"redis-server on port {self.port} did not start in {timeout:.0f}s")
+
+    def _exit_reason(self) -> str:
+        """The end of its log, or the signal that ended it before it wrote one (a Ctrl-C
+        meant for its parent, sent before it could leave the parent's process group)."""
+        log = self.dir / "redis.log"
+        text = log.read_text(errors="replace")[-500:].strip() if log.is_file() else ""
+        code = self.proc.returncode if self.proc is not None else None
+        if not text and code is not None and code < 0:
+            return f"killed by signal {signal.Signals(-code).name}"
+        return text or f"exit code {code}, nothing in its log"
 
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL after 10 s) and keep the data directory."""

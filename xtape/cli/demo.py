@@ -12,9 +12,10 @@ from xtape.cli._base import (
     app,
     fail,
     handled,
+    stderr,
     stdout,
 )
-from xtape.errors import UsageError
+from xtape.errors import UsageError, XtapeError
 
 
 @app.command()
@@ -31,13 +32,26 @@ def demo(
     Needs redis-server on PATH.
     """
     from xtape.demo import run_demo
+    from xtape.process import process_state
 
-    with handled():
+    with handled(), process_state(pause_gc=False) as state:
         if speed <= 0:
             raise UsageError("--speed must be above zero")
         if scenarios is not None and not scenarios.is_dir():
             raise UsageError(f"--scenarios {scenarios}: no such folder")
-        result = run_demo(lambda text: stdout.print(text, markup=False), scenarios_dir=scenarios, speed=speed)
+        try:
+            result = run_demo(
+                lambda text: stdout.print(text, markup=False),
+                scenarios_dir=scenarios,
+                speed=speed,
+                stop_event=state.stop_event,
+            )
+        except XtapeError:
+            if state.exit_code is None:
+                raise  # (after a Ctrl-C, what failed failed because of it)
+    if state.exit_code is not None:
+        stderr.print("xtape: interrupted: the redis-server is stopped and its files removed", markup=False)
+        raise typer.Exit(state.exit_code)
     if not result.replay_ok:
         fail("the demo's replay did not match its source", 1)
     if not result.ok:

@@ -169,6 +169,10 @@ def run_case(
         result.service_output = exc.output or result.service_output
     except (RuntimeFailure, XtapeError) as exc:
         result.status, result.message = "error", str(exc)
+    if result.status == "error" and stop_event is not None and stop_event.is_set():
+        # After a Ctrl-C, whatever failed (the server or service it reached as they
+        # started, a capture cut short) failed because of it.
+        result.message = "interrupted"
     if result.service_note:
         result.message = "; ".join(filter(None, (result.message, result.service_note)))
     result.duration_s = time.monotonic() - started
