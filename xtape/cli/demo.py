@@ -29,7 +29,8 @@ def demo(
     the recording into a scenario YAML, replays it faster into a second namespace and
     checks that everything arrived byte-identical. Ends with a regression check (xtape
     test) of the matcher example, and of a copy with a seeded bug that it must catch.
-    Needs redis-server on PATH.
+    Needs redis-server on PATH. Ctrl-C stops it at any step (exit 130), the server
+    stopped and its files removed.
     """
     from xtape.demo import run_demo
     from xtape.process import process_state
