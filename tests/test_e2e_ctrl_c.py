@@ -59,10 +59,12 @@ def ctrl_c(
     tmp_path: Path,
     *,
     twice: bool = False,
+    then: Callable[[], bool] | None = None,
     timeout: float = 120.0,
 ) -> Run:
     """Run ``xtape ARGS``; once ``when(output, descendants)`` holds, Ctrl-C (twice with
-    ``twice``), and see how it ends."""
+    ``twice``, again once ``then()`` holds), and see how it ends (the time is counted
+    from the last Ctrl-C)."""
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
     log = tmp_path / "xtape.log"
@@ -93,6 +95,11 @@ def ctrl_c(
         os.killpg(proc.pid, signal.SIGINT)
         if twice:
             time.sleep(0.05)
+            os.killpg(proc.pid, signal.SIGINT)
+        if then is not None:
+            while not then() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            sent = time.monotonic()
             os.killpg(proc.pid, signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=EXIT_BOUND_S)
@@ -214,6 +221,20 @@ def test_ctrl_c_while_xtape_test_captures_the_outputs(tmp_path: Path) -> None:
     run = ctrl_c(["test", str(case)], _runs("service.py"), tmp_path)
     _assert_stopped_cleanly(run)
     assert "ERROR    matcher" in run.output and "interrupted" in run.output
+
+
+def test_a_second_ctrl_c_cuts_the_grace_of_a_service_that_ignores_sigterm(tmp_path: Path) -> None:
+    termed = tmp_path / "got-sigterm"
+    service = (
+        "import signal, time\n"
+        f"signal.signal(signal.SIGTERM, lambda *_: open({str(termed)!r}, 'w').close())\n"
+        "time.sleep(300)\n"
+    )
+    case = _case(tmp_path, service=service)
+    case.write_text(case.read_text(encoding="utf-8").replace("grace: 5s", "grace: 60s"), encoding="utf-8")
+    # the first Ctrl-C: xtape stops the service, which ignores it; the second: no more grace
+    run = ctrl_c(["test", str(case)], _runs("slow_start.py"), tmp_path, then=termed.exists)
+    _assert_stopped_cleanly(run)
 
 
 def test_ctrl_c_during_the_second_case_of_xtape_test(tmp_path: Path) -> None:

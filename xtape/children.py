@@ -68,7 +68,7 @@ def stop_group(proc: subprocess.Popen[Any], grace_s: float) -> list[int]:
     """Stop ``proc`` (started with :data:`OWN_GROUP`) and every process of its group.
 
     SIGTERM to the group, then up to ``grace_s`` for all of them to exit, then SIGKILL to
-    the group whatever happened. Returns the processes that were still running when the
+    the group whatever happened (at once if the wait is interrupted). Returns the processes that were still running when the
     grace ran out (empty when everything stopped on SIGTERM), for a caller to report.
     """
     pgid = proc.pid
@@ -76,14 +76,18 @@ def stop_group(proc: subprocess.Popen[Any], grace_s: float) -> list[int]:
     signal_group(pgid, signal.SIGTERM)
     lingering: list[int] = []
     try:
-        proc.wait(timeout=max(deadline - time.monotonic(), 0))
-    except subprocess.TimeoutExpired:
-        lingering = [pgid, *(p for p in group_members(pgid) if p != pgid)]
-    while not lingering and (members := group_members(pgid)):
-        if time.monotonic() >= deadline:
-            lingering = members
-            break
-        time.sleep(_POLL_S)
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            lingering = [pgid, *(p for p in group_members(pgid) if p != pgid)]
+        while not lingering and (members := group_members(pgid)):
+            if time.monotonic() >= deadline:
+                lingering = members
+                break
+            time.sleep(_POLL_S)
+    except BaseException:  # a second Ctrl-C cuts the grace short, not the stop
+        signal_group(pgid, signal.SIGKILL)
+        raise
     signal_group(pgid, signal.SIGKILL)
     proc.wait()
     gone_by = time.monotonic() + _KILL_WAIT_S

@@ -247,6 +247,10 @@ def _run(
             if capture.replay.interrupted or capture.stop_reason == "stopped":
                 raise RuntimeFailure("interrupted")
             result.message = "; ".join(notes)
+        except KeyboardInterrupt:  # a second Ctrl-C: leave now, without the grace
+            if service is not None:
+                service.stop(grace_s=0)
+            raise
         finally:
             if service is not None:
                 service.stop()

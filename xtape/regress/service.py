@@ -138,16 +138,18 @@ class Service:
         if self.proc is not None and self.proc.poll() is not None:
             raise ServiceFailed(f"exited with code {self.proc.returncode} before it was ready", self.tail())
 
-    def stop(self) -> None:
-        """SIGTERM to the service's process group, SIGKILL to the group after
-        ``grace_s`` (always: nothing it started in its group outlives it)."""
+    def stop(self, grace_s: float | None = None) -> None:
+        """SIGTERM to the service's process group, SIGKILL to the group after the grace
+        (always: nothing it started in its group outlives it). ``grace_s`` overrides the
+        service's own (0 after a second Ctrl-C)."""
         proc = self.proc
         if proc is None:
             return
-        lingering = stop_group(proc, self.grace_s)
+        grace = self.grace_s if grace_s is None else grace_s
+        lingering = stop_group(proc, grace)
         if lingering:
             self.killed = True
-            self.stop_note = lingering_note(lingering, proc.pid, self.grace_s)
+            self.stop_note = lingering_note(lingering, proc.pid, grace)
         self.returncode = proc.returncode
         self.proc = None
 
