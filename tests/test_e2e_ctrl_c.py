@@ -224,16 +224,17 @@ def test_ctrl_c_while_xtape_test_captures_the_outputs(tmp_path: Path) -> None:
 
 
 def test_a_second_ctrl_c_cuts_the_grace_of_a_service_that_ignores_sigterm(tmp_path: Path) -> None:
-    termed = tmp_path / "got-sigterm"
+    up, termed = tmp_path / "up", tmp_path / "got-sigterm"
     service = (
         "import signal, time\n"
         f"signal.signal(signal.SIGTERM, lambda *_: open({str(termed)!r}, 'w').close())\n"
+        f"open({str(up)!r}, 'w').close()\n"
         "time.sleep(300)\n"
     )
     case = _case(tmp_path, service=service)
     case.write_text(case.read_text(encoding="utf-8").replace("grace: 5s", "grace: 60s"), encoding="utf-8")
     # the first Ctrl-C: xtape stops the service, which ignores it; the second: no more grace
-    run = ctrl_c(["test", str(case)], _runs("slow_start.py"), tmp_path, then=termed.exists)
+    run = ctrl_c(["test", str(case)], lambda *_: up.exists(), tmp_path, then=termed.exists)
     _assert_stopped_cleanly(run)
 
 
