@@ -68,8 +68,9 @@ def stop_group(proc: subprocess.Popen[Any], grace_s: float) -> list[int]:
     """Stop ``proc`` (started with :data:`OWN_GROUP`) and every process of its group.
 
     SIGTERM to the group, then up to ``grace_s`` for all of them to exit, then SIGKILL to
-    the group whatever happened (at once if the wait is interrupted). Returns the processes that were still running when the
-    grace ran out (empty when everything stopped on SIGTERM), for a caller to report.
+    the group whatever happened (at once if the wait is interrupted). Returns the
+    processes that were still running when the grace ran out (empty when everything
+    stopped on SIGTERM), for a caller to report.
     """
     pgid = proc.pid
     deadline = time.monotonic() + grace_s
