@@ -157,7 +157,13 @@ def _setup_logging(verbose: bool) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"xtape {__version__}")
+        try:  # (the C module alone: cheap, unlike the replay package)
+            import xtape._speedups  # noqa: F401
+        except ImportError:
+            packer = "no; for a faster --max-speed, install a C compiler and reinstall xtape"
+        else:
+            packer = "yes"
+        stdout.print(f"xtape {__version__} (compiled XADD packer: {packer})", markup=False)
         raise typer.Exit(0)
 
 

@@ -127,6 +127,11 @@ def record(
                 )
             finally:
                 line.done()
+    if str(output) != "-" and not output.exists():  # stopped while the server said nothing
+        from xtape.connection import redact_url, resolve_url
+
+        stderr.print(f"xtape: stopped before {redact_url(resolve_url(target))} answered: nothing recorded, no file written", markup=False)
+        raise typer.Exit(state.exit_code or 1)
     if not quiet:
         stderr.print(
             f"recorded {plural(stats.entries, 'entry', 'entries')} from "

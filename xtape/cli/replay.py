@@ -54,7 +54,7 @@ def replay(
     tls_key: TlsKeyOpt = None,
     tls_insecure: TlsInsecureOpt = False,
     speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
-    max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them.")] = False,
+    max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them (fastest with the compiled XADD packer: xtape --version says whether it is installed).")] = False,
     rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
     loop_interval: Annotated[int | None, typer.Option("--loop-interval", metavar="MS", help="Pause between loop passes, in ms (with --loop). [default: 0]")] = None,
@@ -130,6 +130,11 @@ def replay(
         for warning in src.warnings:
             _warn(warning)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
+        if max_speed and not dry_run:
+            from xtape.replay.resp import COMPILED, FALLBACK_NOTE
+
+            if not COMPILED:
+                stderr.print(f"xtape: note: {FALLBACK_NOTE}", markup=False)
         if capture_args is not None:
             _replay_capture(src, options, target, {**capture_args, "cluster": cluster}, line, as_json)
             return

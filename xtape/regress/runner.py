@@ -47,6 +47,8 @@ class CaseResult:
     message: str = ""
     #: The end of what the service printed (kept to show on failure).
     service_output: str = ""
+    #: How the service's stop went, when it did not stop on SIGTERM (also in ``message``).
+    service_note: str = ""
     #: The captured recording, kept beside the golden when the case differs.
     actual: Path | None = None
     duration_s: float = 0.0
@@ -168,6 +170,12 @@ def run_case(
         result.service_output = exc.output or result.service_output
     except (RuntimeFailure, XtapeError) as exc:
         result.status, result.message = "error", str(exc)
+    if result.status == "error" and stop_event is not None and stop_event.is_set():
+        # After a Ctrl-C, whatever failed (the server or service it reached as they
+        # started, a capture cut short) failed because of it.
+        result.message = "interrupted"
+    if result.service_note:
+        result.message = "; ".join(filter(None, (result.message, result.service_note)))
     result.duration_s = time.monotonic() - started
     return result
 
@@ -210,9 +218,9 @@ def _run(
             stack.callback(service.stop)
         try:
             if service is not None:
-                service.wait_ready(case.ready)
+                service.wait_ready(case.ready, stop_event.is_set if stop_event is not None else None)
             elif case.ready is not None and case.ready.delay_s:
-                time.sleep(case.ready.delay_s)
+                (stop_event or threading.Event()).wait(case.ready.delay_s)
             capture = replay_and_capture(
                 case.source,
                 case.outputs,
@@ -240,10 +248,15 @@ def _run(
             if capture.replay.interrupted or capture.stop_reason == "stopped":
                 raise RuntimeFailure("interrupted")
             result.message = "; ".join(notes)
+        except KeyboardInterrupt:  # a second Ctrl-C: leave now, without the grace
+            if service is not None:
+                service.stop(grace_s=0)
+            raise
         finally:
             if service is not None:
                 service.stop()
                 result.service_output = service.tail()
+                result.service_note = service.stop_note
 
 
 def _replace(src: Path, dst: Path) -> None:
