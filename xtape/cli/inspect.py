@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +17,6 @@ from xtape.cli._base import (
     handled,
     stderr,
 )
-from xtape.errors import UsageError
 from xtape.units import plural
 
 
@@ -75,20 +72,14 @@ def cat(
         if limit == 0:
             return
         patterns = list(stream or ())
-        try:
-            write_jsonl(
-                rec,
-                sys.stdout.buffer,
-                keep=(lambda name: match_any(name, patterns)) if patterns else None,
-                limit=limit,
-                objects=objects,
-                window=window,
-            )
-        except BrokenPipeError:
-            # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
+        write_jsonl(  # (`xtape cat ... | head`: see _Command.invoke)
+            rec,
+            sys.stdout.buffer,
+            keep=(lambda name: match_any(name, patterns)) if patterns else None,
+            limit=limit,
+            objects=objects,
+            window=window,
+        )
         if rec.truncated_bytes:
             stderr.print(
                 f"xtape: warning: {_shown(rec.name)}: the last {rec.truncated_bytes} bytes are an "
@@ -99,12 +90,14 @@ def cat(
 
 @app.command()
 def plot(
-    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png. Replaced if it exists.")],
+    file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or a quoted glob of its files ('split/*.xtape').")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png.")],
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
     bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
     clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'wrote' summary (warnings and errors still print).")] = False,
 ) -> None:
     """Draw entries per second per stream over time, with gaps and the recorder's markers
     (reconnect, restart, flush, recreated, deleted) marked.
@@ -112,12 +105,14 @@ def plot(
     Needs the plot extra: pip install 'xtape[plot]'. Reads the recording's summary and
     then its entries once, in flat memory.
     """
+    from xtape.outputs import check_output
     from xtape.plot import collect, load_report, output_format, write
     from xtape.plot.render import require_matplotlib
     from xtape.units import parse_duration
 
     with handled():
         output_format(output)
+        check_output(output, force=force, inputs=[file, report], stdout_ok=False)
         require_matplotlib()
         note = None if report is None else load_report(report)
         data = collect(
@@ -130,6 +125,8 @@ def plot(
         if data.clock_note:
             _warn(f"{file}: {data.clock_note}")
         write(data, output)
+    if quiet:
+        return
     stderr.print(
         f"wrote {output}: {data.series.entries:,} entr{'y' if data.series.entries == 1 else 'ies'}, "
         f"{plural(len(data.rows), 'row')}, {plural(len(data.markers), 'marker')}, "
@@ -143,7 +140,7 @@ def merge(
     inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
 ) -> None:
     """Merge recordings into one, in entry-id time order.
 
@@ -151,12 +148,10 @@ def merge(
     anything else is refused before the output is written.
     """
     from xtape.merge import merge as run_merge
+    from xtape.outputs import check_output
 
     with handled():
-        if str(output) != "-" and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
-        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
-            raise UsageError(f"{output} is also an input")
+        check_output(output, force=force, inputs=inputs)
         stats = run_merge(inputs, output)
     for warning in stats.warnings:
         _warn(warning)

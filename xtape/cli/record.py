@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 from typing import Annotated
 
 import typer
@@ -29,7 +29,7 @@ from xtape.units import plural
 @app.command()
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape; - for standard output, not a terminal).")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
@@ -42,13 +42,13 @@ def record(
     redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
     redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
     fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
-    scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
+    scan_interval: Annotated[str, typer.Option("--scan-interval", metavar="D", help="How often to scan for new streams matching a glob (e.g. 500ms, 2s).")] = "1s",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
     cluster: ClusterOpt = None,
     compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default) or none.")] = "zstd",
-    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the directory -o, a new one at SIZE (e.g. 256MiB).")] = None,
+    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (with a unit: 256MiB, 1GiB, 500MB).")] = None,
     split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
     keep_last: Annotated[str | None, typer.Option("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
 ) -> None:
@@ -60,10 +60,10 @@ def record(
     """
     from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
+    from xtape.outputs import check_output, check_split_folder
     from xtape.process import process_state
-    from xtape.recording.split import parse_size
     from xtape.timeline import NS_PER_S
-    from xtape.units import parse_duration
+    from xtape.units import parse_duration, parse_size
 
     with handled():
         split = split_size is not None or split_duration is not None
@@ -71,10 +71,12 @@ def record(
             raise UsageError(f"--compression must be zstd or none, not {compression!r}")
         if keep_last is not None and not split:
             raise UsageError("--keep-last needs --split-size or --split-duration")
-        if split and (str(output) == "-" or (output.exists() and not output.is_dir())):
-            raise UsageError(f"--split-size/--split-duration write into a directory; {output} is not one")
-        if not split and str(output) != "-" and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if split:
+            check_split_folder(output)
+        else:
+            check_output(output, force=force)
+            if output == "-" and sys.stdout.isatty():
+                raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
             patterns=list(streams),
@@ -89,7 +91,7 @@ def record(
             redact=list(redact or []),
             redact_case_sensitive=redact_case_sensitive,
             fsync=fsync,
-            scan_interval_s=scan_interval,
+            scan_interval_s=parse_duration(scan_interval, option="--scan-interval", positive=True) / NS_PER_S,
             exclude=list(exclude or []),
             cluster=cluster,
             compression=compression,

@@ -119,8 +119,9 @@ class DiffResult:
     def write_html(self, path: str | Path) -> None:
         """A self-contained HTML report (inline CSS, no scripts, fonts or network)."""
         from xtape.diff.html import render_html
+        from xtape.outputs import write_text
 
-        Path(path).write_text(render_html(self), encoding="utf-8")
+        write_text(path, render_html(self))
 
 
 def _item_dict(item: Item | None) -> dict[str, Any] | None:
