@@ -467,7 +467,7 @@ def test_compare_times_from_each_recordings_start(tmp_path: Path) -> None:
     assert run(e, a)[0] == 0
     code, out, _ = run(e, a, "--compare-times")
     assert code == 1 and "at +200 ms from the start, now +230 ms (+30 ms)" in out
-    assert run(e, a, "--compare-times", "--time-tolerance", "30")[0] == 0
+    assert run(e, a, "--compare-times", "--time-tolerance", "30ms")[0] == 0
 
 
 def test_entirely_different_streams_are_changed_pairs_within_the_window(tmp_path: Path) -> None:

@@ -133,7 +133,17 @@ class _Typer(typer.Typer):
         self, *args: Any, **kwargs: Any
     ) -> Callable[[CommandFunctionType], CommandFunctionType]:
         kwargs.setdefault("cls", _Command)
-        return super().command(*args, **kwargs)
+        register = super().command(*args, **kwargs)
+
+        def registered(f: CommandFunctionType) -> CommandFunctionType:
+            register(f)
+            info = self.registered_commands[-1]
+            if info.short_help is None and f.__doc__:
+                # `xtape --help` lists the whole first sentence, never one cut with "..."
+                info.short_help = " ".join(f.__doc__.strip().split("\n\n")[0].split()).partition(". ")[0]
+            return f
+
+        return registered
 
 
 app = _Typer(

@@ -22,7 +22,7 @@ from xtape.errors import UsageError
 from xtape.units import plural
 
 
-@app.command()
+@app.command(short_help="Turn a recording into a scenario YAML.")
 def convert(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],

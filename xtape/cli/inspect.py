@@ -20,7 +20,7 @@ from xtape.cli._base import (
 from xtape.units import plural
 
 
-@app.command()
+@app.command(short_help="Summarize a recording.")
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
@@ -33,7 +33,7 @@ def info(
         show_info(file, as_json=as_json, sparkline=sparkline)
 
 
-@app.command()
+@app.command(short_help="Print entries as JSON lines.")
 def cat(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     stream: Annotated[
@@ -88,7 +88,7 @@ def cat(
             )
 
 
-@app.command()
+@app.command(short_help="Draw entries per second per stream.")
 def plot(
     file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or a quoted glob of its files ('split/*.xtape').")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png.")],
@@ -135,7 +135,7 @@ def plot(
     )
 
 
-@app.command()
+@app.command(short_help="Merge recordings into one.")
 def merge(
     inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import glob
+import os
 import sys
 from typing import Annotated
 
@@ -18,15 +20,16 @@ from xtape.cli._base import (
     TlsKeyOpt,
     _human_bytes,
     _redis_url,
+    _warn,
     app,
     handled,
     stderr,
 )
 from xtape.errors import UsageError
-from xtape.units import plural
+from xtape.units import match_any, plural
 
 
-@app.command()
+@app.command(short_help="Record Redis streams into a file.")
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
@@ -77,6 +80,12 @@ def record(
             check_output(output, force=force)
             if output == "-" and sys.stdout.isatty():
                 raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
+        for name in streams:
+            if os.path.exists(name):
+                _warn(
+                    f"{name!r} is also a file here: if it came from a glob the shell expanded, "
+                    "quote the glob ('prices.*') so Redis stream names are matched"
+                )
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
             patterns=list(streams),
@@ -126,6 +135,9 @@ def record(
                 )
             finally:
                 line.done()
+    for pattern in streams:
+        if glob.has_magic(pattern) and not any(match_any(name, [pattern]) for name in stats.streams):
+            _warn(f"{pattern!r} matched no stream; nothing was recorded from it")
     if not quiet:
         stderr.print(
             f"recorded {plural(stats.entries, 'entry', 'entries')} from "

@@ -42,7 +42,7 @@ class _DashDashCommand(_Command):
         return list(super().parse_args(ctx, args))
 
 
-@app.command(cls=_DashDashCommand)
+@app.command(cls=_DashDashCommand, short_help="Run regression cases.")
 def test(
     ctx: typer.Context,
     cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
@@ -93,7 +93,7 @@ def test(
     raise typer.Exit(max((r.exit_code for r in results), default=0))
 
 
-@app.command()
+@app.command(short_help="Compare two recordings, or one with live streams.")
 def diff(
     expected: Annotated[str, typer.Argument(help="The expected (golden) recording (- for standard input).", show_default=False)],
     actual: Annotated[str | None, typer.Argument(help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,

@@ -41,7 +41,7 @@ from xtape.cli._base import (
 )
 
 
-@app.command()
+@app.command(short_help="Publish a scenario or recording into Redis.")
 def replay(
     source: Annotated[
         Path | None,

@@ -39,7 +39,7 @@ def _print_errors(error: XtapeError) -> None:
         stderr.print(f"xtape: error: {each}", markup=False)
 
 
-@app.command()
+@app.command(short_help="Check scenarios (and recordings against a catalog).")
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json), or recordings (.xtape) to check against a catalog.")],
     variable: VariableOpt = None,
@@ -186,7 +186,7 @@ def _validate_recording(file: Path, schemas: Any, examples: int, quiet: bool) ->
     return result.ok
 
 
-@app.command()
+@app.command(short_help="Write a stream catalog from a recording.")
 def infer(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
