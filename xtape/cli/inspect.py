@@ -111,8 +111,8 @@ def plot(
     from xtape.units import parse_duration
 
     with handled():
-        output_format(output)
         check_output(output, force=force, inputs=[file, report], stdout_ok=False)
+        output_format(output)
         require_matplotlib()
         note = None if report is None else load_report(report)
         data = collect(
