@@ -360,3 +360,19 @@ def test_an_unquoted_glob_gets_a_hint_to_quote_it(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "a glob the shell expanded? quote it: 'split/*.xtape'" in proc.stderr
+
+
+def test_a_scenarios_delay_and_interval_take_a_unit_and_a_bare_number_stays_ms(tmp_path: Path) -> None:
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(
+        "events:\n"
+        "  - {stream: a, payload: {x: '1'}}\n"
+        "  - {stream: a, delay: 2s, payload: {x: '2'}}\n"
+        "  - {stream: a, delay: 1500, repeat: 2, interval: 250ms, payload: {x: '3'}}\n",
+        encoding="utf-8",
+    )
+    result = ok(invoke("replay", scenario, "--dry-run"))
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["+0.000s", "+2.000s", "+3.500s", "+3.750s"]
+    scenario.write_text("events:\n  - {stream: a, delay: 2 weeks, payload: {x: '1'}}\n", encoding="utf-8")
+    line = error_line(invoke("validate", scenario), 2)
+    assert "events[0].delay: must be a number of milliseconds or a duration with a unit" in line
