@@ -376,3 +376,34 @@ def test_a_scenarios_delay_and_interval_take_a_unit_and_a_bare_number_stays_ms(t
     scenario.write_text("events:\n  - {stream: a, delay: 2 weeks, payload: {x: '1'}}\n", encoding="utf-8")
     line = error_line(invoke("validate", scenario), 2)
     assert "events[0].delay: must be a number of milliseconds or a duration with a unit" in line
+
+
+def test_record_warns_of_a_shell_expanded_pattern_and_a_glob_that_matched_nothing(
+    redis_url: str, r: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    assert isinstance(r, redis.Redis)
+    r.xadd("orders:1", {"a": "1"})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prices.csv").write_text("x")  # what the shell made of an unquoted prices.*
+    result = ok(invoke("record", "orders:*", "prices.csv", "nope:*", "-o", "out.xtape",
+                       "--url", redis_url, "--from", "start", "--count", "1"))  # fmt: skip
+    assert "xtape: warning: 'prices.csv' is also a file here" in result.stderr
+    assert "quote the glob" in result.stderr
+    assert "xtape: warning: 'nope:*' matched no stream; nothing was recorded from it" in result.stderr
+    assert "'orders:*' matched" not in result.stderr
+
+
+def test_a_recording_is_created_private_and_never_through_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "elsewhere.xtape"
+    link = tmp_path / "rec.xtape"
+    link.symlink_to(victim)  # dangling, as an attacker may leave in a shared folder
+    old = os.umask(0o022)
+    try:
+        write_recording(link, [(b"s", 1_700_000_000_000, 0, [b"f", b"v"])])
+    finally:
+        os.umask(old)
+    assert not victim.exists()
+    assert not link.is_symlink() and stat.S_IMODE(link.stat().st_mode) == 0o600
+    assert ok(invoke("cat", link)).stdout.count("\n") == 1
