@@ -20,6 +20,7 @@ from xtape.cli import app
 
 SAMPLE = Path(__file__).resolve().parent.parent / "recordings" / "sample.xtape"
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "smoke-test.yaml"
+MATCHER_CASE = Path(__file__).resolve().parent.parent / "examples" / "matcher" / "case.yaml"
 
 ALL_COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
@@ -152,12 +153,16 @@ def test_outputs_are_private_and_replace_a_symlink_instead_of_following_it(
         os.umask(old)
 
 
-def test_every_command_that_writes_a_file_has_force() -> None:
-    outputs = {"--output", "--html", "--save-actual", "--junit"}
+OUTPUT_OPTIONS = {"--output", "--html", "--save-actual", "--junit"}
+
+
+def test_every_command_that_writes_a_file_has_force_and_a_row_in_the_table() -> None:
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         opts = {o for p in command.params for o in p.opts}
-        if opts & outputs:
+        for option in opts & OUTPUT_OPTIONS:
             assert "--force" in opts, name
+            shown = "-o" if option == "--output" else option
+            assert any(row.split()[0] == name and row.endswith(shown) for row in WRITERS), (name, option)
 
 
 def test_a_split_recording_needs_a_folder_not_a_file_name(tmp_path: Path) -> None:
@@ -190,6 +195,7 @@ QUIET_RUNS: dict[str, list[str]] = {
     "plot": ["plot", REC, "-o", "{tmp}/q.svg"],
     "diff": ["diff", REC, REC, "--html", "{tmp}/q.html"],
     "validate": ["validate", str(SMOKE)],
+    "test": ["test", str(MATCHER_CASE), "--junit", "{tmp}/j.xml"],
     "replay": ["replay", str(SMOKE), "--url", UNREACHABLE_URL, "--dry-run"],
     "replay --json": ["replay", str(SMOKE), "--url", UNREACHABLE_URL, "--dry-run", "--json", "--seed", "1"],
 }
@@ -407,3 +413,31 @@ def test_a_recording_is_created_private_and_never_through_a_symlink(tmp_path: Pa
     assert not victim.exists()
     assert not link.is_symlink() and stat.S_IMODE(link.stat().st_mode) == 0o600
     assert ok(invoke("cat", link)).stdout.count("\n") == 1
+
+
+#: Every command given an input that is not there: (command line, where its one line goes).
+MISSING_INPUT: dict[str, list[str]] = {
+    "info": ["info", "{missing}"],
+    "cat": ["cat", "{missing}"],
+    "plot": ["plot", "{missing}", "-o", "{tmp}/p.svg"],
+    "merge": ["merge", "{missing}", "-o", "{tmp}/m.xtape"],
+    "convert": ["convert", "{missing}", "-o", "{tmp}/c.yaml"],
+    "replay": ["replay", "{missing}", "--dry-run"],
+    "validate": ["validate", "{missing}.yaml"],
+    "infer": ["infer", "{missing}", "-o", "{tmp}/i.yaml"],
+    "diff": ["diff", "{missing}", "{missing}"],
+    "demo": ["demo", "--scenarios", "{missing}"],
+    "test": ["test", "{missing}.yaml"],
+    "record": ["record", "s", "-o", "{tmp}/r.xtape", "--url", "rediss://127.0.0.1:1/0", "--tls-ca-cert", "{missing}"],
+}
+
+
+@pytest.mark.parametrize("command", ALL_COMMANDS)
+def test_a_missing_input_is_invalid_input_for_every_command(command: str, tmp_path: Path) -> None:
+    args = [a.replace("{missing}", str(tmp_path / "nofile")).replace("{tmp}", str(tmp_path))
+            for a in MISSING_INPUT[command]]  # fmt: skip
+    result = invoke(*args)
+    if command == "test":  # a case file that cannot be read is a case reported invalid
+        assert result.exit_code == 2 and "INVALID" in result.stdout and "nofile" in result.stdout
+        return
+    assert "nofile" in error_line(result, 2)
