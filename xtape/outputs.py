@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import glob
 import os
-import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,7 +136,7 @@ def _failed(path: str | Path, exc: OSError) -> RuntimeFailure:
 def _temp_beside(path: Path) -> tuple[int, Path]:
     """A new private file in ``path``'s folder (for a rename onto ``path``)."""
     for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.part")
         try:
             return os.open(tmp, _CREATE, OUTPUT_MODE), tmp
         except FileExistsError:

@@ -153,7 +153,9 @@ app = _Typer(
         "either into Redis with original, scaled or fixed-rate timing.\n\n"
         "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0; its password may "
         "come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead. "
-        "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage."
+        "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage. Durations take a "
+        "unit (500ms, 2s, 5m); an existing output file needs --force; -q hides progress "
+        "and summaries, never errors (docs/cli.md)."
     ),
     no_args_is_help=True,
     add_completion=False,
