@@ -441,3 +441,13 @@ def test_a_missing_input_is_invalid_input_for_every_command(command: str, tmp_pa
         assert result.exit_code == 2 and "INVALID" in result.stdout and "nofile" in result.stdout
         return
     assert "nofile" in error_line(result, 2)
+
+
+def test_a_recording_written_into_an_input_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "split"
+    folder.mkdir()
+    write_recording(folder / "000001.xtape", [(b"s", 1_700_000_000_000, 0, [b"f", b"v"])])
+    line = error_line(invoke("merge", folder, "-o", folder / "000002.xtape"), 2)
+    assert "would join it" in line
+    assert [p.name for p in folder.iterdir()] == ["000001.xtape"]
+    ok(invoke("convert", folder, "-o", folder / "s.yaml"))  # (a scenario there joins nothing)

@@ -46,8 +46,9 @@ def check_output(
     """Refuse an output path before any work is done (:class:`UsageError`, exit 2).
 
     ``inputs`` are the command's inputs (files, folders or globs; ``-`` and ``None`` are
-    skipped): the output may not be one of them, nor inside an input folder, even with
-    ``force``. ``-`` is standard output where ``stdout_ok``.
+    skipped): the output may not be one of them, nor a recording in an input folder (it
+    would join that split recording), even with ``force``. ``-`` is standard output
+    where ``stdout_ok``.
     """
     text = str(path)
     if text == "-":
@@ -121,9 +122,10 @@ def _refuse_inputs(out: Path, inputs: Iterable[str | Path | None], option: str) 
                 f"{option} {out} is also an input of this command ({source}); "
                 "write to another file (--force does not change this)"
             )
-        if source.is_dir() and source.resolve() == folder:
+        if out.suffix == ".xtape" and source.is_dir() and source.resolve() == folder:
             raise UsageError(
-                f"{option} {out} is inside the input folder {source}; write it elsewhere"
+                f"{option} {out}: a recording in the input folder {source} would join it; "
+                "write it elsewhere"
             )
 
 
