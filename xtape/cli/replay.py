@@ -272,8 +272,9 @@ def _finish(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | N
     for warning in report.warnings:
         if warning != NOTHING_MATCHED:
             _warn(warning)
-    _print_report(report, as_json, dry_run=dry_run, seed=seed, quiet=quiet)
-    if NOTHING_MATCHED in report.warnings:
+    if NOTHING_MATCHED not in report.warnings:
+        _print_report(report, as_json, dry_run=dry_run, seed=seed, quiet=quiet)
+    else:
         fail("nothing matched --stream/--since/--until: nothing to publish (xtape info shows what a recording holds)")
 
 
