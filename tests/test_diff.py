@@ -468,7 +468,7 @@ def test_compare_times_from_each_recordings_start(tmp_path: Path) -> None:
     assert run(e, a)[0] == 0
     code, out, _ = run(e, a, "--compare-times")
     assert code == 1 and "at +200 ms from the start, now +230 ms (+30 ms)" in out
-    assert run(e, a, "--compare-times", "--time-tolerance", "30")[0] == 0
+    assert run(e, a, "--compare-times", "--time-tolerance", "30ms")[0] == 0
 
 
 def test_entirely_different_streams_are_changed_pairs_within_the_window(tmp_path: Path) -> None:
@@ -502,3 +502,19 @@ def test_gaps_and_a_truncated_tail_are_warned_about(tmp_path: Path) -> None:
     assert f"warning: {e}: stream 's' has 1 gap(s)" in out
     assert f"warning: {a} (actual): the last " in out and "incomplete record (skipped)" in out
     assert code == 0  # only the END record was cut: every entry is there
+
+
+def test_stream_results_keep_raw_names_and_give_text_to_show(tmp_path: Path) -> None:
+    from e2e_support import write_recording
+
+    rec = write_recording(
+        tmp_path / "e.xtape",
+        [(b"orders", 1_700_000_000_000, 0, [b"f", b"v"]), (b"bin\xff\x1b", 1_700_000_000_001, 0, [b"f", b"v"])],
+    )
+    result = diff_recordings(str(rec), str(rec))
+    assert result.stream("orders").name == b"orders" and result.stream(b"orders").same == 1
+    odd = result.stream(b"bin\xff\x1b")
+    assert odd.name == b"bin\xff\x1b"  # the data model keeps the bytes
+    assert isinstance(odd.display_name, str) and "\x1b" not in odd.display_name and "bin" in odd.display_name
+    with pytest.raises(KeyError):
+        result.stream("nope")

@@ -15,8 +15,6 @@ when it is whole.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -30,6 +28,7 @@ from xtape.codecs import CodecResolver
 from xtape.convert_codecs import ConvertCodecs, has_braces
 from xtape.convert_yaml import EventWriter, header_text, item_text
 from xtape.errors import RuntimeFailure, UsageError
+from xtape.outputs import replacing
 from xtape.recording import Recording, RecordingInfo, TimeBase, summarize
 from xtape.recording.info import gap_warning, truncation_warning
 from xtape.recording.records import Gap
@@ -207,7 +206,7 @@ def convert(
     total = None if info is None else info.entries
     try:
         if isinstance(output, (str, Path)):
-            with _Replacing(Path(output)) as out:
+            with replacing(output) as out:
                 report = _convert(rec, out, options, total, started, progress, progress_every_s)
         else:
             report = _convert(rec, output, options, total, started, progress, progress_every_s)
@@ -238,36 +237,6 @@ def _warn_about(info: RecordingInfo, say: WarnFn) -> None:
     for warning in (info.gap_warning(_GAPS_MEAN), info.truncation_warning()):
         if warning:
             say(warning)
-
-
-class _Replacing:
-    """A temporary file beside ``target`` that replaces it on success (and is removed
-    on any failure), so the output is never half-written."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-
-    def __enter__(self) -> IO[str]:
-        # (not mkstemp: the scenario gets the usual permissions, under the umask)
-        self.tmp = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}.part")
-        try:
-            self.fh = open(self.tmp, "x", encoding="utf-8", newline="\n")
-        except OSError as exc:
-            raise RuntimeFailure(f"cannot write {self.target}: {exc.strerror or exc}") from None
-        return self.fh
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            self.fh.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.target)
-        except OSError as error:
-            raise RuntimeFailure(
-                f"cannot write {self.target}: {error.strerror or error}"
-            ) from None
-        finally:
-            if self.tmp.exists():
-                self.tmp.unlink()
 
 
 def _convert(

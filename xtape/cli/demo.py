@@ -18,10 +18,10 @@ from xtape.cli._base import (
 from xtape.errors import UsageError, XtapeError
 
 
-@app.command()
+@app.command(short_help="The whole loop on a throwaway redis-server.")
 def demo(
     speed: Annotated[float, typer.Option("--speed", help="Speed of the final replay.")] = 4.0,
-    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
+    scenarios: Annotated[Path | None, typer.Option("--scenarios", metavar="DIR", help="A folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
 ) -> None:
     """Show the whole loop on a throwaway redis-server: record -> convert -> replay.
 
@@ -37,9 +37,10 @@ def demo(
 
     with handled(), process_state(pause_gc=False) as state:
         if speed <= 0:
-            raise UsageError("--speed must be above zero")
+            raise UsageError(f"--speed must be > 0 (got {speed:g})")
         if scenarios is not None and not scenarios.is_dir():
-            raise UsageError(f"--scenarios {scenarios}: no such folder")
+            what = "not a folder" if scenarios.exists() else "no such folder"
+            raise UsageError(f"--scenarios {scenarios}: {what} (give the folder that holds the scenarios)")
         try:
             result = run_demo(
                 lambda text: stdout.print(text, markup=False),

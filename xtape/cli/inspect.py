@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,11 +19,10 @@ from xtape.cli._base import (
     stderr,
 )
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
-from xtape.errors import UsageError
 from xtape.units import plural
 
 
-@app.command()
+@app.command(short_help="Summarize a recording.")
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
@@ -38,7 +35,7 @@ def info(
         show_info(file, as_json=as_json, sparkline=sparkline)
 
 
-@app.command()
+@app.command(short_help="Print entries as JSON lines.")
 def cat(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     stream: Annotated[
@@ -81,21 +78,15 @@ def cat(
             return
         patterns = list(stream or ())
         decoder = _decoder(codec) if decode or codec else None
-        try:
-            write_jsonl(
-                rec,
-                sys.stdout.buffer,
-                keep=(lambda name: match_any(name, patterns)) if patterns else None,
-                limit=limit,
-                objects=objects,
-                window=window,
-                decoder=decoder,
-            )
-        except BrokenPipeError:
-            # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
+        write_jsonl(  # (`xtape cat ... | head`: see _Command.invoke)
+            rec,
+            sys.stdout.buffer,
+            keep=(lambda name: match_any(name, patterns)) if patterns else None,
+            limit=limit,
+            objects=objects,
+            window=window,
+            decoder=decoder,
+        )
         if rec.truncated_bytes:
             stderr.print(
                 f"xtape: warning: {_shown(rec.name)}: the last {rec.truncated_bytes} bytes are an "
@@ -118,14 +109,16 @@ def _decoder(codec: list[str] | None) -> Callable[[bytes, Sequence[bytes]], tupl
     return decoded
 
 
-@app.command()
+@app.command(short_help="Draw entries per second per stream.")
 def plot(
-    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png. Replaced if it exists.")],
+    file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or a quoted glob of its files ('split/*.xtape').")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png.")],
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
     bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
     clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'wrote' summary (warnings and errors still print).")] = False,
 ) -> None:
     """Draw entries per second per stream over time, with gaps and the recorder's markers
     (reconnect, restart, flush, recreated, deleted) marked.
@@ -133,11 +126,13 @@ def plot(
     Needs the plot extra: pip install 'xtape[plot]'. Reads the recording's summary and
     then its entries once, in flat memory.
     """
+    from xtape.outputs import check_output
     from xtape.plot import collect, load_report, output_format, write
     from xtape.plot.render import require_matplotlib
     from xtape.units import parse_duration
 
     with handled():
+        check_output(output, force=force, inputs=[file, report], stdout_ok=False)
         output_format(output)
         require_matplotlib()
         note = None if report is None else load_report(report)
@@ -151,6 +146,8 @@ def plot(
         if data.clock_note:
             _warn(f"{file}: {data.clock_note}")
         write(data, output)
+    if quiet:
+        return
     stderr.print(
         f"wrote {output}: {data.series.entries:,} entr{'y' if data.series.entries == 1 else 'ies'}, "
         f"{plural(len(data.rows), 'row')}, {plural(len(data.markers), 'marker')}, "
@@ -159,12 +156,12 @@ def plot(
     )
 
 
-@app.command()
+@app.command(short_help="Merge recordings into one.")
 def merge(
     inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
 ) -> None:
     """Merge recordings into one, in entry-id time order.
 
@@ -172,12 +169,10 @@ def merge(
     anything else is refused before the output is written.
     """
     from xtape.merge import merge as run_merge
+    from xtape.outputs import check_output
 
     with handled():
-        if str(output) != "-" and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
-        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
-            raise UsageError(f"{output} is also an input")
+        check_output(output, force=force, inputs=inputs)
         stats = run_merge(inputs, output)
     for warning in stats.warnings:
         _warn(warning)

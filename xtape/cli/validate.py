@@ -40,7 +40,7 @@ def _print_errors(error: XtapeError) -> None:
         stderr.print(f"xtape: error: {each}", markup=False)
 
 
-@app.command()
+@app.command(short_help="Check scenarios (and recordings against a catalog).")
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json), or recordings (.xtape) to check against a catalog.")],
     variable: VariableOpt = None,
@@ -48,6 +48,7 @@ def validate(
     no_catalog: NoCatalogOpt = False,
     examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
     codec: CodecOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'ok' lines and no progress line: only the problems (errors and warnings always print).")] = False,
 ) -> None:
     """Check scenarios: syntax, keys, types, variables, generators and, with a stream
     catalog, stream names and every payload. Exit 2 if any is invalid.
@@ -67,7 +68,7 @@ def validate(
     known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
         if file.name == _CATALOG_NAME:  # `xtape validate scenarios/*.yaml` checks the catalog too
-            bad += not _validate_catalog(file, _named(file, catalog))
+            bad += not _validate_catalog(file, _named(file, catalog), quiet)
             continue
         try:
             schemas = _catalog_for(catalog, file, no_catalog)
@@ -81,9 +82,9 @@ def validate(
             with handled():
                 if variable:
                     raise UsageError("--variable applies to scenarios, not to recordings")
-                drifted += not _validate_recording(file, schemas, examples, codec)
+                drifted += not _validate_recording(file, schemas, examples, quiet, codec)
             continue
-        progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+        progress = ProgressLine(not quiet and _file_size(file) >= _BIG_SCENARIO_BYTES)
 
         def show(done: int, total: int, name: Path = file, line: ProgressLine = progress) -> None:
             percent = 100 * done // max(total, 1)
@@ -105,6 +106,8 @@ def validate(
             bad += 1
             for problem in checked.errors:
                 stderr.print(f"xtape: error: {problem}", markup=False)
+            continue
+        if quiet:
             continue
         stdout.print(
             f"ok  {file}: {plural(checked.events, 'event')}, {plural(checked.entries, 'entry', 'entries')}, "
@@ -133,7 +136,7 @@ def _named(file: Path, catalog: Path | None) -> bool:
     return any(Path(p).resolve() == file.resolve() for p in named)
 
 
-def _validate_catalog(file: Path, trusted: bool) -> bool:
+def _validate_catalog(file: Path, trusted: bool, quiet: bool) -> bool:
     from xtape.catalog import load_catalog
 
     try:
@@ -143,7 +146,8 @@ def _validate_catalog(file: Path, trusted: bool) -> bool:
         return False
     for note in loaded.unchecked:
         _warn(note)
-    stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
+    if not quiet:
+        stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
     return True
 
 
@@ -160,7 +164,7 @@ def _is_recording_file(path: Path) -> bool:
     return bool(head) and (0x80 <= head[0] <= 0x8F or head[0] in (0xDE, 0xDF))
 
 
-def _validate_recording(file: Path, schemas: Any, examples: int, codec: list[str] | None = None) -> bool:
+def _validate_recording(file: Path, schemas: Any, examples: int, quiet: bool, codec: list[str] | None = None) -> bool:
     """Check a recording against the catalog and print the summary; whether all was valid."""
     from xtape.catalog import validate_recording
     from xtape.codecs import CodecResolver
@@ -170,7 +174,7 @@ def _validate_recording(file: Path, schemas: Any, examples: int, codec: list[str
             f"{file}: checking a recording needs a stream catalog: pass --catalog FILE "
             "(or write one with xtape infer)"
         )
-    line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+    line = ProgressLine(not quiet and _file_size(file) >= _BIG_SCENARIO_BYTES)
     try:
         codecs = CodecResolver(codec_pairs(codec), catalog=schemas.codec, detect_json=False, report=say_codec)
         result = validate_recording(
@@ -179,6 +183,10 @@ def _validate_recording(file: Path, schemas: Any, examples: int, codec: list[str
         )
     finally:
         line.done()
+    if result.truncated_bytes:
+        _warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
+    if quiet and result.ok:
+        return True
     verdict = "ok " if result.ok else "BAD"
     stdout.print(
         f"{verdict} {file}: {plural(result.entries, 'entry', 'entries')} on "
@@ -195,17 +203,16 @@ def _validate_recording(file: Path, schemas: Any, examples: int, codec: list[str
             continue
         for entry_id, reason in stream.first:
             stdout.print(f"    {entry_id}: {reason}", markup=False)
-    if result.truncated_bytes:
-        _warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
     return result.ok
 
 
-@app.command()
+@app.command(short_help="Write a stream catalog from a recording.")
 def infer(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     codec: CodecOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no 'wrote' summary (warnings and errors still print).")] = False,
 ) -> None:
     """Write a stream catalog from a recording: per stream its fields, which are always
     present, their types, enums, length ranges and examples. A stream whose payloads a
@@ -217,12 +224,12 @@ def infer(
     """
     from xtape.catalog import infer_catalog
     from xtape.codecs import CodecResolver
+    from xtape.outputs import check_output
 
     with handled():
         to_stdout = str(output) == "-"
-        if not to_stdout and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
-        line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+        check_output(output, force=force, inputs=[file])
+        line = ProgressLine(not quiet and _file_size(file) >= _BIG_SCENARIO_BYTES)
         try:
             codecs = CodecResolver(codec_pairs(codec), detect_json=False, report=say_codec)
             inferred = infer_catalog(file, progress=lambda n: line.show(f"infer: {n:,} entries read"), codecs=codecs)
@@ -233,7 +240,7 @@ def infer(
             sys.stdout.write(text)
         else:
             _write_text(output, text)
-    if not to_stdout:
+    if not to_stdout and not quiet:
         stderr.print(
             f"wrote {output}: {plural(len(inferred.streams), 'stream')} from "
             f"{plural(inferred.entries, 'entry', 'entries')}",

@@ -36,6 +36,17 @@ def _fail(message: str, subloc: tuple[object, ...] = ()) -> PydanticCustomError:
 def _milliseconds(value: Any) -> float | int:
     if value.__class__ is int and value >= 0:
         return value  # the common case, first
+    if isinstance(value, str):  # a duration with a unit: 500ms, 2s, 1m (a number: ms)
+        from xtape.errors import UsageError
+        from xtape.units import parse_duration
+
+        try:
+            ms = parse_duration(value, option="") / 1_000_000
+        except UsageError:
+            raise _fail(
+                f"must be a number of milliseconds or a duration with a unit: ms, s, m, h (got {show(value)})"
+            ) from None
+        return int(ms) if ms.is_integer() else ms
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(f"must be a number of milliseconds (got {show(value)})")
     if not math.isfinite(value):
