@@ -11,11 +11,13 @@ import typer
 
 from xtape.cli._base import (
     ProgressLine,
+    SeriesOpt,
     _clock,
     _seconds,
     _write_text,
     app,
     handled,
+    series_read,
     stderr,
 )
 from xtape.errors import UsageError
@@ -39,6 +41,7 @@ def convert(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
     generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
 
@@ -60,7 +63,7 @@ def convert(
             f"{p.rate:,.0f}/s{eta}"
         )
 
-    with handled():
+    with handled(), series_read(series):
         timing = _clock(clock)
         to_stdout = str(output) == "-"
         if not to_stdout and output.exists() and not force:

@@ -12,11 +12,13 @@ from typing import Annotated
 import typer
 
 from xtape.cli._base import (
+    SeriesOpt,
     _clock,
     _shown,
     _warn,
     app,
     handled,
+    series_read,
     stderr,
 )
 from xtape.errors import UsageError
@@ -28,11 +30,16 @@ def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary, else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
+    series: SeriesOpt = None,
 ) -> None:
-    """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
+    """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail.
+
+    A folder that is not one recording (unrelated files, several series) is listed, one
+    line per recording or series in it.
+    """
     from xtape.cli._info import show_info  # (also run before typer: xtape.cli.main)
 
-    with handled():
+    with handled(), series_read(series):
         show_info(file, as_json=as_json, sparkline=sparkline)
 
 
@@ -53,6 +60,7 @@ def cat(
     ] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
+    series: SeriesOpt = None,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
 
@@ -62,7 +70,7 @@ def cat(
     from xtape.recording.jsonl import write_jsonl
     from xtape.units import match_any, parse_duration
 
-    with handled():
+    with handled(), series_read(series):
         window = (
             None
             if since is None and until is None
@@ -72,6 +80,8 @@ def cat(
             )
         )
         rec = Recording(file)
+        for path, why in rec.skipped:
+            _warn(f"{_shown(str(path))}: {why} (a rotation that failed?): skipped")
         if limit == 0:
             return
         patterns = list(stream or ())
@@ -105,6 +115,7 @@ def plot(
     report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
     bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
     clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+    series: SeriesOpt = None,
 ) -> None:
     """Draw entries per second per stream over time, with gaps and the recorder's markers
     (reconnect, restart, flush, recreated, deleted) marked.
@@ -116,7 +127,7 @@ def plot(
     from xtape.plot.render import require_matplotlib
     from xtape.units import parse_duration
 
-    with handled():
+    with handled(), series_read(series):
         output_format(output)
         require_matplotlib()
         note = None if report is None else load_report(report)
@@ -144,6 +155,7 @@ def merge(
     output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Merge recordings into one, in entry-id time order.
 
@@ -152,7 +164,7 @@ def merge(
     """
     from xtape.merge import merge as run_merge
 
-    with handled():
+    with handled(), series_read(series):
         if str(output) != "-" and output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")
         if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):

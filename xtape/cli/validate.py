@@ -17,6 +17,7 @@ from xtape.cli._base import (
     CatalogOpt,
     NoCatalogOpt,
     ProgressLine,
+    SeriesOpt,
     VariableOpt,
     _catalog_for,
     _variables,
@@ -24,6 +25,7 @@ from xtape.cli._base import (
     _write_text,
     app,
     handled,
+    series_read,
     stderr,
     stdout,
 )
@@ -46,6 +48,7 @@ def validate(
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
     examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
+    series: SeriesOpt = None,
 ) -> None:
     """Check scenarios: syntax, keys, types, variables, generators and, with a stream
     catalog, stream names and every payload. Exit 2 if any is invalid.
@@ -74,7 +77,7 @@ def validate(
             bad += 1
             continue
         if _is_recording_file(file):
-            with handled():
+            with handled(), series_read(series):
                 if variable:
                     raise UsageError("--variable applies to scenarios, not to recordings")
                 drifted += not _validate_recording(file, schemas, examples)
@@ -185,6 +188,7 @@ def infer(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Write a stream catalog from a recording: per stream its fields, which are always
     present, their types, enums, length ranges and examples.
@@ -194,7 +198,7 @@ def infer(
     """
     from xtape.catalog import infer_catalog
 
-    with handled():
+    with handled(), series_read(series):
         to_stdout = str(output) == "-"
         if not to_stdout and output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")

@@ -86,8 +86,14 @@ class RecordingInfo:
         return gap_warning(self.path, self.gaps, consequence)
 
     def truncation_warning(self) -> str | None:
-        """See :func:`truncation_warning`."""
-        return truncation_warning(self.path, self.truncated_bytes)
+        """See :func:`truncation_warning`; and the files of a split recording skipped
+        as empty or headerless."""
+        said = truncation_warning(self.path, self.truncated_bytes)
+        if self.skipped:
+            files = ", ".join(f"{Path(p).name} ({why})" for p, why in self.skipped)
+            note = f"{self.path}: skipped {files}: a file with no recording in it (a rotation that failed?)"
+            said = note if said is None else f"{said}; {note}"
+        return said
 
     def id_clock_warning(self) -> str | None:
         """Why replaying by the entry ids' clock would mislead, if it would: ids set by
@@ -146,6 +152,8 @@ class RecordingInfo:
             "truncated_bytes": self.truncated_bytes,
             "summary": self.summary,
             "files": self.files,
+            "runs": self.runs,
+            "skipped": [{"path": p, "why": why} for p, why in self.skipped],
         }
 
 
