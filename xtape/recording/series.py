@@ -50,7 +50,8 @@ from xtape.recording.records import (
 LEGACY = "legacy"
 #: How a split file is named (the number orders nothing: the header's part does).
 NUMBERED = re.compile(r"^(\d{6,})\.xtape$")
-#: The most bytes a header is looked for in (it is a few hundred bytes).
+#: The bytes read for a header first (it is a few hundred bytes), and at most.
+_HEAD_FIRST = 16 << 10
 _HEAD_LIMIT = 1 << 20
 _GLOB_CHARS = frozenset("*?[")
 #: The marker kind at a run boundary.
@@ -244,14 +245,15 @@ def examine(path: Path) -> tuple[Member | None, str]:
             return None, "not a regular file"
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
-            head = os.read(fd, _HEAD_LIMIT)
+            head = os.read(fd, _HEAD_FIRST)
+            header, why = _header(head) if head else (None, "empty")
+            if why.startswith("no complete header") and st.st_size > len(head):
+                head += os.read(fd, _HEAD_LIMIT - len(head))  # a large header
+                header, why = _header(head)
         finally:
             os.close(fd)
     except OSError as exc:
         return None, f"cannot be read: {exc.strerror or exc}"
-    if not head:
-        return None, "empty"
-    header, why = _header(head)
     if header is None:
         return None, why
     if header.series is not None:
