@@ -126,7 +126,8 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
         spark = f"  |{sparks.streams.get(name, '')}|" if sparks is not None else ""
         lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
-        lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
+        between = ", or added between recorder runs" if data["runs"] > 1 else ""
+        lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded{between})")
         for g in data["gaps"]:
             lost = "unknown" if g["lost"] is None else g["lost"]
             lines.append(f"  {_shown(g['stream'])}: after {g['after_id']} before {g['before_id']}: {lost} lost")

@@ -105,6 +105,7 @@ class SplitWriter:
         """The files of the directory that belong to a series (headers read once per
         file: a header never changes)."""
         members = []
+        seen: dict[tuple[str, int], Member | None] = {}
         for path in sorted(self.directory.iterdir()):
             if path.suffix != ".xtape":
                 continue
@@ -112,11 +113,12 @@ class SplitWriter:
                 key = (path.name, path.lstat().st_ino)
             except OSError:
                 continue
-            if key not in self._members:
-                self._members[key] = examine(path)[0]
-            member = self._members[key]
+            member = seen[key] = (
+                self._members[key] if key in self._members else examine(path)[0]
+            )
             if member is not None:
                 members.append(member)
+        self._members = seen  # (files gone are forgotten)
         return members
 
     def _continued(self, members: list[Member]) -> str | None:
