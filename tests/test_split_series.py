@@ -270,6 +270,10 @@ def test_a_taken_name_is_skipped_never_opened(tmp_path: Path) -> None:
     assert [(d / "000004.xtape").stat().st_mode & 0o777] == [0o600]
     assert error_line(invoke("cat", d), 2).endswith("name a file")
     assert [e.id for e in Recording(d, series=writer.series).entries()] == [b"1-0", b"2-0", b"3-0"]
+    dry = ok(invoke("replay", d, "--series", writer.series[:8], "--dry-run", "-v"))
+    assert dry.stdout.count("XADD") == 3 or "scheduled 3 events" in dry.stderr
+    ok(invoke("convert", d, "--series", writer.series[:8], "-o", tmp_path / "s.yaml"))
+    assert (tmp_path / "s.yaml").read_text().count("- stream: s") == 3
 
 
 def test_a_directory_written_before_series_ids_still_reads(tmp_path: Path) -> None:

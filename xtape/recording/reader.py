@@ -255,6 +255,9 @@ class Recording:
     order is the same either way). Replaying at full speed does without: the order
     across streams within a round carries no timing then, and merging costs about a
     third of the reading.
+
+    A directory or a glob is a split recording, read as one when its files are one
+    (see :mod:`xtape.recording.series`); ``series`` reads that series of it alone.
     """
 
     def __init__(
