@@ -25,22 +25,26 @@ from xtape.recording.split import SplitWriter, numbered_files
 T0 = 1_700_000_000_000
 
 
-def _record(*args: object) -> subprocess.Popen[str]:
+def _record(*args: object, quiet: bool = True) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [XTAPE, "record", *map(str, args), "-q"], stderr=subprocess.PIPE, text=True
+        [XTAPE, "record", *map(str, args), *(["-q"] if quiet else [])], stderr=subprocess.PIPE, text=True
     )
 
 
-def _finish(*procs: subprocess.Popen[str], timeout: float = 120) -> None:
+def _finish(*procs: subprocess.Popen[str], timeout: float = 120) -> str:
+    """Wait for the recorders to exit 0; their stderr."""
+    said = ""
     try:
         for proc in procs:
             _, err = proc.communicate(timeout=timeout)
             assert proc.returncode == 0, err
+            said += err
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+    return said
 
 
 def _per_file_counts(folder: Path) -> Counter[bytes]:
@@ -137,7 +141,8 @@ def test_a_directory_continued_by_a_second_run_shows_the_gap_between_runs(
     with _Producer(r, "ct:1"):
         _finish(_record(*args))
         time.sleep(2.0)
-        _finish(_record(*args))
+        said = _finish(_record(*args, quiet=False))
+    assert "continuing series" in said
     info = json.loads(ok(invoke("info", cont, "--json")).stdout)
     assert info["runs"] == 2
     assert [m["kind"] for m in info["markers"]].count("run") == 1
