@@ -314,3 +314,45 @@ def _with_series(path: Path, series: object) -> Path:
     header = {"magic": "xtape", "version": 1, "created_ns": 1, "tool": "t", "source": {}, "options": {}, "series": series}
     path.write_bytes(msgpack.packb(header))
     return path
+
+
+def test_a_keep_last_recorder_prunes_past_a_failed_rotation(
+    tmp_path: Path, redis_url: str, r: redis.Redis
+) -> None:
+    d = tmp_path / "d"
+    args = ("pk*", "-o", d, "--split-size", "1KiB", "--url", redis_url)
+    with _Producer(r, "pk:1", every_s=0.002):
+        _finish(_record(*args, "--duration", "2s"))
+        first = [p for _, p in numbered_files(d)]
+        empty = d / f"{int(first[-1].stem) + 1:06d}.xtape"
+        empty.write_bytes(b"")  # a rotation that failed (disk full)
+        time.sleep(1.5)
+        _finish(_record(*args, "--duration", "3s", "--keep-last", "1s"))
+    assert len(first) > 1
+    assert empty.exists()  # not provably a file of the series: kept
+    assert not [p for p in first if p.exists()]  # the first run's files, all pruned
+    info = json.loads(ok(invoke("info", d, "--json")).stdout)
+    assert info["skipped"] and info["entries"] > 0
+
+
+def test_a_recorder_starting_while_another_rotates_never_continues_its_running_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = tmp_path / "d"
+    a = SplitWriter(d, split_size=1, flush_interval=0.0)
+    a.write_entries(b"s", [[b"1-0", [b"k", b"v"]]], 1)
+    started: list[SplitWriter] = []
+    close = RecordingWriter.close
+
+    def close_then_start_another(writer: RecordingWriter) -> None:
+        close(writer)
+        if not started:  # B starts right as A's first file is closed by its rotation
+            started.append(SplitWriter(d, split_size=1, flush_interval=0.0))
+
+    monkeypatch.setattr(RecordingWriter, "close", close_then_start_another)
+    a.write_entries(b"s", [[b"2-0", [b"k", b"v"]]], 2)  # rotates
+    monkeypatch.undo()
+    [b] = started
+    b.close()
+    a.close()
+    assert b.after is None  # A was running: B is a series of its own

@@ -190,11 +190,13 @@ class SplitWriter:
         )
 
     def rotate(self) -> None:
-        """Close the current file and start the next one (then apply ``keep_last_s``)."""
-        self._writer.close()
-        self._closed_bytes += self._writer.bytes_written
-        self._closed_entries += self._writer.entries_written
-        self._writer = self._open()
+        """Start the next file and close the current one (then apply ``keep_last_s``).
+        The next is opened first, so that a file of a running series is always held
+        (a recorder starting meanwhile never takes the series for a finished one)."""
+        done, self._writer = self._writer, self._open()
+        done.close()
+        self._closed_bytes += done.bytes_written
+        self._closed_entries += done.entries_written
         self.prune()
 
     def prune(self) -> list[Path]:
