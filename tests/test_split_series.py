@@ -234,6 +234,10 @@ def test_an_empty_last_file_is_a_skipped_tail_not_the_end_of_the_recording(
     assert len(cat.stdout.splitlines()) == total and "skipped" in cat.stderr
     dry = ok(invoke("replay", d, "--dry-run"))
     assert "skipped" in dry.stderr
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "000001.xtape").write_bytes(b"")
+    assert error_line(invoke("cat", only), 2).endswith("only files with none: 000001.xtape (empty)")
 
 
 def test_pruning_skips_what_it_cannot_read_and_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -174,6 +174,9 @@ class Layout:
             files = ", ".join(f"{p.name} ({why})" for p, why in self.foreign[:6])
             more = ", ..." if len(self.foreign) > 6 else ""
             said.append(f"{len(self.foreign)} file{'s' * (len(self.foreign) != 1)} of no series: {files}{more}")
+        if not said:
+            files = ", ".join(f"{p.name} ({why})" for p, why in self.skipped[:6])
+            return f"no recording in it, only files with none: {files}"
         hint = "read one series with --series ID, or name a file" if self.runs else "name a file"
         return f"not one recording: it holds {' and '.join(said)}; {hint}"
 
