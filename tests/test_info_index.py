@@ -17,7 +17,7 @@ from e2e_support import XTAPE, invoke, ok
 from xtape.plot.rates import count_rates, index_rates, sparkline, sparklines
 from xtape.recording import Recording, RecordingWriter, summarize
 from xtape.recording.chunks import ChunkMeta
-from xtape.recording.records import Malformed
+from xtape.recording.records import Malformed, SeriesTag
 from xtape.timeline import NS_PER_MS
 
 T0 = 1_764_000_000_000  # ms
@@ -36,15 +36,15 @@ def _round_sizes(k: int) -> dict[bytes, int]:
 
 
 def write_rounds(
-    path: Path, *, producer_ids: bool = False, rounds: int = 1200, first: int = 0
+    path: Path, *, producer_ids: bool = False, rounds: int = 1200, first: int = 0, part: int = 0
 ) -> Path:
     """Ten minutes of recorder rounds every 500 ms, each round one chunk (flushed), its
     entries all in the round's millisecond: no chunk straddles a bucket boundary.
     ``producer_ids`` gives ids set by producers (``1-1``...), so ``info`` times the
     recording by the capture clock. ``first``: the first round's number (a later file of
-    a split recording)."""
+    a split recording, ``part`` of its series)."""
     seq = dict.fromkeys(STREAMS, first * 1000)
-    with RecordingWriter(path) as w:
+    with RecordingWriter(path, series=SeriesTag("day", part) if part else None) as w:
         for k in range(first, first + rounds):
             ms = T0 + k * 500
             for stream, n in _round_sizes(k).items():
@@ -146,8 +146,8 @@ def test_index_sparklines_equal_the_pass_over_the_entries(tmp_path: Path, produc
 def test_a_split_recording_draws_from_the_index_of_every_file(tmp_path: Path) -> None:
     day = tmp_path / "day"
     day.mkdir()
-    write_rounds(day / "000001.xtape", rounds=600)
-    write_rounds(day / "000002.xtape", rounds=600, first=600)
+    write_rounds(day / "000001.xtape", rounds=600, part=1)
+    write_rounds(day / "000002.xtape", rounds=600, first=600, part=2)
     info = summarize(day)
     assert info.files == 2 and len(info.index) == 2
     drawn = sparklines(day, info)

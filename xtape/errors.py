@@ -22,7 +22,9 @@
     │   ├── DiffRulesError      diff rules (a rules file, a case's diff section) are invalid
     │   ├── MergeConflict       merge: the same stream with different entries in two files
     │   ├── RecordingError      a file is not a readable recording
-    │   │   └── DamagedRecording    a record of the wrong shape, at byte N
+    │   │   ├── DamagedRecording    a record of the wrong shape, at byte N
+    │   │   └── NotOneRecording     a folder or glob of files that are not one recording
+    │   │                           (defined in xtape.recording.series)
     │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
     │   ├── InvalidReport       a file given as a replay ``--json`` report that is not one
     │   ├── CatalogError        a stream catalog (streams.yaml) is invalid (path:line: what)

@@ -85,6 +85,9 @@ class RecordStats:
     bytes: int = 0
     #: ``count``, ``duration``, ``idle``, ``stopped`` (stop event) or ``interrupted``.
     stop_reason: str = ""
+    #: A split recording: the series written, and the series it continues (if any).
+    series: str | None = None
+    continues: str | None = None
 
 
 def record(
@@ -227,13 +230,15 @@ class Recorder:
             "compression": self.opt.compression,
         }
         if self.opt.split:
-            return SplitWriter(
+            split = SplitWriter(
                 self.path,
                 split_size=self.opt.split_size,
                 split_duration_s=self.opt.split_duration_s,
                 keep_last_s=self.opt.keep_last_s,
                 **options,
             )
+            self.stats.series, self.stats.continues = split.series, split.after
+            return split
         return RecordingWriter(self.path, **options)
 
     def _start(self) -> bool:

@@ -275,6 +275,30 @@ CatalogOpt = Annotated[
 ]
 
 
+SeriesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--series",
+        metavar="ID",
+        help="A directory (or glob) of split files: read only this series, by its id or the first characters of it (xtape info DIR lists them).",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def series_read(series: str | None) -> Iterator[None]:
+    """``--series``: within the block, a directory or glob opened as a recording reads
+    only that series."""
+    if series is None:
+        yield
+        return
+    from xtape.recording.series import reading_series
+
+    with reading_series(series):
+        yield
+
+
 NoCatalogOpt = Annotated[bool, typer.Option("--no-catalog", help="Check no stream catalog, even if one is found.")]
 
 

@@ -71,8 +71,13 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
     that pass. Raises :class:`XtapeError` for a recording that cannot be read."""
     from xtape.plot.rates import can_draw_blocks, sparklines
     from xtape.recording import summarize
+    from xtape.recording.series import NotOneRecording
 
-    summary = summarize(file)
+    try:
+        summary = summarize(file)
+    except NotOneRecording as folder:
+        _show_folder(folder, as_json)
+        return
     data = summary.to_dict()
     # (not a pipe: only a file or a directory can be read a second time)
     rereadable = file if file.is_file() or file.is_dir() else None
@@ -119,7 +124,8 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
         spark = f"  |{sparks.streams.get(name, '')}|" if sparks is not None else ""
         lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
-        lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded)")
+        between = ", or added between recorder runs" if data["runs"] > 1 else ""
+        lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded{between})")
         for g in data["gaps"]:
             lost = "unknown" if g["lost"] is None else g["lost"]
             lines.append(f"  {_shown(g['stream'])}: after {g['after_id']} before {g['before_id']}: {lost} lost")
@@ -131,9 +137,18 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
         )
     if data["summary"] == "rebuilt":
         lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
+    for skipped in data["skipped"]:
+        lines.append(f"skipped:   {_shown(skipped['path'])}: {skipped['why']} (a rotation that failed?)")
     if data["files"] > 1:
         lines.append(f"files:     {data['files']} (a split recording, read as one)")
-    if data["complete"] and not data["gaps_detectable"]:
+    if data["runs"] > 1:
+        lines.append(
+            f"runs:      {data['runs']} recorder runs, one after the other (entries added between "
+            "them were not recorded: a run marker and a gap per stream at each boundary)"
+        )
+    if data["complete"] and data["runs"] > 1:
+        lines.append("complete:  every run stopped cleanly; the runs leave gaps between them")
+    elif data["complete"] and not data["gaps_detectable"]:
         # Closed cleanly, but a server before Redis 7.0 leaves no trace of trims.
         lines.append(f"gaps:      cannot be detected ({_shown(data['server'])})")
     elif data["complete"]:
@@ -143,6 +158,67 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
     else:
         lines.append("complete:  no (the recorder did not stop cleanly)")
     sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def _show_folder(folder: Any, as_json: bool) -> None:
+    """``info`` of a directory or glob that is not one recording: each recording and
+    series in it, one line each (``folder``: a
+    :class:`~xtape.recording.series.NotOneRecording`)."""
+    from xtape.recording import Recording, summarize
+    from xtape.recording.series import short
+
+    layout = folder.layout
+    rows: list[dict[str, Any]] = []
+    for run in sorted(layout.runs.values(), key=lambda r: r.created_ns):
+        row: dict[str, Any] = {"series": run.id, "files": len(run.files)}
+        try:
+            row.update(_brief(summarize(Recording(layout.name, series=run.id))))
+        except XtapeError as exc:
+            row["error"] = str(exc)
+        rows.append(row)
+    for path, why in [*layout.foreign, *layout.skipped]:
+        row = {"path": str(path), "files": 1}
+        if why == "a recording of its own":
+            try:
+                row.update(_brief(summarize(path)))
+            except XtapeError as exc:
+                row["error"] = str(exc)
+        else:
+            row["error"] = why
+        rows.append(row)
+    if as_json:
+        _print(json.dumps({"path": layout.name, "one_recording": False, "problem": layout.problem(), "recordings": rows}, indent=2, ensure_ascii=False))
+        return
+    lines = [f"folder:    {_shown(layout.name)}: not one recording; each of what it holds:"]
+    for row in rows:
+        if "series" in row:
+            name = f"series {short(row['series'])} ({row['files']} file{'s' * (row['files'] != 1)})"
+        else:
+            name = Path(row["path"]).name
+        if "error" in row:
+            lines.append(f"  {_shown(name):<32} {_shown(row['error'])}")
+            continue
+        span = f"{row['start']} .. {row['end']} ({row['duration_s']:.3f} s)" if row["start"] else "no entries"
+        lines.append(
+            f"  {_shown(name):<32} {row['entries']:>10} entr{'y  ' if row['entries'] == 1 else 'ies'}"
+            f"  {row['streams']:>3} stream{' ' if row['streams'] == 1 else 's'}  {span}"
+            + ("" if row["complete"] else "  (incomplete)")
+        )
+    hint = "read one with: xtape info FILE, or xtape info FOLDER --series ID" if layout.runs else "read one with: xtape info FILE"
+    lines.append(hint)
+    sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def _brief(info: Any) -> dict[str, Any]:
+    data = info.to_dict()
+    return {
+        "entries": data["entries"],
+        "streams": len(data["streams"]),
+        "start": data["start"],
+        "end": data["end"],
+        "duration_s": data["duration_s"],
+        "complete": data["complete"],
+    }
 
 
 def _sparkline_json(sparks: Sparklines, streams: Iterable[bytes]) -> dict[str, Any]:

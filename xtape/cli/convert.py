@@ -11,11 +11,13 @@ import typer
 
 from xtape.cli._base import (
     ProgressLine,
+    SeriesOpt,
     _clock,
     _seconds,
     _write_text,
     app,
     handled,
+    series_read,
     stderr,
 )
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
@@ -41,6 +43,7 @@ def convert(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
     codec: CodecOpt = None,
     generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
 
@@ -65,7 +68,7 @@ def convert(
             f"{p.rate:,.0f}/s{eta}"
         )
 
-    with handled():
+    with handled(), series_read(series):
         timing = _clock(clock)
         to_stdout = str(output) == "-"
         check_output(output, force=force, inputs=[file])

@@ -11,11 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from xtape.cli._base import (
+    SeriesOpt,
     _clock,
     _shown,
     _warn,
     app,
     handled,
+    series_read,
     stderr,
 )
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
@@ -27,11 +29,16 @@ def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary, else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
+    series: SeriesOpt = None,
 ) -> None:
-    """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
+    """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail.
+
+    A folder that is not one recording (unrelated files, several series) is listed, one
+    line per recording or series in it.
+    """
     from xtape.cli._info import show_info  # (also run before typer: xtape.cli.main)
 
-    with handled():
+    with handled(), series_read(series):
         show_info(file, as_json=as_json, sparkline=sparkline)
 
 
@@ -54,6 +61,7 @@ def cat(
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
     decode: Annotated[bool, typer.Option("--decode", help='Decoded payloads: {"stream", "id", "codec", "value", "time"} for entries a codec reads (docs/codecs.md).')] = False,
     codec: CodecOpt = None,
+    series: SeriesOpt = None,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
 
@@ -64,7 +72,7 @@ def cat(
     from xtape.recording.jsonl import write_jsonl
     from xtape.units import match_any, parse_duration
 
-    with handled():
+    with handled(), series_read(series):
         window = (
             None
             if since is None and until is None
@@ -74,6 +82,8 @@ def cat(
             )
         )
         rec = Recording(file)
+        for path, why in rec.skipped:
+            _warn(f"{_shown(str(path))}: {why} (a rotation that failed?): skipped")
         if limit == 0:
             return
         patterns = list(stream or ())
@@ -119,6 +129,7 @@ def plot(
     clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'wrote' summary (warnings and errors still print).")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Draw entries per second per stream over time, with gaps and the recorder's markers
     (reconnect, restart, flush, recreated, deleted) marked.
@@ -131,7 +142,7 @@ def plot(
     from xtape.plot.render import require_matplotlib
     from xtape.units import parse_duration
 
-    with handled():
+    with handled(), series_read(series):
         check_output(output, force=force, inputs=[file, report], stdout_ok=False)
         output_format(output)
         require_matplotlib()
@@ -162,6 +173,7 @@ def merge(
     output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Merge recordings into one, in entry-id time order.
 
@@ -171,7 +183,7 @@ def merge(
     from xtape.merge import merge as run_merge
     from xtape.outputs import check_output
 
-    with handled():
+    with handled(), series_read(series):
         check_output(output, force=force, inputs=inputs)
         stats = run_merge(inputs, output)
     for warning in stats.warnings:

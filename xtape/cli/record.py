@@ -156,6 +156,8 @@ def record(
             + (f", {stats.unknown_gaps} of unknown size" if stats.unknown_gaps else "")
             + (")" if stats.gaps else "")
             + (f"; {plural(stats.reconnects, 'reconnect')}" if stats.reconnects else "")
-            + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else ""),
+            + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else "")
+            + (f"; series {stats.series[:8]}" if stats.series else "")
+            + (f", continuing series {stats.continues[:8]} (the gap between the runs is marked)" if stats.continues else ""),
             markup=False,
         )

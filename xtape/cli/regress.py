@@ -13,6 +13,7 @@ import typer
 
 from xtape.cli._base import (
     _URL_HELP,
+    SeriesOpt,
     TlsCaOpt,
     TlsCertOpt,
     TlsInsecureOpt,
@@ -22,6 +23,7 @@ from xtape.cli._base import (
     app,
     fail,
     handled,
+    series_read,
     stderr,
     stdout,
 )
@@ -131,6 +133,7 @@ def diff(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --html or --save-actual file.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no differences and no 'wrote' line (--json still prints; errors and warnings always do); the exit code tells.")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Compare two recordings (or a recording and live streams) stream by stream.
 
@@ -145,7 +148,7 @@ def diff(
     from xtape.units import parse_duration, parse_ms, parse_pair
 
     try:
-        with handled():
+        with handled(), series_read(series):
             base = DiffRules.load(rules_file) if rules_file is not None else DiffRules()
             changes: dict[str, object] = {}
             if stream:

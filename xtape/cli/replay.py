@@ -22,6 +22,7 @@ from xtape.cli._base import (
     ClusterOpt,
     NoCatalogOpt,
     ProgressLine,
+    SeriesOpt,
     TlsCaOpt,
     TlsCertOpt,
     TlsInsecureOpt,
@@ -36,6 +37,7 @@ from xtape.cli._base import (
     app,
     fail,
     handled,
+    series_read,
     stderr,
     stdout,
 )
@@ -83,6 +85,7 @@ def replay(
     expect: Annotated[int | None, typer.Option("--expect", metavar="N", help="With --capture: stop once N entries were captured (exit 1 if fewer arrive).")] = None,
     timeout: Annotated[str | None, typer.Option("--timeout", metavar="D", help="With --capture: stop replay and capture after D at the latest.")] = None,
     force: Annotated[bool, typer.Option("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
 
@@ -99,7 +102,7 @@ def replay(
     from xtape.transform import Transform
 
     state = None
-    with handled():
+    with handled(), series_read(series):
         path = _one_source(source, file)
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = ReplayOptions(

@@ -17,6 +17,7 @@ from xtape.cli._base import (
     CatalogOpt,
     NoCatalogOpt,
     ProgressLine,
+    SeriesOpt,
     VariableOpt,
     _catalog_for,
     _variables,
@@ -24,6 +25,7 @@ from xtape.cli._base import (
     _write_text,
     app,
     handled,
+    series_read,
     stderr,
     stdout,
 )
@@ -49,6 +51,7 @@ def validate(
     examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
     codec: CodecOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'ok' lines and no progress line: only the problems (errors and warnings always print).")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Check scenarios: syntax, keys, types, variables, generators and, with a stream
     catalog, stream names and every payload. Exit 2 if any is invalid.
@@ -79,7 +82,7 @@ def validate(
             bad += 1
             continue
         if _is_recording_file(file):
-            with handled():
+            with handled(), series_read(series):
                 if variable:
                     raise UsageError("--variable applies to scenarios, not to recordings")
                 drifted += not _validate_recording(file, schemas, examples, quiet, codec)
@@ -213,6 +216,7 @@ def infer(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     codec: CodecOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no 'wrote' summary (warnings and errors still print).")] = False,
+    series: SeriesOpt = None,
 ) -> None:
     """Write a stream catalog from a recording: per stream its fields, which are always
     present, their types, enums, length ranges and examples. A stream whose payloads a
@@ -226,7 +230,7 @@ def infer(
     from xtape.codecs import CodecResolver
     from xtape.outputs import check_output
 
-    with handled():
+    with handled(), series_read(series):
         to_stdout = str(output) == "-"
         check_output(output, force=force, inputs=[file])
         line = ProgressLine(not quiet and _file_size(file) >= _BIG_SCENARIO_BYTES)

@@ -12,6 +12,7 @@ from xtape.ids import id_ms
 from xtape.recording.chunks import Summary
 from xtape.recording.reader import Entry, Recording
 from xtape.recording.records import Entries, Gap, Marker, StreamDef
+from xtape.recording.series import RunJoin
 from xtape.recording.writer import is_being_written
 from xtape.timeline import bytes_to_json, display_name, fields_to_json
 from xtape.units import plural
@@ -57,6 +58,10 @@ class RecordingInfo:
     summary: str | None = None
     #: Files of a split recording (1 for a single file).
     files: int = 1
+    #: Recorder runs a split recording holds (continued directories: more than 1).
+    runs: int = 1
+    #: Files of a split recording skipped as empty or headerless: ``(path, why)``.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     #: The stored summaries these figures came from, one per file in time order (their
     #: chunk index tells the rate over time without reading an entry); empty unless
     #: ``summary`` is "stored" for every file.
@@ -94,8 +99,14 @@ class RecordingInfo:
         return gap_warning(self.path, self.gaps, consequence)
 
     def truncation_warning(self) -> str | None:
-        """See :func:`truncation_warning`."""
-        return truncation_warning(self.path, self.truncated_bytes)
+        """See :func:`truncation_warning`; and the files of a split recording skipped
+        as empty or headerless."""
+        said = truncation_warning(self.path, self.truncated_bytes)
+        if self.skipped:
+            files = ", ".join(f"{Path(p).name} ({why})" for p, why in self.skipped)
+            note = f"{self.path}: skipped {files}: a file with no recording in it (a rotation that failed?)"
+            said = note if said is None else f"{said}; {note}"
+        return said
 
     def id_clock_warning(self) -> str | None:
         """Why replaying by the entry ids' clock would mislead, if it would: ids set by
@@ -156,6 +167,8 @@ class RecordingInfo:
             "truncated_bytes": self.truncated_bytes,
             "summary": self.summary,
             "files": self.files,
+            "runs": self.runs,
+            "skipped": [{"path": p, "why": why} for p, why in self.skipped],
         }
 
 
@@ -203,27 +216,27 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
         options=rec.header.options,
         files=len(parts),
     )
+    info.skipped = [(str(path), why) for path, why in rec.skipped]
+    info.runs = len(rec.boundaries) + 1
     stored = [part.stored_summary() for part in parts]
-    if all(s is not None for s in stored):
-        for part, summary in zip(parts, stored, strict=True):
-            assert summary is not None and part.path is not None
-            _from_summary(summary, info)
-            info.file_size += part.path.stat().st_size
-        info.complete = True
-        info.summary = "stored"
-        info.index = [s for s in stored if s is not None]
-        return info
-    if rec.parts is not None:
-        # A split recording being written (or cut): the summaries of the closed files,
-        # and a reading of the others only (the file being written, a damaged one).
+    if rec.parts is not None or all(s is not None for s in stored):
+        # A split recording: the summaries of the closed files, and a reading of the
+        # others only (the file being written, a damaged one).
         rebuilt = False
         complete = True
-        for part, summary in zip(parts, stored, strict=True):
+        join = RunJoin() if rec.boundaries else None
+        when = 0
+        for n, (part, summary) in enumerate(zip(parts, stored, strict=True)):
+            boundary = rec.boundaries.get(n)
+            if boundary is not None and join is not None:
+                join.boundary()
+                info.markers.append(boundary)
+                when = boundary.capture_ns
             if summary is not None and part.path is not None:
-                _from_summary(summary, info)
+                _from_summary(summary, info, join, when)
                 info.file_size += part.path.stat().st_size
                 continue
-            _summarize(part, info)
+            _summarize(part, info, join, when)
             assert part.summary is not None
             info.file_size += part.summary.size
             info.truncated_bytes += part.summary.truncated_bytes
@@ -232,6 +245,8 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
         info.complete = complete
         info.summary = "rebuilt" if rebuilt else "stored"
         info.writing = writing and not info.complete
+        if complete and not rebuilt:
+            info.index = [s for s in stored if s is not None]
         return info
     _summarize(rec, info)
     assert rec.summary is not None  # a full pass ended
@@ -245,11 +260,16 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
     return info
 
 
-def _from_summary(summary: Summary, info: RecordingInfo) -> None:
-    """Add one file's stored summary (files in time order)."""
+def _from_summary(
+    summary: Summary, info: RecordingInfo, join: RunJoin | None = None, when: int = 0
+) -> None:
+    """Add one file's stored summary (files in time order); ``join``: the gaps at run
+    boundaries, dated ``when``."""
     names: dict[int, bytes] = {}
     for sid, name, n, first, last in summary.streams:
         names[sid] = name
+        if join is not None and n and first is not None and last is not None:
+            _join_gap(info, join, when, sid, name, first, last)
         row = info.streams.get(name)
         if row is None:
             row = info.streams[name] = StreamSummary(name)
@@ -274,11 +294,24 @@ def _from_summary(summary: Summary, info: RecordingInfo) -> None:
         info.markers.append(Marker(capture_ns, kind, text))
 
 
-def _summarize(rec: Recording, info: RecordingInfo) -> None:
+def _join_gap(
+    info: RecordingInfo, join: RunJoin, when: int, sid: int, name: bytes, first: bytes, last: bytes
+) -> None:
+    between = join.read(name, first, last)
+    if between is not None:
+        info.gaps.append((name, Gap(sid, when, between[0], between[1], -1)))
+
+
+def _summarize(
+    rec: Recording, info: RecordingInfo, join: RunJoin | None = None, when: int = 0
+) -> None:
     names: dict[int, bytes] = {}
     for record in rec.records():
         if isinstance(record, Entries):
             name = names[record.stream_id]
+            if join is not None and record.entries:
+                raw = record.entries
+                _join_gap(info, join, when, record.stream_id, name, raw[0][0], raw[-1][0])
             summary = info.streams.get(name)
             if summary is None:
                 summary = info.streams[name] = StreamSummary(name)

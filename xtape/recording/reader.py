@@ -11,7 +11,6 @@ sees a value of the wrong type.
 from __future__ import annotations
 
 import contextlib
-import glob as globbing
 import os
 import stat
 import sys
@@ -60,6 +59,8 @@ from xtape.recording.records import (
     by_id,
     is_recording_head,
 )
+from xtape.recording.series import RunJoin
+from xtape.recording.series import select as series_select
 from xtape.timeline import NS_PER_MS, STDIN_NAME, Event, Fields, ScheduleFn, Timeline, pair_fields
 
 #: Which clock a recording's timeline follows: the entry ids' milliseconds (the producer's
@@ -130,25 +131,13 @@ def _may_hold(meta: ChunkMeta, bounds: Bounds) -> bool:
     return not ((lo is not None and last < lo) or (hi is not None and first >= hi))
 
 
-_GLOB_CHARS = frozenset("*?[")
-
-
 def set_parts(source: str | Path) -> list[Path] | None:
-    """The files of a split recording named by a directory or a glob, in name order;
-    None when ``source`` names one file."""
-    path = Path(source)
-    if path.is_dir():
-        parts = sorted(p for p in path.iterdir() if p.suffix == ".xtape" and p.is_file())
-        if not parts:
-            raise RecordingError(str(source), "a directory without recordings (*.xtape)")
-        return parts
-    text = str(source)
-    if not path.exists() and _GLOB_CHARS & set(text):
-        parts = sorted(Path(p) for p in globbing.glob(text) if Path(p).is_file())
-        if not parts:
-            raise RecordingError(text, "no file matches this pattern")
-        return parts
-    return None
+    """The files of a split recording named by a directory or a glob, in the order
+    they are read (see :mod:`xtape.recording.series`); None when ``source`` names one
+    file. Raises :class:`~xtape.recording.series.NotOneRecording` for files that are
+    not one recording."""
+    selection = series_select(source)
+    return None if selection is None else selection.paths
 
 
 class _Bytes:
@@ -266,6 +255,9 @@ class Recording:
     order is the same either way). Replaying at full speed does without: the order
     across streams within a round carries no timing then, and merging costs about a
     third of the reading.
+
+    A directory or a glob is a split recording, read as one when its files are one
+    (see :mod:`xtape.recording.series`); ``series`` reads that series of it alone.
     """
 
     def __init__(
@@ -274,6 +266,7 @@ class Recording:
         *,
         clock: TimeBase = "id",
         interleave: bool = True,
+        series: str | None = None,
     ) -> None:
         self.clock: TimeBase = clock
         self.interleave = interleave
@@ -289,14 +282,23 @@ class Recording:
         self.timed = True
         #: The files of a split recording (a directory or a glob), read as one.
         self.parts: list[Recording] | None = None
+        #: A split recording of several runs: where each later run begins (index in
+        #: :attr:`parts`) and its ``run`` marker.
+        self.boundaries: dict[int, Marker] = {}
+        #: Files of a split recording skipped as empty or headerless: ``(path, why)``.
+        self.skipped: list[tuple[Path, str]] = []
         #: Standard input, a pipe or a stream: it can be read only once.
         self.one_pass = True
         if isinstance(source, (str, Path)) and str(source) != "-":
             self.path = Path(source)
             self.name = str(source)
-            paths = set_parts(source)
-            if paths is not None:
-                self.parts = [Recording(p, clock=clock, interleave=interleave) for p in paths]
+            selection = series_select(source, series)
+            if selection is not None:
+                self.parts = [
+                    Recording(p, clock=clock, interleave=interleave) for p in selection.paths
+                ]
+                self.boundaries = selection.boundaries
+                self.skipped = selection.skipped
                 self.one_pass = False
                 self.header = self.parts[0].header
                 return
@@ -622,15 +624,23 @@ class Recording:
             raise DamagedRecording(self.name, at, where + "it ends inside a record")
 
     def _set_records(self, bounds: Bounds | None) -> Iterator[Record]:
-        """The records of every file of a split recording, stream ids made common."""
+        """The records of every file of a split recording, stream ids made common; at
+        each run boundary its marker, and a gap per stream before its first entries
+        of the new run (:class:`~xtape.recording.series.RunJoin`)."""
         assert self.parts is not None
         ids: dict[bytes, int] = {}
         size = truncated = 0
         ends: list[End | None] = []
         gaps: list[tuple[bytes, Gap]] = []
         rebuilt = False
-        for part in self.parts:
+        join = RunJoin()
+        named: dict[int, bytes] = {}
+        for n, part in enumerate(self.parts):
             local: dict[int, int] = {}
+            boundary = self.boundaries.get(n)
+            if boundary is not None:
+                join.boundary()
+                yield boundary
             for record in part.records(bounds=bounds):
                 if isinstance(record, StreamDef):
                     gid = ids.get(record.name)
@@ -638,6 +648,17 @@ class Recording:
                         gid = ids[record.name] = len(ids)
                         yield StreamDef(gid, record.name)
                     local[record.stream_id] = gid
+                    named[gid] = record.name
+                elif isinstance(record, Entries) and record.entries and self.boundaries:
+                    gid = local[record.stream_id]
+                    name = named[gid]
+                    between = join.read(name, record.entries[0][0], record.entries[-1][0])
+                    if between is not None:
+                        when = self.boundaries[max(b for b in self.boundaries if b <= n)]
+                        gap = Gap(gid, when.capture_ns, between[0], between[1], -1)
+                        gaps.append((name, gap))
+                        yield gap
+                    yield record if gid == record.stream_id else replace(record, stream_id=gid)
                 elif isinstance(record, (Entries, Gap)):
                     gid = local[record.stream_id]
                     yield record if gid == record.stream_id else replace(record, stream_id=gid)
@@ -709,7 +730,13 @@ class Recording:
     def markers(self) -> list[Marker]:
         """The markers, in file order (a v2 file closed cleanly: from its summary alone)."""
         if self.parts is not None:
-            return [m for part in self.parts for m in part.markers()]
+            return [
+                m
+                for n, part in enumerate(self.parts)
+                for m in chain(
+                    (self.boundaries[n],) if n in self.boundaries else (), part.markers()
+                )
+            ]
         summary = self.stored_summary()
         if summary is not None:
             return [Marker(*row) for row in summary.markers]

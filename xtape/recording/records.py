@@ -10,6 +10,7 @@ read and nothing downstream sees a value of the wrong type.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -126,9 +127,11 @@ class Header:
     tool: str
     source: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    #: The files of a split recording: which series (recorder run) this file belongs to.
+    series: SeriesTag | None = None
 
     def encode(self) -> dict[str, Any]:
-        return {
+        out = {
             "magic": MAGIC,
             "version": self.version,
             "created_ns": self.created_ns,
@@ -136,6 +139,9 @@ class Header:
             "source": self.source,
             "options": self.options,
         }
+        if self.series is not None:
+            out["series"] = self.series.encode()
+        return out
 
     @classmethod
     def decode(cls, obj: dict[str, Any]) -> Header:
@@ -150,7 +156,40 @@ class Header:
             tool=_str(obj.get("tool", ""), "the header's tool"),
             source=_plain(source, "the header's source"),
             options=_plain(options, "the header's options"),
+            series=None if obj.get("series") is None else SeriesTag.decode(obj["series"]),
         )
+
+
+#: A series id: what the recorder writes (32 hex digits), within bounds when read.
+_SERIES_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesTag:
+    """The header's ``series``: the files one recorder run writes into a directory
+    share a random ``id`` and count ``part`` from 1; ``after`` is the series a run
+    continued (the previous run in the same directory, same streams), if any."""
+
+    id: str
+    part: int
+    after: str | None = None
+
+    def encode(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "part": self.part}
+        if self.after is not None:
+            out["after"] = self.after
+        return out
+
+    @classmethod
+    def decode(cls, obj: Any) -> SeriesTag:
+        if not isinstance(obj, dict):
+            raise Malformed("the header's series is not a map")
+        ident, after = obj.get("id"), obj.get("after")
+        if type(ident) is not str or not _SERIES_ID.fullmatch(ident):
+            raise Malformed("the header's series id is not an id")
+        if after is not None and (type(after) is not str or not _SERIES_ID.fullmatch(after)):
+            raise Malformed("the header's series.after is not an id")
+        return cls(ident, _int(obj.get("part"), "the header's series part", lo=1, hi=MAX_COUNT), after)
 
 
 @dataclass(frozen=True, slots=True)

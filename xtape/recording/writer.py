@@ -53,6 +53,7 @@ from xtape.recording.records import (
     Header,
     Marker,
     RawEntry,
+    SeriesTag,
     StreamDef,
 )
 
@@ -96,15 +97,27 @@ def packer() -> msgpack.Packer:
     return msgpack.Packer(use_bin_type=True, strict_types=True, default=_exact)
 
 
-def _open_output(path: str | Path | BinaryIO) -> tuple[int | BinaryIO, str, bool]:
+def _open_output(
+    path: str | Path | BinaryIO, exclusive: bool = False
+) -> tuple[int | BinaryIO, str, bool]:
     """``(fd or stream, name, owned)``: a file opened, created and locked for writing;
     or ``"-"`` (standard output) or a binary stream, written through its descriptor
-    where it has one (so nothing lingers in a buffer after a failure)."""
+    where it has one (so nothing lingers in a buffer after a failure). ``exclusive``:
+    the file is created, mode 0600, or :class:`FileExistsError` is raised (whatever
+    the name holds: a file, a symlink, even a dangling one)."""
     if isinstance(path, (str, Path)) and str(path) != "-":
         name = str(path)
-        if is_being_written(path):
-            raise RuntimeFailure(f"cannot write {name}: another recorder is writing it")
-        fd = create_output(path)  # mode 0600, never through a symlink (xtape.outputs)
+        if exclusive:  # a split series' next file: a name taken by anyone is skipped
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                raise RuntimeFailure(f"cannot write {name}: {exc.strerror or exc}") from None
+        else:
+            if is_being_written(path):
+                raise RuntimeFailure(f"cannot write {name}: another recorder is writing it")
+            fd = create_output(path)  # mode 0600, never through a symlink (xtape.outputs)
         try:
             if stat.S_ISREG(os.fstat(fd).st_mode):
                 # Held until close: `xtape info` tells a recording still being written
@@ -155,7 +168,8 @@ class RecordingWriter:
 
     ``fsync`` makes every flush durable on disk (slower; for the careful).
     ``background`` packs and writes on a thread (see the module's docstring); a failure
-    there is raised by the next call.
+    there is raised by the next call. ``series`` goes into the header (a file of a
+    split recording); ``exclusive`` creates the file or raises :class:`FileExistsError`.
     """
 
     def __init__(
@@ -170,6 +184,8 @@ class RecordingWriter:
         version: int = VERSION,
         compression: str = "zstd",
         level: int = DEFAULT_ZSTD_LEVEL,
+        series: SeriesTag | None = None,
+        exclusive: bool = False,
     ) -> None:
         if version not in (1, 2):
             raise UsageError(f"cannot write recording format version {version}")
@@ -187,7 +203,7 @@ class RecordingWriter:
         self._gap_rows: list[list[Any]] = []
         self._marker_rows: list[list[Any]] = []
         self._index: list[IndexEntry] = []
-        self._out, self.name, self._owned = _open_output(path)
+        self._out, self.name, self._owned = _open_output(path, exclusive)
         #: The file written, or None for standard output or a stream.
         self.path = Path(path) if isinstance(path, (str, Path)) and self._owned else None
         # fsync is for files; a pipe or terminal refuses it.
@@ -206,6 +222,7 @@ class RecordingWriter:
             tool=f"xtape {__version__}",
             source=source or {},
             options=options or {},
+            series=series,
         )
         try:
             self._write_out(self._packer.pack(header.encode()))
