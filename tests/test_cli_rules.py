@@ -449,4 +449,4 @@ def test_a_recording_written_into_an_input_folder_is_refused(tmp_path: Path) -> 
     line = error_line(invoke("merge", folder, "-o", folder / "000002.xtape"), 2)
     assert "would join it" in line
     assert [p.name for p in folder.iterdir()] == ["000001.xtape"]
-    ok(invoke("convert", folder, "-o", folder / "s.yaml"))  # (a scenario there joins nothing)
+    ok(invoke("convert", folder / "000001.xtape", "-o", folder / "s.yaml"))  # (a scenario there joins nothing)

@@ -99,13 +99,13 @@ def test_two_recorders_in_one_directory_lose_nothing_of_each_other(
     _fill(r, "ta:1", 300)
     # A rotates every second until its producer has been quiet for 3 s; B backfills
     # 10,000 entries into ~3 KB files meanwhile.
-    a = _record("ta*", "-o", d, "--from", "start", "--split-duration", "1s", "--until-idle", "3s", "--url", redis_url)
+    a = _record("ta*", "-o", f"{d}/", "--from", "start", "--split-duration", "1s", "--until-idle", "3s", "--url", redis_url)
     try:
         wait_for(lambda: d.is_dir() and bool(numbered_files(d)), what="recorder A started")
         with _Producer(r, "ta:1"):
             time.sleep(1.0)
             more = ["--keep-last", "1s"] if keep_last else []
-            b = _record("tb*", "-o", d, "--from", "start", "--split-size", "3KiB", "--until-idle", "1s", *more, "--url", redis_url)
+            b = _record("tb*", "-o", f"{d}/", "--from", "start", "--split-size", "3KiB", "--until-idle", "1s", *more, "--url", redis_url)
             _finish(b)
             time.sleep(1.0)
         _finish(a)
@@ -136,7 +136,7 @@ def test_a_directory_continued_by_a_second_run_shows_the_gap_between_runs(
     tmp_path: Path, redis_url: str, r: redis.Redis
 ) -> None:
     cont = tmp_path / "cont"
-    args = ("ct*", "-o", cont, "--split-duration", "1s", "--duration", "2s", "--url", redis_url)
+    args = ("ct*", "-o", f"{cont}/", "--split-duration", "1s", "--duration", "2s", "--url", redis_url)
     r.execute_command("XADD", "ct:1", "*", "n", "first")
     with _Producer(r, "ct:1"):
         _finish(_record(*args))
@@ -176,7 +176,7 @@ def test_keep_last_deletes_no_foreign_file_and_reading_refuses_them(
     kept = precious.read_bytes()
     (d / "20250302.xtape").symlink_to("../precious.xtape")
     with _Producer(r, "fx:1", every_s=0.002):
-        _finish(_record("fx*", "-o", d, "--split-size", "1KiB", "--keep-last", "1s", "--duration", "4s", "--url", redis_url))
+        _finish(_record("fx*", "-o", f"{d}/", "--split-size", "1KiB", "--keep-last", "1s", "--duration", "4s", "--url", redis_url))
     assert (d / "20250301.xtape").is_file() and (d / "notes.xtape").is_file()
     assert os.readlink(d / "20250302.xtape") == "../precious.xtape"
     assert precious.read_bytes() == kept
@@ -222,7 +222,7 @@ def test_an_empty_last_file_is_a_skipped_tail_not_the_end_of_the_recording(
     d = tmp_path / "d"
     _fill(r, "ef:1", 2000)
     with _Producer(r, "ef:1", every_s=0.002):
-        _finish(_record("ef*", "-o", d, "--from", "start", "--split-size", "1KiB", "--duration", "3s", "--url", redis_url))
+        _finish(_record("ef*", "-o", f"{d}/", "--from", "start", "--split-size", "1KiB", "--duration", "3s", "--url", redis_url))
     files = numbered_files(d)
     total = _per_file_counts(d)[b"ef:1"]
     assert len(files) > 1 and total > 2000
@@ -324,7 +324,7 @@ def test_a_keep_last_recorder_prunes_past_a_failed_rotation(
     tmp_path: Path, redis_url: str, r: redis.Redis
 ) -> None:
     d = tmp_path / "d"
-    args = ("pk*", "-o", d, "--split-size", "1KiB", "--url", redis_url)
+    args = ("pk*", "-o", f"{d}/", "--split-size", "1KiB", "--url", redis_url)
     with _Producer(r, "pk:1", every_s=0.002):
         _finish(_record(*args, "--duration", "2s"))
         first = [p for _, p in numbered_files(d)]
