@@ -135,7 +135,9 @@ def count_rates(
     :data:`OTHER`.
     """
     rec = Recording(path, clock=clock, interleave=False)
-    events = islice(rec.events(), info.entries)
+    # A recording closed cleanly is read to its end, where its summary is held against
+    # what the pass read (no marker is shown that the chunks do not hold).
+    events = rec.events() if info.complete else islice(rec.events(), info.entries)
     first = next(events, None)
     if first is None:
         return RateSeries(clock, _start_guess(info, clock), 0, bucket_ns or NS_PER_S, 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import glob as globbing
+import mmap
 import os
 import stat
 import sys
@@ -27,9 +28,12 @@ import msgpack
 
 from xtape.errors import DamagedRecording, RecordingError
 from xtape.ids import id_ms
+from xtape.recording.audit import Tally, index_problems
 from xtape.recording.chunks import (
     CHUNK_HEAD,
     CHUNK_MAGIC,
+    MAX_CHUNK_BYTES,
+    MAX_CHUNK_ITEMS,
     MAX_SUMMARY_BYTES,
     SUMMARY_HEAD,
     SUMMARY_MAGIC,
@@ -38,7 +42,8 @@ from xtape.recording.chunks import (
     Summary,
     check_chunk,
     chunk_lengths,
-    decompress,
+    frame_after,
+    raw_pieces,
     read_trailer,
     unpackb,
 )
@@ -291,6 +296,10 @@ class Recording:
         self.parts: list[Recording] | None = None
         #: Standard input, a pipe or a stream: it can be read only once.
         self.one_pass = True
+        #: Where the records (v2: the chunks) start, after the header.
+        self._records_at = 0
+        #: The stored summary found and checked, for the file's ``(size, mtime)``.
+        self._stored: tuple[tuple[int, int], tuple[Summary, int] | None] | None = None
         if isinstance(source, (str, Path)) and str(source) != "-":
             self.path = Path(source)
             self.name = str(source)
@@ -301,6 +310,7 @@ class Recording:
                 self.header = self.parts[0].header
                 return
             first = _Pass(self, self._open(), owned=True)
+            self._records_at = first.unpacker.tell()
             if self._seekable(first.fh):
                 first.close()
                 self.one_pass = False
@@ -457,26 +467,49 @@ class Recording:
 
     def _trailer_summary(self) -> tuple[Summary, int] | None:
         """``(summary, offset of its frame)`` when the file ends with an intact trailer
-        and summary."""
+        and summary, held against the chunks' heads and metas first
+        (:func:`~xtape.recording.audit.index_problems`): a summary that contradicts
+        them is damage, never used."""
         fh = self._open()
         try:
-            size = os.fstat(fh.fileno()).st_size
-            if size < TRAILER.size:
-                return None
-            fh.seek(size - TRAILER.size)
-            where = read_trailer(fh.read(TRAILER.size))
-            if where is None:
-                return None
-            offset, length = where
-            if offset + length != size - TRAILER.size or length > MAX_SUMMARY_BYTES:
-                return None
-            fh.seek(offset)
-            frame = fh.read(length)
-            return _summary_from(frame), offset
-        except (Malformed, OSError):
+            st = os.fstat(fh.fileno())
+            key = (st.st_size, st.st_mtime_ns)
+            if self._stored is not None and self._stored[0] == key:
+                return self._stored[1]
+            found = self._read_trailer_summary(fh, st.st_size)
+            if found is not None:
+                summary, offset = found
+                fd = fh.fileno()
+                problems = index_problems(
+                    lambda at, n: os.pread(fd, n, at), summary, self._records_at, offset
+                )
+                if problems:
+                    at, what = problems[0]
+                    raise DamagedRecording(self.name, at, what + _REPAIR)
+            self._stored = (key, found)
+            return found
+        except OSError:
             return None
         finally:
             fh.close()
+
+    @staticmethod
+    def _read_trailer_summary(fh: BinaryIO, size: int) -> tuple[Summary, int] | None:
+        if size < TRAILER.size:
+            return None
+        fh.seek(size - TRAILER.size)
+        where = read_trailer(fh.read(TRAILER.size))
+        if where is None:
+            return None
+        offset, length = where
+        if offset + length != size - TRAILER.size or length > MAX_SUMMARY_BYTES:
+            return None
+        fh.seek(offset)
+        frame = fh.read(length)
+        try:
+            return _summary_from(frame), offset
+        except Malformed:
+            return None
 
     def _records_v2(self, reading: _Pass, bounds: Bounds | None) -> Iterator[Record]:
         src = _Bytes(reading, seekable=not self.one_pass)
@@ -488,7 +521,7 @@ class Recording:
             if found is not None:
                 summary, limit = found
                 if bounds is not None:  # jump to the first chunk that may hold the window
-                    for chunk in summary.chunks:
+                    for chunk in summary.chunks:  # (the index was checked: see audit)
                         if chunk.meta.entries and _may_hold(chunk.meta, bounds):
                             if chunk.offset > src.pos:
                                 src.seek(chunk.offset)
@@ -498,6 +531,7 @@ class Recording:
         end: End | None = None
         truncated = 0
         rebuilt = True
+        tally: Tally | None = Tally() if src.pos == self._records_at or self.one_pass else None
         while True:
             start = src.pos
             magic = src.read(4)
@@ -518,6 +552,8 @@ class Recording:
                         self.name, start, "a chunk runs into the summary (a length is wrong)"
                     )
                 if size is not None and frame_end > size:
+                    with mmap.mmap(reading.fh.fileno(), size, access=mmap.ACCESS_READ) as whole:
+                        self._past_the_end(start, frame_after(whole, start + 4))
                     truncated = size - start
                     break
                 meta_bytes = src.read(meta_len)
@@ -528,15 +564,17 @@ class Recording:
                         meta = None  # found out below, with the checksum
                     if meta is not None and not _may_hold(meta, bounds):
                         src.skip(data_len)
+                        tally = None
                         continue
                 data = src.read(data_len)
                 if len(meta_bytes) < meta_len or len(data) < data_len:
+                    following = frame_after(head + meta_bytes + data, 4)
+                    self._past_the_end(start, None if following is None else start + following)
                     truncated = src.pos - start
                     break
                 try:
                     check_chunk(head, meta_bytes, data)
                     meta = ChunkMeta.decode(unpackb(meta_bytes))
-                    raw = decompress(code, data, raw_len)
                 except (Malformed, ValueError, TypeError, msgpack.UnpackException) as exc:
                     raise DamagedRecording(self.name, start, _why(exc)) from None
                 defined: dict[int, bytes] = {}
@@ -545,11 +583,15 @@ class Recording:
                     if names.get(sid) != name:
                         names[sid] = name
                         yield StreamDef(sid, name)
-                for record in self._chunk_records(raw, start, defined):
+                if tally is not None:
+                    tally.streams_of(meta)
+                for record in self._chunk_records(raw_pieces(code, data, raw_len), start, defined):
                     if isinstance(record, End):
                         end = record
                     elif isinstance(record, Gap):
                         gaps.append((defined[record.stream_id], record))
+                    if tally is not None:
+                        tally.add(record)
                     yield record
             elif magic == SUMMARY_MAGIC:
                 head = magic + src.read(SUMMARY_HEAD.size - 4)
@@ -574,6 +616,10 @@ class Recording:
                 if read_trailer(tail) is None:  # the end was cut: not a clean close
                     truncated = src.pos - start
                     break
+                problems = [] if tally is None else tally.problems(summary, start)
+                if problems:
+                    at, what = problems[0]
+                    raise DamagedRecording(self.name, at, what + _REPAIR)
                 end = End(summary.end_ns, summary.entries)
                 rebuilt = False
                 yield end
@@ -588,32 +634,46 @@ class Recording:
         total = size if size is not None else reading.counted.total
         self.summary = ReadSummary(total, truncated, end, tuple(gaps), rebuilt=rebuilt)
 
+    def _past_the_end(self, start: int, following: int | None) -> None:
+        """A chunk at ``start`` whose lengths run past the end is a truncated tail,
+        unless a sound frame starts inside it (``following``): then a length lies."""
+        if following is not None:
+            raise DamagedRecording(
+                self.name,
+                start,
+                f"a chunk's length runs past the end of the file, but a sound chunk or "
+                f"summary follows at byte {following} (the length is wrong)",
+            )
+
     def _chunk_records(
-        self, raw: bytes, at: int, defined: dict[int, bytes]
+        self, pieces: Iterator[bytes], at: int, defined: dict[int, bytes]
     ) -> Iterator[Record]:
+        """The records of a chunk, unpacked as its data is decompressed (a step at a
+        time: a chunk is never whole in memory), each array limited to
+        :data:`~xtape.recording.chunks.MAX_CHUNK_ITEMS` items."""
         unpacker = msgpack.Unpacker(
             None,
             raw=False,
             use_list=False,
             strict_map_key=False,
             object_pairs_hook=_refuse_map,
-            max_buffer_size=max(len(raw), 1),
-            max_array_len=MAX_ARRAY_ITEMS,
+            max_buffer_size=MAX_CHUNK_BYTES,
+            max_array_len=MAX_CHUNK_ITEMS,
             max_map_len=MAX_MAP_KEYS,
         )
-        unpacker.feed(raw)
         where = "in the chunk: "
-        while True:
-            try:
-                obj = next(unpacker)
-            except StopIteration:
-                break
-            except (ValueError, TypeError, msgpack.UnpackException) as exc:
-                raise DamagedRecording(self.name, at, where + _why(exc)) from None
-            record = self._decode(obj, at, defined, where)
-            if record is not None:
-                yield record
-        if unpacker.tell() != len(raw):
+        fed = 0
+        try:
+            for piece in pieces:
+                unpacker.feed(piece)
+                fed += len(piece)
+                for obj in unpacker:
+                    record = self._decode(obj, at, defined, where)
+                    if record is not None:
+                        yield record
+        except (ValueError, TypeError, msgpack.UnpackException) as exc:
+            raise DamagedRecording(self.name, at, where + _why(exc)) from None
+        if unpacker.tell() != fed:
             raise DamagedRecording(self.name, at, where + "it ends inside a record")
 
     def _set_records(self, bounds: Bounds | None) -> Iterator[Record]:
@@ -862,6 +922,10 @@ def _summary_from(frame: bytes) -> Summary:
         return Summary.decode(unpackb(body))
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise Malformed(f"the summary does not read: {_why(exc)}") from None
+
+
+#: What a summary that contradicts its chunks says besides (see :mod:`.audit`).
+_REPAIR = " (the summary does not match the chunks: xtape check --repair -o OUT writes a sound copy)"
 
 
 def _refuse_map(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:

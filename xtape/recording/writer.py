@@ -37,10 +37,13 @@ from xtape.errors import RuntimeFailure, UsageError
 from xtape.ids import id_ms
 from xtape.recording.chunks import (
     DEFAULT_ZSTD_LEVEL,
+    MAX_CHUNK_BYTES,
+    MAX_CHUNK_ITEMS,
     ChunkMeta,
     Compressor,
     IndexEntry,
     Summary,
+    check_batch,
     summary_frame,
     trailer,
 )
@@ -50,6 +53,7 @@ from xtape.recording.records import (
     Entries,
     Gap,
     Header,
+    Malformed,
     Marker,
     RawEntry,
     StreamDef,
@@ -349,8 +353,26 @@ class RecordingWriter:
             if due or len(self._buffer) >= _BUFFER_LIMIT:
                 self._flush_now()
             return
-        sid = self.stream_id(stream)
-        self._buffer += self._packer.pack(Entries(sid, capture_ns, entries).encode())
+        # (the id stream_id() gives: a stream is defined only once its batch is taken)
+        sid = self._stream_ids.get(stream, len(self._stream_ids))
+        packed = self._packer.pack(Entries(sid, capture_ns, entries).encode())
+        if len(entries) > 1 and (len(packed) > MAX_CHUNK_BYTES or len(entries) > MAX_CHUNK_ITEMS):
+            # Beyond what a reader takes in one chunk: in halves (the same round).
+            half = len(entries) // 2
+            self._entries(stream, entries[:half], capture_ns)
+            self._entries(stream, entries[half:], capture_ns)
+            return
+        try:
+            check_batch(entries, len(packed))
+            if len(packed) > MAX_CHUNK_BYTES:
+                raise Malformed(f"an entry of {len(packed):,} bytes (at most {MAX_CHUNK_BYTES:,})")
+        except Malformed as exc:
+            raise RuntimeFailure(f"cannot write {self.name}: {exc}") from None
+        self.stream_id(stream)
+        if len(self._buffer) + len(packed) > MAX_CHUNK_BYTES:
+            self._flush_now()
+            self._chunk_streams[sid] = stream
+        self._buffer += packed
         n = len(entries)
         self.entries_written += n
         self._chunk_entries += n
