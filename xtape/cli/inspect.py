@@ -27,13 +27,18 @@ from xtape.units import plural
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary, else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
+    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary (coarser where its chunks are long against the span), else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
+    scan: Annotated[bool, typer.Option("--scan", help="Read every chunk: verify its checksum and the summary against the chunks, and count the sparklines from the entries (a file or a directory; slower).")] = False,
 ) -> None:
-    """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail."""
+    """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail.
+
+    A v2 recording's summary is read, held against its chunks' index, and says what
+    was checked; xtape check (or --scan) reads every chunk.
+    """
     from xtape.cli._info import show_info  # (also run before typer: xtape.cli.main)
 
     with handled():
-        show_info(file, as_json=as_json, sparkline=sparkline)
+        show_info(file, as_json=as_json, sparkline=sparkline, scan=scan)
 
 
 @app.command()

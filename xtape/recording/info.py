@@ -57,6 +57,11 @@ class RecordingInfo:
     summary: str | None = None
     #: Files of a split recording (1 for a single file).
     files: int = 1
+    #: What was read to tell this: "summary" (format v2: the summaries, held against
+    #: the heads and metas of the chunks, whose contents were not read), "chunks" (every
+    #: chunk read and its checksum verified) or "records" (format v1, which has no
+    #: checksums: every record read).
+    checked: str = "summary"
     #: The stored summaries these figures came from, one per file in time order (their
     #: chunk index tells the rate over time without reading an entry); empty unless
     #: ``summary`` is "stored" for every file.
@@ -141,6 +146,7 @@ class RecordingInfo:
             "truncated_bytes": self.truncated_bytes,
             "summary": self.summary,
             "files": self.files,
+            "checked": self.checked,
         }
 
 
@@ -217,8 +223,11 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
         info.complete = complete
         info.summary = "rebuilt" if rebuilt else "stored"
         info.writing = writing and not info.complete
+        if all(s is None for s in stored):
+            info.checked = "chunks" if rec.header.version >= 2 else "records"
         return info
     _summarize(rec, info)
+    info.checked = "chunks" if rec.header.version >= 2 else "records"
     assert rec.summary is not None  # a full pass ended
     info.file_size = rec.summary.size
     info.truncated_bytes = rec.summary.truncated_bytes
