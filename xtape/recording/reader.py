@@ -672,7 +672,10 @@ class Recording:
                     if record is not None:
                         yield record
         except (ValueError, TypeError, msgpack.UnpackException) as exc:
-            raise DamagedRecording(self.name, at, where + _why(exc)) from None
+            why = _why(exc)
+            if "exceeds max_array_len" in why:  # msgpack's words for the items limit
+                why = f"an array of more than {MAX_CHUNK_ITEMS:,} items (more than a recording holds)"
+            raise DamagedRecording(self.name, at, where + why) from None
         if unpacker.tell() != fed:
             raise DamagedRecording(self.name, at, where + "it ends inside a record")
 
