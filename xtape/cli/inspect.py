@@ -1,4 +1,4 @@
-"""``xtape info``, ``cat``, ``plot`` and ``merge``: looking at recordings.
+"""``xtape info``, ``cat``, ``plot``, ``merge`` and ``check``: looking at recordings.
 """
 
 from __future__ import annotations
@@ -40,66 +40,6 @@ def info(
 
     with handled():
         show_info(file, as_json=as_json, sparkline=sparkline, scan=scan)
-
-
-#: ``xtape check``'s word on a v2 file's summary (``FileCheck.summary``).
-_SUMMARY_VERDICTS = {
-    "matches": "the summary matches them",
-    "index": "the summary's index matches the chunks' heads",
-    "none": "no summary",
-    "damaged": "the summary is damaged",
-    "wrong": "the summary does not match them",
-}
-
-
-@app.command()
-def check(
-    file: Annotated[Path, typer.Argument(help="A recording: a file, or a split recording's directory.")],
-    repair: Annotated[bool, typer.Option("--repair", help="Write what is sound (every chunk that reads back whole) into a new recording (-o).")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="With --repair: the new recording to write (never one of the inputs).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="With --repair: replace an existing output file.")] = False,
-) -> None:
-    """Read every chunk, verify every checksum and the summary against the chunks, and
-    list each problem with its byte offset.
-
-    Exit 0: sound; 1: problems (each on a line: FILE: byte N: what); 2: not a recording.
-    """
-    from xtape.recording.doctor import check as run_check
-    from xtape.recording.doctor import problem_lines
-    from xtape.recording.doctor import repair as run_repair
-
-    with handled():
-        if repair:
-            if output is None:
-                raise UsageError("--repair needs -o OUT, the new recording to write")
-            if output.exists() and file.exists() and output.resolve() == file.resolve():
-                raise UsageError(f"{output} is the recording being checked; write the repaired copy elsewhere")
-            if output.exists() and not force:
-                raise UsageError(f"{output} exists; pass --force to overwrite it")
-            report, stats = run_repair(file, output)
-        elif output is not None or force:
-            raise UsageError("-o and --force go with --repair")
-        else:
-            report = run_check(file)
-    for line in problem_lines(report):
-        stdout.print(_shown(line), markup=False, highlight=False, soft_wrap=True)
-    for f in report.files:
-        where = f"{f.sound_chunks} of {plural(f.chunks, 'chunk')} sound, " if f.version >= 2 else "format v1, "
-        verdict = "sound" if f.sound else plural(len(f.problems), "problem")
-        summary = _SUMMARY_VERDICTS[f.summary] if f.version >= 2 else ("closed cleanly" if f.summary == "matches" else "no END record")
-        stdout.print(
-            _shown(f"{f.path}: {verdict}: {where}{f.entries:,} entr{'y' if f.entries == 1 else 'ies'}; {summary}"),
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    if repair and output is not None:
-        stderr.print(
-            f"wrote {output}: {stats.entries:,} entr{'y' if stats.entries == 1 else 'ies'}, what is sound",
-            markup=False,
-        )
-    if not report.sound:
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -234,3 +174,63 @@ def merge(
             + (f", {stats.gaps} gaps" if stats.gaps else ""),
             markup=False,
         )
+
+
+#: ``xtape check``'s word on a v2 file's summary (``FileCheck.summary``).
+_SUMMARY_VERDICTS = {
+    "matches": "the summary matches them",
+    "index": "the summary's index matches the chunks' heads",
+    "none": "no summary",
+    "damaged": "the summary is damaged",
+    "wrong": "the summary does not match them",
+}
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="A recording: a file, or a split recording's directory.")],
+    repair: Annotated[bool, typer.Option("--repair", help="Write what is sound (every chunk that reads back whole) into a new recording (-o).")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="With --repair: the new recording to write (never one of the inputs).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --repair: replace an existing output file.")] = False,
+) -> None:
+    """Read every chunk, verify every checksum and the summary against the chunks, and
+    list each problem with its byte offset.
+
+    Exit 0: sound; 1: problems (each on a line: FILE: byte N: what); 2: not a recording.
+    """
+    from xtape.recording.doctor import check as run_check
+    from xtape.recording.doctor import problem_lines
+    from xtape.recording.doctor import repair as run_repair
+
+    with handled():
+        if repair:
+            if output is None:
+                raise UsageError("--repair needs -o OUT, the new recording to write")
+            if output.exists() and file.exists() and output.resolve() == file.resolve():
+                raise UsageError(f"{output} is the recording being checked; write the repaired copy elsewhere")
+            if output.exists() and not force:
+                raise UsageError(f"{output} exists; pass --force to overwrite it")
+            report, stats = run_repair(file, output)
+        elif output is not None or force:
+            raise UsageError("-o and --force go with --repair")
+        else:
+            report = run_check(file)
+    for line in problem_lines(report):
+        stdout.print(_shown(line), markup=False, highlight=False, soft_wrap=True)
+    for f in report.files:
+        where = f"{f.sound_chunks} of {plural(f.chunks, 'chunk')} sound, " if f.version >= 2 else "format v1, "
+        verdict = "sound" if f.sound else plural(len(f.problems), "problem")
+        summary = _SUMMARY_VERDICTS[f.summary] if f.version >= 2 else ("closed cleanly" if f.summary == "matches" else "no END record")
+        stdout.print(
+            _shown(f"{f.path}: {verdict}: {where}{f.entries:,} entr{'y' if f.entries == 1 else 'ies'}; {summary}"),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if repair and output is not None:
+        stderr.print(
+            f"wrote {output}: {stats.entries:,} entr{'y' if stats.entries == 1 else 'ies'}, what is sound",
+            markup=False,
+        )
+    if not report.sound:
+        raise typer.Exit(1)
