@@ -58,10 +58,12 @@ def index_problems(
             meta_bytes = head[CHUNK_HEAD.size : CHUNK_HEAD.size + meta_len]
             if len(meta_bytes) < meta_len:
                 meta_bytes = read_at(chunk.offset + CHUNK_HEAD.size, meta_len)
-            meta = ChunkMeta.decode(unpackb(meta_bytes))
+            # the bytes the writer wrote for the index's meta, else (quick) decoded
+            same = meta_bytes == msgpack.packb(chunk.meta.encode(), use_bin_type=True)
+            same = same or ChunkMeta.decode(unpackb(meta_bytes)) == chunk.meta
         except (Malformed, ValueError, TypeError, msgpack.UnpackException) as exc:
             return [(chunk.offset, f"chunk {i}: {exc}")]
-        if meta != chunk.meta:
+        if not same:
             return [(chunk.offset, f"the summary's index describes chunk {i} otherwise than its meta")]
         expect += length
     if expect != end:
