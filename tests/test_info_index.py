@@ -239,6 +239,17 @@ def test_info_of_a_recording_captured_within_a_second_reads_no_chunk(
     assert "checked:   every chunk read and its checksum verified" in scanned
 
 
+def test_info_says_what_it_read(tmp_path: Path) -> None:
+    sample = Path(__file__).parent.parent / "recordings" / "sample.xtape"
+    assert "checked:   every record read (format v1 has no checksums)" in ok(invoke("info", sample)).stdout
+    path = write_rounds(tmp_path / "r.xtape", rounds=20)
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"XTS2")])  # lost its end: read chunk by chunk
+    text = ok(invoke("info", path)).stdout
+    assert "summary:   rebuilt by scanning" in text and "checked:   every chunk read" in text
+    assert json.loads(ok(invoke("info", path, "--json")).stdout)["checked"] == "chunks"
+
+
 # -- xtape info ------------------------------------------------------------------------------
 
 

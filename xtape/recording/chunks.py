@@ -20,6 +20,7 @@ import struct
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import msgpack
@@ -228,7 +229,7 @@ def check_batch(entries: Sequence[Sequence[Any]], packed: int) -> None:
     that nothing is counted)."""
     if packed < 2 * MAX_CHUNK_ITEMS:
         return
-    most = max(len(entry[1]) for entry in entries)
+    most = max(map(len, map(itemgetter(1), entries)))
     if most > MAX_CHUNK_ITEMS:
         raise Malformed(
             f"an entry of {most:,} field names and values (a recording holds at most "
