@@ -134,13 +134,42 @@ def test_a_summary_that_contradicts_its_chunks_is_damage_everywhere(tmp_path: Pa
         assert "ghost" not in result.stdout and "100000504" not in result.stdout.replace(",", "")
 
 
-def test_a_fake_marker_in_the_summary_is_found_by_a_pass(tmp_path: Path) -> None:
+def _other_kind(summary: Summary) -> None:
+    summary.markers[3][1] = "restart"  # a note said to be a server restart
+
+
+@pytest.mark.parametrize("lie", [_fake_marker, _other_kind])
+def test_a_fake_marker_in_the_summary_is_damage_for_info_too(tmp_path: Path, lie: object) -> None:
     path = tmp_path / "marker.xtape"
-    path.write_bytes(_resummarize(_thousand(tmp_path / "ok.xtape", markers=True).read_bytes(), _fake_marker))
-    with pytest.raises(DamagedRecording, match="markers are not those of its chunks"):
+    path.write_bytes(_resummarize(_thousand(tmp_path / "ok.xtape", markers=True).read_bytes(), lie))
+    with pytest.raises(DamagedRecording, match="the summary does not match the chunks"):
         list(Recording(path).records())
+    for command in (["cat"], ["info"], ["info", "--json"]):
+        result = invoke(command[0], path, *command[1:])
+        assert result.exit_code == 2 and "markers" in result.stderr and "restart" not in result.stdout
+        assert "the summary does not match the chunks" in result.stderr
+
+
+def test_a_pass_holds_the_markers_of_an_older_file_against_its_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # written before the metas counted gaps and markers: info cannot tell, a pass can
+    encode = ChunkMeta.encode
+    monkeypatch.setattr(ChunkMeta, "encode", lambda self: encode(self)[:7])
+    ok = _thousand(tmp_path / "ok.xtape", markers=True)
+    monkeypatch.undo()
+    path = tmp_path / "marker.xtape"
+    path.write_bytes(_resummarize(ok.read_bytes(), _fake_marker))
+    info = invoke("info", path)
+    assert info.exit_code == 0 and "checked:   summary read, held against the chunks' index; chunks not verified" in info.stdout
     result = invoke("cat", path)
-    assert result.exit_code == 2 and "markers are not those" in result.stderr
+    assert result.exit_code == 2 and "markers are not those of its chunks" in result.stderr
+    assert invoke("check", path).exit_code == 1
+
+
+def test_info_of_a_sound_file_says_it_held_the_markers(tmp_path: Path) -> None:
+    text = invoke("info", _thousand(tmp_path / "ok.xtape", markers=True)).stdout
+    assert "checked:   summary read, held against the chunks' index and the chunks holding its gaps and markers" in text
 
 
 def test_plot_shows_no_marker_its_chunks_do_not_hold(tmp_path: Path) -> None:
@@ -148,7 +177,7 @@ def test_plot_shows_no_marker_its_chunks_do_not_hold(tmp_path: Path) -> None:
     path = tmp_path / "marker.xtape"
     path.write_bytes(_resummarize(_thousand(tmp_path / "ok.xtape", markers=True).read_bytes(), _fake_marker))
     result = invoke("plot", path, "-o", tmp_path / "p.svg")
-    assert result.exit_code == 2 and "markers are not those" in result.stderr
+    assert result.exit_code == 2 and "the summary does not match the chunks" in result.stderr
 
 
 def test_a_sound_summary_is_used_and_a_seek_still_skips(tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ def show_info(
     # (not a pipe: only a file or a directory can be read a second time)
     rereadable = file if file.is_file() or file.is_dir() else None
     scanning = scan and rereadable is not None
-    if scanning and rereadable is not None and summary.checked == "summary":
+    if scanning and rereadable is not None and summary.checked.startswith("summary"):
         if not (sparkline and summary.entries):  # the pass alone (the sparklines make it)
             count_rates(rereadable, summary, buckets=1)
         summary.checked = "chunks"
@@ -169,6 +169,7 @@ def show_info(
 #: ``info``'s line on what it read to say what it says (``RecordingInfo.checked``).
 _CHECKED = {
     "summary": "summary read, held against the chunks' index; chunks not verified (xtape check or info --scan reads them)",
+    "summary and events": "summary read, held against the chunks' index and the chunks holding its gaps and markers; other chunks not verified (xtape check or info --scan reads them)",
     "chunks": "every chunk read and its checksum verified; a stored summary matches them",
     "records": "every record read (format v1 has no checksums)",
 }

@@ -8,6 +8,8 @@ about the chunks (a tool, a bug or an attacker may write a CRC-valid lie). Two c
   whose lengths and meta are the ones the index gives, and the summary's entries and
   streams are those of the chunks' metas. A reader runs it before it uses a summary
   (``info``, a seek through the index).
+* :func:`event_problems`: the summary's gaps and markers against the few chunks that
+  hold them (their metas count them), read whole.
 * :class:`Tally`, what a pass read from the chunks themselves (entries and ids per
   stream, gaps, markers), compared with the summary at the end of a full pass and by
   ``xtape check``.
@@ -15,7 +17,7 @@ about the chunks (a tool, a bug or an attacker may write a CRC-valid lie). Two c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgpack
@@ -24,6 +26,7 @@ from xtape.recording.chunks import (
     CHUNK_HEAD,
     CHUNK_MAGIC,
     ChunkMeta,
+    IndexEntry,
     Summary,
     chunk_lengths,
     unpackb,
@@ -69,6 +72,37 @@ def index_problems(
     if expect != end:
         return [(expect, f"the chunks end at byte {end}, the summary's index at byte {expect}")]
     return meta_problems(summary, [c.meta for c in summary.chunks], end)
+
+
+#: The most chunks holding gaps or markers read to hold the summary's against them (each
+#: is cut right after its gap or marker; more than this, and only their count is held).
+MAX_EVENT_CHUNKS = 64
+
+
+def event_problems(
+    summary: Summary, at: int, records_of: Callable[[IndexEntry], Iterable[object]]
+) -> tuple[list[Problem], bool]:
+    """The summary's gaps and markers (at byte ``at``) against the chunks' metas, which
+    count them, and against the records of the few chunks holding them
+    (``records_of(chunk)`` reads one): ``(problems, whether they were compared)``. Files
+    whose metas do not count them (written before the addition) are not compared."""
+    holders = [c for c in summary.chunks if c.meta.events]
+    if any(c.meta.events is None for c in summary.chunks):
+        return [], False
+    held = sum(c.meta.events or 0 for c in holders)
+    listed = len(summary.gaps) + len(summary.markers)
+    if held != listed:
+        return [(at, f"the summary lists {listed} gaps and markers, its chunks hold {held}")], True
+    if len(holders) > MAX_EVENT_CHUNKS:
+        return [], False
+    tally = Tally()
+    for chunk in holders:
+        for record in records_of(chunk):
+            if isinstance(record, (Gap, Marker)):
+                tally.add(record)
+    if [list(g) for g in summary.gaps] != tally.gaps or [list(m) for m in summary.markers] != tally.markers:
+        return [(at, "the summary's gaps or markers are not those its chunks hold")], True
+    return [], True
 
 
 def meta_problems(summary: Summary, metas: list[ChunkMeta], at: int) -> list[Problem]:

@@ -67,7 +67,10 @@ class ChunkMeta:
     (both -1 when the chunk holds no entries); ``streams`` the ``(stream id, name)`` of
     every stream its records use; ``counts`` the entries of each of them, in the same
     order (an addition at the end of the meta: None in files written before it, and
-    ignored by readers before it; counts that do not add up are read as None).
+    ignored by readers before it; counts that do not add up are read as None);
+    ``events`` how many gaps and markers its records hold (a later addition, after the
+    counts: None before it), so that the summary's gaps and markers can be held
+    against the few chunks that hold them.
     """
 
     first_capture_ns: int
@@ -77,6 +80,7 @@ class ChunkMeta:
     entries: int
     streams: tuple[tuple[int, bytes], ...]
     counts: tuple[int, ...] | None = None
+    events: int | None = None
 
     def encode(self) -> list[Any]:
         meta = [
@@ -87,8 +91,10 @@ class ChunkMeta:
             self.entries,
             [list(s) for s in self.streams],
         ]
-        if self.counts is not None:
-            meta.append(list(self.counts))
+        if self.counts is not None or self.events is not None:
+            meta.append(None if self.counts is None else list(self.counts))
+        if self.events is not None:
+            meta.append(self.events)
         return meta
 
     def stream_counts(self) -> tuple[int, ...] | None:
@@ -116,7 +122,10 @@ class ChunkMeta:
             _int(sid, 0, MAX_STREAM_ID)
             if type(name) is not bytes:
                 raise Malformed("a chunk's stream name is not bytes")
-        return cls(first, last, lo, hi, n, pairs, _counts(obj[6:7], pairs, n))
+        events = obj[7] if len(obj) > 7 else None
+        if type(events) is not int or not 0 <= events <= MAX_COUNT:
+            events = None  # (an addition that is wrong is ignored, as the counts are)
+        return cls(first, last, lo, hi, n, pairs, _counts(obj[6:7], pairs, n), events)
 
 
 def _counts(extra: Any, pairs: tuple[tuple[int, bytes], ...], entries: int) -> tuple[int, ...] | None:

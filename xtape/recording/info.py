@@ -58,7 +58,8 @@ class RecordingInfo:
     #: Files of a split recording (1 for a single file).
     files: int = 1
     #: What was read to tell this: "summary" (format v2: the summaries, held against
-    #: the heads and metas of the chunks, whose contents were not read), "chunks" (every
+    #: the heads and metas of the chunks, whose contents were not read), "summary and
+    #: events" (besides, the gaps and markers against the chunks that hold them), "chunks" (every
     #: chunk read and its checksum verified) or "records" (format v1, which has no
     #: checksums: every record read).
     checked: str = "summary"
@@ -203,6 +204,8 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
         info.complete = True
         info.summary = "stored"
         info.index = [s for s in stored if s is not None]
+        if all(part.events_checked for part in parts):
+            info.checked = "summary and events"
         return info
     if rec.parts is not None:
         # A split recording being written (or cut): the summaries of the closed files,

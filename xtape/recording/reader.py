@@ -15,6 +15,7 @@ import glob as globbing
 import mmap
 import os
 import stat
+import struct
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +29,7 @@ import msgpack
 
 from xtape.errors import DamagedRecording, RecordingError
 from xtape.ids import id_ms
-from xtape.recording.audit import Tally, index_problems
+from xtape.recording.audit import Tally, event_problems, index_problems
 from xtape.recording.chunks import (
     CHUNK_HEAD,
     CHUNK_MAGIC,
@@ -39,6 +40,7 @@ from xtape.recording.chunks import (
     SUMMARY_MAGIC,
     TRAILER,
     ChunkMeta,
+    IndexEntry,
     Summary,
     check_chunk,
     chunk_lengths,
@@ -298,6 +300,9 @@ class Recording:
         self.one_pass = True
         #: Where the records (v2: the chunks) start, after the header.
         self._records_at = 0
+        #: Whether the stored summary's gaps and markers were held against the chunks
+        #: that hold them (see :func:`~xtape.recording.audit.event_problems`).
+        self.events_checked = False
         #: The stored summary found and checked, for the file's ``(size, mtime)``.
         self._stored: tuple[tuple[int, int], tuple[Summary, int] | None] | None = None
         if isinstance(source, (str, Path)) and str(source) != "-":
@@ -483,6 +488,10 @@ class Recording:
                 problems = index_problems(
                     lambda at, n: os.pread(fd, n, at), summary, self._records_at, offset
                 )
+                if not problems:
+                    problems, self.events_checked = event_problems(
+                        summary, offset, partial(self._chunk_at, fd)
+                    )
                 if problems:
                     at, what = problems[0]
                     raise DamagedRecording(self.name, at, what + _REPAIR)
@@ -492,6 +501,18 @@ class Recording:
             return None
         finally:
             fh.close()
+
+    def _chunk_at(self, fd: int, chunk: IndexEntry) -> list[Record]:
+        """The records of the chunk an index entry points at (checked as in a pass)."""
+        frame = os.pread(fd, chunk.length, chunk.offset)
+        try:
+            code, meta_len, data_len, raw_len = chunk_lengths(frame[: CHUNK_HEAD.size])
+            body = frame[CHUNK_HEAD.size :]
+            check_chunk(frame[: CHUNK_HEAD.size], body[:meta_len], body[meta_len:])
+        except (Malformed, struct.error) as exc:
+            raise DamagedRecording(self.name, chunk.offset, _why(exc)) from None
+        pieces = raw_pieces(code, body[meta_len : meta_len + data_len], raw_len)
+        return list(self._chunk_records(pieces, chunk.offset, dict(chunk.meta.streams)))
 
     @staticmethod
     def _read_trailer_summary(fh: BinaryIO, size: int) -> tuple[Summary, int] | None:

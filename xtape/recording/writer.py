@@ -186,6 +186,8 @@ class RecordingWriter:
         self._chunk_first_ns = self._chunk_last_ns = -1
         self._chunk_min_ms = self._chunk_max_ms = -1
         self._chunk_entries = 0
+        #: Gaps and markers in the chunk being filled (the meta's events).
+        self._chunk_events = 0
         #: What the summary of a version-2 file says: per stream [sid, name, n, first, last].
         self._stream_rows: list[list[Any]] = []
         self._gap_rows: list[list[Any]] = []
@@ -400,12 +402,14 @@ class RecordingWriter:
         self._buffer += self._packer.pack(Gap(sid, capture_ns, after_id, before_id, lost).encode())
         if self.version == 2:
             self._gap_rows.append([sid, capture_ns, after_id, before_id, lost])
+            self._chunk_events += 1
         self._flush_now()
 
     def _marker(self, kind: str, text: str, capture_ns: int) -> None:
         self._buffer += self._packer.pack(Marker(capture_ns, kind, text).encode())
         if self.version == 2:
             self._marker_rows.append([capture_ns, kind, text])
+            self._chunk_events += 1
         self._flush_now()
 
     def _flush_now(self) -> None:
@@ -422,6 +426,7 @@ class RecordingWriter:
                 self._chunk_entries,
                 streams,
                 counts if sum(counts) == self._chunk_entries else None,
+                self._chunk_events,
             )
             frame = self._compressor.frame(self._buffer, meta)
             offset = self.bytes_written
@@ -432,6 +437,7 @@ class RecordingWriter:
             self._chunk_first_ns = self._chunk_last_ns = -1
             self._chunk_min_ms = self._chunk_max_ms = -1
             self._chunk_entries = 0
+            self._chunk_events = 0
         self._buffer.clear()
         self._last_flush = time.monotonic()
 
