@@ -295,3 +295,21 @@ def test_the_writer_refuses_an_entry_beyond_the_array_limit(tmp_path: Path) -> N
         writer.write_entries(b"s", [[b"1-1", [b""] * (MAX_CHUNK_ITEMS + 2)]], 7)
     writer.close()
     assert sum(1 for _ in Recording(path).entries()) == 0
+
+
+def test_the_writer_keeps_every_chunk_within_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xtape.errors import RuntimeFailure
+    from xtape.recording import writer as writing
+
+    monkeypatch.setattr(writing, "MAX_CHUNK_BYTES", 10_000)  # as if 1 GiB were 10 kB
+    path = tmp_path / "cut.xtape"
+    batch = [[f"1-{i}".encode(), [b"k", bytes([65 + i % 26]) * 500]] for i in range(1, 101)]
+    with RecordingWriter(path, flush_interval=3600) as writer:
+        writer.write_entries(b"s", batch[:5], 7)  # 2.5 kB wait; the next batch would pass 10 kB
+        writer.write_entries(b"s", batch[5:], 8)
+        with pytest.raises(RuntimeFailure, match="an entry of 20,0"):
+            writer.write_entries(b"s", [[b"2-1", [b"k", b"x" * 20_000]]], 9)
+    data = path.read_bytes()
+    raw = [struct.unpack_from("<I", data, at + 16)[0] for at in _chunks(data)]
+    assert len(raw) > 5 and max(raw) <= 10_000
+    assert [e.id for e in Recording(path).entries()] == [e[0] for e in batch]
