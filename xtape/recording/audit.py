@@ -9,7 +9,7 @@ about the chunks (a tool, a bug or an attacker may write a CRC-valid lie). Two c
   streams are those of the chunks' metas. A reader runs it before it uses a summary
   (``info``, a seek through the index).
 * :func:`event_problems`: the summary's gaps and markers against the few chunks that
-  hold them (their metas count them), read whole.
+  hold them (their metas count them), their entries skipped unread.
 * :class:`Tally`, what a pass read from the chunks themselves (entries and ids per
   stream, gaps, markers), compared with the summary at the end of a full pass and by
   ``xtape check``.
@@ -74,32 +74,28 @@ def index_problems(
     return meta_problems(summary, [c.meta for c in summary.chunks], end)
 
 
-#: The most chunks holding gaps or markers read to hold the summary's against them (each
-#: is cut right after its gap or marker; more than this, and only their count is held).
-MAX_EVENT_CHUNKS = 64
-
-
 def event_problems(
-    summary: Summary, at: int, records_of: Callable[[IndexEntry], Iterable[object]]
+    summary: Summary, at: int, events_of: Callable[[IndexEntry], Iterable[Gap | Marker] | None]
 ) -> tuple[list[Problem], bool]:
     """The summary's gaps and markers (at byte ``at``) against the chunks' metas, which
-    count them, and against the records of the few chunks holding them
-    (``records_of(chunk)`` reads one): ``(problems, whether they were compared)``. Files
-    whose metas do not count them (written before the addition) are not compared."""
-    holders = [c for c in summary.chunks if c.meta.events]
+    count them, and against the gaps and markers of the chunks holding them
+    (``events_of(chunk)`` reads them, or gives None when the reader will not spend more):
+    ``(problems, whether their contents were compared)``. Files whose metas do not count
+    them (written before the addition) are not compared."""
     if any(c.meta.events is None for c in summary.chunks):
         return [], False
+    holders = [c for c in summary.chunks if c.meta.events]
     held = sum(c.meta.events or 0 for c in holders)
     listed = len(summary.gaps) + len(summary.markers)
     if held != listed:
         return [(at, f"the summary lists {listed} gaps and markers, its chunks hold {held}")], True
-    if len(holders) > MAX_EVENT_CHUNKS:
-        return [], False
     tally = Tally()
     for chunk in holders:
-        for record in records_of(chunk):
-            if isinstance(record, (Gap, Marker)):
-                tally.add(record)
+        events = events_of(chunk)
+        if events is None:
+            return [], False
+        for event in events:
+            tally.add(event)
     if [list(g) for g in summary.gaps] != tally.gaps or [list(m) for m in summary.markers] != tally.markers:
         return [(at, "the summary's gaps or markers are not those its chunks hold")], True
     return [], True

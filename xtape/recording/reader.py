@@ -489,8 +489,9 @@ class Recording:
                     lambda at, n: os.pread(fd, n, at), summary, self._records_at, offset
                 )
                 if not problems:
+                    budget = [_EVENT_BYTES]
                     problems, self.events_checked = event_problems(
-                        summary, offset, partial(self._chunk_at, fd)
+                        summary, offset, partial(self._events_of, fd, budget)
                     )
                 if problems:
                     at, what = problems[0]
@@ -502,17 +503,39 @@ class Recording:
         finally:
             fh.close()
 
-    def _chunk_at(self, fd: int, chunk: IndexEntry) -> list[Record]:
-        """The records of the chunk an index entry points at (checked as in a pass)."""
+    def _events_of(self, fd: int, budget: list[int], chunk: IndexEntry) -> list[Gap | Marker] | None:
+        """The gaps and markers of the chunk an index entry points at, its entries
+        skipped unread (C-level); None once the chunks read so far hold more than
+        ``budget[0]`` bytes of records (what ``info`` may spend on them)."""
         frame = os.pread(fd, chunk.length, chunk.offset)
+        head, body = frame[: CHUNK_HEAD.size], frame[CHUNK_HEAD.size :]
         try:
-            code, meta_len, data_len, raw_len = chunk_lengths(frame[: CHUNK_HEAD.size])
-            body = frame[CHUNK_HEAD.size :]
-            check_chunk(frame[: CHUNK_HEAD.size], body[:meta_len], body[meta_len:])
+            code, meta_len, data_len, raw_len = chunk_lengths(head)
+            check_chunk(head, body[:meta_len], body[meta_len:])
         except (Malformed, struct.error) as exc:
             raise DamagedRecording(self.name, chunk.offset, _why(exc)) from None
-        pieces = raw_pieces(code, body[meta_len : meta_len + data_len], raw_len)
-        return list(self._chunk_records(pieces, chunk.offset, dict(chunk.meta.streams)))
+        budget[0] -= raw_len
+        if budget[0] < 0:
+            return None
+        unpacker = msgpack.Unpacker(
+            None, raw=False, use_list=False, max_buffer_size=MAX_CHUNK_BYTES, max_array_len=MAX_CHUNK_ITEMS
+        )
+        found: list[Gap | Marker] = []
+        try:
+            for piece in raw_pieces(code, body[meta_len : meta_len + data_len], raw_len):
+                unpacker.feed(piece)
+            while unpacker.tell() < raw_len:
+                n = unpacker.read_array_header()
+                tag = unpacker.unpack() if n else None
+                if tag in (Tag.GAP, Tag.MARKER):
+                    decode = Gap.decode if tag == Tag.GAP else Marker.decode
+                    found.append(decode((tag, *(unpacker.unpack() for _ in range(n - 1)))))
+                else:
+                    for _ in range(n - 1):
+                        unpacker.skip()
+        except (ValueError, TypeError, msgpack.UnpackException) as exc:
+            raise DamagedRecording(self.name, chunk.offset, "in the chunk: " + _why(exc)) from None
+        return found
 
     @staticmethod
     def _read_trailer_summary(fh: BinaryIO, size: int) -> tuple[Summary, int] | None:
@@ -947,6 +970,11 @@ def _summary_from(frame: bytes) -> Summary:
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise Malformed(f"the summary does not read: {_why(exc)}") from None
 
+
+#: The most bytes of records (decompressed) read to hold a stored summary's gaps and
+#: markers against the chunks that hold them: a few milliseconds (beyond, their number
+#: alone is held, from the metas).
+_EVENT_BYTES = 16 << 20
 
 #: What a summary that contradicts its chunks says besides (see :mod:`.audit`).
 _REPAIR = " (the summary does not match the chunks: xtape check --repair -o OUT writes a sound copy)"
