@@ -39,13 +39,14 @@ WRITERS: dict[str, tuple[list[str], str]] = {
     "diff --save-actual": (["diff", REC, "--url", UNREACHABLE_URL, "--save-actual", OUT], ".xtape"),
     "test --junit": (["test", CASE, "--junit", OUT], ".xml"),
     "replay --capture -o": (["replay", REC, "--capture", "out:*", "-o", OUT, "--url", UNREACHABLE_URL], ".xtape"),
+    "check --repair -o": (["check", REC, "--repair", "-o", OUT], ".xtape"),
 }  # fmt: skip
 
 #: The writers whose input is named by REC or CASE (record reads no file).
 WITH_INPUTS = [name for name, (args, _) in WRITERS.items() if REC in args or CASE in args]
 
 #: Writers that succeed without Redis, to check what they create.
-OFFLINE = ["convert -o", "merge -o", "infer -o", "plot -o", "diff --html"]
+OFFLINE = ["convert -o", "merge -o", "infer -o", "plot -o", "diff --html", "check --repair -o"]
 
 
 @pytest.fixture
@@ -177,7 +178,7 @@ def test_a_split_recording_needs_a_folder_not_a_file_name(tmp_path: Path) -> Non
 # -- -q ----------------------------------------------------------------------------------
 
 #: Commands without -q: nothing to hide (their output is what was asked for).
-NO_QUIET = {"info": "prints the summary asked for", "cat": "prints the entries asked for", "demo": "a walkthrough"}
+NO_QUIET = {"info": "prints the summary asked for", "cat": "prints the entries asked for", "demo": "a walkthrough", "check": "prints the verdict asked for"}
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS)
@@ -417,6 +418,7 @@ def test_a_recording_is_created_private_and_never_through_a_symlink(tmp_path: Pa
 #: Every command given an input that is not there: (command line, where its one line goes).
 MISSING_INPUT: dict[str, list[str]] = {
     "info": ["info", "{missing}"],
+    "check": ["check", "{missing}"],
     "cat": ["cat", "{missing}"],
     "plot": ["plot", "{missing}", "-o", "{tmp}/p.svg"],
     "merge": ["merge", "{missing}", "-o", "{tmp}/m.xtape"],

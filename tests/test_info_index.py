@@ -10,6 +10,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2e_support import XTAPE, invoke, ok
@@ -181,7 +182,7 @@ def test_a_straddling_chunk_is_split_by_time_and_totals_stay_exact(tmp_path: Pat
             assert abs(mine - true) <= most  # at most a chunk's entries misplaced
 
 
-def test_chunks_long_against_a_bucket_are_counted_by_a_pass(tmp_path: Path) -> None:
+def test_chunks_long_against_a_bucket_give_coarser_buckets_not_a_pass(tmp_path: Path) -> None:
     path = write_rounds(tmp_path / "r.xtape", rounds=20)  # 10 s: a chunk is 1/48 of it...
     with RecordingWriter(tmp_path / "coarse.xtape") as w:  # ...one chunk for a minute is not
         for k in range(60):
@@ -190,8 +191,63 @@ def test_chunks_long_against_a_bucket_are_counted_by_a_pass(tmp_path: Path) -> N
     coarse = summarize(tmp_path / "coarse.xtape")
     assert index_rates(coarse) is None
     drawn = sparklines(tmp_path / "coarse.xtape", coarse)
-    assert drawn is not None and drawn.source == "entries"
-    assert drawn.series.counts == count_rates(tmp_path / "coarse.xtape", coarse, buckets=24, nice=False).counts
+    assert drawn is not None and drawn.source == "chunk index" and drawn.coarse
+    assert drawn.series.buckets == 1 and drawn.series.counts[b"s"] == [60]
+    # a pass over the entries only when asked
+    scanned = sparklines(tmp_path / "coarse.xtape", coarse, scan=True)
+    assert scanned is not None and scanned.source == "entries" and not scanned.coarse
+    assert scanned.series.counts == count_rates(tmp_path / "coarse.xtape", coarse, buckets=24, nice=False).counts
+
+
+def _captured_within_a_second(path: Path) -> Path:
+    """What ``record --from start`` makes of a backlog: 60,000 entries read in 12 rounds
+    of 5,000 within 50 ms, their ids over 0.6 s, each round its own chunk of ~0.3 MiB: a
+    chunk spans far more than a 24th of the span."""
+    with RecordingWriter(path, flush_interval=3600) as w:
+        for r in range(12):
+            entries = [[f"{T0 + (r * 5000 + i) // 100}-{i}".encode(), [b"k", b"v" * 40]] for i in range(5000)]
+            w.write_entries(STREAMS[r % 2], entries, (T0 + 10_000 + r * 4) * NS_PER_MS)
+            w.flush()
+    return path
+
+
+def _count_chunk_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the chunks any reading decompresses from now on."""
+    read: list[int] = []
+    unpack = Recording._chunk_records
+
+    def counted(self: Recording, *args: Any) -> Any:
+        read.append(1)
+        return unpack(self, *args)
+
+    monkeypatch.setattr(Recording, "_chunk_records", counted)
+    return read
+
+
+def test_info_of_a_recording_captured_within_a_second_reads_no_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _captured_within_a_second(tmp_path / "fast.xtape")
+    read = _count_chunk_reads(monkeypatch)
+    text = ok(invoke("info", path)).stdout
+    assert read == [] and "(from the chunk index; coarse" in text
+    assert "checked:   summary read" in text and "chunks not verified" in text
+    assert json.loads(ok(invoke("info", path, "--json")).stdout)["sparkline"]["coarse"] is True
+    assert read == []
+    scanned = ok(invoke("info", path, "--scan")).stdout
+    assert len(read) == 12 and "(from the entries)" in scanned
+    assert "checked:   every chunk read and its checksum verified" in scanned
+
+
+def test_info_says_what_it_read(tmp_path: Path) -> None:
+    sample = Path(__file__).parent.parent / "recordings" / "sample.xtape"
+    assert "checked:   every record read (format v1 has no checksums)" in ok(invoke("info", sample)).stdout
+    path = write_rounds(tmp_path / "r.xtape", rounds=20)
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"XTS2")])  # lost its end: read chunk by chunk
+    text = ok(invoke("info", path)).stdout
+    assert "summary:   rebuilt by scanning" in text and "checked:   every chunk read" in text
+    assert json.loads(ok(invoke("info", path, "--json")).stdout)["checked"] == "chunks"
 
 
 # -- xtape info ------------------------------------------------------------------------------
@@ -216,7 +272,7 @@ def test_info_reads_no_chunk_when_the_summary_is_stored(tmp_path: Path) -> None:
     assert data["summary"] == "stored"
 
 
-def test_an_old_file_still_gets_its_sparklines_by_a_pass(
+def test_an_old_file_gets_its_total_from_the_index_and_streams_by_a_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     new = write_rounds(tmp_path / "new.xtape")
@@ -226,10 +282,15 @@ def test_an_old_file_still_gets_its_sparklines_by_a_pass(
     assert all(c.meta.counts is None for c in summarize(old).index[0].chunks)
     new_text, old_text = ok(invoke("info", new)).stdout, ok(invoke("info", old)).stdout
     assert "(from the chunk index)" in new_text
-    assert "(from the entries)" in old_text
-    assert rate_lines(old_text) == rate_lines(new_text)
-    # --json never makes the pass: the counts where the index gives them, else null.
-    assert json.loads(ok(invoke("info", old, "--json")).stdout)["sparkline"] is None
+    assert "(from the chunk index; coarse" in old_text
+    # the total is known from the index; each stream's rate only by a pass (--scan)
+    assert rate_lines(old_text)[0].split(" (")[0] == rate_lines(new_text)[0].split(" (")[0]
+    assert rate_lines(old_text)[1:] == []
+    scanned = ok(invoke("info", old, "--scan")).stdout
+    assert "(from the entries)" in scanned and rate_lines(scanned)[1:] == rate_lines(new_text)[1:]
+    # --json never makes the pass: per stream, null where the index cannot tell.
+    spark = json.loads(ok(invoke("info", old, "--json")).stdout)["sparkline"]
+    assert spark["streams"] == [None] * len(STREAMS) and sum(spark["total"]) == summarize(old).entries
     assert json.loads(ok(invoke("info", new, "--json")).stdout)["sparkline"] is not None
 
 

@@ -83,6 +83,7 @@ def write_eventful(path: Path) -> Path:
                     240,
                     (T0 + 130_500) * NS_PER_MS,
                 )
+            w.flush()  # a chunk a second, as the recorder's flush interval makes them
     return path
 
 

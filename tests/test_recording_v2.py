@@ -8,6 +8,7 @@ import io
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -99,13 +100,20 @@ def test_v2_with_zstd_is_smaller_than_v1(tmp_path: Path) -> None:
     assert v2.stat().st_size < v1.stat().st_size / 2
 
 
+def _last_data_byte(data: bytes | bytearray, chunk: int) -> int:
+    """The last byte of the (compressed) data of the chunk at ``chunk``: not its head or
+    meta, which info holds against the summary's index."""
+    meta_len, data_len = struct.unpack_from("<II", data, chunk + 8)
+    return chunk + 24 + meta_len + data_len - 1
+
+
 def test_info_of_a_v2_file_reads_only_its_summary(tmp_path: Path) -> None:
     path = tmp_path / "big.xtape"
     _many(path, n=3000, flush_interval=0.0)  # a chunk per batch
     data = bytearray(path.read_bytes())
     # damage the data of a chunk in the middle: info does not read chunks, cat does
     middle = [i for i in range(len(data)) if data.startswith(CHUNK_MAGIC, i)][150]
-    data[middle + 40] ^= 0xFF
+    data[_last_data_byte(data, middle)] ^= 0xFF
     path.write_bytes(bytes(data))
     info = summarize(path)
     assert info.summary == "stored" and info.entries == 3000 and info.complete
@@ -260,7 +268,7 @@ def test_info_of_a_split_set_being_written_reads_only_the_open_file(tmp_path: Pa
     last = files[-1].read_bytes()
     files[-1].write_bytes(last[: last.rindex(b"XTS2")])
     first = bytearray(files[0].read_bytes())
-    first[first.index(CHUNK_MAGIC) + 60] ^= 0xFF
+    first[_last_data_byte(first, first.index(CHUNK_MAGIC))] ^= 0xFF
     files[0].write_bytes(bytes(first))
     info = summarize(folder)
     assert info.entries == len(ids) and info.summary == "rebuilt" and not info.complete

@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
     from xtape.plot.rates import Sparklines
 
-_FLAGS = {"--json": ("as_json", True), "--sparkline": ("sparkline", True), "--no-sparkline": ("sparkline", False)}
+_FLAGS = {
+    "--json": ("as_json", True),
+    "--sparkline": ("sparkline", True),
+    "--no-sparkline": ("sparkline", False),
+    "--scan": ("scan", True),
+}
 
 
 def quick_main(argv: list[str]) -> int | None:
@@ -33,7 +38,7 @@ def quick_main(argv: list[str]) -> int | None:
     if not argv or argv[0] != "info":
         return None
     file: str | None = None
-    options = {"as_json": False, "sparkline": True}
+    options = {"as_json": False, "sparkline": True, "scan": False}
     for arg in argv[1:]:
         if arg in _FLAGS:
             key, value = _FLAGS[arg]
@@ -64,12 +69,17 @@ def _print(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> None:
+def show_info(
+    file: Path, *, as_json: bool = False, sparkline: bool = True, scan: bool = False
+) -> None:
     """Print the summary of ``file`` (``-``: standard input). The sparklines come from
-    the chunk index of a stored summary where it can tell (no entry read), else from a
-    second pass over the entries (a file, not standard input); ``--json`` never makes
-    that pass. Raises :class:`XtapeError` for a recording that cannot be read."""
-    from xtape.plot.rates import can_draw_blocks, sparklines
+    the chunk index of a stored summary (no entry read; coarser where its chunks are
+    long against the span), else from a second pass over the entries (a file, not
+    standard input); ``--json`` never makes that pass. ``scan`` makes it whatever the
+    summary holds (a file or a directory): every chunk is read and verified, and the
+    summary held against them. Raises :class:`XtapeError` for a recording that cannot
+    be read."""
+    from xtape.plot.rates import can_draw_blocks, count_rates, sparklines
     from xtape.recording import summarize
     from xtape.recording.series import NotOneRecording
 
@@ -78,17 +88,26 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
     except NotOneRecording as folder:
         _show_folder(folder, as_json)
         return
-    data = summary.to_dict()
     # (not a pipe: only a file or a directory can be read a second time)
     rereadable = file if file.is_file() or file.is_dir() else None
+    scanning = scan and rereadable is not None
+    if scanning and rereadable is not None and summary.checked.startswith("summary"):
+        if not (sparkline and summary.entries):  # the pass alone (the sparklines make it)
+            count_rates(rereadable, summary, buckets=1)
+        summary.checked = "chunks"
+    sparks = None
+    if sparkline:
+        sparks = sparklines(
+            rereadable if scanning or not as_json else None,
+            summary,
+            unicode=as_json or can_draw_blocks(sys.stdout.encoding),
+            scan=scanning,
+        )
+    data = summary.to_dict()
     if as_json:
-        sparks = sparklines(None, summary) if sparkline else None
         data["sparkline"] = None if sparks is None else _sparkline_json(sparks, summary.streams)
         _print(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    sparks = None
-    if sparkline:
-        sparks = sparklines(rereadable, summary, unicode=can_draw_blocks(sys.stdout.encoding))
     src = data["source"]
     lines = [
         f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
@@ -115,13 +134,15 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
         lines.append(
             f"rate:      |{sparks.total}| peak {sparks.peak_rate:,.1f}/s, "
             f"{len(sparks.total)} buckets of {sparks.bucket_ns / 1e9:.3g} s "
-            f"(from the {sparks.source})"
+            f"(from the {sparks.source}"
+            + ("; coarse: its chunks are long against the span, --scan counts the entries)" if sparks.coarse else ")")
         )
     lines.append(f"streams:   {len(data['streams'])}")
     for s, name in zip(data["streams"], summary.streams, strict=True):
         rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
         noun = "entry  " if s["entries"] == 1 else "entries"
-        spark = f"  |{sparks.streams.get(name, '')}|" if sparks is not None else ""
+        bars = sparks.streams.get(name) if sparks is not None else None
+        spark = f"  |{bars}|" if bars is not None else ""
         lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
         between = ", or added between recorder runs" if data["runs"] > 1 else ""
@@ -139,6 +160,7 @@ def show_info(file: Path, *, as_json: bool = False, sparkline: bool = True) -> N
         lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
     for skipped in data["skipped"]:
         lines.append(f"skipped:   {_shown(skipped['path'])}: {skipped['why']} (a rotation that failed?)")
+    lines.append(f"checked:   {_CHECKED[data['checked']]}")
     if data["files"] > 1:
         lines.append(f"files:     {data['files']} (a split recording, read as one)")
     if data["runs"] > 1:
@@ -219,17 +241,28 @@ def _brief(info: Any) -> dict[str, Any]:
         "duration_s": data["duration_s"],
         "complete": data["complete"],
     }
+#: ``info``'s line on what it read to say what it says (``RecordingInfo.checked``).
+_CHECKED = {
+    "summary": "summary read, held against the chunks' index; chunks not verified (xtape check or info --scan reads them)",
+    "summary and events": "summary read, held against the chunks' index and the chunks holding its gaps and markers; other chunks not verified (xtape check or info --scan reads them)",
+    "chunks": "every chunk read and its checksum verified; a stored summary matches them",
+    "records": "every record read (format v1 has no checksums)",
+}
 
 
 def _sparkline_json(sparks: Sparklines, streams: Iterable[bytes]) -> dict[str, Any]:
     """``info --json``'s ``sparkline``: the counts the sparklines draw."""
+    from xtape.plot.rates import OTHER
+
     series = sparks.series
     return {
         "from": sparks.source,
+        "coarse": sparks.coarse,
         "clock": series.clock,
         "start_ns": series.start_ns,
         "bucket_s": series.bucket_ns / 1e9,
         "peak_rate": round(sparks.peak_rate, 1),
         "total": series.total(),
-        "streams": [series.counts.get(name, [0] * series.buckets) for name in streams],
+        # (None: not known per stream, from the index of a file without per-stream counts)
+        "streams": [series.counts.get(name, None if OTHER in series.counts else [0] * series.buckets) for name in streams],
     }

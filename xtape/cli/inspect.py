@@ -1,4 +1,4 @@
-"""``xtape info``, ``cat``, ``plot`` and ``merge``: looking at recordings.
+"""``xtape info``, ``cat``, ``plot``, ``merge`` and ``check``: looking at recordings.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from xtape.cli._base import (
     handled,
     series_read,
     stderr,
+    stdout,
 )
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.errors import UsageError
 from xtape.units import plural
 
 
@@ -28,18 +30,21 @@ from xtape.units import plural
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary, else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
+    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary (coarser where its chunks are long against the span), else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
+    scan: Annotated[bool, typer.Option("--scan", help="Read every chunk: verify its checksum and the summary against the chunks, and count the sparklines from the entries (a file or a directory; slower).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail.
 
-    A folder that is not one recording (unrelated files, several series) is listed, one
-    line per recording or series in it.
+    A v2 recording's summary is read, held against its chunks' index, and says what
+    was checked; xtape check (or --scan) reads every chunk. A folder that is not one
+    recording (unrelated files, several series) is listed, one line per recording or
+    series in it.
     """
     from xtape.cli._info import show_info  # (also run before typer: xtape.cli.main)
 
     with handled(), series_read(series):
-        show_info(file, as_json=as_json, sparkline=sparkline)
+        show_info(file, as_json=as_json, sparkline=sparkline, scan=scan)
 
 
 @app.command(short_help="Print entries as JSON lines.")
@@ -196,3 +201,61 @@ def merge(
             + (f", {stats.gaps} gaps" if stats.gaps else ""),
             markup=False,
         )
+
+
+#: ``xtape check``'s word on a v2 file's summary (``FileCheck.summary``).
+_SUMMARY_VERDICTS = {
+    "matches": "the summary matches them",
+    "index": "the summary's index matches the chunks' heads",
+    "none": "no summary",
+    "damaged": "the summary is damaged",
+    "wrong": "the summary does not match them",
+}
+
+
+@app.command(short_help="Verify every chunk and the summary of a recording.")
+def check(
+    file: Annotated[Path, typer.Argument(help="A recording: a file, or a split recording's directory.")],
+    repair: Annotated[bool, typer.Option("--repair", help="Write what is sound (every chunk that reads back whole) into a new recording (-o).")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="With --repair: the new recording to write (never one of the inputs).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --repair: replace an existing output file.")] = False,
+) -> None:
+    """Read every chunk, verify every checksum and the summary against the chunks, and
+    list each problem with its byte offset.
+
+    Exit 0: sound; 1: problems (each on a line: FILE: byte N: what); 2: not a recording.
+    """
+    from xtape.outputs import check_output
+    from xtape.recording.doctor import check as run_check
+    from xtape.recording.doctor import problem_lines
+    from xtape.recording.doctor import repair as run_repair
+
+    with handled():
+        if repair:
+            if output is None:
+                raise UsageError("--repair needs -o OUT, the new recording to write")
+            check_output(output, force=force, inputs=[file], stdout_ok=False)
+            report, stats = run_repair(file, output)
+        elif output is not None or force:
+            raise UsageError("-o and --force go with --repair")
+        else:
+            report = run_check(file)
+    for line in problem_lines(report):
+        stdout.print(_shown(line), markup=False, highlight=False, soft_wrap=True)
+    for f in report.files:
+        where = f"{f.sound_chunks} of {plural(f.chunks, 'chunk')} sound, " if f.version >= 2 else "format v1, "
+        verdict = "sound" if f.sound else plural(len(f.problems), "problem")
+        summary = _SUMMARY_VERDICTS[f.summary] if f.version >= 2 else ("closed cleanly" if f.summary == "matches" else "no END record")
+        stdout.print(
+            _shown(f"{f.path}: {verdict}: {where}{f.entries:,} entr{'y' if f.entries == 1 else 'ies'}; {summary}"),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if repair and output is not None:
+        stderr.print(
+            f"wrote {output}: {stats.entries:,} entr{'y' if stats.entries == 1 else 'ies'}, what is sound",
+            markup=False,
+        )
+    if not report.sound:
+        raise typer.Exit(1)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from xtape.ids import id_ms
 from xtape.recording import Recording, RecordingInfo, TimeBase
+from xtape.recording.chunks import ChunkMeta
 from xtape.timeline import NS_PER_MS, NS_PER_S
 
 #: Bucket widths the plot picks from (ns): round numbers a reader takes in at a glance.
@@ -135,7 +136,9 @@ def count_rates(
     :data:`OTHER`.
     """
     rec = Recording(path, clock=clock, interleave=False)
-    events = islice(rec.events(), info.entries)
+    # A recording closed cleanly is read to its end, where its summary is held against
+    # what the pass read (no marker is shown that the chunks do not hold).
+    events = rec.events() if info.complete else islice(rec.events(), info.entries)
     first = next(events, None)
     if first is None:
         return RateSeries(clock, _start_guess(info, clock), 0, bucket_ns or NS_PER_S, 0)
@@ -201,7 +204,9 @@ def count_rates(
 INDEX_RESOLUTION = 4
 
 
-def index_rates(info: RecordingInfo, *, clock: TimeBase = "id", buckets: int = 24) -> RateSeries | None:
+def index_rates(
+    info: RecordingInfo, *, clock: TimeBase = "id", buckets: int = 24, coarse: bool = False
+) -> RateSeries | None:
     """:func:`count_rates` (``nice=False``) from the stored chunk index alone: no entry
     is read. Each chunk's entries of each stream go to the bucket of its time range (the
     range of its entry ids' milliseconds, or of its capture times); a chunk that straddles
@@ -211,9 +216,12 @@ def index_rates(info: RecordingInfo, *, clock: TimeBase = "id", buckets: int = 2
 
     The span starts at the earliest entry id (``clock="id"``; the scan starts at the
     earliest id of the recorder's first round, which it nearly always is). None when
-    the index cannot tell: no stored summary (version 1, or rebuilt by scanning), a
-    chunk of several streams without per-stream counts (written before they were), or a
-    chunk longer than 1/:data:`INDEX_RESOLUTION` of a bucket.
+    the index cannot tell: no stored summary (version 1, or rebuilt by scanning), or
+    (unless ``coarse``) a chunk of several streams without per-stream counts (written
+    before they were) or a chunk longer than 1/:data:`INDEX_RESOLUTION` of a bucket.
+    ``coarse`` draws those from the index too: fewer (wider) buckets, so that no chunk is
+    longer than 1/:data:`INDEX_RESOLUTION` of one (a recording captured within a second
+    or so), and where chunks lack per-stream counts, the total alone (in :data:`OTHER`).
     """
     if not info.index or not info.entries:
         return None
@@ -226,48 +234,59 @@ def index_rates(info: RecordingInfo, *, clock: TimeBase = "id", buckets: int = 2
             return None
         start, end = info.first_capture_ns, info.last_capture_ns
     span = max(end - start, 0)
-    width = span // max(buckets, 1) + 1
-    n = span // width + 1
-    series = RateSeries(clock, start, span, width, n)
-    counts = series.counts
-    for name in info.streams:
-        counts[name] = [0] * n
-    last = n - 1
-    longest = width // INDEX_RESOLUTION
+    placed: list[tuple[int, int, ChunkMeta]] = []
+    longest = 0
+    by_stream = True
     for summary in info.index:
         for chunk in summary.chunks:
             meta = chunk.meta
             if not meta.entries:
                 continue
-            per = meta.stream_counts()
-            if per is None:
-                return None
             if clock == "id":
                 lo, hi = meta.min_ms * NS_PER_MS - start, meta.max_ms * NS_PER_MS - start
             else:
                 lo, hi = meta.first_capture_ns - start, meta.last_capture_ns - start
             lo = min(max(lo, 0), span)
             hi = min(max(hi, lo), span)
-            if hi - lo > longest:
-                return None
-            first, final = min(lo // width, last), min(hi // width, last)
-            for (_, name), c in zip(meta.streams, per, strict=True):
-                if not c:
-                    continue
-                row = counts.get(name)
-                if row is None:
-                    row = counts[name] = [0] * n
-                if first == final:
-                    row[first] += c
-                    continue
-                # Spread over the buckets by time, rounding so the counts add up to c.
-                given = 0
-                for i in range(first, final + 1):
-                    upto = hi if i == final else (i + 1) * width
-                    share = c if i == final else c * (upto - lo) // (hi - lo)
-                    row[i] += share - given
-                    given = share
-            series.entries += meta.entries
+            longest = max(longest, hi - lo)
+            by_stream = by_stream and meta.stream_counts() is not None
+            placed.append((lo, hi, meta))
+    width = span // max(buckets, 1) + 1
+    if longest > width // INDEX_RESOLUTION or not by_stream:
+        if not coarse:
+            return None
+        width = max(width, longest * INDEX_RESOLUTION)
+    n = span // width + 1
+    series = RateSeries(clock, start, span, width, n)
+    counts = series.counts
+    if by_stream:
+        for name in info.streams:
+            counts[name] = [0] * n
+    else:
+        counts[OTHER] = [0] * n
+        series.other_streams = len(info.streams)
+    last = n - 1
+    for lo, hi, meta in placed:
+        first, final = min(lo // width, last), min(hi // width, last)
+        per = meta.stream_counts()
+        rows = zip(meta.streams, per, strict=True) if per is not None else [((0, OTHER), meta.entries)]
+        for (_, name), c in rows:
+            if not c:
+                continue
+            row = counts.get(name) if by_stream else counts[OTHER]
+            if row is None:
+                row = counts[name] = [0] * n
+            if first == final:
+                row[first] += c
+                continue
+            # Spread over the buckets by time, rounding so the counts add up to c.
+            given = 0
+            for i in range(first, final + 1):
+                upto = hi if i == final else (i + 1) * width
+                share = c if i == final else c * (upto - lo) // (hi - lo)
+                row[i] += share - given
+                given = share
+        series.entries += meta.entries
     return series
 
 
@@ -326,6 +345,10 @@ class Sparklines:
     source: str
     #: The counts drawn.
     series: RateSeries
+    #: From the index, but coarser than asked: its chunks are long against the span (a
+    #: recording captured within a second or so) or lack per-stream counts (then only
+    #: the total is known). A pass over the entries (``scan``) draws it finer.
+    coarse: bool = False
 
 
 def sparklines(
@@ -335,15 +358,23 @@ def sparklines(
     width: int = 24,
     unicode: bool = True,
     clock: TimeBase | None = None,
+    scan: bool = False,
 ) -> Sparklines | None:
     """The sparklines of a recording (``width`` buckets over the span of ``info``, its
-    summary): from the stored chunk index when it can tell (:func:`index_rates`), else
-    by a pass over the entries of ``path`` (none with ``path=None``). None when it has
-    no entries."""
+    summary): from the stored chunk index when there is one (:func:`index_rates`,
+    coarser where its chunks are long against the span: never a pass over the entries),
+    else, or with ``scan``, by a pass over the entries of ``path`` (none with
+    ``path=None``). None when it has no entries."""
     if not info.entries:
         return None
     use = clock or auto_clock(info)
-    series = index_rates(info, clock=use, buckets=width)
+    series = None
+    coarse = False
+    if not (scan and path is not None):
+        series = index_rates(info, clock=use, buckets=width)
+        if series is None:
+            series = index_rates(info, clock=use, buckets=width, coarse=True)
+            coarse = series is not None
     source = "chunk index"
     if series is None:
         if path is None:
@@ -360,4 +391,5 @@ def sparklines(
         peak_rate=max(total) / series.bucket_s,
         source=source,
         series=series,
+        coarse=coarse,
     )

@@ -15,10 +15,12 @@ is decompressed. The trailer's crc32 covers its first 12 bytes. See ``docs/forma
 
 from __future__ import annotations
 
+import mmap
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import msgpack
@@ -40,10 +42,21 @@ COMPRESSIONS: dict[str, int] = {"none": 0, "zstd": 1}
 DEFAULT_ZSTD_LEVEL = 1
 
 #: Limits a damaged length cannot get past (a chunk is about 1 MiB of records; a single
-#: batch of very large values may make one larger).
+#: batch of very large values may make one larger). The writer never writes a chunk whose
+#: records exceed :data:`MAX_CHUNK_BYTES` (it cuts the chunk before a batch that would,
+#: and splits a batch larger than that), so a chunk that declares more is damage.
 MAX_META_BYTES = 1 << 24
 MAX_CHUNK_BYTES = 1 << 30
 MAX_SUMMARY_BYTES = 1 << 30
+#: The most items an array in a chunk's records may declare: the entries of one batch,
+#: the field names and values of one entry. The writer splits a larger batch and refuses
+#: an entry with more (:func:`check_batch`), so an array that declares more is damage
+#: (checked before it is allocated: a few bytes of zstd cannot make the reader build
+#: millions of values).
+MAX_CHUNK_ITEMS = 1 << 20
+#: A chunk is decompressed (and its records unpacked) this many bytes at a time, so
+#: what it declares is never allocated at once.
+DECOMPRESS_STEP = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +67,10 @@ class ChunkMeta:
     (both -1 when the chunk holds no entries); ``streams`` the ``(stream id, name)`` of
     every stream its records use; ``counts`` the entries of each of them, in the same
     order (an addition at the end of the meta: None in files written before it, and
-    ignored by readers before it; counts that do not add up are read as None).
+    ignored by readers before it; counts that do not add up are read as None);
+    ``events`` how many gaps and markers its records hold (a later addition, after the
+    counts: None before it), so that the summary's gaps and markers can be held
+    against the few chunks that hold them.
     """
 
     first_capture_ns: int
@@ -64,6 +80,7 @@ class ChunkMeta:
     entries: int
     streams: tuple[tuple[int, bytes], ...]
     counts: tuple[int, ...] | None = None
+    events: int | None = None
 
     def encode(self) -> list[Any]:
         meta = [
@@ -74,8 +91,10 @@ class ChunkMeta:
             self.entries,
             [list(s) for s in self.streams],
         ]
-        if self.counts is not None:
-            meta.append(list(self.counts))
+        if self.counts is not None or self.events is not None:
+            meta.append(None if self.counts is None else list(self.counts))
+        if self.events is not None:
+            meta.append(self.events)
         return meta
 
     def stream_counts(self) -> tuple[int, ...] | None:
@@ -103,7 +122,10 @@ class ChunkMeta:
             _int(sid, 0, MAX_STREAM_ID)
             if type(name) is not bytes:
                 raise Malformed("a chunk's stream name is not bytes")
-        return cls(first, last, lo, hi, n, pairs, _counts(obj[6:7], pairs, n))
+        events = obj[7] if len(obj) > 7 else None
+        if type(events) is not int or not 0 <= events <= MAX_COUNT:
+            events = None  # (an addition that is wrong is ignored, as the counts are)
+        return cls(first, last, lo, hi, n, pairs, _counts(obj[6:7], pairs, n), events)
 
 
 def _counts(extra: Any, pairs: tuple[tuple[int, bytes], ...], entries: int) -> tuple[int, ...] | None:
@@ -168,22 +190,95 @@ def check_chunk(head: bytes, meta: bytes, data: bytes) -> None:
         raise Malformed("chunk checksum mismatch (the chunk's bytes changed)")
 
 
-_DECOMPRESSOR = zstandard.ZstdDecompressor()
-
-
-def decompress(code: int, data: bytes, raw_len: int) -> bytes:
+def raw_pieces(code: int, data: bytes, raw_len: int) -> Iterator[bytes]:
+    """A chunk's records (its ``data`` decompressed), :data:`DECOMPRESS_STEP` bytes at
+    a time: never more than ``raw_len`` (what the chunk's head declares) is produced,
+    and a zstd frame that declares another length is refused before any of it is. Raises
+    :class:`Malformed` as soon as the data goes wrong."""
     if code == 0:
-        raw = data
-    elif code == 1:
-        try:
-            raw = _DECOMPRESSOR.decompress(data, max_output_size=raw_len)
-        except zstandard.ZstdError as exc:
-            raise Malformed(f"a chunk does not decompress: {exc}") from None
-    else:
+        if len(data) != raw_len:
+            raise Malformed(_RAW_LENGTH)
+        for at in range(0, raw_len, DECOMPRESS_STEP):
+            yield data[at : at + DECOMPRESS_STEP]
+        return
+    if code != 1:
         raise Malformed(f"a chunk with unknown compression {code}")
-    if len(raw) != raw_len:
-        raise Malformed("a chunk's length after decompression is not the one it declares")
-    return raw
+    try:
+        declared = zstandard.frame_content_size(data)
+    except zstandard.ZstdError as exc:
+        raise Malformed(f"a chunk does not decompress: {exc}") from None
+    if declared not in (-1, raw_len):
+        raise Malformed(
+            f"a chunk's zstd frame declares {declared} bytes, its head {raw_len}"
+        )
+    total = 0
+    try:
+        # A decompressor of its own: two readings may be interleaved (merge, a seek).
+        steps = zstandard.ZstdDecompressor().read_to_iter(
+            data, read_size=DECOMPRESS_STEP, write_size=DECOMPRESS_STEP
+        )
+        for piece in steps:
+            total += len(piece)
+            if total > raw_len:
+                raise Malformed(_RAW_LENGTH)
+            yield piece
+    except zstandard.ZstdError as exc:
+        raise Malformed(f"a chunk does not decompress: {exc}") from None
+    if total != raw_len:
+        raise Malformed(_RAW_LENGTH)
+
+
+_RAW_LENGTH = "a chunk's length after decompression is not the one it declares"
+
+
+def check_batch(entries: Sequence[Sequence[Any]], packed: int) -> None:
+    """Raises :class:`Malformed` for a batch holding an entry with more field names and
+    values than a reader takes (:data:`MAX_CHUNK_ITEMS`); ``packed`` is the batch's
+    packed size (an entry that many items needs at least two bytes an item, so below
+    that nothing is counted)."""
+    if packed < 2 * MAX_CHUNK_ITEMS:
+        return
+    most = max(map(len, map(itemgetter(1), entries)))
+    if most > MAX_CHUNK_ITEMS:
+        raise Malformed(
+            f"an entry of {most:,} field names and values (a recording holds at most "
+            f"{MAX_CHUNK_ITEMS:,} an entry)"
+        )
+
+
+def frame_after(buf: bytes | mmap.mmap, pos: int) -> int | None:
+    """Where the first sound frame of ``buf`` at or after ``pos`` starts (a chunk or a
+    summary whose checksum matches: not bytes that happen to look like a magic), or None."""
+    while True:
+        found = [at for at in (buf.find(CHUNK_MAGIC, pos), buf.find(SUMMARY_MAGIC, pos)) if at >= 0]
+        if not found:
+            return None
+        at = min(found)
+        if _sound_frame(buf, at):
+            return at
+        pos = at + 1
+
+
+def _sound_frame(buf: bytes | mmap.mmap, at: int) -> bool:
+    if buf[at : at + 4] == SUMMARY_MAGIC:
+        head = buf[at : at + SUMMARY_HEAD.size]
+        if len(head) < SUMMARY_HEAD.size:
+            return False
+        _, length, crc = SUMMARY_HEAD.unpack(head)
+        body = buf[at + SUMMARY_HEAD.size : at + SUMMARY_HEAD.size + length]
+        return len(body) == length and zlib.crc32(body) == int(crc)
+    head = buf[at : at + CHUNK_HEAD.size]
+    if len(head) < CHUNK_HEAD.size:
+        return False
+    _, _, meta_len, data_len, _, _ = CHUNK_HEAD.unpack(head)
+    body_at = at + CHUNK_HEAD.size
+    if body_at + meta_len + data_len > len(buf):
+        return False
+    try:
+        check_chunk(head, buf[body_at : body_at + meta_len], buf[body_at + meta_len : body_at + meta_len + data_len])
+    except Malformed:
+        return False
+    return True
 
 
 def chunk_lengths(head: bytes) -> tuple[int, int, int, int]:

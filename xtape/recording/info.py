@@ -62,6 +62,12 @@ class RecordingInfo:
     runs: int = 1
     #: Files of a split recording skipped as empty or headerless: ``(path, why)``.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: What was read to tell this: "summary" (format v2: the summaries, held against
+    #: the heads and metas of the chunks, whose contents were not read), "summary and
+    #: events" (besides, the gaps and markers against the chunks that hold them), "chunks" (every
+    #: chunk read and its checksum verified) or "records" (format v1, which has no
+    #: checksums: every record read).
+    checked: str = "summary"
     #: The stored summaries these figures came from, one per file in time order (their
     #: chunk index tells the rate over time without reading an entry); empty unless
     #: ``summary`` is "stored" for every file.
@@ -169,6 +175,7 @@ class RecordingInfo:
             "files": self.files,
             "runs": self.runs,
             "skipped": [{"path": p, "why": why} for p, why in self.skipped],
+            "checked": self.checked,
         }
 
 
@@ -247,8 +254,14 @@ def summarize(source: str | Path | BinaryIO | Recording) -> RecordingInfo:
         info.writing = writing and not info.complete
         if complete and not rebuilt:
             info.index = [s for s in stored if s is not None]
+        if all(s is not None for s in stored):
+            if all(part.events_checked for part in parts):
+                info.checked = "summary and events"
+        elif all(s is None for s in stored):
+            info.checked = "chunks" if rec.header.version >= 2 else "records"
         return info
     _summarize(rec, info)
+    info.checked = "chunks" if rec.header.version >= 2 else "records"
     assert rec.summary is not None  # a full pass ended
     info.file_size = rec.summary.size
     info.truncated_bytes = rec.summary.truncated_bytes

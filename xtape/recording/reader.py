@@ -11,8 +11,10 @@ sees a value of the wrong type.
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import stat
+import struct
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -26,18 +28,23 @@ import msgpack
 
 from xtape.errors import DamagedRecording, RecordingError, UsageError
 from xtape.ids import id_ms
+from xtape.recording.audit import Tally, event_problems, index_problems
 from xtape.recording.chunks import (
     CHUNK_HEAD,
     CHUNK_MAGIC,
+    MAX_CHUNK_BYTES,
+    MAX_CHUNK_ITEMS,
     MAX_SUMMARY_BYTES,
     SUMMARY_HEAD,
     SUMMARY_MAGIC,
     TRAILER,
     ChunkMeta,
+    IndexEntry,
     Summary,
     check_chunk,
     chunk_lengths,
-    decompress,
+    frame_after,
+    raw_pieces,
     read_trailer,
     unpackb,
 )
@@ -289,6 +296,13 @@ class Recording:
         self.skipped: list[tuple[Path, str]] = []
         #: Standard input, a pipe or a stream: it can be read only once.
         self.one_pass = True
+        #: Where the records (v2: the chunks) start, after the header.
+        self._records_at = 0
+        #: Whether the stored summary's gaps and markers were held against the chunks
+        #: that hold them (see :func:`~xtape.recording.audit.event_problems`).
+        self.events_checked = False
+        #: The stored summary found and checked, for the file's ``(size, mtime)``.
+        self._stored: tuple[tuple[int, int], tuple[Summary, int] | None] | None = None
         if isinstance(source, (str, Path)) and str(source) != "-":
             self.path = Path(source)
             self.name = str(source)
@@ -303,6 +317,7 @@ class Recording:
                 self.header = self.parts[0].header
                 return
             first = _Pass(self, self._open(), owned=True)
+            self._records_at = first.unpacker.tell()
             if self._seekable(first.fh):
                 first.close()
                 self.one_pass = False
@@ -464,26 +479,88 @@ class Recording:
 
     def _trailer_summary(self) -> tuple[Summary, int] | None:
         """``(summary, offset of its frame)`` when the file ends with an intact trailer
-        and summary."""
+        and summary, held against the chunks' heads and metas first
+        (:func:`~xtape.recording.audit.index_problems`): a summary that contradicts
+        them is damage, never used."""
         fh = self._open()
         try:
-            size = os.fstat(fh.fileno()).st_size
-            if size < TRAILER.size:
-                return None
-            fh.seek(size - TRAILER.size)
-            where = read_trailer(fh.read(TRAILER.size))
-            if where is None:
-                return None
-            offset, length = where
-            if offset + length != size - TRAILER.size or length > MAX_SUMMARY_BYTES:
-                return None
-            fh.seek(offset)
-            frame = fh.read(length)
-            return _summary_from(frame), offset
-        except (Malformed, OSError):
+            st = os.fstat(fh.fileno())
+            key = (st.st_size, st.st_mtime_ns)
+            if self._stored is not None and self._stored[0] == key:
+                return self._stored[1]
+            found = self._read_trailer_summary(fh, st.st_size)
+            if found is not None:
+                summary, offset = found
+                fd = fh.fileno()
+                problems = index_problems(
+                    lambda at, n: os.pread(fd, n, at), summary, self._records_at, offset
+                )
+                if not problems:
+                    budget = [_EVENT_BYTES]
+                    problems, self.events_checked = event_problems(
+                        summary, offset, partial(self._events_of, fd, budget)
+                    )
+                if problems:
+                    at, what = problems[0]
+                    raise DamagedRecording(self.name, at, what + _REPAIR)
+            self._stored = (key, found)
+            return found
+        except OSError:
             return None
         finally:
             fh.close()
+
+    def _events_of(self, fd: int, budget: list[int], chunk: IndexEntry) -> list[Gap | Marker] | None:
+        """The gaps and markers of the chunk an index entry points at, its entries
+        skipped unread (C-level); None once the chunks read so far hold more than
+        ``budget[0]`` bytes of records (what ``info`` may spend on them)."""
+        frame = os.pread(fd, chunk.length, chunk.offset)
+        head, body = frame[: CHUNK_HEAD.size], frame[CHUNK_HEAD.size :]
+        try:
+            code, meta_len, data_len, raw_len = chunk_lengths(head)
+            check_chunk(head, body[:meta_len], body[meta_len:])
+        except (Malformed, struct.error) as exc:
+            raise DamagedRecording(self.name, chunk.offset, _why(exc)) from None
+        budget[0] -= raw_len
+        if budget[0] < 0:
+            return None
+        unpacker = msgpack.Unpacker(
+            None, raw=False, use_list=False, max_buffer_size=MAX_CHUNK_BYTES, max_array_len=MAX_CHUNK_ITEMS
+        )
+        found: list[Gap | Marker] = []
+        try:
+            for piece in raw_pieces(code, body[meta_len : meta_len + data_len], raw_len):
+                unpacker.feed(piece)
+            while unpacker.tell() < raw_len:
+                n = unpacker.read_array_header()
+                tag = unpacker.unpack() if n else None
+                if tag in (Tag.GAP, Tag.MARKER):
+                    decode = Gap.decode if tag == Tag.GAP else Marker.decode
+                    found.append(decode((tag, *(unpacker.unpack() for _ in range(n - 1)))))
+                else:
+                    for _ in range(n - 1):
+                        unpacker.skip()
+        except (ValueError, TypeError, msgpack.UnpackException) as exc:
+            raise DamagedRecording(self.name, chunk.offset, "in the chunk: " + _why(exc)) from None
+        return found
+
+    @staticmethod
+    def _read_trailer_summary(fh: BinaryIO, size: int) -> tuple[Summary, int] | None:
+        if size < TRAILER.size:
+            return None
+        fh.seek(size - TRAILER.size)
+        where = read_trailer(fh.read(TRAILER.size))
+        if where is None:
+            return None
+        offset, length = where
+        if offset + length != size - TRAILER.size or length > MAX_SUMMARY_BYTES:
+            return None
+        fh.seek(offset)
+        frame = fh.read(length)
+        try:
+            return _summary_from(frame), offset
+        except Malformed:
+            return None
 
     def _records_v2(self, reading: _Pass, bounds: Bounds | None) -> Iterator[Record]:
         src = _Bytes(reading, seekable=not self.one_pass)
@@ -495,7 +572,7 @@ class Recording:
             if found is not None:
                 summary, limit = found
                 if bounds is not None:  # jump to the first chunk that may hold the window
-                    for chunk in summary.chunks:
+                    for chunk in summary.chunks:  # (the index was checked: see audit)
                         if chunk.meta.entries and _may_hold(chunk.meta, bounds):
                             if chunk.offset > src.pos:
                                 src.seek(chunk.offset)
@@ -505,6 +582,7 @@ class Recording:
         end: End | None = None
         truncated = 0
         rebuilt = True
+        tally: Tally | None = Tally() if src.pos == self._records_at or self.one_pass else None
         while True:
             start = src.pos
             magic = src.read(4)
@@ -525,6 +603,8 @@ class Recording:
                         self.name, start, "a chunk runs into the summary (a length is wrong)"
                     )
                 if size is not None and frame_end > size:
+                    with mmap.mmap(reading.fh.fileno(), size, access=mmap.ACCESS_READ) as whole:
+                        self._past_the_end(start, frame_after(whole, start + 4))
                     truncated = size - start
                     break
                 meta_bytes = src.read(meta_len)
@@ -535,15 +615,17 @@ class Recording:
                         meta = None  # found out below, with the checksum
                     if meta is not None and not _may_hold(meta, bounds):
                         src.skip(data_len)
+                        tally = None
                         continue
                 data = src.read(data_len)
                 if len(meta_bytes) < meta_len or len(data) < data_len:
+                    following = frame_after(head + meta_bytes + data, 4)
+                    self._past_the_end(start, None if following is None else start + following)
                     truncated = src.pos - start
                     break
                 try:
                     check_chunk(head, meta_bytes, data)
                     meta = ChunkMeta.decode(unpackb(meta_bytes))
-                    raw = decompress(code, data, raw_len)
                 except (Malformed, ValueError, TypeError, msgpack.UnpackException) as exc:
                     raise DamagedRecording(self.name, start, _why(exc)) from None
                 defined: dict[int, bytes] = {}
@@ -552,11 +634,15 @@ class Recording:
                     if names.get(sid) != name:
                         names[sid] = name
                         yield StreamDef(sid, name)
-                for record in self._chunk_records(raw, start, defined):
+                if tally is not None:
+                    tally.streams_of(meta)
+                for record in self._chunk_records(raw_pieces(code, data, raw_len), start, defined):
                     if isinstance(record, End):
                         end = record
                     elif isinstance(record, Gap):
                         gaps.append((defined[record.stream_id], record))
+                    if tally is not None:
+                        tally.add(record)
                     yield record
             elif magic == SUMMARY_MAGIC:
                 head = magic + src.read(SUMMARY_HEAD.size - 4)
@@ -581,6 +667,10 @@ class Recording:
                 if read_trailer(tail) is None:  # the end was cut: not a clean close
                     truncated = src.pos - start
                     break
+                problems = [] if tally is None else tally.problems(summary, start)
+                if problems:
+                    at, what = problems[0]
+                    raise DamagedRecording(self.name, at, what + _REPAIR)
                 end = End(summary.end_ns, summary.entries)
                 rebuilt = False
                 yield end
@@ -595,32 +685,49 @@ class Recording:
         total = size if size is not None else reading.counted.total
         self.summary = ReadSummary(total, truncated, end, tuple(gaps), rebuilt=rebuilt)
 
+    def _past_the_end(self, start: int, following: int | None) -> None:
+        """A chunk at ``start`` whose lengths run past the end is a truncated tail,
+        unless a sound frame starts inside it (``following``): then a length lies."""
+        if following is not None:
+            raise DamagedRecording(
+                self.name,
+                start,
+                f"a chunk's length runs past the end of the file, but a sound chunk or "
+                f"summary follows at byte {following} (the length is wrong)",
+            )
+
     def _chunk_records(
-        self, raw: bytes, at: int, defined: dict[int, bytes]
+        self, pieces: Iterator[bytes], at: int, defined: dict[int, bytes]
     ) -> Iterator[Record]:
+        """The records of a chunk, unpacked as its data is decompressed (a step at a
+        time: a chunk is never whole in memory), each array limited to
+        :data:`~xtape.recording.chunks.MAX_CHUNK_ITEMS` items."""
         unpacker = msgpack.Unpacker(
             None,
             raw=False,
             use_list=False,
             strict_map_key=False,
             object_pairs_hook=_refuse_map,
-            max_buffer_size=max(len(raw), 1),
-            max_array_len=MAX_ARRAY_ITEMS,
+            max_buffer_size=MAX_CHUNK_BYTES,
+            max_array_len=MAX_CHUNK_ITEMS,
             max_map_len=MAX_MAP_KEYS,
         )
-        unpacker.feed(raw)
         where = "in the chunk: "
-        while True:
-            try:
-                obj = next(unpacker)
-            except StopIteration:
-                break
-            except (ValueError, TypeError, msgpack.UnpackException) as exc:
-                raise DamagedRecording(self.name, at, where + _why(exc)) from None
-            record = self._decode(obj, at, defined, where)
-            if record is not None:
-                yield record
-        if unpacker.tell() != len(raw):
+        fed = 0
+        try:
+            for piece in pieces:
+                unpacker.feed(piece)
+                fed += len(piece)
+                for obj in unpacker:
+                    record = self._decode(obj, at, defined, where)
+                    if record is not None:
+                        yield record
+        except (ValueError, TypeError, msgpack.UnpackException) as exc:
+            why = _why(exc)
+            if "exceeds max_array_len" in why:  # msgpack's words for the items limit
+                why = f"an array of more than {MAX_CHUNK_ITEMS:,} items (more than a recording holds)"
+            raise DamagedRecording(self.name, at, where + why) from None
+        if unpacker.tell() != fed:
             raise DamagedRecording(self.name, at, where + "it ends inside a record")
 
     def _set_records(self, bounds: Bounds | None) -> Iterator[Record]:
@@ -894,6 +1001,15 @@ def _summary_from(frame: bytes) -> Summary:
         return Summary.decode(unpackb(body))
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise Malformed(f"the summary does not read: {_why(exc)}") from None
+
+
+#: The most bytes of records (decompressed) read to hold a stored summary's gaps and
+#: markers against the chunks that hold them: a few milliseconds (beyond, their number
+#: alone is held, from the metas).
+_EVENT_BYTES = 16 << 20
+
+#: What a summary that contradicts its chunks says besides (see :mod:`.audit`).
+_REPAIR = " (the summary does not match the chunks: xtape check --repair -o OUT writes a sound copy)"
 
 
 def _refuse_map(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:

@@ -38,10 +38,13 @@ from xtape.ids import id_ms
 from xtape.outputs import create as create_output
 from xtape.recording.chunks import (
     DEFAULT_ZSTD_LEVEL,
+    MAX_CHUNK_BYTES,
+    MAX_CHUNK_ITEMS,
     ChunkMeta,
     Compressor,
     IndexEntry,
     Summary,
+    check_batch,
     summary_frame,
     trailer,
 )
@@ -51,6 +54,7 @@ from xtape.recording.records import (
     Entries,
     Gap,
     Header,
+    Malformed,
     Marker,
     RawEntry,
     SeriesTag,
@@ -198,6 +202,8 @@ class RecordingWriter:
         self._chunk_first_ns = self._chunk_last_ns = -1
         self._chunk_min_ms = self._chunk_max_ms = -1
         self._chunk_entries = 0
+        #: Gaps and markers in the chunk being filled (the meta's events).
+        self._chunk_events = 0
         #: What the summary of a version-2 file says: per stream [sid, name, n, first, last].
         self._stream_rows: list[list[Any]] = []
         self._gap_rows: list[list[Any]] = []
@@ -366,8 +372,26 @@ class RecordingWriter:
             if due or len(self._buffer) >= _BUFFER_LIMIT:
                 self._flush_now()
             return
-        sid = self.stream_id(stream)
-        self._buffer += self._packer.pack(Entries(sid, capture_ns, entries).encode())
+        # (the id stream_id() gives: a stream is defined only once its batch is taken)
+        sid = self._stream_ids.get(stream, len(self._stream_ids))
+        packed = self._packer.pack(Entries(sid, capture_ns, entries).encode())
+        if len(entries) > 1 and (len(packed) > MAX_CHUNK_BYTES or len(entries) > MAX_CHUNK_ITEMS):
+            # Beyond what a reader takes in one chunk: in halves (the same round).
+            half = len(entries) // 2
+            self._entries(stream, entries[:half], capture_ns)
+            self._entries(stream, entries[half:], capture_ns)
+            return
+        try:
+            check_batch(entries, len(packed))
+            if len(packed) > MAX_CHUNK_BYTES:
+                raise Malformed(f"an entry of {len(packed):,} bytes (at most {MAX_CHUNK_BYTES:,})")
+        except Malformed as exc:
+            raise RuntimeFailure(f"cannot write {self.name}: {exc}") from None
+        self.stream_id(stream)
+        if len(self._buffer) + len(packed) > MAX_CHUNK_BYTES:
+            self._flush_now()
+            self._chunk_streams[sid] = stream
+        self._buffer += packed
         n = len(entries)
         self.entries_written += n
         self._chunk_entries += n
@@ -395,12 +419,14 @@ class RecordingWriter:
         self._buffer += self._packer.pack(Gap(sid, capture_ns, after_id, before_id, lost).encode())
         if self.version == 2:
             self._gap_rows.append([sid, capture_ns, after_id, before_id, lost])
+            self._chunk_events += 1
         self._flush_now()
 
     def _marker(self, kind: str, text: str, capture_ns: int) -> None:
         self._buffer += self._packer.pack(Marker(capture_ns, kind, text).encode())
         if self.version == 2:
             self._marker_rows.append([capture_ns, kind, text])
+            self._chunk_events += 1
         self._flush_now()
 
     def _flush_now(self) -> None:
@@ -417,6 +443,7 @@ class RecordingWriter:
                 self._chunk_entries,
                 streams,
                 counts if sum(counts) == self._chunk_entries else None,
+                self._chunk_events,
             )
             frame = self._compressor.frame(self._buffer, meta)
             offset = self.bytes_written
@@ -427,6 +454,7 @@ class RecordingWriter:
             self._chunk_first_ns = self._chunk_last_ns = -1
             self._chunk_min_ms = self._chunk_max_ms = -1
             self._chunk_entries = 0
+            self._chunk_events = 0
         self._buffer.clear()
         self._last_flush = time.monotonic()
 
