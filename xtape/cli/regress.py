@@ -45,8 +45,10 @@ class _DashDashCommand(_Command):
 def test(
     ctx: typer.Context,
     cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis (default: a throwaway redis-server per case). " + _URL_HELP)] = None,
-    update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output).")] = False,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis instead of a throwaway redis-server per case ($REDIS_URL is not read here). Each case's input and output streams are deleted there before its service starts.", show_default=False)] = None,
+    update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output), after --runs runs: what differed between them is stored with the golden as noise.")] = False,
+    runs: Annotated[int, typer.Option("--runs", metavar="N", min=1, help="With --update: run each case N times to find the noise (fields that differ between runs).")] = 2,
+    no_noise: Annotated[bool, typer.Option("--no-noise", help="Neither find noise (--update runs once) nor ignore the noise stored with the golden.")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
 ) -> None:
     """Run regression cases: start the service, replay its inputs, capture its outputs, diff
@@ -69,7 +71,9 @@ def test(
             command=command,
             url=url,
             update=update,
-            say=lambda line: stdout.print(line, markup=False),
+            runs=runs,
+            noise=not no_noise,
+            say=lambda line: stdout.print(line, markup=False, highlight=False),
             stop_event=state.stop_event,
         )
         for result in results:
