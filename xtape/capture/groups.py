@@ -108,8 +108,8 @@ def group_leftovers(client: redis.Redis, group: GroupState, shown: int = LEFTOVE
     and the entries never delivered to it, with their fields."""
     out = Leftovers(group.stream, group.name, group.pending, group.undelivered)
     if group.pending:
-        rows = command(client, "XPENDING", group.stream, group.name, b"-", b"+", shown) or []
-        ids = [_text(row[0]) for row in rows]
+        rows = client.xpending_range(group.stream, group.name, min="-", max="+", count=shown) or []
+        ids = [_text(row["message_id"]) for row in rows]
         out.pending_entries = [(i, _fields_of(client, group.stream, i)) for i in ids]
     if group.undelivered:
         rows = command(client, "XRANGE", group.stream, b"(" + group.last_delivered, b"+", b"COUNT", shown) or []

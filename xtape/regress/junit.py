@@ -33,6 +33,12 @@ def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
             file=str(r.path),
             time=f"{r.duration_s:.3f}",
         )
+        if r.latency:
+            props = ET.SubElement(case, "properties")
+            for stream, lat in sorted(r.latency.items()):
+                name = stream.decode("utf-8", "backslashreplace")
+                for key, value in lat.to_dict().items():
+                    ET.SubElement(props, "property", name=f"latency.{name}.{key}", value=f"{value:g}")
         if r.status == "differs":
             failure = ET.SubElement(case, "failure", message=r.summary(), type="differs")
             failure.text = _clean(r.details())

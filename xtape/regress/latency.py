@@ -119,7 +119,8 @@ def check(
     limits: Mapping[str, LatencyLimit],
     golden: Mapping[bytes, Latency],
 ) -> list[str]:
-    """One line per figure above its limit (empty: within every guard)."""
+    """Per figure above its limit, a headline and an indented line with the figures
+    (empty: within every guard)."""
     from xtape.timeline import display_name
 
     out = []
@@ -132,9 +133,8 @@ def check(
             value = getattr(lat, name)
             if value > bound:
                 against = f" ({limit}: {getattr(base, name):g} ms)" if limit.factor is not None and base else ""
-                out.append(
-                    f"latency of {display_name(stream)}: {name} {value:g} ms is above the limit of {bound:g} ms{against}; {lat}"
-                )
+                out.append(f"latency of {display_name(stream)}: {name} {value:g} ms is above the limit of {bound:g} ms{against}")
+                out.append(f"  measured: {lat}")
     return out
 
 

@@ -20,6 +20,7 @@ from xtape.capture.groups import has_group
 from xtape.connection import command, connect
 from xtape.errors import ServiceFailed
 from xtape.regress.case import Readiness
+from xtape.regress.findings import strip_ansi
 
 if TYPE_CHECKING:
     from xtape.regress.service import Service
@@ -64,7 +65,7 @@ def wait_ready(service: Service, ready: Readiness | None) -> None:
             poll(f"key {key!r}", lambda: bool(command(client, "EXISTS", key)))
         if ready.log is not None:
             pattern = re.compile(ready.log, re.MULTILINE)
-            poll(f"line of its output matching {ready.log!r}", lambda: pattern.search(service.output) is not None)
+            poll(f"line of its output matching {ready.log!r}", lambda: pattern.search(strip_ansi(service.output)) is not None)
     finally:
         client.close()
     if ready.delay_s:

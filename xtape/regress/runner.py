@@ -39,7 +39,7 @@ from xtape.regress.golden import count_entries, entries_by_stream, read_meta, wr
 from xtape.regress.latency import Latency, measure
 from xtape.regress.latency import check as latency_check
 from xtape.regress.noise import apply_noise, find_noise, shown
-from xtape.regress.service import Service
+from xtape.regress.service import OUTPUT_TAIL, Service
 from xtape.replay import Pacing, open_source, replay_into
 from xtape.server import RedisServer
 from xtape.timeline import display_name
@@ -132,7 +132,11 @@ class CaseResult:
             out.append("\n".join(self.findings))
         if self.service_output and not self.passed:
             where = f" (all of it in {self.service_log})" if self.service_log else ""
-            out.append(f"--- service output{where} ---\n" + strip_ansi(self.service_output).rstrip("\n"))
+            text = strip_ansi(self.service_output)
+            if len(text) > OUTPUT_TAIL:
+                text = "..." + text[-OUTPUT_TAIL:]
+                where = f" (the end; all of it in {self.service_log})" if self.service_log else ""
+            out.append(f"--- service output{where} ---\n" + text.rstrip("\n"))
         return "\n".join(out)
 
 
