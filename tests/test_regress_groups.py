@@ -140,3 +140,22 @@ def test_with_url_the_cases_streams_are_deleted_before_the_service_starts(tmp_pa
     groups = [g["name"] for g in client.xinfo_groups("in")]
     assert groups == [b"svc"] and client.xlen("in") == 3
     client.close()
+
+
+def test_replay_capture_reports_inputs_the_group_left_and_exits_1(tmp_path: Path, redis_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from xtape.cli import app
+    from xtape.regress import Readiness, Service
+
+    write_case(tmp_path, count=4)
+    with Service(["{python}", "svc.py"], redis_url, cwd=tmp_path, env={"NO_ACK": "2"}) as service:
+        service.wait_ready(Readiness(groups=(("in", "svc"),)))
+        done = CliRunner().invoke(app, [
+            "replay", str(tmp_path / "inputs.yaml"), "--max-speed", "--url", redis_url, "--capture", "out",
+            "-o", str(tmp_path / "actual.xtape"), "--settle", "300ms", "--timeout", "3s",
+        ])  # fmt: skip
+
+    assert done.exit_code == 1, done.output
+    assert "in (group svc): the service did not acknowledge 1 of 4 inputs" in done.stderr
+    assert 'n="2"' in done.stderr
