@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from tests.regress_support import write_case
 from xtape.errors import CaseError
-from xtape.regress import load_case, run_case
+from xtape.regress import junit_xml, load_case, run_case
 from xtape.regress.case import LatencyLimit
 from xtape.regress.golden import read_meta
 from xtape.regress.latency import Latency, check, measure
@@ -64,6 +65,9 @@ def test_latency_is_measured_stored_and_a_guard_fails_a_slowed_service(tmp_path:
     assert result.status == "differs"
     assert "latency of out: p99 " in result.summary() and "is above the limit of 150 ms" in result.summary()
     assert result.latency[b"out"].p99 >= 300
+    junit = ET.fromstring(junit_xml([result]).split("\n", 1)[1])
+    props = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert float(props["latency.out.p99"]) >= 300 and props["latency.out.count"] == "6"
 
 
 def test_latency_pairs_by_correlate_by_and_guards_against_the_golden() -> None:
