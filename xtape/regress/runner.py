@@ -205,12 +205,12 @@ def run_case(
         _check(case, update, command)
         if runs < 1:
             raise UsageError(f"--runs must be at least 1, not {runs}")
-        inputs = input_streams(case)
+        job = _Job(case, command, url, stop_event, warn, input_streams(case))
         with tempfile.TemporaryDirectory(prefix="xtape-test-") as tmp:
             if update:
-                _update(case, command, url, Path(tmp), result, stop_event, warn, inputs, runs, noise)
+                _update(job, Path(tmp), result, runs, noise)
             else:
-                _compare(case, command, url, Path(tmp), result, stop_event, warn, inputs, noise)
+                _compare(job, Path(tmp), result, noise)
     except InputError as exc:
         result.status, result.message = "invalid", str(exc)
     except ServiceFailed as exc:
@@ -224,17 +224,20 @@ def run_case(
     return result
 
 
-def _compare(
-    case: RegressionCase,
-    command: Sequence[str] | None,
-    url: str | None,
-    tmp: Path,
-    result: CaseResult,
-    stop_event: threading.Event | None,
-    warn: Callable[[str], None] | None,
-    inputs: tuple[str, ...],
-    noise: bool,
-) -> None:
+@dataclass(frozen=True)
+class _Job:
+    """What every run of one case shares."""
+
+    case: RegressionCase
+    command: Sequence[str] | None
+    url: str | None
+    stop_event: threading.Event | None
+    warn: Callable[[str], None] | None
+    inputs: tuple[str, ...]
+
+
+def _compare(job: _Job, tmp: Path, result: CaseResult, noise: bool) -> None:
+    case = job.case
     meta = read_meta(case.golden)
     rules = case.rules
     if noise and meta.get("noise"):
@@ -242,7 +245,7 @@ def _compare(
         result.noise = shown(meta["noise"])
     at_least = count_entries(case.golden) if case.expect is None else None
     actual = tmp / "actual.xtape"
-    run = _run(case, command, url, actual, result, stop_event, warn, inputs, at_least)
+    _run(job, actual, result, at_least)
     result.diff = diff_recordings(case.golden, actual, rules)
     golden_latency = {
         k.encode("utf-8", "surrogateescape"): Latency.from_dict(v) for k, v in (meta.get("latency") or {}).items()
@@ -259,27 +262,16 @@ def _compare(
         _replace(actual, kept)
         result.actual = kept
         result.diff.actual = str(kept)
-    del run
 
 
-def _update(
-    case: RegressionCase,
-    command: Sequence[str] | None,
-    url: str | None,
-    tmp: Path,
-    result: CaseResult,
-    stop_event: threading.Event | None,
-    warn: Callable[[str], None] | None,
-    inputs: tuple[str, ...],
-    runs: int,
-    noise: bool,
-) -> None:
+def _update(job: _Job, tmp: Path, result: CaseResult, runs: int, noise: bool) -> None:
+    case = job.case
     paths: list[Path] = []
     figures: dict[bytes, Latency] = {}
     count = runs if noise else 1
     for i in range(count):
         path = tmp / f"actual-{i + 1}.xtape"
-        _run(case, command, url, path, result, stop_event, warn, inputs, None)
+        _run(job, path, result, None)
         if i == 0:
             figures = dict(result.latency)
             first = result.capture
@@ -350,17 +342,8 @@ def _check(case: RegressionCase, update: bool, command: Sequence[str] | None) ->
         )  # fmt: skip
 
 
-def _run(
-    case: RegressionCase,
-    command: Sequence[str] | None,
-    url: str | None,
-    actual: Path,
-    result: CaseResult,
-    stop_event: threading.Event | None,
-    warn: Callable[[str], None] | None,
-    inputs: tuple[str, ...],
-    at_least: int | None,
-) -> CaptureResult:
+def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> CaptureResult:
+    case, command, url, inputs = job.case, job.command, job.url, job.inputs
     spec = case.service
     if command:
         spec = ServiceSpec(
@@ -397,8 +380,8 @@ def _run(
                 settle_s=case.settle_s,
                 expect=case.expect,
                 timeout_s=case.timeout_s,
-                stop_event=stop_event,
-                warn=warn,
+                stop_event=job.stop_event,
+                warn=job.warn,
                 groups=True,
                 at_least=at_least,
             )
