@@ -37,6 +37,16 @@ def _copy(folder: Path, tmp_path: Path, edits: dict[str, tuple[str, str]] | None
     return out
 
 
+def _pricer_with(tmp_path: Path, setting: str, case_timeout: str) -> Path:
+    """The pricer with one of its SKU sets given (``SLOW_SKUS = ...``) and the case's
+    ``timeout:`` line replaced."""
+    name = setting.split(" = ")[0]
+    return _copy(
+        PRICER, tmp_path,
+        {"service.py": (f"{name}: frozenset[str] = frozenset()", setting), "case.yaml": ("timeout: 20s", case_timeout)},
+    )  # fmt: skip
+
+
 def test_the_faststream_pricer_passes_its_case_with_no_hand_written_rule(tmp_path: Path) -> None:
     folder = _copy(PRICER, tmp_path)
     case = load_case(folder / "case.yaml")
@@ -63,13 +73,7 @@ def test_the_pricer_fails_naming_the_value_when_its_rounding_changes(tmp_path: P
 
 
 def test_the_pricer_fails_naming_the_inputs_its_handler_raised_on(tmp_path: Path) -> None:
-    folder = _copy(
-        PRICER, tmp_path,
-        {
-            "service.py": ("FAILING_SKUS: frozenset[str] = frozenset()", 'FAILING_SKUS = frozenset({"B-2"})'),
-            "case.yaml": ("timeout: 20s", "timeout: 4s"),
-        },
-    )  # fmt: skip
+    folder = _pricer_with(tmp_path, 'FAILING_SKUS = frozenset({"B-2"})', "timeout: 4s")
 
     result = run_case(load_case(folder / "case.yaml"))
 
@@ -82,13 +86,7 @@ def test_the_pricer_fails_naming_the_inputs_its_handler_raised_on(tmp_path: Path
 
 
 def test_the_pricer_fails_its_latency_guard_when_slowed_while_the_values_match(tmp_path: Path) -> None:
-    folder = _copy(
-        PRICER, tmp_path,
-        {
-            "service.py": ("SLOW_SKUS: frozenset[str] = frozenset()", 'SLOW_SKUS = frozenset({"B-2"})'),
-            "case.yaml": ("timeout: 20s", "timeout: 20s\nlatency: {p99: 150ms}"),
-        },
-    )  # fmt: skip
+    folder = _pricer_with(tmp_path, 'SLOW_SKUS = frozenset({"B-2"})', "timeout: 20s\nlatency: {p99: 150ms}")
 
     result = run_case(load_case(folder / "case.yaml"))
 
