@@ -159,3 +159,13 @@ def test_replay_capture_reports_inputs_the_group_left_and_exits_1(tmp_path: Path
     assert done.exit_code == 1, done.output
     assert "in (group svc): the service did not acknowledge 1 of 4 inputs" in done.stderr
     assert 'n="2"' in done.stderr
+
+
+def test_update_does_not_write_a_golden_from_a_run_that_left_inputs_pending(tmp_path: Path) -> None:
+    case = load_case(write_case(tmp_path, count=4, timeout="3s", env={"NO_ACK": "0"}))
+
+    result = run_case(case, update=True, runs=1)
+
+    assert result.status == "error"
+    assert result.message.startswith("the golden was not rewritten: in (group svc): the service did not acknowledge 1 of 4")
+    assert not (tmp_path / "golden.xtape").exists()
