@@ -93,3 +93,24 @@ def test_latency_guards_in_a_case_file(tmp_path: Path) -> None:
         load_case(write_case(tmp_path, latency={"p50": "-2x"}))
     with pytest.raises(CaseError, match=r"latency\.p90: unknown key"):
         load_case(write_case(tmp_path, latency={"p90": "1s"}))
+
+
+def test_a_payload_with_a_random_part_inside_is_not_taken_as_noise(tmp_path: Path) -> None:
+    from xtape.recording.writer import RecordingWriter
+    from xtape.regress.noise import find_noise
+
+    def envelope(cid: bytes, total: bytes) -> bytes:  # FastStream's binary envelope, in shape
+        return b"\x89BIN\r\n\x1a\n\x00\x01correlation_id" + cid + b'content-type application/json{"total": ' + total + b"}"
+
+    runs = []
+    for i, cid in enumerate((b"6f1c0e7e-2b1d-4d7a-9c55-0b1e8e2f0a11", b"a9d3f2c4-7e6b-4f0e-8a1d-3c5b7e9f1d22")):
+        path = tmp_path / f"run{i}.xtape"
+        with RecordingWriter(path) as writer:
+            writer.write_entries(b"out", [[b"1-0", [b"__data__", envelope(cid, b"10.5"), b"id", cid]]], 1)
+        runs.append(path)
+    unresolved: set[str] = set()
+
+    noise = find_noise(runs, unresolved=unresolved)
+
+    assert noise == [("id", "")]  # a short random value is noise
+    assert unresolved == {"__data__"}  # the envelope is not: ignoring it would ignore "total"

@@ -25,6 +25,8 @@ from xtape.regress.golden import entries_by_stream
 Noise = tuple[str, str]
 
 _NOT_DECODED: Any = object()
+#: Values at least this long that differ only in a part are payloads, not noise.
+_OPAQUE_MIN = 64
 
 
 def decode_value(stream: bytes, name: bytes, value: bytes) -> Any:
@@ -38,19 +40,29 @@ def decode_value(stream: bytes, name: bytes, value: bytes) -> Any:
     return parsed if isinstance(parsed, (dict, list)) else _NOT_DECODED
 
 
-def find_noise(runs: Sequence[str | Path], rules: DiffRules | None = None) -> list[Noise]:
+def find_noise(
+    runs: Sequence[str | Path], rules: DiffRules | None = None, unresolved: set[str] | None = None
+) -> list[Noise]:
     """Every field (path) whose value differed between the first run and another, for
-    entries paired per stream; sorted."""
+    entries paired per stream; sorted.
+
+    A long opaque value of which only a small part differed (an envelope with a random id
+    inside, JSON text inside a JSON string) is *not* noise: ignoring it would ignore the
+    whole payload. Its field (path) goes into ``unresolved`` instead, for the caller to
+    say (a codec that decodes it makes its inner paths comparable)."""
     rules = rules or DiffRules()
     keyer = Comparer(rules) if rules.match_by else None
     found: set[Noise] = set()
+    opaque: set[Noise] = set()
     first = entries_by_stream(runs[0])
     for other in runs[1:]:
         second = entries_by_stream(other)
         for stream, left in first.items():
             right = second.get(stream, [])
             for a, b in _pairs(left, right, keyer):
-                _fields(stream, a, b, found)
+                _fields(stream, a, b, found, opaque)
+    if unresolved is not None:
+        unresolved.update(shown(sorted(opaque - found)))
     return sorted(found)
 
 
@@ -70,7 +82,20 @@ def _pairs(
     return out
 
 
-def _fields(stream: bytes, a: list[bytes], b: list[bytes], found: set[Noise]) -> None:
+def _partly_equal(x: bytes | str, y: bytes | str) -> bool:
+    """Whether two long values are mostly the same (a random part inside a payload)."""
+    if min(len(x), len(y)) < _OPAQUE_MIN:
+        return False
+    head = 0
+    while head < min(len(x), len(y)) and x[head] == y[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(x), len(y)) - head and x[-1 - tail] == y[-1 - tail]:
+        tail += 1
+    return head + tail >= min(len(x), len(y)) // 2
+
+
+def _fields(stream: bytes, a: list[bytes], b: list[bytes], found: set[Noise], opaque: set[Noise]) -> None:
     ga: dict[bytes, list[bytes]] = {}
     gb: dict[bytes, list[bytes]] = {}
     for i in range(0, len(a) - 1, 2):
@@ -88,26 +113,27 @@ def _fields(stream: bytes, a: list[bytes], b: list[bytes], found: set[Noise]) ->
                 continue
             dx, dy = decode_value(stream, name, x), decode_value(stream, name, y)
             if dx is _NOT_DECODED or dy is _NOT_DECODED:
-                found.add((text, ""))
+                (opaque if _partly_equal(x, y) else found).add((text, ""))
             else:
-                _walk(text, "", dx, dy, found)
+                _walk(text, "", dx, dy, found, opaque)
 
 
-def _walk(name: str, path: str, x: Any, y: Any, found: set[Noise]) -> None:
+def _walk(name: str, path: str, x: Any, y: Any, found: set[Noise], opaque: set[Noise]) -> None:
     if isinstance(x, dict) and isinstance(y, dict):
         for key in {*x, *y}:
             child = f"{path}.{key}" if path else str(key)
             if key in x and key in y:
-                _walk(name, child, x[key], y[key], found)
+                _walk(name, child, x[key], y[key], found, opaque)
             else:
                 found.add((name, _general(child)))
         return
     if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
         for i, (p, q) in enumerate(zip(x, y, strict=True)):
-            _walk(name, f"{path}[{i}]", p, q, found)
+            _walk(name, f"{path}[{i}]", p, q, found, opaque)
         return
     if type(x) is not type(y) or x != y:
-        found.add((name, _general(path)))
+        partly = isinstance(x, str) and isinstance(y, str) and _partly_equal(x, y)
+        (opaque if partly else found).add((name, _general(path)))
 
 
 def _general(path: str) -> str:

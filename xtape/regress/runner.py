@@ -290,8 +290,14 @@ def _update(job: _Job, tmp: Path, result: CaseResult, runs: int, noise: bool) ->
             f"refusing to write a golden with no entries: the outputs {silent} never appeared "
             "(is the service running? say allow_empty: true in the case if no output is right)"
         )
-    found = find_noise(paths, case.rules) if noise and len(paths) > 1 else []
+    unresolved: set[str] = set()
+    found = find_noise(paths, case.rules, unresolved) if noise and len(paths) > 1 else []
     result.noise = shown(found)
+    if unresolved:
+        result.message = (
+            "not taken as noise (a long value of which only a part differed between the runs: "
+            f"ignoring it would ignore the payload; a codec decodes it): {', '.join(sorted(unresolved))}"
+        )
     result.latency = figures
     meta: dict[str, object] = {
         "runs": len(paths),
