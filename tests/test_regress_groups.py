@@ -142,7 +142,10 @@ def test_with_url_the_cases_streams_are_deleted_before_the_service_starts(tmp_pa
     client.close()
 
 
-def test_replay_capture_reports_inputs_the_group_left_and_exits_1(tmp_path: Path, redis_url: str) -> None:
+@pytest.mark.parametrize("timeout", ["3s", None])
+def test_replay_capture_reports_inputs_the_group_left_and_exits_1(
+    tmp_path: Path, redis_url: str, timeout: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from xtape.cli import app
@@ -151,14 +154,17 @@ def test_replay_capture_reports_inputs_the_group_left_and_exits_1(tmp_path: Path
     write_case(tmp_path, count=4)
     with Service(["{python}", "svc.py"], redis_url, cwd=tmp_path, env={"NO_ACK": "2"}) as service:
         service.wait_ready(Readiness(groups=(("in", "svc"),)))
+        # without a timeout, groups that stopped moving end the capture (shortened here)
+        monkeypatch.setattr("xtape.regress.capture._STALL_S", 1.5)
         done = CliRunner().invoke(app, [
             "replay", str(tmp_path / "inputs.yaml"), "--max-speed", "--url", redis_url, "--capture", "out",
-            "-o", str(tmp_path / "actual.xtape"), "--settle", "300ms", "--timeout", "3s",
+            "-o", str(tmp_path / "actual.xtape"), "--settle", "300ms", *(["--timeout", timeout] if timeout else []),
         ])  # fmt: skip
 
     assert done.exit_code == 1, done.output
     assert "in (group svc): the service did not acknowledge 1 of 4 inputs" in done.stderr
     assert 'n="2"' in done.stderr
+    assert f"(stopped: {'timeout' if timeout else 'stalled'}" in done.stderr
 
 
 def test_update_does_not_write_a_golden_from_a_run_that_left_inputs_pending(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ _START_TIMEOUT_S = 30.0
 _POLL_S = 0.02
 #: How often the consumer groups on the inputs are read while the capture waits.
 _GROUP_POLL_S = 0.1
+#: Without a timeout: the groups and the outputs did not move for this long, the capture ends.
+_STALL_S = 30.0
 
 
 @dataclass
@@ -47,7 +49,8 @@ class CaptureResult:
     replay: ReplayReport
     record: RecordStats
     #: ``settled`` (quiet for the settle time), ``expected`` (``expect`` entries arrived),
-    #: ``timeout`` or ``stopped`` (the caller's stop event).
+    #: ``timeout``, ``stopped`` (the caller's stop event) or ``stalled`` (no timeout given,
+    #: and the consumer groups on the inputs did not move for 30 s).
     stop_reason: str
     expect: int | None = None
     #: Seconds from the end of the replay to the end of the capture.
@@ -225,6 +228,9 @@ class _Groups:
         keep_stream_replies_raw(self.client)
         self.streams = streams
         self.seen = 0
+        #: What the groups looked like last, and since when (a stall is no change at all).
+        self.shape: tuple[object, ...] = ()
+        self.changed = time.monotonic()
 
     def states(self) -> list[GroupState]:
         out = [g for s in self.streams for g in read_groups(self.client, s)]
@@ -234,6 +240,9 @@ class _Groups:
     def done(self) -> bool | None:
         """Whether every group is done (None: no group on any input, nothing to tell)."""
         states = self.states()
+        shape = tuple((g.stream, g.name, g.last_delivered, g.pending, g.undelivered) for g in states)
+        if shape != self.shape:
+            self.shape, self.changed = shape, time.monotonic()
         if not states:
             return None
         return all(g.done for g in states)
@@ -305,6 +314,9 @@ def _settle(
             next_look = now + _GROUP_POLL_S
             if groups_done:
                 last_change = max(last_change, now)
+        stalled = groups is not None and now - max(groups.changed, last_change) >= _STALL_S
+        if groups_done is False and deadline is None and stalled:
+            return "stalled"  # no timeout given: the groups stopped moving, do not wait forever
         if groups_done is False or (groups_done is None and at_least is not None and entries < at_least):
             pass  # the service is still at work (or the outputs still short): not settled
         elif settle_s is not None and now - last_change >= settle_s:
