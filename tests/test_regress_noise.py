@@ -36,12 +36,14 @@ def test_update_finds_the_noise_stores_it_with_the_golden_and_later_runs_ignore_
 
 def test_a_real_change_in_a_field_that_is_not_noise_still_fails(tmp_path: Path) -> None:
     run_case(load_case(write_case(tmp_path, count=5, env={"NOISY": "1"})), update=True)
-    case = load_case(write_case(tmp_path, count=5, env={"NOISY": "1", "VERSION": "2"}))
+    case = load_case(write_case(tmp_path, count=5, env={"NOISY": "1", "VERSION": "2"}, correlate_by="n"))
 
     result = run_case(case)
 
     assert result.status == "differs"
     assert 'meta.v: "1" -> "2"' in result.details()
+    assert '~ changed  #3 id ' in result.details() and '(n "3")' in result.details()  # its correlate_by key
+    assert result.latency[b"out"].count == 5  # paired by n
 
 
 def test_the_case_diff_rules_apply_on_top_of_the_noise(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from xtape.regress.findings import strip_ansi
 from xtape.regress.runner import CaseResult
 
 
@@ -47,7 +48,7 @@ def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
             error.text = _clean(r.details() or r.message)
         if r.service_output:
             out = ET.SubElement(case, "system-out")
-            out.text = _clean(r.service_output)
+            out.text = _clean(strip_ansi(r.service_output))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

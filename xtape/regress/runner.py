@@ -247,6 +247,7 @@ def _compare(job: _Job, tmp: Path, result: CaseResult, noise: bool) -> None:
     actual = tmp / "actual.xtape"
     _run(job, actual, result, at_least)
     result.diff = diff_recordings(case.golden, actual, rules)
+    result.diff.key_by = case.correlate_by
     golden_latency = {
         k.encode("utf-8", "surrogateescape"): Latency.from_dict(v) for k, v in (meta.get("latency") or {}).items()
     }
