@@ -124,3 +124,11 @@ def test_the_pytest_plugin_runs_the_pricer_case_and_fails_on_pending_inputs(xtap
 
     assert "price.request (group pricer): the service did not acknowledge 3 of 12 inputs" in str(failed.value)
     assert 'orderId="o-1" sku="A-1"' in str(failed.value)
+
+
+def test_the_pytest_plugin_runs_the_taskiq_case(xtape: XtapeFixture, tmp_path: Path) -> None:
+    folder = _copy(FRAMEWORKS, tmp_path)
+
+    result = xtape.run_case(folder / "taskiq_case.yaml")
+
+    assert result.status == "same" and result.latency[b"quotes"].count == 6
