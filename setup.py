@@ -6,6 +6,18 @@ xtape/_speedups.c packs a whole batch of XADD commands in one call: hiredis pack
 installs anyway and packs with hiredis (xtape/replay/resp.py).
 """
 
+import atexit
+import shutil
+import tempfile
+
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("xtape._speedups", ["xtape/_speedups.c"], optional=True)])
+# Build in a scratch folder, not in the source tree: `pip install .` leaves no build/
+# and no xtape.egg-info behind (removed when the build's process ends).
+_scratch = tempfile.mkdtemp(prefix="xtape-build-")
+atexit.register(shutil.rmtree, _scratch, True)
+
+setup(
+    ext_modules=[Extension("xtape._speedups", ["xtape/_speedups.c"], optional=True)],
+    options={"build": {"build_base": f"{_scratch}/build"}, "egg_info": {"egg_base": _scratch}},
+)

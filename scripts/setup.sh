@@ -39,5 +39,22 @@ if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# xtape is installed editable: a change to its Python code needs no reinstall, a change to
+# what the install reads (dependencies, the C packer) does. The stamp holds a hash of
+# those files; when it matches, the install is skipped (a second run starts at once).
+# The build's output (setuptools' banner, compiler warnings) goes to a log, shown only
+# when the install fails.
+STAMP=.venv/.xtape-install-stamp
+LOG=.venv/install.log
+key="$(cat pyproject.toml setup.py xtape/_speedups.c | sha256sum | cut -d' ' -f1) $(.venv/bin/python -c 'import sys; print(sys.version.split()[0])')"
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$key" ]; then
+    echo "setup: installing xtape and its test tools into .venv (log: $LOG)" >&2
+    rm -f "$STAMP"
+    if ! { .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip &&
+           .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'; } >"$LOG" 2>&1; then
+        cat "$LOG" >&2
+        echo "setup: installing xtape failed (the output above is in $LOG)" >&2
+        exit 1
+    fi
+    echo "$key" >"$STAMP"
+fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -9,6 +10,13 @@ import redis
 
 from xtape.connection import connect
 from xtape.server import RedisServer
+
+# A shell that starts a job in the background without job control (a script's `cmd &`)
+# starts it with SIGINT ignored, and that is inherited by every process the tests start:
+# the Ctrl-C tests would then test the launcher. Give this process (and so its children)
+# Python's own Ctrl-C handling, however pytest was started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -119,8 +119,7 @@ def test_a_missing_schema_file_is_reported_at_the_schema_key(tmp_path: Path) -> 
 def test_a_remote_ref_is_refused_not_fetched(tmp_path: Path) -> None:
     text = "streams:\n  a:\n    schema: {$ref: 'https://example.invalid/s.json'}\n"
     [message] = errors_of(text, tmp_path)
-    assert message.startswith("streams.yaml:3: streams.a.schema: invalid schema:")
-    assert "not fetched" in message
+    assert message.startswith("streams.yaml:3: streams.a.schema: $ref 'https://example.invalid/s.json' is not followed")
 
 
 def test_a_pydantic_model_is_a_schema(tmp_path: Path) -> None:

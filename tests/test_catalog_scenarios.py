@@ -127,7 +127,7 @@ def test_an_invalid_catalog_is_reported_with_its_lines(folder: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"xtape: error: {folder / 'streams.yaml'}:3: streams.a.fields.x.type: unknown type 'integr' (did you mean 'integer'?)",
-        f"xtape: error: {folder / 'streams.yaml'}:4: streams.a: unknown key 'bogus' (valid keys: description, strict, fields, required, schema, model)",
+        f"xtape: error: {folder / 'streams.yaml'}:4: streams.a: unknown key 'bogus' (valid keys: description, strict, fields, required, schema, model, codec)",
     ]
 
 
@@ -260,10 +260,11 @@ def test_a_scenario_is_checked_against_a_pydantic_model_and_a_json_schema_file(t
     )
     good = write(tmp_path, "events:\n  - stream: order.request\n    payload: {orderId: o1, leverage: '3'}\n"
                  "  - stream: price.update\n    payload: {price: 5.5}\n", "good.yaml")
-    ok(invoke("validate", good))
+    named = ("--catalog", tmp_path / "streams.yaml")  # a catalog only found imports no model
+    ok(invoke("validate", good, *named))
     bad = write(tmp_path, "events:\n  - stream: order.request\n    payload: {orderId: o1, leverage: x}\n"
                 "  - stream: price.update\n    payload: {price: cheap}\n", "bad.yaml")
-    result = invoke("validate", bad)
+    result = invoke("validate", bad, *named)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f'xtape: error: {bad}:3: events[0].payload.leverage: expected integer, got "x"',

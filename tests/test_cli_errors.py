@@ -107,9 +107,9 @@ def test_record_from_unreachable_redis_exits_1_and_leaves_no_file(tmp_path: Path
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--speed", "0"], "--speed must be a positive number, not 0.0"),
-        (["--speed", "-1"], "--speed must be a positive number, not -1.0"),
-        (["--rate", "0"], "--rate must be a positive number, not 0.0"),
+        (["--speed", "0"], "--speed must be > 0 (got 0)"),
+        (["--speed", "-1"], "--speed must be > 0 (got -1)"),
+        (["--rate", "0"], "--rate must be > 0 (got 0)"),
         (["--speed", "2", "--max-speed"], "choose one of --speed, --max-speed and --rate"),
         (["--rate", "10", "--max-speed"], "choose one of --speed, --max-speed and --rate"),
     ],

@@ -60,3 +60,110 @@ def test_the_readme_command_table_lists_every_option_of_every_command() -> None:
         for name, command in group.commands.items()  # type: ignore[attr-defined]
     }  # fmt: skip
     assert {name: opts for name, opts in missing.items() if opts} == {}
+
+
+def _help_records(command: str) -> dict[str, str]:
+    """``{option: its help text}`` of a command, as ``--help`` renders it."""
+    import typer.main
+
+    from xtape.cli._base import _tidy_extras
+
+    cmd = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    ctx = cmd.make_context(command, ["--help"], resilient_parsing=True)
+    records = {}
+    for param in cmd.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is not None:
+            records[param.opts[0]] = _tidy_extras(record[1])  # as _Command renders it
+    return records
+
+
+def _library_defaults() -> dict[tuple[str, str], str]:
+    """Defaults that --help states in words but the library decides, from the library."""
+    from xtape.capture import RecordOptions
+    from xtape.diff import DiffRules
+    from xtape.diff.live import DEFAULT_IDLE_S
+    from xtape.regress import DEFAULT_SETTLE_S
+    from xtape.replay import ReplayOptions
+
+    def seconds(s: float) -> str:
+        return f"{s:g}s"
+
+    return {
+        ("replay", "--speed"): f"{ReplayOptions().pacing.value:g}",
+        ("replay", "--loop-interval"): f"{ReplayOptions().interval_ns}",
+        ("replay", "--settle"): f"{seconds(DEFAULT_SETTLE_S)} without --expect",
+        ("diff", "--window"): f"{DiffRules().window}",
+        ("diff", "--max-reported"): f"{DiffRules().max_reported}",
+        ("diff", "--idle"): seconds(DEFAULT_IDLE_S),
+        ("record", "--scan-interval"): seconds(RecordOptions(["x"]).scan_interval_s),
+    }
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_default_help_states_is_the_one_in_force(command: str) -> None:
+    import typer.main
+
+    cmd = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    library = _library_defaults()
+    for param in cmd.params:
+        text = _help_records(command).get(param.opts[0], "")
+        said = re.findall(r"\[default: ([^\]]*)\]", text)
+        if not said:
+            continue
+        key = (command, param.opts[0])
+        if key in library:
+            assert said == [library[key]], (key, text)
+        else:  # shown by typer from the parameter itself
+            shown = param.default
+            if isinstance(shown, bool):  # --sparkline/--no-sparkline: the flag in force
+                shown = (param.opts if shown else param.secondary_opts)[0].lstrip("-")
+            assert said == [str(shown)], (key, text)
+
+
+def test_the_command_list_is_never_cut_mid_sentence() -> None:
+    text = ok(invoke("--help")).output
+    listed = text[text.index("Commands:") :].splitlines()[1:]
+    assert len([line for line in listed if line.strip()]) == len(COMMANDS)
+    assert not [line for line in listed if line.rstrip().endswith("...")], listed
+
+
+def test_help_says_what_each_option_really_takes() -> None:
+    test_url = _help_records("test")["--url"]
+    assert "throwaway redis-server" in test_url and "default: $REDIS_URL" not in test_url
+    assert "--scenarios DIR" in ok(invoke("demo", "--help")).output
+    plot_help = ok(invoke("plot", "--help")).output
+    assert "RECORDING" in plot_help.splitlines()[0] and "folder" in plot_help and "glob" in plot_help
+    assert "Replaced if it exists" not in plot_help  # (it is not, without --force)
+    for command, option in [("record", "--scan-interval"), ("convert", "--max-delay"), ("convert", "--jitter"),
+                            ("replay", "--loop-interval"), ("diff", "--time-tolerance")]:  # fmt: skip
+        assert f"{option} D " in ok(invoke(command, "--help")).output.replace("\n", " "), (command, option)
+
+
+def test_a_speed_of_zero_is_refused_as_not_above_zero() -> None:
+    from e2e_support import error_line
+
+    line = error_line(invoke("replay", "-f", "scenarios/smoke-test.yaml", "--dry-run", "--speed", "0"), 2)
+    assert line == "xtape: error: --speed must be > 0 (got 0)"
+    assert error_line(invoke("demo", "--speed", "0"), 2) == "xtape: error: --speed must be > 0 (got 0)"
+
+
+def test_diff_html_says_where_it_wrote(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parent.parent / "recordings" / "sample.xtape"
+    result = ok(invoke("diff", sample, sample, "--html", tmp_path / "r.html"))
+    assert f"wrote {tmp_path / 'r.html'}: the HTML report" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "doc"), [("RecordOptions", "docs/recording.md"), ("ReplayOptions", "docs/replay.md")]
+)
+def test_the_docs_list_every_field_of_the_library_options(options: str, doc: str) -> None:
+    import dataclasses
+
+    import xtape.capture
+    import xtape.replay
+
+    cls = getattr(xtape.capture, options, None) or getattr(xtape.replay, options)
+    text = (Path(__file__).parent.parent / doc).read_text(encoding="utf-8")
+    missing = [f.name for f in dataclasses.fields(cls) if f"| `{f.name}` |" not in text]
+    assert missing == [], missing

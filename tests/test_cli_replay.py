@@ -381,11 +381,10 @@ def test_dry_run_json_with_verbose_keeps_stdout_pure_json() -> None:
     assert result.stderr.count("+0.") == 5
 
 
-def test_a_stream_filter_that_matches_nothing_is_warned_about() -> None:
-    result = ok(
-        invoke("replay", SMOKE, "--dry-run", "--stream", "nomatch", "--url", UNREACHABLE_URL)
-    )
-    assert "nothing matched --stream" in result.stderr
+def test_a_stream_filter_that_matches_nothing_is_an_error_as_in_convert() -> None:
+    result = invoke("replay", SMOKE, "--dry-run", "--stream", "nomatch", "--url", UNREACHABLE_URL)
+    assert result.exit_code == 2, result.output
+    assert "xtape: error: nothing matched --stream" in result.stderr
 
 
 @pytest.mark.parametrize(

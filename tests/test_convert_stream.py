@@ -235,7 +235,7 @@ def test_collapse_repeats_with_jitter_folds_a_jittery_run_into_one_event(tmp_pat
     strict, loose = tmp_path / "strict.yaml", tmp_path / "loose.yaml"
 
     ok(invoke("convert", path, "-o", strict, "--collapse-repeats"))
-    ok(invoke("convert", path, "-o", loose, "--collapse-repeats", "--jitter", "5"))
+    ok(invoke("convert", path, "-o", loose, "--collapse-repeats", "--jitter", "5ms"))
 
     assert len(load_scenario(strict).events) > 2
     run, after = load_scenario(loose).events
@@ -251,7 +251,7 @@ def test_jitter_does_not_fold_intervals_further_apart(tmp_path: Path) -> None:
     path = write(tmp_path / "far.xtape", [[(b"tick", raw)]])
     out = tmp_path / "far.yaml"
 
-    ok(invoke("convert", path, "-o", out, "--collapse-repeats", "--jitter", "5"))
+    ok(invoke("convert", path, "-o", out, "--collapse-repeats", "--jitter", "5ms"))
 
     events = load_scenario(out).events
     assert [e.repeat for e in events] == [3, 2]
@@ -261,7 +261,7 @@ def test_jitter_does_not_fold_intervals_further_apart(tmp_path: Path) -> None:
 def test_jitter_without_collapse_repeats_is_refused(tmp_path: Path) -> None:
     path = jittery(tmp_path / "j.xtape")
 
-    line = error_line(invoke("convert", path, "-o", tmp_path / "x.yaml", "--jitter", "5"), 2)
+    line = error_line(invoke("convert", path, "-o", tmp_path / "x.yaml", "--jitter", "5ms"), 2)
 
     assert "--collapse-repeats" in line
 

@@ -279,7 +279,7 @@ def test_json_fields_compare_parsed_with_ignored_paths(tmp_path: Path) -> None:
     code, out, _ = run(e, a, "--json-field", "payload", "--ignore-path", "payload.meta.ts", "--ignore-path", "payload.items[*].id")
     assert code == 0, out
     # Without --json-field the bytes differ.
-    assert run(e, a, "--ignore-path", "payload.meta.ts")[0] == 2
+    assert run(e, a, "--ignore-path", "payload.meta.ts")[0] == 1
 
 
 def test_json_paths_take_a_tolerance(tmp_path: Path) -> None:
@@ -355,7 +355,8 @@ def test_rules_file_applies_and_options_add_to_it(tmp_path: Path) -> None:
         ("ignore_fields: [ts]\ntolerance:\n  price: 0.01\n  qty: lots\n", 4, "tolerance.qty: invalid tolerance 'lots'"),
         ("order: sideways\n", 1, "order: invalid order 'sideways'"),
         ("ignore_fields: [ts]\nstreams: 'a\n", 2, "invalid YAML"),
-        ("json_fields: [payload]\nignore_paths: [other.x]\n", 2, "ignore_paths"),
+        ("json_fields: [payload]\nignore_paths: ['']\n", 2, "ignore_paths"),
+        ("codecs: {'orders*': protobuf}\n", 1, "codecs: unknown codec 'protobuf'"),
         ("window: 0\n", 1, "window"),
         ("- just a list\n", None, "expected a mapping"),
     ],
@@ -467,7 +468,7 @@ def test_compare_times_from_each_recordings_start(tmp_path: Path) -> None:
     assert run(e, a)[0] == 0
     code, out, _ = run(e, a, "--compare-times")
     assert code == 1 and "at +200 ms from the start, now +230 ms (+30 ms)" in out
-    assert run(e, a, "--compare-times", "--time-tolerance", "30")[0] == 0
+    assert run(e, a, "--compare-times", "--time-tolerance", "30ms")[0] == 0
 
 
 def test_entirely_different_streams_are_changed_pairs_within_the_window(tmp_path: Path) -> None:
@@ -501,3 +502,19 @@ def test_gaps_and_a_truncated_tail_are_warned_about(tmp_path: Path) -> None:
     assert f"warning: {e}: stream 's' has 1 gap(s)" in out
     assert f"warning: {a} (actual): the last " in out and "incomplete record (skipped)" in out
     assert code == 0  # only the END record was cut: every entry is there
+
+
+def test_stream_results_keep_raw_names_and_give_text_to_show(tmp_path: Path) -> None:
+    from e2e_support import write_recording
+
+    rec = write_recording(
+        tmp_path / "e.xtape",
+        [(b"orders", 1_700_000_000_000, 0, [b"f", b"v"]), (b"bin\xff\x1b", 1_700_000_000_001, 0, [b"f", b"v"])],
+    )
+    result = diff_recordings(str(rec), str(rec))
+    assert result.stream("orders").name == b"orders" and result.stream(b"orders").same == 1
+    odd = result.stream(b"bin\xff\x1b")
+    assert odd.name == b"bin\xff\x1b"  # the data model keeps the bytes
+    assert isinstance(odd.display_name, str) and "\x1b" not in odd.display_name and "bin" in odd.display_name
+    with pytest.raises(KeyError):
+        result.stream("nope")

@@ -110,7 +110,7 @@ def test_recorder_stopped_by_a_signal_exits_0_with_a_complete_file(
     xadd(r, b"live:a", [b"before", b"start"])
     path = tmp_path / "live.xtape"
     proc = subprocess.Popen(
-        [XTAPE, "record", "live:*", "-o", str(path), "--url", redis_url, "--scan-interval", "0.05"],
+        [XTAPE, "record", "live:*", "-o", str(path), "--url", redis_url, "--scan-interval", "50ms"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

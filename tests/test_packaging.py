@@ -34,3 +34,20 @@ def test_demo_runs_from_a_wheel_installed_in_a_fresh_virtualenv(tmp_path: Path) 
 
     assert "streams match byte for byte" in demo.stdout
     assert "demo done" in demo.stdout
+
+
+def test_building_the_package_leaves_nothing_in_the_source_tree(tmp_path: Path) -> None:
+    import shutil
+
+    tree = tmp_path / "src"
+    tree.mkdir()
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, tree / name)
+    shutil.copytree(ROOT / "xtape", tree / "xtape", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    before = sorted(p.relative_to(tree) for p in tree.rglob("*"))
+
+    run_ok(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+           "--disable-pip-version-check", "-w", tmp_path / "dist", tree, cwd=tmp_path, timeout=300)  # fmt: skip
+
+    assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == before  # no build/, no *.egg-info
+    assert [p.name.endswith(".whl") for p in (tmp_path / "dist").iterdir()] == [True]

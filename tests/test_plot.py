@@ -408,7 +408,7 @@ def test_no_stream_matching_is_refused(tmp_path: Path) -> None:
 
 def test_a_missing_output_directory_is_one_line(tmp_path: Path) -> None:
     line = error_line(invoke("plot", SAMPLE, "-o", tmp_path / "no" / "x.png"), 2)
-    assert "no such directory" in line
+    assert "no such folder" in line
 
 
 def test_without_the_plot_extra_it_says_how_to_install_it(
@@ -427,10 +427,10 @@ def test_without_the_plot_extra_it_says_how_to_install_it(
     assert "rate:" in ok(invoke("info", SAMPLE)).stdout
 
 
-def test_an_existing_picture_is_replaced_whole(tmp_path: Path) -> None:
+def test_an_existing_picture_is_replaced_whole_with_force(tmp_path: Path) -> None:
     out = tmp_path / "p.svg"
     out.write_text("old")
-    ok(invoke("plot", SAMPLE, "-o", out))
+    ok(invoke("plot", SAMPLE, "-o", out, "--force"))
     assert out.read_text().startswith("<?xml")
     assert [p.name for p in tmp_path.iterdir()] == ["p.svg"]  # no temporary file left
 

@@ -209,7 +209,7 @@ def test_parse_size() -> None:
 def test_record_split_size_and_keep_last_in_the_cli(tmp_path: Path, redis_url: str, r: redis.Redis) -> None:
     out = tmp_path / "rec"
     proc = subprocess.Popen(
-        [XTAPE, "record", "ev:*", "--count", "300", "-q", "-o", str(out), "--url", redis_url,
+        [XTAPE, "record", "ev:*", "--count", "300", "-q", "-o", f"{out}/", "--url", redis_url,
          "--split-size", "1KiB"],
         stderr=subprocess.PIPE,
         text=True,

@@ -154,3 +154,63 @@ def test_cli_nothing_after_dashdash_is_refused(folder: Path) -> None:
     done = runner.invoke(app, ["test", str(path), "--"])
     assert done.exit_code == 2
     assert "nothing after --" in done.stderr
+
+
+ESCAPE_CASE = """\
+input: {scenario: in.yaml, max_speed: true}
+outputs: [order.request]
+expect: 1
+timeout: 20s
+golden: ../../escape/victim.conf
+"""
+
+
+def _escape_tree(tmp_path: Path) -> tuple[Path, Path]:
+    cases = tmp_path / "repo" / "cases"
+    cases.mkdir(parents=True)
+    (cases / "in.yaml").write_text(SCENARIO, encoding="utf-8")
+    victim = tmp_path / "escape" / "victim.conf"
+    victim.parent.mkdir()
+    victim.write_text("precious\n", encoding="utf-8")
+    return cases, victim
+
+
+@pytest.mark.parametrize("update", [True, False])
+def test_cli_a_golden_outside_the_case_folder_is_refused_before_anything_runs(
+    tmp_path: Path, redis_url: str, update: bool
+) -> None:
+    cases, victim = _escape_tree(tmp_path)
+    path = _case(cases, ESCAPE_CASE)
+    done = runner.invoke(app, ["test", str(path), "--url", redis_url, *(["--update"] if update else [])])
+    assert done.exit_code == 2, done.output
+    [line] = done.stdout.splitlines()
+    assert line.startswith(f"INVALID  case ({path}): {path}:5: golden: ")
+    assert f"(that is {victim}) is outside the case file's folder {cases.resolve()}" in line
+    assert "--allow-outside" in line
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert not victim.with_name("victim.actual.conf").exists()
+    import redis
+
+    assert redis.Redis.from_url(redis_url).exists("order.request") == 0  # nothing was replayed
+
+
+def test_cli_allow_outside_lets_a_case_write_its_golden_elsewhere(tmp_path: Path, redis_url: str) -> None:
+    cases, victim = _escape_tree(tmp_path)
+    path = _case(cases, ESCAPE_CASE)
+    done = runner.invoke(app, ["test", str(path), "--url", redis_url, "--update", "--allow-outside"])
+    assert done.exit_code == 0, done.output
+    assert victim.read_bytes()[:1] != b"p"  # now a recording
+
+
+def test_a_golden_reached_through_a_symlink_is_outside(tmp_path: Path) -> None:
+    cases, victim = _escape_tree(tmp_path)
+    (cases / "out").symlink_to(victim.parent, target_is_directory=True)
+    with pytest.raises(CaseError, match=r"golden: .*out/victim.conf \(that is .*escape/victim.conf\) is outside"):
+        load_case(_case(cases, ESCAPE_CASE.replace("../../escape/victim.conf", "out/victim.conf")))
+    # the .actual file kept beside a golden that differs: a symlink out is refused too
+    (cases / "g.actual.xtape").symlink_to(victim)
+    with pytest.raises(CaseError, match=r"golden: .*g.actual.xtape \(that is .*escape/victim.conf\) is outside"):
+        load_case(_case(cases, ESCAPE_CASE.replace("../../escape/victim.conf", "g.xtape")))
+    case = load_case(_case(cases, ESCAPE_CASE.replace("../../escape/victim.conf", "g.xtape")), allow_outside=True)
+    assert case.golden == cases / "g.xtape"
+    assert load_case(_case(cases, ESCAPE_CASE.replace("../../escape/victim.conf", "sub/g.xtape"))).golden == cases / "sub" / "g.xtape"

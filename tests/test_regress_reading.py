@@ -69,6 +69,7 @@ def test_help_of_test_url_says_a_throwaway_server_is_the_default() -> None:
     done = runner.invoke(app, ["test", "--help"], terminal_width=200)
     assert done.exit_code == 0
     text = " ".join(done.stdout.split())
-    assert "--url URL Use this Redis instead of a throwaway redis-server per case ($REDIS_URL is not read here)" in text
+    assert "--url URL Use this Redis instead of a throwaway redis-server per case (the default; $REDIS_URL is not read" in text
+    assert "input and output streams are deleted there before its service starts" in text
     assert "default: $REDIS_URL" not in text
     assert "--runs N" in text and "--no-noise" in text

@@ -64,3 +64,29 @@ def test_one_name_one_meaning() -> None:
     fields = ConvertOptions.__dataclass_fields__
     assert {"since_ns", "until_ns"} <= set(fields)
     assert not {"since_s", "until_s"} & set(fields)
+
+
+def test_a_bare_number_is_read_in_the_unit_an_option_always_had() -> None:
+    assert parse_duration("1500", option="--loop-interval", bare="ms") == 1500 * NS_PER_MS
+    assert parse_duration("2s", option="--loop-interval", bare="ms") == 2 * NS_PER_S
+    with pytest.raises(UsageError, match="use a number with a unit"):
+        parse_duration("soon", option="--loop-interval", bare="ms")
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("256MiB", 256 << 20), ("1GiB", 1 << 30), ("1.5KiB", 1536), ("500kB", 500_000),
+     ("2GB", 2 * 10**9), ("4096B", 4096), ("20mib", 20 << 20)],
+)  # fmt: skip
+def test_sizes_take_binary_and_decimal_units(text: str, size: int) -> None:
+    from xtape.units import parse_size
+
+    assert parse_size(text, option="--split-size") == size
+
+
+@pytest.mark.parametrize("bad", ["20", "1.5", "", "MiB", "0MiB", "5 potatoes", "-1MiB"])
+def test_a_size_needs_a_number_and_a_unit(bad: str) -> None:
+    from xtape.units import parse_size
+
+    with pytest.raises(UsageError, match=r"invalid --split-size .*(unit|more than zero)"):
+        parse_size(bad, option="--split-size")

@@ -18,6 +18,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "CaptureResult": "xtape.regress",
     "Catalog": "xtape.catalog",
+    "Codec": "xtape.codecs",
+    "CodecResolver": "xtape.codecs",
     "ConvertOptions": "xtape.convert",
     "DiffResult": "xtape.diff",
     "DiffRules": "xtape.diff",
@@ -42,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "infer_catalog": "xtape.catalog",
     "load_catalog": "xtape.catalog",
     "diff_recordings": "xtape.diff",
+    "get_codec": "xtape.codecs",
     "load_case": "xtape.regress",
     "load_scenario": "xtape.scenario",
     "open_source": "xtape.replay",
@@ -57,6 +60,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "CaptureResult",
     "Catalog",
+    "Codec",
+    "CodecResolver",
     "ConvertOptions",
     "DiffResult",
     "DiffRules",
@@ -80,6 +85,7 @@ __all__ = [
     "__version__",
     "convert",
     "diff_recordings",
+    "get_codec",
     "infer_catalog",
     "load_case",
     "load_catalog",
@@ -97,6 +103,7 @@ __all__ = [
 if TYPE_CHECKING:
     from xtape.capture import RecordOptions, record
     from xtape.catalog import Catalog, infer_catalog, load_catalog, validate_recording
+    from xtape.codecs import Codec, CodecResolver, get_codec
     from xtape.convert import ConvertOptions, convert
     from xtape.diff import DiffResult, DiffRules, diff_recordings
     from xtape.errors import XtapeError

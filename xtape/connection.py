@@ -368,6 +368,8 @@ class _Target:
                 )
         elif "closed by server" in reason or "reset by peer" in reason:
             reason += " (a TLS port? use rediss:// for those)"
+        elif isinstance(exc, redis.TimeoutError):  # connected, then silence: a frozen server
+            reason = f"the server did not answer within {CHECK_TIMEOUT_S:g} s"
         return RedisUnavailable(self.shown, reason)
 
     def _databases(self) -> int | None:

@@ -1,7 +1,9 @@
 """Recording -> scenario: the captured traffic as a YAML file a person wants to edit.
 
 One event per entry, ``delay`` in ms from the previous event, payloads as text (bytes
-that are not UTF-8 as ``!!binary``), the original ``id`` kept for ``--keep-ids``.
+that are not UTF-8 as ``!!binary``), the original ``id`` kept for ``--keep-ids``. A
+payload a codec reads (FastStream's envelope, taskiq's task, JSON; see
+:mod:`xtape.convert_codecs`) is written decoded, with the codec in ``codecs:``.
 Whatever the options, replaying the scenario publishes the same fields, byte for byte,
 as replaying the recording.
 
@@ -13,8 +15,6 @@ when it is whole.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -22,13 +22,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from xtape.convert_yaml import EventWriter, header_text
+from xtape.codecs import CodecResolver
+from xtape.convert_codecs import ConvertCodecs, has_braces
+from xtape.convert_yaml import EventWriter, header_text, item_text
 from xtape.errors import RuntimeFailure, UsageError
+from xtape.outputs import replacing
 from xtape.recording import Recording, RecordingInfo, TimeBase, summarize
 from xtape.recording.info import gap_warning, truncation_warning
 from xtape.recording.records import Gap
+from xtape.scenario import event_from_fields
 from xtape.timeline import NS_PER_MS, Event
 from xtape.transform import Transform
 from xtape.units import plural
@@ -53,6 +57,8 @@ class ConvertOptions:
     name: str | None = None
     description: str | None = None
     clock: TimeBase = "id"
+    #: ``--codec`` choices, ``(stream glob, codec)``; streams none names are detected.
+    codecs: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.jitter_ns < 0 or (self.max_delay_ns is not None and self.max_delay_ns < 0):
@@ -106,6 +112,8 @@ class ConvertReport:
     #: Gaps in the recording (entries trimmed from Redis before they were recorded).
     gaps: int = 0
     elapsed_s: float = 0.0
+    #: What the codec resolver chose, one line per decoded stream.
+    codecs: list[str] = field(default_factory=list)
 
 
 def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
@@ -198,7 +206,7 @@ def convert(
     total = None if info is None else info.entries
     try:
         if isinstance(output, (str, Path)):
-            with _Replacing(Path(output)) as out:
+            with replacing(output) as out:
                 report = _convert(rec, out, options, total, started, progress, progress_every_s)
         else:
             report = _convert(rec, output, options, total, started, progress, progress_every_s)
@@ -231,36 +239,6 @@ def _warn_about(info: RecordingInfo, say: WarnFn) -> None:
             say(warning)
 
 
-class _Replacing:
-    """A temporary file beside ``target`` that replaces it on success (and is removed
-    on any failure), so the output is never half-written."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-
-    def __enter__(self) -> IO[str]:
-        # (not mkstemp: the scenario gets the usual permissions, under the umask)
-        self.tmp = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}.part")
-        try:
-            self.fh = open(self.tmp, "x", encoding="utf-8", newline="\n")
-        except OSError as exc:
-            raise RuntimeFailure(f"cannot write {self.target}: {exc.strerror or exc}") from None
-        return self.fh
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            self.fh.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.target)
-        except OSError as error:
-            raise RuntimeFailure(
-                f"cannot write {self.target}: {error.strerror or error}"
-            ) from None
-        finally:
-            if self.tmp.exists():
-                self.tmp.unlink()
-
-
 def _convert(
     rec: Recording,
     out: IO[str],
@@ -281,6 +259,8 @@ def _convert(
             yield event
 
     writer = EventWriter()
+    chosen: list[str] = []
+    codecs = ConvertCodecs(CodecResolver(options.codecs, report=chosen.append))
     streams: dict[bytes, str] = {}
     entries = events = 0
     max_delay = options.max_delay_ns
@@ -297,15 +277,16 @@ def _convert(
         def flush(run: _Run) -> int:
             """Write the run as one event; how much its interval's rounding moved its end."""
             event = run.first
-            # (the reader has checked every entry's shape: fields are bytes, in pairs)
-            text = writer.text(
-                streams[event.stream],
-                event.flat,
-                delay=_ms(run.delay_ns),
-                id=event.id,
-                repeat=run.count,
-                interval=_ms(run.interval_ns(whole_ms)),
-            )
+            delay, interval = _ms(run.delay_ns), _ms(run.interval_ns(whole_ms))
+            decoded = codecs.payload(event.stream, event.flat)
+            if decoded is None:
+                # (the reader has checked every entry's shape: fields are bytes, in pairs)
+                text = writer.text(
+                    streams[event.stream], event.flat, delay=delay, id=event.id,
+                    repeat=run.count, interval=interval,
+                )
+            else:
+                text = _decoded_text(streams[event.stream], event, decoded, delay, run.count, interval)
             write(text)
             return run.drift_ns(whole_ms)
 
@@ -346,7 +327,7 @@ def _convert(
             f"Converted by xtape from {Path(path).name}: {plural(entries, 'entry', 'entries')} on "
             f"{plural(len(streams), 'stream')}."
         )
-        out.write(header_text(name, description))
+        out.write(header_text(name, description, codecs.scenario_codecs(streams)))
         body.seek(0)
         shutil.copyfileobj(body, out, 1 << 16)
         out.flush()
@@ -355,7 +336,31 @@ def _convert(
         events=events,
         streams=list(streams.values()),
         elapsed_s=time.monotonic() - started,
+        codecs=chosen,
     )
+
+
+def _decoded_text(
+    stream: str, event: Event, decoded: tuple[str | None, Any], delay: int | float, repeat: int, interval: int | float
+) -> str:
+    """An event whose payload is written decoded (or as fields with ``codec: raw``)."""
+    key, value = decoded
+    if value is None:  # a decoded stream's entry its codec does not reproduce
+        item = event_from_fields(stream, event.fields, delay=delay, id=event.id)
+    else:
+        item = {"stream": stream, **({"delay": delay} if delay else {}), "payload": value}
+        if has_braces(value):
+            item["template"] = False
+        if event.id is not None:
+            item["id"] = event.id.decode("ascii")
+    if key is not None:
+        item["codec"] = key
+    if repeat > 1:
+        item.pop("id", None)
+        item["repeat"] = repeat
+        if interval:
+            item["interval"] = interval
+    return item_text(item)
 
 
 def _stream_name(name: bytes) -> str:

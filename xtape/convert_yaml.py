@@ -196,15 +196,99 @@ def _value_text(raw: bytes) -> str | None:
     return scalar(text)
 
 
+def value_lines(value: Any, indent: str) -> list[str] | None:
+    """A decoded payload (JSON-like: mappings with text keys, lists, text, numbers, bools,
+    null) as the block lines the dumper writes under a key at ``indent``, or ``None``
+    where this module leaves it to PyYAML. ``value`` must be a non-empty mapping or list."""
+    out: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return None
+            name = scalar(key, key=True)
+            if name is None:
+                return None
+            if isinstance(item, (dict, list)) and item:
+                inner = value_lines(item, indent + "  ")
+                if inner is None:
+                    return None
+                out.append(f"{indent}{name}:")
+                out += inner
+            else:
+                leaf = _leaf(item)
+                if leaf is None:
+                    return None
+                out.append(f"{indent}{name}: {leaf}")
+        return out
+    for item in value:
+        if isinstance(item, (dict, list)) and item:
+            inner = value_lines(item, indent + "  ")
+            if inner is None:
+                return None
+            inner[0] = f"{indent}- {inner[0][len(indent) + 2 :]}"
+            out += inner
+        else:
+            leaf = _leaf(item)
+            if leaf is None:
+                return None
+            out.append(f"{indent}- {leaf}")
+    return out
+
+
+def _leaf(value: Any) -> str | None:
+    if isinstance(value, str):
+        return scalar(value)
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return number(value)
+    if isinstance(value, dict) and not value:
+        return "{}"
+    if isinstance(value, list) and not value:
+        return "[]"
+    return None
+
+
 def item_text(event: dict[str, Any]) -> str:
     """One event as an item of ``events:``, by PyYAML (the text of the whole-document
     dump: each sequence item is written the same wherever it stands)."""
+    payload = event.get("payload")
+    if isinstance(payload, dict) and payload and "generator" not in event:
+        fast = _item_fast(event, payload)
+        if fast is not None:
+            return fast
     text = dump_scenario_yaml({"events": [event]})
     return text[text.index("\n") + 1 :]
 
 
-def header_text(name: str, description: str) -> str:
-    """The lines before the events: ``name``, ``description`` and ``events:``."""
+def _item_fast(event: dict[str, Any], payload: dict[str, Any]) -> str | None:
+    """``item_text`` by string building for a mapping payload of plain values (decoded
+    ones, from a codec), or ``None``; ``tests/test_convert_yaml.py`` checks it is PyYAML's."""
+    lines = []
+    for key, value in event.items():
+        name = scalar(str(key), key=True)
+        if name is None or not isinstance(key, str):
+            return None
+        if key == "payload":
+            inner = value_lines(payload, "      ")
+            if inner is None:
+                return None
+            lines.append("    payload:")
+            lines += inner
+            continue
+        leaf = _leaf(value)
+        if leaf is None:
+            return None
+        lines.append(f"    {name}: {leaf}")
+    lines[0] = "  - " + lines[0][4:]
+    return "\n".join(lines) + "\n"
+
+
+def header_text(name: str, description: str, codecs: dict[str, str] | None = None) -> str:
+    """The lines before the events: ``name``, ``description``, ``codecs:`` (stream glob ->
+    codec, when payloads are written decoded) and ``events:``."""
     parts = []
     for key, value in (("name", name), ("description", description)):
         text = scalar(value)
@@ -212,5 +296,7 @@ def header_text(name: str, description: str) -> str:
             parts.append(dump_scenario_yaml({key: value}))
         else:
             parts.append(f"{key}: {text}\n")
+    if codecs:
+        parts.append(dump_scenario_yaml({"codecs": codecs}))
     parts.append("events:\n")
     return "".join(parts)

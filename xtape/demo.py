@@ -8,6 +8,11 @@
 6. check that every stream arrived byte-identical, and show the timing report;
 7. run the matcher example's regression case (``xtape test``): the service passes, and a
    copy of it with a seeded bug (a rejection rule changed) fails, naming the field.
+
+A ``stop_event`` (the CLI sets it on Ctrl-C) ends the demo at the next safe point,
+within a fraction of a second at any step: the server and the service run in process
+groups of their own, so they are still there to be stopped in order and their files
+removed.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ class DemoResult:
     #: The matcher's regression case passed, and failed against the seeded bug.
     regression_passed: bool = False
     bug_caught: bool = False
+    #: Stopped early by the caller's ``stop_event``.
+    interrupted: bool = False
 
     @property
     def replay_ok(self) -> bool:
@@ -76,8 +83,16 @@ MATCHER_BUG = ("MAX_QTY = Decimal(1000)", "MAX_QTY = Decimal(2000)")
 SEED = 7
 
 
-def run_demo(say: Say, *, scenarios_dir: Path | None = None, speed: float = 4.0) -> DemoResult:
-    """Run the demo, telling the story through ``say``; returns what it found."""
+def run_demo(
+    say: Say,
+    *,
+    scenarios_dir: Path | None = None,
+    speed: float = 4.0,
+    stop_event: threading.Event | None = None,
+) -> DemoResult:
+    """Run the demo, telling the story through ``say``; returns what it found (with
+    ``interrupted`` set, and the later steps not run, once ``stop_event`` is set)."""
+    stop = stop_event or threading.Event()
     folder = scenarios_dir or EXAMPLES
     sources = [(folder / name, pace) for name, pace in PRODUCTION]
     missing = [str(p) for p, _ in sources if not p.is_file()]
@@ -87,10 +102,17 @@ def run_demo(say: Say, *, scenarios_dir: Path | None = None, speed: float = 4.0)
     with tempfile.TemporaryDirectory(prefix="xtape-demo-") as tmp, RedisServer() as server:
         workdir = Path(tmp)
         say(f"1. started a throwaway redis-server at {server.url}")
-        _produce_and_record(say, server.url, sources, workdir, result)
-        _convert_and_replay(say, server.url, workdir, speed, result)
-        _compare(say, server.url, result)
-        _regression(say, workdir, result)
+        steps: list[Callable[[], None]] = [
+            lambda: _produce_and_record(say, server.url, sources, workdir, result, stop),
+            lambda: _convert_and_replay(say, server.url, workdir, speed, result, stop),
+            lambda: _compare(say, server.url, result),
+            lambda: _regression(say, workdir, result, stop),
+        ]
+        for step in steps:
+            if stop.is_set():
+                break
+            step()
+        result.interrupted = stop.is_set()
     return result
 
 
@@ -100,6 +122,7 @@ def _produce_and_record(
     sources: list[tuple[Path, float]],
     workdir: Path,
     result: DemoResult,
+    user_stop: threading.Event,
 ) -> None:
     rec_path = workdir / "production.xtape"
     start_ms = time.time_ns() // 1_000_000
@@ -127,17 +150,20 @@ def _produce_and_record(
         for path, pace in sources:
             say(f"   -- production: playing {path.name} at {pace:g}x into {SOURCE_PREFIX}*")
             consumer.verbose = pace <= 1.0
-            with RedisPublisher(url) as publisher:
+            with RedisPublisher(url, stop_event=user_stop) as publisher:
                 report = replay(
                     ScenarioSource(path, seed=SEED),
                     publisher,
                     ReplayOptions(pacing=Pacing.speed(pace), transform=Transform(prefix=SOURCE_PREFIX)),
+                    stop_event=user_stop,
                 )
             result.produced += report.published
-            consumer.wait_for(result.produced)
+            if report.interrupted:
+                return
+            consumer.wait_for(result.produced, user_stop)
             if not consumer.verbose:
                 say(f"   ({plural(report.published, 'entry', 'entries')} arrived on {plural(len(report.streams), 'stream')})")
-        _wait_recorded(rec_path, stop, result.produced)
+        _wait_recorded(rec_path, user_stop, result.produced)
     finally:
         stop.set()
         recorder.join(timeout=10)
@@ -152,18 +178,20 @@ def _produce_and_record(
     )
 
 
-def _wait_recorded(path: Path, stop: threading.Event, expected: int, timeout: float = 10.0) -> None:
+def _wait_recorded(path: Path, user_stop: threading.Event, expected: int, timeout: float = 10.0) -> None:
     """Give the recorder until it has written what was produced (it flushes every 200 ms)."""
     from xtape.recording import Recording
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not user_stop.is_set():
         if path.exists() and sum(1 for _ in Recording(path).entries()) >= expected:
             return
-        time.sleep(0.1)
+        user_stop.wait(0.1)
 
 
-def _convert_and_replay(say: Say, url: str, workdir: Path, speed: float, result: DemoResult) -> None:
+def _convert_and_replay(
+    say: Say, url: str, workdir: Path, speed: float, result: DemoResult, user_stop: threading.Event
+) -> None:
     rec_path = workdir / "production.xtape"
     yaml_path = workdir / "production.yaml"
     converted = convert(rec_path, yaml_path)
@@ -172,12 +200,15 @@ def _convert_and_replay(say: Say, url: str, workdir: Path, speed: float, result:
     for line in text.splitlines()[:14]:
         say(f"   | {line}")
     say(f"5. replaying {yaml_path.name} at {speed:g}x into {TARGET_PREFIX}*")
-    with RedisPublisher(url) as publisher:
+    with RedisPublisher(url, stop_event=user_stop) as publisher:
         report = replay(
             ScenarioSource(yaml_path),
             publisher,
             ReplayOptions(pacing=Pacing.speed(speed), transform=Transform(prefix=TARGET_PREFIX)),
+            stop_event=user_stop,
         )
+    if report.interrupted:
+        return
     say(
         f"   published {plural(report.published, 'event')} to {plural(len(report.streams), 'stream')} in "
         f"{report.duration_s:.3f} s ({report.pacing}), errors: {report.errors}"
@@ -262,16 +293,18 @@ class _Consumer(threading.Thread):
             pairs = pairs[:87] + "..."
         self.say(f"   <- {name.decode(errors='replace'):<26} {pairs}")
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> None:
+    def wait_for(self, count: int, user_stop: threading.Event, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
         with self._cond:
-            self._cond.wait_for(lambda: self.seen >= count, timeout=timeout)
+            while self.seen < count and not user_stop.is_set() and time.monotonic() < deadline:
+                self._cond.wait(0.05)
 
     def stop(self) -> None:
         self._stop_flag.set()
         self.join(timeout=5)
 
 
-def _regression(say: Say, workdir: Path, result: DemoResult) -> None:
+def _regression(say: Say, workdir: Path, result: DemoResult, user_stop: threading.Event) -> None:
     """Step 7: the matcher's case, against the service and against a copy with a bug."""
     from xtape.regress import load_case, run_case
 
@@ -283,7 +316,9 @@ def _regression(say: Say, workdir: Path, result: DemoResult) -> None:
     example = workdir / "matcher"
     shutil.copytree(MATCHER, example, ignore=shutil.ignore_patterns("__pycache__", "*.actual.xtape"))
     say(f"   $ xtape test {example / 'case.yaml'}    (a copy of {MATCHER})")
-    good = run_case(load_case(example / "case.yaml"))
+    good = run_case(load_case(example / "case.yaml"), stop_event=user_stop)
+    if user_stop.is_set():
+        return
     say(f"   {good.summary()}")
     result.regression_passed = good.status == "same"
     if not result.regression_passed:
@@ -296,7 +331,9 @@ def _regression(say: Say, workdir: Path, result: DemoResult) -> None:
         raise RuntimeFailure(f"{service}: the line to seed the bug into is missing")
     service.write_text(text.replace(*MATCHER_BUG), encoding="utf-8")
     say(f"   ... and against a copy with a seeded bug ({MATCHER_BUG[0]} -> {MATCHER_BUG[1]}):")
-    bad = run_case(load_case(bugged / "case.yaml"), command=[sys.executable, str(service)])
+    bad = run_case(load_case(bugged / "case.yaml"), command=[sys.executable, str(service)], stop_event=user_stop)
+    if user_stop.is_set():
+        return
     say(f"   {bad.summary()}")
     if bad.diff is not None:
         for line in bad.diff.render_text().splitlines():

@@ -73,9 +73,10 @@ class XtapeFixture:
         """Run the service under test with ``REDIS_URL`` set for the block, ready when the
         consumer ``group`` (stream, name; or a list of them) exists / every stream of
         ``inputs`` has a consumer group / the ``key`` exists / a line of its output
-        matches ``log`` / after ``delay`` seconds; stopped (SIGTERM, SIGKILL after
-        ``grace``) on the way out. Its output is added to the test's report when the test
-        fails."""
+        matches ``log`` / after ``delay`` seconds; stopped with every process of its group
+        (SIGTERM, SIGKILL after ``grace``) on the way out. Its output is added to the
+        test's report when the test fails, with a note when it had to be killed
+        (``running.killed``)."""
         from xtape.regress import Readiness, Service
 
         ready = None
@@ -94,6 +95,8 @@ class XtapeFixture:
             finally:
                 running.stop()
                 print(f"--- service output ({' '.join(running.argv)}) ---\n{running.tail()}")
+                if running.stop_note:
+                    print(f"xtape: {running.stop_note}")
 
     def replay(
         self,

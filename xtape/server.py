@@ -7,6 +7,7 @@ else uses and that is gone afterwards.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from xtape.children import OWN_GROUP, stop_group
 from xtape.errors import RuntimeFailure
 
 #: Redis Cluster listens on port + 10000 for its bus: keep room for it on every server.
@@ -41,6 +43,9 @@ class RedisServer:
     server is ready when it answers PING on :attr:`port`. ``exe`` runs another binary
     that takes redis-server's options (a Valkey ``valkey-server``, an older Redis) instead
     of the ``redis-server`` on PATH. Use as a context manager.
+
+    The server runs in a process group of its own (:mod:`xtape.children`): a Ctrl-C at
+    the terminal reaches the program that started it, which stops it when it is done.
     """
 
     def __init__(
@@ -82,7 +87,7 @@ class RedisServer:
             "--logfile", str(self.dir / "redis.log"),
             *self.extra_args,
         ]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, **OWN_GROUP)
         self._wait_ready()
         return self
 
@@ -90,8 +95,7 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                log = (self.dir / "redis.log").read_text(errors="replace")[-500:]
-                raise RuntimeFailure(f"redis-server exited at start: {log.strip()}")
+                raise RuntimeFailure(f"redis-server exited at start: {self._exit_reason()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                     sock.sendall(b"PING\r\n")
@@ -102,17 +106,21 @@ class RedisServer:
             time.sleep(0.02)
         raise RuntimeFailure(f"redis-server on port {self.port} did not start in {timeout:.0f}s")
 
+    def _exit_reason(self) -> str:
+        """The end of its log, or the signal that ended it before it wrote one (a Ctrl-C
+        meant for its parent, sent before it could leave the parent's process group)."""
+        log = self.dir / "redis.log"
+        text = log.read_text(errors="replace")[-500:].strip() if log.is_file() else ""
+        code = self.proc.returncode if self.proc is not None else None
+        if not text and code is not None and code < 0:
+            return f"killed by signal {signal.Signals(-code).name}"
+        return text or f"exit code {code}, nothing in its log"
+
     def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL) and keep the data directory."""
+        """Stop the process (SIGTERM, then SIGKILL after 10 s) and keep the data directory."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_group(self.proc, grace_s=10.0)
         self.proc = None
 
     def restart(self) -> None:

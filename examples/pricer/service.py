@@ -12,14 +12,12 @@ random ``correlation_id``. Each quote is the order's total with VAT, rounded.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from faststream import FastStream
 from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.parser import BinaryMessageFormatV1
 from pydantic import BaseModel
 
 VAT = Decimal("0.2")
@@ -32,19 +30,6 @@ SLOW_S = 0.3
 FAILING_SKUS: frozenset[str] = frozenset()
 
 
-class JsonEnvelope(BinaryMessageFormatV1):
-    """FastStream's JSON envelope (``{"data": ..., "headers": {...}}``, which every
-    FastStream consumer reads) instead of its default binary one.
-
-    Only until xtape decodes FastStream's binary envelope itself (its payload codecs,
-    issue 17 item 1): then this class goes and the broker keeps its default format."""
-
-    @classmethod
-    async def encode(cls, **kwargs: Any) -> bytes:
-        msg = await cls.build(**kwargs)
-        return json.dumps({"data": msg.data.decode(), "headers": msg.headers}).encode()
-
-
 class Order(BaseModel):
     orderId: str
     sku: str
@@ -52,7 +37,7 @@ class Order(BaseModel):
     unit_price: Decimal
 
 
-broker = RedisBroker(os.environ.get("REDIS_URL", "redis://localhost:6379/0"), message_format=JsonEnvelope)
+broker = RedisBroker(os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
 app = FastStream(broker)
 
 

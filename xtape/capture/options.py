@@ -174,6 +174,8 @@ class RecordOptions:
             raise UsageError("batch, block_ms and keys_per_read must be above zero")
         if not self.scan_interval_s > 0:  # (also refuses NaN)
             raise UsageError("--scan-interval must be more than zero")
+        if self.redact_key is not None and not self.redact:
+            raise UsageError("--redact-key-file goes with --redact FIELD_GLOB")
 
     def header(self) -> dict[str, Any]:
         """The options as they go into the recording header (no keys, no secrets)."""
@@ -186,7 +188,13 @@ class RecordOptions:
             out["until_idle_s"] = self.until_idle_s
         if self.redact:
             out["redact"] = list(self.redact)
-            out["redaction"] = "hmac-sha256, random per-recording key"
+            if self.redact_key is None:
+                out["redaction"] = "hmac-sha256, random per-recording key"
+            else:
+                from xtape.capture.redact import key_id
+
+                out["redaction"] = "hmac-sha256, key from a file"
+                out["redact_key_id"] = key_id(self.redact_key)
             out["redact_case"] = "sensitive" if self.redact_case_sensitive else "insensitive"
         if self.exclude:
             out["exclude"] = list(self.exclude)

@@ -251,9 +251,15 @@ class Recorder:
             self._discover(initial=True)
             return True
         except (*FAULTS, Stopped) as exc:
-            if self._stop_reason():
-                self.stats.stop_reason = self._stop_reason()
+            reason = self._stop_reason()
+            if reason == "stopped":
+                self.stats.stop_reason = reason
                 return False
+            if reason:  # --duration or --count ran out while the server said nothing
+                waited = self.clock.monotonic() - self._t0
+                raise RedisUnavailable(
+                    self.shown_url, f"the server did not answer within {waited:.1f} s"
+                ) from None
             raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
         except redis.ResponseError as exc:
             raise _refused(self.shown_url, exc) from None
@@ -352,7 +358,11 @@ class Recorder:
         now = self.clock.monotonic()
         if self.opt.duration_s is not None and now - self._t0 >= self.opt.duration_s:
             return "duration"
-        if self.opt.until_idle_s is not None and now - self._last_data >= self.opt.until_idle_s:
+        if (
+            self.opt.until_idle_s is not None
+            and self.started.is_set()  # (before, the server's answers are awaited)
+            and now - self._last_data >= self.opt.until_idle_s
+        ):
             return "idle"
         return ""
 

@@ -7,6 +7,11 @@ per recording unless given, and never written anywhere, so:
 * a digest cannot be reversed by hashing guesses (a plain SHA-256 of a PIN or a short
   token could be brute-forced in seconds), and recordings made with different keys
   cannot be linked to each other.
+
+A key kept in a file (``--redact-key-file``) is shared on purpose: recordings, and the
+live side of ``diff --live``, redacted with it give equal digests for equal values, so a
+diff compares redacted fields by value. The header names the key only by
+:func:`key_id`, a keyed digest that tells whether two sides share it and reveals nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,32 @@ import re
 from typing import Any
 
 PREFIX = b"redacted:"
+#: The least number of bytes a key file must hold.
+MIN_KEY_BYTES = 16
+
+
+def key_id(key: bytes) -> str:
+    """What a recording's header says of its key: equal for equal keys, useless to guess it."""
+    return hmac.new(key, b"xtape redaction key id", hashlib.sha256).hexdigest()[:16]
+
+
+def read_key_file(path: str | os.PathLike[str]) -> bytes:
+    """The redaction key in ``path`` (its bytes, surrounding whitespace left out, so that
+    ``openssl rand -hex 32 > key`` makes one); a :class:`~xtape.errors.UsageError` when it
+    cannot be read or is shorter than :data:`MIN_KEY_BYTES`."""
+    from xtape.errors import UsageError
+
+    try:
+        with open(path, "rb") as fh:
+            key = fh.read(1 << 20).strip()
+    except OSError as error:
+        raise UsageError(f"cannot read the redaction key file {path}: {error.strerror or error}") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise UsageError(
+            f"the redaction key file {path} holds {len(key)} bytes: give at least {MIN_KEY_BYTES} "
+            "(e.g. openssl rand -hex 32 > FILE)"
+        )
+    return key
 
 
 def glob_regex(glob: str, *, case_sensitive: bool = True) -> re.Pattern[bytes]:

@@ -19,6 +19,9 @@
       position.opened:
         model: myteam.events:PositionOpened   # a Pydantic model
       audit.*: {}                    # known, payload not checked
+      shop.orders:
+        codec: faststream            # payloads decoded first: the schema checks the body
+        fields: {total: integer}
 
 Loading checks the file itself and reports each problem as ``path:line: where: what``.
 See docs/catalog.md.
@@ -30,6 +33,7 @@ import difflib
 import fnmatch
 import importlib
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,8 +43,10 @@ import jsonschema
 from pydantic import BaseModel
 
 from xtape.catalog.discover import CATALOG_ENV, CATALOG_NAME, find_catalog_path
+from xtape.catalog.safe import SchemaRefused
 from xtape.catalog.schema import NO_PROBLEMS, Problem, StreamSchema
-from xtape.errors import CatalogError, CatalogInvalid, InputError, ScenarioError
+from xtape.codecs import get_codec
+from xtape.errors import CatalogError, CatalogInvalid, InputError, ScenarioError, UsageError
 from xtape.scenario.locations import Loc, SourceMap, format_loc
 from xtape.scenario.plan import EventPlan, Plan
 from xtape.scenario.yaml_io import load_yaml
@@ -58,7 +64,7 @@ FIELD_TYPES: dict[str, dict[str, Any]] = {
     "binary": {"type": "string", "contentEncoding": "base64"},
 }
 _TOP_KEYS = ("version", "description", "strict", "streams")
-_STREAM_KEYS = ("description", "strict", "fields", "required", "schema", "model")
+_STREAM_KEYS = ("description", "strict", "fields", "required", "schema", "model", "codec")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -69,10 +75,20 @@ class Catalog:
     that matches, in file order); :meth:`check` gives the problems of one entry's fields.
     """
 
-    def __init__(self, streams: Sequence[StreamSchema], *, path: str | None = None, strict: bool = False) -> None:
+    def __init__(
+        self,
+        streams: Sequence[StreamSchema],
+        *,
+        path: str | None = None,
+        strict: bool = False,
+        unchecked: Sequence[str] = (),
+    ) -> None:
         self.path = path
         self.strict = strict
         self.streams = list(streams)
+        #: Why some streams' payloads are not checked (``path:line: where: why``): the
+        #: Python models of a catalog that was found, not named, are not imported.
+        self.unchecked = list(unchecked)
         self._exact = {s.pattern: s for s in self.streams if not _GLOB_CHARS & set(s.pattern)}
         self._globs = [s for s in self.streams if _GLOB_CHARS & set(s.pattern)]
         self._found: dict[bytes, StreamSchema | None] = {}
@@ -113,6 +129,11 @@ class Catalog:
         where = f" {self.path}" if self.path else ""
         return f"unknown stream {name!r}: not in the catalog{where}{self.suggestion(name)}"
 
+    def codec(self, stream: bytes) -> str | None:
+        """The ``codec:`` the catalog gives ``stream`` (for :class:`xtape.codecs.CodecResolver`)."""
+        spec = self.lookup(stream)
+        return None if spec is None else spec.codec
+
     def check(self, stream: str | bytes, flat: Sequence[bytes]) -> Sequence[Problem] | None:
         """The problems of one entry's flat fields; None when the stream is unknown."""
         spec = self.lookup(stream)
@@ -140,9 +161,12 @@ class Catalog:
 # --------------------------------------------------------------------------- loading
 
 
-def load_catalog(path: str | Path) -> Catalog:
+def load_catalog(path: str | Path, *, trusted: bool = True) -> Catalog:
     """Read and check a catalog file; raises :class:`CatalogError` (one) or
-    :class:`CatalogInvalid` (several) with ``path:line:`` for each problem."""
+    :class:`CatalogInvalid` (several) with ``path:line:`` for each problem.
+
+    Only a ``trusted`` catalog (one the user named) imports its Python models: importing
+    runs the module. Otherwise those streams are known but not checked (``unchecked``)."""
     shown = str(path)
     try:
         text = Path(path).read_text("utf-8-sig")
@@ -150,16 +174,18 @@ def load_catalog(path: str | Path) -> Catalog:
         raise CatalogError(f"cannot read the catalog: {error.strerror or error}", shown) from None
     except UnicodeDecodeError:
         raise CatalogError("not UTF-8 text", shown) from None
-    return load_catalog_text(text, shown, base=Path(path).parent)
+    return load_catalog_text(text, shown, base=Path(path).parent, trusted=trusted)
 
 
-def load_catalog_text(text: str, path: str = "<catalog>", *, base: Path | None = None) -> Catalog:
+def load_catalog_text(
+    text: str, path: str = "<catalog>", *, base: Path | None = None, trusted: bool = True
+) -> Catalog:
     """A catalog from YAML ``text``; ``base`` is where schema files and models are looked for."""
     try:
         data, lines = load_yaml(text, path)
     except ScenarioError as error:
         raise CatalogError(error.reason, path, error.line) from None
-    reader = _Reader(SourceMap(path, lines), base or Path("."))
+    reader = _Reader(SourceMap(path, lines), base or Path("."), trusted=trusted)
     catalog = reader.catalog(data)
     if reader.errors:
         errors = sorted(reader.errors, key=lambda e: e.line or 0)
@@ -179,10 +205,12 @@ def _show(value: Any) -> str:
 class _Reader:
     """Checks a catalog's data, collecting every problem with its line."""
 
-    def __init__(self, source: SourceMap, base: Path) -> None:
+    def __init__(self, source: SourceMap, base: Path, *, trusted: bool = True) -> None:
         self.source = source
         self.base = base
+        self.trusted = trusted
         self.errors: list[CatalogError] = []
+        self.unchecked: list[str] = []
 
     def error(self, loc: Loc, message: str, *, named: Loc | None = None) -> None:
         """A problem at ``loc`` (its line), named by ``named`` (default: ``loc``)."""
@@ -222,7 +250,7 @@ class _Reader:
             found = self.stream(name, spec, strict)
             if found is not None:
                 compiled.append(found)
-        return Catalog(compiled, path=self.source.path, strict=strict)
+        return Catalog(compiled, path=self.source.path, strict=strict, unchecked=self.unchecked)
 
     def flag(self, data: Mapping[Any, Any], key: str, loc: Loc, default: bool) -> bool:
         value = data.get(key, default)
@@ -262,16 +290,29 @@ class _Reader:
             schema = self.fields(spec["fields"], spec.get("required"), loc)
         elif "schema" in spec:
             schema = self.schema(spec["schema"], (*loc, "schema"))
+        elif "model" in spec and not self.trusted:
+            at = (*loc, "model")
+            self.unchecked.append(
+                f"{self.source.path}:{self.source.line(at)}: {format_loc(at)}: not checked: Python models "
+                "need --catalog (a catalog found, not named, never imports code)"
+            )
         elif "model" in spec:
             ref = spec["model"]
             model = self.model(ref, (*loc, "model"))
+        codec = spec.get("codec")
+        if codec is not None:
+            try:
+                get_codec(str(codec)) if codec not in ("raw", "none") else None
+            except UsageError as error:
+                self.error((*loc, "codec"), str(error))
         if len(self.errors) != before:
             return None
         try:
             return StreamSchema(
-                name, description=description or "", strict=strict, schema=schema, model=model, model_ref=ref
+                name, description=description or "", strict=strict, schema=schema, model=model, model_ref=ref,
+                codec=None if codec is None else str(codec),
             )
-        except jsonschema.SchemaError as error:
+        except (jsonschema.SchemaError, SchemaRefused) as error:
             at = (*loc, given[0]) if given else loc
             path = list(error.path)
             if given and given[0] == "fields" and path[:1] == ["properties"]:
@@ -280,7 +321,10 @@ class _Reader:
                 at = (*loc, "required", *path[1:])
             elif given and given[0] == "schema" and isinstance(spec["schema"], dict):
                 at = (*at, *path)
-            self.error(at, f"invalid JSON Schema: {' '.join(error.message.split())}")
+            if isinstance(error, SchemaRefused):
+                self.error(at, error.message)
+            else:
+                self.error(at, f"invalid JSON Schema: {' '.join(error.message.split())}")
             return None
         except Exception as error:  # the compiler refused the schema (or a model's schema failed)
             at = (*loc, given[0]) if given else loc
@@ -394,7 +438,7 @@ class _Reader:
 # --------------------------------------------------------------------------- discovery
 
 
-_LOADED: dict[tuple[str, int, int], Catalog] = {}
+_LOADED: dict[tuple[str, int, int, bool], Catalog] = {}
 
 
 def find_catalog(
@@ -405,18 +449,23 @@ def find_catalog(
     environ: Mapping[str, str] | None = None,
     cwd: str | Path | None = None,
 ) -> Catalog | None:
-    """The catalog :func:`find_catalog_path` names, loaded (once per file and version)."""
+    """The catalog :func:`find_catalog_path` names, loaded (once per file and version).
+
+    Only a catalog the user named (``explicit``, ``$XTAPE_CATALOG``) is trusted to import
+    its Python models; one found beside ``near`` or in ``cwd`` is not (see
+    :func:`load_catalog`)."""
     path = find_catalog_path(explicit, near, enabled=enabled, environ=environ, cwd=cwd)
     if path is None:
         return None
+    trusted = explicit is not None or path == Path((os.environ if environ is None else environ).get(CATALOG_ENV, ""))
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, trusted)
     except OSError:
-        return load_catalog(path)  # raises: cannot read
+        return load_catalog(path, trusted=trusted)  # raises: cannot read
     found = _LOADED.get(key)
     if found is None:
-        found = _LOADED[key] = load_catalog(path)
+        found = _LOADED[key] = load_catalog(path, trusted=trusted)
     return found
 
 

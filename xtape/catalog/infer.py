@@ -24,10 +24,12 @@ from typing import Any
 
 from xtape import __version__
 from xtape.catalog.schema import shown
+from xtape.codecs import CodecResolver, codec_spec
 from xtape.ids import id_ms
 from xtape.recording import Recording
+from xtape.scenario.encoding import EncodingFailed, encode_value
 from xtape.scenario.yaml_io import dump_flow
-from xtape.timeline import display_name
+from xtape.timeline import display_name, pair_fields
 from xtape.units import match_any
 
 #: A field with at most this many distinct values (each seen at least twice on average)
@@ -35,6 +37,12 @@ from xtape.units import match_any
 ENUM_MAX = 10
 #: Examples kept per field.
 EXAMPLES = 3
+#: A value longer than this (bytes) is never an enum member: the field is no enum.
+ENUM_VALUE_MAX = 100
+#: A value longer than this (bytes) is never kept as an example.
+EXAMPLE_MAX = 1_000
+#: Distinct field names described per stream; the values of further names are counted only.
+MAX_FIELDS = 1_000
 #: How long one pass of a generated scenario is at least, in ms.
 MIN_WINDOW_MS = 1000
 #: Ticks per pass of a generated scenario: each stream's entries are spread over them.
@@ -48,6 +56,8 @@ _HEX = re.compile(rb"[0-9a-f]*")
 _DIGITS = re.compile(rb"[0-9]+")
 _SAFE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]*")
 _YAML_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"})
+#: Field names whose values are secrets (password, token, secret, *key; any case).
+_SECRET = re.compile(rb"pass(?:word|wd)|token|secret|key$", re.IGNORECASE)
 
 #: ``progress(entries_read)`` now and then.
 InferProgress = Callable[[int], None]
@@ -70,6 +80,7 @@ class FieldStats:
         "name",
         "prefix",
         "redacted",
+        "secret",
         "tail_digits",
         "uuid",
     )  # fmt: skip
@@ -93,6 +104,8 @@ class FieldStats:
         #: The text every value starts with, and whether what follows is always digits.
         self.prefix: bytes | None = None
         self.tail_digits = True
+        #: The name looks like a secret's: its values are never written (unless redacted).
+        self.secret = _SECRET.search(name) is not None
 
     def add(self, value: bytes) -> None:
         """One more value of the field (the hot path of infer: one call per field)."""
@@ -103,7 +116,7 @@ class FieldStats:
             if seen is not None:  # a value seen before: nothing new to learn but its count
                 counts[value] = seen + 1
                 return
-            if len(counts) < ENUM_MAX:
+            if len(counts) < ENUM_MAX and len(value) <= ENUM_VALUE_MAX:
                 counts[value] = 1
             else:
                 self.counts = None
@@ -112,7 +125,7 @@ class FieldStats:
             self.min_len = size
         if size > self.max_len:
             self.max_len = size
-        if len(self.examples) < EXAMPLES and value not in self.examples:
+        if len(self.examples) < EXAMPLES and size <= EXAMPLE_MAX and value not in self.examples:
             self.examples.append(value)
         kind = self.kind
         if kind == "number" or kind == "integer":
@@ -218,6 +231,11 @@ class FieldStats:
     # -- conclusions -------------------------------------------------------------------
 
     @property
+    def hidden(self) -> bool:
+        """Whether the values must stay out of the catalog: a secret's, not redacted."""
+        return self.secret and not (self.redacted and self.kind == "string")
+
+    @property
     def text_name(self) -> str | None:
         try:
             return self.name.decode("utf-8")
@@ -229,6 +247,8 @@ class FieldStats:
         counts = self.counts
         if counts is None or self.kind in ("boolean", "binary", "object", "array") or (self.redacted and self.kind == "string"):
             return None
+        if self.hidden:
+            return None
         if not counts or self.count < 2 * len(counts) or (len(counts) < 2 and self.count < 3):
             return None
         return sorted(counts, key=lambda v: (-counts[v], v))
@@ -238,7 +258,7 @@ class FieldStats:
         return self.kind == "integer" and 946_684_800_000 <= self.low <= self.high <= 4_102_444_800_000
 
     def is_sequence(self) -> bool:
-        return self.kind == "string" and bool(self.prefix) and self.tail_digits and not self.redacted
+        return self.kind == "string" and bool(self.prefix) and self.tail_digits and not self.redacted and not self.hidden
 
     def schema(self) -> dict[str, Any]:
         """The field's catalog entry (a JSON Schema of its decoded value, in short form)."""
@@ -258,14 +278,14 @@ class FieldStats:
             out["enum"] = members
             return out
         if kind == "string":
-            if self.uuid:
+            if self.uuid and not self.hidden:
                 out["format"] = "uuid"
             elif self.is_sequence():
                 out["pattern"] = f"^{re.escape((self.prefix or b'').decode('utf-8'))}[0-9]+$"
             else:
                 out["minLength"] = self.min_len
                 out["maxLength"] = self.max_len
-        if kind != "boolean" and self.examples:
+        if kind != "boolean" and self.examples and not self.hidden:
             out["examples"] = [_decoded(v, kind) for v in self.examples]
         return out
 
@@ -277,6 +297,11 @@ class FieldStats:
         values = self.enum()
         if kind == "string" and self.redacted:
             parts.append("redacted by the recorder: values are digests")
+        elif self.hidden:
+            parts.append(
+                "values left out: the name looks like a secret's and the recording was not redacted "
+                "(record --redact)"
+            )
         elif kind == "binary":
             parts.append(f"binary (not UTF-8), {self.min_len}-{self.max_len} bytes")
         elif values is not None and self.counts is not None:
@@ -299,6 +324,9 @@ class FieldStats:
         if values is not None and self.counts is not None:
             counts = self.counts
             return {"choice": [_option(v, kind) for v in values], "weights": [counts[v] for v in values]}
+        if self.hidden and kind in ("integer", "number"):  # the observed range is not shown
+            top = 10 ** min(self.max_len, 15) - 1
+            return {"int": [0, top]} if kind == "integer" else {"float": [0, top], "decimals": self.max_decimals}
         if kind == "integer":
             if self.is_timestamp():
                 return {"timestamp": True}
@@ -317,7 +345,7 @@ class FieldStats:
             return {"literal": _skeleton(example)}
         if kind == "string" and self.redacted:
             return {"text": [32, 32], "chars": "0123456789abcdef", "prefix": "redacted:"}
-        if kind == "string" and self.uuid:
+        if kind == "string" and self.uuid and not self.hidden:
             return {"uuid": True}
         if self.is_sequence():
             return {"sequence": 1, "prefix": (self.prefix or b"").decode("utf-8")}
@@ -382,9 +410,13 @@ class StreamStats:
     first_ms: int | None = None
     last_ms: int = 0
     repeated_names: int = 0
+    #: Values of field names beyond :data:`MAX_FIELDS`, counted and not described.
+    left_out: int = 0
     fields: dict[bytes, FieldStats] = field(default_factory=dict)
     #: ``FieldStats.add`` of each field, looked up once.
     adders: dict[bytes, Callable[[bytes], None]] = field(default_factory=dict, repr=False)
+    #: The codec its payloads were decoded with (then ``fields`` are the body's keys).
+    codec: str | None = None
 
     @property
     def span_ms(self) -> int:
@@ -425,9 +457,16 @@ class Inferred:
             lines.append(f"  # {_count(stream.entries, 'entry', 'entries')}{rate}")
             if stream.repeated_names:
                 lines.append(f"  # {stream.repeated_names:,} entries repeat a field name: such a field is checked by its last value")
+            if stream.left_out:
+                lines.append(
+                    f"  # more than {MAX_FIELDS:,} distinct field names: only the first {MAX_FIELDS:,} are described "
+                    f"({stream.left_out:,} values of the others left out; strict: false lets them through)"
+                )
             lines.append(f"  {_key(name)}:")
             seen = _count(stream.entries, "recorded entry", "recorded entries")
             lines.append(f"    description: {dump_flow(f'Inferred from {seen}.')}")
+            if stream.codec is not None:
+                lines.append(f"    codec: {stream.codec}  # the fields below are its decoded body's")
             described = [(f, f.text_name) for f in stream.fields.values()]
             lines.append("    fields:" if any(n is not None for _, n in described) else "    fields: {}")
             for stats, field_name in described:
@@ -542,11 +581,33 @@ def _key(name: str) -> str:
     return json.dumps(name, ensure_ascii=False)
 
 
+def _body_fields(codecs: CodecResolver, stream: bytes, flat: Sequence[bytes]) -> Sequence[bytes]:
+    """A decoded body's top-level keys and values as flat fields (values as the scenario
+    encoding writes them), for the field statistics; the entry as it is if not decoded."""
+    decoded = codecs.decode(stream, pair_fields(flat))
+    if decoded is None or not isinstance(decoded[1].body, dict):
+        return flat
+    out: list[bytes] = []
+    for key, value in decoded[1].body.items():
+        try:
+            out += (str(key).encode("utf-8"), encode_value(value))
+        except EncodingFailed:
+            continue
+    return out
+
+
 def infer_catalog(
-    path: str | Path, *, streams: Sequence[str] = (), progress: InferProgress | None = None
+    path: str | Path,
+    *,
+    streams: Sequence[str] = (),
+    progress: InferProgress | None = None,
+    codecs: CodecResolver | None = None,
 ) -> Inferred:
     """Read the recording at ``path`` once and infer what its streams hold (only those
-    matching the ``streams`` globs, if any)."""
+    matching the ``streams`` globs, if any). A stream with a codec (``codecs``; by
+    default envelopes are detected) is described by its decoded body's top-level keys."""
+    if codecs is None:
+        codecs = CodecResolver(detect_json=False)
     recording = Recording(path, interleave=False)
     found: dict[bytes, StreamStats] = {}
     skipped: set[bytes] = set()
@@ -564,11 +625,19 @@ def infer_catalog(
         adders = stream.adders
         stream.entries += len(raw)
         total += len(raw)
+        if raw and stream.entries == len(raw):
+            codec = codecs.codec(stream_name, pair_fields(raw[0][1]))
+            stream.codec = None if codec is None else codec_spec(codec)
+        if stream.codec is not None:
+            raw = [(entry_id, _body_fields(codecs, stream_name, flat)) for entry_id, flat in raw]
         for _entry_id, flat in raw:
             it = iter(flat)
             for name, value in zip(it, it, strict=False):
                 add = adders.get(name)
                 if add is None:
+                    if len(fields) >= MAX_FIELDS:
+                        stream.left_out += 1
+                        continue
                     stats = fields[name] = FieldStats(name)
                     add = adders[name] = stats.add
                 add(value)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from xtape.catalog.catalog import Catalog
 from xtape.catalog.schema import StreamSchema, format_problem
+from xtape.codecs import CodecResolver
 from xtape.recording import Recording
-from xtape.timeline import display_name
+from xtape.timeline import display_name, pair_fields
 
 #: ``progress(entries_checked)`` now and then.
 CheckProgress = Callable[[int], None]
@@ -83,8 +84,14 @@ def validate_recording(
     *,
     examples: int = 3,
     progress: CheckProgress | None = None,
+    codecs: CodecResolver | None = None,
 ) -> RecordingCheck:
-    """Check every entry of the recording at ``path`` against ``catalog``."""
+    """Check every entry of the recording at ``path`` against ``catalog``.
+
+    A stream with a codec (``codecs``: the resolver; by default the catalog's ``codec:``
+    and envelopes detected) is checked on each entry's decoded body."""
+    if codecs is None:
+        codecs = CodecResolver(catalog=catalog.codec, detect_json=False)
     recording = Recording(path, interleave=False)
     results: dict[bytes, StreamCheck] = {}
     checks: dict[bytes, tuple[StreamCheck, StreamSchema | None]] = {}
@@ -107,6 +114,15 @@ def validate_recording(
             result.invalid += len(raw)
             for entry_id, _flat in raw[: max(0, examples - len(result.first))]:
                 result.first.append((_id(entry_id), "stream not in the catalog"))
+        elif spec.kind != "none" and raw and codecs.codec(stream, pair_fields(raw[0][1])) is not None:
+            for entry_id, flat in raw:
+                decoded = codecs.decode(stream, pair_fields(flat))
+                problems = spec.check(flat) if decoded is None else spec.check_value(decoded[1].body)
+                if not problems:
+                    continue
+                result.invalid += 1
+                if len(result.first) < examples:
+                    result.first.append((_id(entry_id), "; ".join(format_problem(p, m) for p, m in problems)))
         elif spec.kind != "none":
             is_valid = spec.is_valid
             for entry_id, flat in raw:

@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from xtape.catalog.schema import Problem, StreamSchema, format_problem
+from xtape.codecs import CodecFailed, get_codec
 from xtape.errors import CatalogMismatch, InputError, RenderError
 from xtape.scenario.context import RenderContext
-from xtape.scenario.encoding import EncodingFailed, payload_to_fields
+from xtape.scenario.encoding import EncodingFailed, encode_payload
 from xtape.scenario.locations import Loc, format_loc, located_errors
 from xtape.scenario.plan import EventPlan, Plan
 from xtape.scenario.render import event_fields, event_rng, wall_clock_schedule
 from xtape.scenario.template import constant_value
-from xtape.timeline import flat_fields
+from xtape.timeline import flat_fields, pair_fields
 
 if TYPE_CHECKING:
     from xtape.catalog.catalog import Catalog
@@ -54,10 +55,10 @@ def check_plan(catalog: Catalog, plan: Plan, *, seed: int, run_code: bool, probe
             continue
         if event.node.constant:
             try:
-                fields = payload_to_fields(constant_value(event.node), plan.encoding)
+                fields = encode_payload(constant_value(event.node), plan.encoding, event.codec)
             except EncodingFailed:
                 continue  # reported by the static check
-            found += _located(plan, event, spec.check(flat_fields(fields)), "")
+            found += _located(plan, event, payload_problems(spec, event, flat_fields(fields)), "")
             continue
         bad = _first_bad(plan, event, spec, seed, schedule, state, event.repeat)
         if bad is not None:
@@ -108,10 +109,26 @@ def _first_bad(
             fields = event_fields(plan, event, ctx)
         except RenderError:
             return None  # a python generator while validating, or a problem reported elsewhere
-        problems = spec.check(flat_fields(fields))
+        problems = payload_problems(spec, event, flat_fields(fields))
         if problems:
             return index, problems
     return None
+
+
+def payload_problems(spec: StreamSchema, event: EventPlan, flat: Sequence[bytes]) -> Sequence[Problem]:
+    """The problems of one publish: of its fields, or of its decoded body when the event
+    or the catalog names a codec (paths then under ``body`` for a codec with headers)."""
+    codec = event.codec
+    if codec is None and spec.codec not in (None, "raw", "none"):
+        codec = get_codec(str(spec.codec))
+    if codec is None:
+        return spec.check(flat)
+    try:
+        body = codec.decode(pair_fields(flat)).body
+    except CodecFailed as error:
+        return (((), f"not a {codec.name} payload ({error})"),)
+    prefix: tuple[object, ...] = ("body",) if codec.has_headers else ()
+    return [((*prefix, *path), message) for path, message in spec.check_value(body)]
 
 
 def _located(plan: Plan, event: EventPlan, problems: Sequence[Problem], note: str) -> list[Found]:
@@ -146,7 +163,7 @@ def check_event(
         return located_errors(
             plan.source, [(at, f"{format_loc(at)}: {catalog.unknown_stream(event.stream)}", CatalogMismatch)]
         )[0]
-    problems = spec.check(flat)
+    problems = payload_problems(spec, event, flat)
     if not problems:
         return None
     note = f" (pass {iteration + 1})" if iteration else ""

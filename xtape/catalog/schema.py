@@ -9,8 +9,9 @@ the check sees as their base64 text, as JSON Schema describes binary data. So a 
 payload ``leverage: 5`` and ``leverage: "5"`` publish, and validate, the same bytes as
 the recorded entry ``leverage=5``.
 
-The decoded mapping is then checked by a well-kept library: a JSON Schema compiled once
-per stream by ``fastjsonschema`` (drafts 4, 6 and 7), or a Pydantic model. A value that
+The decoded mapping is then checked by a well-kept library: a JSON Schema compiled once,
+on first use, by ``fastjsonschema`` (drafts 4, 6 and 7; its regexes on RE2, see
+:mod:`xtape.catalog.safe`), or a Pydantic model. A value that
 does not decode to its declared type is passed on as text, so the library reports the
 mismatch (``expected integer, got "x"``).
 """
@@ -28,6 +29,8 @@ from typing import Any, TypeAlias
 import fastjsonschema
 import jsonschema
 from pydantic import BaseModel, ValidationError
+
+from xtape.catalog.safe import additional, check_schema, compiled, explainer_class, format_checker
 
 #: Where a problem is inside a payload: the field name, then keys/indexes inside its JSON.
 Path: TypeAlias = tuple[object, ...]
@@ -316,8 +319,7 @@ def _explained(error: jsonschema.ValidationError, known: Sequence[str]) -> list[
     if rule == "additionalProperties" and isinstance(value, Mapping):
         spec = error.schema if isinstance(error.schema, Mapping) else {}
         props = spec.get("properties") or {}
-        patterns = [re.compile(p) for p in spec.get("patternProperties") or {}]
-        extras = [n for n in value if n not in props and not any(p.search(n) for p in patterns)]
+        extras = additional(value, spec)
         names = known if not path else list(props)
         what = "field" if not path else "key"
         return [
@@ -382,13 +384,17 @@ class StreamSchema:
         schema: Mapping[str, Any] | None = None,
         model: type[BaseModel] | None = None,
         model_ref: str = "",
+        codec: str | None = None,
     ) -> None:
         self.pattern = pattern
+        #: The catalog's ``codec:`` for these streams (the schema applies to the decoded body).
+        self.codec = codec
         self.description = description
         self.strict = strict
         self.model = model
         self.model_ref = model_ref
-        self._validate: Callable[[Any], Any] | None = None
+        self._validate: Callable[[Any], Any] | None = None  # compiled on first use
+        self._key = ""
         self._explainer: Any = None
         root: Mapping[str, Any] = {}
         if model is not None:
@@ -399,9 +405,7 @@ class StreamSchema:
             root = dict(schema)
             if strict and "additionalProperties" not in root and "patternProperties" not in root:
                 root["additionalProperties"] = False
-            cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft7Validator)
-            cls.check_schema(root)  # a schema error names where it is (SchemaError.path)
-            self._validate = fastjsonschema.compile(root, handlers=_NO_REMOTE, use_formats=True)
+            self._key = check_schema(root)  # refused or invalid: raises, saying where
         else:
             self.kind = "none"
         #: The JSON Schema the payload is checked against (a model's, for a model).
@@ -462,7 +466,7 @@ class StreamSchema:
         obj = self.decode(flat, problems)
         if problems:
             return False
-        validate = self._validate
+        validate = self._validator()
         if validate is not None:
             try:
                 validate(obj)
@@ -481,21 +485,36 @@ class StreamSchema:
             return NO_PROBLEMS
         problems: list[Problem] = []
         obj = self.decode(flat, problems)
-        validate = self._validate
+        problems.extend(self.check_value(obj))
+        return problems or NO_PROBLEMS
+
+    def check_value(self, obj: Any) -> Sequence[Problem]:
+        """The problems of a decoded payload (fields decoded, or a codec's body)."""
+        if self.kind == "none":
+            return NO_PROBLEMS
+        validate = self._validator()
         if validate is None:
-            problems.extend(self._model_problems(obj))
-            return problems or NO_PROBLEMS
+            if not isinstance(obj, Mapping):
+                return (((), f"expected an object, got {shown(obj)}"),)
+            return self._model_problems(obj) or NO_PROBLEMS
         try:
             validate(obj)
         except fastjsonschema.JsonSchemaValueException as error:
-            explained = self._explain(obj)
-            problems.extend(explained or _json_problem(error, self.fields))
-        return problems or NO_PROBLEMS
+            explained = self._explain(obj) if isinstance(obj, Mapping) else []
+            return explained or _json_problem(error, self.fields)
+        return NO_PROBLEMS
+
+    def _validator(self) -> Callable[[Any], Any] | None:
+        """The compiled check of a JSON Schema stream (compiled on first use: a catalog's
+        streams that a recording or scenario does not use cost nothing)."""
+        if self._validate is None and self.kind == "json-schema":
+            self._validate = compiled(self.schema, self._key)
+        return self._validate
 
     def _explain(self, obj: Mapping[str, Any]) -> list[Problem]:
         if self._explainer is None:
-            cls = jsonschema.validators.validator_for(self.schema, default=jsonschema.Draft7Validator)
-            self._explainer = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+            cls = explainer_class(self.schema)
+            self._explainer = cls(self.schema, format_checker=format_checker(cls))
         found: list[Problem] = []
         for error in self._explainer.iter_errors(obj):
             for problem in _explained(error, self.fields):
@@ -519,13 +538,6 @@ class StreamSchema:
         except ValidationError as error:
             problems.extend(_pydantic_problems(error, self.fields))
         return problems
-
-
-def _no_remote(uri: str) -> Any:
-    raise ValueError(f"remote $ref {uri!r} is not fetched; put the schema in the catalog or a file beside it")
-
-
-_NO_REMOTE: dict[str, Callable[[str], Any]] = {"http": _no_remote, "https": _no_remote, "file": _no_remote}
 
 
 def format_problem(path: Path, message: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from typer.models import CommandFunctionType
 from xtape import __version__
 from xtape.cli._text import _human_bytes as _human_bytes
 from xtape.cli._text import _shown as _shown
+from xtape.cli._text import silence_stdout
 from xtape.errors import UsageError, XtapeError
 
 if TYPE_CHECKING:
@@ -29,7 +31,16 @@ if TYPE_CHECKING:
 
 class _Command(typer.core.TyperCommand):
     """A command whose ``--help`` reads like a tool's: ``FILE``, ``N``, ``[id|capture]``
-    where typer would print Python types (``<path>``, ``<list[str]>``, ``[x>=1]``)."""
+    where typer would print Python types (``<path>``, ``<list[str]>``, ``[x>=1]``), and
+    which stops quietly with exit 0 when its reader goes away (``xtape ... | head``)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            if not _stdout_closed():
+                raise
+            stdout_gone()
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -54,6 +65,26 @@ class _Command(typer.core.TyperCommand):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (and not some other
+    broken pipe, such as a socket)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno() if sys.__stdout__ else 1, select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def stdout_gone() -> NoReturn:
+    """``xtape ... | head``: the reader left; stop quietly with exit 0, as cat(1) does
+    (and let nothing flush to the closed pipe at exit). The one place that handles it."""
+    silence_stdout()
+    raise typer.Exit(0)
 
 
 _METAVARS = {"Path": "FILE", "int": "N", "float": "NUMBER", "str": "TEXT"}
@@ -102,7 +133,17 @@ class _Typer(typer.Typer):
         self, *args: Any, **kwargs: Any
     ) -> Callable[[CommandFunctionType], CommandFunctionType]:
         kwargs.setdefault("cls", _Command)
-        return super().command(*args, **kwargs)
+        register = super().command(*args, **kwargs)
+
+        def registered(f: CommandFunctionType) -> CommandFunctionType:
+            register(f)
+            info = self.registered_commands[-1]
+            if info.short_help is None and f.__doc__:
+                # `xtape --help` lists the whole first sentence, never one cut with "..."
+                info.short_help = " ".join(f.__doc__.strip().split("\n\n")[0].split()).partition(". ")[0]
+            return f
+
+        return registered
 
 
 app = _Typer(
@@ -112,7 +153,9 @@ app = _Typer(
         "either into Redis with original, scaled or fixed-rate timing.\n\n"
         "Redis URL: --url, else $REDIS_URL, else redis://localhost:6379/0; its password may "
         "come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead. "
-        "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage."
+        "Exit codes: 0 done, 1 runtime failure, 2 invalid input or usage. Durations take a "
+        "unit (500ms, 2s, 5m); an existing output file needs --force; -q hides progress "
+        "and summaries, never errors (docs/cli.md)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -157,7 +200,13 @@ def _setup_logging(verbose: bool) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"xtape {__version__}")
+        try:  # (the C module alone: cheap, unlike the replay package)
+            import xtape._speedups  # noqa: F401
+        except ImportError:
+            packer = "no; for a faster --max-speed, install a C compiler and reinstall xtape"
+        else:
+            packer = "yes"
+        stdout.print(f"xtape {__version__} (compiled XADD packer: {packer})", markup=False)
         raise typer.Exit(0)
 
 
@@ -240,19 +289,24 @@ def _catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> 
         return None  # (the schema libraries are not even imported)
     from xtape.catalog.catalog import find_catalog
 
-    return find_catalog(path)
+    found = find_catalog(explicit, near, enabled=not no_catalog)
+    for note in found.unchecked if found is not None else ():
+        if note not in _WARNED:  # once per run, not once per file
+            _WARNED.add(note)
+            _warn(note)
+    return found
+
+
+_WARNED: set[str] = set()
 
 
 _CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)
 
 
 def _write_text(path: Path, text: str) -> None:
-    from xtape.errors import RuntimeFailure
+    from xtape.outputs import write_text
 
-    try:
-        path.write_text(text, "utf-8")
-    except OSError as error:
-        raise RuntimeFailure(f"cannot write {path}: {error.strerror or error}") from None
+    write_text(path, text)
 
 
 _URL_HELP = (
@@ -310,6 +364,17 @@ def _seconds(s: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} m"
 
 
+def _glob_hint(message: str) -> str:
+    """After "unexpected extra argument(s)" naming existing files: most likely a glob the
+    shell expanded (``xtape info split/*.xtape``)."""
+    if not message.startswith("Got unexpected extra argument"):
+        return ""
+    extra = message.partition("argument(s) (")[2].rpartition(")")[0].split()
+    if not any(os.path.exists(word) for word in extra):
+        return ""
+    return "; a glob the shell expanded? quote it: 'split/*.xtape'"
+
+
 def main() -> None:
     """Console-script entry point: usage errors as one line, exit codes as documented."""
     try:
@@ -329,7 +394,7 @@ def main() -> None:
             ctx = getattr(exc, "ctx", None)
             where = getattr(ctx, "command_path", None) or "xtape"
             message = " ".join(str(exc.format_message()).split())
-            stderr.print(f"xtape: error: {message} (see '{where} --help')", markup=False)
+            stderr.print(f"xtape: error: {message}{_glob_hint(message)} (see '{where} --help')", markup=False)
         code = exc.exit_code
     # The process ends here and the OS frees its memory: frozen, the objects it made are
     # not traversed by the interpreter's final collections (40 ms of the 0.28 s an

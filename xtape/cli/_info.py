@@ -12,12 +12,11 @@ always.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xtape.cli._text import _human_bytes, _shown
+from xtape.cli._text import _human_bytes, _shown, silence_stdout
 from xtape.errors import XtapeError
 
 if TYPE_CHECKING:
@@ -56,9 +55,8 @@ def quick_main(argv: list[str]) -> int | None:
         sys.stderr.write("xtape: interrupted\n")
         return 130
     except BrokenPipeError:
-        # `xtape info ... | head`: as click ends then (exit 1, nothing more flushed).
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        silence_stdout()  # `xtape info ... | head`: exit 0 as every command (docs/cli.md)
+        return 0
     return 0
 
 

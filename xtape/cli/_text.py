@@ -7,6 +7,17 @@ import json
 from typing import Any
 
 
+def silence_stdout() -> None:
+    """Point standard output at /dev/null: its reader went away (``xtape ... | head``),
+    and nothing may be flushed to the closed pipe at exit."""
+    import contextlib
+    import os
+    import sys
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _human_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":

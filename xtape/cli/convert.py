@@ -18,11 +18,12 @@ from xtape.cli._base import (
     handled,
     stderr,
 )
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 from xtape.units import plural
 
 
-@app.command()
+@app.command(short_help="Turn a recording into a scenario YAML.")
 def convert(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
@@ -33,11 +34,12 @@ def convert(
     name: Annotated[str | None, typer.Option("--name", help="The scenario's name (default: the file's).")] = None,
     description: Annotated[str | None, typer.Option("--description", help="The scenario's description.")] = None,
     collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
-    jitter: Annotated[float, typer.Option("--jitter", metavar="MS", min=0, help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-MS ms (interval: their mean, in whole ms).")] = 0,
-    max_delay: Annotated[float | None, typer.Option("--max-delay", metavar="MS", min=0, help="Cap idle gaps between events at MS milliseconds.")] = None,
+    jitter: Annotated[str | None, typer.Option("--jitter", metavar="D", help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-D (e.g. 5ms; interval: their mean, in whole ms).")] = None,
+    max_delay: Annotated[str | None, typer.Option("--max-delay", metavar="D", help="Cap idle gaps between events at D (e.g. 2s; a bare number is milliseconds).")] = None,
     clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
+    codec: CodecOpt = None,
     generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.
@@ -45,10 +47,13 @@ def convert(
     Replaying the scenario publishes the same fields, byte for byte, as replaying the
     recording: values stay text, bytes that are not UTF-8 become !!binary, repeated
     field names use the list form, and the original ids are kept for --keep-ids.
+    Payloads a codec reads (FastStream, taskiq, JSON: detected, or --codec) are written
+    decoded, with the codec under codecs: so that replay encodes them again.
     Streams: memory stays flat however large the recording.
     """
     from xtape.convert import ConvertOptions, ConvertProgress
     from xtape.convert import convert as run_convert
+    from xtape.outputs import check_output
     from xtape.units import parse_duration
 
     line = ProgressLine(not quiet)
@@ -63,14 +68,13 @@ def convert(
     with handled():
         timing = _clock(clock)
         to_stdout = str(output) == "-"
-        if not to_stdout and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        check_output(output, force=force, inputs=[file])
         if generators:
             given = [
                 option
                 for option, value in (
                     ("--since", since), ("--until", until), ("--limit", limit),
-                    ("--collapse-repeats", collapse_repeats or None), ("--jitter", jitter or None),
+                    ("--collapse-repeats", collapse_repeats or None), ("--jitter", jitter),
                     ("--max-delay", max_delay), ("--clock", None if timing == "id" else timing),
                 )
                 if value is not None
@@ -84,12 +88,13 @@ def convert(
             since_ns=None if since is None else parse_duration(since, option="--since"),
             until_ns=None if until is None else parse_duration(until, option="--until"),
             limit=limit,
-            max_delay_ns=None if max_delay is None else round(max_delay * 1_000_000),
+            max_delay_ns=None if max_delay is None else parse_duration(max_delay, option="--max-delay", bare="ms"),
             collapse_repeats=collapse_repeats,
-            jitter_ns=round(jitter * 1_000_000),
+            jitter_ns=0 if jitter is None else parse_duration(jitter, option="--jitter"),
             name=name,
             description=description,
             clock=timing,
+            codecs=codec_pairs(codec),
         )
         try:
             report = run_convert(
@@ -99,11 +104,10 @@ def convert(
                 progress=show if line.enabled else None,
                 warn=line.warn,
             )
-        except BrokenPipeError:
-            sys.stderr.close()  # `xtape convert ... -o - | head`: stop quietly
-            raise typer.Exit(0) from None
         finally:
             line.done()
+    for chosen in report.codecs:
+        say_codec(chosen)
     if not quiet:
         stderr.print(
             f"wrote {'stdout' if to_stdout else output}: {plural(report.events, 'event')} from "

@@ -12,15 +12,16 @@ from xtape.cli._base import (
     app,
     fail,
     handled,
+    stderr,
     stdout,
 )
-from xtape.errors import UsageError
+from xtape.errors import UsageError, XtapeError
 
 
-@app.command()
+@app.command(short_help="The whole loop on a throwaway redis-server.")
 def demo(
     speed: Annotated[float, typer.Option("--speed", help="Speed of the final replay.")] = 4.0,
-    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="Folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
+    scenarios: Annotated[Path | None, typer.Option("--scenarios", metavar="DIR", help="A folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
 ) -> None:
     """Show the whole loop on a throwaway redis-server: record -> convert -> replay.
 
@@ -28,16 +29,31 @@ def demo(
     the recording into a scenario YAML, replays it faster into a second namespace and
     checks that everything arrived byte-identical. Ends with a regression check (xtape
     test) of the matcher example, and of a copy with a seeded bug that it must catch.
-    Needs redis-server on PATH.
+    Needs redis-server on PATH. Ctrl-C stops it at any step (exit 130), the server
+    stopped and its files removed.
     """
     from xtape.demo import run_demo
+    from xtape.process import process_state
 
-    with handled():
+    with handled(), process_state(pause_gc=False) as state:
         if speed <= 0:
-            raise UsageError("--speed must be above zero")
+            raise UsageError(f"--speed must be > 0 (got {speed:g})")
         if scenarios is not None and not scenarios.is_dir():
-            raise UsageError(f"--scenarios {scenarios}: no such folder")
-        result = run_demo(lambda text: stdout.print(text, markup=False), scenarios_dir=scenarios, speed=speed)
+            what = "not a folder" if scenarios.exists() else "no such folder"
+            raise UsageError(f"--scenarios {scenarios}: {what} (give the folder that holds the scenarios)")
+        try:
+            result = run_demo(
+                lambda text: stdout.print(text, markup=False),
+                scenarios_dir=scenarios,
+                speed=speed,
+                stop_event=state.stop_event,
+            )
+        except XtapeError:
+            if state.exit_code is None:
+                raise  # (after a Ctrl-C, what failed failed because of it)
+    if state.exit_code is not None:
+        stderr.print("xtape: interrupted: the redis-server is stopped and its files removed", markup=False)
+        raise typer.Exit(state.exit_code)
     if not result.replay_ok:
         fail("the demo's replay did not match its source", 1)
     if not result.ok:

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,11 +18,11 @@ from xtape.cli._base import (
     handled,
     stderr,
 )
-from xtape.errors import UsageError
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.units import plural
 
 
-@app.command()
+@app.command(short_help="Summarize a recording.")
 def info(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
@@ -36,7 +35,7 @@ def info(
         show_info(file, as_json=as_json, sparkline=sparkline)
 
 
-@app.command()
+@app.command(short_help="Print entries as JSON lines.")
 def cat(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
     stream: Annotated[
@@ -53,10 +52,13 @@ def cat(
     ] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
+    decode: Annotated[bool, typer.Option("--decode", help='Decoded payloads: {"stream", "id", "codec", "value", "time"} for entries a codec reads (docs/codecs.md).')] = False,
+    codec: CodecOpt = None,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
 
-    Names and values are text where they are UTF-8, else {"base64": ...}.
+    Names and values are text where they are UTF-8, else {"base64": ...}. With --decode,
+    entries a codec reads (detected, or --codec) show the decoded value instead.
     """
     from xtape.recording import Recording
     from xtape.recording.jsonl import write_jsonl
@@ -75,20 +77,16 @@ def cat(
         if limit == 0:
             return
         patterns = list(stream or ())
-        try:
-            write_jsonl(
-                rec,
-                sys.stdout.buffer,
-                keep=(lambda name: match_any(name, patterns)) if patterns else None,
-                limit=limit,
-                objects=objects,
-                window=window,
-            )
-        except BrokenPipeError:
-            # `xtape cat ... | head`: stop quietly (and let nothing flush to the closed pipe)
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
+        decoder = _decoder(codec) if decode or codec else None
+        write_jsonl(  # (`xtape cat ... | head`: see _Command.invoke)
+            rec,
+            sys.stdout.buffer,
+            keep=(lambda name: match_any(name, patterns)) if patterns else None,
+            limit=limit,
+            objects=objects,
+            window=window,
+            decoder=decoder,
+        )
         if rec.truncated_bytes:
             stderr.print(
                 f"xtape: warning: {_shown(rec.name)}: the last {rec.truncated_bytes} bytes are an "
@@ -97,14 +95,30 @@ def cat(
             )
 
 
-@app.command()
+def _decoder(codec: list[str] | None) -> Callable[[bytes, Sequence[bytes]], tuple[str, Any] | None]:
+    """``cat --decode``: an entry -> (codec name, decoded value), through one resolver."""
+    from xtape.codecs import CodecResolver, codec_spec
+    from xtape.timeline import pair_fields
+
+    resolver = CodecResolver(codec_pairs(codec), report=say_codec)
+
+    def decoded(stream: bytes, flat: Sequence[bytes]) -> tuple[str, Any] | None:
+        found = resolver.decode(stream, pair_fields(flat))
+        return None if found is None else (codec_spec(found[0]), found[1].to_value())
+
+    return decoded
+
+
+@app.command(short_help="Draw entries per second per stream.")
 def plot(
-    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png. Replaced if it exists.")],
+    file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or a quoted glob of its files ('split/*.xtape').")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png.")],
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
     bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
     clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'wrote' summary (warnings and errors still print).")] = False,
 ) -> None:
     """Draw entries per second per stream over time, with gaps and the recorder's markers
     (reconnect, restart, flush, recreated, deleted) marked.
@@ -112,11 +126,13 @@ def plot(
     Needs the plot extra: pip install 'xtape[plot]'. Reads the recording's summary and
     then its entries once, in flat memory.
     """
+    from xtape.outputs import check_output
     from xtape.plot import collect, load_report, output_format, write
     from xtape.plot.render import require_matplotlib
     from xtape.units import parse_duration
 
     with handled():
+        check_output(output, force=force, inputs=[file, report], stdout_ok=False)
         output_format(output)
         require_matplotlib()
         note = None if report is None else load_report(report)
@@ -130,6 +146,8 @@ def plot(
         if data.clock_note:
             _warn(f"{file}: {data.clock_note}")
         write(data, output)
+    if quiet:
+        return
     stderr.print(
         f"wrote {output}: {data.series.entries:,} entr{'y' if data.series.entries == 1 else 'ies'}, "
         f"{plural(len(data.rows), 'row')}, {plural(len(data.markers), 'marker')}, "
@@ -138,12 +156,12 @@ def plot(
     )
 
 
-@app.command()
+@app.command(short_help="Merge recordings into one.")
 def merge(
     inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
 ) -> None:
     """Merge recordings into one, in entry-id time order.
 
@@ -151,12 +169,10 @@ def merge(
     anything else is refused before the output is written.
     """
     from xtape.merge import merge as run_merge
+    from xtape.outputs import check_output
 
     with handled():
-        if str(output) != "-" and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
-        if any(str(p) != "-" and output.exists() and p.resolve() == output.resolve() for p in inputs):
-            raise UsageError(f"{output} is also an input")
+        check_output(output, force=force, inputs=inputs)
         stats = run_merge(inputs, output)
     for warning in stats.warnings:
         _warn(warning)

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,18 +21,19 @@ from xtape.cli._base import (
     TlsKeyOpt,
     _human_bytes,
     _redis_url,
+    _warn,
     app,
     handled,
     stderr,
 )
 from xtape.errors import UsageError
-from xtape.units import plural
+from xtape.units import match_any, plural
 
 
-@app.command()
+@app.command(short_help="Record Redis streams into a file.")
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The recording file to write (.xtape; - for standard output, not a terminal).")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
     url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
@@ -41,14 +45,15 @@ def record(
     until_idle: Annotated[str | None, typer.Option("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
     redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
     redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
+    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Take the --redact key from FILE (at least 16 bytes) instead of a random one: recordings and diff --live made with the same key give equal digests for equal values.")] = None,
     fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
-    scan_interval: Annotated[float, typer.Option("--scan-interval", metavar="S", help="Seconds between scans for new streams matching a glob.")] = 1.0,
+    scan_interval: Annotated[str, typer.Option("--scan-interval", metavar="D", help="How often to scan for new streams matching a glob (e.g. 500ms, 2s).")] = "1s",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
     cluster: ClusterOpt = None,
     compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default) or none.")] = "zstd",
-    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the directory -o, a new one at SIZE (e.g. 256MiB).")] = None,
+    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (with a unit: 256MiB, 1GiB, 500MB).")] = None,
     split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
     keep_last: Annotated[str | None, typer.Option("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
 ) -> None:
@@ -60,10 +65,11 @@ def record(
     """
     from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
+    from xtape.capture.redact import read_key_file
+    from xtape.outputs import check_output, check_split_folder
     from xtape.process import process_state
-    from xtape.recording.split import parse_size
     from xtape.timeline import NS_PER_S
-    from xtape.units import parse_duration
+    from xtape.units import parse_duration, parse_size
 
     with handled():
         split = split_size is not None or split_duration is not None
@@ -71,10 +77,18 @@ def record(
             raise UsageError(f"--compression must be zstd or none, not {compression!r}")
         if keep_last is not None and not split:
             raise UsageError("--keep-last needs --split-size or --split-duration")
-        if split and (str(output) == "-" or (output.exists() and not output.is_dir())):
-            raise UsageError(f"--split-size/--split-duration write into a directory; {output} is not one")
-        if not split and str(output) != "-" and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        if split:
+            check_split_folder(output)
+        else:
+            check_output(output, force=force)
+            if output == "-" and sys.stdout.isatty():
+                raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
+        for name in streams:
+            if os.path.exists(name):
+                _warn(
+                    f"{name!r} is also a file here: if it came from a glob the shell expanded, "
+                    "quote the glob ('prices.*') so Redis stream names are matched"
+                )
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
             patterns=list(streams),
@@ -88,8 +102,9 @@ def record(
             else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
             redact=list(redact or []),
             redact_case_sensitive=redact_case_sensitive,
+            redact_key=None if redact_key_file is None else read_key_file(redact_key_file),
             fsync=fsync,
-            scan_interval_s=scan_interval,
+            scan_interval_s=parse_duration(scan_interval, option="--scan-interval", positive=True) / NS_PER_S,
             exclude=list(exclude or []),
             cluster=cluster,
             compression=compression,
@@ -124,6 +139,14 @@ def record(
                 )
             finally:
                 line.done()
+    if output != "-" and not Path(output).exists():  # stopped while the server said nothing
+        from xtape.connection import redact_url, resolve_url
+
+        stderr.print(f"xtape: stopped before {redact_url(resolve_url(target))} answered: nothing recorded, no file written", markup=False)
+        raise typer.Exit(state.exit_code or 1)
+    for pattern in streams:
+        if glob.has_magic(pattern) and not any(match_any(name, [pattern]) for name in stats.streams):
+            _warn(f"{pattern!r} matched no stream; nothing was recorded from it")
     if not quiet:
         stderr.print(
             f"recorded {plural(stats.entries, 'entry', 'entries')} from "

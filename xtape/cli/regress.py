@@ -22,8 +22,10 @@ from xtape.cli._base import (
     app,
     fail,
     handled,
+    stderr,
     stdout,
 )
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 
 
@@ -41,15 +43,19 @@ class _DashDashCommand(_Command):
         return list(super().parse_args(ctx, args))
 
 
-@app.command(cls=_DashDashCommand)
+@app.command(cls=_DashDashCommand, short_help="Run regression cases.")
 def test(
     ctx: typer.Context,
     cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis instead of a throwaway redis-server per case ($REDIS_URL is not read here). Each case's input and output streams are deleted there before its service starts.", show_default=False)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis instead of a throwaway redis-server per case (the default; $REDIS_URL is not read: it is what the service is given). Each case's input and output streams are deleted there before its service starts. rediss:// for TLS; the password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH.")] = None,
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output), after --runs runs: what differed between them is stored with the golden as noise.")] = False,
     runs: Annotated[int, typer.Option("--runs", metavar="N", min=1, help="With --update: run each case N times to find the noise (fields that differ between runs).")] = 2,
     no_noise: Annotated[bool, typer.Option("--no-noise", help="Neither find noise (--update runs once) nor ignore the noise stored with the golden.")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
+    codec: CodecOpt = None,
+    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="Let a case's golden (and its .actual file) be outside the case file's folder tree.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --junit file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the cases that differ or fail, with their details (no line per passing case).")] = False,
 ) -> None:
     """Run regression cases: start the service, replay its inputs, capture its outputs, diff
     them against the golden recordings (docs/regression.md).
@@ -58,14 +64,20 @@ def test(
     service's output. Exit 0 when every case matches (or was updated), 1 when one
     differs or fails, 2 for invalid input (a case file, a missing golden).
     """
+    from xtape.outputs import check_output
     from xtape.process import process_state
     from xtape.regress import run_cases, write_junit
 
     command = ctx.meta.get("xtape_command") or None
     if ctx.meta.get("xtape_command") == []:
         fail("nothing after --: give the service command (or leave out the --)")
+    if junit is not None:
+        with handled():
+            check_output(junit, force=force, inputs=cases, option="--junit", stdout_ok=False)
     color = sys.stdout.isatty()
+
     with handled(), process_state(pause_gc=False) as state:
+        codecs = codec_pairs(codec)
         results = run_cases(
             cases,
             command=command,
@@ -73,10 +85,14 @@ def test(
             update=update,
             runs=runs,
             noise=not no_noise,
-            say=lambda line: stdout.print(line, markup=False, highlight=False),
+            say=None if quiet else (lambda line: stdout.print(line, markup=False, highlight=False)),
             stop_event=state.stop_event,
+            codecs=codecs,
+            allow_outside=allow_outside,
         )
         for result in results:
+            if quiet and not result.passed:
+                stdout.print(result.summary(), markup=False)
             if result.status in ("differs", "error") and result.details(color):
                 stdout.print(f"\n=== {result.name} ({result.path})", markup=False)
                 stdout.print(result.details(color), markup=False, highlight=False)
@@ -87,7 +103,7 @@ def test(
     raise typer.Exit(max((r.exit_code for r in results), default=0))
 
 
-@app.command()
+@app.command(short_help="Compare two recordings, or one with live streams.")
 def diff(
     expected: Annotated[str, typer.Argument(help="The expected (golden) recording (- for standard input).", show_default=False)],
     actual: Annotated[str | None, typer.Argument(help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,
@@ -96,12 +112,13 @@ def diff(
     ignore_field: Annotated[list[str] | None, typer.Option("--ignore-field", metavar="GLOB", help="Do not compare fields matching this glob (repeatable).")] = None,
     tolerance: Annotated[list[str] | None, typer.Option("--tolerance", metavar="FIELD=AMOUNT", help="Numbers of FIELD (a glob, or JSONFIELD.path) may differ by AMOUNT (0.01) or by a share of the expected value (1%) (repeatable).")] = None,
     json_field: Annotated[list[str] | None, typer.Option("--json-field", metavar="FIELD", help="Compare this field's values as parsed JSON (repeatable).")] = None,
-    ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field: payload.meta.ts, payload.items[*].id (repeatable).")] = None,
+    ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field (payload.meta.ts, payload.items[*].id) or a decoded payload (headers.correlation_id) (repeatable).")] = None,
+    codec: CodecOpt = None,
     match_by: Annotated[str | None, typer.Option("--match-by", metavar="FIELD", help="Pair entries by this field's value instead of by position (FIELD or JSONFIELD.path).")] = None,
     unordered: Annotated[bool, typer.Option("--unordered", help="Pair entries by content, in any order (a multiset).")] = False,
     compare_ids: Annotated[bool, typer.Option("--compare-ids", help="Entry ids must be equal too (default: only fields are compared).")] = False,
     compare_times: Annotated[bool, typer.Option("--compare-times", help="Entry times (from each recording's start, by id) must be equal too.")] = False,
-    time_tolerance: Annotated[float | None, typer.Option("--time-tolerance", metavar="MS", min=0, help="With --compare-times: how far an entry's time may move, in ms.")] = None,
+    time_tolerance: Annotated[str | None, typer.Option("--time-tolerance", metavar="D", help="With --compare-times: how far an entry's time may move (e.g. 5ms).")] = None,
     ignore_field_order: Annotated[bool, typer.Option("--ignore-field-order", help="Fields in another order are not a difference.")] = False,
     window: Annotated[int | None, typer.Option("--window", metavar="N", min=1, help="Entries per stream searched for a counterpart (bounds memory; see docs/diff.md). [default: 10000]")] = None,
     max_reported: Annotated[int | None, typer.Option("--max-reported", metavar="N", min=0, help="Differences shown in detail per stream (all are counted). [default: 1000]")] = None,
@@ -112,10 +129,12 @@ def diff(
     tls_insecure: TlsInsecureOpt = False,
     idle: Annotated[str, typer.Option("--idle", metavar="D", help="Live: read the streams until they were quiet for D.")] = "1s",
     save_actual: Annotated[Path | None, typer.Option("--save-actual", metavar="FILE", help="Live: keep what was read as a recording.")] = None,
+    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Live: the key EXPECTED was recorded with (record --redact-key-file); its redacted fields then compare by value, not only by presence.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --html or --save-actual file.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code tells.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no differences and no 'wrote' line (--json still prints; errors and warnings always do); the exit code tells.")] = False,
 ) -> None:
     """Compare two recordings (or a recording and live streams) stream by stream.
 
@@ -125,8 +144,9 @@ def diff(
     """
 
     from xtape.diff import DiffRules, diff_live, diff_recordings
+    from xtape.outputs import check_distinct, check_output
     from xtape.timeline import NS_PER_S
-    from xtape.units import parse_duration, parse_pair
+    from xtape.units import parse_duration, parse_ms, parse_pair
 
     try:
         with handled():
@@ -152,6 +172,8 @@ def diff(
                     name, inner = splitter.split_path(full)
                     paths.setdefault(name, []).append(inner)
                 changes["ignore_paths"] = {k: tuple(v) for k, v in paths.items()}
+            if codec:
+                changes["codecs"] = (*codec_pairs(codec), *base.codecs)
             if match_by is not None:
                 changes["match_by"] = match_by
             if unordered:
@@ -162,10 +184,16 @@ def diff(
             for key, flag in (("compare_ids", compare_ids), ("compare_times", compare_times), ("ignore_field_order", ignore_field_order)):
                 if flag:
                     changes[key] = True
-            for key, value in (("time_tolerance_ms", time_tolerance), ("window", window), ("max_reported", max_reported)):
+            tolerance_ms = None if time_tolerance is None else parse_ms(time_tolerance, option="--time-tolerance")
+            for key, value in (("time_tolerance_ms", tolerance_ms), ("window", window), ("max_reported", max_reported)):
                 if value is not None:
                     changes[key] = value
             rules = base.replace(**changes) if changes else base
+            inputs = [expected, actual, rules_file]
+            check_distinct([("--html", html), ("--save-actual", save_actual)])
+            for option, out in (("--html", html), ("--save-actual", save_actual)):
+                if out is not None:
+                    check_output(out, force=force, inputs=inputs, option=option, stdout_ok=False)
             if actual is None:
                 if url is None and not os.environ.get("REDIS_URL"):
                     raise UsageError(
@@ -173,24 +201,32 @@ def diff(
                     )
                 target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
                 idle_s = parse_duration(idle, option="--idle", positive=True) / NS_PER_S
-                result = diff_live(expected, target, rules, idle_s=idle_s, save=save_actual)
+                from xtape.capture.redact import read_key_file
+
+                secret = None if redact_key_file is None else read_key_file(redact_key_file)
+                result = diff_live(expected, target, rules, idle_s=idle_s, save=save_actual, redact_key=secret)
             else:
                 if url is not None:
                     raise UsageError("--url compares with live streams: give EXPECTED only, or drop --url")
+                if redact_key_file is not None:
+                    raise UsageError("--redact-key-file applies to a live diff (EXPECTED without ACTUAL)")
                 result = diff_recordings(expected, actual, rules)
             if html is not None:
-                try:
-                    result.write_html(html)
-                except OSError as exc:
-                    raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
+                result.write_html(html)
     except typer.Exit as exc:
         # diff(1): trouble is 2, whatever its kind (1 means "differs").
         raise typer.Exit(2 if exc.exit_code not in (0, 130) else exc.exit_code) from None
     if not quiet:
-        if as_json:
-            sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        else:
-            color = sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
-            sys.stdout.write(result.render_text(color=color))
+        for line in result.codec_lines:
+            say_codec(line)
+        for path, what in ((save_actual, "the live streams as read"), (html, "the HTML report")):
+            if path is not None:
+                stderr.print(f"wrote {path}: {what}", markup=False)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    elif not quiet:
+        color = sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
+        sys.stdout.write(result.render_text(color=color))
         sys.stdout.flush()
     raise typer.Exit(0 if result.same else 1)

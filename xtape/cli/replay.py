@@ -41,7 +41,7 @@ from xtape.cli._base import (
 )
 
 
-@app.command()
+@app.command(short_help="Publish a scenario or recording into Redis.")
 def replay(
     source: Annotated[
         Path | None,
@@ -54,10 +54,10 @@ def replay(
     tls_key: TlsKeyOpt = None,
     tls_insecure: TlsInsecureOpt = False,
     speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
-    max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them.")] = False,
+    max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them (fastest with the compiled XADD packer: xtape --version says whether it is installed).")] = False,
     rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
-    loop_interval: Annotated[int | None, typer.Option("--loop-interval", metavar="MS", help="Pause between loop passes, in ms (with --loop). [default: 0]")] = None,
+    loop_interval: Annotated[str | None, typer.Option("--loop-interval", metavar="D", help="Pause between loop passes (with --loop; e.g. 10s; a bare number is milliseconds). [default: 0]")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the events with their offsets in the timeline instead of publishing (no Redis needed, no waiting).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each event's fields as it is published.")] = False,
     variable: VariableOpt = None,
@@ -73,7 +73,7 @@ def replay(
     no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line (the report, warnings and errors still print).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the report (--json and --dry-run's events still print; warnings and errors always do).")] = False,
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
     cluster: ClusterOpt = None,
@@ -105,7 +105,7 @@ def replay(
         options = ReplayOptions(
             pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate),
             loop=loop,
-            loop_interval_ms=loop_interval,
+            loop_interval_ms=_loop_interval_ms(loop_interval),
             transform=Transform.parse(
                 streams=stream or (), maps=map_ or (), prefix=prefix, since=since, until=until
             ),
@@ -118,7 +118,7 @@ def replay(
         from xtape.replay.source import is_recording
 
         schemas = None if is_recording(path) else _catalog_for(catalog, path, no_catalog)
-        capture_args = _capture_args(capture, output, settle, expect, timeout, force)
+        capture_args = _capture_args(capture, output, settle, expect, timeout, force, inputs=[path, catalog])
         src = open_source(
             path,
             options,
@@ -130,8 +130,13 @@ def replay(
         for warning in src.warnings:
             _warn(warning)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
+        if max_speed and not dry_run:
+            from xtape.replay.resp import COMPILED, FALLBACK_NOTE
+
+            if not COMPILED:
+                stderr.print(f"xtape: note: {FALLBACK_NOTE}", markup=False)
         if capture_args is not None:
-            _replay_capture(src, options, target, {**capture_args, "cluster": cluster}, line, as_json)
+            _replay_capture(src, options, target, {**capture_args, "cluster": cluster, "quiet": quiet}, line, as_json)
             return
         with process_state() as state:
             try:
@@ -148,13 +153,11 @@ def replay(
                 )
             except ReplayAborted as exc:
                 line.done()
-                _print_report(exc.report, as_json, dry_run=dry_run, seed=src.seed)
+                _print_report(exc.report, as_json, dry_run=dry_run, seed=src.seed, quiet=quiet)
                 raise
             finally:
                 line.done()
-    for warning in report.warnings:
-        _warn(warning)
-    _print_report(report, as_json, dry_run=dry_run, seed=src.seed)
+    _finish(report, as_json, dry_run=dry_run, seed=src.seed, quiet=quiet)
     if report.interrupted:
         raise typer.Exit(state.exit_code or 130)
     if report.errors and not dry_run:
@@ -168,6 +171,7 @@ def _capture_args(
     expect: int | None,
     timeout: str | None,
     force: bool,
+    inputs: list[Path | None],
 ) -> dict[str, Any] | None:
     """The --capture options, checked; ``None`` without --capture."""
     from xtape.units import parse_duration
@@ -181,8 +185,9 @@ def _capture_args(
         raise UsageError("--capture needs -o FILE: the recording to write the outputs into")
     if str(output) == "-":
         raise UsageError("--capture writes a file (the replay's report goes to standard output): give -o FILE")
-    if output.exists() and not force:
-        raise UsageError(f"{output} exists; pass --force to overwrite it")
+    from xtape.outputs import check_output
+
+    check_output(output, force=force, inputs=inputs)
     from xtape.regress import check_capture_options  # (the diff engine: only with --capture)
 
     settle_s = None if settle is None else parse_duration(settle, option="--settle", positive=True) / 1e9
@@ -209,24 +214,23 @@ def _replay_capture(
                 warn=line.warn,
                 stop_event=state.stop_event,
                 groups=True,
-                **args,
+                **{k: v for k, v in args.items() if k != "quiet"},
             )
         except ReplayAborted as exc:
             line.done()
-            _print_report(exc.report, as_json, dry_run=False, seed=src.seed)
+            _print_report(exc.report, as_json, dry_run=False, seed=src.seed, quiet=args["quiet"])
             raise
         finally:
             line.done()
     report, stats = result.replay, result.record
-    for warning in report.warnings:
-        _warn(warning)
-    _print_report(report, as_json, dry_run=False, seed=src.seed)
+    _finish(report, as_json, dry_run=False, seed=src.seed, quiet=args["quiet"])
     streams = sum(1 for n in stats.streams.values() if n)
-    stderr.print(
-        f"captured {plural(stats.entries, 'entry', 'entries')} from {plural(streams, 'stream')} into {args['output']} "
-        f"(stopped: {result.stop_reason}, {result.waited_s:.1f} s after the replay)",
-        markup=False,
-    )
+    if not args["quiet"]:
+        stderr.print(
+            f"captured {plural(stats.entries, 'entry', 'entries')} from {plural(streams, 'stream')} into {args['output']} "
+            f"(stopped: {result.stop_reason}, {result.waited_s:.1f} s after the replay)",
+            markup=False,
+        )
     if state.exit_code is not None or report.interrupted:
         raise typer.Exit(state.exit_code or 130)
     if result.leftovers:
@@ -240,6 +244,15 @@ def _replay_capture(
         fail(f"expected {args['expect']} entries on the outputs, captured {stats.entries}", 1)
     if report.errors:
         raise typer.Exit(1)
+
+
+def _loop_interval_ms(text: str | None) -> int | None:
+    """``--loop-interval``: a duration (a bare number is milliseconds, as it always was)."""
+    from xtape.units import parse_duration
+
+    if text is None:
+        return None
+    return round(parse_duration(text, option="--loop-interval", bare="ms") / 1_000_000)
 
 
 def _replay_progress(p: ReplayProgress) -> str:
@@ -265,7 +278,20 @@ def _one_source(source: Path | None, file: Path | None) -> Path:
     return path
 
 
-def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None) -> None:
+def _finish(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None, quiet: bool) -> None:
+    """The report and its warnings; a selection that left nothing is an error (exit 2)."""
+    from xtape.replay.runner import NOTHING_MATCHED
+
+    for warning in report.warnings:
+        if warning != NOTHING_MATCHED:
+            _warn(warning)
+    if NOTHING_MATCHED not in report.warnings:
+        _print_report(report, as_json, dry_run=dry_run, seed=seed, quiet=quiet)
+    else:
+        fail("nothing matched --stream/--since/--until: nothing to publish (xtape info shows what a recording holds)")
+
+
+def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None, quiet: bool = False) -> None:
     data = report.to_dict()
     if seed is not None:
         data["seed"] = seed
@@ -273,6 +299,12 @@ def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: i
         stdout.print(json.dumps(data, ensure_ascii=False), markup=False)
         return
     out = stderr if dry_run else stdout
+    if quiet:  # -q: only what went wrong
+        if report.errors:
+            stderr.print(f"xtape: error: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)
+            for message in report.error_messages:
+                stderr.print(f"  {message}", markup=False)
+        return
     verb = "scheduled" if dry_run else "published"
     text = (
         f"{verb} {plural(report.published, 'event')} to {plural(len(report.streams), 'stream')} in "

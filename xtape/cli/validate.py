@@ -27,6 +27,7 @@ from xtape.cli._base import (
     stderr,
     stdout,
 )
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError, XtapeError
 from xtape.units import plural
 
@@ -39,13 +40,15 @@ def _print_errors(error: XtapeError) -> None:
         stderr.print(f"xtape: error: {each}", markup=False)
 
 
-@app.command()
+@app.command(short_help="Check scenarios (and recordings against a catalog).")
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json), or recordings (.xtape) to check against a catalog.")],
     variable: VariableOpt = None,
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
     examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
+    codec: CodecOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'ok' lines and no progress line: only the problems (errors and warnings always print).")] = False,
 ) -> None:
     """Check scenarios: syntax, keys, types, variables, generators and, with a stream
     catalog, stream names and every payload. Exit 2 if any is invalid.
@@ -54,6 +57,8 @@ def validate(
     the scenario names is imported or run: python generators are only located.
     A recording is checked entry by entry against the catalog, with a summary per
     stream; exit 1 if any entry is invalid (production has drifted from the schemas).
+    Payloads a codec reads (the catalog's codec:, --codec, or a detected envelope) are
+    checked as their decoded body.
     """
     from xtape.scenario.check import unknown_variables, validate_scenario
 
@@ -63,7 +68,7 @@ def validate(
     known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
         if file.name == _CATALOG_NAME:  # `xtape validate scenarios/*.yaml` checks the catalog too
-            bad += not _validate_catalog(file)
+            bad += not _validate_catalog(file, _named(file, catalog), quiet)
             continue
         try:
             schemas = _catalog_for(catalog, file, no_catalog)
@@ -77,9 +82,9 @@ def validate(
             with handled():
                 if variable:
                     raise UsageError("--variable applies to scenarios, not to recordings")
-                drifted += not _validate_recording(file, schemas, examples)
+                drifted += not _validate_recording(file, schemas, examples, quiet, codec)
             continue
-        progress = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+        progress = ProgressLine(not quiet and _file_size(file) >= _BIG_SCENARIO_BYTES)
 
         def show(done: int, total: int, name: Path = file, line: ProgressLine = progress) -> None:
             percent = 100 * done // max(total, 1)
@@ -102,6 +107,8 @@ def validate(
             for problem in checked.errors:
                 stderr.print(f"xtape: error: {problem}", markup=False)
             continue
+        if quiet:
+            continue
         stdout.print(
             f"ok  {file}: {plural(checked.events, 'event')}, {plural(checked.entries, 'entry', 'entries')}, "
             f"{checked.duration_ms / 1000:.3f} s"
@@ -118,15 +125,29 @@ def validate(
         raise typer.Exit(1)
 
 
-def _validate_catalog(file: Path) -> bool:
+def _named(file: Path, catalog: Path | None) -> bool:
+    """Whether ``file`` is the catalog the user named (--catalog, $XTAPE_CATALOG): only
+    that one may import its Python models, not one a glob picked up."""
+    import os
+
+    from xtape.catalog import CATALOG_ENV
+
+    named = [p for p in (catalog, os.environ.get(CATALOG_ENV)) if p]
+    return any(Path(p).resolve() == file.resolve() for p in named)
+
+
+def _validate_catalog(file: Path, trusted: bool, quiet: bool) -> bool:
     from xtape.catalog import load_catalog
 
     try:
-        loaded = load_catalog(file)
+        loaded = load_catalog(file, trusted=trusted)
     except XtapeError as error:
         _print_errors(error)
         return False
-    stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
+    for note in loaded.unchecked:
+        _warn(note)
+    if not quiet:
+        stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
     return True
 
 
@@ -143,22 +164,29 @@ def _is_recording_file(path: Path) -> bool:
     return bool(head) and (0x80 <= head[0] <= 0x8F or head[0] in (0xDE, 0xDF))
 
 
-def _validate_recording(file: Path, schemas: Any, examples: int) -> bool:
+def _validate_recording(file: Path, schemas: Any, examples: int, quiet: bool, codec: list[str] | None = None) -> bool:
     """Check a recording against the catalog and print the summary; whether all was valid."""
     from xtape.catalog import validate_recording
+    from xtape.codecs import CodecResolver
 
     if schemas is None:
         raise UsageError(
             f"{file}: checking a recording needs a stream catalog: pass --catalog FILE "
             "(or write one with xtape infer)"
         )
-    line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+    line = ProgressLine(not quiet and _file_size(file) >= _BIG_SCENARIO_BYTES)
     try:
+        codecs = CodecResolver(codec_pairs(codec), catalog=schemas.codec, detect_json=False, report=say_codec)
         result = validate_recording(
-            file, schemas, examples=examples, progress=lambda n: line.show(f"validating {file}: {n:,} entries")
+            file, schemas, examples=examples, progress=lambda n: line.show(f"validating {file}: {n:,} entries"),
+            codecs=codecs,
         )
     finally:
         line.done()
+    if result.truncated_bytes:
+        _warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
+    if quiet and result.ok:
+        return True
     verdict = "ok " if result.ok else "BAD"
     stdout.print(
         f"{verdict} {file}: {plural(result.entries, 'entry', 'entries')} on "
@@ -175,32 +203,36 @@ def _validate_recording(file: Path, schemas: Any, examples: int) -> bool:
             continue
         for entry_id, reason in stream.first:
             stdout.print(f"    {entry_id}: {reason}", markup=False)
-    if result.truncated_bytes:
-        _warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
     return result.ok
 
 
-@app.command()
+@app.command(short_help="Write a stream catalog from a recording.")
 def infer(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    codec: CodecOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no 'wrote' summary (warnings and errors still print).")] = False,
 ) -> None:
     """Write a stream catalog from a recording: per stream its fields, which are always
-    present, their types, enums, length ranges and examples.
+    present, their types, enums, length ranges and examples. A stream whose payloads a
+    codec reads (a detected envelope, or --codec) is described by its decoded body, with
+    its codec: written.
 
     Meant to be edited and committed: stable order, comments say what was inferred from
     how many entries. Binary fields are marked; redacted fields stay redacted.
     """
     from xtape.catalog import infer_catalog
+    from xtape.codecs import CodecResolver
+    from xtape.outputs import check_output
 
     with handled():
         to_stdout = str(output) == "-"
-        if not to_stdout and output.exists() and not force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
-        line = ProgressLine(_file_size(file) >= _BIG_SCENARIO_BYTES)
+        check_output(output, force=force, inputs=[file])
+        line = ProgressLine(not quiet and _file_size(file) >= _BIG_SCENARIO_BYTES)
         try:
-            inferred = infer_catalog(file, progress=lambda n: line.show(f"infer: {n:,} entries read"))
+            codecs = CodecResolver(codec_pairs(codec), detect_json=False, report=say_codec)
+            inferred = infer_catalog(file, progress=lambda n: line.show(f"infer: {n:,} entries read"), codecs=codecs)
         finally:
             line.done()
         text = inferred.catalog_yaml()
@@ -208,7 +240,7 @@ def infer(
             sys.stdout.write(text)
         else:
             _write_text(output, text)
-    if not to_stdout:
+    if not to_stdout and not quiet:
         stderr.print(
             f"wrote {output}: {plural(len(inferred.streams), 'stream')} from "
             f"{plural(inferred.entries, 'entry', 'entries')}",

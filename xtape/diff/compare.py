@@ -9,6 +9,7 @@ key order, numbers as exact decimals), with paths inside it ignored or given a t
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -17,9 +18,10 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from xtape.codecs import Codec, CodecFailed, Message
 from xtape.diff.rules import DiffRules, Tolerance, parse_number
 from xtape.ids import id_ms
-from xtape.timeline import display_name
+from xtape.timeline import display_name, pair_fields
 from xtape.units import match_any
 
 #: ``(position in its stream, entry id, flat fields)``: one entry as the diff holds it.
@@ -96,6 +98,11 @@ def json_text(value: Any) -> str:
         return str(value)
     if isinstance(value, _Const):
         return value.name
+    if isinstance(value, bytes):  # a decoded value that is not text
+        try:
+            return json.dumps(value.decode("utf-8"), ensure_ascii=False)
+        except UnicodeDecodeError:
+            return "base64:" + base64.b64encode(value).decode("ascii")
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -122,6 +129,8 @@ class _FieldRule:
     tolerance: Tolerance | None
     #: The JSON field's name as the rules give it, when the field is JSON-valued.
     json: str | None
+    #: Compared by presence only (``presence_fields``).
+    presence: bool = False
 
 
 class _JsonRules:
@@ -142,14 +151,19 @@ class _JsonRules:
 
 
 def _is_number(value: Any) -> bool:
-    return type(value) in (int, Decimal)
+    return type(value) in (int, Decimal, float)
+
+
+def _dec(value: Any) -> Decimal:
+    """A number as an exact decimal (a float as the shortest text that reads back as it)."""
+    return Decimal(repr(value)) if type(value) is float else Decimal(value)
 
 
 def _leaf_equal(e: Any, a: Any) -> bool:
     if type(e) is bool or type(a) is bool:
         return type(e) is type(a) and e == a
     if _is_number(e) and _is_number(a):
-        return bool(e == a)
+        return bool(_dec(e) == _dec(a))
     return type(e) is type(a) and bool(e == a)
 
 
@@ -160,10 +174,18 @@ def _child(path: str, key: str | int) -> str:
 
 
 class Comparer:
-    """Compares entries under one set of rules; caches what it learns per field name."""
+    """Compares entries under one set of rules; caches what it learns per field name.
 
-    def __init__(self, rules: DiffRules) -> None:
+    With a ``codec`` (the stream's, from :class:`~xtape.codecs.CodecResolver`), entries
+    it decodes are compared as decoded values: paths into the body (``total``,
+    ``lines[3].line_total``) and the headers (``headers.correlation_id``); ignore paths
+    and tolerances that name no JSON field apply to those paths. An entry the codec
+    cannot decode is compared field by field as without one.
+    """
+
+    def __init__(self, rules: DiffRules, codec: Codec | None = None) -> None:
         self.rules = rules
+        self.codec = codec
         self._rules: dict[bytes, _FieldRule] = {}
         self._json: dict[str, _JsonRules] = {}
         json_tols: dict[str, list[tuple[str, Tolerance]]] = {}
@@ -178,8 +200,18 @@ class Comparer:
         paths = rules.paths
         for name in rules.json_fields:
             self._json[name] = _JsonRules(paths.get(name, ()), json_tols.get(name, ()))
+        #: Paths into decoded payloads: ignored ones (and ignored field globs), tolerances.
+        self._decoded = _JsonRules(
+            (*paths.get("", ()), *rules.ignore_fields), self._field_tols
+        )
         #: Only ignored fields could make raw-different entries equal: compare projections.
-        self.simple = not rules.tolerances and not rules.json_fields and not rules.ignore_field_order
+        self.simple = (
+            not rules.tolerances
+            and not rules.json_fields
+            and not rules.ignore_field_order
+            and not rules.presence_fields
+            and codec is None
+        )
         self.bases: tuple[int, int] = (0, 0)
         self._keep: dict[Sequence[bytes], Callable[[Sequence[bytes]], Any]] = {}
         self._match = self._match_key(rules.match_by)
@@ -200,7 +232,8 @@ class Comparer:
             json_name = next((j for j in r.json_fields if match_any(name, (j,))), None)
             if json_name is not None and text in self._json:
                 json_name = text
-            found = _FieldRule(ignored, tol, json_name)
+            presence = bool(r.presence_fields) and match_any(name, r.presence_fields)
+            found = _FieldRule(ignored, tol, json_name, presence)
             if len(self._rules) < 10_000:
                 self._rules[name] = found
         return found
@@ -244,6 +277,11 @@ class Comparer:
         ef, af = e[2], a[2]
         if ef == af:
             return out
+        if self.codec is not None:
+            me, ma = self.decode(ef), self.decode(af)
+            if me is not None and ma is not None:
+                out.extend(self.decoded_diff(me, ma))
+                return out
         if self.simple:
             names = ef[0::2]
             if names == af[0::2]:
@@ -293,6 +331,8 @@ class Comparer:
         if ve == va:
             return None
         rule = self.rule(name)
+        if rule.presence:
+            return None
         if rule.json is not None:
             je, ja = parse_json(ve), parse_json(va)
             if je is not _NOT_JSON and ja is not _NOT_JSON:
@@ -317,6 +357,26 @@ class Comparer:
                 )
             return FieldDiff("changed", name, occurrence, ve, va, note="not a number")
         return FieldDiff("changed", name, occurrence, ve, va)
+
+    def decode(self, flat: Sequence[bytes]) -> Message | None:
+        """An entry decoded by the stream's codec (None: no codec, or not its format)."""
+        if self.codec is None:
+            return None
+        try:
+            return self.codec.decode(pair_fields(flat))
+        except (CodecFailed, RecursionError, ValueError):
+            return None
+
+    def decoded_diff(self, e: Message, a: Message) -> list[FieldDiff]:
+        """How two decoded payloads differ: one ``decoded`` difference listing the paths."""
+        paths: list[PathDiff] = []
+        self._walk(self._decoded, "", e.body, a.body, paths)
+        if e.headers is not None or a.headers is not None:
+            self._walk(self._decoded, "headers", dict(e.headers or {}), dict(a.headers or {}), paths)
+        if not paths:
+            return []
+        assert self.codec is not None
+        return [FieldDiff("decoded", note=self.codec.name, paths=tuple(paths))]
 
     def _walk(self, jr: _JsonRules, path: str, e: Any, a: Any, out: list[PathDiff]) -> None:
         if path and jr.ignored(path):
@@ -352,9 +412,9 @@ class Comparer:
         if _is_number(e) and _is_number(a):
             tol = jr.tolerance(path)
             if tol is not None:
-                if tol.allows(Decimal(e), Decimal(a)):
+                if tol.allows(_dec(e), _dec(a)):
                     return
-                note = f"differs by {_num(Decimal(a) - Decimal(e))}, beyond the tolerance {tol}"
+                note = f"differs by {_num(_dec(a) - _dec(e))}, beyond the tolerance {tol}"
         out.append(PathDiff(path, "changed", json_text(e), json_text(a), note))
 
     # -- hashing (pairing candidates) -------------------------------------------------------
@@ -371,11 +431,18 @@ class Comparer:
             if keep is None:
                 keep = self._kept(names)
             return keep(flat)
+        decoded = self.decode(flat)
+        if decoded is not None:
+            jr = self._decoded
+            headers = None if decoded.headers is None else _canon(jr, "headers", dict(decoded.headers))
+            return ("decoded", _canon(jr, "", decoded.body), headers)
         items: list[tuple[bytes, Any]] = []
         for name, value in self.project(flat):
             rule = self.rule(name)
             v: Any = value
-            if rule.json is not None:
+            if rule.presence:
+                v = None
+            elif rule.json is not None:
                 parsed = parse_json(value)
                 if parsed is not _NOT_JSON:
                     jr = self._json.get(rule.json) or _JsonRules((), ())
@@ -398,24 +465,36 @@ class Comparer:
     def key(self, flat: Sequence[bytes]) -> Any:
         """The ``match_by`` value of an entry (None when it has none)."""
         name, inner = self._match
+        if inner is None and self.codec is not None:
+            decoded = self.decode(flat)
+            if decoded is not None:
+                where = decoded.to_value() if name.startswith(b"headers") else decoded.body
+                found = _lookup(where, name.decode("utf-8", "surrogateescape"))
+                if found is not _NOT_JSON:
+                    return ("json", _canon(_JsonRules((), ()), "", found))
         for i in range(0, len(flat) - 1, 2):
             if flat[i] == name:
                 value = flat[i + 1]
                 if inner is None:
                     return value
-                parsed = parse_json(value)
-                for part in re.findall(r"[^.\[\]]+|\[\d+\]", inner):
-                    if part.startswith("[") and isinstance(parsed, list):
-                        idx = int(part[1:-1])
-                        parsed = parsed[idx] if idx < len(parsed) else _NOT_JSON
-                    elif isinstance(parsed, dict):
-                        parsed = parsed.get(part, _NOT_JSON)
-                    else:
-                        parsed = _NOT_JSON
+                parsed = _lookup(parse_json(value), inner)
                 if parsed is _NOT_JSON:
                     return None
                 return ("json", _canon(_JsonRules((), ()), "", parsed))
         return None
+
+
+def _lookup(value: Any, path: str) -> Any:
+    """The value at ``path`` (``a.b[2].c``) inside a parsed or decoded value, or ``_NOT_JSON``."""
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("[") and isinstance(value, list):
+            idx = int(part[1:-1])
+            value = value[idx] if idx < len(value) else _NOT_JSON
+        elif isinstance(value, dict):
+            value = value.get(part, _NOT_JSON)
+        else:
+            return _NOT_JSON
+    return value
 
 
 def _canon(jr: _JsonRules, path: str, value: Any) -> Any:
@@ -434,8 +513,10 @@ def _canon(jr: _JsonRules, path: str, value: Any) -> Any:
         return ("[", tuple(out))
     if type(value) is bool:
         return ("bool", value)
-    if _is_number(value) and jr.tolerance(path) is not None:
-        return None
+    if _is_number(value):
+        if jr.tolerance(path) is not None:
+            return None
+        return _dec(value) if type(value) is float else value
     return value
 
 

@@ -27,6 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from xtape.codecs import CodecResolver, codec_spec
 from xtape.diff.compare import Comparer, FieldDiff, Item
 from xtape.diff.result import DiffResult, EntryDiff, StreamResult
 from xtape.diff.rules import DiffRules
@@ -34,7 +35,7 @@ from xtape.errors import RecordingError, UsageError
 from xtape.ids import id_ms
 from xtape.recording import Recording
 from xtape.recording.records import Entries, Gap, StreamDef
-from xtape.timeline import display_name
+from xtape.timeline import display_name, pair_fields
 from xtape.units import match_any
 
 _MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
@@ -52,6 +53,8 @@ class _StreamDiff:
         self.max_reported = rules.max_reported
         self.delivered = [0, 0]
         self.done = list(done)
+        #: Whether the stream's codec was chosen (on its first entries).
+        self.coded = False
 
     def report(self, kind: str, e: Item | None, a: Item | None, fields: Sequence[FieldDiff] = ()) -> None:
         res = self.res
@@ -63,6 +66,10 @@ class _StreamDiff:
             res.extra += 1
         if len(res.differences) < self.max_reported:
             res.differences.append(EntryDiff(kind, e, a, tuple(fields)))
+
+    def use(self, cmp: Comparer) -> None:
+        """Compare with ``cmp`` from now on (the stream's codec, chosen on its first entries)."""
+        self.cmp = cmp
 
     def feed(self, side: int, raw: Sequence[Any]) -> None:
         raise NotImplementedError
@@ -314,6 +321,10 @@ class _Keyed(_StreamDiff):
         self.unmatched: tuple[dict[Any, deque[Item]], dict[Any, deque[Item]]] = ({}, {})
         self.order: tuple[OrderedDict[int, Any], OrderedDict[int, Any]] = (OrderedDict(), OrderedDict())
 
+    def use(self, cmp: Comparer) -> None:
+        super().use(cmp)
+        self.keyf = cmp.signature if self.multiset else cmp.key
+
     def held(self) -> int:
         return max(len(self.order[0]), len(self.order[1]))
 
@@ -448,6 +459,7 @@ class Differ:
         self.sides = (_Side(expected), _Side(actual))
         self.result = DiffResult(self.sides[0].name, self.sides[1].name, rules)
         self._wanted: dict[bytes, bool] = {}
+        self.codecs = CodecResolver(rules.codecs, detect_json=False, report=self.result.codec_lines.append)
 
     def wanted(self, stream: bytes) -> bool:
         found = self._wanted.get(stream)
@@ -459,6 +471,16 @@ class Differ:
     def new_state(self, name: bytes, done: Sequence[bool]) -> _StreamDiff:
         cls = _Strict if self.rules.order == "strict" else _Keyed
         return cls(name, self.cmp, self.rules, done)
+
+    def choose_codec(self, st: _StreamDiff, first: Sequence[Any]) -> None:
+        """Give ``st`` its stream's codec, chosen (or detected) on its first entries."""
+        st.coded = True
+        codec = self.codecs.codec(st.res.name, pair_fields(first[0][1]))
+        if codec is not None:
+            cmp = Comparer(self.rules, codec)
+            cmp.bases = self.cmp.bases
+            st.use(cmp)
+            st.res.codec = codec_spec(codec)
 
     def run(self) -> DiffResult:
         if self.rules.compare_times:
@@ -557,6 +579,8 @@ class Differ:
                     found = states[stream] = self.new_state(stream, done)
                 st = found
                 if kind == 1:
+                    if not st.coded and raw:
+                        self.choose_codec(st, raw)
                     total[side] += len(raw)
                     st.feed(side, raw)
                     if only is None and st.held() > limit:

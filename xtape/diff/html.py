@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from xtape import __version__
 from xtape.diff.compare import FieldDiff, Item
-from xtape.diff.text import _rules_line, _verdict, field_label, show_bytes
+from xtape.diff.text import _rules_line, _verdict, decoded_text, field_label, show_bytes
 from xtape.timeline import display_name
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _stream(s: StreamResult) -> str:
     out = [
         f'<h2 id="s-{_anchor(s.name)}">{escape(display_name(s.name))}: {total} difference{"s" if total != 1 else ""}</h2>'
     ]
-    out.extend(_entry(d) for d in s.differences)
+    out.extend(_entry(d, s.codec) for d in s.differences)
     if s.unreported:
         out.append(f'<p class="more">... and {s.unreported} more not shown (max_reported).</p>')
     return "\n".join(out)
@@ -144,7 +144,7 @@ def _value(value: bytes | str | None) -> str:
     return escape(show_bytes(value, None))
 
 
-def _entry(d: EntryDiff) -> str:
+def _entry(d: EntryDiff, codec: str | None = None) -> str:
     heads = [_label(d.expected, "expected"), _label(d.actual, "actual")]
     head = " &middot; ".join(h for h in heads if h)
     out = [f'<div class="entry {d.kind}"><div class="head"><span class="kind {d.kind}">{d.kind}</span>{head}</div>']
@@ -168,6 +168,9 @@ def _entry(d: EntryDiff) -> str:
             f'<tr><td class="v">{escape(display_name(it[2][i]))}</td><td class="v">{escape(show_bytes(it[2][i + 1], None))}</td></tr>'
             for i in range(0, len(it[2]) - 1, 2)
         )
+        decoded = decoded_text(it[2], codec)
+        if decoded is not None:
+            rows = f'<tr><td class="v">({escape(str(codec))})</td><td class="v">{escape(decoded)}</td></tr>' + rows
         opened = " open" if d.kind != "changed" else ""
         out.append(
             f"<details{opened}><summary>{which} entry: all fields</summary>"
@@ -190,6 +193,8 @@ def _field_rows(f: FieldDiff) -> list[str]:
         rows = []
         for p in f.paths:
             path = f"{label}{p.path}" if p.path.startswith("[") else f"{label}.{p.path}"
+            if f.kind == "decoded":
+                path = p.path
             rows.append(
                 f'<tr><td class="v">{escape(path)}</td><td class="v exp">{_value(p.expected)}</td>'
                 f'<td class="v act">{_value(p.actual)}</td><td class="note">{escape(p.note or _PATH_NOTES.get(p.kind, ""))}</td></tr>'

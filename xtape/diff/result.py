@@ -14,7 +14,7 @@ from typing import Any
 
 from xtape.diff.compare import FieldDiff, Item
 from xtape.diff.rules import DiffRules
-from xtape.timeline import bytes_to_json
+from xtape.timeline import bytes_to_json, display_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,8 @@ class EntryDiff:
 @dataclass
 class StreamResult:
     """One stream's comparison. ``differences`` holds the first ``max_reported`` in
-    position order; the counts are exact."""
+    position order; the counts are exact. ``name`` is the stream's name as Redis has it
+    (raw bytes, like every name xtape handles); :attr:`display_name` is it as text."""
 
     name: bytes
     expected: int = 0
@@ -63,6 +64,14 @@ class StreamResult:
     differences: list[EntryDiff] = field(default_factory=list)
     #: Compared in a pass of its own (its entries were too far apart in the two files).
     own_pass: bool = False
+    #: The codec its payloads were decoded with (None: compared as fields).
+    codec: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name as text to show: UTF-8, with control characters and bytes that are
+        not UTF-8 escaped (the form of the text and HTML reports)."""
+        return display_name(self.name)
 
     @property
     def is_same(self) -> bool:
@@ -95,10 +104,21 @@ class DiffResult:
     #: Shown with each changed entry when the rules have no ``match_by``: the field (or
     #: FIELD.path) that names an entry (a regression case's ``correlate_by``).
     key_by: str | None = None
+    #: What the codec resolver chose, one line per stream (``codec for stream ...``).
+    codec_lines: list[str] = field(default_factory=list)
 
     @property
     def same(self) -> bool:
         return all(s.is_same for s in self.streams)
+
+    def stream(self, name: str | bytes) -> StreamResult:
+        """The result of the stream ``name`` (text is taken as UTF-8); KeyError if the
+        comparison had no such stream."""
+        raw = name.encode("utf-8", "surrogateescape") if isinstance(name, str) else name
+        for result in self.streams:
+            if result.name == raw:
+                return result
+        raise KeyError(name)
 
     def totals(self) -> dict[str, int]:
         keys = ("expected", "actual", "same", "changed", "missing", "extra", "moved")
@@ -125,8 +145,9 @@ class DiffResult:
     def write_html(self, path: str | Path) -> None:
         """A self-contained HTML report (inline CSS, no scripts, fonts or network)."""
         from xtape.diff.html import render_html
+        from xtape.outputs import write_text
 
-        Path(path).write_text(render_html(self), encoding="utf-8")
+        write_text(path, render_html(self))
 
 
 def _item_dict(item: Item | None) -> dict[str, Any] | None:
@@ -176,6 +197,7 @@ def _stream_dict(s: StreamResult) -> dict[str, Any]:
         "moved": s.moved,
         "gaps": {"expected": s.gaps[0], "actual": s.gaps[1]},
         "unreported": s.unreported,
+        "codec": s.codec,
         "differences": [
             {
                 "kind": d.kind,

@@ -6,7 +6,10 @@ A rules file is YAML (or JSON) with these keys, all optional::
     ignore_fields: [timestamp, "trace*"]
     tolerance: {fillPrice: 0.01, qty: 1%, payload.price: 0.5}
     json_fields: [payload]
+    ignore_paths: [payload.meta.ts, "payload.items[*].id", headers.correlation_id]
+    codecs: {"orders*": faststream}  # see docs/codecs.md (default: envelopes detected)
     ignore_paths: [payload.meta.ts, "payload.items[*].id"]
+    presence_fields: ["pass*"]       # compared by presence only, not by value
     match_by: orderId                # or payload.orderId inside a JSON field
     order: strict                    # strict | key | multiset
     compare_ids: false
@@ -28,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
+from xtape.codecs import parse_codec_options
 from xtape.errors import DiffRulesError, UsageError
 
 Order = Literal["strict", "key", "multiset"]
@@ -125,10 +129,16 @@ class DiffRules:
     window: int = DEFAULT_WINDOW
     #: Differences kept in detail per stream; all are counted.
     max_reported: int = DEFAULT_MAX_REPORTED
+    #: The codec of streams, ``(glob, name)`` in precedence order (``--codec`` first, then
+    #: a case file's ``codecs:``); streams none names get one detected (envelopes only).
+    codecs: tuple[tuple[str, str], ...] = ()
+    #: Field globs compared by presence only (a value on each side, whatever it is):
+    #: redacted fields whose two sides were redacted with different keys.
+    presence_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         setattr_ = object.__setattr__
-        for name in ("streams", "ignore_fields", "json_fields"):
+        for name in ("streams", "ignore_fields", "json_fields", "presence_fields"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
@@ -139,6 +149,8 @@ class DiffRules:
             {str(k): Tolerance.parse(v, what=f"tolerance for {k!r}") for k, v in self.tolerances.items()},
         )
         setattr_(self, "ignore_paths", self._paths(self.ignore_paths))
+        codecs = self.codecs.items() if isinstance(self.codecs, Mapping) else self.codecs
+        setattr_(self, "codecs", tuple(codec_pairs(codecs)))
         if self.order not in ORDERS:
             raise UsageError(f"invalid order {self.order!r}: use one of {', '.join(ORDERS)}")
         if self.match_by is not None:
@@ -176,14 +188,14 @@ class DiffRules:
 
     def split_path(self, full: str) -> tuple[str, str]:
         """``payload.meta.ts`` -> ``("payload", "meta.ts")``: the JSON field (the longest
-        of :attr:`json_fields` that prefixes it) and the path inside."""
+        of :attr:`json_fields` that prefixes it) and the path inside; a path under no JSON
+        field is a path into decoded payloads (a stream's codec): ``("", path)``."""
         for name in sorted(self.json_fields, key=len, reverse=True):
             if full.startswith(name) and full[len(name) : len(name) + 1] in (".", "["):
                 return name, full[len(name) :].lstrip(".")
-        raise UsageError(
-            f"invalid ignore_paths entry {full!r}: it must start with a JSON field "
-            f"({', '.join(self.json_fields) or 'none given: add --json-field'}), e.g. payload.meta.ts"
-        )
+        if not full.strip():
+            raise UsageError("invalid ignore_paths entry '': name a path, e.g. headers.correlation_id")
+        return "", full
 
     @property
     def paths(self) -> dict[str, tuple[str, ...]]:
@@ -210,6 +222,8 @@ class DiffRules:
             "ignore_field_order": self.ignore_field_order,
             "window": self.window,
             "max_reported": self.max_reported,
+            "codecs": dict(self.codecs),
+            "presence_fields": list(self.presence_fields),
         }
 
     # -- from files ------------------------------------------------------------------
@@ -243,7 +257,7 @@ class DiffRules:
                 keys = ", ".join(sorted(k for k in known if k not in ("tolerances", "match-by")))
                 raise fail(loc, f"unknown key (known: {keys})")
             try:
-                if key in ("streams", "ignore_fields", "json_fields"):
+                if key in ("streams", "ignore_fields", "json_fields", "presence_fields"):
                     kwargs[key] = _strings(value)
                 elif key == "tolerance":
                     if not isinstance(value, Mapping):
@@ -280,6 +294,10 @@ class DiffRules:
                     if isinstance(value, bool) or not isinstance(value, int):
                         raise UsageError(f"expected a whole number, got {_kind(value)}")
                     kwargs[key] = value
+                elif key == "codecs":
+                    if not isinstance(value, Mapping):
+                        raise UsageError(f"expected a mapping STREAM_GLOB: CODEC, got {_kind(value)}")
+                    kwargs[key] = tuple(codec_pairs(value.items()))
                 elif key == "time_tolerance_ms":
                     if isinstance(value, bool) or not isinstance(value, (int, float)):
                         raise UsageError(f"expected a number of ms, got {_kind(value)}")
@@ -325,6 +343,11 @@ def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}.get(
         type(value), type(value).__name__
     )
+
+
+def codec_pairs(pairs: Any) -> list[tuple[str, str]]:
+    """``(glob, name)`` pairs, each codec name checked (an unknown one lists the known)."""
+    return parse_codec_options(f"{glob}={name}" for glob, name in pairs)
 
 
 def _strings(value: object) -> tuple[str, ...]:

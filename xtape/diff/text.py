@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from xtape.codecs import CodecFailed, get_codec
 from xtape.diff.compare import FieldDiff, Item, json_text
-from xtape.timeline import display_name
+from xtape.timeline import display_name, pair_fields
 
 if TYPE_CHECKING:
     from xtape.diff.result import DiffResult, EntryDiff, StreamResult
@@ -51,7 +52,24 @@ def entry_label(item: Item | None) -> str:
     return f"#{item[0]} id {display_name(item[1])}"
 
 
-def fields_line(flat: Sequence[bytes], limit: int = 6) -> str:
+def decoded_text(flat: Sequence[bytes], codec: str | None, limit: int | None = None) -> str | None:
+    """An entry's payload decoded by ``codec`` as compact JSON text (None: not decoded)."""
+    if codec is None:
+        return None
+    try:
+        message = get_codec(codec).decode(pair_fields(flat))
+    except (CodecFailed, RecursionError, ValueError):
+        return None
+    text = json_text(message.to_value())
+    if limit is not None and len(text) > limit:
+        return f"{text[:limit]}... ({len(text)} characters)"
+    return text
+
+
+def fields_line(flat: Sequence[bytes], limit: int = 6, codec: str | None = None) -> str:
+    decoded = decoded_text(flat, codec, 60 * limit)
+    if decoded is not None:
+        return f"{codec}: {decoded}"
     pairs = [f"{display_name(flat[i])}={show_bytes(flat[i + 1], 60)}" for i in range(0, len(flat) - 1, 2)]
     more = len(pairs) - limit
     shown = " ".join(pairs[:limit])
@@ -91,12 +109,12 @@ def render_text(result: DiffResult, *, color: bool = False) -> str:
                 f"{display_name(s.name):<{width}}  {s.expected:>8}  {s.actual:>8}  {s.same:>8}  "
                 f"{s.changed:>7}  {s.missing:>7}  {s.extra:>7}  {paint(code, status)}"
             )
-    key = key_getter(result.rules.match_by or result.key_by)
+    spec = result.rules.match_by or result.key_by
     for s in result.streams:
         if s.is_same:
             continue
         lines.append("")
-        lines.extend(_stream_lines(s, paint, key))
+        lines.extend(_stream_lines(s, paint, key_getter(spec, s.codec)))
     lines.append("")
     lines.append(_verdict(result))
     return "\n".join(lines) + "\n"
@@ -113,7 +131,7 @@ def _rules_line(result: DiffResult) -> str:
         parts.append("tolerance " + ", ".join(f"{k}={v}" for k, v in r.tolerances.items()))
     if r.json_fields:
         parts.append("json " + ", ".join(r.json_fields))
-    paths = [f"{k}.{p}" for k, ps in r.paths.items() for p in ps]
+    paths = [f"{k}.{p}" if k else p for k, ps in r.paths.items() for p in ps]
     if paths:
         parts.append("ignore paths " + ", ".join(paths))
     parts.append("ids compared" if r.compare_ids else "ids ignored")
@@ -135,6 +153,8 @@ _SAID = {"missing": "absent", "extra": "only in the actual", "changed": "changed
 def _field_keys(f: FieldDiff) -> list[tuple[str, str]]:
     """``(where, kind)`` of each difference a field diff holds (its paths, or itself)."""
     label = field_label(f)
+    if f.kind == "decoded":
+        return [(p.path, p.kind) for p in f.paths]
     if f.paths:
         return [(f"{label}{p.path}" if p.path.startswith("[") else f"{label}.{p.path}", p.kind) for p in f.paths]
     return [(label, f.kind)]
@@ -152,6 +172,8 @@ def _summaries(s: StreamResult) -> dict[tuple[str, str], int]:
 def _stream_lines(s: StreamResult, paint: _Paint, key: KeyFn | None = None) -> list[str]:
     total = s.changed + s.missing + s.extra + s.moved
     own = " (compared in a pass of its own)" if s.own_pass else ""
+    if s.codec is not None:
+        own += f" (payloads decoded: {s.codec})"
     lines = [paint(_BOLD, f"{display_name(s.name)}: {total} difference{'s' if total != 1 else ''}{own}")]
     summaries = _summaries(s)
     paired = s.same + s.changed
@@ -176,7 +198,7 @@ def _stream_lines(s: StreamResult, paint: _Paint, key: KeyFn | None = None) -> l
                 hidden += 1
                 continue
             d = replace(d, fields=tuple(keep))
-        lines.extend(_entry_lines(d, paint, key))
+        lines.extend(_entry_lines(d, paint, key, s.codec))
     if hidden:
         lines.append(f"  ... and {hidden} more changed entries like these (--json and --html show them all)")
     if s.unreported:
@@ -184,14 +206,15 @@ def _stream_lines(s: StreamResult, paint: _Paint, key: KeyFn | None = None) -> l
     return lines
 
 
-def key_getter(spec: str | None) -> KeyFn | None:
-    """Shows an entry's ``match_by``/``correlate_by`` value (a field or FIELD.path)."""
+def key_getter(spec: str | None, codec: str | None = None) -> KeyFn | None:
+    """Shows an entry's ``match_by``/``correlate_by`` value (a field or FIELD.path, or
+    a path in the payload ``codec`` decodes)."""
     if not spec:
         return None
     from xtape.diff.compare import Comparer
     from xtape.diff.rules import DiffRules
 
-    plain = Comparer(DiffRules(match_by=spec))
+    plain = Comparer(DiffRules(match_by=spec), get_codec(codec) if codec else None)
     head = spec.split(".", 1)[0].split("[", 1)[0]
     inner = Comparer(DiffRules(match_by=spec, json_fields=(head,))) if head != spec else None
 
@@ -207,18 +230,18 @@ def key_getter(spec: str | None) -> KeyFn | None:
     return get
 
 
-def _entry_lines(d: EntryDiff, paint: _Paint, key: KeyFn | None = None) -> list[str]:
+def _entry_lines(d: EntryDiff, paint: _Paint, key: KeyFn | None = None, codec: str | None = None) -> list[str]:
     if d.kind == "missing":
         assert d.expected is not None
         return [
             paint(_RED, f"  - missing  {entry_label(d.expected)}"),
-            paint(_DIM, f"      {fields_line(d.expected[2])}"),
+            paint(_DIM, f"      {fields_line(d.expected[2], codec=codec)}"),
         ]
     if d.kind == "extra":
         assert d.actual is not None
         return [
             paint(_GREEN, f"  + extra    {entry_label(d.actual)} (actual)"),
-            paint(_DIM, f"      {fields_line(d.actual[2])}"),
+            paint(_DIM, f"      {fields_line(d.actual[2], codec=codec)}"),
         ]
     e, a = d.expected, d.actual
     assert e is not None and a is not None
@@ -227,7 +250,7 @@ def _entry_lines(d: EntryDiff, paint: _Paint, key: KeyFn | None = None) -> list[
     if d.kind == "moved":
         return [
             paint(_YELLOW, f"  > moved    #{e[0]} -> #{a[0]}{said} id {display_name(e[1])} / actual id {display_name(a[1])}"),
-            paint(_DIM, f"      {fields_line(e[2])}"),
+            paint(_DIM, f"      {fields_line(e[2], codec=codec)}"),
         ]
     where = entry_label(e)
     if a[0] != e[0] or a[1] != e[1]:
@@ -251,6 +274,12 @@ def field_lines(f: FieldDiff, paint: _Paint | None = None) -> list[str]:
         return [f"      {label}: {paint(_RED, show_bytes(f.expected))} -> (no such field)"]
     if f.kind == "extra":
         return [f"      {label}: (no such field) -> {paint(_GREEN, show_bytes(f.actual))}"]
+    if f.kind == "decoded":  # paths into a decoded payload: no field name before them
+        return [
+            f"      {p.path}: {paint(_RED, p.expected) if p.expected is not None else '(absent)'} -> "
+            f"{paint(_GREEN, p.actual) if p.actual is not None else '(absent)'}{f'  ({p.note})' if p.note else ''}"
+            for p in f.paths
+        ]
     if f.paths:
         out = []
         for p in f.paths:

@@ -12,16 +12,14 @@ their stream's row.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xtape.errors import PlotUnavailable, RuntimeFailure, UsageError
+from xtape.errors import PlotUnavailable, UsageError
 from xtape.plot.data import PlotData
 from xtape.plot.page import page
 from xtape.plot.rates import OTHER
@@ -372,20 +370,9 @@ def svg_text(fig: Figure) -> str:
 
 
 def _replace(output: Path, content: bytes) -> None:
+    from xtape.outputs import write_bytes
+
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"cannot write {output}: no such directory {folder}")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise RuntimeFailure(f"cannot write {output}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would have made it
-        os.replace(tmp, output)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RuntimeFailure(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_bytes(output, content)

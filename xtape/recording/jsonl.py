@@ -7,6 +7,10 @@ object for jq, ``{"name": value}``, where a name that occurs more than once maps
 array of its values (in order) and a name that is not UTF-8 becomes text with ``\\xNN``
 escapes: handy, but the order across names and such names' bytes are lost.
 
+With ``decoder`` (``cat --decode``), an entry its stream's codec decodes is written as
+``{"stream", "id", "codec", "value", "time"}``: the decoded value (for FastStream,
+``{"headers": ..., "body": ...}``); others keep ``fields``, with ``"codec": null``.
+
 The work per entry is kept to C-level calls (orjson for the encoding, ``map`` for the
 decoding, a time string made once per second), so the encoding keeps up with reading.
 """
@@ -36,6 +40,7 @@ def write_jsonl(
     limit: int | None = None,
     objects: bool = False,
     window: tuple[int | None, int | None] | None = None,
+    decoder: Callable[[bytes, Sequence[bytes]], tuple[str, Any] | None] | None = None,
 ) -> int:
     """Write the entries of ``rec`` to ``out`` as JSON lines; returns how many.
 
@@ -68,14 +73,24 @@ def write_jsonl(
             ms = int(entry_id.partition(b"-")[0])
             if ms != last_ms:
                 last_ms, time = ms, times.iso(ms)
+            if decoder is not None:
+                decoded = decoder(stream, flat)
+                if decoded is not None:
+                    line = {"stream": shown, "id": entry_id.decode(), "codec": decoded[0], "value": decoded[1], "time": time}
+                    lines.append(dumps(line, default=_jsonable, option=orjson.OPT_NON_STR_KEYS))
+                    count += 1
+                    if limit is not None and count >= limit:
+                        break
+                    continue
             if objects:
                 fields: Any = _object_fields(flat)
             else:
                 it = iter(_texts(flat, decode))
                 fields = list(zip(it, it, strict=True))
-            lines.append(
-                dumps({"stream": shown, "id": entry_id.decode(), "fields": fields, "time": time})
-            )
+            entry = {"stream": shown, "id": entry_id.decode(), "fields": fields, "time": time}
+            if decoder is not None:
+                entry = {"stream": shown, "id": entry_id.decode(), "codec": None, "fields": fields, "time": time}
+            lines.append(dumps(entry))
             count += 1
             if limit is not None and count >= limit:
                 break
@@ -86,6 +101,13 @@ def write_jsonl(
     _write(out, lines)
     out.flush()
     return count
+
+
+def _jsonable(value: Any) -> Any:
+    """What orjson cannot write itself, in decoded values: bytes as text or base64."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes_to_json(bytes(value))
+    return str(value)
 
 
 def _write(out: BinaryIO, lines: list[bytes]) -> None:

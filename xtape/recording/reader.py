@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Literal
 
 import msgpack
 
-from xtape.errors import DamagedRecording, RecordingError
+from xtape.errors import DamagedRecording, RecordingError, UsageError
 from xtape.ids import id_ms
 from xtape.recording.chunks import (
     CHUNK_HEAD,
@@ -308,6 +308,11 @@ class Recording:
                 self._pending = first
         else:
             stream = sys.stdin.buffer if isinstance(source, (str, Path)) else source
+            if getattr(stream, "isatty", bool)():  # (it would wait for a recording typed in)
+                raise UsageError(
+                    "- reads a recording from standard input, which is a terminal here: "
+                    "pipe or redirect one in (xtape info - < rec.xtape)"
+                )
             self.path = None
             self.name = STDIN_NAME if isinstance(source, (str, Path)) else _stream_name(stream)
             first = _Pass(self, stream, owned=False)

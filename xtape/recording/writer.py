@@ -35,6 +35,7 @@ import msgpack
 from xtape import __version__
 from xtape.errors import RuntimeFailure, UsageError
 from xtape.ids import id_ms
+from xtape.outputs import create as create_output
 from xtape.recording.chunks import (
     DEFAULT_ZSTD_LEVEL,
     ChunkMeta,
@@ -101,10 +102,9 @@ def _open_output(path: str | Path | BinaryIO) -> tuple[int | BinaryIO, str, bool
     where it has one (so nothing lingers in a buffer after a failure)."""
     if isinstance(path, (str, Path)) and str(path) != "-":
         name = str(path)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        except OSError as exc:
-            raise RuntimeFailure(f"cannot write {name}: {exc.strerror or exc}") from None
+        if is_being_written(path):
+            raise RuntimeFailure(f"cannot write {name}: another recorder is writing it")
+        fd = create_output(path)  # mode 0600, never through a symlink (xtape.outputs)
         try:
             if stat.S_ISREG(os.fstat(fd).st_mode):
                 # Held until close: `xtape info` tells a recording still being written

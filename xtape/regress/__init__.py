@@ -13,9 +13,16 @@ from xtape.regress.capture import (
     check_capture_options,
     replay_and_capture,
 )
-from xtape.regress.case import LatencyLimit, Readiness, RegressionCase, ServiceSpec, load_case
+from xtape.regress.case import (
+    LatencyLimit,
+    Readiness,
+    RegressionCase,
+    ServiceSpec,
+    actual_path,
+    load_case,
+)
 from xtape.regress.junit import junit_xml, write_junit
-from xtape.regress.runner import CaseResult, actual_path, run_case, run_cases
+from xtape.regress.runner import CaseResult, run_case, run_cases
 from xtape.regress.service import Service
 
 __all__ = [

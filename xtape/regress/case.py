@@ -3,7 +3,10 @@
     case = load_case("tests/regression/matcher.yaml")   # CaseError "file:line: key: what"
 
 Paths in a case (input, golden, the service's working directory) are relative to the
-case file. Unknown keys are refused, with the keys that are known.
+case file. Unknown keys are refused, with the keys that are known. What a case writes
+(its golden with ``--update``, the ``.actual`` recording beside it) stays inside the case
+file's folder tree, symlinks resolved, unless ``allow_outside`` (``--allow-outside``): a
+case file from elsewhere cannot overwrite ``../../etc/anything``.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from xtape.diff import DiffRules
+from xtape.diff.rules import codec_pairs
 from xtape.errors import CaseError, DiffRulesError, UsageError
 from xtape.recording import TimeBase
 from xtape.replay import Pacing, ReplayOptions
@@ -32,7 +37,7 @@ DEFAULT_READY_TIMEOUT_S = 30.0
 DEFAULT_GRACE_S = 5.0
 
 _TOP = ("name", "description", "input", "outputs", "golden", "diff", "settle", "expect",
-        "timeout", "ready", "service", "allow_empty", "correlate_by", "latency")  # fmt: skip
+        "timeout", "ready", "service", "codecs", "allow_empty", "correlate_by", "latency")  # fmt: skip
 _INPUT = ("scenario", "recording", "speed", "max_speed", "rate", "streams", "map", "prefix",
           "since", "until", "variables", "seed", "clock")  # fmt: skip
 _READY = ("group", "key", "log", "delay", "timeout")
@@ -129,20 +134,27 @@ class LatencyLimit:
         return f"{self.ms:g} ms" if self.ms is not None else f"{self.factor:g}x the golden's"
 
 
-def load_case(path: str | Path) -> RegressionCase:
+def load_case(path: str | Path, *, allow_outside: bool = False) -> RegressionCase:
     """Read and check a case file; raises :class:`~xtape.errors.CaseError` (exit 2)
-    naming the file and line of the first problem."""
+    naming the file and line of the first problem (a golden outside the case file's
+    folder tree is one, unless ``allow_outside``)."""
     from xtape.scenario.yaml_io import load_yaml_file
 
     data, lines = load_yaml_file(path, "case file", CaseError)
-    return _Reader(Path(path), lines).case(data)
+    return _Reader(Path(path), lines, allow_outside=allow_outside).case(data)
+
+
+def actual_path(golden: Path) -> Path:
+    """Where a differing capture is kept: ``golden.xtape`` -> ``golden.actual.xtape``."""
+    return golden.with_name(f"{golden.stem}.actual{golden.suffix or '.xtape'}")
 
 
 class _Reader:
-    def __init__(self, path: Path, lines: Mapping[Loc, int]) -> None:
+    def __init__(self, path: Path, lines: Mapping[Loc, int], *, allow_outside: bool = False) -> None:
         self.path = path
         self.base = path.parent
         self.lines = lines
+        self.allow_outside = allow_outside
 
     def fail(self, loc: Loc, message: str) -> CaseError:
         line = None
@@ -179,6 +191,22 @@ class _Reader:
             raise self.fail(loc, f"no such file: {path}")
         return path
 
+    def inside(self, golden: Path, loc: Loc) -> None:
+        """Refuse a golden (or its ``.actual`` file) whose real place, symlinks followed,
+        is outside the case file's folder tree."""
+        if self.allow_outside:
+            return
+        home = self.base.resolve()
+        for written in (golden, actual_path(golden)):
+            real = written.resolve()
+            if real != home and home not in real.parents:
+                shown = str(written) if written.absolute() == real else f"{written} (that is {real})"
+                raise self.fail(
+                    loc,
+                    f"{shown} is outside the case file's folder {home}: a case writes only inside its "
+                    "folder tree (pass --allow-outside to allow it)",
+                )
+
     def duration(self, value: Any, loc: Loc) -> float:
         """A duration with its unit (``500ms``, ``2s``), as on the command line: a bare
         number is refused (milliseconds or seconds?)."""
@@ -214,7 +242,10 @@ class _Reader:
         source, options, variables, seed, clock = self.input(top["input"])
         outputs = self.texts(top["outputs"], ("outputs",))
         golden = self.file(top["golden"], ("golden",), must_exist=False)
+        self.inside(golden, ("golden",))
         rules = self.rules(top.get("diff"), outputs)
+        if "codecs" in top:
+            rules = rules.replace(codecs=(*rules.codecs, *self.codecs(top["codecs"])))
         expect = self.whole(top["expect"], ("expect",)) if "expect" in top else None
         if expect is not None and expect < 1:
             raise self.fail(("expect",), "expected a whole number above zero")
@@ -325,6 +356,15 @@ class _Reader:
         if not rules.streams:
             rules = rules.replace(streams=outputs)
         return rules
+
+    def codecs(self, value: Any) -> list[tuple[str, str]]:
+        """``codecs: {STREAM_GLOB: CODEC}``: how the outputs' payloads are decoded."""
+        if not isinstance(value, dict):
+            raise self.fail(("codecs",), f"expected a mapping STREAM_GLOB: CODEC, got {_kind(value)}")
+        pairs: list[tuple[str, str]] = []
+        for glob, name in value.items():
+            pairs += self.guard(("codecs", glob), partial(codec_pairs, [(str(glob), str(name))]))
+        return pairs
 
     def ready(self, value: Any) -> Readiness:
         loc: Loc = ("ready",)

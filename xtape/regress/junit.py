@@ -54,7 +54,9 @@ def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
 
 
 def write_junit(path: str | Path, results: Sequence[CaseResult], suite: str = "xtape") -> None:
-    Path(path).write_text(junit_xml(results, suite), encoding="utf-8")
+    from xtape.outputs import write_text
+
+    write_text(path, junit_xml(results, suite))
 
 
 def _clean(text: str) -> str:

@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from xtape.codecs import CodecResolver
 from xtape.diff import DiffRules
-from xtape.diff.compare import Comparer
+from xtape.diff.compare import Comparer, json_text
 from xtape.ids import id_ms
 from xtape.regress.case import LatencyLimit
+from xtape.timeline import pair_fields
 
 #: The figures kept per output stream.
 FIGURES = ("p50", "p99", "max")
@@ -61,33 +63,52 @@ def summarise(values: Sequence[float]) -> Latency | None:
 
 
 class _Key:
-    """The ``correlate_by`` value of an entry: a field, else ``FIELD.path`` in JSON."""
+    """The ``correlate_by`` value of an entry, as text: a field, a path in the payload
+    its stream's codec decodes, else ``FIELD.path`` in a JSON field."""
 
-    def __init__(self, spec: str) -> None:
-        self.plain = Comparer(DiffRules(match_by=spec))
+    def __init__(self, spec: str, codecs: Sequence[tuple[str, str]] = ()) -> None:
+        self.spec = spec
+        self.resolver = CodecResolver(codecs, detect_json=False)
+        self.plain: dict[bytes, Comparer] = {}
         head = spec.split(".", 1)[0].split("[", 1)[0]
         self.inner = Comparer(DiffRules(match_by=spec, json_fields=(head,))) if head != spec else None
 
-    def __call__(self, flat: Sequence[bytes]) -> Any:
-        found = self.plain.key(flat)
+    def __call__(self, stream: bytes, flat: Sequence[bytes]) -> str | None:
+        plain = self.plain.get(stream)
+        if plain is None:
+            codec = self.resolver.codec(stream, pair_fields(flat))
+            plain = self.plain[stream] = Comparer(DiffRules(match_by=self.spec), codec)
+        found = plain.key(flat)
         if found is None and self.inner is not None:
             found = self.inner.key(flat)
-        return found
+        return _text(found)
+
+
+def _text(key: Any) -> str | None:
+    """A key as text, whatever held it (a field's bytes, a decoded or JSON value)."""
+    if key is None:
+        return None
+    if isinstance(key, bytes):
+        return key.decode("utf-8", "backslashreplace")
+    value = key[1] if isinstance(key, tuple) and len(key) == 2 and key[0] == "json" else key
+    return value if isinstance(value, str) else json_text(value)
 
 
 def measure(
     inputs: Mapping[bytes, Sequence[Entry]],
     outputs: Mapping[bytes, Sequence[Entry]],
     correlate_by: str | None = None,
+    codecs: Sequence[tuple[str, str]] = (),
 ) -> dict[bytes, Latency]:
-    """Latency per output stream (streams with nothing paired are left out)."""
-    merged = sorted((e for entries in inputs.values() for e in entries), key=lambda e: _id_key(e[0]))
+    """Latency per output stream (streams with nothing paired are left out). ``codecs``
+    (the diff rules') and detection decode payloads for ``correlate_by``."""
+    merged = sorted(((s, i, f) for s, entries in inputs.items() for i, f in entries), key=lambda e: _id_key(e[1]))
     out: dict[bytes, Latency] = {}
     if correlate_by is not None:
-        key = _Key(correlate_by)
+        key = _Key(correlate_by, codecs)
         first: dict[Any, int] = {}
-        for entry_id, flat in merged:
-            k = key(flat)
+        for stream, entry_id, flat in merged:
+            k = key(stream, flat)
             if k is not None and k not in first:
                 first[k] = id_ms(entry_id)
     values: dict[bytes, list[float]] = {}
@@ -97,9 +118,9 @@ def measure(
     )
     for k_th, (stream, entry_id, flat) in enumerate(answers):
         if correlate_by is not None:
-            at = first.get(key(flat))
+            at = first.get(key(stream, flat))
         else:
-            at = id_ms(merged[k_th][0]) if k_th < len(merged) else None
+            at = id_ms(merged[k_th][1]) if k_th < len(merged) else None
         if at is not None:
             values.setdefault(stream, []).append(float(id_ms(entry_id) - at))
     for stream, found in values.items():

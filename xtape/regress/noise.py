@@ -4,10 +4,12 @@ same input (generated ids, timestamps, a framework's correlation ids).
     noise = find_noise([run1, run2])          # [("ts", ""), ("payload", "meta.id")]
     rules = apply_noise(case.rules, noise)    # ignore_fields / json_fields+ignore_paths
 
-Entries are paired per stream by order (or by the rules' ``match_by``). A field whose
-values differ is noise as a whole, unless both values decode to a structure: then the
-paths inside that differ are (list positions generalised: ``lines[*].id``). Decoding is
-:func:`decode_value`: JSON today; the codec layer (``xtape.codecs``) plugs in there.
+Entries are paired per stream by order (or by the rules' ``match_by``). When the stream's
+codec (the rules' ``codecs``, else detected, as the diff chooses it) decodes both entries,
+the paths of the decoded payloads that differ are noise (``("", "headers.correlation_id")``,
+ignored as the diff's paths into decoded payloads). Otherwise a field whose values differ
+is noise as a whole, unless both values are JSON structures: then the paths inside that
+differ are (list positions generalised: ``lines[*].id``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from xtape.codecs import CodecResolver
 from xtape.diff import DiffRules
 from xtape.diff.compare import Comparer, parse_json
 from xtape.regress.golden import entries_by_stream
+from xtape.timeline import pair_fields
 
 #: One piece of noise: a field name and a path inside its decoded value ("": the whole).
 Noise = tuple[str, str]
@@ -54,16 +58,31 @@ def find_noise(
     keyer = Comparer(rules) if rules.match_by else None
     found: set[Noise] = set()
     opaque: set[Noise] = set()
+    codecs = CodecResolver(rules.codecs, detect_json=False)
     first = entries_by_stream(runs[0])
     for other in runs[1:]:
         second = entries_by_stream(other)
         for stream, left in first.items():
             right = second.get(stream, [])
             for a, b in _pairs(left, right, keyer):
-                _fields(stream, a, b, found, opaque)
+                if not _decoded(codecs, stream, a, b, found, opaque):
+                    _fields(stream, a, b, found, opaque)
     if unresolved is not None:
         unresolved.update(shown(sorted(opaque - found)))
     return sorted(found)
+
+
+def _decoded(
+    codecs: CodecResolver, stream: bytes, a: list[bytes], b: list[bytes], found: set[Noise], opaque: set[Noise]
+) -> bool:
+    """Noise between two entries the stream's codec decodes (False: it decodes neither)."""
+    da, db = codecs.decode(stream, pair_fields(a)), codecs.decode(stream, pair_fields(b))
+    if da is None or db is None:
+        return False
+    _walk("", "", da[1].body, db[1].body, found, opaque)
+    if da[1].headers is not None or db[1].headers is not None:
+        _walk("", "headers", dict(da[1].headers or {}), dict(db[1].headers or {}), found, opaque)
+    return True
 
 
 def _pairs(
@@ -142,7 +161,7 @@ def _general(path: str) -> str:
 
 def shown(noise: Iterable[Noise]) -> list[str]:
     """``ts``, ``payload.meta.id``: how noise is printed."""
-    return [f"{n}.{p}" if p and not p.startswith("[") else f"{n}{p}" for n, p in noise]
+    return [f"{n}.{p}" if n and p and not p.startswith("[") else f"{n}{p}" for n, p in noise]
 
 
 def _glob_escape(name: str) -> str:
@@ -161,7 +180,7 @@ def apply_noise(rules: DiffRules, noise: Iterable[Noise | Sequence[str]]) -> Dif
             paths[name].append(path)
     if not fields and {k: tuple(v) for k, v in paths.items()} == rules.paths:
         return rules
-    json_fields = (*rules.json_fields, *(n for n in paths if n not in rules.json_fields))
+    json_fields = (*rules.json_fields, *(n for n in paths if n and n not in rules.json_fields))
     return rules.replace(
         ignore_fields=(*rules.ignore_fields, *(f for f in fields if f not in rules.ignore_fields)),
         json_fields=json_fields,

@@ -32,9 +32,11 @@ _NO_GROUP_HINT = (
 )
 
 
-def wait_ready(service: Service, ready: Readiness | None) -> None:
+def wait_ready(service: Service, ready: Readiness | None, should_stop: Callable[[], bool] | None = None) -> None:
     """Until ``ready`` holds; raises :class:`ServiceFailed` if the service exits first or
-    it does not hold within ``ready.timeout_s``."""
+    it does not hold within ``ready.timeout_s``. Returns early (within 50 ms) once
+    ``should_stop()`` holds."""
+    stopping = should_stop or (lambda: False)
     if ready is None:
         service.check_alive()
         return
@@ -43,7 +45,7 @@ def wait_ready(service: Service, ready: Readiness | None) -> None:
     def poll(what: str, check: Callable[[], bool], hint: str = "") -> None:
         while True:
             service.check_alive()
-            if check():
+            if stopping() or check():
                 return
             if time.monotonic() >= deadline:
                 raise ServiceFailed(
@@ -70,7 +72,7 @@ def wait_ready(service: Service, ready: Readiness | None) -> None:
         client.close()
     if ready.delay_s:
         end = time.monotonic() + ready.delay_s
-        while time.monotonic() < end:
+        while time.monotonic() < end and not stopping():
             service.check_alive()
             time.sleep(min(_POLL_S, max(end - time.monotonic(), 0)))
     service.check_alive()

@@ -33,7 +33,7 @@ from xtape.errors import (
     XtapeError,
 )
 from xtape.regress.capture import CaptureResult, replay_and_capture
-from xtape.regress.case import Readiness, RegressionCase, ServiceSpec, load_case
+from xtape.regress.case import Readiness, RegressionCase, ServiceSpec, actual_path, load_case
 from xtape.regress.findings import escape_text, leftover_lines, never_appeared, strip_ansi
 from xtape.regress.golden import count_entries, entries_by_stream, read_meta, write_golden
 from xtape.regress.latency import Latency, measure
@@ -65,6 +65,8 @@ class CaseResult:
     message: str = ""
     #: The end of what the service printed (kept to show on failure).
     service_output: str = ""
+    #: How the service's stop went, when it did not stop on SIGTERM (also in ``message``).
+    service_note: str = ""
     #: The captured recording, kept beside the golden when the case differs.
     actual: Path | None = None
     duration_s: float = 0.0
@@ -140,11 +142,6 @@ class CaseResult:
         return "\n".join(out)
 
 
-def actual_path(golden: Path) -> Path:
-    """Where a differing capture is kept: ``golden.xtape`` -> ``golden.actual.xtape``."""
-    return golden.with_name(f"{golden.stem}.actual{golden.suffix or '.xtape'}")
-
-
 def service_log_path(golden: Path) -> Path:
     """Where the service's output of a failing case is kept: ``golden.service.log``."""
     return golden.with_name(f"{golden.stem}.service.log")
@@ -160,17 +157,23 @@ def run_cases(
     stop_event: threading.Event | None = None,
     runs: int = DEFAULT_RUNS,
     noise: bool = True,
+    codecs: Sequence[tuple[str, str]] = (),
+    allow_outside: bool = False,
 ) -> list[CaseResult]:
-    """Load and run every case file (an invalid one is reported, not run)."""
+    """Load and run every case file (an invalid one is reported, not run; a golden
+    outside its case file's folder tree is invalid unless ``allow_outside``). ``codecs``
+    (``--codec``) win over each case's ``codecs:``."""
     results: list[CaseResult] = []
     for path in paths:
         if stop_event is not None and stop_event.is_set():
             break
         try:
-            case = load_case(path)
+            case = load_case(path, allow_outside=allow_outside)
         except InputError as exc:
             result = CaseResult(Path(path), Path(path).stem, "invalid", message=str(exc))
         else:
+            if codecs:
+                case = replace(case, rules=case.rules.replace(codecs=(*codecs, *case.rules.codecs)))
             result = run_case(
                 case, command=command, url=url, update=update, stop_event=stop_event, runs=runs, noise=noise
             )
@@ -218,6 +221,12 @@ def run_case(
         result.service_output = exc.output or result.service_output
     except (RuntimeFailure, XtapeError) as exc:
         result.status, result.message = "error", str(exc)
+    if result.status == "error" and stop_event is not None and stop_event.is_set():
+        # After a Ctrl-C, whatever failed (the server or service it reached as they
+        # started, a capture cut short) failed because of it.
+        result.message = "interrupted"
+    if result.service_note:
+        result.message = "; ".join(filter(None, (result.message, result.service_note)))
     if not result.passed and result.service_output and result.status != "invalid":
         result.service_log = _save_output(case.golden, result)
     result.duration_s = time.monotonic() - started
@@ -374,7 +383,7 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
         try:
             if service is not None:
                 ready = case.ready or Readiness()
-                service.wait_ready(ready.with_inputs(inputs))
+                service.wait_ready(ready.with_inputs(inputs), job.stop_event.is_set if job.stop_event is not None else None)
             capture = replay_and_capture(
                 case.source,
                 case.outputs,
@@ -408,12 +417,17 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
             for left in capture.leftovers:
                 result.findings.extend(leftover_lines(left, capture.inputs.get(display_name(left.stream), published)))
             result.latency = measure(
-                read_streams(url, inputs), entries_by_stream(actual), case.correlate_by
+                read_streams(url, inputs), entries_by_stream(actual), case.correlate_by, case.rules.codecs
             )
+        except KeyboardInterrupt:  # a second Ctrl-C: leave now, without the grace
+            if service is not None:
+                service.stop(grace_s=0)
+            raise
         finally:
             if service is not None:
                 service.stop()
                 result.service_output = service.output
+                result.service_note = service.stop_note
     return capture
 
 

@@ -1,20 +1,20 @@
 """The service under test: a child process with ``REDIS_URL`` set, waited on until ready,
-stopped with SIGTERM (then SIGKILL after a grace period), its output kept for reports.
+stopped with its whole process group (SIGTERM, then SIGKILL after a grace period), its
+output kept for reports.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from xtape.children import OWN_GROUP, lingering_note, stop_group
 from xtape.errors import ServiceFailed
 from xtape.regress.case import Readiness
 
@@ -54,8 +54,10 @@ class Service:
     """One run of the service under test (a context manager: stopped and its output
     dropped on the way out; :meth:`stop` alone keeps the output readable).
 
-    The process gets its own session, so a stop reaches its children too (a shell
-    wrapper, ``npm run``). Its stdout and stderr go to one temporary file: :attr:`output`.
+    The process gets its own session, so a Ctrl-C at the terminal reaches xtape only,
+    and a stop reaches its children too (a shell wrapper, ``npm run``): when it ends, no
+    process of its group is left. Its stdout and stderr go to one temporary file:
+    :attr:`output`.
     """
 
     def __init__(
@@ -78,8 +80,10 @@ class Service:
         self.grace_s = grace_s
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile(prefix="xtape-service-")  # noqa: SIM115 (closed in close())
-        #: Whether the stop needed SIGKILL.
+        #: Whether the stop needed SIGKILL (the service, or a process it started in its
+        #: group, ignored SIGTERM for the whole grace period); :attr:`stop_note` says so.
         self.killed = False
+        self.stop_note = ""
         self.returncode: int | None = None
 
     def start(self) -> Service:
@@ -91,7 +95,7 @@ class Service:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
+                **OWN_GROUP,
             )
         except OSError as exc:
             raise ServiceFailed(f"could not be started ({' '.join(self.argv)}): {exc.strerror or exc}") from None
@@ -112,13 +116,14 @@ class Service:
         text = self.output
         return text if len(text) <= limit else "..." + text[-limit:]
 
-    def wait_ready(self, ready: Readiness | None) -> None:
+    def wait_ready(self, ready: Readiness | None, should_stop: Callable[[], bool] | None = None) -> None:
         """Until the readiness condition holds (:func:`xtape.regress.ready.wait_ready`);
         raises :class:`ServiceFailed` if the service exits first or the condition does
-        not hold within its timeout."""
+        not hold within its timeout. Returns early (within 50 ms) once ``should_stop()``
+        holds."""
         from xtape.regress.ready import wait_ready
 
-        wait_ready(self, ready)
+        wait_ready(self, ready, should_stop)
 
     def check_alive(self) -> None:
         """Raises :class:`ServiceFailed` if the service has exited."""
@@ -128,29 +133,20 @@ class Service:
         if self.proc is not None and self.proc.poll() is not None:
             raise ServiceFailed(f"exited with code {self.proc.returncode} before it was ready", self.tail())
 
-    def stop(self) -> None:
-        """SIGTERM to the service's process group, SIGKILL after ``grace_s``."""
+    def stop(self, grace_s: float | None = None) -> None:
+        """SIGTERM to the service's process group, SIGKILL to the group after the grace
+        (always: nothing it started in its group outlives it). ``grace_s`` overrides the
+        service's own (0 after a second Ctrl-C)."""
         proc = self.proc
         if proc is None:
             return
-        if proc.poll() is None:
-            self._signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=self.grace_s)
-            except subprocess.TimeoutExpired:
-                self.killed = True
-                self._signal(signal.SIGKILL)
-                proc.wait()
-        else:
-            # Whatever it left behind in its group goes too.
-            self._signal(signal.SIGKILL)
+        grace = self.grace_s if grace_s is None else grace_s
+        lingering = stop_group(proc, grace)
+        if lingering:
+            self.killed = True
+            self.stop_note = lingering_note(lingering, proc.pid, grace)
         self.returncode = proc.returncode
         self.proc = None
-
-    def _signal(self, sig: signal.Signals) -> None:
-        assert self.proc is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, sig)
 
     def close(self) -> None:
         self.stop()

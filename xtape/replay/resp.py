@@ -27,6 +27,14 @@ except ImportError:  # not compiled (no C compiler at install time)
 
 #: Whether the compiled packer is in use (``bench/replay.py`` prints it).
 COMPILED = _c_pack is not None
+#: What ``replay --max-speed`` says once when it is not (``xtape --version`` tells too).
+FALLBACK_NOTE = (
+    "the compiled XADD packer is not installed (no C compiler when xtape was installed), "
+    "so --max-speed packs with hiredis, several times slower per entry; to get it, install "
+    "a C compiler and the Python headers (Debian/Ubuntu: apt-get install gcc python3-dev) "
+    "and reinstall xtape (pip install --force-reinstall --no-deps --no-binary xtape xtape, "
+    "or pip install -e . in a checkout)"
+)
 
 
 def pack_xadds_hiredis(

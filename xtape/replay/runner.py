@@ -313,8 +313,13 @@ class _Replay:
         ]
         filtered = transform.streams or transform.since_ns is not None or transform.until_ns
         if answered == 0 and filtered:
-            warnings.append("nothing matched --stream/--since/--until; nothing was published")
+            warnings.append(NOTHING_MATCHED)
         return warnings
+
+
+#: The warning of a replay whose --stream/--since/--until left nothing (the command
+#: line makes it an error, as ``convert`` does: docs/cli.md).
+NOTHING_MATCHED = "nothing matched --stream/--since/--until; nothing was published"
 
 
 def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int | None]:

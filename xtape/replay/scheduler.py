@@ -192,7 +192,8 @@ _LIMITS = (1e-3, 1e6)
 
 def _check_positive(option: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise UsageError(f"{option} must be a positive number, not {value!r}")
+        shown = f"{value:g}" if isinstance(value, int | float) else repr(value)
+        raise UsageError(f"{option} must be > 0 (got {shown})")
     low, high = _LIMITS
     if not low <= value <= high:
         raise UsageError(

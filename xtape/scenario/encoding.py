@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
+from xtape.codecs import Codec, CodecFailed, message_of
 from xtape.scenario.model import Encoding, JsonEncoding
 from xtape.timeline import Fields
 
@@ -83,6 +84,19 @@ def payload_to_fields(payload: Payload, encoding: Encoding = "fields") -> Fields
         obj = {_json_key(name): value for name, value in items}
         return ((encoding.field.encode("utf-8"), _json(obj).encode("utf-8")),)
     return tuple((encode_name(name), encode_value(value)) for name, value in payload_items(payload))
+
+
+def encode_payload(payload: Any, encoding: Encoding = "fields", codec: Codec | None = None) -> Fields:
+    """The fields an event's payload publishes as: through its codec (``codecs:`` /
+    ``codec:``) when it has one, else under ``encoding``."""
+    if codec is None:
+        return payload_to_fields(payload, encoding)
+    try:
+        return tuple(codec.encode(message_of(codec, payload)))
+    except CodecFailed as error:
+        raise EncodingFailed(f"codec {codec.name}: {error}") from None
+    except (TypeError, ValueError) as error:
+        raise EncodingFailed(f"codec {codec.name} cannot encode this payload: {error}") from None
 
 
 def _json_key(name: Any) -> str:

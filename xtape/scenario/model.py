@@ -36,6 +36,17 @@ def _fail(message: str, subloc: tuple[object, ...] = ()) -> PydanticCustomError:
 def _milliseconds(value: Any) -> float | int:
     if value.__class__ is int and value >= 0:
         return value  # the common case, first
+    if isinstance(value, str):  # a duration with a unit: 500ms, 2s, 1m (a number: ms)
+        from xtape.errors import UsageError
+        from xtape.units import parse_duration
+
+        try:
+            ms = parse_duration(value, option="") / 1_000_000
+        except UsageError:
+            raise _fail(
+                f"must be a number of milliseconds or a duration with a unit: ms, s, m, h (got {show(value)})"
+            ) from None
+        return int(ms) if ms.is_integer() else ms
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(f"must be a number of milliseconds (got {show(value)})")
     if not math.isfinite(value):
@@ -154,6 +165,23 @@ def _encoding(value: Any) -> Any:
     raise _fail(f"must be 'fields' or {{json: FIELD}} (got {show(value)})")
 
 
+def _codec_name(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    raise _fail(f"must be a codec name such as faststream, json or raw (got {show(value)})")
+
+
+def _codecs(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _fail(f"must be a mapping of STREAM_GLOB: CODEC (got {show(value)})")
+    for glob, name in value.items():
+        if not isinstance(glob, str) or not glob:
+            raise _fail(f"must be keyed by stream globs (got {show(glob)})", (glob,))
+        if not isinstance(name, str) or not name.strip():
+            raise _fail(f"must be a codec name such as faststream, json or raw (got {show(name)})", (glob,))
+    return value
+
+
 class JsonEncoding(BaseModel):
     """``encoding: {json: FIELD}``: the whole payload is published as one JSON field."""
 
@@ -180,6 +208,14 @@ class EventSpec(BaseModel):
     id: str | None = None
     #: ``template: false`` publishes the payload exactly as written (no ``{{...}}``).
     template: bool = True
+    #: The codec that encodes this event's payload (wins over the scenario's ``codecs:``;
+    #: ``raw``: the payload is fields, as ``encoding`` says).
+    codec: str | None = None
+
+    @field_validator("codec", mode="before")
+    @classmethod
+    def _check_codec(cls, value: Any) -> Any:
+        return _codec_name(value)
 
     @field_validator("payload", mode="before")
     @classmethod
@@ -232,6 +268,8 @@ class Scenario(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
     generators: dict[str, Any] = Field(default_factory=dict)
     encoding: Encoding = "fields"
+    #: Stream glob -> the codec that encodes those events' payloads (docs/codecs.md).
+    codecs: dict[str, str] = Field(default_factory=dict)
     events: Sequence[EventSpec] = Field(min_length=1)
 
     _source: SourceMap | None = PrivateAttr(default=None)
@@ -256,6 +294,11 @@ class Scenario(BaseModel):
     def _check_encoding(cls, value: Any) -> Any:
         return _encoding(value)
 
+    @field_validator("codecs", mode="before")
+    @classmethod
+    def _check_codecs(cls, value: Any) -> Any:
+        return _codecs(value)
+
 
 # --------------------------------------------------------------------------- the light path
 #
@@ -275,7 +318,7 @@ class EventRecord:
     """One checked ``events:`` entry (the fields of :class:`EventSpec`, nothing else)."""
 
     __slots__ = (
-        "delay", "generator", "id", "index", "interval", "payload", "repeat", "stream",
+        "codec", "delay", "generator", "id", "index", "interval", "payload", "repeat", "stream",
         "template", "variables",
     )
 
@@ -291,6 +334,7 @@ class EventRecord:
         id: str | None,
         template: bool,
         index: int,
+        codec: str | None = None,
     ) -> None:
         #: The position of the event in the file's ``events:`` list.
         self.index = index
@@ -303,19 +347,20 @@ class EventRecord:
         self.variables = variables
         self.id = id
         self.template = template
+        self.codec = codec
 
     @classmethod
     def of(cls, spec: EventSpec, index: int) -> EventRecord:
         return cls(
             spec.stream, spec.payload, spec.generator, spec.delay, spec.repeat,
-            spec.interval, spec.variables, spec.id, spec.template, index,
+            spec.interval, spec.variables, spec.id, spec.template, index, spec.codec,
         )
 
     def spec(self) -> EventSpec:
         return EventSpec.model_construct(
             stream=self.stream, payload=self.payload, generator=self.generator, delay=self.delay,
             repeat=self.repeat, interval=self.interval, variables=dict(self.variables), id=self.id,
-            template=self.template,
+            template=self.template, codec=self.codec,
         )
 
 
@@ -431,7 +476,7 @@ def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord 
             return None
     return EventRecord(
         stream, payload, generator, fields["delay"], repeat, fields["interval"],
-        fields["variables"], entry_id, fields["template"], index,
+        fields["variables"], entry_id, fields["template"], index, fields["codec"],
     )
 
 
@@ -444,6 +489,7 @@ _EVENT_DEFAULTS: dict[str, Any] = {
     "variables": _NO_VARIABLES,
     "id": None,
     "template": True,
+    "codec": None,
 }
 _EVENT_CHECKS: dict[str, Any] = {
     "payload": _payload,
@@ -454,6 +500,7 @@ _EVENT_CHECKS: dict[str, Any] = {
     "variables": lambda value: _variables(value) or _NO_VARIABLES,
     "id": _entry_id,
     "template": _template,
+    "codec": _codec_name,
 }
 
 
@@ -486,6 +533,7 @@ def check_document(
         ("variables", _variables, {}),
         ("generators", _generators, {}),
         ("encoding", _encoding, "fields"),
+        ("codecs", _codecs, {}),
     ):
         raw = data.get(key, _MISSING)
         if raw is _MISSING:
@@ -508,7 +556,7 @@ def check_document(
             record = check_event(value, index, problems)
             if record is not None:
                 records.append(record)
-    if len(head) != 5:
+    if len(head) != 6:
         return None
     scenario = Scenario.model_construct(events=EventList(records), **head)
     return scenario

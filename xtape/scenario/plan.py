@@ -8,13 +8,15 @@ same work with the result thrown away.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from xtape.errors import InputError, RenderError, ScenarioError, UnknownVariable
+from xtape.codecs import Codec, get_codec
+from xtape.errors import InputError, RenderError, ScenarioError, UnknownVariable, UsageError
 from xtape.scenario.context import BUILTINS
-from xtape.scenario.encoding import EncodingFailed, payload_to_fields
+from xtape.scenario.encoding import EncodingFailed, encode_payload, payload_to_fields
 from xtape.scenario.fixtures import builtin_generators
 from xtape.scenario.generators import compile_generator
 from xtape.scenario.locations import Loc, SourceMap, format_loc, located_errors, raise_errors
@@ -38,6 +40,8 @@ class EventPlan:
     node: Node = field(repr=False)
     #: The generator's name for a ``generator:`` event (random values), else None.
     generator: str | None = None
+    #: The codec that encodes the payload (``codecs:`` / ``codec:``), else None.
+    codec: Codec | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +165,17 @@ def _compile_all(
             used.add(use.name)
             if use.name not in BUILTINS and use.name not in merged:
                 problems.append(_undefined(("events", record.index), use))
+        codec: Codec | None = None
+        spec_name = record.codec or _scenario_codec(scenario.codecs, record.stream)
+        if spec_name is not None and spec_name not in ("raw", "none"):
+            try:
+                codec = get_codec(spec_name)
+            except UsageError as error:
+                bad: Loc = ("events", record.index, "codec") if record.codec else ("codecs",)
+                problems.append((bad, f"{format_loc(bad)}: {error}", ScenarioError))
+                continue
         if node.constant:
-            failed = _encoding_problem(constant_value(node), encoding)
+            failed = _encoding_problem(constant_value(node), encoding, codec)
             if failed:
                 at: Loc = ("events", record.index, "payload")
                 problems.append((at, f"{format_loc(at)}: {failed}", ScenarioError))
@@ -182,6 +195,7 @@ def _compile_all(
                 merged,
                 node,
                 generator,
+                codec,
             )
         )
     names = frozenset((defined | used) - BUILTINS)
@@ -204,8 +218,22 @@ def unknown_variables(
     return [UnknownVariable(name, where, known) for name in variables if name not in names]
 
 
-def _encoding_problem(payload: Any, encoding: Encoding) -> str:
+def _scenario_codec(codecs: Mapping[str, str], stream: str) -> str | None:
+    """The codec the scenario's ``codecs:`` gives ``stream`` (the first glob that matches)."""
+    for glob, name in codecs.items():
+        if fnmatch.fnmatchcase(stream, glob):
+            return name
+    return None
+
+
+def _encoding_problem(payload: Any, encoding: Encoding, codec: Codec | None = None) -> str:
     """Why a constant payload cannot be published under ``encoding`` ("" if it can)."""
+    if codec is not None:
+        try:
+            encode_payload(payload, encoding, codec)
+        except EncodingFailed as error:
+            return str(error)
+        return ""
     if encoding == "fields" and payload.__class__ is dict:
         for value in payload.values():
             if value.__class__ not in _SIMPLE:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from xtape.errors import InputError
 from xtape.scenario.context import RenderContext
-from xtape.scenario.encoding import EncodingFailed, payload_to_fields
+from xtape.scenario.encoding import EncodingFailed, encode_payload
 from xtape.scenario.generators import GeneratorFailed
 from xtape.scenario.loader import load_scenario
 from xtape.scenario.locations import raise_errors, render_error
@@ -104,7 +104,7 @@ def render_plan(
 
 def _constant_fields(plan: Plan, event: EventPlan) -> Fields:
     try:
-        return payload_to_fields(constant_value(event.node), plan.encoding)
+        return encode_payload(constant_value(event.node), plan.encoding, event.codec)
     except EncodingFailed as error:  # found by the static check already
         raise render_error(plan.source, ("events", event.index), str(error)) from None
 
@@ -128,7 +128,7 @@ def _render_fields(plan: Plan, event: EventPlan, ctx: RenderContext) -> Fields:
         payload = event.node.render(ctx)
         if isinstance(payload, Mapping) and not payload:
             raise EncodingFailed("the generator made an empty payload")
-        return payload_to_fields(payload, plan.encoding)
+        return encode_payload(payload, plan.encoding, event.codec)
     except (EncodingFailed, GeneratorFailed) as error:
         raise render_error(plan.source, loc, str(error)) from None
     except RecursionError:  # a callable's value nested too deeply to encode
