@@ -399,7 +399,7 @@ def test_json_output_counts_and_differences(tmp_path: Path) -> None:
     assert code == 1
     data = json.loads(out)
     assert data["same"] is False
-    assert data["totals"] == {"expected": 6, "actual": 5, "same": 4, "changed": 1, "missing": 1, "extra": 0}
+    assert data["totals"] == {"expected": 6, "actual": 5, "same": 4, "changed": 1, "missing": 1, "extra": 0, "moved": 0}
     (stream,) = data["streams"]
     assert stream["stream"] == "orders" and stream["status"] == "differs"
     kinds = [(d["kind"], (d["expected"] or {}).get("position")) for d in stream["differences"]]

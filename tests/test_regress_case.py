@@ -70,7 +70,7 @@ def test_a_full_case_loads_with_paths_relative_to_its_file(folder: Path) -> None
     assert case.variables == {"region": "eu", "limit": "5"}
     assert case.seed == 3
     assert case.settle_s == 0.25 and case.timeout_s == 10.0
-    assert case.ready is not None and case.ready.group == ("order.request", "matcher")
+    assert case.ready is not None and case.ready.groups == (("order.request", "matcher"),)
     assert case.ready.delay_s == pytest.approx(0.1)
     assert case.service is not None
     assert case.service.command == ("{python}", "service.py", "--flag", "two words")
@@ -95,7 +95,7 @@ def test_a_full_case_loads_with_paths_relative_to_its_file(folder: Path) -> None
         ("  scenario: in.yaml", "  scenario: nowhere.yaml", 3, "input.scenario: no such file"),
         ("  scenario: in.yaml", "  scenario: in.yaml\n  recording: in.yaml", 2, "exactly one of scenario"),
         ("outputs: [order.accepted, order.rejected]", "outputs: 5", 9, "outputs: expected a name or a list"),
-        ("  group: {stream: order.request, name: matcher}", "  group: {stream: order.request}", 14, "give stream: and name:"),
+        ("  group: {stream: order.request, name: matcher}", "  group: {name: matcher}", 14, "give stream:"),
         ("  seed: 3", "  seed: three", 8, "input.seed: expected a whole number"),
     ],
 )

@@ -29,7 +29,7 @@ import pytest
 
 if TYPE_CHECKING:
     from xtape.diff import DiffResult, DiffRules
-    from xtape.regress import CaptureResult, Service
+    from xtape.regress import CaptureResult, CaseResult, Service
     from xtape.replay import ReplayReport
     from xtape.server import RedisServer
 
@@ -59,25 +59,36 @@ class XtapeFixture:
         self,
         command: Sequence[str],
         *,
-        group: tuple[str, str] | None = None,
+        group: tuple[str, str | None] | Sequence[tuple[str, str | None]] | None = None,
+        inputs: Sequence[str] | str = (),
         key: str | None = None,
+        log: str | None = None,
         delay: float = 0.0,
         ready_timeout: float = 30.0,
         cwd: str | Path | None = None,
         env: Mapping[str, str] | None = None,
         grace: float = 5.0,
+        url_env: str | None = None,
     ) -> Iterator[Service]:
         """Run the service under test with ``REDIS_URL`` set for the block, ready when the
-        consumer ``group`` (stream, name) exists / the ``key`` exists / after ``delay``
-        seconds; stopped with every process of its group (SIGTERM, SIGKILL after
-        ``grace``) on the way out. Its output is added to the test's report when the test
-        fails, with a note when it had to be killed (``running.killed``)."""
+        consumer ``group`` (stream, name; or a list of them) exists / every stream of
+        ``inputs`` has a consumer group / the ``key`` exists / a line of its output
+        matches ``log`` / after ``delay`` seconds; stopped with every process of its group
+        (SIGTERM, SIGKILL after ``grace``) on the way out. Its output is added to the
+        test's report when the test fails, with a note when it had to be killed
+        (``running.killed``)."""
         from xtape.regress import Readiness, Service
 
         ready = None
-        if group is not None or key is not None or delay:
-            ready = Readiness(group=group, key=key, delay_s=delay, timeout_s=ready_timeout)
-        with Service(command, self.url, cwd=cwd, env=env, grace_s=grace) as running:
+        groups: tuple[tuple[str, str | None], ...] = ()
+        if group is not None:
+            groups = (group,) if isinstance(group[0], str) else tuple(group)  # type: ignore[assignment,arg-type]
+        streams = (inputs,) if isinstance(inputs, str) else tuple(inputs)
+        if groups or streams or key is not None or log is not None or delay:
+            ready = Readiness(
+                groups=groups, key=key, log=log, delay_s=delay, timeout_s=ready_timeout, inputs=streams
+            )
+        with Service(command, self.url, cwd=cwd, env=env, grace_s=grace, url_env=url_env) as running:
             try:
                 running.wait_ready(ready)
                 yield running
@@ -124,10 +135,13 @@ class XtapeFixture:
         prefix: str = "",
         variables: Mapping[str, str] | None = None,
         seed: int | None = None,
+        groups: bool = True,
     ) -> CaptureResult:
         """Replay ``source`` while recording ``outputs`` (as ``xtape replay --capture``);
         the recording is ``result.path`` (in the test's tmp_path unless ``output``).
-        ``settle``/``timeout`` are in seconds."""
+        ``settle``/``timeout`` are in seconds. With ``groups`` (the default) the capture
+        also waits until the consumer groups on the inputs read and acknowledged every
+        input; what they left is ``result.leftovers`` (and fails ``assert_matches``)."""
         from xtape.regress import replay_and_capture
 
         if output is None:
@@ -144,7 +158,23 @@ class XtapeFixture:
             settle_s=settle,
             expect=expect,
             timeout_s=timeout,
+            groups=groups,
         )
+
+    def run_case(
+        self, case: str | Path, command: Sequence[str] | None = None, *, runs: int = 2
+    ) -> CaseResult:
+        """Run a case file as ``xtape test --url`` does against this server, and fail the
+        test with what ``xtape test`` prints unless the case passes (with
+        ``--xtape-update`` its golden is rewritten, after ``runs`` runs for noise)."""
+        from xtape.regress import load_case, run_case
+
+        result = run_case(
+            load_case(case), command=command, url=self.url, update=self.update, runs=runs
+        )
+        if not result.passed:
+            pytest.fail(f"{result.summary()}\n{result.details(color=False)}", pytrace=False)
+        return result
 
     def diff(
         self,
@@ -172,6 +202,13 @@ class XtapeFixture:
         """
         golden = Path(golden)
         actual_path = _path(actual)
+        leftovers = getattr(actual, "leftovers", None)
+        if leftovers:
+            from xtape.regress.findings import leftover_lines
+
+            published = sum(actual.inputs.values()) or None  # type: ignore[union-attr]
+            lines = [line for left in leftovers for line in leftover_lines(left, published)]
+            pytest.fail("\n".join(lines), pytrace=False)
         if self.update:
             golden.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(actual_path, golden)

@@ -216,6 +216,7 @@ def _replay_capture(
                 progress=lambda p: line.show(_replay_progress(p)),
                 warn=line.warn,
                 stop_event=state.stop_event,
+                groups=True,
                 **{k: v for k, v in args.items() if k != "quiet"},
             )
         except ReplayAborted as exc:
@@ -235,6 +236,13 @@ def _replay_capture(
         )
     if state.exit_code is not None or report.interrupted:
         raise typer.Exit(state.exit_code or 130)
+    if result.leftovers:
+        from xtape.regress.findings import leftover_lines
+
+        for left in result.leftovers:
+            for text in leftover_lines(left, sum(result.inputs.values()) or None):
+                stderr.print(text, markup=False, highlight=False)
+        raise typer.Exit(1)
     if args["expect"] is not None and stats.entries < args["expect"]:
         fail(f"expected {args['expect']} entries on the outputs, captured {stats.entries}", 1)
     if report.errors:

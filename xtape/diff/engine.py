@@ -84,12 +84,47 @@ class _StreamDiff:
     def result(self) -> StreamResult:
         res = self.res
         res.expected, res.actual = self.delivered
+        if res.missing and res.extra and self.moves:
+            self._moves()
         res.differences.sort(key=EntryDiff.sort_key)
         return res
+
+    #: Whether a missing entry equal to an extra one is reported as moved (strict order).
+    moves = False
+
+    def _moves(self) -> None:
+        """A missing entry equal to an extra one was moved: one difference, not two."""
+        res = self.res
+        extras: dict[Any, list[int]] = {}
+        for i, d in enumerate(res.differences):
+            if d.kind == "extra" and d.actual is not None:
+                extras.setdefault(self.cmp.signature(d.actual[2]), []).append(i)
+        if not extras:
+            return
+        moved: dict[int, EntryDiff] = {}
+        dropped: set[int] = set()
+        for i, d in enumerate(res.differences):
+            if d.kind != "missing" or d.expected is None:
+                continue
+            found = extras.get(self.cmp.signature(d.expected[2]))
+            for n, j in enumerate(found or ()):
+                a = res.differences[j].actual
+                if a is not None and not self.cmp.diff(d.expected, a):
+                    moved[i] = EntryDiff("moved", d.expected, a)
+                    dropped.add(j)
+                    del found[n]  # type: ignore[union-attr]
+                    break
+        if moved:
+            res.differences = [moved.get(i, d) for i, d in enumerate(res.differences) if i not in dropped]
+            res.moved += len(moved)
+            res.missing -= len(moved)
+            res.extra -= len(moved)
 
 
 class _Strict(_StreamDiff):
     """Position by position, resynchronising over a window after a difference."""
+
+    moves = True
 
     def __init__(self, name: bytes, cmp: Comparer, rules: DiffRules, done: Sequence[bool]) -> None:
         super().__init__(name, cmp, rules, done)

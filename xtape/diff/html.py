@@ -48,6 +48,7 @@ table.summary th { background: #f2f4f7; font-weight: 600; }
 .kind.changed { background: var(--amber-bg); color: var(--amber); }
 .kind.missing { background: var(--red-bg); color: var(--red); }
 .kind.extra { background: var(--green-bg); color: var(--green); }
+.kind.moved { background: var(--amber-bg); color: var(--amber); }
 table.fields { width: 100%; table-layout: fixed; }
 table.fields th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; padding: 3px 8px; }
 table.fields td { padding: 4px 8px; vertical-align: top; border-top: 1px solid #eaecf0; word-break: break-all; }
@@ -119,7 +120,7 @@ def _anchor(name: bytes) -> str:
 
 
 def _stream(s: StreamResult) -> str:
-    total = s.changed + s.missing + s.extra
+    total = s.changed + s.missing + s.extra + s.moved
     out = [
         f'<h2 id="s-{_anchor(s.name)}">{escape(display_name(s.name))}: {total} difference{"s" if total != 1 else ""}</h2>'
     ]

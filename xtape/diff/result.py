@@ -20,8 +20,9 @@ from xtape.timeline import bytes_to_json, display_name
 @dataclass(frozen=True, slots=True)
 class EntryDiff:
     """One difference between the streams: an expected entry with no counterpart
-    (``missing``), an actual entry with none (``extra``), or a pair that differs
-    (``changed``, with the field-level ``fields``)."""
+    (``missing``), an actual entry with none (``extra``), a pair that differs
+    (``changed``, with the field-level ``fields``), or an equal entry at another
+    position (``moved``: both positions in the items)."""
 
     kind: str
     expected: Item | None
@@ -54,6 +55,8 @@ class StreamResult:
     changed: int = 0
     missing: int = 0
     extra: int = 0
+    #: Entries found at another position (a missing entry equal to an extra one; strict order).
+    moved: int = 0
     in_expected: bool = False
     in_actual: bool = False
     #: Gap records (entries the recorder lost) in the expected and the actual recording.
@@ -72,7 +75,7 @@ class StreamResult:
 
     @property
     def is_same(self) -> bool:
-        return not (self.changed or self.missing or self.extra)
+        return not (self.changed or self.missing or self.extra or self.moved)
 
     @property
     def status(self) -> str:
@@ -86,7 +89,7 @@ class StreamResult:
 
     @property
     def unreported(self) -> int:
-        return self.changed + self.missing + self.extra - len(self.differences)
+        return self.changed + self.missing + self.extra + self.moved - len(self.differences)
 
 
 @dataclass
@@ -98,6 +101,9 @@ class DiffResult:
     rules: DiffRules
     streams: list[StreamResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Shown with each changed entry when the rules have no ``match_by``: the field (or
+    #: FIELD.path) that names an entry (a regression case's ``correlate_by``).
+    key_by: str | None = None
     #: What the codec resolver chose, one line per stream (``codec for stream ...``).
     codec_lines: list[str] = field(default_factory=list)
 
@@ -115,7 +121,7 @@ class DiffResult:
         raise KeyError(name)
 
     def totals(self) -> dict[str, int]:
-        keys = ("expected", "actual", "same", "changed", "missing", "extra")
+        keys = ("expected", "actual", "same", "changed", "missing", "extra", "moved")
         return {k: sum(getattr(s, k) for s in self.streams) for k in keys}
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,6 +194,7 @@ def _stream_dict(s: StreamResult) -> dict[str, Any]:
         "changed": s.changed,
         "missing": s.missing,
         "extra": s.extra,
+        "moved": s.moved,
         "gaps": {"expected": s.gaps[0], "actual": s.gaps[1]},
         "unreported": s.unreported,
         "codec": s.codec,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from xtape.codecs import CodecFailed, get_codec
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 #: Values longer than this are cut in the terminal (the JSON and HTML forms keep all).
 MAX_SHOWN = 200
+
+KeyFn = Callable[[Sequence[bytes]], "str | None"]
 
 _RED, _GREEN, _YELLOW, _BOLD, _DIM, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -106,11 +109,12 @@ def render_text(result: DiffResult, *, color: bool = False) -> str:
                 f"{display_name(s.name):<{width}}  {s.expected:>8}  {s.actual:>8}  {s.same:>8}  "
                 f"{s.changed:>7}  {s.missing:>7}  {s.extra:>7}  {paint(code, status)}"
             )
+    spec = result.rules.match_by or result.key_by
     for s in result.streams:
         if s.is_same:
             continue
         lines.append("")
-        lines.extend(_stream_lines(s, paint))
+        lines.extend(_stream_lines(s, paint, key_getter(spec, s.codec)))
     lines.append("")
     lines.append(_verdict(result))
     return "\n".join(lines) + "\n"
@@ -138,20 +142,95 @@ def _rules_line(result: DiffResult) -> str:
     return "; ".join(parts)
 
 
-def _stream_lines(s: StreamResult, paint: _Paint) -> list[str]:
-    total = s.changed + s.missing + s.extra
+#: A field that differs the same way in at least this many entries is summarised once,
+#: with its first :data:`SUMMARY_SHOWN` entries shown.
+SUMMARY_MIN = 4
+SUMMARY_SHOWN = 3
+
+_SAID = {"missing": "absent", "extra": "only in the actual", "changed": "changed"}
+
+
+def _field_keys(f: FieldDiff) -> list[tuple[str, str]]:
+    """``(where, kind)`` of each difference a field diff holds (its paths, or itself)."""
+    label = field_label(f)
+    if f.kind == "decoded":
+        return [(p.path, p.kind) for p in f.paths]
+    if f.paths:
+        return [(f"{label}{p.path}" if p.path.startswith("[") else f"{label}.{p.path}", p.kind) for p in f.paths]
+    return [(label, f.kind)]
+
+
+def _summaries(s: StreamResult) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for d in s.differences:
+        if d.kind == "changed":
+            for key in {k for f in d.fields if f.kind not in ("order", "id", "time") for k in _field_keys(f)}:
+                counts[key] = counts.get(key, 0) + 1
+    return {k: n for k, n in counts.items() if n >= SUMMARY_MIN}
+
+
+def _stream_lines(s: StreamResult, paint: _Paint, key: KeyFn | None = None) -> list[str]:
+    total = s.changed + s.missing + s.extra + s.moved
     own = " (compared in a pass of its own)" if s.own_pass else ""
     if s.codec is not None:
         own += f" (payloads decoded: {s.codec})"
     lines = [paint(_BOLD, f"{display_name(s.name)}: {total} difference{'s' if total != 1 else ''}{own}")]
+    summaries = _summaries(s)
+    paired = s.same + s.changed
+    for (where, kind), n in sorted(summaries.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(
+            paint(_YELLOW, f"  {where}: {_SAID.get(kind, kind)} in {n} of {paired} entries")
+            + f" (the first {SUMMARY_SHOWN} shown)"
+        )
+    shown: dict[tuple[str, str], int] = {}
+    hidden = 0
     for d in s.differences:
-        lines.extend(_entry_lines(d, paint, s.codec))
+        if summaries and d.kind == "changed":
+            keep = []
+            for f in d.fields:
+                keys = [k for k in _field_keys(f) if k in summaries]
+                if keys and all(shown.get(k, 0) >= SUMMARY_SHOWN for k in keys):
+                    continue
+                keep.append(f)
+            for k in {k for f in keep for k in _field_keys(f) if k in summaries}:
+                shown[k] = shown.get(k, 0) + 1
+            if not keep:
+                hidden += 1
+                continue
+            d = replace(d, fields=tuple(keep))
+        lines.extend(_entry_lines(d, paint, key, s.codec))
+    if hidden:
+        lines.append(f"  ... and {hidden} more changed entries like these (--json and --html show them all)")
     if s.unreported:
         lines.append(f"  ... and {s.unreported} more (max_reported; --json counts them all)")
     return lines
 
 
-def _entry_lines(d: EntryDiff, paint: _Paint, codec: str | None = None) -> list[str]:
+def key_getter(spec: str | None, codec: str | None = None) -> KeyFn | None:
+    """Shows an entry's ``match_by``/``correlate_by`` value (a field or FIELD.path, or
+    a path in the payload ``codec`` decodes)."""
+    if not spec:
+        return None
+    from xtape.diff.compare import Comparer
+    from xtape.diff.rules import DiffRules
+
+    plain = Comparer(DiffRules(match_by=spec), get_codec(codec) if codec else None)
+    head = spec.split(".", 1)[0].split("[", 1)[0]
+    inner = Comparer(DiffRules(match_by=spec, json_fields=(head,))) if head != spec else None
+
+    def get(flat: Sequence[bytes]) -> str | None:
+        found = plain.key(flat)
+        if found is None and inner is not None:
+            found = inner.key(flat)
+        if found is None:
+            return None
+        value = show_bytes(found, 60) if isinstance(found, bytes) else json_text(found[1])
+        return f"{spec} {value}"
+
+    return get
+
+
+def _entry_lines(d: EntryDiff, paint: _Paint, key: KeyFn | None = None, codec: str | None = None) -> list[str]:
     if d.kind == "missing":
         assert d.expected is not None
         return [
@@ -166,10 +245,17 @@ def _entry_lines(d: EntryDiff, paint: _Paint, codec: str | None = None) -> list[
         ]
     e, a = d.expected, d.actual
     assert e is not None and a is not None
+    keyed = key(e[2]) if key is not None else None
+    said = f" ({keyed})" if keyed else ""
+    if d.kind == "moved":
+        return [
+            paint(_YELLOW, f"  > moved    #{e[0]} -> #{a[0]}{said} id {display_name(e[1])} / actual id {display_name(a[1])}"),
+            paint(_DIM, f"      {fields_line(e[2], codec=codec)}"),
+        ]
     where = entry_label(e)
     if a[0] != e[0] or a[1] != e[1]:
         where += f" / actual {entry_label(a)}"
-    lines = [paint(_YELLOW, f"  ~ changed  {where}")]
+    lines = [paint(_YELLOW, f"  ~ changed  {where}{said}")]
     for f in d.fields:
         lines.extend(field_lines(f, paint))
     return lines
@@ -211,9 +297,10 @@ def _verdict(result: DiffResult) -> str:
     differing = sum(1 for s in result.streams if not s.is_same)
     if result.same:
         return f"same: {n} stream{'s' if n != 1 else ''}, {t['same']} entries compared"
+    moved = f", {t['moved']} moved" if t["moved"] else ""
     return (
         f"differs: {differing} of {n} stream{'s' if n != 1 else ''} "
-        f"({t['changed']} changed, {t['missing']} missing, {t['extra']} extra; {t['same']} same)"
+        f"({t['changed']} changed, {t['missing']} missing, {t['extra']} extra{moved}; {t['same']} same)"
     )
 
 

@@ -13,7 +13,14 @@ from xtape.regress.capture import (
     check_capture_options,
     replay_and_capture,
 )
-from xtape.regress.case import Readiness, RegressionCase, ServiceSpec, actual_path, load_case
+from xtape.regress.case import (
+    LatencyLimit,
+    Readiness,
+    RegressionCase,
+    ServiceSpec,
+    actual_path,
+    load_case,
+)
 from xtape.regress.junit import junit_xml, write_junit
 from xtape.regress.runner import CaseResult, run_case, run_cases
 from xtape.regress.service import Service
@@ -22,6 +29,7 @@ __all__ = [
     "DEFAULT_SETTLE_S",
     "CaptureResult",
     "CaseResult",
+    "LatencyLimit",
     "Readiness",
     "RegressionCase",
     "Service",

@@ -17,10 +17,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xtape.capture import Recorder, RecordOptions, RecordStats
+from xtape.capture.groups import GroupState, Leftovers, group_leftovers, read_groups
+from xtape.connection import connect, keep_stream_replies_raw
 from xtape.errors import RuntimeFailure, UsageError
 from xtape.recording import TimeBase
 from xtape.replay import ReplayOptions, ReplayReport, ReplaySource, open_source, replay_into
@@ -33,6 +35,10 @@ DEFAULT_SETTLE_S = 1.0
 #: How long the recorder may take to resolve its start cursors.
 _START_TIMEOUT_S = 30.0
 _POLL_S = 0.02
+#: How often the consumer groups on the inputs are read while the capture waits.
+_GROUP_POLL_S = 0.1
+#: Without a timeout: the groups and the outputs did not move for this long, the capture ends.
+_STALL_S = 30.0
 
 
 @dataclass
@@ -43,11 +49,18 @@ class CaptureResult:
     replay: ReplayReport
     record: RecordStats
     #: ``settled`` (quiet for the settle time), ``expected`` (``expect`` entries arrived),
-    #: ``timeout`` or ``stopped`` (the caller's stop event).
+    #: ``timeout``, ``stopped`` (the caller's stop event) or ``stalled`` (no timeout given,
+    #: and the consumer groups on the inputs did not move for 30 s).
     stop_reason: str
     expect: int | None = None
     #: Seconds from the end of the replay to the end of the capture.
     waited_s: float = 0.0
+    #: With ``groups``: per consumer group of an input stream, what it left unread or
+    #: unacknowledged at the end (only groups that left something).
+    leftovers: list[Leftovers] = field(default_factory=list)
+    #: With ``groups``: the input streams (as published) and the groups found on them.
+    inputs: dict[str, int] = field(default_factory=dict)
+    groups_seen: int = 0
 
     @property
     def entries(self) -> int:
@@ -91,6 +104,8 @@ def replay_and_capture(
     progress: ProgressFn | None = None,
     warn: Callable[[str], None] | None = None,
     cluster: bool | None = None,
+    groups: bool = False,
+    at_least: int | None = None,
 ) -> CaptureResult:
     """Replay ``source`` into ``url`` while recording the ``outputs`` (names or globs)
     into ``output``; see the module docstring for when it stops.
@@ -99,6 +114,12 @@ def replay_and_capture(
     capture waits for the entries, up to ``timeout_s``). Raises like
     :func:`xtape.replay.replay_into` and :func:`xtape.capture.record`; a failure of
     either side stops the other. ``cluster`` is as for both (default: detected).
+
+    With ``groups``, the consumer groups on the input streams decide when the service is
+    done: the capture waits until every group read every input and acknowledged it (then
+    the outputs must be quiet for ``settle_s``), or for ``timeout_s``; what a group left
+    is in :attr:`CaptureResult.leftovers`. ``at_least``: the outputs are not taken as
+    settled before this many entries arrived (unless the groups are done).
     """
     options = options or ReplayOptions()
     check_capture_options(settle_s, expect, timeout_s)
@@ -171,8 +192,17 @@ def replay_and_capture(
         else:  # stopped before anything was published
             report = ReplayReport(source=src.name, pacing=str(options.pacing), interrupted=True)
         ended = time.monotonic()
-        if not reason:
-            reason.append(_settle(recorder, thread, settle_s, expect, ended, deadline, user_stop))
+        watch_groups = _Groups(url, list(report.streams)) if groups and not reason else None
+        try:
+            if not reason:
+                reason.append(
+                    _settle(recorder, thread, settle_s, expect, ended, deadline, user_stop, watch_groups, at_least)
+                )
+            leftovers = watch_groups.leftovers() if watch_groups is not None else []
+            seen = watch_groups.seen if watch_groups is not None else 0
+        finally:
+            if watch_groups is not None:
+                watch_groups.close()
     finally:
         record_stop.set()
         thread.join()
@@ -184,7 +214,44 @@ def replay_and_capture(
     stop = reason[0] if reason else "settled"
     if stats.stop_reason == "count":
         stop = "expected"
-    return CaptureResult(out_path, report, stats, stop, expect, time.monotonic() - ended)
+    return CaptureResult(
+        out_path, report, stats, stop, expect, time.monotonic() - ended,
+        leftovers=leftovers, inputs=dict(report.streams), groups_seen=seen,
+    )  # fmt: skip
+
+
+class _Groups:
+    """The consumer groups on the input streams, read from the server as the capture waits."""
+
+    def __init__(self, url: str | None, streams: list[str]) -> None:
+        self.client = connect(url, socket_timeout=10.0)
+        keep_stream_replies_raw(self.client)
+        self.streams = streams
+        self.seen = 0
+        #: What the groups looked like last, and since when (a stall is no change at all).
+        self.shape: tuple[object, ...] = ()
+        self.changed = time.monotonic()
+
+    def states(self) -> list[GroupState]:
+        out = [g for s in self.streams for g in read_groups(self.client, s)]
+        self.seen = max(self.seen, len(out))
+        return out
+
+    def done(self) -> bool | None:
+        """Whether every group is done (None: no group on any input, nothing to tell)."""
+        states = self.states()
+        shape = tuple((g.stream, g.name, g.last_delivered, g.pending, g.undelivered) for g in states)
+        if shape != self.shape:
+            self.shape, self.changed = shape, time.monotonic()
+        if not states:
+            return None
+        return all(g.done for g in states)
+
+    def leftovers(self) -> list[Leftovers]:
+        return [group_leftovers(self.client, g) for g in self.states() if not g.done]
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def _quiet_about_missing_streams(warn: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -222,10 +289,15 @@ def _settle(
     ended: float,
     deadline: float | None,
     user_stop: threading.Event,
+    groups: _Groups | None = None,
+    at_least: int | None = None,
 ) -> str:
-    """After the replay: wait for the outputs to go quiet (or the expected entries)."""
+    """After the replay: wait for the outputs to go quiet (or the expected entries), and,
+    with ``groups``, for the service's consumer groups to be done first."""
     seen = recorder.stats.entries
     last_change = ended
+    groups_done: bool | None = None
+    next_look = 0.0
     while True:
         if not thread.is_alive():
             return "expected" if expect is not None and recorder.stats.entries >= expect else "stopped"
@@ -237,6 +309,16 @@ def _settle(
         entries = recorder.stats.entries
         if entries != seen:
             seen, last_change = entries, now
-        if settle_s is not None and now - last_change >= settle_s:
+        if groups is not None and not groups_done and now >= next_look:
+            groups_done = groups.done()
+            next_look = now + _GROUP_POLL_S
+            if groups_done:
+                last_change = max(last_change, now)
+        stalled = groups is not None and now - max(groups.changed, last_change) >= _STALL_S
+        if groups_done is False and deadline is None and stalled:
+            return "stalled"  # no timeout given: the groups stopped moving, do not wait forever
+        if groups_done is False or (groups_done is None and at_least is not None and entries < at_least):
+            pass  # the service is still at work (or the outputs still short): not settled
+        elif settle_s is not None and now - last_change >= settle_s:
             return "settled"
         time.sleep(_POLL_S)

@@ -12,8 +12,9 @@ case file from elsewhere cannot overwrite ``../../etc/anything``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,23 +37,42 @@ DEFAULT_READY_TIMEOUT_S = 30.0
 DEFAULT_GRACE_S = 5.0
 
 _TOP = ("name", "description", "input", "outputs", "golden", "diff", "settle", "expect",
-        "timeout", "ready", "service", "codecs")  # fmt: skip
+        "timeout", "ready", "service", "codecs", "allow_empty", "correlate_by", "latency")  # fmt: skip
 _INPUT = ("scenario", "recording", "speed", "max_speed", "rate", "streams", "map", "prefix",
           "since", "until", "variables", "seed", "clock")  # fmt: skip
-_READY = ("group", "key", "delay", "timeout")
+_READY = ("group", "key", "log", "delay", "timeout")
 _GROUP = ("stream", "name")
-_SERVICE = ("command", "cwd", "env", "grace")
+_SERVICE = ("command", "cwd", "env", "grace", "url_env")
+_LATENCY = ("p50", "p99", "max")
 
 
 @dataclass(frozen=True)
 class Readiness:
-    """When the service is ready for input: a consumer group exists on a stream, a key
-    exists, and/or a delay passed (all that are given, in that order)."""
+    """When the service is ready for input: consumer groups exist on streams (a name of
+    None: any group), a key exists, a line of its output matches ``log`` (a regex),
+    and/or a delay passed (all that are given, in that order).
 
-    group: tuple[str, str] | None = None
+    ``inputs`` is the default (no ``ready:``, or one without ``group:``/``key:``/``log:``):
+    every one of these streams has a consumer group created by this run (the runner
+    deletes the case's streams first, so any group there is new)."""
+
+    groups: tuple[tuple[str, str | None], ...] = ()
     key: str | None = None
+    log: str | None = None
     delay_s: float = 0.0
     timeout_s: float = DEFAULT_READY_TIMEOUT_S
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def explicit(self) -> bool:
+        """Whether it names what to wait for (else the default applies)."""
+        return bool(self.groups or self.key or self.log)
+
+    def with_inputs(self, streams: tuple[str, ...]) -> Readiness:
+        """The default added: wait for a group on each of ``streams`` unless told otherwise."""
+        if self.explicit:
+            return self
+        return replace(self, inputs=streams)
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,8 @@ class ServiceSpec:
     cwd: Path
     env: Mapping[str, str] = field(default_factory=dict)
     grace_s: float = DEFAULT_GRACE_S
+    #: Another variable the URL is exported in, besides ``REDIS_URL``.
+    url_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,31 @@ class RegressionCase:
     ready: Readiness | None = None
     service: ServiceSpec | None = None
     description: str = ""
+    #: ``--update`` may write a golden with no entries.
+    allow_empty: bool = False
+    #: Pairs each output with its input for latency (a field or JSONFIELD.path).
+    correlate_by: str | None = None
+    #: Latency guards: ``{"p99": LatencyLimit}``.
+    latency: Mapping[str, LatencyLimit] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LatencyLimit:
+    """A latency guard: at most ``ms`` milliseconds, or ``factor`` times the golden's."""
+
+    ms: float | None = None
+    factor: float | None = None
+
+    def limit_ms(self, golden_ms: float | None) -> float | None:
+        """The limit in ms (None: relative to a golden figure that is not known)."""
+        if self.ms is not None:
+            return self.ms
+        if golden_ms is None or self.factor is None:
+            return None
+        return golden_ms * self.factor
+
+    def __str__(self) -> str:
+        return f"{self.ms:g} ms" if self.ms is not None else f"{self.factor:g}x the golden's"
 
 
 def load_case(path: str | Path, *, allow_outside: bool = False) -> RegressionCase:
@@ -219,7 +266,34 @@ class _Reader:
             timeout_s=self.duration(top["timeout"], ("timeout",)) if "timeout" in top else DEFAULT_TIMEOUT_S,
             ready=self.ready(top["ready"]) if "ready" in top else None,
             service=self.service(top["service"]) if "service" in top else None,
+            allow_empty=self.flag(top, "allow_empty"),
+            correlate_by=self.text(top["correlate_by"], ("correlate_by",)) if "correlate_by" in top else None,
+            latency=self.latency(top["latency"]) if "latency" in top else {},
         )
+
+    def flag(self, spec: Mapping[str, Any], key: str) -> bool:
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail((key,), f"expected true or false, got {_kind(value)}")
+        return value
+
+    def latency(self, value: Any) -> dict[str, LatencyLimit]:
+        loc: Loc = ("latency",)
+        spec = self.mapping(value, loc, _LATENCY)
+        out: dict[str, LatencyLimit] = {}
+        for key, raw in spec.items():
+            text = str(raw).strip()
+            if text.endswith("x") and not isinstance(raw, bool):
+                try:
+                    factor = float(text[:-1])
+                except ValueError:
+                    factor = -1.0
+                if not factor > 0:
+                    raise self.fail((*loc, key), f"expected a factor above 0 (2x) or a duration (150ms), got {raw!r}")
+                out[key] = LatencyLimit(factor=factor)
+            else:
+                out[key] = LatencyLimit(ms=self.duration(raw, (*loc, key)) * 1000)
+        return out
 
     def input(
         self, value: Any
@@ -295,16 +369,31 @@ class _Reader:
     def ready(self, value: Any) -> Readiness:
         loc: Loc = ("ready",)
         spec = self.mapping(value, loc, _READY)
-        group = None
+        groups: list[tuple[str, str | None]] = []
         if "group" in spec:
-            g = self.mapping(spec["group"], (*loc, "group"), _GROUP)
-            if set(g) != set(_GROUP):
-                raise self.fail((*loc, "group"), "give stream: and name: of the consumer group")
-            group = (self.text(g["stream"], (*loc, "group", "stream")), self.text(g["name"], (*loc, "group", "name")))
-        if not {"group", "key", "delay"} & set(spec):
-            raise self.fail(loc, "give group:, key: or delay:")
+            raw = spec["group"]
+            items = raw if isinstance(raw, list) else [raw]
+            if not items:
+                raise self.fail((*loc, "group"), "expected a group or a list of groups, got an empty list")
+            for i, item in enumerate(items):
+                where: Loc = (*loc, "group", i) if isinstance(raw, list) else (*loc, "group")
+                g = self.mapping(item, where, _GROUP)
+                if "stream" not in g:
+                    raise self.fail(where, "give stream: (and name: of the consumer group, else any group)")
+                name = self.text(g["name"], (*where, "name")) if "name" in g else None
+                groups.append((self.text(g["stream"], (*where, "stream")), name))
+        log = None
+        if "log" in spec:
+            log = self.text(spec["log"], (*loc, "log"))
+            try:
+                re.compile(log)
+            except re.error as exc:
+                raise self.fail((*loc, "log"), f"not a regular expression: {exc}") from None
+        if not {"group", "key", "log", "delay", "timeout"} & set(spec):
+            raise self.fail(loc, "give group:, key:, log:, delay: or timeout:")
         return Readiness(
-            group=group,
+            groups=tuple(groups),
+            log=log,
             key=self.text(spec["key"], (*loc, "key")) if "key" in spec else None,
             delay_s=self.duration(spec["delay"], (*loc, "delay")) if "delay" in spec else 0.0,
             timeout_s=self.duration(spec["timeout"], (*loc, "timeout")) if "timeout" in spec else DEFAULT_READY_TIMEOUT_S,
@@ -338,6 +427,7 @@ class _Reader:
             cwd=cwd,
             env={str(k): v if isinstance(v, str) else _plain(v) for k, v in env.items()},
             grace_s=self.duration(spec["grace"], (*loc, "grace")) if "grace" in spec else DEFAULT_GRACE_S,
+            url_env=self.text(spec["url_env"], (*loc, "url_env")) if "url_env" in spec else None,
         )
 
 

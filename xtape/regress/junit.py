@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from xtape.regress.findings import strip_ansi
 from xtape.regress.runner import CaseResult
 
 
@@ -33,6 +34,12 @@ def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
             file=str(r.path),
             time=f"{r.duration_s:.3f}",
         )
+        if r.latency:
+            props = ET.SubElement(case, "properties")
+            for stream, lat in sorted(r.latency.items()):
+                name = stream.decode("utf-8", "backslashreplace")
+                for key, value in lat.to_dict().items():
+                    ET.SubElement(props, "property", name=f"latency.{name}.{key}", value=f"{value:g}")
         if r.status == "differs":
             failure = ET.SubElement(case, "failure", message=r.summary(), type="differs")
             failure.text = _clean(r.details())
@@ -41,7 +48,7 @@ def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
             error.text = _clean(r.details() or r.message)
         if r.service_output:
             out = ET.SubElement(case, "system-out")
-            out.text = _clean(r.service_output)
+            out.text = _clean(strip_ansi(r.service_output))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

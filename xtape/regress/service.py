@@ -6,30 +6,48 @@ output kept for reports.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-import redis
-
 from xtape.children import OWN_GROUP, lingering_note, stop_group
-from xtape.connection import command, connect
 from xtape.errors import ServiceFailed
 from xtape.regress.case import Readiness
 
-_POLL_S = 0.05
 #: How much of the service's output a report shows.
 OUTPUT_TAIL = 4000
 
 
-def expand_command(words: Sequence[str]) -> list[str]:
+def placeholders(url: str) -> dict[str, str]:
+    """What ``{python}``, ``{url}``, ``{host}``, ``{port}`` and ``{db}`` stand for in a
+    service's command and environment, for the Redis at ``url``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    db = parts.path.lstrip("/") or "0"
+    return {
+        "python": sys.executable,
+        "url": url,
+        "host": parts.hostname or "localhost",
+        "port": str(parts.port or 6379),
+        "db": db if db.isdigit() else "0",
+    }
+
+
+def expand_command(words: Sequence[str], url: str = "") -> list[str]:
     """``{python}`` in a command is the Python running xtape (so a case can say
-    ``command: ["{python}", "service.py"]`` and work in any virtual environment)."""
-    return [w.replace("{python}", sys.executable) for w in words]
+    ``command: ["{python}", "service.py"]`` and work in any virtual environment);
+    ``{url}``, ``{host}``, ``{port}``, ``{db}`` are the Redis the service talks to."""
+    values = placeholders(url)
+    return [_expand(w, values) for w in words]
+
+
+def _expand(text: str, values: Mapping[str, str]) -> str:
+    return re.sub(r"\{(python|url|host|port|db)\}", lambda m: values[m.group(1)], text)
 
 
 class Service:
@@ -50,11 +68,15 @@ class Service:
         cwd: str | Path | None = None,
         env: Mapping[str, str] | None = None,
         grace_s: float = 5.0,
+        url_env: str | None = None,
     ) -> None:
-        self.argv = expand_command(argv)
+        self.argv = expand_command(argv, url)
         self.url = url
         self.cwd = cwd
-        self.env = {**os.environ, **(env or {}), "REDIS_URL": url}
+        values = placeholders(url)
+        self.env = {**os.environ, **{k: _expand(v, values) for k, v in (env or {}).items()}, "REDIS_URL": url}
+        if url_env:
+            self.env[url_env] = url
         self.grace_s = grace_s
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile(prefix="xtape-service-")  # noqa: SIM115 (closed in close())
@@ -95,44 +117,17 @@ class Service:
         return text if len(text) <= limit else "..." + text[-limit:]
 
     def wait_ready(self, ready: Readiness | None, should_stop: Callable[[], bool] | None = None) -> None:
-        """Until the readiness condition holds; raises :class:`ServiceFailed` if the
-        service exits first or the condition does not hold within its timeout. Returns
-        early (within 50 ms) once ``should_stop()`` holds."""
-        stopping = should_stop or (lambda: False)
-        if ready is None:
-            self._check_alive()
-            return
-        deadline = time.monotonic() + ready.timeout_s
-        client = connect(self.url, socket_timeout=5.0)
-        try:
-            if ready.group is not None:
-                stream, group = ready.group
-                self._poll(deadline, ready, f"consumer group {group!r} on {stream!r}",
-                           lambda: stopping() or _has_group(client, stream, group))  # fmt: skip
-            if ready.key is not None:
-                key = ready.key
-                self._poll(deadline, ready, f"key {key!r}",
-                           lambda: stopping() or bool(command(client, "EXISTS", key)))  # fmt: skip
-        finally:
-            client.close()
-        if ready.delay_s:
-            end = time.monotonic() + ready.delay_s
-            while time.monotonic() < end and not stopping():
-                self._check_alive()
-                time.sleep(min(_POLL_S, max(end - time.monotonic(), 0)))
-        self._check_alive()
+        """Until the readiness condition holds (:func:`xtape.regress.ready.wait_ready`);
+        raises :class:`ServiceFailed` if the service exits first or the condition does
+        not hold within its timeout. Returns early (within 50 ms) once ``should_stop()``
+        holds."""
+        from xtape.regress.ready import wait_ready
 
-    def _poll(self, deadline: float, ready: Readiness, what: str, check: object) -> None:
-        assert callable(check)
-        while True:
-            self._check_alive()
-            if check():
-                return
-            if time.monotonic() >= deadline:
-                raise ServiceFailed(
-                    f"did not become ready within {ready.timeout_s:g} s (no {what})", self.tail()
-                )
-            time.sleep(_POLL_S)
+        wait_ready(self, ready, should_stop)
+
+    def check_alive(self) -> None:
+        """Raises :class:`ServiceFailed` if the service has exited."""
+        self._check_alive()
 
     def _check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
@@ -167,15 +162,3 @@ class Service:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _has_group(client: redis.Redis, stream: str, group: str) -> bool:
-    try:
-        groups = command(client, "XINFO", "GROUPS", stream)
-    except redis.ResponseError:  # no such key (yet), or not a stream
-        return False
-    for info in groups:
-        fields = dict(zip(info[::2], info[1::2], strict=False))
-        if fields.get(b"name") == group.encode():
-            return True
-    return False
