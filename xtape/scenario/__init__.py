@@ -25,7 +25,7 @@ from xtape.scenario.loader import load_scenario, load_scenario_text, read_scenar
 from xtape.scenario.model import Encoding, EventSpec, JsonEncoding, Scenario
 from xtape.scenario.plan import Plan, check_scenario, compile_scenario
 from xtape.scenario.render import ScenarioSource, duration_ms, render, wall_clock_schedule
-from xtape.scenario.yaml_io import dump_scenario_yaml
+from xtape.yamlfile.dump import dump_scenario_yaml
 
 __all__ = [
     "BUILTINS",

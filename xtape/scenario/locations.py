@@ -1,37 +1,20 @@
 """Where things are in a scenario file: key paths, their lines, and error prefixes.
 
-A *location* is the key path of a value, as pydantic reports it: ``("events", 2, "delay")``.
+A *location* (:data:`xtape.yamlfile.check.Loc`) is the key path of a value, as pydantic
+reports it: ``("events", 2, "delay")``.
 :class:`SourceMap` remembers the line of every path of a loaded file, so any error found
 later (by the model, the static check or the renderer) can say ``path:line: events[2].delay``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
 from xtape.errors import InputError, RenderError, ScenarioError, ScenarioInvalid
+from xtape.yamlfile.check import Loc, format_loc
 
-Loc: TypeAlias = tuple[object, ...]
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def format_loc(loc: Loc) -> str:
-    """``("events", 2, "delay")`` -> ``events[2].delay``; odd keys as ``generators['a.b']``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int) and not isinstance(part, bool):
-            out += f"[{part}]"
-        elif isinstance(part, str) and _IDENT.fullmatch(part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{part!r}]"
-    return out
-
-
-#: Finds the lines of some key paths in a file on demand (see :func:`yaml_io.locate`).
+#: Finds the lines of some key paths in a file on demand (see :func:`xtape.yamlfile.locate.locate`).
 Locator: TypeAlias = Callable[[Iterable[Loc]], Mapping[Loc, int]]
 
 
@@ -126,18 +109,3 @@ def raise_errors(errors: list[InputError]) -> None:
 def render_error(source: SourceMap | None, loc: Loc, message: str) -> RenderError:
     """A :class:`RenderError` ``path:line: key: message`` for a value at ``loc``."""
     return RenderError(f"{where(source, loc)}{_what(loc, message)}")
-
-
-def show(value: object, limit: int = 60) -> str:
-    """A value as a user wrote it in YAML, shortened: ``-5``, ``'soon'``, ``true``, ``null``."""
-    if value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, dict):
-        text = "a mapping"
-    elif isinstance(value, list):
-        text = f"a list of {len(value)}"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -17,7 +17,8 @@ from pydantic_core import PydanticCustomError
 
 from xtape.errors import InvalidStreamId
 from xtape.ids import parse_id
-from xtape.scenario.locations import Loc, SourceMap, format_loc, show
+from xtape.scenario.locations import SourceMap
+from xtape.yamlfile.check import Loc, format_loc, show
 
 
 def _is_id(text: str) -> bool:
