@@ -20,8 +20,9 @@ from xtape.scenario.encoding import EncodingFailed, encode_payload, payload_to_f
 from xtape.scenario.fixtures import builtin_generators
 from xtape.scenario.generators import compile_generator
 from xtape.scenario.locations import SourceMap, located_errors, raise_errors
-from xtape.scenario.model import Encoding, Scenario, event_records
+from xtape.scenario.model import Scenario, event_records
 from xtape.scenario.template import Const, Node, Use, compile_payload, constant_value, has_braces
+from xtape.scenario.values import Encoding
 from xtape.timeline import NS_PER_MS
 from xtape.yamlfile.check import Loc, format_loc
 
