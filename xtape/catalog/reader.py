@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 from pydantic import BaseModel
@@ -47,39 +47,44 @@ def _show(value: Any) -> str:
     return show(value, sizes=False)
 
 
-_BAD: Any = object()
+def _text(value: Any) -> bool:
+    return value is None or isinstance(value, str)
 
 
-def _text(value: Any) -> Any:
-    return value if value is None or isinstance(value, str) else _BAD
+def _string(value: Any) -> bool:
+    return isinstance(value, str)
 
 
-def _string(value: Any) -> Any:
-    return value if isinstance(value, str) else _BAD
+def _flag(value: Any) -> bool:
+    return isinstance(value, bool)
 
 
-def _flag(value: Any) -> Any:
-    return value if isinstance(value, bool) else _BAD
+class Key(NamedTuple):
+    """A key of a catalog file: whether a value has the right shape (None: the reader
+    checks it where it uses it), what the value must be (the message), its default."""
+
+    check: Callable[[Any], bool] | None = None
+    must: str = ""
+    default: Any = None
 
 
 #: The keys of a catalog file and of each ``streams:`` entry, in the order messages list
-#: them: key -> (the check of its shape, what it must be, its default). A new key is one
-#: line here (and its use where the stream's schema is built: :meth:`CatalogReader.stream`);
-#: keys without a check are read by the method of the same name.
-TOP_KEYS: dict[str, tuple[Any, str, Any]] = {
-    "version": (None, "", 1),
-    "description": (_text, "must be text", None),
-    "strict": (_flag, "must be true or false", False),
-    "streams": (None, "", None),
+#: them. A new key is one line here, and its use where the stream's schema is built
+#: (:meth:`CatalogReader.stream`).
+TOP_KEYS: dict[str, Key] = {
+    "version": Key(default=1),
+    "description": Key(_text, "must be text"),
+    "strict": Key(_flag, "must be true or false", False),
+    "streams": Key(),
 }
-STREAM_KEYS: dict[str, tuple[Any, str, Any]] = {
-    "description": (_string, "must be text", ""),
-    "strict": (_flag, "must be true or false", None),
-    "fields": (None, "", None),
-    "required": (None, "", None),
-    "schema": (None, "", None),
-    "model": (None, "", None),
-    "codec": (None, "", None),
+STREAM_KEYS: dict[str, Key] = {
+    "description": Key(_string, "must be text", ""),
+    "strict": Key(_flag, "must be true or false"),
+    "fields": Key(),
+    "required": Key(),
+    "schema": Key(),
+    "model": Key(),
+    "codec": Key(),
 }
 
 
@@ -95,13 +100,13 @@ class CatalogReader:
     def error(self, loc: Loc, message: str) -> None:
         self.check.add(loc, message)
 
-    def values(self, data: Mapping[Any, Any], loc: Loc, table: dict[str, tuple[Any, str, Any]]) -> dict[str, Any]:
+    def values(self, data: Mapping[Any, Any], loc: Loc, table: dict[str, Key]) -> dict[str, Any]:
         """Each key of ``table``: its value checked (its default when missing or invalid)."""
         self.check.unknown_keys(data, loc, table)
         out: dict[str, Any] = {}
         for key, (check, must, default) in table.items():
             value = data.get(key, default)
-            if check is not None and key in data and check(value) is _BAD:
+            if check is not None and key in data and not check(value):
                 self.error((*loc, key), f"{must} (got {_show(value)})")
                 value = default
             out[key] = value
