@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
 from xtape.errors import InputError, RenderError, ScenarioError, ScenarioInvalid
-from xtape.yamlfile.check import Loc, format_loc
+from xtape.yamlfile.check import Loc, format_loc, line_of
 
 #: Finds the lines of some key paths in a file on demand (see :func:`xtape.yamlfile.locate.locate`).
 Locator: TypeAlias = Callable[[Iterable[Loc]], Mapping[Loc, int]]
@@ -50,11 +50,8 @@ class SourceMap:
     def line(self, loc: Loc) -> int:
         """The line of ``loc``, or of its nearest ancestor that has one (1 at worst)."""
         self.prefetch((loc,))
-        for end in range(len(loc), 0, -1):
-            found = self.lines.get(loc[:end])
-            if found is not None:
-                return found
-        return self.lines.get((), 1)
+        found = line_of(self.lines, loc)
+        return 1 if found is None else found
 
 
 def where(source: SourceMap | None, loc: Loc) -> str:
