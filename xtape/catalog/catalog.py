@@ -165,7 +165,7 @@ def load_catalog_text(
         raise CatalogError(error.reason, path, error.line) from None
     reader = CatalogReader(Checker(path, MappedLines(lines, 1), catalog_error), base or Path("."), trusted=trusted)
     found = reader.catalog(data)
-    errors = reader.check.in_order()
+    errors = reader.check.errors()
     if errors:
         raise errors[0] if len(errors) == 1 else CatalogInvalid(errors)
     assert found is not None

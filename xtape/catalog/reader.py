@@ -148,7 +148,7 @@ class CatalogReader:
         if not isinstance(spec, dict):
             self.error(loc, f"must be a mapping with description, fields, schema or model (got {_show(spec)})")
             return None
-        before = len(self.check.errors)
+        before = len(self.check)
         values = self.values(spec, loc, STREAM_KEYS)
         given = [key for key in ("fields", "schema", "model") if key in spec]
         if len(given) > 1:
@@ -158,7 +158,7 @@ class CatalogReader:
             self.error((*loc, "required"), "required: goes with fields: (a schema: or model: says it itself)")
         schema, model, ref = self.payload(spec, loc)
         codec = self.codec(values["codec"], (*loc, "codec"))
-        if len(self.check.errors) != before:
+        if len(self.check) != before:
             return None
         strict = strict_default if values["strict"] is None else values["strict"]
         make = partial(
@@ -176,7 +176,7 @@ class CatalogReader:
         if "model" in spec and not self.trusted:
             at = (*loc, "model")
             self.unchecked.append(
-                f"{self.check.path}:{self.check.lines.line(at)}: {format_loc(at)}: not checked: Python models "
+                f"{self.check.path}:{self.check.line(at)}: {format_loc(at)}: not checked: Python models "
                 "need --catalog (a catalog found, not named, never imports code)"
             )
         elif "model" in spec:
@@ -287,7 +287,7 @@ class CatalogReader:
         try:
             data, _ = load_yaml(text, str(file))  # JSON is YAML; errors say file:line
         except YamlError as error:
-            self.check.errors.append(CatalogError(error.reason, str(file), error.line))
+            self.check.keep_error(CatalogError(error.reason, str(file), error.line))
             return None
         if not isinstance(data, dict):
             self.error(loc, f"schema file {value!r} must hold a JSON Schema object (got {_show(data)})")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
 from xtape.errors import InputError, RenderError, ScenarioError, ScenarioInvalid
-from xtape.yamlfile.check import Loc, format_loc, line_of
+from xtape.yamlfile.check import Checker, Loc, format_loc, line_of
 
 #: Finds the lines of some key paths in a file on demand (see :func:`xtape.yamlfile.locate.locate`).
 Locator: TypeAlias = Callable[[Iterable[Loc]], Mapping[Loc, int]]
@@ -80,19 +80,19 @@ def located_errors(
 
     The lines of all of them are found in one pass.
     """
-    found = list(problems)
     if source is None:
-        return [_error(kind, None, 0, text) for _, text, kind in found]
-    source.prefetch(loc for loc, _, _ in found)
-    placed = [(source.line(loc), n, kind, text) for n, (loc, text, kind) in enumerate(found)]
-    placed.sort()
-    return [_error(kind, source.path, line, text) for line, _, kind, text in placed]
+        return [_error(kind)(None, None, text) for _, text, kind in problems]
+    check: Checker[InputError] = Checker(source.path, source, _error(ScenarioError))
+    for loc, text, kind in problems:
+        check.keep(loc, text, _error(kind))
+    return check.errors()
 
 
-def _error(kind: type[InputError], path: str | None, line: int, text: str) -> InputError:
+def _error(kind: type[InputError]) -> Callable[[str | None, int | None, str], InputError]:
+    """What makes the error of a problem of ``kind`` from ``(path, line, text)``."""
     if issubclass(kind, ScenarioError):
-        return ScenarioError(text, path, line if path is not None else None)
-    return kind(f"{path}:{line}: {text}" if path is not None else text)
+        return lambda path, line, text: ScenarioError(text, path, line)
+    return lambda path, line, text: kind(f"{path}:{line}: {text}" if path is not None else text)
 
 
 def raise_errors(errors: list[InputError]) -> None:

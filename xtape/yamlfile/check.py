@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
-from xtape.errors import LocatedError
-
 Loc: TypeAlias = tuple[object, ...]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -75,10 +73,13 @@ def line_of(lines: Mapping[Loc, int], loc: Loc) -> int | None:
 
 
 class Lines(Protocol):
-    """Where the key paths of a file are: ``line(loc)`` (as :class:`MappedLines`, or a
-    scenario's ``SourceMap``, which finds lines on demand)."""
+    """Where the key paths of a file are: ``line(loc)``, after ``prefetch(locs)`` of those
+    to come (as :class:`MappedLines`, or a scenario's ``SourceMap``, which finds lines on
+    demand, all those asked for in one pass)."""
 
     def line(self, loc: Loc) -> int | None: ...
+
+    def prefetch(self, locs: Iterable[Loc]) -> None: ...
 
 
 class MappedLines:
@@ -93,24 +94,33 @@ class MappedLines:
         found = line_of(self.lines, loc)
         return self.default if found is None else found
 
+    def prefetch(self, locs: Iterable[Loc]) -> None:
+        """Nothing to do: every line is known."""
 
-E = TypeVar("E", bound=LocatedError)
+
+E = TypeVar("E", bound=Exception)
+
+#: Makes the error of one problem: ``(path, line, "key: what")``.
+ErrorMaker: TypeAlias = Callable[[str, int | None, str], E]
 
 
 class Checker(Generic[E]):
-    """Collects every problem of a file's data as ``error(path, line, "key: what")``.
+    """Collects every problem of a file's data, then gives them as errors
+    ``error(path, line, "key: what")`` in file order.
 
     ``name`` writes a key path in messages (:func:`format_loc` by default, or
     :func:`dotted`); ``base`` is the key path of the data checked within its file (a case
-    file's ``diff:`` section). :meth:`problem` builds one error (for a reader that stops
-    at the first), :meth:`add` keeps it; :attr:`errors` holds those kept.
+    file's ``diff:`` section). :meth:`add` keeps a problem and :meth:`errors` gives them
+    all (their lines found together: one pass over a big file); :meth:`problem` builds
+    one at once, for a reader that stops at the first. Without ``lines``, no line is
+    known (``error`` gets None).
     """
 
     def __init__(
         self,
         path: str,
-        lines: Lines,
-        error: Callable[[str, int | None, str], E],
+        lines: Lines | None,
+        error: ErrorMaker[E],
         *,
         name: Callable[[Loc], str] = format_loc,
         base: Loc = (),
@@ -120,17 +130,37 @@ class Checker(Generic[E]):
         self.error = error
         self.name = name
         self.base = base
-        self.errors: list[E] = []
+        self._kept: list[tuple[Loc, str, ErrorMaker[E]] | E] = []
+
+    def __len__(self) -> int:
+        """How many problems are kept."""
+        return len(self._kept)
+
+    def line(self, loc: Loc) -> int | None:
+        """The line of ``loc`` (below ``base``), None when unknown."""
+        return None if self.lines is None else self.lines.line((*self.base, *loc))
+
+    def text(self, loc: Loc, message: str) -> str:
+        """``key: message`` (``message`` alone at the top)."""
+        where = self.name((*self.base, *loc))
+        return f"{where}: {message}" if where else message
 
     def problem(self, loc: Loc, message: str, *, named: Loc | None = None) -> E:
         """The error for a problem at ``loc`` (its line), named by ``named`` (default ``loc``)."""
-        at = (*self.base, *loc)
-        where = self.name(at if named is None else (*self.base, *named))
-        return self.error(self.path, self.lines.line(at), f"{where}: {message}" if where else message)
+        return self.error(self.path, self.line(loc), self.text(loc if named is None else named, message))
 
     def add(self, loc: Loc, message: str, *, named: Loc | None = None) -> None:
         """Keep the problem at ``loc`` (see :meth:`problem`)."""
-        self.errors.append(self.problem(loc, message, named=named))
+        self.keep((*self.base, *loc), self.text(loc if named is None else named, message))
+
+    def keep(self, loc: Loc, text: str, error: ErrorMaker[E] | None = None) -> None:
+        """Keep a problem whose ``text`` names its key already, at the line of ``loc``
+        (a path from the top of the file), made by ``error`` (default: the checker's)."""
+        self._kept.append((loc, text, error or self.error))
+
+    def keep_error(self, error: E) -> None:
+        """Keep an error made elsewhere (a problem of another file, at its own line)."""
+        self._kept.append(error)
 
     def unknown_keys(self, data: Iterable[Any], loc: Loc, allowed: Iterable[str]) -> None:
         """Keep ``loc: unknown key 'x' (did you mean 'y'?)`` for each key not ``allowed``."""
@@ -139,9 +169,20 @@ class Checker(Generic[E]):
             if key not in known:
                 self.add((*loc, key), unknown_key(key, known), named=loc)
 
-    def in_order(self) -> list[E]:
-        """The errors kept, in file order (stable for the same line)."""
-        return sorted(self.errors, key=lambda error: error.line or 0)
+    def errors(self) -> list[E]:
+        """The problems kept, as errors in file order (in the order kept on one line)."""
+        if self.lines is not None:
+            self.lines.prefetch(entry[0] for entry in self._kept if isinstance(entry, tuple))
+        placed: list[tuple[int, int, E]] = []
+        for n, entry in enumerate(self._kept):
+            if isinstance(entry, tuple):
+                loc, text, make = entry
+                line = None if self.lines is None else self.lines.line(loc)
+                placed.append((line or 0, n, make(self.path, line, text)))
+            else:
+                placed.append((getattr(entry, "line", None) or 0, n, entry))
+        placed.sort(key=lambda item: item[:2])
+        return [error for _, _, error in placed]
 
 
 def unknown_key(key: object, known: list[str]) -> str:
