@@ -240,7 +240,7 @@ def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord 
             fields[key] = check(raw)
         except PydanticCustomError as error:
             problems.append(_problem(error, (*loc, key)))
-    for key in _EVENT_REQUIRED:  # after the others, as pydantic reports them
+    for key in _EVENT_REQUIRED:  # after the problems of the other keys
         raw = value.get(key, _MISSING)
         if raw is _MISSING:
             problems.append(((*loc, key), _at(loc, f"missing required key {key!r}")))
