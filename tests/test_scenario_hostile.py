@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from e2e_support import invoke, ok
 
-from xtape.errors import RenderError, ScenarioError
+from xtape.errors import RenderError, ScenarioError, YamlError
 from xtape.scenario import (
     ScenarioSource,
     check_scenario,
@@ -18,7 +18,7 @@ from xtape.scenario import (
     load_scenario_text,
     validate_scenario,
 )
-from xtape.scenario.yaml_io import MAX_ALIAS_NODES, MAX_DEPTH, load_yaml
+from xtape.yamlfile.load import MAX_ALIAS_NODES, MAX_DEPTH, load_yaml
 
 # The classic "billion laughs", under variables: where the old loader accepted it.
 BILLION_LAUGHS = """\
@@ -50,7 +50,7 @@ def nested_bomb(levels: int = 9) -> str:
 
 
 def test_billion_laughs_under_variables_is_refused_at_the_alias_that_crosses_the_limit() -> None:
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(YamlError) as caught:
         load_yaml(BILLION_LAUGHS, "laughs.yaml")
     message = str(caught.value)
     line = int(message.split(":")[1])
@@ -100,11 +100,11 @@ def test_alias_costs_are_counted_with_nesting() -> None:
     data, _ = load_yaml(f"a: &a [{items}]\nb: [{', '.join(['*a'] * 1000)}]\n", "x.yaml")
     assert len(data["b"]) == 1000
     refs = ", ".join(["*a"] * 1001)
-    with pytest.raises(ScenarioError, match="aliases expand to more than"):
+    with pytest.raises(YamlError, match="aliases expand to more than"):
         load_yaml(f"a: &a [{items}]\nb: [{refs}]\n", "x.yaml")
     # ... counted with what nested aliases repeat: 10 x (1 + 100 x 1000) nodes.
     nested = f"a: &a [{items}]\nb: &b [{', '.join(['*a'] * 100)}]\nc: [{', '.join(['*b'] * 10)}]\n"
-    with pytest.raises(ScenarioError, match=r"^x\.yaml:3: aliases expand"):
+    with pytest.raises(YamlError, match=r"^x\.yaml:3: aliases expand"):
         load_yaml(nested, "x.yaml")
 
 
@@ -112,14 +112,14 @@ def test_a_long_text_repeated_by_aliases_counts_its_length() -> None:
     text = "x" * 1_000_000  # 10,001 nodes' worth: 100 copies pass, 101 do not
     ok_doc = f"a: &a {text}\nb: [{', '.join(['*a'] * 99)}]\n"
     assert len(load_yaml(ok_doc, "x.yaml")[0]["b"]) == 99
-    with pytest.raises(ScenarioError, match=r"^x\.yaml:2: aliases expand to more than 1,000,000 nodes"):
+    with pytest.raises(YamlError, match=r"^x\.yaml:2: aliases expand to more than 1,000,000 nodes"):
         load_yaml(f"a: &a {text}\nb: [{', '.join(['*a'] * 101)}]\n", "x.yaml")
 
 
 def test_recursive_and_undefined_aliases_are_refused_with_their_line() -> None:
-    with pytest.raises(ScenarioError, match=r"^x\.yaml:2: invalid YAML: alias \*a refers to a node that contains it"):
+    with pytest.raises(YamlError, match=r"^x\.yaml:2: invalid YAML: alias \*a refers to a node that contains it"):
         load_yaml("a: &a\n  - *a\n", "x.yaml")
-    with pytest.raises(ScenarioError, match=r"^x\.yaml:2: invalid YAML: found undefined alias 'nope'"):
+    with pytest.raises(YamlError, match=r"^x\.yaml:2: invalid YAML: found undefined alias 'nope'"):
         load_yaml("a: 1\nb: *nope\n", "x.yaml")
 
 

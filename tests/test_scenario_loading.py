@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from xtape.errors import ScenarioError, ScenarioInvalid
+from xtape.errors import ScenarioError, ScenarioInvalid, YamlError
 from xtape.scenario import load_scenario, load_scenario_text, read_scenario, validate_scenario
 from xtape.scenario.model import EventList
-from xtape.scenario.yaml_io import _CORE_SCHEMA, read_yaml
+from xtape.yamlfile.core import CORE_SCHEMA
+from xtape.yamlfile.load import read_yaml
 
 
 class ReferenceLoader(yaml.SafeLoader):
@@ -31,7 +32,7 @@ class ReferenceLoader(yaml.SafeLoader):
 
 ReferenceLoader.add_constructor("tag:yaml.org,2002:int", ReferenceLoader.construct_yaml_int)
 ReferenceLoader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in _CORE_SCHEMA:
+for _tag, _regexp, _first in CORE_SCHEMA:
     ReferenceLoader.add_implicit_resolver(_tag, _regexp, list(_first))
 ReferenceLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
 
@@ -250,5 +251,5 @@ def test_read_scenario_reports_an_unreadable_file_as_a_problem(tmp_path: Path) -
     ],
 )
 def test_documents_the_loader_refuses_name_their_line(text: str, expected: str) -> None:
-    with pytest.raises(ScenarioError, match=expected):
+    with pytest.raises(YamlError, match=expected):
         read_yaml(text, "x.yaml")

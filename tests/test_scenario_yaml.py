@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from xtape.errors import ScenarioError
+from xtape.errors import YamlError
 from xtape.scenario import dump_scenario_yaml, load_scenario_text, payload_to_fields
-from xtape.scenario.yaml_io import load_yaml
+from xtape.yamlfile.load import load_yaml
 
 
 def fields_of(value_yaml: str) -> bytes:
@@ -53,7 +53,7 @@ def test_binary_values_load_as_bytes() -> None:
     ],
 )
 def test_python_tags_are_refused(tag: str) -> None:
-    with pytest.raises(ScenarioError, match=r"^x\.yaml:1: invalid YAML: unsupported tag"):
+    with pytest.raises(YamlError, match=r"^x\.yaml:1: invalid YAML: unsupported tag"):
         load_yaml(f"v: {tag}\n", "x.yaml")
 
 

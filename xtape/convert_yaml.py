@@ -18,22 +18,15 @@ from typing import Any
 
 from xtape.scenario import dump_scenario_yaml, event_from_fields
 from xtape.timeline import pair_fields
+from xtape.yamlfile.core import NOT_TEXT
 
-#: Plain text that the YAML 1.2 core schema (the scenario dumper's and loader's, see
-#: ``xtape/scenario/yaml_io.py``) would read back as a bool, null, int, float or merge
+#: Plain text that the YAML 1.2 core schema (the scenario dumper's and loader's,
+#: :mod:`xtape.yamlfile.core`) would read back as a bool, null, int, float or merge
 #: key: the dumper quotes it ('5', 'true').
-_NOT_TEXT = re.compile(
-    r"(?:true|True|TRUE|false|False|FALSE"
-    r"|~|null|Null|NULL"
-    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
-    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-    r"|<<)"
-)
 #: The usual value or name (an identifier, a number, a hex digest, a stream name like
-#: ``orders:eu``): plain unless it reads as another type (see ``_NOT_TEXT``).
+#: ``orders:eu``): plain unless it reads as another type (see ``NOT_TEXT``).
 _WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*(?<!:)", re.ASCII)
-#: The first characters of what ``_NOT_TEXT`` can match, among ``_WORD``'s.
+#: The first characters of what ``NOT_TEXT`` can match, among ``_WORD``'s.
 _MAYBE_NOT_TEXT = frozenset("tTfFnN0123456789")
 #: Characters that may not start a plain scalar.
 _INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
@@ -53,12 +46,12 @@ def scalar(text: str, *, key: bool = False) -> str | None:
     if n > (_MAX_KEY if key else _MAX_VALUE):
         return None
     if _WORD.fullmatch(text):
-        if text[0] in _MAYBE_NOT_TEXT and _NOT_TEXT.fullmatch(text):
+        if text[0] in _MAYBE_NOT_TEXT and NOT_TEXT.fullmatch(text):
             return "'" + text + "'"
         return text
     if not text.isprintable():
         return None
-    if _NOT_TEXT.fullmatch(text):
+    if NOT_TEXT.fullmatch(text):
         return "'" + text + "'"
     if _plain(text):
         return text

@@ -3,7 +3,8 @@
     XtapeError                  base; ``exit_code`` tells the CLI how to exit
     ├── InputError              exit 2: the user's input is wrong
     │   ├── LocatedError        a file invalid at path:line (base of the Scenario, Catalog,
-    │   │                       Case and DiffRules errors below)
+    │   │   │                   Case and DiffRules errors below)
+    │   │   └── YamlError       a file that is not YAML xtape reads (path:line: invalid YAML: ...)
     │   ├── UsageError          a bad option value or combination
     │   │   ├── InvalidStreamId an entry id that is not ``ms-seq`` below 2^64
     │   │   ├── KeepIdsConflict ``--keep-ids`` into a stream whose ids are already higher
@@ -162,6 +163,11 @@ class LocatedError(InputError):
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
         super().__init__(f"{where}{message}")
+
+
+class YamlError(LocatedError):
+    """A file that is not YAML xtape reads (``path:line: invalid YAML: ...``, a duplicate
+    key, an alias bomb); each reader turns it into its own error (ScenarioError...)."""
 
 
 class ScenarioError(LocatedError):

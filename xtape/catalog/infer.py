@@ -28,9 +28,9 @@ from xtape.codecs import CodecResolver, codec_spec
 from xtape.ids import id_ms
 from xtape.recording import Recording
 from xtape.scenario.encoding import EncodingFailed, encode_value
-from xtape.scenario.yaml_io import dump_flow
 from xtape.timeline import display_name, pair_fields
 from xtape.units import match_any
+from xtape.yamlfile.dump import dump_flow
 
 #: A field with at most this many distinct values (each seen at least twice on average)
 #: is an enum.

@@ -19,11 +19,12 @@ from xtape.codecs import CodecFailed, get_codec
 from xtape.errors import CatalogMismatch, InputError, RenderError
 from xtape.scenario.context import RenderContext
 from xtape.scenario.encoding import EncodingFailed, encode_payload
-from xtape.scenario.locations import Loc, format_loc, located_errors
+from xtape.scenario.locations import located_errors
 from xtape.scenario.plan import EventPlan, Plan
 from xtape.scenario.render import event_fields, event_rng, wall_clock_schedule
 from xtape.scenario.template import constant_value
 from xtape.timeline import flat_fields, pair_fields
+from xtape.yamlfile.check import Loc, format_loc
 
 if TYPE_CHECKING:
     from xtape.catalog.catalog import Catalog

@@ -542,7 +542,7 @@ class StreamSchema:
 
 def format_problem(path: Path, message: str) -> str:
     """``leverage: expected integer, got "x"``; nested: ``meta.px``, ``legs[0]``."""
-    from xtape.scenario.locations import format_loc
+    from xtape.yamlfile.check import format_loc
 
     where = format_loc(path)
     return f"{where}: {message}" if where else message

@@ -25,14 +25,16 @@ Errors name the file and line (``rules.yaml:4: tolerance.qty: ...``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
 from xtape.codecs import parse_codec_options
 from xtape.errors import DiffRulesError, UsageError
+from xtape.yamlfile.check import Checker, MappedLines, dotted
+from xtape.yamlfile.check import kind as _kind
 
 Order = Literal["strict", "key", "multiset"]
 ORDERS: tuple[str, ...] = ("strict", "key", "multiset")
@@ -239,82 +241,34 @@ class DiffRules:
     ) -> DiffRules:
         """Rules from a mapping (a rules file, or the ``diff:`` section of a regression
         case). Errors are :class:`DiffRulesError` naming ``where`` and, when ``lines``
-        (key path -> line, as :func:`xtape.scenario.yaml_io.load_yaml` gives) is known,
+        (key path -> line, as :func:`xtape.yamlfile.load.load_yaml` gives) is known,
         the line; ``base`` is the mapping's own key path in that file."""
 
-        def fail(loc: tuple[object, ...], message: str) -> DiffRulesError:
-            line = _line(lines, base + loc)
-            name = ".".join(str(p) for p in (*base, *loc))
-            return DiffRulesError(where, line, f"{name}: {message}" if name else message)
-
+        check = Checker(where, MappedLines(lines), DiffRulesError, name=dotted, base=base)
         if not isinstance(data, Mapping):
-            raise fail((), f"expected a mapping of rules, got {_kind(data)}")
-        known = {f.name for f in fields(cls)} | {"tolerance", "match-by", "unordered"}
+            raise check.problem((), f"expected a mapping of rules, got {_kind(data)}")
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
-            loc = (key,)
-            if key not in known or key == "tolerances":
-                keys = ", ".join(sorted(k for k in known if k not in ("tolerances", "match-by")))
-                raise fail(loc, f"unknown key (known: {keys})")
+            read = _READERS.get(key)
+            if read is None:
+                raise check.problem((key,), f"unknown key (known: {', '.join(_KNOWN)})")
             try:
-                if key in ("streams", "ignore_fields", "json_fields", "presence_fields"):
-                    kwargs[key] = _strings(value)
-                elif key == "tolerance":
-                    if not isinstance(value, Mapping):
-                        raise UsageError(f"expected a mapping FIELD: AMOUNT, got {_kind(value)}")
-                    tolerances = {}
-                    for name, amount in value.items():
-                        try:
-                            tolerances[str(name)] = Tolerance.parse(amount, what="tolerance")
-                        except UsageError as exc:
-                            raise fail((*loc, name), str(exc)) from None
-                    kwargs["tolerances"] = tolerances
-                elif key == "ignore_paths":
-                    if not isinstance(value, (Mapping, list, str)):
-                        raise UsageError(f"expected a list of paths, got {_kind(value)}")
-                    kwargs[key] = value
-                elif key in ("match_by", "match-by"):
-                    if value is not None and not isinstance(value, str):
-                        raise UsageError(f"expected a field name, got {_kind(value)}")
-                    kwargs["match_by"] = value
-                elif key == "unordered":
-                    if not isinstance(value, bool):
-                        raise UsageError(f"expected true or false, got {_kind(value)}")
-                    if value:
-                        kwargs["order"] = "multiset"
-                elif key == "order":
-                    if value not in ORDERS:
-                        raise UsageError(f"invalid order {value!r}: use one of {', '.join(ORDERS)}")
-                    kwargs[key] = value
-                elif key in ("compare_ids", "compare_times", "ignore_field_order"):
-                    if not isinstance(value, bool):
-                        raise UsageError(f"expected true or false, got {_kind(value)}")
-                    kwargs[key] = value
-                elif key in ("window", "max_reported"):
-                    if isinstance(value, bool) or not isinstance(value, int):
-                        raise UsageError(f"expected a whole number, got {_kind(value)}")
-                    kwargs[key] = value
-                elif key == "codecs":
-                    if not isinstance(value, Mapping):
-                        raise UsageError(f"expected a mapping STREAM_GLOB: CODEC, got {_kind(value)}")
-                    kwargs[key] = tuple(codec_pairs(value.items()))
-                elif key == "time_tolerance_ms":
-                    if isinstance(value, bool) or not isinstance(value, (int, float)):
-                        raise UsageError(f"expected a number of ms, got {_kind(value)}")
-                    kwargs[key] = value
+                read(kwargs, key, value)
+            except _Refused as exc:
+                raise check.problem((key, *exc.loc), exc.message) from None
             except UsageError as exc:
-                raise fail(loc, str(exc)) from None
+                raise check.problem((key,), str(exc)) from None
         try:
             return cls(**kwargs)
         except UsageError as exc:
             message = str(exc)
             blamed = next((k for k in _COMBINED if k in data and k in message.replace(" ", "_")), None)
-            raise fail((blamed,) if blamed else (), message) from None
+            raise check.problem((blamed,) if blamed else (), message) from None
 
     @classmethod
     def load(cls, path: str | Path) -> DiffRules:
         """Rules from a YAML (or JSON) rules file; errors say ``file:line: ...``."""
-        from xtape.scenario.yaml_io import load_yaml_file
+        from xtape.yamlfile.load import load_yaml_file
 
         name = str(path)
         data, lines = load_yaml_file(path, "rules file", DiffRulesError)
@@ -327,22 +281,103 @@ class DiffRules:
 _COMBINED = ("ignore_paths", "match_by", "window", "order")
 
 
-def _line(lines: Mapping[tuple[object, ...], int] | None, loc: tuple[object, ...]) -> int | None:
-    if lines is None:
-        return None
-    for end in range(len(loc), -1, -1):
-        found = lines.get(loc[:end])
-        if found is not None:
-            return found
-    return None
+class _Refused(UsageError):
+    """A problem inside a key's value (at ``loc`` below the key)."""
+
+    def __init__(self, loc: tuple[object, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
+def _tolerances(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise UsageError(f"expected a mapping FIELD: AMOUNT, got {_kind(value)}")
+    tolerances = {}
+    for name, amount in value.items():
+        try:
+            tolerances[str(name)] = Tolerance.parse(amount, what="tolerance")
+        except UsageError as exc:
+            raise _Refused((name,), str(exc)) from None
+    kwargs["tolerances"] = tolerances
+
+
+def _names(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    kwargs[key] = _strings(value)
+
+
+def _paths(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if not isinstance(value, (Mapping, list, str)):
+        raise UsageError(f"expected a list of paths, got {_kind(value)}")
+    kwargs[key] = value
+
+
+def _match_by(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise UsageError(f"expected a field name, got {_kind(value)}")
+    kwargs["match_by"] = value
+
+
+def _unordered(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise UsageError(f"expected true or false, got {_kind(value)}")
+    if value:
+        kwargs["order"] = "multiset"
+
+
+def _order(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if value not in ORDERS:
+        raise UsageError(f"invalid order {value!r}: use one of {', '.join(ORDERS)}")
+    kwargs[key] = value
+
+
+def _flag(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise UsageError(f"expected true or false, got {_kind(value)}")
+    kwargs[key] = value
+
+
+def _whole(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"expected a whole number, got {_kind(value)}")
+    kwargs[key] = value
+
+
+def _codecs(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise UsageError(f"expected a mapping STREAM_GLOB: CODEC, got {_kind(value)}")
+    kwargs[key] = tuple(codec_pairs(value.items()))
+
+
+def _milliseconds(kwargs: dict[str, Any], key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"expected a number of ms, got {_kind(value)}")
+    kwargs[key] = value
+
+
+#: Each key of a rules file (and of a case's ``diff:``): how its value is read into
+#: :class:`DiffRules` arguments (a new key is one line here).
+_READERS: dict[str, Callable[[dict[str, Any], str, Any], None]] = {
+    "streams": _names,
+    "ignore_fields": _names,
+    "json_fields": _names,
+    "presence_fields": _names,
+    "tolerance": _tolerances,
+    "ignore_paths": _paths,
+    "match_by": _match_by,
+    "match-by": _match_by,
+    "unordered": _unordered,
+    "order": _order,
+    "compare_ids": _flag,
+    "compare_times": _flag,
+    "ignore_field_order": _flag,
+    "window": _whole,
+    "max_reported": _whole,
+    "codecs": _codecs,
+    "time_tolerance_ms": _milliseconds,
+}
+#: The keys an unknown key's message lists (``match-by`` is an old spelling).
+_KNOWN = tuple(sorted(set(_READERS) - {"match-by"}))
 
 
 def codec_pairs(pairs: Any) -> list[tuple[str, str]]:

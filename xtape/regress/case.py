@@ -26,8 +26,8 @@ from xtape.recording import TimeBase
 from xtape.replay import Pacing, ReplayOptions
 from xtape.transform import Transform
 from xtape.units import parse_duration
-
-Loc = tuple[object, ...]
+from xtape.yamlfile.check import Checker, Loc, MappedLines, dotted
+from xtape.yamlfile.check import kind as _kind
 
 #: A capture without an expected count ends after this long at the latest.
 DEFAULT_TIMEOUT_S = 60.0
@@ -138,7 +138,7 @@ def load_case(path: str | Path, *, allow_outside: bool = False) -> RegressionCas
     """Read and check a case file; raises :class:`~xtape.errors.CaseError` (exit 2)
     naming the file and line of the first problem (a golden outside the case file's
     folder tree is one, unless ``allow_outside``)."""
-    from xtape.scenario.yaml_io import load_yaml_file
+    from xtape.yamlfile.load import load_yaml_file
 
     data, lines = load_yaml_file(path, "case file", CaseError)
     return _Reader(Path(path), lines, allow_outside=allow_outside).case(data)
@@ -155,15 +155,10 @@ class _Reader:
         self.base = path.parent
         self.lines = lines
         self.allow_outside = allow_outside
+        self.check = Checker(str(path), MappedLines(lines), CaseError, name=dotted)
 
     def fail(self, loc: Loc, message: str) -> CaseError:
-        line = None
-        for end in range(len(loc), -1, -1):
-            line = self.lines.get(loc[:end])
-            if line is not None:
-                break
-        where = ".".join(str(p) for p in loc)
-        return CaseError(str(self.path), line, f"{where}: {message}" if where else message)
+        return self.check.problem(loc, message)
 
     def mapping(self, value: Any, loc: Loc, known: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -435,10 +430,3 @@ def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "nothing"
-    kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}
-    return kinds.get(type(value), type(value).__name__)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 from xtape.codecs import Codec, CodecFailed, message_of
-from xtape.scenario.model import Encoding, JsonEncoding
+from xtape.scenario.values import Encoding, JsonEncoding
 from xtape.timeline import Fields
 
 Payload: TypeAlias = Mapping[Any, Any] | Sequence[Sequence[Any]]

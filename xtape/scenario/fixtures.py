@@ -13,7 +13,7 @@ from xtape.errors import ScenarioError
 from xtape.scenario.generators import compile_generator
 from xtape.scenario.locations import SourceMap
 from xtape.scenario.template import Node, Use
-from xtape.scenario.yaml_io import load_yaml
+from xtape.yamlfile.load import load_yaml
 
 FIXTURES_PATH = "<xtape built-in fixtures>"
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from xtape.errors import XtapeError
 from xtape.scenario.context import RenderContext
-from xtape.scenario.locations import Loc, SourceMap, render_error, scenario_error, show
+from xtape.scenario.locations import SourceMap, render_error, scenario_error
 from xtape.scenario.template import (
     Const,
     Node,
@@ -35,6 +35,7 @@ from xtape.scenario.template import (
     list_node,
     mapping_node,
 )
+from xtape.yamlfile.check import Loc, show
 
 #: Directive -> the other keys it accepts.
 DIRECTIVES: dict[str, tuple[str, ...]] = {

@@ -20,11 +20,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from xtape.errors import InputError, ScenarioError
+from xtape.errors import InputError, ScenarioError, YamlError
 from xtape.scenario.locations import SourceMap, located_errors, raise_errors
 from xtape.scenario.model import Problem, Scenario, check_document
-from xtape.scenario.yaml_io import locate, read_yaml
 from xtape.timeline import STDIN_NAME
+from xtape.yamlfile.load import read_yaml
+from xtape.yamlfile.locate import locate
 
 TOO_DEEP = "nested too deeply to read"
 
@@ -88,6 +89,8 @@ def read_scenario_text(text: str, path: str = "<scenario>", *, progress: Progres
     """Like :func:`read_scenario`, for text already read."""
     try:
         data = _parse(text, path, progress)
+    except YamlError as error:
+        return Loaded(None, [ScenarioError(error.reason, error.path, error.line)])
     except ScenarioError as error:
         return Loaded(None, [error])
     source = SourceMap(path, {}, partial(locate, text))  # lines looked up only when needed
@@ -129,6 +132,9 @@ def _parse_json(text: str, path: str) -> Any:
     except RecursionError:
         raise ScenarioError(TOO_DEEP, path) from None
     except _DuplicateKey:
-        read_yaml(text, path)  # JSON is YAML: this names the key and its line
+        try:
+            read_yaml(text, path)  # JSON is YAML: this names the key and its line
+        except YamlError as error:
+            raise ScenarioError(error.reason, error.path, error.line) from None
         raise ScenarioError("duplicate key in a JSON object", path) from None
     return data

@@ -1,37 +1,20 @@
 """Where things are in a scenario file: key paths, their lines, and error prefixes.
 
-A *location* is the key path of a value, as pydantic reports it: ``("events", 2, "delay")``.
+A *location* (:data:`xtape.yamlfile.check.Loc`) is the key path of a value, as pydantic
+reports it: ``("events", 2, "delay")``.
 :class:`SourceMap` remembers the line of every path of a loaded file, so any error found
 later (by the model, the static check or the renderer) can say ``path:line: events[2].delay``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
 from xtape.errors import InputError, RenderError, ScenarioError, ScenarioInvalid
+from xtape.yamlfile.check import Checker, Loc, format_loc, line_of
 
-Loc: TypeAlias = tuple[object, ...]
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def format_loc(loc: Loc) -> str:
-    """``("events", 2, "delay")`` -> ``events[2].delay``; odd keys as ``generators['a.b']``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int) and not isinstance(part, bool):
-            out += f"[{part}]"
-        elif isinstance(part, str) and _IDENT.fullmatch(part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{part!r}]"
-    return out
-
-
-#: Finds the lines of some key paths in a file on demand (see :func:`yaml_io.locate`).
+#: Finds the lines of some key paths in a file on demand (see :func:`xtape.yamlfile.locate.locate`).
 Locator: TypeAlias = Callable[[Iterable[Loc]], Mapping[Loc, int]]
 
 
@@ -67,11 +50,8 @@ class SourceMap:
     def line(self, loc: Loc) -> int:
         """The line of ``loc``, or of its nearest ancestor that has one (1 at worst)."""
         self.prefetch((loc,))
-        for end in range(len(loc), 0, -1):
-            found = self.lines.get(loc[:end])
-            if found is not None:
-                return found
-        return self.lines.get((), 1)
+        found = line_of(self.lines, loc)
+        return 1 if found is None else found
 
 
 def where(source: SourceMap | None, loc: Loc) -> str:
@@ -100,19 +80,19 @@ def located_errors(
 
     The lines of all of them are found in one pass.
     """
-    found = list(problems)
     if source is None:
-        return [_error(kind, None, 0, text) for _, text, kind in found]
-    source.prefetch(loc for loc, _, _ in found)
-    placed = [(source.line(loc), n, kind, text) for n, (loc, text, kind) in enumerate(found)]
-    placed.sort()
-    return [_error(kind, source.path, line, text) for line, _, kind, text in placed]
+        return [_error(kind)(None, None, text) for _, text, kind in problems]
+    check: Checker[InputError] = Checker(source.path, source, _error(ScenarioError))
+    for loc, text, kind in problems:
+        check.keep(loc, text, _error(kind))
+    return check.errors()
 
 
-def _error(kind: type[InputError], path: str | None, line: int, text: str) -> InputError:
+def _error(kind: type[InputError]) -> Callable[[str | None, int | None, str], InputError]:
+    """What makes the error of a problem of ``kind`` from ``(path, line, text)``."""
     if issubclass(kind, ScenarioError):
-        return ScenarioError(text, path, line if path is not None else None)
-    return kind(f"{path}:{line}: {text}" if path is not None else text)
+        return lambda path, line, text: ScenarioError(text, path, line)
+    return lambda path, line, text: kind(f"{path}:{line}: {text}" if path is not None else text)
 
 
 def raise_errors(errors: list[InputError]) -> None:
@@ -126,18 +106,3 @@ def raise_errors(errors: list[InputError]) -> None:
 def render_error(source: SourceMap | None, loc: Loc, message: str) -> RenderError:
     """A :class:`RenderError` ``path:line: key: message`` for a value at ``loc``."""
     return RenderError(f"{where(source, loc)}{_what(loc, message)}")
-
-
-def show(value: object, limit: int = 60) -> str:
-    """A value as a user wrote it in YAML, shortened: ``-5``, ``'soon'``, ``true``, ``null``."""
-    if value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, dict):
-        text = "a mapping"
-    elif isinstance(value, list):
-        text = f"a list of {len(value)}"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

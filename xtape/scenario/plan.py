@@ -19,10 +19,12 @@ from xtape.scenario.context import BUILTINS
 from xtape.scenario.encoding import EncodingFailed, encode_payload, payload_to_fields
 from xtape.scenario.fixtures import builtin_generators
 from xtape.scenario.generators import compile_generator
-from xtape.scenario.locations import Loc, SourceMap, format_loc, located_errors, raise_errors
-from xtape.scenario.model import Encoding, Scenario, event_records
+from xtape.scenario.locations import SourceMap, located_errors, raise_errors
+from xtape.scenario.model import Scenario, event_records
 from xtape.scenario.template import Const, Node, Use, compile_payload, constant_value, has_braces
+from xtape.scenario.values import Encoding
 from xtape.timeline import NS_PER_MS
+from xtape.yamlfile.check import Loc, format_loc
 
 
 @dataclass(frozen=True, slots=True)

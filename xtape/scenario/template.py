@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xtape.scenario.context import RenderContext
-from xtape.scenario.locations import Loc
+from xtape.yamlfile.check import Loc
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 

@@ -1,4 +1,4 @@
-"""YAML in and out, safely: a loader built for big and hostile files, a dumper people can read.
+"""YAML in, safely: a loader built for big and hostile files.
 
 Only YAML's standard tags are accepted (``!!python/...`` is refused), ``!!binary``
 loads as ``bytes``, and plain dates stay strings (a payload field ``2024-01-01`` is the
@@ -9,15 +9,15 @@ The loader builds Python data straight from libyaml's parse events (PyYAML's com
 and constructor took ~35 s on a 200,000-event file; this takes about 1.4x a bare walk
 over the events). Aliases are shared, not copied, and what they would repeat is counted
 against :data:`MAX_ALIAS_NODES` before anything is expanded. Lines are recorded only on
-request (:func:`load_yaml`); :func:`locate` finds the lines of a few key paths later, in
-a second pass that builds nothing.
+request (:func:`load_yaml`); :func:`xtape.yamlfile.locate.locate` finds the lines of a
+few key paths later, in a second pass that builds nothing.
+
+Every problem is a :class:`~xtape.errors.YamlError` ``path:line: invalid YAML: ...``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from sys import intern
 from typing import Any
@@ -26,53 +26,25 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.events import (
     AliasEvent,
-    DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
-    SequenceStartEvent,
     StreamEndEvent,
 )
 from yaml.nodes import ScalarNode
 
-from xtape.errors import ScenarioError
-from xtape.scenario.locations import Loc, SourceMap, scenario_error
+from xtape.errors import YamlError
+from xtape.yamlfile.check import Loc
+from xtape.yamlfile.core import INT_TAG, RESOLVABLE, plain_scalar, yaml_int
 
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-#: YAML 1.2 core schema (what JavaScript's js-yaml reads), not PyYAML's YAML 1.1: only
-#: true/false are booleans (``yes``, ``no``, ``on``, ``off`` stay text), ``12:30`` is
-#: text not 750, ``007`` is 7 not octal, ``1e3`` is a number, and dates stay text.
-#: The loader and the dumper share it, so the dumper quotes exactly what would be retyped.
-_CORE_SCHEMA: list[tuple[str, re.Pattern[str], str]] = [
-    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
-    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), "~nN"),
-    ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
-    (
-        "tag:yaml.org,2002:float",
-        re.compile(
-            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-        ),
-        "-+.0123456789",
-    ),
-    (_MERGE_TAG, re.compile(r"^(?:<<)$"), "<"),
-]
-
-
-def _use_core_schema(cls: Any) -> None:
-    cls.yaml_implicit_resolvers = {}
-    for tag, regexp, first in _CORE_SCHEMA:
-        cls.add_implicit_resolver(tag, regexp, list(first))
-    cls.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
-
-
-_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: libyaml's parser where PyYAML has it (its pure-Python one otherwise).
+Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STR = "tag:yaml.org,2002:str"
 _NON_SPECIFIC = (None, "!")
 _PLAIN_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_SET = "tag:yaml.org,2002:set"
 
 #: Aliases may repeat at most this many nodes in total: each alias counts every node of
 #: what it refers to (nested aliases included; a scalar is one node plus one per 100
@@ -85,54 +57,15 @@ MAX_ALIAS_NODES = 1_000_000
 #: far deeper ones would only exhaust the stack of whatever walks them).
 MAX_DEPTH = 100
 
-_PATTERNS = {tag: regexp for tag, regexp, _ in _CORE_SCHEMA}
-_INT_RE = _PATTERNS["tag:yaml.org,2002:int"]
-_FLOAT_RE = _PATTERNS["tag:yaml.org,2002:float"]
-_WORDS: dict[str, object] = {
-    "true": True, "True": True, "TRUE": True,
-    "false": False, "False": False, "FALSE": False,
-    "~": None, "null": None, "Null": None, "NULL": None, "": None,
-}
-_NUMERIC_START = frozenset("-+.0123456789")
-
-
-def _int(text: str) -> int:
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)
-
-
-def _float(text: str) -> float:
-    lowered = text.lower()
-    if lowered.endswith(".inf"):
-        return -math.inf if lowered.startswith("-") else math.inf
-    if lowered == ".nan":
-        return math.nan
-    return float(text)
-
-
-def plain_scalar(text: str) -> Any:
-    """A plain (unquoted, untagged) scalar under the YAML 1.2 core schema (``_CORE_SCHEMA``)."""
-    if text in _WORDS:
-        return _WORDS[text]
-    if text and text[0] in _NUMERIC_START:
-        if _INT_RE.match(text):
-            return _int(text)
-        if _FLOAT_RE.match(text):
-            return _float(text)
-    return text
-
 
 class _Constructor(SafeConstructor):
     """For explicitly tagged scalars (``!!binary``, ``!!timestamp``...): safe tags only."""
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
-        return _int(str(self.construct_scalar(node)))
+        return yaml_int(str(self.construct_scalar(node)))
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)  # type: ignore[type-var]
+_Constructor.add_constructor(INT_TAG, _Constructor.construct_yaml_int)  # type: ignore[type-var]
 
 
 class _Refused(Exception):
@@ -153,9 +86,6 @@ def _is_merge_key(event: Any) -> bool:
         and event.anchor is None
     )
 
-
-#: First characters of the plain scalars that may resolve to something other than text.
-_RESOLVABLE = frozenset("tTfF~nN-+.0123456789")
 
 
 def _size(value: Any, memo: dict[int, int]) -> int:
@@ -192,7 +122,7 @@ class _Builder:
         lines: dict[Loc, int] | None,
         progress: Callable[[int, int], None] | None,
     ) -> None:
-        self.parser = _Parser(text)
+        self.parser = Parser(text)
         self.get = self.parser.get_event
         self.lines = lines
         self.progress = progress
@@ -281,7 +211,7 @@ class _Builder:
 
     def mapping(self, event: Any, loc: Loc | None) -> Any:
         tag = event.tag
-        if tag not in _PLAIN_COLLECTION_TAGS and tag != "tag:yaml.org,2002:set":
+        if tag not in _PLAIN_COLLECTION_TAGS and tag != _SET:
             raise _Refused(_unsupported(tag), event.start_mark.line + 1)
         get = self.get
         node = self.node
@@ -299,7 +229,7 @@ class _Builder:
                     if text == "<<":
                         merges = self.merge(node(get(), None), key_event, merges)
                         continue
-                    key = text if text and text[0] not in _RESOLVABLE else plain_scalar(text)
+                    key = text if text and text[0] not in RESOLVABLE else plain_scalar(text)
                 else:
                     key = text
             elif cls is MappingEndEvent:
@@ -324,7 +254,7 @@ class _Builder:
                 and value_event.tag is None
             ):
                 text = value_event.value
-                if value_event.implicit[0] and (not text or text[0] in _RESOLVABLE):
+                if value_event.implicit[0] and (not text or text[0] in RESOLVABLE):
                     value = plain_scalar(text)
                 else:
                     value = text
@@ -337,14 +267,8 @@ class _Builder:
             else:
                 value = node(value_event, None)
             result[key] = value
-        if merges:
-            merged: dict[Any, Any] = {}
-            for source in merges:
-                merged.update(source)
-            merged.update(result)
-            result = merged
-        if tag == "tag:yaml.org,2002:set":
-            return set(result)
+        if merges or tag == _SET:
+            return _merged(result, merges, tag)
         return result
 
     @staticmethod
@@ -377,7 +301,7 @@ class _Builder:
             cls = item.__class__
             if cls is ScalarEvent and item.anchor is None and item.tag is None:
                 text = item.value
-                if item.implicit[0] and (not text or text[0] in _RESOLVABLE):
+                if item.implicit[0] and (not text or text[0] in RESOLVABLE):
                     append(plain_scalar(text))
                 else:
                     append(text)
@@ -407,6 +331,17 @@ class _Builder:
         return result
 
 
+def _merged(result: dict[Any, Any], merges: list[dict[Any, Any]] | None, tag: str) -> Any:
+    """A mapping with what its merge keys (``<<``) bring in, as a set for ``!!set``."""
+    if merges:
+        merged: dict[Any, Any] = {}
+        for source in merges:
+            merged.update(source)
+        merged.update(result)
+        result = merged
+    return set(result) if tag == _SET else result
+
+
 def _unsupported(tag: str) -> str:
     shown = tag.replace("tag:yaml.org,2002:", "!!")
     return f"unsupported tag {shown!r} (xtape loads YAML safely: only standard tags like !!binary are allowed)"
@@ -423,13 +358,13 @@ def read_yaml(
 
     With ``lines``, the line of every key path is recorded in it. ``progress(done, total)``
     is called now and then with how much of the text is read. Raises
-    :class:`ScenarioError` ``path:line: invalid YAML: ...`` on any YAML problem.
+    :class:`YamlError` ``path:line: invalid YAML: ...`` on any YAML problem.
     """
     builder = _Builder(text, lines, progress)
     try:
         return builder.document()
     except _Refused as error:
-        raise scenario_error(SourceMap(path, {(): error.line}), (), error.message) from None
+        raise YamlError(error.message, path, error.line) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -443,14 +378,14 @@ def read_yaml(
         builder.parser.dispose()
 
 
-def _invalid(path: str, line: int, message: str) -> ScenarioError:
-    return scenario_error(SourceMap(path, {(): line}), (), f"invalid YAML: {message}")
+def _invalid(path: str, line: int, message: str) -> YamlError:
+    return YamlError(f"invalid YAML: {message}", path, line)
 
 
 def load_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int]]:
     """Parse ``text`` safely: the data, and the line of every key path in it.
 
-    Raises :class:`ScenarioError` ``path:line: invalid YAML: ...`` on any YAML problem.
+    Raises :class:`YamlError` ``path:line: invalid YAML: ...`` on any YAML problem.
     """
     lines: dict[Loc, int] = {}
     return read_yaml(text, path, lines=lines), lines
@@ -470,87 +405,8 @@ def load_yaml_file(
         raise error(name, None, f"the {what} is not UTF-8 text") from None
     try:
         return load_yaml(text, name)
-    except ScenarioError as exc:
+    except YamlError as exc:
         raise error(name, exc.line, exc.reason) from None
-
-
-_NO_KEY = object()
-
-
-def locate(text: str, wanted: Iterable[Loc]) -> dict[Loc, int]:
-    """The lines of the ``wanted`` key paths (those found) and of their ancestors.
-
-    A second, light pass over the parse events, for the few locations an error names:
-    nothing is built, so a big file costs no memory here.
-    """
-    prefixes: set[Loc] = set()
-    for loc in wanted:
-        prefixes.update(loc[:end] for end in range(len(loc) + 1))
-    found: dict[Loc, int] = {}
-    parser = _Parser(text)
-    get = parser.get_event
-
-    def skip(event: Any) -> None:
-        if event.__class__ not in (MappingStartEvent, SequenceStartEvent):
-            return
-        depth = 1
-        while depth:
-            cls = get().__class__
-            if cls is MappingStartEvent or cls is SequenceStartEvent:
-                depth += 1
-            elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                depth -= 1
-
-    def walk(event: Any, loc: Loc) -> None:
-        cls = event.__class__
-        if cls is MappingStartEvent:
-            while True:
-                key_event = get()
-                if key_event.__class__ is MappingEndEvent:
-                    return
-                key: object = _NO_KEY
-                if key_event.__class__ is ScalarEvent:
-                    tag = key_event.tag
-                    plain = tag is None and key_event.implicit[0]
-                    key = plain_scalar(key_event.value) if plain else key_event.value
-                else:
-                    skip(key_event)
-                child = (*loc, key)
-                value_event = get()
-                try:
-                    hit = key is not _NO_KEY and child in prefixes
-                except TypeError:
-                    hit = False
-                if hit:
-                    found.setdefault(child, key_event.start_mark.line + 1)
-                    walk(value_event, child)
-                else:
-                    skip(value_event)
-        elif cls is SequenceStartEvent:
-            index = 0
-            while True:
-                item = get()
-                if item.__class__ is SequenceEndEvent:
-                    return
-                child = (*loc, index)
-                if child in prefixes:
-                    found.setdefault(child, item.start_mark.line + 1)
-                    walk(item, child)
-                else:
-                    skip(item)
-                index += 1
-
-    try:
-        get()
-        if get().__class__ is DocumentStartEvent:
-            event = get()
-            found[()] = event.start_mark.line + 1
-            walk(event, ())
-    except yaml.YAMLError:
-        pass
-    finally:
-        parser.dispose()
-    return found
 
 
 def _describe(error: yaml.MarkedYAMLError) -> str:
@@ -566,61 +422,3 @@ def _describe(error: yaml.MarkedYAMLError) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, lists indented under their key, strings quoted only where needed."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-_use_core_schema(_Dumper)
-
-
-_SPECIAL = frozenset("\r\x85\u2028\u2029\ufeff\t")
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style: str | None = None
-    if any(ch in _SPECIAL or (not ch.isprintable() and ch != "\n") for ch in data):
-        style = '"'
-    elif "\n" in data:
-        style = "|"
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any] | tuple[Any, ...]) -> yaml.SequenceNode:
-    pair = len(data) == 2 and all(isinstance(part, (str, bytes)) for part in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=pair or None)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(tuple, _represent_list)
-
-
-def dump_scenario_yaml(data: Any) -> str:
-    """A scenario (plain data: dicts, lists, str, bytes, numbers) as readable YAML.
-
-    Safe dumper only; block style in the order given; strings that YAML would read back as
-    another type (``"5"``, ``"true"``, ``"null"``) are quoted; ``bytes`` become ``!!binary``;
-    ``[name, value]`` pairs are written on one line.
-    """
-    return yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1 << 20,
-    )
-
-
-def dump_flow(data: Any) -> str:
-    """``data`` on one line in YAML flow style (``{type: string, enum: [a, b]}``), quoted
-    where the core schema would read it back as another type."""
-    text = yaml.dump(
-        data, Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=1 << 20, sort_keys=False
-    )
-    return text.removesuffix("\n...\n").rstrip("\n")
