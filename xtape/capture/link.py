@@ -24,7 +24,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from xtape.errors import CommandRefused
-from xtape.nodes import NodeConnection, NodeFault
+from xtape.nodes import BACKOFF_MAX_S, BACKOFF_START_S, NodeConnection, NodeFault
+
+__all__ = ["BACKOFF_MAX_S", "BACKOFF_START_S", "FAULTS", "ConnectFn", "Link", "Stopped", "run_stoppable"]
 
 #: Makes a connected :class:`~xtape.nodes.NodeConnection` (it may block: it runs on a
 #: helper thread).

@@ -30,7 +30,7 @@ from xtape.capture.clock import RecordClock, SystemClock
 from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
 from xtape.capture.discovery import Discovery
 from xtape.capture.hints import Changes
-from xtape.capture.link import FAULTS, Stopped
+from xtape.capture.link import BACKOFF_MAX_S, BACKOFF_START_S, FAULTS, Stopped
 from xtape.capture.options import RecordOptions
 from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.readers import open_reader
@@ -46,8 +46,6 @@ from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
-_BACKOFF_START_S = 0.1
-_BACKOFF_MAX_S = 5.0
 _PROGRESS_EVERY_S = 0.25
 _ROUND_BYTES = 32 << 20
 #: At most this many streams per round (the rest stay dirty for the next ones).
@@ -172,7 +170,7 @@ class Recorder:
         self._reported_entries = 0
         self._lost_reason = ""
         self._down_since = self._t0
-        self._delay = _BACKOFF_START_S
+        self._delay = BACKOFF_START_S
 
     # -- the run -------------------------------------------------------------------
 
@@ -600,7 +598,7 @@ class Recorder:
         if self._writer is not None:
             self.writer.flush()
         self.source.close()
-        self._delay = _BACKOFF_START_S
+        self._delay = BACKOFF_START_S
 
     def _reopen(self) -> None:
         """One reconnection attempt (after a backoff wait that a stop cuts short)."""
@@ -612,7 +610,7 @@ class Recorder:
         except FAULTS as again:
             self.source.close()
             log.debug("reconnect failed: %s", again)
-            self._delay = min(self._delay * 2, _BACKOFF_MAX_S)
+            self._delay = min(self._delay * 2, BACKOFF_MAX_S)
             return
         self.stats.reconnects += 1
         down = self.clock.monotonic() - self._down_since

@@ -1,5 +1,8 @@
 """Which publisher a replay writes through: :func:`open_publisher` (the one place that
-knows the kinds of server; a new kind is a new publisher and one branch here)."""
+knows the kinds of server; a new kind is a new publisher and one branch here).
+
+Importing this module imports no redis-py (a dry run starts without it): the
+publishers are imported when one is opened."""
 
 from __future__ import annotations
 
@@ -7,11 +10,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from xtape.connection import detect_cluster
-from xtape.replay.redis_publisher import RedisPublisher
-
 if TYPE_CHECKING:
     from xtape.replay.cluster_publisher import ClusterPublisher
+    from xtape.replay.redis_publisher import RedisPublisher
 
 
 def open_publisher(
@@ -30,12 +31,16 @@ def open_publisher(
     ``cluster`` overrides the detection (``True`` requires a cluster, ``False`` treats
     the node as one server). The options are the publishers' own; connection errors are
     :func:`~xtape.connection.connect`'s."""
+    from xtape.connection import detect_cluster
+
     topology = detect_cluster(url, cluster)
     if topology is None:
+        from xtape.replay.redis_publisher import RedisPublisher
+
         return RedisPublisher(
             url, maxlen=maxlen, keep_ids=keep_ids, reconnect=reconnect, stop_event=stop_event, warn=warn
         )
-    from xtape.replay.cluster_publisher import ClusterPublisher  # (start-up: only when needed)
+    from xtape.replay.cluster_publisher import ClusterPublisher
 
     return ClusterPublisher(
         url,
