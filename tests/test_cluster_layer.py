@@ -16,6 +16,7 @@ from redis.crc import key_slot
 import xtape.capture.recorder
 from xtape.capture import open_reader
 from xtape.capture.cluster_source import ClusterSource
+from xtape.capture.link import FAULTS
 from xtape.capture.source import Source
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of
 from xtape.connection import ClusterNode, Topology, detect_cluster
@@ -98,6 +99,20 @@ def test_a_slot_nobody_serves_and_a_cluster_nobody_answers_are_one_error() -> No
     assert isinstance(nobody.value, RedisUnavailable)
     assert "cannot read the cluster's slot map" in str(nobody.value)
     assert "s3cret" not in str(nobody.value)
+
+
+def test_a_cluster_nobody_answers_is_a_fault_the_recorder_retries() -> None:
+    dead = free_port()
+    node = ClusterNode("127.0.0.1", dead, "")
+    source = ClusterSource(
+        f"redis://127.0.0.1:{dead}/0", Topology(((0, 16383, node, ()),)), ["x*"],
+        socket_timeout=1.0, should_stop=lambda: False,
+    )
+    with pytest.raises(FAULTS):
+        source.open()  # its primary is not up
+    with pytest.raises(FAULTS) as again:
+        source.open()  # the slot map is read again first: from nobody
+    assert "cannot read the cluster's slot map" in str(again.value)
 
 
 # -- the node connection ------------------------------------------------------------------
