@@ -33,6 +33,7 @@
     │   └── CatalogMismatch     an event does not match the catalog (unknown stream, payload)
     └── RuntimeFailure          exit 1: the world failed us
         ├── RedisUnavailable    the server at a (redacted) URL cannot be reached
+        ├── CommandRefused      a server's error reply to one command (``code``: MOVED, NOPERM...)
         ├── ServiceFailed       the service under test did not start or become ready
         ├── PublishFailed       Redis refused so many entries in a row that going on is pointless
         └── ReplayAborted       a replay stopped by a failure, with the report of what was done
@@ -299,6 +300,16 @@ class RedisUnavailable(RuntimeFailure):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"cannot reach Redis at {url}: {reason}")
+
+
+class CommandRefused(RuntimeFailure):
+    """A server answered one command with an error (returned in place among pipelined
+    replies, or raised). The text is the reply's without its error code (as redis-py
+    words it); ``code`` keeps the code for the ones that steer (``MOVED``, ``ASK``...)."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class PublishFailed(RuntimeFailure):

@@ -14,6 +14,7 @@ from xtape.capture.options import (
     parse_start,
 )
 from xtape.capture.progress import Progress, ProgressFn
+from xtape.capture.readers import open_reader
 from xtape.capture.recorder import Recorder, RecordStats, WarnFn, record
 from xtape.capture.redact import Redactor
 
@@ -26,6 +27,7 @@ __all__ = [
     "Redactor",
     "StartSpec",
     "WarnFn",
+    "open_reader",
     "parse_count",
     "parse_start",
     "record",

@@ -39,15 +39,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import redis
-from redis.crc import key_slot
-
 from xtape.capture.cursors import StreamState
 from xtape.capture.hints import Changes
 from xtape.capture.source import RoundReplies, Source, TopologyChange, streams_args
 from xtape.capture.topology import compare
-from xtape.connection import ClusterNode, Topology, connect, node_url
-from xtape.errors import RedisRefused, RedisUnavailable
+from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_address
+from xtape.connection import ClusterNode, Topology
+from xtape.errors import CommandRefused, RedisRefused, RedisUnavailable
+from xtape.nodes import NodeFault
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +73,12 @@ class ClusterSource:
         should_stop: Callable[[], bool],
     ) -> None:
         self.url = url
-        self.topology = topology
+        self.slots = SlotMap(url, topology)
         self.patterns = list(patterns)
         self.socket_timeout = socket_timeout
         self.should_stop = should_stop
         self.run_id = ""
         self.version = "unknown"
-        self._owners: list[ClusterNode | None] = topology.owners()
         #: The primaries' readers, by address (kept across reconnects).
         self._sources: dict[str, Source] = {}
         self._open_ones: dict[str, Source] = {}
@@ -89,6 +87,10 @@ class ClusterSource:
         self._next_check = time.monotonic() + TOPOLOGY_EVERY_S
         #: Slot groups sent elsewhere after MOVED or ASK (a measure of resharding seen).
         self.redirects = 0
+
+    @property
+    def topology(self) -> Topology:
+        return self.slots.topology
 
     # -- connections -------------------------------------------------------------------
 
@@ -114,7 +116,7 @@ class ClusterSource:
         source = self._sources.get(node.address)
         if source is None:
             source = self._sources[node.address] = Source(
-                node_url(self.url, node.host, node.port),
+                self.slots.node_url(node),
                 self.patterns,
                 socket_timeout=self.socket_timeout,
                 should_stop=self.should_stop,
@@ -124,7 +126,7 @@ class ClusterSource:
                 source.open()
             except (RedisUnavailable, RedisRefused) as exc:
                 # a node not up (yet): a fault the recorder retries with backoff
-                raise redis.ConnectionError(str(exc)) from None
+                raise NodeFault(str(exc)) from None
         self._open_ones[node.address] = source
         return source
 
@@ -132,37 +134,16 @@ class ClusterSource:
         """The slot map, from the nodes known (primaries, then replicas, then the URL)."""
         if not fresh:
             return
-        candidates = [n for n in self.topology.primaries] + [
-            r for *_, rs in self.topology.ranges for r in rs
-        ]
-        last: BaseException | None = None
-        for url in [*(node_url(self.url, n.host, n.port) for n in candidates), self.url]:
-            if self.should_stop():
-                break
-            try:
-                client = connect(url, socket_timeout=2.0)
-            except (RedisUnavailable, RedisRefused) as exc:
-                last = exc
-                continue
-            try:
-                host = str(client.connection_pool.connection_kwargs.get("host", "127.0.0.1"))
-                reply = client.execute_command("CLUSTER", "SLOTS")  # type: ignore[no-untyped-call]
-                topology = Topology.parse(reply, host)
-            except redis.RedisError as exc:
-                last = exc
-                continue
-            finally:
-                client.close()
-            if topology.ranges:
-                self._use(topology, after_fault=True)
-                return
-        raise redis.ConnectionError(f"no node of the cluster answered ({last})")
+        try:
+            old = self.slots.refresh(should_stop=self.should_stop)
+        except SlotMapUnavailable as exc:
+            raise NodeFault(str(exc)) from None  # a fault the recorder retries
+        self._changed(old, after_fault=True)
 
-    def _use(self, topology: Topology, *, after_fault: bool = False) -> None:
-        """Route by ``topology`` from now on; note what changed, and drop the primaries
+    def _changed(self, old: Topology, *, after_fault: bool = False) -> None:
+        """The slot map changed from ``old``: note what changed, and drop the primaries
         that serve no slot any more (their streams are read where their slots went)."""
-        old, self.topology = self.topology, topology
-        self._owners = topology.owners()
+        topology = self.topology
         self._changes.extend(compare(old, topology, after_fault=after_fault))
         kept = {node.address for node in topology.primaries}
         for node in old.primaries:
@@ -178,12 +159,12 @@ class ClusterSource:
         for source in list(self._open_ones.values()):
             try:
                 reply = source.link.call("CLUSTER", "SLOTS")
-            except redis.ResponseError:
+            except CommandRefused:
                 continue
             host = source.url.split("://", 1)[-1].rpartition("@")[2].rpartition(":")[0]
             topology = Topology.parse(reply, host or "127.0.0.1")
             if topology.ranges:
-                self._use(topology)
+                self._changed(self.slots.use(topology))
                 for node in topology.primaries:
                     if node.address not in self._open_ones:
                         self._open_node(node)  # a new primary (scaled out)
@@ -232,12 +213,14 @@ class ClusterSource:
     # -- routing -----------------------------------------------------------------------
 
     def _source_of(self, key: bytes) -> Source:
-        owner = self._owners[key_slot(key)]
-        if owner is None:
+        try:
+            owner = self.slots.owner_of(key)
+        except SlotMapUnavailable:
             self._refresh()
-            owner = self._owners[key_slot(key)]
-            if owner is None:
-                raise redis.ConnectionError(f"no primary serves the slot of {key!r}")
+            try:
+                owner = self.slots.owner_of(key)
+            except SlotMapUnavailable as exc:
+                raise NodeFault(str(exc)) from None
         source = self._open_ones.get(owner.address)
         return source if source is not None else self._open_node(owner)
 
@@ -265,7 +248,7 @@ class ClusterSource:
                     at += asking
                     reply = replies[i] = got[at]
                     at += 1
-                    if attempt < _REDIRECTS and isinstance(reply, redis.ResponseError):
+                    if attempt < _REDIRECTS and isinstance(reply, CommandRefused):
                         kind, target = redirect_of(reply)
                         if kind == "moved":
                             moved = True
@@ -279,7 +262,7 @@ class ClusterSource:
                 break
         if raise_errors:
             for reply in replies:
-                if isinstance(reply, redis.ResponseError):
+                if isinstance(reply, CommandRefused):
                     raise reply
         return replies
 
@@ -305,7 +288,7 @@ class ClusterSource:
         one pipelined write, all nodes written before any is read."""
         groups: dict[int, list[StreamState]] = {}
         for state in states:
-            groups.setdefault(key_slot(state.name), []).append(state)
+            groups.setdefault(SlotMap.slot_of(state.name), []).append(state)
         done: list[tuple[list[StreamState], list[Any]]] = []
         todo: list[tuple[list[StreamState], str | None]] = [(g, None) for g in groups.values()]
         for attempt in range(_REDIRECTS + 1):
@@ -337,9 +320,9 @@ class ClusterSource:
                     result = replies[at + n + 1]
                     at += n + 2
                     refusal = next(
-                        (r for r in queued if isinstance(r, redis.ResponseError)), None
+                        (r for r in queued if isinstance(r, CommandRefused)), None
                     )
-                    if refusal is None and isinstance(result, redis.ResponseError):
+                    if refusal is None and isinstance(result, CommandRefused):
                         refusal = result
                     if refusal is None:
                         done.append((group, list(result)))
@@ -367,9 +350,8 @@ class ClusterSource:
         self._next_check = min(self._next_check, time.monotonic() + _ASK_RECHECK_S)
 
     def _ask_source(self, address: str) -> Source:
-        host, _, port = address.rpartition(":")
         source = self._open_ones.get(address)
-        return source if source is not None else self._open_node(ClusterNode(host, int(port), ""))
+        return source if source is not None else self._open_node(ClusterNode(*split_address(address), ""))
 
     def changes(self, timeout: float = 0.0) -> Changes:
         """The hints of every primary (waiting up to ``timeout`` for the first)."""
@@ -392,22 +374,6 @@ class ClusterSource:
             return set()
         time.sleep(min(wait_s, POLL_S))
         return {s.name for s in states}
-
-
-def redirect_of(error: BaseException) -> tuple[str, str]:
-    """``("moved", address)``, ``("ask", address)``, ``("retry", "")`` (TRYAGAIN,
-    CLUSTERDOWN) or ``("", "")`` for any other error. (redis-py turns these replies
-    into their own classes and drops the first word of the message.)"""
-    text = str(error)
-    if isinstance(error, redis.exceptions.MovedError) or text.startswith("MOVED "):
-        return "moved", text.split()[-1]
-    if isinstance(error, redis.exceptions.AskError) or text.startswith("ASK "):
-        return "ask", text.split()[-1]
-    if isinstance(error, (redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError)) or (
-        text.startswith(("TRYAGAIN", "CLUSTERDOWN"))
-    ):
-        return "retry", ""
-    return "", ""
 
 
 def _round_commands(

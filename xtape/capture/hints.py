@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
-
 from xtape.capture.link import ConnectFn, Link
 from xtape.capture.options import is_glob
+from xtape.errors import CommandRefused
 
 _CHANNEL = b"__redis__:invalidate"
 #: Glob characters in Redis patterns: the prefix of a glob ends at the first of them.
@@ -107,7 +106,7 @@ def start_hints(
             if prefix:
                 args += ["PREFIX", prefix]
         tracker.call(*args)
-    except redis.ResponseError as exc:
+    except CommandRefused as exc:
         link.close()
         on_refused(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return None

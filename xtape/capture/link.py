@@ -3,30 +3,37 @@ never held by the network.
 
 redis-py's client reconnects silently (its pool opens a new socket when it finds the old
 one closed, and retries), which hides exactly what the recorder must notice: after a
-reconnect the server may have restarted or been flushed. A :class:`Link` is one socket,
-opened once, never reopened: after any fault it is dead and the recorder opens a new one
-(and then checks the server's ``run_id`` and every stream it records).
+reconnect the server may have restarted or been flushed. A :class:`Link` is one
+:class:`~xtape.nodes.NodeConnection`, opened once, never reopened: after any fault it is
+dead and the recorder opens a new one (and then checks the server's ``run_id`` and every
+stream it records).
 
 Stops take effect within a fraction of a second whatever the network does: a connect
 (TCP, TLS, AUTH, SELECT) runs on a helper thread the caller stops waiting for, and a
 read blocked on a frozen network is ended by :meth:`Link.interrupt` from another thread
 (``shutdown`` of the socket wakes a blocked ``recv`` at once).
+
+Errors are xtape's (converted by :mod:`xtape.nodes`): a refused command is a
+:class:`~xtape.errors.CommandRefused`, a fault one of :data:`FAULTS`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import redis
+from xtape.errors import CommandRefused
+from xtape.nodes import BACKOFF_MAX_S, BACKOFF_START_S, NodeConnection, NodeFault
 
-#: Makes a connected redis-py ``Connection`` (it may block: it runs on a helper thread).
-ConnectFn = Callable[[], Any]
-#: Connection faults: the link is dead after any of them.
-FAULTS = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
+__all__ = ["BACKOFF_MAX_S", "BACKOFF_START_S", "FAULTS", "ConnectFn", "Link", "Stopped", "run_stoppable"]
+
+#: Makes a connected :class:`~xtape.nodes.NodeConnection` (it may block: it runs on a
+#: helper thread).
+ConnectFn = Callable[[], NodeConnection]
+#: Connection faults: the link is dead after any of them (a :class:`~xtape.nodes.NodeFault`
+#: is a ``ConnectionError``, so an ``OSError``, as socket timeouts are).
+FAULTS = (OSError,)
 _POLL_S = 0.05
 T = TypeVar("T")
 
@@ -63,14 +70,14 @@ def run_stoppable(work: Callable[[], T], *, should_stop: Callable[[], bool]) -> 
 class Link:
     """One Redis connection (RESP2, raw replies, no retries, no silent reconnect)."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: NodeConnection) -> None:
         self._conn = conn
         self.alive = True
         self._interrupted = False
 
     @classmethod
     def open(cls, make: ConnectFn, *, should_stop: Callable[[], bool]) -> Link:
-        """A link over ``make()`` (a connected redis-py ``Connection``), run on a helper
+        """A link over ``make()`` (a connected :class:`~xtape.nodes.NodeConnection`), run on a helper
         thread; raises :class:`Stopped` as soon as ``should_stop()`` holds (checked every
         50 ms), or what ``make`` raised."""
         outcome: list[Any] = []
@@ -87,7 +94,7 @@ class Link:
                 outcome.append(result)
                 abandoned = len(outcome) > 1
             if abandoned and result[0] is not None:
-                result[0].disconnect()
+                result[0].close()
             done.set()
 
         threading.Thread(target=work, name="xtape-connect", daemon=True).start()
@@ -109,10 +116,10 @@ class Link:
     def _check(self) -> None:
         if not self.alive or self._interrupted:
             self._fail()
-            raise redis.ConnectionError("connection closed")
+            raise NodeFault("connection closed")
 
     def call(self, *args: Any) -> Any:
-        """One command; its raw reply (errors raised as ``redis.ResponseError``)."""
+        """One command; its raw reply (an error raised as :class:`~xtape.errors.CommandRefused`)."""
         return self.pipeline([args], raise_errors=True)[0]
 
     def pipeline(self, commands: Sequence[Sequence[Any]], *, raise_errors: bool = False) -> list[Any]:
@@ -121,7 +128,7 @@ class Link:
         replies = self.receive(len(commands))
         if raise_errors:
             for reply in replies:
-                if isinstance(reply, redis.ResponseError):
+                if isinstance(reply, CommandRefused):
                     raise reply
         return replies
 
@@ -130,7 +137,7 @@ class Link:
         (so several links can work at once)."""
         self._check()
         try:
-            self._conn.send_packed_command(self._conn.pack_commands(commands), check_health=False)
+            self._conn.send(commands)
         except BaseException:
             self._fail()
             raise
@@ -140,27 +147,23 @@ class Link:
         replies: list[Any] = []
         try:
             for _ in range(n):
-                try:
-                    replies.append(self._conn.read_response(disconnect_on_error=True))
-                except redis.ResponseError as exc:
-                    replies.append(exc)
+                replies.append(self._conn.read_reply())
         except BaseException:
             self._fail()
             raise
         if self._interrupted:
             self._fail()
-            raise redis.ConnectionError("interrupted")
+            raise NodeFault("interrupted")
         return replies
 
     def fileno(self) -> int:
         """The socket's file descriptor (-1 when closed): for waiting on several links."""
-        sock = getattr(self._conn, "_sock", None)
-        return sock.fileno() if sock is not None else -1
+        return self._conn.fileno()
 
     def buffered(self) -> bool:
         """Whether a reply has already been read off the socket (no wait needed)."""
         try:
-            return bool(self._conn.can_read(timeout=0))
+            return self._conn.can_read(0)
         except BaseException:
             self._fail()
             raise
@@ -169,10 +172,10 @@ class Link:
         """``commands`` in one MULTI/EXEC (atomic); their replies, errors in place."""
         replies = self.pipeline([("MULTI",), *commands, ("EXEC",)])
         for reply in replies[:-1]:
-            if isinstance(reply, redis.ResponseError):
+            if isinstance(reply, CommandRefused):
                 raise reply  # refused while queuing (ACL, unknown command)
         result = replies[-1]
-        if isinstance(result, redis.ResponseError):
+        if isinstance(result, CommandRefused):
             raise result
         return list(result)
 
@@ -180,7 +183,7 @@ class Link:
         """Whether a reply (or a pushed message) arrived within ``timeout`` seconds."""
         self._check()
         try:
-            return bool(self._conn.can_read(timeout=timeout))
+            return self._conn.can_read(timeout)
         except BaseException:
             self._fail()
             raise
@@ -189,20 +192,19 @@ class Link:
         """Read one reply or pushed message."""
         self._check()
         try:
-            return self._conn.read_response(disconnect_on_error=True)
+            reply = self._conn.read_reply()
         except BaseException:
             self._fail()
             raise
+        if isinstance(reply, CommandRefused):
+            raise reply
+        return reply
 
     def interrupt(self) -> None:
         """From another thread: end any read in progress now (the link is then dead)."""
         self._interrupted = True
-        sock = getattr(self._conn, "_sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        self._conn.shutdown()
 
     def close(self) -> None:
         self.alive = False
-        with contextlib.suppress(Exception):
-            self._conn.disconnect()
+        self._conn.close()

@@ -1,7 +1,8 @@
 """The recorder: tail a set of streams into a recording until a stop rule fires.
 
-One loop over a reader (:class:`~xtape.capture.source.StreamReader`: one server, or a
-cluster through :mod:`.cluster_source`); for one server, two connections it manages itself (:mod:`.link`): one reads, the other
+One loop over a reader (:class:`~xtape.capture.source.StreamReader`, chosen by
+:func:`~xtape.capture.readers.open_reader`: one server, or a cluster); for one server,
+two connections it manages itself (:mod:`.link`): one reads, the other
 receives the server's invalidation messages (:mod:`.hints`), which name the streams
 that changed. A round is one MULTI holding, for each *dirty* stream (named by a hint,
 or not finished last round), ``XINFO STREAM`` and (for a cursor that is a recorded entry)
@@ -25,20 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from xtape.capture.clock import RecordClock, SystemClock
-from xtape.capture.cluster_source import ClusterSource
 from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
 from xtape.capture.discovery import Discovery
 from xtape.capture.hints import Changes
-from xtape.capture.link import FAULTS, Stopped, run_stoppable
+from xtape.capture.link import BACKOFF_MAX_S, BACKOFF_START_S, FAULTS, Stopped
 from xtape.capture.options import RecordOptions
 from xtape.capture.progress import Backlog, Progress, ProgressFn
+from xtape.capture.readers import open_reader
 from xtape.capture.redact import Redactor
-from xtape.capture.source import Source, StreamReader, reports_trims, server_label
-from xtape.connection import detect_cluster, error_reason, redact_url, resolve_url
-from xtape.errors import RedisUnavailable, RuntimeFailure
+from xtape.capture.source import StreamReader, reports_trims, server_label
+from xtape.connection import error_reason, redact_url, resolve_url
+from xtape.errors import CommandRefused, RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
@@ -47,8 +46,6 @@ from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
-_BACKOFF_START_S = 0.1
-_BACKOFF_MAX_S = 5.0
 _PROGRESS_EVERY_S = 0.25
 _ROUND_BYTES = 32 << 20
 #: At most this many streams per round (the rest stay dirty for the next ones).
@@ -144,10 +141,11 @@ class Recorder:
         #: Streams to read in the next rounds.
         self.dirty: set[bytes] = set()
         self.stats = RecordStats(str(path))
-        #: The reader seam: one server until :meth:`_choose_source` finds a cluster.
-        self.source: StreamReader = Source(
+        #: The reader seam: one server until :meth:`_choose_source` asks what it is.
+        self.source: StreamReader = open_reader(
             self.url,
             options.patterns,
+            cluster=False,
             socket_timeout=options.block_ms / 1000 + 10.0,
             should_stop=lambda: bool(self._stop_reason()),
         )
@@ -175,7 +173,7 @@ class Recorder:
         self._reported_entries = 0
         self._lost_reason = ""
         self._down_since = self._t0
-        self._delay = _BACKOFF_START_S
+        self._delay = BACKOFF_START_S
 
     # -- the run -------------------------------------------------------------------
 
@@ -193,7 +191,7 @@ class Recorder:
                     self.stats.stop_reason = self._loop()
                 except KeyboardInterrupt:
                     self.stats.stop_reason = "interrupted"
-                except redis.ResponseError as exc:
+                except CommandRefused as exc:
                     raise _refused(self.shown_url, exc) from None
         except BaseException:
             self._close()
@@ -266,28 +264,22 @@ class Recorder:
                     self.shown_url, f"the server did not answer within {waited:.1f} s"
                 ) from None
             raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
-        except redis.ResponseError as exc:
+        except CommandRefused as exc:
             raise _refused(self.shown_url, exc) from None
 
     def _choose_source(self) -> None:
-        """A cluster node (or ``options.cluster``) switches to :class:`ClusterSource`."""
+        """The reader for what the URL points at (one server, a cluster): see
+        :func:`~xtape.capture.readers.open_reader`."""
         if self.opt.cluster is False:
             return
-        topology = run_stoppable(
-            lambda: detect_cluster(self.url, self.opt.cluster),
-            should_stop=lambda: bool(self._stop_reason()),
-        )
-        if topology is None:
-            return
-        self.source = ClusterSource(
+        self.source = open_reader(
             self.url,
-            topology,
             self.opt.patterns,
+            cluster=self.opt.cluster,
             socket_timeout=self.opt.block_ms / 1000 + 10.0,
             should_stop=lambda: bool(self._stop_reason()),
         )
         self.discovery.source = self.source
-        log.info("%s is a cluster of %d shards", self.shown_url, len(topology.primaries))
 
     def _close(self) -> None:
         self._finished.set()
@@ -438,7 +430,7 @@ class Recorder:
                 read = {s.name for s in replies.states}
                 self.dirty.update(s.name for s in batch_states if s.name not in read)
             batch_states = replies.states
-        if any(isinstance(r, redis.ResponseError) for r in replies.reads):
+        if any(isinstance(r, CommandRefused) for r in replies.reads):
             self._drop_non_streams(batch_states)
             return
         batches: dict[bytes, list[Any]] = {}
@@ -611,7 +603,7 @@ class Recorder:
         if self._writer is not None:
             self.writer.flush()
         self.source.close()
-        self._delay = _BACKOFF_START_S
+        self._delay = BACKOFF_START_S
 
     def _reopen(self) -> None:
         """One reconnection attempt (after a backoff wait that a stop cuts short)."""
@@ -623,7 +615,7 @@ class Recorder:
         except FAULTS as again:
             self.source.close()
             log.debug("reconnect failed: %s", again)
-            self._delay = min(self._delay * 2, _BACKOFF_MAX_S)
+            self._delay = min(self._delay * 2, BACKOFF_MAX_S)
             return
         self.stats.reconnects += 1
         down = self.clock.monotonic() - self._down_since
@@ -685,7 +677,7 @@ def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
         del batches[name][keep.get(name, 0) :]
 
 
-def _refused(url: str, exc: redis.ResponseError) -> RuntimeFailure:
+def _refused(url: str, exc: CommandRefused) -> RuntimeFailure:
     return RuntimeFailure(
         f"Redis at {url} refused a command: {error_reason(exc)}; the recorder needs INFO, SCAN, "
         "TYPE, XINFO, XRANGE, XREAD and MULTI/EXEC (e.g. ACL +@read +info +multi +exec "

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from xtape.capture.cursors import StreamState
 from xtape.capture.hints import Changes, Hints, start_hints
 from xtape.capture.link import Link
-from xtape.connection import connect
+from xtape.nodes import NodeConnection, Spec
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Source:
         self._link: Link | None = None
         self._hints: Hints | None = None
         #: How to open a connection, learnt from the first (checked) one.
-        self._spec: tuple[Any, dict[str, Any]] | None = None
+        self._spec: Spec | None = None
 
     # -- connections -----------------------------------------------------------------
 
@@ -174,22 +174,17 @@ class Source:
             ),
         )
 
-    def _first(self) -> Any:
+    def _first(self) -> NodeConnection:
         """The first connection: through :func:`xtape.connection.connect`, which checks
         the URL and the server and says what is wrong (auth, database, TLS, cluster)."""
-        client = connect(self.url, socket_timeout=self.socket_timeout)
-        pool = client.connection_pool
-        self._spec = (pool.connection_class, dict(pool.connection_kwargs))
-        client.close()
-        return self._connection()
+        node = NodeConnection.open(self.url, socket_timeout=self.socket_timeout)
+        self._spec = node.spec
+        return node
 
-    def _connection(self) -> Any:
+    def _connection(self) -> NodeConnection:
         """A new connected connection (no pool, no retries)."""
         assert self._spec is not None
-        cls, kwargs = self._spec
-        conn = cls(**kwargs)
-        conn.connect()
-        return conn
+        return NodeConnection.reopen(self._spec)
 
     def close(self) -> None:
         for link in self._links():

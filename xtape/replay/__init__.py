@@ -19,6 +19,7 @@ from xtape.replay.publish import (
     PrintPublisher,
     Publisher,
 )
+from xtape.replay.publishers import open_publisher
 from xtape.replay.redis_publisher import RedisPublisher
 from xtape.replay.report import Lateness, ReplayProgress, ReplayReport
 from xtape.replay.runner import ProgressFn, replay
@@ -48,6 +49,7 @@ __all__ = [
     "check_keep_ids",
     "first_ids",
     "is_recording",
+    "open_publisher",
     "open_source",
     "replay",
     "replay_into",

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import threading
 import time
 from collections import deque
@@ -32,30 +31,18 @@ from types import TracebackType
 
 import hiredis
 import redis
-from redis.crc import key_slot
 
-from xtape.connection import (
-    ClusterNode,
-    Topology,
-    cluster_topology,
-    connect,
-    error_reason,
-    node_url,
-)
+from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_address
+from xtape.connection import ClusterNode, Topology, error_reason, redact_url
 from xtape.errors import RedisRefused, RedisUnavailable
-from xtape.replay.redis_publisher import RECV_SIZE, PublisherSettings, socket_readable, stream_top
+from xtape.nodes import BACKOFF_MAX_S, BACKOFF_START_S, NodeConnection, NodeFault, refusal
+from xtape.replay.redis_publisher import ALREADY_THERE, POLL_MAX, PublisherSettings, stream_top
 from xtape.replay.resp import pack_xadds
 from xtape.timeline import Event
 
 log = logging.getLogger(__name__)
 
-_POLL_MAX = 500
-_BACKOFF_START_S = 0.1
-_BACKOFF_MAX_S = 5.0
-_ALREADY_THERE = "equal or smaller than the target stream top item"
 _ASKING: bytes = hiredis.pack_command((b"ASKING",))
-#: Refusals that mean "not here / not now": the entry is sent again, not counted.
-_REDIRECTS = ("MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN")
 #: How many times one entry may be redirected before it counts as refused.
 _MAX_REDIRECTS = 50
 
@@ -76,15 +63,13 @@ class _Node:
     def __init__(self, address: str, url: str, socket_timeout: float | None) -> None:
         self.address = address
         self.url = url
-        self.client = connect(url, socket_timeout=socket_timeout)
         try:
-            self.conn = self.client.connection_pool.get_connection()
-        except redis.RedisError:
-            self.client.close()
-            raise
-        sock = self.conn._sock
-        assert sock is not None
-        self.sock: socket.socket = sock
+            self.conn = NodeConnection.open(url, socket_timeout=socket_timeout, keep_client=True)
+        except NodeFault as exc:  # (checked, then gone: retried as any node not up)
+            raise RedisUnavailable(redact_url(url), str(exc)) from None
+        assert self.conn.client is not None
+        #: For the few commands besides XADD (on connections of its own).
+        self.client: redis.Redis = self.conn.client
         self.reader: hiredis.Reader = hiredis.Reader()
         self.inflight: deque[Event | None] = deque()
         #: ids of entries sent again (after a redirect or a lost node), while unanswered.
@@ -94,29 +79,21 @@ class _Node:
 
     def send(self, data: bytes) -> None:
         try:
-            self.sock.sendall(data)
-        except OSError as exc:
-            raise _Lost(self, error_reason(exc)) from None
+            self.conn.send_bytes(data)
+        except NodeFault as exc:
+            raise _Lost(self, str(exc)) from None
 
     def readable(self) -> bool:
-        return socket_readable(self.sock)
+        return self.conn.readable()
 
     def receive(self) -> None:
         try:
-            data = self.sock.recv(RECV_SIZE)
-        except OSError as exc:
-            reason = "no answer within the socket timeout" if isinstance(exc, TimeoutError) else error_reason(exc)
-            raise _Lost(self, reason) from None
-        if not data:
-            raise _Lost(self, "the server closed the connection")
-        self.reader.feed(data)
+            self.reader.feed(self.conn.recv())
+        except NodeFault as exc:
+            raise _Lost(self, str(exc)) from None
 
     def close(self) -> None:
-        try:
-            self.conn.disconnect()  # type: ignore[no-untyped-call]
-            self.client.connection_pool.release(self.conn)
-        finally:
-            self.client.close()
+        self.conn.close()
 
 
 class ClusterPublisher(PublisherSettings):
@@ -154,33 +131,31 @@ class ClusterPublisher(PublisherSettings):
         #: Entries sent again because a node redirected them (MOVED/ASK/TRYAGAIN).
         self.redirected = 0
         self._nodes: dict[str, _Node] = {}
-        self._owners: list[ClusterNode | None] = []
+        self.slots = SlotMap(self._raw_url, topology)
+        #: The node of each stream published to (cleared when the slot map changes).
         self._route: dict[bytes, _Node] = {}
         self._redirects: dict[int, int] = {}
         self._closed = False
-        self._use(topology)
+
+    @property
+    def topology(self) -> Topology:
+        return self.slots.topology
 
     # -- routing ---------------------------------------------------------------------
-
-    def _use(self, topology: Topology) -> None:
-        self.topology = topology
-        self._owners = topology.owners()
-        self._route = {}
 
     def _node(self, node: ClusterNode) -> _Node:
         found = self._nodes.get(node.address)
         if found is None:
-            url = node_url(self._raw_url, node.host, node.port)
+            url = self.slots.node_url(node)
             found = self._nodes[node.address] = _Node(node.address, url, self._socket_timeout)
         return found
 
     def _node_of(self, stream: bytes) -> _Node:
-        owner = self._owners[key_slot(stream)]
-        if owner is None:
+        try:
+            owner = self.slots.owner_of(stream)
+        except SlotMapUnavailable:
             self._refresh()
-            owner = self._owners[key_slot(stream)]
-            if owner is None:
-                raise RedisUnavailable(self.url, f"no node serves the slot of {stream!r}")
+            owner = self.slots.owner_of(stream)
         return self._node(owner)
 
     def _route_of(self, stream: bytes) -> _Node:
@@ -192,30 +167,8 @@ class ClusterPublisher(PublisherSettings):
 
     def _refresh(self) -> None:
         """Read the slot map again, from any node that answers."""
-        candidates = [n.address for n in self.topology.primaries] + [
-            r.address for *_, rs in self.topology.ranges for r in rs
-        ]
-        seed = self._raw_url
-        last = "no node answered"
-        for address in [*dict.fromkeys(candidates), None]:
-            url = seed if address is None else node_url(seed, *_split(address))
-            try:
-                client = connect(url, socket_timeout=5.0)
-            except (RedisUnavailable, RedisRefused) as exc:
-                last = str(exc)
-                continue
-            try:
-                host = address.rpartition(":")[0] if address else "127.0.0.1"
-                topology = cluster_topology(client, host)
-            except redis.RedisError as exc:
-                last = error_reason(exc)
-                continue
-            finally:
-                client.close()
-            if topology.ranges:
-                self._use(topology)
-                return
-        raise RedisUnavailable(self.url, f"cannot read the cluster's slot map: {last}")
+        self.slots.refresh()
+        self._route = {}
 
     # -- the Publisher interface -----------------------------------------------------
 
@@ -235,7 +188,7 @@ class ClusterPublisher(PublisherSettings):
     def poll(self) -> None:
         try:
             for node in list(self._nodes.values()):
-                self._absorb(node, max(len(node.inflight) - _POLL_MAX, 0), block=False)
+                self._absorb(node, max(len(node.inflight) - POLL_MAX, 0), block=False)
         except _Lost as lost:
             self._recover(lost)
 
@@ -275,10 +228,8 @@ class ClusterPublisher(PublisherSettings):
         return tops
 
     def _top(self, name: bytes, reply: object) -> bytes | None:
-        if isinstance(reply, redis.ResponseError) and (
-            isinstance(reply, redis.exceptions.AskError) or str(reply).startswith(("MOVED", "ASK"))
-        ):
-            raise _Redirected  # (MovedError is an AskError)
+        if isinstance(reply, redis.ResponseError) and redirect_of(refusal(reply))[0] in ("moved", "ask"):
+            raise _Redirected
         return stream_top(name, reply, self.url)
 
     def unconfirmed(self) -> list[Event]:
@@ -341,8 +292,7 @@ class ClusterPublisher(PublisherSettings):
 
     def _send_asking(self, address: str, events: Sequence[Event]) -> None:
         """``ASKING`` + ``XADD`` per entry, to the node importing their slot."""
-        host, port = _split(address)
-        node = self._node(ClusterNode(host, port, ""))
+        node = self._node(ClusterNode(*split_address(address), ""))
         data: list[bytes] = []
         for event in events:
             data.append(_ASKING)
@@ -386,13 +336,13 @@ class ClusterPublisher(PublisherSettings):
                 continue  # the +OK of an ASKING
             if isinstance(reply, hiredis.ReplyError):
                 message = str(reply)
-                if message.startswith(_REDIRECTS):
+                if redirect_of(message)[0]:
                     redirected.append((event, message))
                     if not block or target:
                         # drain this node: whatever was sent after a refused entry
                         # must not overtake it
                         target, block = 0, True
-                elif node.resent and id(event) in node.resent and _ALREADY_THERE in message:
+                elif node.resent and id(event) in node.resent and ALREADY_THERE in message:
                     self.accepted += 1
                 else:
                     errors.add(event.stream, message)
@@ -406,7 +356,7 @@ class ClusterPublisher(PublisherSettings):
 
     def _redirect(self, refused: list[tuple[Event, str]]) -> None:
         """Send the refused entries again, in order, where the cluster now says."""
-        if any(not m.startswith("ASK ") for _, m in refused):
+        if any(redirect_of(m)[0] != "ask" for _, m in refused):
             # Drain every node first: nothing sent under the old slot map may overtake
             # what is sent again under the new one (each stream is then in flight on
             # one node only).
@@ -417,7 +367,7 @@ class ClusterPublisher(PublisherSettings):
                     # sent again with that node's unconfirmed entries
                     lost.node.inflight.extendleft(e for e, _ in reversed(refused))
                     raise
-            if any(m.startswith(("TRYAGAIN", "CLUSTERDOWN")) for _, m in refused):
+            if any(redirect_of(m)[0] == "retry" for _, m in refused):
                 self._stop_event.wait(0.05)
             self._refresh()
         self.redirected += len(refused)
@@ -432,7 +382,8 @@ class ClusterPublisher(PublisherSettings):
                 self.errors.add(event.stream, message)
                 continue
             self._redirects[id(event)] = count
-            ask = message.split()[2] if message.startswith("ASK ") else None
+            kind, target = redirect_of(message)
+            ask = target if kind == "ask" else None
             if run and ask != run_ask:
                 self._dispatch(run, run_ask)
                 run = []
@@ -465,7 +416,7 @@ class ClusterPublisher(PublisherSettings):
         node.inflight.clear()
         with contextlib.suppress(Exception):  # already broken: nothing to release
             node.close()
-        delay = _BACKOFF_START_S
+        delay = BACKOFF_START_S
         down_since = time.monotonic()
         while True:
             if self._stop_event.wait(delay):
@@ -484,7 +435,7 @@ class ClusterPublisher(PublisherSettings):
                     again.node.close()
             except (RedisUnavailable, RedisRefused) as exc:
                 log.debug("cluster not ready again: %s", exc)
-            delay = min(delay * 2, _BACKOFF_MAX_S)
+            delay = min(delay * 2, BACKOFF_MAX_S)
         self.reconnects += 1
         self._warn(f"the cluster at {self.url} is served again after {time.monotonic() - down_since:.1f} s")
 
@@ -498,6 +449,3 @@ class _Redirected(Exception):
     pass
 
 
-def _split(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host.strip("[]"), int(port)

@@ -12,12 +12,10 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from xtape.connection import detect_cluster
 from xtape.errors import ReplayAborted
-from xtape.replay.cluster_publisher import ClusterPublisher
 from xtape.replay.options import ReplayOptions
 from xtape.replay.publish import EchoPublisher, PrintPublisher, Publisher
-from xtape.replay.redis_publisher import RedisPublisher
+from xtape.replay.publishers import open_publisher
 from xtape.replay.report import ReplayReport
 from xtape.replay.runner import ProgressFn, replay
 from xtape.replay.scheduler import FakeClock
@@ -42,8 +40,8 @@ def replay_into(
 
     ``verbose`` lists each event with its fields on ``out`` as it goes. ``warn``
     receives connection-loss lines as they happen; ``stop_event`` stops the replay
-    cleanly. A URL of a Redis Cluster node replays into the cluster (routed per slot:
-    :class:`~xtape.replay.cluster_publisher.ClusterPublisher`); ``cluster`` overrides the
+    cleanly. A URL of a Redis Cluster node replays into the cluster (routed per slot: see
+    :func:`~xtape.replay.publishers.open_publisher`); ``cluster`` overrides the
     detection (``True`` requires a cluster, ``False`` treats the node as one server). Raises :class:`~xtape.errors.ReplayAborted` (with the report) when a
     failure stops the replay, and any other input or connection error before it starts.
     """
@@ -53,27 +51,15 @@ def replay_into(
         return replay(
             source, printer, options, clock=FakeClock.starting_now(), stop_event=stop_event
         )
-    topology = detect_cluster(url, cluster)
-    redis_publisher: RedisPublisher | ClusterPublisher
-    if topology is not None:
-        redis_publisher = ClusterPublisher(
-            url,
-            topology,
-            maxlen=options.maxlen,
-            keep_ids=options.keep_ids,
-            reconnect=options.reconnect,
-            stop_event=stop_event,
-            warn=warn,
-        )
-    else:
-        redis_publisher = RedisPublisher(
-            url,
-            maxlen=options.maxlen,
-            keep_ids=options.keep_ids,
-            reconnect=options.reconnect,
-            stop_event=stop_event,
-            warn=warn,
-        )
+    redis_publisher = open_publisher(
+        url,
+        cluster=cluster,
+        maxlen=options.maxlen,
+        keep_ids=options.keep_ids,
+        reconnect=options.reconnect,
+        stop_event=stop_event,
+        warn=warn,
+    )
     with redis_publisher:
         publisher: Publisher = redis_publisher
         if verbose:

@@ -17,9 +17,7 @@ the entries that were not confirmed; with ``reconnect=False`` it fails at once.
 from __future__ import annotations
 
 import logging
-import select
 import socket
-import ssl
 import threading
 import time
 from collections import deque
@@ -31,6 +29,7 @@ import redis
 
 from xtape.connection import connect, error_reason, redact_url, resolve_url
 from xtape.errors import RedisRefused, RedisUnavailable, UsageError
+from xtape.nodes import BACKOFF_MAX_S, BACKOFF_START_S, RECV_SIZE, socket_of, socket_readable
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.replay.resp import pack_xadds
@@ -39,15 +38,11 @@ from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
-#: Bytes read from a socket at once (both publishers).
-RECV_SIZE = 1 << 18
-#: Replies read by one poll() at most.
-_POLL_MAX = 500
-_BACKOFF_START_S = 0.1
-_BACKOFF_MAX_S = 5.0
+#: Replies read by one poll() at most (both publishers).
+POLL_MAX = 500
 #: What Redis answers to an explicit id that is not above the stream's top: for an entry
 #: sent again after a reconnect with ``keep_ids``, the sign that the first send landed.
-_ALREADY_THERE = "equal or smaller than the target stream top item"
+ALREADY_THERE = "equal or smaller than the target stream top item"
 
 
 class PublisherSettings:
@@ -150,7 +145,7 @@ class RedisPublisher(PublisherSettings):
     def poll(self) -> None:
         # A bounded amount per call (about 0.5 ms of work): the scheduler polls while
         # waiting for a deadline, and must be back in time for it.
-        self._absorb(max(self._pending - _POLL_MAX, 0), block=False)
+        self._absorb(max(self._pending - POLL_MAX, 0), block=False)
 
     def flush(self) -> None:
         self._absorb(0, block=True)
@@ -263,7 +258,7 @@ class RedisPublisher(PublisherSettings):
             batch = inflight[0]
             if isinstance(reply, hiredis.ReplyError):
                 message = str(reply)
-                if self._resent and id(batch) in self._resent and _ALREADY_THERE in message:
+                if self._resent and id(batch) in self._resent and ALREADY_THERE in message:
                     self.accepted += 1  # sent before the loss and stored: not an error
                 else:
                     errors.add(batch[self._answered].stream, message)
@@ -298,9 +293,7 @@ class RedisPublisher(PublisherSettings):
         except redis.RedisError as exc:
             client.close()
             raise RedisUnavailable(self.url, error_reason(exc)) from None
-        sock = conn._sock
-        assert sock is not None, "redis-py returned an unconnected connection"
-        return client, conn, sock
+        return client, conn, socket_of(conn)
 
     def _drop_connection(self) -> None:
         # Unread replies would confuse the next user of this connection: drop it.
@@ -322,7 +315,7 @@ class RedisPublisher(PublisherSettings):
             + (f" ({plural(self._pending, 'entry', 'entries')} unconfirmed, to be sent again)" if self._pending else "")
         )
         self._drop_connection()
-        delay = _BACKOFF_START_S
+        delay = BACKOFF_START_S
         down_since = time.monotonic()
         while True:
             if self._stop_event.wait(delay):
@@ -334,7 +327,7 @@ class RedisPublisher(PublisherSettings):
                 if isinstance(again, RedisRefused) and "LOADING" not in str(again):
                     raise
                 log.debug("reconnect failed: %s", again)
-                delay = min(delay * 2, _BACKOFF_MAX_S)
+                delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
             if self._resend():
                 break
@@ -382,14 +375,6 @@ def _complete_replies_end(buf: bytearray) -> int:
     if buf[start] == _DOLLAR:
         return start  # a bulk's length line whose payload has not arrived yet
     return last + 2
-
-
-def socket_readable(sock: socket.socket) -> bool:
-    """Whether a reply can be read from ``sock`` without waiting (TLS buffers included)."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable)
 
 
 def stream_top(name: bytes, reply: object, url: str) -> bytes | None:

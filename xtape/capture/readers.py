@@ -1,0 +1,42 @@
+"""Which reader the recorder reads through: :func:`open_reader` (the one place that
+knows the kinds of server; a new kind is a new :class:`~.source.StreamReader` and one
+branch here)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from xtape.capture.cluster_source import ClusterSource
+from xtape.capture.link import run_stoppable
+from xtape.capture.source import Source, StreamReader
+from xtape.connection import detect_cluster, redact_url
+
+log = logging.getLogger(__name__)
+
+
+def open_reader(
+    url: str,
+    patterns: Sequence[str],
+    *,
+    cluster: bool | None = None,
+    socket_timeout: float,
+    should_stop: Callable[[], bool],
+) -> StreamReader:
+    """The reader for the server at ``url`` (not opened yet): a
+    :class:`~.cluster_source.ClusterSource` for a node of a Redis Cluster, else a
+    :class:`~.source.Source`. ``cluster`` overrides the detection (``False``: one server,
+    asked nothing; ``True``: a cluster is required). The detection stops waiting as soon
+    as ``should_stop()`` holds (raising :class:`~.link.Stopped`); its connection errors
+    are :func:`~xtape.connection.connect`'s."""
+    topology = (
+        None
+        if cluster is False
+        else run_stoppable(lambda: detect_cluster(url, cluster), should_stop=should_stop)
+    )
+    if topology is None:
+        return Source(url, patterns, socket_timeout=socket_timeout, should_stop=should_stop)
+    log.info("%s is a cluster of %d shards", redact_url(url), len(topology.primaries))
+    return ClusterSource(
+        url, topology, patterns, socket_timeout=socket_timeout, should_stop=should_stop
+    )
