@@ -428,6 +428,12 @@ def keep_stream_replies_raw(client: redis.Redis) -> None:
         client.set_response_callback(name, _identity)
 
 
+#: The client type and its refusal error, for modules above the connection layer that
+#: read the server through a client made here (they import no redis themselves).
+Client = redis.Redis
+ResponseError = redis.ResponseError
+
+
 def error_reason(exc: BaseException) -> str:
     """The first line of an exception's message (or its type): for one-line errors."""
     text = str(exc).strip() or type(exc).__name__

@@ -16,9 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
-
-from xtape.connection import command, connect, keep_stream_replies_raw
+from xtape.connection import Client, ResponseError, command, connect, keep_stream_replies_raw
 
 #: How many leftover entries (pending or never delivered) are read back per group.
 LEFTOVERS_SHOWN = 20
@@ -73,11 +71,11 @@ def _text(value: Any) -> bytes:
     return str(value).encode()
 
 
-def read_groups(client: redis.Redis, stream: bytes | str) -> list[GroupState]:
+def read_groups(client: Client, stream: bytes | str) -> list[GroupState]:
     """Every consumer group of ``stream`` (none when the stream does not exist)."""
     try:
         infos = command(client, "XINFO", "GROUPS", stream)
-    except redis.ResponseError:  # no such key (yet), or not a stream
+    except ResponseError:  # no such key (yet), or not a stream
         return []
     name = stream if isinstance(stream, bytes) else stream.encode()
     out = []
@@ -97,13 +95,13 @@ def read_groups(client: redis.Redis, stream: bytes | str) -> list[GroupState]:
     return out
 
 
-def count_after(client: redis.Redis, stream: bytes, after: bytes, limit: int = _COUNT_LIMIT) -> int:
+def count_after(client: Client, stream: bytes, after: bytes, limit: int = _COUNT_LIMIT) -> int:
     """Entries of ``stream`` with ids above ``after`` (up to ``limit``)."""
     reply = command(client, "XRANGE", stream, b"(" + after, b"+", b"COUNT", limit)
     return len(reply or [])
 
 
-def group_leftovers(client: redis.Redis, group: GroupState, shown: int = LEFTOVERS_SHOWN) -> Leftovers:
+def group_leftovers(client: Client, group: GroupState, shown: int = LEFTOVERS_SHOWN) -> Leftovers:
     """What ``group`` did not finish: its pending entries (delivered, never acknowledged)
     and the entries never delivered to it, with their fields."""
     out = Leftovers(group.stream, group.name, group.pending, group.undelivered)
@@ -123,12 +121,12 @@ def _flat(fields: Any) -> list[bytes]:
     return list(fields or [])
 
 
-def _fields_of(client: redis.Redis, stream: bytes, entry_id: bytes) -> list[bytes]:
+def _fields_of(client: Client, stream: bytes, entry_id: bytes) -> list[bytes]:
     rows = command(client, "XRANGE", stream, entry_id, entry_id) or []
     return _flat(rows[0][1]) if rows else []
 
 
-def has_group(client: redis.Redis, stream: str | bytes, name: bytes | None = None) -> bool:
+def has_group(client: Client, stream: str | bytes, name: bytes | None = None) -> bool:
     """Whether ``stream`` has the consumer group ``name`` (None: any group)."""
     return any(name is None or g.name == name for g in read_groups(client, stream))
 
