@@ -119,20 +119,28 @@ class Pacing:
 
 
 @dataclass(frozen=True)
-class Speed(Pacing):
+class _OneNumber(Pacing):
+    """A mode given one number, from 0.001 to 1,000,000 (``--speed``, ``--rate``)."""
+
+    value: float
+
+    takes = float
+
+    @classmethod
+    def from_option(cls, value: Any) -> Pacing:
+        return cls(_in_range(cls.option, value))
+
+
+@dataclass(frozen=True)
+class Speed(_OneNumber):
     """Original timing, scaled by ``value`` (``--speed``; the default, 1x)."""
 
     value: float = 1.0
 
     key = "speed"
     option = "--speed"
-    takes = float
     kind = "speed"
     follows_offsets = True
-
-    @classmethod
-    def from_option(cls, value: Any) -> Pacing:
-        return cls(_in_range(cls.option, value))
 
     def deadline_ns(self, seq: int, offset_ns: int) -> int:
         return offset_ns if self.value == 1.0 else round(offset_ns / self.value)
@@ -168,19 +176,12 @@ class MaxSpeed(Pacing):
 
 
 @dataclass(frozen=True)
-class Rate(Pacing):
+class Rate(_OneNumber):
     """A fixed ``value`` events per second, offsets ignored (``--rate``)."""
-
-    value: float
 
     key = "rate"
     option = "--rate"
-    takes = float
     kind = "rate"
-
-    @classmethod
-    def from_option(cls, value: Any) -> Pacing:
-        return cls(_in_range(cls.option, value))
 
     def deadline_ns(self, seq: int, offset_ns: int) -> int:
         return round(seq * NS_PER_S / self.value)
