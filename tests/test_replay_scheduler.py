@@ -279,3 +279,10 @@ def test_one_timing_mode_at_a_time_and_each_from_its_registry_line() -> None:
     assert choose(rate_ramp=RAMP).describe() == "ramp 1000/s to 20000/s over 300 s"
     assert [choose(**{key: value}).describe() for key, value in
             [("speed", 2.5), ("max_speed", True), ("rate", 100)]] == ["2.5x", "max speed", "100/s"]  # fmt: skip
+
+
+def test_progress_foresees_the_end_of_a_ramp_from_its_last_deadline() -> None:
+    pacing = choose(rate_ramp=RAMP)
+    assert pacing.eta_s(100 * NS_PER_S, 1_000_000, 3_150_001) == pytest.approx(200)
+    assert pacing.eta_s(400 * NS_PER_S, 3_150_001, 3_150_001) == 0
+    assert Pacing.rate(100).eta_s(0, 50, 250) == 2 and Pacing.speed(1).eta_s(0, 1, 2) is None
