@@ -110,8 +110,8 @@ def test_record_from_unreachable_redis_exits_1_and_leaves_no_file(tmp_path: Path
         (["--speed", "0"], "--speed must be > 0 (got 0)"),
         (["--speed", "-1"], "--speed must be > 0 (got -1)"),
         (["--rate", "0"], "--rate must be > 0 (got 0)"),
-        (["--speed", "2", "--max-speed"], "choose one of --speed, --max-speed and --rate"),
-        (["--rate", "10", "--max-speed"], "choose one of --speed, --max-speed and --rate"),
+        (["--speed", "2", "--max-speed"], "choose one of --speed, --max-speed, --rate and --rate-ramp"),
+        (["--rate", "10", "--max-speed"], "choose one of --speed, --max-speed, --rate and --rate-ramp"),
     ],
 )
 def test_conflicting_or_invalid_pacing_is_refused_before_connecting(

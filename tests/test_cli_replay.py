@@ -393,6 +393,8 @@ def test_a_stream_filter_that_matches_nothing_is_an_error_as_in_convert() -> Non
         (["--rate", "1e-300"], "--rate 1e-300 is out of range"),
         (["--speed", "1e9"], "(or --max-speed)"),
         (["--clock", "capture"], "--clock applies to recordings"),
+        (["--rate-ramp", "1000:20000"], "invalid --rate-ramp '1000:20000': use START:END:DURATION"),
+        (["--rate-ramp", "1000:20000:5m", "--rate", "5"], "choose one of --speed, --max-speed, --rate and --rate-ramp"),
     ],
 )
 def test_pacing_and_clock_values_that_make_no_sense_are_refused(

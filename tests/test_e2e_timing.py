@@ -132,6 +132,29 @@ def test_rate_publishes_at_a_fixed_pace_ignoring_the_original_spacing(
         assert -EARLY_MS <= (arrived - arrivals[0]) - index * 2 <= LATE_MS
 
 
+def test_rate_ramp_publishes_ever_faster_on_the_ramp_ignoring_the_original_spacing(
+    irregular: Path, redis_url: str, r: redis.Redis
+) -> None:
+    report = replay_json(str(irregular), "--rate-ramp", "100:1000:1s", "--stream", "t:a", "--url", redis_url)
+
+    # t:a has 126 entries; the rate rises from 100/s by 900/s per second, so entry n is
+    # due where 100 t + 450 t^2 = n: the last (n = 125) at 0.4275 s, not at 1.2 s
+    # (the original spacing) nor at 1.25 s (a steady 100/s).
+    def due_ms(n: int) -> float:
+        return 1000 * 2 * n / (100 + (100**2 + 4 * 450 * n) ** 0.5)
+
+    assert report["published"] == 126
+    assert report["pacing"] == "ramp 100/s to 1000/s over 1 s"
+    assert abs(report["duration_s"] * 1000 - due_ms(125)) <= DURATION_MS, report
+    arrivals = [int(i.split(b"-")[0]) for i, _ in xrange_raw(r, b"t:a")]
+    misses = [
+        (n, round(arrived - arrivals[0] - due_ms(n), 1))
+        for n, arrived in enumerate(arrivals)
+        if not -EARLY_MS <= (arrived - arrivals[0]) - due_ms(n) <= LATE_MS
+    ]
+    assert misses == [], f"entries off the ramp (n, error ms): {misses[:10]}"
+
+
 def test_timestamp_variable_is_the_time_the_entry_is_published(
     tmp_path: Path, redis_url: str, r: redis.Redis
 ) -> None:

@@ -124,7 +124,7 @@ def test_a_file_holds_the_bytes_the_default_packer_wrote(
     assert strict == _records((tmp_path / "default.xtape").read_bytes())
 
 
-@pytest.mark.parametrize("compression", ["zstd", "none"])
+@pytest.mark.parametrize("compression", ["zstd", "lz4", "none"])
 def test_entries_read_back_byte_exact_whatever_sequence_types(tmp_path: Path, compression: str) -> None:
     path = tmp_path / "r.xtape"
     with RecordingWriter(path, compression=compression, background=True) as writer:

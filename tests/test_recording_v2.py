@@ -70,7 +70,7 @@ def test_the_shipped_v1_sample_reads_as_before() -> None:
     assert info.version == 1 and info.complete and info.summary is None and info.entries > 0
 
 
-@pytest.mark.parametrize("compression", ["zstd", "none"])
+@pytest.mark.parametrize("compression", ["zstd", "lz4", "none"])
 @pytest.mark.parametrize("flush", [0.0, 3600.0])
 def test_v1_and_v2_read_the_same(tmp_path: Path, compression: str, flush: float) -> None:
     v2 = tmp_path / "v2.xtape"

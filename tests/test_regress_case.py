@@ -81,6 +81,13 @@ def test_a_full_case_loads_with_paths_relative_to_its_file(folder: Path) -> None
     assert case.rules.ignore_fields == ("ts", "*Id")
 
 
+def test_the_timing_of_a_case_is_any_timing_mode_by_its_keyword(folder: Path) -> None:
+    ramp = load_case(_case(folder, GOOD.replace("  speed: 4", "  rate_ramp: 100:1000:1s")))
+    assert ramp.options.pacing.describe() == "ramp 100/s to 1000/s over 1 s"
+    rate = load_case(_case(folder, GOOD.replace("  speed: 4", "  rate: 50\n  max_speed: false")))
+    assert rate.options.pacing.describe() == "50/s"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "line", "needle"),
     [
@@ -89,7 +96,7 @@ def test_a_full_case_loads_with_paths_relative_to_its_file(folder: Path) -> None
         ("  delay: 100ms", "  dealy: 100ms", 15, "ready.dealy: unknown key"),
         ("  grace: 2s", "  grace: soon", 19, "service.grace: invalid grace 'soon'"),
         ("settle: 250ms", "settle: 250", 11, "settle: invalid settle '250': use a number with a unit"),
-        ("  speed: 4", "  speed: 4\n  rate: 10", 2, "choose one of --speed, --max-speed and --rate"),
+        ("  speed: 4", "  speed: 4\n  rate: 10", 2, "choose one of --speed, --max-speed, --rate and --rate-ramp"),
         ("  ignore_fields: [ts, \"*Id\"]", "  ignore_feilds: [ts]", 21, "diff.ignore_feilds: unknown key"),
         ("  tolerance: {price: \"0.01\"}", "  tolerance: {price: lots}", 22, "diff.tolerance.price"),
         ("  scenario: in.yaml", "  scenario: nowhere.yaml", 3, "input.scenario: no such file"),
@@ -97,6 +104,9 @@ def test_a_full_case_loads_with_paths_relative_to_its_file(folder: Path) -> None
         ("outputs: [order.accepted, order.rejected]", "outputs: 5", 9, "outputs: expected a name or a list"),
         ("  group: {stream: order.request, name: matcher}", "  group: {name: matcher}", 14, "give stream:"),
         ("  seed: 3", "  seed: three", 8, "input.seed: expected a whole number"),
+        ("  speed: 4", "  rate_ramp: 100", 4, "input.rate_ramp: expected text"),
+        ("  speed: 4", "  rate_ramp: 100:1000", 2, "input: invalid --rate-ramp '100:1000': use START:END:DURATION"),
+        ("  speed: 4", "  max_speed: yes please", 4, "input.max_speed: expected true or false"),
     ],
 )
 def test_mistakes_name_the_file_the_line_and_the_key(

@@ -24,7 +24,7 @@ from xtape.replay import (
     first_ids,
     replay,
 )
-from xtape.timeline import NS_PER_MS, Event, ScheduleFn
+from xtape.timeline import NS_PER_MS, NS_PER_S, Event, ScheduleFn
 from xtape.transform import Transform
 
 F = ((b"k", b"v"),)
@@ -432,3 +432,16 @@ def test_timestamps_are_spaced_exactly_as_the_schedule_whatever_the_first_render
     source = _SlowFirstRender(clock)
     replay(source, MemoryPublisher(), ReplayOptions(pacing=Pacing.speed(1.0)), clock=clock)
     assert [s - source.stamps[0] for s in source.stamps] == [0, 100, 150, 200]
+
+
+def test_a_ramp_publishes_each_event_at_its_deadline_on_the_ramp_and_ramps_again_each_pass() -> None:
+    clock = FakeClock()
+    pub = TimedPublisher(clock, cost_ns=NS_PER_MS // 10)
+    pacing = Pacing.rate_ramp(10, 100, 1.0)  # 55 events over the ramp's second
+    options = ReplayOptions(pacing=pacing, loop=True, max_iterations=2)
+    report = replay(ListSource(at_ms(*([0] * 60))), pub, options, clock=clock)
+    one_pass = [pacing.deadline_ns(i, 0) for i in range(60)]
+    second = one_pass[-1] + NS_PER_S // 10  # a period at the start rate after the last
+    assert pub.times == one_pass + [second + d for d in one_pass]
+    assert report.pacing == "ramp 10/s to 100/s over 1 s" and report.published == 120
+    assert report.lateness is not None and report.lateness.max_ms < 1

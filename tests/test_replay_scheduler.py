@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import time
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -10,6 +13,7 @@ from hypothesis import strategies as st
 
 from xtape.errors import UsageError
 from xtape.replay import Batch, FakeClock, MonotonicClock, Pacing, batches
+from xtape.replay.pacing import MODES, choose
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event
 
 F = ((b"k", b"v"),)
@@ -186,3 +190,99 @@ def test_dry_run_clock_jumps_over_a_wait_in_one_step_whatever_its_length(gap_ms:
     assert [len(b.events) for b in out] == [1, 1, 1]
     assert clock.now == gap_ms * NS_PER_MS
     assert idle.calls == 1  # the long wait: one idle call, then one jump
+
+
+# ------------------------------------------------------------------ the ramp timing mode
+
+RAMP = "1000:20000:5m"  # 1,000/s rising to 20,000/s over 300 s: 3,150,000 events in the ramp
+
+
+def _events_by(t: Fraction, start: int = 1000, end: int = 20000, duration: int = 300) -> Fraction:
+    """The integral of the ramp's rate from 0 to ``t`` seconds (exact)."""
+    if t <= duration:
+        return start * t + Fraction(end - start, 2 * duration) * t * t
+    return Fraction((start + end) * duration, 2) + end * (t - duration)
+
+
+@pytest.mark.parametrize(
+    "n", [0, 1, 2, 10, 999, 1000, 12_345, 1_000_000, 3_149_999, 3_150_000, 3_150_001, 5_000_000, 10**9]
+)
+def test_ramp_deadline_of_event_n_is_where_the_rates_integral_reaches_n(n: int) -> None:
+    pacing = choose(rate_ramp=RAMP)
+    t = Fraction(pacing.deadline_ns(n, 0), NS_PER_S)
+    # rounded to the nanosecond: the integral is n within half a nanosecond of the rate
+    assert abs(_events_by(t) - n) <= Fraction(20000, 2 * NS_PER_S) * Fraction(101, 100)
+
+
+def test_ramp_reaches_the_end_rate_at_its_duration_and_keeps_it_without_drift() -> None:
+    pacing = choose(rate_ramp=RAMP)
+    assert pacing.deadline_ns(0, 0) == 0
+    assert pacing.deadline_ns(3_150_000, 0) == 300 * NS_PER_S  # the ramp's events, exactly
+    assert pacing.deadline_ns(3_350_000, 0) == 310 * NS_PER_S  # then 20,000/s
+    # a day later, still exact: each deadline is the closed form, not a sum of steps
+    n = 3_150_000 + 20000 * 86400
+    assert pacing.deadline_ns(n, 0) == (300 + 86400) * NS_PER_S
+    assert pacing.deadline_ns(n + 1, 0) - pacing.deadline_ns(n, 0) == NS_PER_S // 20000
+    # the first gaps are about 1/1000 s, the last ones of the ramp about 1/20000 s
+    assert abs(pacing.deadline_ns(1, 0) - NS_PER_S // 1000) < 10_000
+    gap = pacing.deadline_ns(3_149_999, 0) - pacing.deadline_ns(3_149_998, 0)
+    assert abs(gap - NS_PER_S // 20000) < 10
+
+
+def test_ramp_ignores_offsets_and_its_deadlines_rise_ever_faster() -> None:
+    pacing = Pacing.rate_ramp(10, 100, 1.0)  # 55 events in the ramp's second
+    deadlines = [pacing.deadline_ns(i, 0) for i in range(80)]
+    assert [pacing.deadline_ns(i, 10**12) for i in range(80)] == deadlines
+    gaps = [b - a for a, b in itertools.pairwise(deadlines)]
+    assert all(g1 > g2 for g1, g2 in itertools.pairwise(gaps[:54]))
+    assert set(gaps[56:]) == {NS_PER_S // 100}
+
+
+def test_ramp_batches_on_the_fake_clock_are_due_on_the_ramp() -> None:
+    clock = FakeClock()
+    pacing = Pacing.rate_ramp(10, 100, 1.0)
+    out = run(at_ms(*([0] * 80)), pacing, clock)
+    expected = [pacing.deadline_ns(i, 0) for i in range(80)]
+    assert [d for b in out for d in b.deadlines] == expected
+    assert clock.sleeps == expected[1:]  # one wait per event, to its deadline
+    assert clock.now == expected[-1] == NS_PER_S + 24 * NS_PER_S // 100
+
+
+def test_a_falling_ramp_is_the_mirror_of_a_rising_one() -> None:
+    down = Pacing.rate_ramp(100, 10, 1.0)
+    total = down.deadline_ns(55, 0)
+    assert total == NS_PER_S
+    assert all(down.deadline_ns(i, 0) <= down.deadline_ns(i + 1, 0) for i in range(70))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("1000:20000", "use START:END:DURATION, e.g. 1000:20000:5m"),
+        ("fast:20000:5m", "'fast' is not a rate"),
+        ("1000:20000:5", "invalid --rate-ramp duration '5': use a number with a unit"),
+        ("1000:20000:0s", "it must be more than zero"),
+        ("0:20000:5m", "--rate-ramp must be > 0 (got 0)"),
+        ("1000:1e9:5m", "--rate-ramp 1e+09 is out of range"),
+    ],
+)
+def test_rate_ramp_refuses_what_is_not_start_end_duration(spec: str, message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        choose(rate_ramp=spec)
+
+
+def test_one_timing_mode_at_a_time_and_each_from_its_registry_line() -> None:
+    assert set(MODES) == {"speed", "max_speed", "rate", "rate_ramp"}
+    with pytest.raises(UsageError, match="choose one of --speed, --max-speed, --rate and --rate-ramp"):
+        choose(rate=10, rate_ramp=RAMP)
+    assert choose() == Pacing.speed(1) and choose(max_speed=False, rate=None) == Pacing.speed(1)
+    assert choose(rate_ramp=RAMP).describe() == "ramp 1000/s to 20000/s over 300 s"
+    assert [choose(**{key: value}).describe() for key, value in
+            [("speed", 2.5), ("max_speed", True), ("rate", 100)]] == ["2.5x", "max speed", "100/s"]  # fmt: skip
+
+
+def test_progress_foresees_the_end_of_a_ramp_from_its_last_deadline() -> None:
+    pacing = choose(rate_ramp=RAMP)
+    assert pacing.eta_s(100 * NS_PER_S, 1_000_000, 3_150_001) == pytest.approx(200)
+    assert pacing.eta_s(400 * NS_PER_S, 3_150_001, 3_150_001) == 0
+    assert Pacing.rate(100).eta_s(0, 50, 250) == 2 and Pacing.speed(1).eta_s(0, 1, 2) is None

@@ -27,6 +27,7 @@
     │   │   └── NotOneRecording     a folder or glob of files that are not one recording
     │   │                           (defined in xtape.recording.series)
     │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
+    │   ├── CodecUnavailable    a compression (lz4) whose optional extra is missing
     │   ├── InvalidReport       a file given as a replay ``--json`` report that is not one
     │   ├── CatalogError        a stream catalog (streams.yaml) is invalid (path:line: what)
     │   │   └── CatalogInvalid  several problems at once (``errors``: each of them)
@@ -256,6 +257,16 @@ class PlotUnavailable(InputError):
             f"xtape plot needs {missing}, which is not installed; install the plot extra: "
             "pip install 'xtape[plot]'"
         )
+
+
+class CodecUnavailable(InputError):
+    """A chunk compression whose package (an optional extra) is not installed."""
+
+    def __init__(self, name: str, extra: str, *, writing: bool = False) -> None:
+        self.name = name
+        self.extra = extra
+        need = f"--compression {name} needs the {extra} package:" if writing else f"this recording's chunks are {name}:"
+        super().__init__(f"{need} pip install 'xtape[{extra}]'")
 
 
 class InvalidReport(InputError):

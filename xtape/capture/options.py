@@ -152,7 +152,7 @@ class RecordOptions:
     #: ``True``: the URL must be a cluster node; ``False``: read it as one server;
     #: ``None``: detected.
     cluster: bool | None = None
-    #: Chunk compression of the file: "zstd" or "none".
+    #: Chunk compression of the file: "zstd", "lz4" (the lz4 extra) or "none".
     compression: str = "zstd"
     #: Split into numbered files in a directory at this size (bytes) / age (seconds).
     split_size: int | None = None
@@ -176,6 +176,9 @@ class RecordOptions:
             raise UsageError("--scan-interval must be more than zero")
         if self.redact_key is not None and not self.redact:
             raise UsageError("--redact-key-file goes with --redact FIELD_GLOB")
+        from xtape.recording.compression import writable
+
+        writable(self.compression)
 
     def header(self) -> dict[str, Any]:
         """The options as they go into the recording header (no keys, no secrets)."""

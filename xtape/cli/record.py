@@ -52,7 +52,7 @@ def record(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
     cluster: ClusterOpt = None,
-    compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default) or none.")] = "zstd",
+    compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default), none, or lz4 (faster, larger; pip install 'xtape[lz4]').")] = "zstd",
     split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (with a unit: 256MiB, 1GiB, 500MB).")] = None,
     split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
     keep_last: Annotated[str | None, typer.Option("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
@@ -68,13 +68,13 @@ def record(
     from xtape.capture.redact import read_key_file
     from xtape.outputs import check_output, check_split_folder
     from xtape.process import process_state
+    from xtape.recording.compression import writable
     from xtape.timeline import NS_PER_S
     from xtape.units import parse_duration, parse_size
 
     with handled():
         split = split_size is not None or split_duration is not None
-        if compression not in ("zstd", "none"):
-            raise UsageError(f"--compression must be zstd or none, not {compression!r}")
+        writable(compression)  # (RecordOptions checks it too; before the output is touched)
         if keep_last is not None and not split:
             raise UsageError("--keep-last needs --split-size or --split-duration")
         if split:

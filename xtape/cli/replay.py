@@ -58,6 +58,7 @@ def replay(
     speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
     max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them (fastest with the compiled XADD packer: xtape --version says whether it is installed).")] = False,
     rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
+    rate_ramp: Annotated[str | None, typer.Option("--rate-ramp", metavar="START:END:D", help="A rate rising linearly from START to END events per second over D (e.g. 1000:20000:5m), then staying at END; ignores the original spacing.")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
     loop_interval: Annotated[str | None, typer.Option("--loop-interval", metavar="D", help="Pause between loop passes (with --loop; e.g. 10s; a bare number is milliseconds). [default: 0]")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the events with their offsets in the timeline instead of publishing (no Redis needed, no waiting).")] = False,
@@ -87,7 +88,7 @@ def replay(
     force: Annotated[bool, typer.Option("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
     series: SeriesOpt = None,
 ) -> None:
-    """Publish a scenario or a recording into Redis with original, scaled or fixed-rate timing.
+    """Publish a scenario or a recording into Redis with original, scaled, fixed-rate or ramped timing.
 
     Deadlines are absolute (no drift); events already due go out together in one
     pipelined round trip. At the end a report gives events, duration, rate and
@@ -106,7 +107,7 @@ def replay(
         path = _one_source(source, file)
         target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = ReplayOptions(
-            pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate),
+            pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate, rate_ramp=rate_ramp),
             loop=loop,
             loop_interval_ms=_loop_interval_ms(loop_interval),
             transform=Transform.parse(

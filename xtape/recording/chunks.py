@@ -24,8 +24,16 @@ from operator import itemgetter
 from typing import Any
 
 import msgpack
-import zstandard
 
+from xtape.recording.compression import (
+    CODECS,
+    RAW_LENGTH,
+    codec_named,
+    codec_of,
+)
+from xtape.recording.compression import (
+    DEFAULT_ZSTD_LEVEL as DEFAULT_ZSTD_LEVEL,
+)
 from xtape.recording.records import MAX_COUNT, MAX_NS, MAX_STREAM_ID, Malformed
 
 CHUNK_MAGIC = b"XTC2"
@@ -36,10 +44,8 @@ CHUNK_HEAD = struct.Struct("<4sB3xIIII")
 SUMMARY_HEAD = struct.Struct("<4s4xII")
 TRAILER = struct.Struct("<QII8s")
 
-#: Compression codes of a chunk.
-COMPRESSIONS: dict[str, int] = {"none": 0, "zstd": 1}
-#: The zstd level chosen by ``bench/format.py`` (size against recording speed).
-DEFAULT_ZSTD_LEVEL = 1
+#: Compression codes of a chunk (the codecs: :mod:`xtape.recording.compression`).
+COMPRESSIONS: dict[str, int] = {name: codec.code for name, codec in CODECS.items()}
 
 #: Limits a damaged length cannot get past (a chunk is about 1 MiB of records; a single
 #: batch of very large values may make one larger). The writer never writes a chunk whose
@@ -172,12 +178,13 @@ class Compressor:
     """Packs records into chunk frames."""
 
     def __init__(self, compression: str = "zstd", level: int = DEFAULT_ZSTD_LEVEL) -> None:
-        self.code = COMPRESSIONS[compression]
-        self._zstd = zstandard.ZstdCompressor(level=level) if self.code == 1 else None
+        codec = codec_named(compression)
+        self.code = codec.code
+        self._compress = codec.compressor(level)
 
     def frame(self, raw: bytes | bytearray, meta: ChunkMeta) -> bytes:
         meta_bytes: bytes = msgpack.packb(meta.encode(), use_bin_type=True)
-        data = self._zstd.compress(raw) if self._zstd is not None else bytes(raw)
+        data = self._compress(raw)
         head = CHUNK_HEAD.pack(CHUNK_MAGIC, self.code, len(meta_bytes), len(data), len(raw), 0)
         crc = zlib.crc32(data, zlib.crc32(meta_bytes, zlib.crc32(head[:20])))
         return head[:20] + struct.pack("<I", crc) + meta_bytes + data
@@ -191,44 +198,19 @@ def check_chunk(head: bytes, meta: bytes, data: bytes) -> None:
 
 
 def raw_pieces(code: int, data: bytes, raw_len: int) -> Iterator[bytes]:
-    """A chunk's records (its ``data`` decompressed), :data:`DECOMPRESS_STEP` bytes at
-    a time: never more than ``raw_len`` (what the chunk's head declares) is produced,
-    and a zstd frame that declares another length is refused before any of it is. Raises
-    :class:`Malformed` as soon as the data goes wrong."""
-    if code == 0:
-        if len(data) != raw_len:
-            raise Malformed(_RAW_LENGTH)
-        for at in range(0, raw_len, DECOMPRESS_STEP):
-            yield data[at : at + DECOMPRESS_STEP]
-        return
-    if code != 1:
-        raise Malformed(f"a chunk with unknown compression {code}")
-    try:
-        declared = zstandard.frame_content_size(data)
-    except zstandard.ZstdError as exc:
-        raise Malformed(f"a chunk does not decompress: {exc}") from None
-    if declared not in (-1, raw_len):
-        raise Malformed(
-            f"a chunk's zstd frame declares {declared} bytes, its head {raw_len}"
-        )
+    """A chunk's records (its ``data`` decompressed by the codec of ``code``),
+    :data:`DECOMPRESS_STEP` bytes at a time: never more than ``raw_len`` (what the
+    chunk's head declares) is produced, and a frame that declares another length is
+    refused before any of it is. Raises :class:`Malformed` as soon as the data goes
+    wrong, :class:`~xtape.errors.CodecUnavailable` when the codec's package is missing."""
     total = 0
-    try:
-        # A decompressor of its own: two readings may be interleaved (merge, a seek).
-        steps = zstandard.ZstdDecompressor().read_to_iter(
-            data, read_size=DECOMPRESS_STEP, write_size=DECOMPRESS_STEP
-        )
-        for piece in steps:
-            total += len(piece)
-            if total > raw_len:
-                raise Malformed(_RAW_LENGTH)
-            yield piece
-    except zstandard.ZstdError as exc:
-        raise Malformed(f"a chunk does not decompress: {exc}") from None
+    for piece in codec_of(code).pieces(data, raw_len, DECOMPRESS_STEP):
+        total += len(piece)
+        if total > raw_len:
+            raise Malformed(RAW_LENGTH)
+        yield piece
     if total != raw_len:
-        raise Malformed(_RAW_LENGTH)
-
-
-_RAW_LENGTH = "a chunk's length after decompression is not the one it declares"
+        raise Malformed(RAW_LENGTH)
 
 
 def check_batch(entries: Sequence[Sequence[Any]], packed: int) -> None:

@@ -23,7 +23,8 @@ from xtape.diff import DiffRules
 from xtape.diff.rules import codec_pairs
 from xtape.errors import CaseError, DiffRulesError, UsageError
 from xtape.recording import TimeBase
-from xtape.replay import Pacing, ReplayOptions
+from xtape.replay import ReplayOptions
+from xtape.replay.pacing import MODES, choose
 from xtape.transform import Transform
 from xtape.units import parse_duration
 from xtape.yamlfile.check import Checker, Loc, MappedLines, dotted
@@ -38,7 +39,7 @@ DEFAULT_GRACE_S = 5.0
 
 _TOP = ("name", "description", "input", "outputs", "golden", "diff", "settle", "expect",
         "timeout", "ready", "service", "codecs", "allow_empty", "correlate_by", "latency")  # fmt: skip
-_INPUT = ("scenario", "recording", "speed", "max_speed", "rate", "streams", "map", "prefix",
+_INPUT = ("scenario", "recording", *MODES, "streams", "map", "prefix",
           "since", "until", "variables", "seed", "clock")  # fmt: skip
 _READY = ("group", "key", "log", "delay", "timeout")
 _GROUP = ("stream", "name")
@@ -216,6 +217,16 @@ class _Reader:
             raise self.fail(loc, f"expected a number, got {_kind(value)}")
         return float(value)
 
+    def typed(self, value: Any, loc: Loc, takes: type) -> Any:
+        """A value of the type ``takes`` (float, bool or str): a timing mode's."""
+        if takes is float:
+            return self.number(value, loc)
+        if takes is bool:
+            if not isinstance(value, bool):
+                raise self.fail(loc, f"expected true or false, got {_kind(value)}")
+            return value
+        return self.text(value, loc)
+
     def whole(self, value: Any, loc: Loc) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(loc, f"expected a whole number, got {_kind(value)}")
@@ -300,12 +311,12 @@ class _Reader:
             raise self.fail(loc, "give exactly one of scenario: FILE or recording: FILE")
         kind = kinds[0]
         source = self.file(spec[kind], (*loc, kind))
-        speed = self.number(spec["speed"], (*loc, "speed")) if "speed" in spec else None
-        rate = self.number(spec["rate"], (*loc, "rate")) if "rate" in spec else None
-        max_speed = spec.get("max_speed", False)
-        if not isinstance(max_speed, bool):
-            raise self.fail((*loc, "max_speed"), f"expected true or false, got {_kind(max_speed)}")
-        pacing = self.guard(loc, lambda: Pacing.choose(speed=speed, max_speed=max_speed, rate=rate))
+        given = {
+            key: self.typed(spec[key], (*loc, key), mode.takes)
+            for key, mode in MODES.items()
+            if key in spec
+        }
+        pacing = self.guard(loc, lambda: choose(**given))
         maps = spec.get("map", {})
         if isinstance(maps, dict):
             pairs = [f"{k}={self.text(v, (*loc, 'map', k))}" for k, v in maps.items()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xtape.errors import UsageError
-from xtape.replay.scheduler import Pacing
+from xtape.replay.pacing import Pacing, Speed
 from xtape.transform import Transform
 
 #: Consecutive refusals after which a replay stops (``--keep-going`` to go on): enough
@@ -35,7 +35,7 @@ class ReplayOptions:
     A replay stops after ``max_refusals`` refusals in a row unless ``keep_going``.
     """
 
-    pacing: Pacing = Pacing("speed", 1.0)  # noqa: RUF009 (frozen, so sharing it is safe)
+    pacing: Pacing = Speed()  # noqa: RUF009 (frozen, so sharing it is safe)
     loop: bool = False
     #: Pause between loop passes, in ms (only with ``loop``; ``None``: 0).
     loop_interval_ms: int | None = None

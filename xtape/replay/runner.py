@@ -256,16 +256,14 @@ class _Replay:
         eta: float | None = None
         if total is not None:
             percent = 100.0 * min(pass_sent / total, 1.0) if total else 100.0
-        if pacing.kind == "speed" and self.pass_span_ns is not None:
+        if self.pass_span_ns is not None:
             eta = max(self.pass_t0 + self.pass_span_ns - now, 0) / NS_PER_S
             if percent is None:
                 percent = 100.0 * min(in_pass_ns / max(self.pass_span_ns, 1), 1.0)
         elif total is not None:
-            remaining = max(total - pass_sent, 0)
-            if pacing.kind == "rate":
-                eta = remaining / pacing.value
-            elif rate > 0:
-                eta = remaining / rate
+            eta = pacing.eta_s(in_pass_ns, pass_sent, total)
+            if eta is None and rate > 0:
+                eta = max(total - pass_sent, 0) / rate
         return ReplayProgress(
             sent=self.total_sent,
             errors=self.publisher.errors.count,
@@ -323,8 +321,8 @@ NOTHING_MATCHED = "nothing matched --stream/--since/--until; nothing was publish
 
 
 def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int | None]:
-    """Entries in one pass and how long one pass's schedule is (ns, under
-    ``--speed``), where the source tells; ``None`` where unknown."""
+    """Entries in one pass and how long one pass's schedule is (ns, where the pacing
+    follows the offsets: ``--speed``), where the source tells; ``None`` where unknown."""
     if not isinstance(source, ReplaySource):
         return None, None
     transform = options.transform
@@ -340,7 +338,5 @@ def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int 
     span = source.span_ns
     if span is not None:
         end = span if transform.until_ns is None else min(span, transform.until_ns)
-        span = max(end - transform.shift_ns, 0)
-        if options.pacing.kind == "speed":
-            span = round(span / options.pacing.value)
+        span = options.pacing.span_ns(max(end - transform.shift_ns, 0))
     return total, span

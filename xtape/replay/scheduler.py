@@ -1,8 +1,8 @@
 """Pacing: when each event of a timeline is due, and grouping due events into batches.
 
 Every deadline is absolute: ``start + pacing.deadline_ns(seq, offset)`` on a
-:class:`Clock`, never the sum of previous sleeps, so a replay does not drift however
-long it runs. Whatever is already due when the scheduler wakes up goes out together
+:class:`Clock` (the timing modes are in :mod:`.pacing`), never the sum of previous
+sleeps, so a replay does not drift however long it runs. Whatever is already due when the scheduler wakes up goes out together
 as one :class:`Batch` (one pipelined round trip), up to a size cap.
 
 The clock is a parameter: :class:`MonotonicClock` for real replays, :class:`FakeClock`
@@ -11,21 +11,27 @@ for tests and dry runs, where sleeping just moves the time forward.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Literal, Protocol
+from typing import Protocol
 
-from xtape.errors import UsageError
+from xtape.replay.pacing import MAX_SPEED_BATCH_CAP, PACED_BATCH_CAP, Pacing
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event
 
-#: Batch caps: paced replays keep batches small so a burst does not delay what follows
-#: it; at max speed bigger batches amortise the per-round-trip cost.
-PACED_BATCH_CAP = 1000
-MAX_SPEED_BATCH_CAP = 5000
-
+__all__ = [
+    "IDLE_MIN_NS",
+    "MAX_SPEED_BATCH_CAP",
+    "PACED_BATCH_CAP",
+    "Batch",
+    "Clock",
+    "FakeClock",
+    "IdleFn",
+    "MonotonicClock",
+    "Pacing",
+    "batches",
+]
 
 class Clock(Protocol):
     """A monotonic time source that can wait for a deadline."""
@@ -110,96 +116,6 @@ class FakeClock:
     def advance(self, ns: int) -> None:
         """Let ``ns`` nanoseconds pass (a test's way to make work take time)."""
         self.now += ns
-
-
-PacingKind = Literal["speed", "max-speed", "rate"]
-
-
-@dataclass(frozen=True)
-class Pacing:
-    """How timeline offsets become deadlines; build one with :meth:`speed`,
-    :meth:`max_speed` or :meth:`rate`."""
-
-    kind: PacingKind
-    value: float = 1.0
-
-    @classmethod
-    def speed(cls, factor: float) -> Pacing:
-        """Original timing scaled: an event at offset ``o`` is due at ``o / factor``."""
-        _check_positive("--speed", factor)
-        return cls("speed", float(factor))
-
-    @classmethod
-    def max_speed(cls) -> Pacing:
-        """No timing: everything is due at once and goes out as fast as Redis takes it."""
-        return cls("max-speed", 0.0)
-
-    @classmethod
-    def rate(cls, per_second: float) -> Pacing:
-        """A fixed rate, ignoring offsets: event ``i`` is due at ``i / per_second`` s."""
-        _check_positive("--rate", per_second)
-        return cls("rate", float(per_second))
-
-    @classmethod
-    def choose(
-        cls, *, speed: float | None = None, max_speed: bool = False, rate: float | None = None
-    ) -> Pacing:
-        """The pacing of ``--speed``/``--max-speed``/``--rate`` (at most one; default 1x)."""
-        if sum((speed is not None, max_speed, rate is not None)) > 1:
-            raise UsageError("choose one of --speed, --max-speed and --rate")
-        if max_speed:
-            return cls.max_speed()
-        if rate is not None:
-            return cls.rate(rate)
-        return cls.speed(1.0 if speed is None else speed)
-
-    @property
-    def is_max_speed(self) -> bool:
-        return self.kind == "max-speed"
-
-    def deadline_ns(self, seq: int, offset_ns: int) -> int:
-        """Nanoseconds after the start of a pass at which event ``seq`` is due."""
-        if self.kind == "speed":
-            return offset_ns if self.value == 1.0 else round(offset_ns / self.value)
-        if self.kind == "rate":
-            return round(seq * NS_PER_S / self.value)
-        return 0
-
-    @property
-    def period_ns(self) -> int:
-        """The spacing of events under :meth:`rate` (0 otherwise); a looped pass at a
-        fixed rate starts one period after the previous pass's last event."""
-        return round(NS_PER_S / self.value) if self.kind == "rate" else 0
-
-    @property
-    def batch_cap(self) -> int:
-        return MAX_SPEED_BATCH_CAP if self.is_max_speed else PACED_BATCH_CAP
-
-    def describe(self) -> str:
-        """``"1x"``, ``"2.5x"``, ``"max speed"``, ``"100/s"``: for reports."""
-        if self.kind == "speed":
-            return f"{self.value:g}x"
-        if self.kind == "rate":
-            return f"{self.value:g}/s"
-        return "max speed"
-
-
-#: The range of --speed and --rate: beyond it a schedule is meaningless (a day's events
-#: replayed a million times slower never ends; faster than a nanosecond apart is
-#: --max-speed).
-_LIMITS = (1e-3, 1e6)
-
-
-def _check_positive(option: str, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        shown = f"{value:g}" if isinstance(value, int | float) else repr(value)
-        raise UsageError(f"{option} must be > 0 (got {shown})")
-    low, high = _LIMITS
-    if not low <= value <= high:
-        raise UsageError(
-            f"{option} {value:g} is out of range: use a value from {low:g} to {high:g}"
-            + (" (or --max-speed)" if value > high else "")
-        )
 
 
 @dataclass(slots=True)

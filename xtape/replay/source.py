@@ -148,7 +148,7 @@ def _open_recording(
         )
         if warning
     ]
-    if clock == "id" and pacing.kind == "speed":
+    if clock == "id" and pacing.follows_offsets:
         warning = info.id_clock_warning()
         if warning:
             warnings.append(warning)
