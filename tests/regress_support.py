@@ -39,7 +39,11 @@ SERVICE = textwrap.dedent(
             out["meta"] = json.dumps({"trace": uuid.uuid4().hex, "v": version, "at": [time.time_ns(), 1]})
         return n, out
     if env("MODE", "group") == "xread":
-        last = "$"
+        # "$" resolved once, before saying so (as REDIS-NOTES.md says: never as a cursor)
+        try:
+            last = client.xinfo_stream(IN)["last-generated-id"]
+        except redis.ResponseError:  # no stream yet: everything that comes is new
+            last = "0-0"
         print("\\x1b[32mlistening\\x1b[0m on", IN, flush=True)
         while not stop:
             reply = client.xread({IN: last}, count=100, block=100)
