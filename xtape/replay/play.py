@@ -10,18 +10,19 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from xtape.connection import detect_cluster
 from xtape.errors import ReplayAborted
-from xtape.replay.cluster_publisher import ClusterPublisher
 from xtape.replay.options import ReplayOptions
 from xtape.replay.publish import EchoPublisher, PrintPublisher, Publisher
-from xtape.replay.redis_publisher import RedisPublisher
 from xtape.replay.report import ReplayReport
 from xtape.replay.runner import ProgressFn, replay
 from xtape.replay.scheduler import FakeClock
 from xtape.timeline import Source
+
+if TYPE_CHECKING:
+    from xtape.replay.cluster_publisher import ClusterPublisher
+    from xtape.replay.redis_publisher import RedisPublisher
 
 
 def replay_into(
@@ -53,6 +54,11 @@ def replay_into(
         return replay(
             source, printer, options, clock=FakeClock.starting_now(), stop_event=stop_event
         )
+    # (redis-py only now: a dry run starts without it)
+    from xtape.connection import detect_cluster
+    from xtape.replay.cluster_publisher import ClusterPublisher
+    from xtape.replay.redis_publisher import RedisPublisher
+
     topology = detect_cluster(url, cluster)
     redis_publisher: RedisPublisher | ClusterPublisher
     if topology is not None:
