@@ -79,7 +79,20 @@ def main() -> None:
     code = quick_main(argv)
     if code is not None:
         sys.exit(code)
-    _app(argv[0] if argv else None)
+    command = argv[0] if argv else None
+    typer_app = _app(command)
     from xtape.cli._base import main as run
 
-    run()
+    # typer builds every registered command before it parses: only the one named here.
+    registered = list(typer_app.registered_commands)
+    only = [c for c in registered if command in COMMAND_MODULE and _name(c) == command]
+    typer_app.registered_commands[:] = only or registered
+    try:
+        run()
+    finally:
+        typer_app.registered_commands[:] = registered
+
+
+def _name(command: Any) -> str:
+    """A registered command's name (typer's rule: given, else the function's)."""
+    return str(command.name or command.callback.__name__.replace("_", "-"))
