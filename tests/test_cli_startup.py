@@ -10,12 +10,17 @@ command's module is true.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from xtape.server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = str(ROOT / "recordings" / "sample.xtape")
@@ -141,3 +146,90 @@ def test_quick_coercion_gives_what_typers_own_gives_or_steps_aside() -> None:
                 assert quick == expected and type(quick) is type(expected), (command.name, param.name, value)
                 checked += 1
     assert checked > 100  # (the quick path does handle the plain cases)
+
+
+# --------------------------------------------------------------------------- replay's connection
+
+
+def test_replay_into_a_plain_url_needs_no_redis_py(tmp_path: Path, make_server: Any) -> None:
+    server = make_server(extra_args=["--requirepass", "pw d"])
+    url = f"redis://:pw%20d@127.0.0.1:{server.port}/3"
+    modules, done = _modules_of(tmp_path, "replay", SAMPLE, "--max-speed", "--url", url, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["published"] == 155
+    assert modules & {"redis", "pydantic"} == set()
+
+    import redis
+
+    client = redis.Redis(port=server.port, db=3, password="pw d", protocol=2)
+    try:
+        assert sum(client.xlen(key) for key in client.scan_iter()) == 155
+        assert client.xrange("prod:order.request", count=1)[0][1][b"orderId"] == b"order_liq_1"
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("redis://127.0.0.1:7000/2", ("127.0.0.1", 7000, 2, [])),
+        ("redis://localhost", ("localhost", 6379, 0, [])),
+        ("redis://[::1]:6390/", ("::1", 6390, 0, [])),
+        ("redis://:p%40ss@h:1/0", ("h", 1, 0, [b"p@ss"])),
+        ("redis://app:pw@h/0", ("h", 6379, 0, [b"app", b"pw"])),
+    ],
+)
+def test_a_plain_url_is_connected_without_redis_py(url: str, target: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    from xtape.replay.plain import _plain_target
+
+    monkeypatch.delenv("XTAPE_REDIS_PASSWORD", raising=False)
+    monkeypatch.delenv("REDISCLI_AUTH", raising=False)
+    assert _plain_target(url) == target
+
+
+def test_the_password_from_the_environment_is_used_as_connect_uses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xtape.replay.plain import _plain_target
+
+    monkeypatch.setenv("XTAPE_REDIS_PASSWORD", "from-env")
+    assert _plain_target("redis://h/0") == ("h", 6379, 0, [b"from-env"])
+    assert _plain_target("redis://:url@h/0") == ("h", 6379, 0, [b"url"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "rediss://h:6380/0",  # TLS
+        "unix:///tmp/redis.sock",
+        "redis://h/0?socket_timeout=3",  # options: redis-py reads them
+        "redis://h/0#x",
+        "redis://user@h/0",  # a name alone
+        "redis://user:@h/0",
+        "redis://h/x",  # refused, in connect's words
+        "redis://h:99999/0",
+        "redis://a:b/c@h/0",  # unclean userinfo
+        "http://h/0",
+    ],
+)
+def test_anything_else_takes_the_usual_path(url: str) -> None:
+    from xtape.replay.plain import _plain_target
+
+    assert _plain_target(url) is None
+
+
+@pytest.fixture()
+def silent_server() -> Iterator[str]:
+    """The URL of a SIGSTOPped redis-server: it accepts connections, never answers."""
+    server = RedisServer().start()
+    assert server.proc is not None
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    try:
+        yield server.url
+    finally:
+        os.kill(server.proc.pid, signal.SIGCONT)
+        server.close()
+
+
+def test_replay_into_a_server_that_does_not_answer_says_so_as_connect_does(silent_server: str, tmp_path: Path) -> None:
+    _, done = _modules_of(tmp_path, "replay", SAMPLE, "--max-speed", "--url", silent_server)
+    assert done.returncode == 1
+    assert done.stderr == f"xtape: error: cannot reach Redis at {silent_server}: the server did not answer within 4 s\n"

@@ -9,9 +9,6 @@ or, lower down, ``replay(source, publisher, options) -> ReplayReport`` with any
 or a :class:`PrintPublisher` (``--dry-run``).
 """
 
-from typing import TYPE_CHECKING
-
-from xtape._lazy import lazy_getattr
 from xtape.replay.keep_ids import check_keep_ids, first_ids
 from xtape.replay.options import MAX_REFUSALS, ReplayOptions
 from xtape.replay.play import replay_into
@@ -22,6 +19,7 @@ from xtape.replay.publish import (
     PrintPublisher,
     Publisher,
 )
+from xtape.replay.redis_publisher import RedisPublisher
 from xtape.replay.report import Lateness, ReplayProgress, ReplayReport
 from xtape.replay.runner import ProgressFn, replay
 from xtape.replay.scheduler import Batch, Clock, FakeClock, MonotonicClock, Pacing, batches
@@ -54,9 +52,3 @@ __all__ = [
     "replay",
     "replay_into",
 ]
-
-if TYPE_CHECKING:
-    from xtape.replay.redis_publisher import RedisPublisher
-
-# (redis-py is imported only by what talks to Redis: a dry run starts without it)
-__getattr__ = lazy_getattr("xtape.replay", {"RedisPublisher": "xtape.replay.redis_publisher"}, globals())

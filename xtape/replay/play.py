@@ -54,14 +54,24 @@ def replay_into(
         return replay(
             source, printer, options, clock=FakeClock.starting_now(), stop_event=stop_event
         )
-    # (redis-py only now: a dry run starts without it)
-    from xtape.connection import detect_cluster
-    from xtape.replay.cluster_publisher import ClusterPublisher
     from xtape.replay.redis_publisher import RedisPublisher
 
-    topology = detect_cluster(url, cluster)
+    # A plain URL of a single server is connected and checked without redis-py (a
+    # quicker start: xtape.replay.plain); any other goes the usual way.
+    sock = None
+    if cluster is not True and not options.keep_ids:
+        from xtape.replay.plain import open_plain
+
+        sock = open_plain(url, socket_timeout=None)
+    topology = None
+    if sock is None:
+        from xtape.connection import detect_cluster
+
+        topology = detect_cluster(url, cluster)
     redis_publisher: RedisPublisher | ClusterPublisher
     if topology is not None:
+        from xtape.replay.cluster_publisher import ClusterPublisher
+
         redis_publisher = ClusterPublisher(
             url,
             topology,
@@ -79,6 +89,7 @@ def replay_into(
             reconnect=options.reconnect,
             stop_event=stop_event,
             warn=warn,
+            sock=sock,
         )
     with redis_publisher:
         publisher: Publisher = redis_publisher
