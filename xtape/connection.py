@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -359,6 +358,8 @@ class _Target:
             probe.close()
 
     def _unreachable(self, exc: redis.RedisError) -> RedisUnavailable | RedisTlsFailed:
+        import ssl
+
         import redis
 
         reason = self._reason(exc)

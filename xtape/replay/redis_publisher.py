@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import select
 import socket
-import ssl
 import threading
 import time
 from collections import deque
@@ -409,7 +408,8 @@ def _complete_replies_end(buf: bytearray) -> int:
 
 def socket_readable(sock: socket.socket) -> bool:
     """Whether a reply can be read from ``sock`` without waiting (TLS buffers included)."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+    pending = getattr(sock, "pending", None)  # (an ssl.SSLSocket's, without importing ssl)
+    if pending is not None and pending():
         return True
     readable, _, _ = select.select([sock], [], [], 0)
     return bool(readable)
