@@ -13,6 +13,9 @@ run round-robin, so a machine busy with other work slows every row alike.
 Each row shows the command's best time, its excess over ``python -c pass``, and PASS or
 FAIL against the target (issue 18, item 14): every command within 0.1 s of
 ``python -c pass``. Commands that talk to Redis use a throwaway ``redis-server``.
+
+``--baseline DIR`` times another checkout of xtape (``PYTHONPATH=DIR``, e.g. main's) in
+the same rounds, beside each row: a before/after on one machine at one moment.
 """
 
 from __future__ import annotations
@@ -62,10 +65,12 @@ def rows(tmp: Path, url: str) -> list[tuple[str, list[str]]]:
     ]
 
 
-def run(argv: list[str]) -> tuple[float, int]:
-    """Wall time and exit code of one run (output discarded)."""
+def run(argv: list[str], tree: str | None = None) -> tuple[float, int]:
+    """Wall time and exit code of one run (output discarded), of the xtape in ``tree``
+    (a checkout: first on PYTHONPATH) or else the installed one."""
+    env = None if tree is None else {**os.environ, "PYTHONPATH": tree}
     start = time.perf_counter()
-    code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
+    code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False).returncode
     return time.perf_counter() - start, code
 
 
@@ -73,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="runs per row; the best counts (default 5)")
     parser.add_argument("--only", default="", help="comma-separated words: only rows whose label holds one")
+    parser.add_argument("--baseline", metavar="DIR", help="also time the xtape of this checkout, in the same rounds")
     args = parser.parse_args()
     words = [w for w in args.only.split(",") if w]
 
@@ -84,28 +90,38 @@ def main() -> None:
         table = [(label, [XTAPE, *argv]) for label, argv in rows(Path(folder), server.url)]
         table = [row for row in table if not words or any(w in row[0] for w in words)]
         baseline = ("python -c pass", [sys.executable, "-c", "pass"])
-        best: dict[str, float] = {}
-        codes: dict[str, int] = {}
+        trees: list[str | None] = [None] if args.baseline is None else [None, args.baseline]
+        best: dict[tuple[str, str | None], float] = {}
+        codes: dict[tuple[str, str | None], int] = {}
         for _ in range(args.repeat):
             for label, argv in [baseline, *table]:
-                seconds, code = run(argv)
-                best[label] = min(best.get(label, seconds), seconds)
-                codes[label] = code
+                for tree in trees if label != baseline[0] else [None]:
+                    seconds, code = run(argv, tree)
+                    key = (label, tree)
+                    best[key] = min(best.get(key, seconds), seconds)
+                    codes[key] = code
         cpus = os.cpu_count()
         print(f"machine: {cpus} CPUs, Python {sys.version.split()[0]}; best of {args.repeat}, round-robin")
         print()
-        print(f"{'':38}{'seconds':>8}  {'excess':>7}  verdict (excess < {TARGET_EXCESS} s)")
-        floor = best[baseline[0]]
+        extra = f"  {'baseline':>8}  {'excess':>7}" if args.baseline else ""
+        print(f"{'':38}{'seconds':>8}  {'excess':>7}  verdict (excess < {TARGET_EXCESS} s){extra}")
+        floor = best[(baseline[0], None)]
         print(f"{baseline[0]:38}{floor:8.3f}")
         failed = 0
         for label, _ in table:
-            excess = best[label] - floor
+            excess = best[(label, None)] - floor
             ok = excess < TARGET_EXCESS
             failed += not ok
-            note = "" if codes[label] in (0, 2) else f"  (exit {codes[label]})"
-            print(f"{label:38}{best[label]:8.3f}  {excess:+7.3f}  {'PASS' if ok else 'FAIL'}{note}")
+            note = "" if codes[(label, None)] in (0, 2) else f"  (exit {codes[(label, None)]})"
+            then = ""
+            if args.baseline:
+                before = best[(label, args.baseline)]
+                then = f"  {before:8.3f}  {before - floor:+7.3f}"
+            print(f"{label:38}{best[(label, None)]:8.3f}  {excess:+7.3f}  {'PASS' if ok else 'FAIL':<24}{then}{note}")
         print()
         print(f"{len(table) - failed} of {len(table)} within {TARGET_EXCESS} s of python -c pass")
+        if args.baseline:
+            print(f"baseline: the xtape of {args.baseline}, timed in the same rounds")
 
 
 if __name__ == "__main__":
