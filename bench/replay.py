@@ -32,9 +32,10 @@ script, its children and the server; 100% = every CPU): figures taken with that 
 above 0 are not worth keeping.
 
 Targets (issue 12; issue 7 had 0.4x and 2x): ``--max-speed`` >= 0.8x redis-benchmark
-and >= 3x the redis-py loop. Judged on the command's own report (from its first entry
-to the last reply: the replay's speed) and shown for the whole command's wall time too
-(which adds a fixed start-up of about 0.3 s: the last row).
+and >= 3x the redis-py loop, judged on the command's own report (from its first entry
+to the last reply: the replay's speed); and (issue 18) the whole command's wall time,
+start-up and reading the file included, >= 0.95x redis-benchmark (its fixed start-up
+alone: the last row).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from xtape.server import RedisServer
 from xtape.timeline import Event, ScheduleFn
 
 TARGET_VS_BENCHMARK = 0.8
+TARGET_WHOLE_VS_BENCHMARK = 0.95
 TARGET_VS_REDIS_PY = 3.0
 PIPELINE = 1000
 ROUND = 1000  # entries per recorder-like round (one capture time)
@@ -375,15 +377,19 @@ def main() -> None:
     print()
     print(f"{'':40}{'vs redis-benchmark':>24}{'vs redis-py loop':>24}")
     for r in (whole, loop, ref, ref_hiredis):
+        target = TARGET_WHOLE_VS_BENCHMARK if r is whole else TARGET_VS_BENCHMARK
         print(
-            f"{r.label:40}{verdict(r.rate / bench.rate, TARGET_VS_BENCHMARK):>24}"
+            f"{r.label:40}{verdict(r.rate / bench.rate, target):>24}"
             f"{verdict(r.rate / py.rate, TARGET_VS_REDIS_PY):>24}"
         )
     if any(r.others is not None and r.others > 10 for r in results.values()):
         print("warning: other processes were busy during a run; its figures are disturbed")
     print()
-    for r, what in ((loop, "--max-speed (the command's report)"), (whole, "the whole command")):
-        ok = r.rate / bench.rate >= TARGET_VS_BENCHMARK and r.rate / py.rate >= TARGET_VS_REDIS_PY
+    for r, what, target in (
+        (loop, "--max-speed (the command's report)", TARGET_VS_BENCHMARK),
+        (whole, "the whole command", TARGET_WHOLE_VS_BENCHMARK),
+    ):
+        ok = r.rate / bench.rate >= target and r.rate / py.rate >= TARGET_VS_REDIS_PY
         print(
             f"targets on {what}: {'PASS' if ok else 'FAIL'}"
             + (f"  (median of {args.repeat} runs each)" if args.repeat > 1 else "")
