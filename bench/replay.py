@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/replay.py [--entries 1000000] [--streams 4] [--repeat 1]
     .venv/bin/python bench/replay.py --quick          # 100,000 entries, a smoke check
+    .venv/bin/python bench/replay.py --baseline /work/main   # also main's whole command
 
 A recording of ``--entries`` realistic entries (3-5 fields, about 100 bytes of names
 and values, spread over ``--streams`` streams and written in recorder-like rounds: one
@@ -17,7 +18,8 @@ capture time per round, so streams interleave by id on replay) is written with
   the recording into memory first; only the publishing is timed;
 * ``xtape replay FILE --max-speed --url URL --json -q`` as a subprocess: wall time of
   the whole command (start-up and reading the file included), and the rate of its
-  own report (the replay loop only);
+  own report (the replay loop only); with ``--baseline DIR``, the whole command of the
+  xtape in checkout DIR too (``PYTHONPATH=DIR``), in the same rounds: a before/after;
 * for reference, xtape's ``replay()`` in this process at max speed over the same
   entries pre-built in memory as ``Event`` objects (no file reading, no start-up):
   the publisher and replay loop alone, like-for-like with the redis-py loop; and the
@@ -32,9 +34,10 @@ script, its children and the server; 100% = every CPU): figures taken with that 
 above 0 are not worth keeping.
 
 Targets (issue 12; issue 7 had 0.4x and 2x): ``--max-speed`` >= 0.8x redis-benchmark
-and >= 3x the redis-py loop. Judged on the command's own report (from its first entry
-to the last reply: the replay's speed) and shown for the whole command's wall time too
-(which adds a fixed start-up of about 0.3 s: the last row).
+and >= 3x the redis-py loop, judged on the command's own report (from its first entry
+to the last reply: the replay's speed); and (issue 18) the whole command's wall time,
+start-up and reading the file included, >= 0.95x redis-benchmark (its fixed start-up
+alone: the last row).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from xtape.server import RedisServer
 from xtape.timeline import Event, ScheduleFn
 
 TARGET_VS_BENCHMARK = 0.8
+TARGET_WHOLE_VS_BENCHMARK = 0.95
 TARGET_VS_REDIS_PY = 3.0
 PIPELINE = 1000
 ROUND = 1000  # entries per recorder-like round (one capture time)
@@ -253,12 +257,17 @@ def xtape_exe() -> str:
     return str(local) if local.exists() else (shutil.which("xtape") or "xtape")
 
 
-def run_xtape(path: Path, n: int, streams: list[bytes]) -> tuple[Result, Result]:
+def tree_env(tree: str | None) -> dict[str, str] | None:
+    """The environment that runs the xtape of checkout ``tree`` (None: this one)."""
+    return None if tree is None else {**os.environ, "PYTHONPATH": tree}
+
+
+def run_xtape(path: Path, n: int, streams: list[bytes], tree: str | None = None) -> tuple[Result, Result]:
     with RedisServer() as server:
         cmd = [xtape_exe(), "replay", str(path), "--max-speed", "--url", server.url, "--json", "-q"]
         with OtherLoad(server) as load:
             start = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=tree_env(tree))
             seconds = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(f"xtape replay failed ({proc.returncode}): {proc.stderr.strip()}")
@@ -269,7 +278,7 @@ def run_xtape(path: Path, n: int, streams: list[bytes]) -> tuple[Result, Result]
             )
         check_total(server.url, streams, n, "xtape replay")
     whole = Result(
-        "xtape replay --max-speed (command)",
+        "xtape replay --max-speed (command)" if tree is None else "(baseline) the command",
         seconds,
         n / seconds,
         "wall, incl. start-up",
@@ -285,16 +294,21 @@ def run_xtape(path: Path, n: int, streams: list[bytes]) -> tuple[Result, Result]
     return whole, loop
 
 
-def startup_seconds(tmp: Path) -> float:
-    """Wall time of the whole command for a one-entry recording: the fixed cost."""
+def startup_seconds(tmp: Path, tree: str | None = None) -> float:
+    """Wall time of the whole command for a one-entry recording, best of 5: the fixed
+    cost."""
     path = tmp / "one.xtape"
-    with RecordingWriter(path) as writer:
-        writer.write_entries(b"one", [[b"1-1", [b"f", b"v"]]], 0)
+    if not path.exists():
+        with RecordingWriter(path) as writer:
+            writer.write_entries(b"one", [[b"1-1", [b"f", b"v"]]], 0)
     with RedisServer() as server:
         cmd = [xtape_exe(), "replay", str(path), "--max-speed", "--url", server.url, "--json", "-q"]
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        return time.perf_counter() - start
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, env=tree_env(tree))
+            best = min(best, time.perf_counter() - start)
+        return best
 
 
 # --------------------------------------------------------------------------- main
@@ -327,6 +341,9 @@ def main() -> None:
         help="runs of each contender, interleaved; the median is shown",
     )
     parser.add_argument("--quick", action="store_true", help="100,000 entries: a smoke check")
+    parser.add_argument(
+        "--baseline", metavar="DIR", help="also run the whole command of this checkout's xtape, in the same rounds"
+    )
     args = parser.parse_args()
     n = 100_000 if args.quick else args.entries
     streams = STREAM_NAMES[: args.streams]
@@ -350,7 +367,10 @@ def main() -> None:
         gc.collect()
         gc.freeze()  # the data itself is not the contenders' garbage
         runs: dict[str, list[Result]] = {}
+        base_runs: list[Result] = []
         for _ in range(args.repeat):
+            if args.baseline:
+                base_runs.append(run_xtape(path, n, streams, tree=args.baseline)[0])
             for result in (
                 run_redis_benchmark(n, sample),
                 run_redis_py(entries, streams),
@@ -360,6 +380,7 @@ def main() -> None:
             ):
                 runs.setdefault(result.label, []).append(result)
         fixed = startup_seconds(tmp)
+        base_fixed = startup_seconds(tmp, args.baseline) if args.baseline else None
     del entries, events
     gc.unfreeze()
 
@@ -372,18 +393,27 @@ def main() -> None:
         others = "n/a" if r.others is None else f"{r.others:.0f}%"
         print(f"{r.label:40}{r.seconds:>9.2f}{r.rate:>12,.0f}{others:>8}  {r.note}")
     print(f"{'(xtape start-up: 1-entry recording)':40}{fixed:>9.2f}")
+    base = median_result(base_runs) if base_runs else None
+    if base is not None:
+        others = "n/a" if base.others is None else f"{base.others:.0f}%"
+        print(f"{base.label:40}{base.seconds:>9.2f}{base.rate:>12,.0f}{others:>8}  {args.baseline}")
+        print(f"{'(baseline) start-up':40}{base_fixed:>9.2f}")
     print()
     print(f"{'':40}{'vs redis-benchmark':>24}{'vs redis-py loop':>24}")
-    for r in (whole, loop, ref, ref_hiredis):
+    for r in (whole, loop, ref, ref_hiredis, *([base] if base is not None else [])):
+        target = TARGET_WHOLE_VS_BENCHMARK if r in (whole, base) else TARGET_VS_BENCHMARK
         print(
-            f"{r.label:40}{verdict(r.rate / bench.rate, TARGET_VS_BENCHMARK):>24}"
+            f"{r.label:40}{verdict(r.rate / bench.rate, target):>24}"
             f"{verdict(r.rate / py.rate, TARGET_VS_REDIS_PY):>24}"
         )
     if any(r.others is not None and r.others > 10 for r in results.values()):
         print("warning: other processes were busy during a run; its figures are disturbed")
     print()
-    for r, what in ((loop, "--max-speed (the command's report)"), (whole, "the whole command")):
-        ok = r.rate / bench.rate >= TARGET_VS_BENCHMARK and r.rate / py.rate >= TARGET_VS_REDIS_PY
+    for r, what, target in (
+        (loop, "--max-speed (the command's report)", TARGET_VS_BENCHMARK),
+        (whole, "the whole command", TARGET_WHOLE_VS_BENCHMARK),
+    ):
+        ok = r.rate / bench.rate >= target and r.rate / py.rate >= TARGET_VS_REDIS_PY
         print(
             f"targets on {what}: {'PASS' if ok else 'FAIL'}"
             + (f"  (median of {args.repeat} runs each)" if args.repeat > 1 else "")

@@ -22,14 +22,10 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
-
-import redis
-from redis.connection import SSLConnection, parse_url
 
 from xtape.errors import (
     InvalidRedisUrl,
@@ -54,6 +50,12 @@ _SECRET_QUERY = re.compile(r"((?:^|&)(?:password|pass|pwd)=)[^&]*", re.IGNORECAS
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SCHEMES = ("redis", "rediss", "unix")
 _UNEXPECTED_OPTION = re.compile(r"unexpected keyword argument '([^']*)'")
+
+if TYPE_CHECKING:
+    import redis
+
+# redis-py is imported by the functions that use it (its import costs ~0.1 s): URLs are
+# resolved and shown, and a plain URL connected (xtape.replay.plain), without it.
 
 
 def resolve_url(url: str | None) -> str:
@@ -242,6 +244,8 @@ class _Target:
 
     @classmethod
     def parse(cls, url: str) -> _Target:
+        from redis.connection import parse_url
+
         parts = _Split.of(url)
         shown = redact_url(url)
         scheme = url.split("://", 1)[0] if "://" in url else ""
@@ -281,6 +285,8 @@ class _Target:
 
     def _check_options(self, scheme: str) -> None:
         """Make (not open) a connection, so an option the class does not take fails here."""
+        import redis
+
         pool = self.client(None).connection_pool
         try:
             pool.connection_class(**pool.connection_kwargs)
@@ -296,10 +302,14 @@ class _Target:
 
     @property
     def tls(self) -> bool:
+        from redis.connection import SSLConnection
+
         return self.kwargs.get("connection_class") is SSLConnection
 
     def client(self, socket_timeout: float | None, **overrides: Any) -> redis.Redis:
         """A RESP2 bytes client (not connected yet); ``overrides`` win over the URL."""
+        import redis
+
         kwargs: dict[str, Any] = {
             "protocol": 2,
             "decode_responses": False,
@@ -315,6 +325,8 @@ class _Target:
 
     def check(self) -> None:
         """Ask the server, with a short timeout, whether it serves this URL; raise if not."""
+        import redis
+
         probe = self.client(CHECK_TIMEOUT_S)
         try:
             probe.ping()
@@ -346,6 +358,10 @@ class _Target:
             probe.close()
 
     def _unreachable(self, exc: redis.RedisError) -> RedisUnavailable | RedisTlsFailed:
+        import ssl
+
+        import redis
+
         reason = self._reason(exc)
         cause = exc.__cause__ or exc.__context__
         if self.tls:
@@ -374,6 +390,8 @@ class _Target:
 
     def _databases(self) -> int | None:
         """The server's number of databases, or None when it will not say."""
+        import redis
+
         client = self.client(CHECK_TIMEOUT_S, db=0)
         try:
             reply = command(client, "CONFIG", "GET", "databases")
@@ -388,6 +406,8 @@ class _Target:
 
 
 def _is_cluster_node(client: redis.Redis) -> bool:
+    import redis
+
     try:
         info = client.info("cluster")
     except redis.ResponseError:  # INFO refused (ACL): nothing to learn here
@@ -428,10 +448,22 @@ def keep_stream_replies_raw(client: redis.Redis) -> None:
         client.set_response_callback(name, _identity)
 
 
-#: The client type and its refusal error, for modules above the connection layer that
-#: read the server through a client made here (they import no redis themselves).
-Client = redis.Redis
-ResponseError = redis.ResponseError
+# The client type and its refusal error, for modules above the connection layer that
+# read the server through a client made here (they import no redis themselves):
+# ``Client`` and ``ResponseError``, imported from redis-py when first asked for.
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis import ResponseError as ResponseError
+
+    Client = Redis
+else:
+
+    def __getattr__(name: str) -> object:
+        if name in ("Client", "ResponseError"):
+            import redis
+
+            return redis.Redis if name == "Client" else redis.ResponseError
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def error_reason(exc: BaseException) -> str:
@@ -442,6 +474,8 @@ def error_reason(exc: BaseException) -> str:
 
 def server_version(client: redis.Redis) -> str:
     """The server's ``redis_version``, or ``"unknown"``."""
+    import redis
+
     try:
         info = client.info("server")
     except redis.RedisError:
@@ -547,6 +581,8 @@ def detect_cluster(url: str | None, mode: bool | None = None) -> Topology | None
     single server; ``True`` (``--cluster``) requires a cluster node. The URL is checked
     by :func:`connect` first (so its errors are the usual ones).
     """
+    import redis
+
     resolved = resolve_url(url)
     if mode is False:
         return None

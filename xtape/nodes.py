@@ -27,9 +27,7 @@ long enough that a dead one costs little).
 from __future__ import annotations
 
 import contextlib
-import select
 import socket
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,13 +37,9 @@ import redis.exceptions as rex
 
 from xtape.connection import connect, error_reason
 from xtape.errors import CommandRefused
+from xtape.sockets import RECV_SIZE, socket_readable
 
 #: Bytes read from a socket at once.
-RECV_SIZE = 1 << 18
-#: The first wait before reconnecting; it doubles after each failed attempt ...
-BACKOFF_START_S = 0.1
-#: ... up to this.
-BACKOFF_MAX_S = 5.0
 
 #: The error codes redis-py takes off the messages of its own exception classes.
 _CODES: tuple[tuple[type[BaseException], str], ...] = (
@@ -88,14 +82,6 @@ def socket_of(conn: Any) -> socket.socket:
         raise NodeFault("the connection is closed")
     assert isinstance(sock, socket.socket)
     return sock
-
-
-def socket_readable(sock: socket.socket) -> bool:
-    """Whether a reply can be read from ``sock`` without waiting (TLS buffers included)."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from xtape.errors import CommandRefused
-from xtape.nodes import BACKOFF_MAX_S, BACKOFF_START_S, NodeConnection, NodeFault
+from xtape.nodes import NodeConnection, NodeFault
+from xtape.sockets import BACKOFF_MAX_S, BACKOFF_START_S
 
 __all__ = ["BACKOFF_MAX_S", "BACKOFF_START_S", "FAULTS", "ConnectFn", "Link", "Stopped", "run_stoppable"]
 

@@ -24,11 +24,32 @@ __all__ = ["app", "main"]
 #: --help`` lists them in this order (the timeline's flow, then the checks).
 COMMAND_MODULES = ("record", "inspect", "convert", "replay", "validate", "regress", "demo")
 
+#: Which module registers each command: ``xtape cat ...`` imports that module only (a
+#: quicker start); a command not named here imports them all. Held true by
+#: ``tests/test_cli_startup.py``.
+COMMAND_MODULE = {
+    "record": "record",
+    "info": "inspect",
+    "cat": "inspect",
+    "plot": "inspect",
+    "merge": "inspect",
+    "check": "inspect",
+    "convert": "convert",
+    "replay": "replay",
+    "validate": "validate",
+    "infer": "validate",
+    "test": "regress",
+    "diff": "regress",
+    "demo": "demo",
+}
 
-def _app() -> Any:
+
+def _app(command: str | None = None) -> Any:
     """The typer app with every command registered, in :data:`COMMAND_MODULES`' order
-    (whatever order the modules were imported in)."""
-    for name in COMMAND_MODULES:
+    (whatever order the modules were imported in); with ``command``, one that
+    :data:`COMMAND_MODULE` knows, only its module's commands."""
+    module = COMMAND_MODULE.get(command or "")
+    for name in COMMAND_MODULES if module is None else (module,):
         import_module(f"xtape.cli.{name}")
     from xtape.cli._base import app as typer_app
 
@@ -50,10 +71,29 @@ def main() -> None:
     """Console-script entry point: usage errors as one line, exit codes as documented."""
     from xtape.cli._info import quick_main
 
-    code = quick_main(sys.argv[1:])
+    argv = sys.argv[1:]
+    if argv == ["--version"]:  # (without typer: a quicker start)
+        from xtape.cli._text import version_line
+
+        sys.stdout.write(version_line() + "\n")
+        sys.exit(0)
+    code = quick_main(argv)
     if code is not None:
         sys.exit(code)
-    _app()
+    command = argv[0] if argv else None
+    typer_app = _app(command)
     from xtape.cli._base import main as run
 
-    run()
+    # typer builds every registered command before it parses: only the one named here.
+    registered = list(typer_app.registered_commands)
+    only = [c for c in registered if command in COMMAND_MODULE and _name(c) == command]
+    typer_app.registered_commands[:] = only or registered
+    try:
+        run()
+    finally:
+        typer_app.registered_commands[:] = registered
+
+
+def _name(command: Any) -> str:
+    """A registered command's name (typer's rule: given, else the function's)."""
+    return str(command.name or command.callback.__name__.replace("_", "-"))

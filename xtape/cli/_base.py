@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
-from rich.console import Console
 from typer.models import CommandFunctionType
 
-from xtape import __version__
 from xtape.cli._text import _human_bytes as _human_bytes
 from xtape.cli._text import _shown as _shown
-from xtape.cli._text import silence_stdout
+from xtape.cli._text import silence_stdout, version_line
 from xtape.errors import UsageError, XtapeError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from xtape.recording import TimeBase
 
 
@@ -33,6 +33,9 @@ class _Command(typer.core.TyperCommand):
     """A command whose ``--help`` reads like a tool's: ``FILE``, ``N``, ``[id|capture]``
     where typer would print Python types (``<path>``, ``<list[str]>``, ``[x>=1]``), and
     which stops quietly with exit 0 when its reader goes away (``xtape ... | head``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return _parse_args_quickly(self, ctx, args, super().parse_args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -65,6 +68,22 @@ class _Command(typer.core.TyperCommand):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
+
+
+class _Group(typer.core.TyperGroup):
+    """The ``xtape`` group: its own options (``--version``) parsed as a command's."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return _parse_args_quickly(self, ctx, args, super().parse_args)
+
+
+def _parse_args_quickly(command: Any, ctx: Any, args: list[str], parse: Callable[[Any, list[str]], list[str]]) -> list[str]:
+    """Parse with plain values coerced without pydantic (a quicker start;
+    :mod:`xtape.cli._params`)."""
+    from xtape.cli._params import quick_params
+
+    quick_params(command.get_params(ctx))
+    return parse(ctx, args)
 
 
 def _stdout_closed() -> bool:
@@ -148,6 +167,7 @@ class _Typer(typer.Typer):
 
 app = _Typer(
     name="xtape",
+    cls=_Group,
     help=(
         "Record Redis Streams traffic, turn recordings into editable scenarios, and replay "
         "either into Redis with original, scaled or fixed-rate timing.\n\n"
@@ -165,10 +185,27 @@ app = _Typer(
 )
 
 
-stdout = Console(highlight=False, soft_wrap=True, emoji=False)
+class _LazyConsole:
+    """A rich ``Console`` made on its first use: most runs print nothing through rich
+    (a plain ``cat`` writes its own bytes), and importing rich costs ~20 ms of every
+    start (``bench/startup.py``)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
 
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+stdout: Console = _LazyConsole(highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
+
+
+stderr: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -200,13 +237,7 @@ def _setup_logging(verbose: bool) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        try:  # (the C module alone: cheap, unlike the replay package)
-            import xtape._speedups  # noqa: F401
-        except ImportError:
-            packer = "no; for a faster --max-speed, install a C compiler and reinstall xtape"
-        else:
-            packer = "yes"
-        stdout.print(f"xtape {__version__} (compiled XADD packer: {packer})", markup=False)
+        stdout.print(version_line(), markup=False)
         raise typer.Exit(0)
 
 
@@ -359,6 +390,8 @@ def _redis_url(
     url: str | None, ca_cert: Path | None, cert: Path | None, key: Path | None, insecure: bool
 ) -> str | None:
     """``--url`` with the ``--tls-*`` options mapped onto its connection options."""
+    if not (ca_cert or cert or key or insecure):
+        return url  # (as with_tls does; without importing redis-py for nothing)
     from xtape.connection import TlsOptions, resolve_url, with_tls
 
     tls = TlsOptions(ca_cert=ca_cert, cert=cert, key=key, insecure=insecure)

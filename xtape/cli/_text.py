@@ -37,3 +37,16 @@ def _shown(value: Any) -> str:
     if isinstance(value, str):
         return display_name(value.encode("utf-8", "surrogateescape"))
     return display_name(json.dumps(value, ensure_ascii=False).encode())
+
+
+def version_line() -> str:
+    """``xtape --version``: the version, and whether the XADD packer was compiled."""
+    from xtape import __version__
+
+    try:  # (the C module alone: cheap, unlike the replay package)
+        import xtape._speedups  # noqa: F401
+    except ImportError:
+        packer = "no; for a faster --max-speed, install a C compiler and reinstall xtape"
+    else:
+        packer = "yes"
+    return f"xtape {__version__} (compiled XADD packer: {packer})"

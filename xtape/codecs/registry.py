@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import cache
-from importlib.metadata import entry_points
+from typing import Any
 
 from xtape.codecs.base import JSON_STYLES, Codec
 from xtape.codecs.builtin import (
@@ -49,6 +49,14 @@ class UnknownCodec(UsageError):
 
     def __init__(self, spec: str) -> None:
         super().__init__(f"unknown codec {spec!r} (codecs: {', '.join(codec_names())})")
+
+
+def entry_points(group: str) -> Any:
+    """The installed entry points of ``group`` (importlib.metadata, imported only now: it
+    costs ~20 ms of a start that may need no codec)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 @cache

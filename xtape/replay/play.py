@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from xtape.errors import ReplayAborted
 from xtape.replay.options import ReplayOptions
@@ -20,6 +20,9 @@ from xtape.replay.report import ReplayReport
 from xtape.replay.runner import ProgressFn, replay
 from xtape.replay.scheduler import FakeClock
 from xtape.timeline import Source
+
+if TYPE_CHECKING:
+    pass
 
 
 def replay_into(

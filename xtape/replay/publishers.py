@@ -31,12 +31,22 @@ def open_publisher(
     ``cluster`` overrides the detection (``True`` requires a cluster, ``False`` treats
     the node as one server). The options are the publishers' own; connection errors are
     :func:`~xtape.connection.connect`'s."""
+    from xtape.replay.redis_publisher import RedisPublisher
+
+    # A plain URL of a single server is connected and checked without redis-py (a
+    # quicker start: xtape.replay.plain); any other goes the usual way.
+    if cluster is not True and not keep_ids:
+        from xtape.replay.plain import open_plain
+
+        sock = open_plain(url, socket_timeout=None)
+        if sock is not None:
+            return RedisPublisher(
+                url, maxlen=maxlen, keep_ids=keep_ids, reconnect=reconnect, stop_event=stop_event, warn=warn, sock=sock
+            )
     from xtape.connection import detect_cluster
 
     topology = detect_cluster(url, cluster)
     if topology is None:
-        from xtape.replay.redis_publisher import RedisPublisher
-
         return RedisPublisher(
             url, maxlen=maxlen, keep_ids=keep_ids, reconnect=reconnect, stop_event=stop_event, warn=warn
         )

@@ -23,18 +23,22 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import hiredis
-import redis
 
 from xtape.connection import connect, error_reason, redact_url, resolve_url
 from xtape.errors import RedisRefused, RedisUnavailable, UsageError
-from xtape.nodes import BACKOFF_MAX_S, BACKOFF_START_S, RECV_SIZE, socket_of, socket_readable
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.replay.resp import pack_xadds
+from xtape.sockets import BACKOFF_MAX_S, BACKOFF_START_S, RECV_SIZE, socket_readable
 from xtape.timeline import Event
 from xtape.units import plural
+
+if TYPE_CHECKING:
+    import redis
+    import redis.connection
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +93,9 @@ class RedisPublisher(PublisherSettings):
     Failing to connect raises :class:`~xtape.errors.RedisUnavailable` with the redacted
     URL; so does losing the connection with ``reconnect=False`` or once ``stop_event``
     is set while reconnecting. Refused entries are counted in :attr:`errors`; ``warn``
-    receives one line when the connection is lost and one when it is back.
+    receives one line when the connection is lost and one when it is back. ``sock`` is
+    a connection to ``url`` made and checked already (:mod:`xtape.replay.plain`), used
+    first; a connection made again after a loss is the publisher's own.
     """
 
     def __init__(
@@ -103,6 +109,7 @@ class RedisPublisher(PublisherSettings):
         reconnect: bool = True,
         stop_event: threading.Event | None = None,
         warn: Callable[[str], None] | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
         super().__init__(
             url,
@@ -114,7 +121,13 @@ class RedisPublisher(PublisherSettings):
             stop_event=stop_event,
             warn=warn,
         )
-        self._client, self._conn, self._sock = self._connect()
+        self._client: redis.Redis | None
+        self._conn: redis.connection.Connection | None
+        if sock is not None:  # connected and checked already (xtape.replay.plain)
+            sock.settimeout(socket_timeout)
+            self._client, self._conn, self._sock = None, None, sock
+        else:
+            self._client, self._conn, self._sock = self._connect()
         self._reader: hiredis.Reader = hiredis.Reader()
         #: Reply bytes received and not read yet (see :meth:`_take_replies`).
         self._buf = bytearray()
@@ -151,7 +164,12 @@ class RedisPublisher(PublisherSettings):
         self._absorb(0, block=True)
 
     def stream_tops(self, streams: Iterable[bytes]) -> dict[bytes, bytes | None]:
+        import redis
+
         names = list(streams)
+        if self._client is None:  # (keep_ids connects through redis-py: xtape.replay.play)
+            self._drop_connection()
+            self._client, self._conn, self._sock = self._connect()
         pipe = self._client.pipeline(transaction=False)
         for name in names:
             pipe.execute_command("XINFO", "STREAM", name)  # type: ignore[no-untyped-call]
@@ -287,15 +305,22 @@ class RedisPublisher(PublisherSettings):
     # -- connection ----------------------------------------------------------------
 
     def _connect(self) -> tuple[redis.Redis, redis.connection.Connection, socket.socket]:
+        import redis
+
         client = connect(self._raw_url, socket_timeout=self._socket_timeout)
         try:
             conn = client.connection_pool.get_connection()
         except redis.RedisError as exc:
             client.close()
             raise RedisUnavailable(self.url, error_reason(exc)) from None
+        from xtape.nodes import socket_of
+
         return client, conn, socket_of(conn)
 
     def _drop_connection(self) -> None:
+        if self._client is None or self._conn is None:  # (a socket of its own)
+            self._sock.close()
+            return
         # Unread replies would confuse the next user of this connection: drop it.
         self._conn.disconnect()  # type: ignore[no-untyped-call]
         self._client.connection_pool.release(self._conn)
@@ -380,6 +405,8 @@ def _complete_replies_end(buf: bytearray) -> int:
 def stream_top(name: bytes, reply: object, url: str) -> bytes | None:
     """A stream's last generated id from its ``XINFO STREAM`` reply (``None``: no such
     stream); any other refusal means the target cannot take the stream."""
+    import redis
+
     if isinstance(reply, redis.ResponseError):
         if "no such key" in str(reply):
             return None

@@ -1,0 +1,120 @@
+"""Command-line values without pydantic, where typer's own coercion would give the same.
+
+typer (0.2x) turns every parameter's text into its Python value through a pydantic
+``TypeAdapter`` it builds on first use: importing pydantic and building the adapters
+costs ~0.2 s of every command's start (``bench/startup.py``), for values that are
+plain text, paths and small integers. :func:`quick_params` gives each parameter of a
+command a coercion that handles those plain cases itself, exactly as typer's adapters
+would (the values are compared in ``tests/test_cli_startup.py``), and hands anything
+else -- a value to refuse, a parameter with options it does not know -- to typer's own
+coercion, so that every error message stays typer's. With a typer that has no such
+adapters (no ``_runtime_param`` on its parameters), nothing changes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+#: Plain decimal text only: anything else (signs, spaces, ``1_000``, ``0x10``, ``1e3``,
+#: ``inf``) is left to typer, whose answer (a value or an error) stands.
+_PLAIN_INT = re.compile(r"-?[0-9]{1,18}\Z")
+_PLAIN_FLOAT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?\Z")
+
+_UNSET: Any = object()
+
+
+def _plain_path_options(info: Any) -> bool:
+    """Whether a ``Path`` parameter has typer's default path checks (none but
+    "readable if it exists")."""
+    return (
+        info.path_type is None
+        and not info.exists
+        and info.file_okay
+        and info.dir_okay
+        and info.readable
+        and not info.writable
+        and not info.resolve_path
+        and not info.allow_dash
+    )
+
+
+def _leaf(annotation: Any, info: Any, value: Any) -> Any:
+    """The value of one command-line word (or a default value) for ``annotation``, or
+    ``_UNSET``."""
+    if getattr(info, "parser", None) is not None:
+        return _UNSET
+    text = type(value) is str
+    if annotation is str:
+        return value if text else _UNSET
+    if annotation is int:
+        if text and _PLAIN_INT.match(value):
+            number = int(value)
+        elif type(value) is int:
+            number = value
+        else:
+            return _UNSET
+        if info.max is None and not info.clamp and (info.min is None or number >= info.min):
+            return number
+        return _UNSET
+    if annotation is float:
+        if info.min is not None or info.max is not None:
+            return _UNSET
+        if text and _PLAIN_FLOAT.match(value):
+            return float(value)
+        return value if type(value) is float else _UNSET
+    if annotation is Path and _plain_path_options(info):
+        if text and value:
+            path = Path(value)
+        elif isinstance(value, Path):
+            path = value
+        else:
+            return _UNSET
+        try:
+            os.stat(path)
+        except OSError:
+            return path
+        except ValueError:  # (a NUL in the name: typer says what it says)
+            return _UNSET
+        return path if os.access(path, os.R_OK) else _UNSET
+    return _UNSET
+
+
+def quick_value(annotation: Any, info: Any, value: Any) -> Any:
+    """What typer's coercion would return for ``value`` (not None), or ``_UNSET``
+    when that is not certain without it."""
+    if get_origin(annotation) is list:
+        (inner,) = get_args(annotation)
+        if not isinstance(value, (list, tuple)):
+            return _UNSET
+        items = [_leaf(inner, info, item) for item in value]
+        return _UNSET if any(item is _UNSET for item in items) else items
+    return _leaf(annotation, info, value)
+
+
+class _QuickCoercion:
+    """A parameter's coercion: the plain cases here, the rest by typer's own."""
+
+    def __init__(self, annotation: Any, info: Any) -> None:
+        self.annotation = annotation
+        self.info = info
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None:  # (as typer's RuntimeParam.coerce)
+            return () if param.multiple or param.nargs == -1 else None
+        quick = quick_value(self.annotation, self.info, value)
+        if quick is not _UNSET:
+            return quick
+        param._runtime_param = None  # typer's own, built now
+        return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+
+
+def quick_params(params: list[Any]) -> None:
+    """Give each of typer's parameters in ``params`` the quick coercion (once)."""
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is None or getattr(param, "_runtime_param", _UNSET) is not None:
+            continue  # (not typer's, a typer without adapters, or set already)
+        param._runtime_param = _QuickCoercion(descriptor.annotation, descriptor.parameter_info)
