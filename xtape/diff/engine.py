@@ -505,33 +505,35 @@ class Differ:
             side = 0 if not done[0] and (done[1] or total[0] <= total[1]) else 1
             try:
                 event = next(readers[side], None)
-                if event is None:
-                    done[side] = True
-                    for st in states.values():
-                        st.finish_side(side)
-                    continue
-                kind, stream, raw = event
-                if (only is not None and stream != only) or stream in skipped or not self.wanted(stream):
-                    continue
-                seen[side][stream] = True
-                if kind == 2:
-                    gaps.setdefault(stream, [0, 0])[side] += 1
-                    continue
-                found = states.get(stream)
-                if found is None:
-                    found = states[stream] = self.new_state(stream, done)
-                st = found
-                if kind == 1:
-                    total[side] += len(raw)
-                    st.feed(side, raw)
-                    if only is None and st.held() > limit:
-                        skipped.add(stream)
-                        set_aside.append(stream)
-                        del states[stream]
             except _MALFORMED as exc:
+                # Only what reading raises is the file's fault; a comparison that fails
+                # is a bug of xtape's and is raised as what it is.
                 raise RecordingError(
                     self.sides[side].name, f"corrupt entry in the recording ({exc}); the file is damaged"
                 ) from None
+            if event is None:
+                done[side] = True
+                for st in states.values():
+                    st.finish_side(side)
+                continue
+            kind, stream, raw = event
+            if (only is not None and stream != only) or stream in skipped or not self.wanted(stream):
+                continue
+            seen[side][stream] = True
+            if kind == 2:
+                gaps.setdefault(stream, [0, 0])[side] += 1
+                continue
+            found = states.get(stream)
+            if found is None:
+                found = states[stream] = self.new_state(stream, done)
+            st = found
+            if kind == 1:
+                total[side] += len(raw)
+                st.feed(side, raw)
+                if only is None and st.held() > limit:
+                    skipped.add(stream)
+                    set_aside.append(stream)
+                    del states[stream]
 
 
 def diff_recordings(expected: str | Path, actual: str | Path, rules: DiffRules | None = None) -> DiffResult:

@@ -24,6 +24,7 @@ from typing import Any
 import msgpack
 import zstandard
 
+from xtape.errors import UsageError
 from xtape.recording.records import MAX_COUNT, MAX_NS, MAX_STREAM_ID, Malformed
 
 CHUNK_MAGIC = b"XTC2"
@@ -36,6 +37,13 @@ TRAILER = struct.Struct("<QII8s")
 
 #: Compression codes of a chunk.
 COMPRESSIONS: dict[str, int] = {"none": 0, "zstd": 1}
+
+
+def check_compression(name: str) -> None:
+    """Refuse a compression this format does not have, naming those it has."""
+    if name not in COMPRESSIONS:
+        raise UsageError(f"invalid compression {name!r}: use one of {', '.join(COMPRESSIONS)}")
+
 #: The zstd level chosen by ``bench/format.py`` (size against recording speed).
 DEFAULT_ZSTD_LEVEL = 1
 

@@ -41,6 +41,7 @@ from xtape.recording.chunks import (
     Compressor,
     IndexEntry,
     Summary,
+    check_compression,
     summary_frame,
     trailer,
 )
@@ -173,6 +174,7 @@ class RecordingWriter:
     ) -> None:
         if version not in (1, 2):
             raise UsageError(f"cannot write recording format version {version}")
+        check_compression(compression)
         self.flush_interval = flush_interval
         self.version = version
         self._compressor = Compressor(compression, level) if version == 2 else None
