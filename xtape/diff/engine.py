@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Generator, Sequence
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from xtape.units import match_any
 _MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
 #: How far a difference is first looked past, entry by entry, before an index is built.
 _NEAR = 8
+_FLAT = itemgetter(2)
 
 
 class _StreamDiff:
@@ -53,7 +55,9 @@ class _StreamDiff:
         self.delivered = [0, 0]
         self.done = list(done)
 
-    def report(self, kind: str, e: Item | None, a: Item | None, fields: Sequence[FieldDiff] = ()) -> None:
+    def report(self, kind: str, e: Item | None, a: Item | None, fields: Sequence[FieldDiff] | None = None) -> None:
+        """Count a difference; keep it in detail (a changed pair's field differences
+        worked out only now) while fewer than ``max_reported`` are kept."""
         res = self.res
         if kind == "changed":
             res.changed += 1
@@ -62,6 +66,8 @@ class _StreamDiff:
         else:
             res.extra += 1
         if len(res.differences) < self.max_reported:
+            if fields is None:
+                fields = self.cmp.diff(e, a) if e is not None and a is not None else ()
             res.differences.append(EntryDiff(kind, e, a, tuple(fields)))
 
     def feed(self, side: int, raw: Sequence[Any]) -> None:
@@ -93,9 +99,32 @@ class _Strict(_StreamDiff):
         self.sigs: list[dict[int, Any]] = [{}, {}]
         self.upto = [-1, -1]
         self.fast = not (rules.compare_ids or rules.compare_times)
+        #: Equal signatures mean equal entries (else they only may be: :meth:`_equal`).
+        self.exact = self.fast and cmp.simple
+        #: Equal entries are equal flat tuples (as the reader gives them): no signature.
+        self.raw = self.exact and not rules.ignore_fields
+        #: Each queued entry's signature, worked out once when first compared (a
+        #: difference compares an entry with up to 2 * _NEAR others); cleared whenever a
+        #: queue runs empty.
+        self.cache: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
 
     def held(self) -> int:
         return max(len(self.q[0]), len(self.q[1]))
+
+    def _sig(self, side: int, item: Item) -> Any:
+        cache = self.cache[side]
+        found = cache.get(item[0])
+        if found is None:
+            found = cache[item[0]] = self.cmp.signature(item[2])
+        return found
+
+    def _equal(self, e: Item, a: Item) -> bool:
+        """Whether expected ``e`` and actual ``a`` are the same under the rules."""
+        if self.raw:
+            return e[2] == a[2]
+        if self._sig(0, e) != self._sig(1, a):
+            return False
+        return self.exact or self.cmp.same(e, a)
 
     def feed(self, side: int, raw: Sequence[Any]) -> None:
         q = self.q[side]
@@ -112,7 +141,6 @@ class _Strict(_StreamDiff):
 
     def _ensure_index(self) -> None:
         """Index every queued entry not indexed yet (both sides)."""
-        signature = self.cmp.signature
         for side in (0, 1):
             q = self.q[side]
             index = self.index[side]
@@ -122,7 +150,7 @@ class _Strict(_StreamDiff):
             sigs = self.sigs[side]
             start = self.upto[side] - (q[0][0] if q else self.upto[side])
             for item in islice(q, max(start, 0), None):
-                sig = signature(item[2])
+                sig = self._sig(side, item)
                 sigs[item[0]] = sig
                 found = index.get(sig)
                 if found is None:
@@ -138,6 +166,7 @@ class _Strict(_StreamDiff):
 
     def _pop(self, side: int) -> Item:
         item = self.q[side].popleft()
+        self.cache[side].pop(item[0], None)
         if item[0] < self.upto[side]:
             index = self.index[side]
             assert index is not None
@@ -150,14 +179,14 @@ class _Strict(_StreamDiff):
 
     def step(self) -> None:
         E, A = self.q
-        diff = self.cmp.diff
+        equal = self._equal
         res = self.res
         fast = self.fast
         upto = self.upto
         while E and A:
             e = E[0]
             a = A[0]
-            if (fast and e[2] == a[2]) or not (d := diff(e, a)):
+            if (fast and e[2] == a[2]) or equal(e, a):
                 if e[0] < upto[0] or a[0] < upto[1]:
                     self._pop(0)
                     self._pop(1)
@@ -165,7 +194,7 @@ class _Strict(_StreamDiff):
                     E.popleft()
                     A.popleft()
                 res.same += 1
-            elif not self._resolve(d):
+            elif not self._resolve():
                 break
             upto = self.upto
         if E and not A and self.done[1]:
@@ -174,14 +203,17 @@ class _Strict(_StreamDiff):
         if A and not E and self.done[0]:
             while A:
                 self.report("extra", None, self._pop(1))
-        if not (E and A) and self.index[0] is not None:
-            self._drop_index()
+        if not (E and A):
+            if self.index[0] is not None:
+                self._drop_index()
+            self.cache[0].clear()
+            self.cache[1].clear()
 
     def _find(self, side: int, item: Item, expected_side: bool) -> int | None:
         """How far into ``side``'s queue an entry equal to ``item`` is (>= 1), or None."""
         index = self.index[side]
         assert index is not None
-        positions = index.get(self.cmp.signature(item[2]))
+        positions = index.get(self._sig(1 - side, item))
         if not positions:
             return None
         q = self.q[side]
@@ -193,11 +225,11 @@ class _Strict(_StreamDiff):
             if k >= self.window:
                 break
             other = q[k]
-            if not (self.cmp.diff(item, other) if expected_side else self.cmp.diff(other, item)):
-                return k
+            if self.exact or (self.cmp.same(item, other) if expected_side else self.cmp.same(other, item)):
+                return k  # (the index found it by its signature)
         return None
 
-    def _resolve(self, d: list[FieldDiff]) -> bool:
+    def _resolve(self) -> bool:
         """The heads differ: decide extra, missing or changed, or wait for more entries."""
         E, A = self.q
         if self.index[0] is None:
@@ -208,14 +240,14 @@ class _Strict(_StreamDiff):
             if near is not None and len(E) > near and len(A) > near:
                 return self._skip(1 if ka == near else 0, near)
             if near is None and len(E) > 1 and len(A) > 1 and (
-                not self.cmp.diff(E[1], A[1])
+                self._equal(E[1], A[1])
                 or (
                     len(E) > _NEAR
                     and len(A) > _NEAR
                     and (self._scan(1, E[1], True, 0) is not None or self._scan(0, A[1], False, 0) is not None)
                 )
             ):
-                self.report("changed", self._pop(0), self._pop(1), d)
+                self.report("changed", self._pop(0), self._pop(1))
                 return True
             if any(len(self.q[s]) <= _NEAR and not self.done[s] for s in (0, 1)):
                 return False  # too little to look at yet: wait for the next batch
@@ -236,7 +268,7 @@ class _Strict(_StreamDiff):
         if full or (best is None and self._realigns()):
             # No resynchronisation within the window, or the entries after the heads
             # find each other again: the heads are a changed pair.
-            self.report("changed", self._pop(0), self._pop(1), d)
+            self.report("changed", self._pop(0), self._pop(1))
             return True
         return False
 
@@ -252,12 +284,17 @@ class _Strict(_StreamDiff):
     def _scan(self, side: int, item: Item, expected_side: bool, first: int = 1) -> int | None:
         """Like :meth:`_find` over the next few entries only, without an index."""
         q = self.q[side]
-        diff = self.cmp.diff
-        for k in range(first, min(_NEAR + 1, len(q))):
+        end = min(_NEAR + 1, len(q))
+        if self.raw:  # (in C: the flats of the next few entries, searched)
+            near = list(map(_FLAT, islice(q, first, end)))
+            return near.index(item[2]) + first if item[2] in near else None
+        target = self._sig(1 - side, item)
+        sig = self._sig
+        for k in range(first, end):
             other = q[k]
-            if other is item:
+            if other is item or sig(side, other) != target:
                 continue
-            if not (diff(item, other) if expected_side else diff(other, item)):
+            if self.exact or (self.cmp.same(item, other) if expected_side else self.cmp.same(other, item)):
                 return k
         return None
 
@@ -282,8 +319,8 @@ class _Keyed(_StreamDiff):
     def held(self) -> int:
         return max(len(self.order[0]), len(self.order[1]))
 
-    def _pair(self, side: int, item: Item, other: Item) -> list[FieldDiff]:
-        return self.cmp.diff(item, other) if side == 0 else self.cmp.diff(other, item)
+    def _same(self, side: int, item: Item, other: Item) -> bool:
+        return self.cmp.same(item, other) if side == 0 else self.cmp.same(other, item)
 
     def feed(self, side: int, raw: Sequence[Any]) -> None:
         other = 1 - side
@@ -299,22 +336,22 @@ class _Keyed(_StreamDiff):
             bucket = theirs.get(key)
             if bucket:
                 if self.multiset:
-                    j = next((j for j, c in enumerate(bucket) if not self._pair(side, item, c)), -1)
+                    j = next((j for j, c in enumerate(bucket) if self._same(side, item, c)), -1)
                     if j < 0:
                         self._hold(side, key, item)
                         continue
                     cand = bucket[j]
                     del bucket[j]
-                    diffs: list[FieldDiff] = []
+                    same = True
                 else:
                     cand = bucket.popleft()
-                    diffs = self._pair(side, item, cand)
+                    same = self._same(side, item, cand)
                 if not bucket:
                     del theirs[key]
                 del their_order[cand[0]]
-                if diffs:
+                if not same:
                     e, a = (item, cand) if side == 0 else (cand, item)
-                    self.report("changed", e, a, diffs)
+                    self.report("changed", e, a)
                 else:
                     res.same += 1
             else:
@@ -353,7 +390,7 @@ class _Keyed(_StreamDiff):
                     del self.unmatched[other][key]
                 del self.order[other][cand[0]]
                 e, a = (item, cand) if side == 0 else (cand, item)
-                self.report("changed", e, a, self.cmp.diff(e, a))
+                self.report("changed", e, a)
             elif side == 0:
                 self.report("missing", item, None)
             else:
