@@ -65,3 +65,16 @@ def test_many_differences_cost_a_bounded_amount_of_work_per_entry(
     assert calls["diff"] <= 50
     # ...and a few cheap comparisons per entry (before: 18 full diffs per difference).
     assert calls["same"] + calls["signature"] <= 3 * N, calls
+
+
+def test_a_side_that_misses_entries_does_not_make_the_other_pile_up(tmp_path: Path) -> None:
+    """The actual side, a seventh shorter, used to run ahead of the expected one (both
+    were read entry for entry), so its queue outgrew the window and the stream was
+    compared again in a pass of its own: reading both files twice more."""
+    result = diff_recordings(*many_differences(tmp_path), DiffRules(window=300, max_reported=0))
+
+    [stream] = result.streams
+    assert not stream.own_pass
+    assert (stream.changed, stream.missing, stream.extra) == (
+        sum(1 for j in range(N) if j % 3 == 0 and j % 7 != 6), N // 7, 0
+    )

@@ -80,6 +80,10 @@ class _StreamDiff:
         """Entries waiting on the fuller side."""
         raise NotImplementedError
 
+    def waiting(self, side: int) -> int:
+        """Entries of ``side`` waiting for their counterparts."""
+        raise NotImplementedError
+
     def result(self) -> StreamResult:
         res = self.res
         res.expected, res.actual = self.delivered
@@ -94,7 +98,7 @@ class _Strict(_StreamDiff):
         super().__init__(name, cmp, rules, done)
         self.q: tuple[deque[Item], deque[Item]] = (deque(), deque())
         #: signature -> positions, per side: built only when two heads differ, for the
-        #: entries queued up to ``upto`` (a position), and dropped once a queue is empty.
+        #: entries queued up to ``upto`` (a position), and dropped once its queue is empty.
         self.index: list[dict[Any, deque[int]] | None] = [None, None]
         self.sigs: list[dict[int, Any]] = [{}, {}]
         self.upto = [-1, -1]
@@ -104,12 +108,15 @@ class _Strict(_StreamDiff):
         #: Equal entries are equal flat tuples (as the reader gives them): no signature.
         self.raw = self.exact and not rules.ignore_fields
         #: Each queued entry's signature, worked out once when first compared (a
-        #: difference compares an entry with up to 2 * _NEAR others); cleared whenever a
-        #: queue runs empty.
+        #: difference compares an entry with up to 2 * _NEAR others); cleared with the
+        #: side's index.
         self.cache: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
 
     def held(self) -> int:
         return max(len(self.q[0]), len(self.q[1]))
+
+    def waiting(self, side: int) -> int:
+        return len(self.q[side])
 
     def _sig(self, side: int, item: Item) -> Any:
         cache = self.cache[side]
@@ -159,10 +166,14 @@ class _Strict(_StreamDiff):
                     found.append(item[0])
             self.upto[side] = self.delivered[side]
 
-    def _drop_index(self) -> None:
-        self.index = [None, None]
-        self.sigs = [{}, {}]
-        self.upto = [-1, -1]
+    def _drop_index(self, side: int) -> None:
+        """Forget ``side``'s index (its queue ran empty). The other side's stays: when
+        one side runs ahead (entries missing from the other), its long queue is indexed
+        once, not again after every batch of the other side."""
+        self.index[side] = None
+        self.sigs[side] = {}
+        self.upto[side] = -1
+        self.cache[side].clear()
 
     def _pop(self, side: int) -> Item:
         item = self.q[side].popleft()
@@ -203,11 +214,9 @@ class _Strict(_StreamDiff):
         if A and not E and self.done[0]:
             while A:
                 self.report("extra", None, self._pop(1))
-        if not (E and A):
-            if self.index[0] is not None:
-                self._drop_index()
-            self.cache[0].clear()
-            self.cache[1].clear()
+        for side, q in enumerate(self.q):
+            if not q and (self.index[side] is not None or self.cache[side]):
+                self._drop_index(side)
 
     def _find(self, side: int, item: Item, expected_side: bool) -> int | None:
         """How far into ``side``'s queue an entry equal to ``item`` is (>= 1), or None."""
@@ -232,7 +241,7 @@ class _Strict(_StreamDiff):
     def _resolve(self) -> bool:
         """The heads differ: decide extra, missing or changed, or wait for more entries."""
         E, A = self.q
-        if self.index[0] is None:
+        if self.index[0] is None or self.index[1] is None:
             # Most differences are a single entry: look a few entries ahead first.
             ka = self._scan(1, E[0], True)
             ke = self._scan(0, A[0], False)
@@ -318,6 +327,9 @@ class _Keyed(_StreamDiff):
 
     def held(self) -> int:
         return max(len(self.order[0]), len(self.order[1]))
+
+    def waiting(self, side: int) -> int:
+        return len(self.order[side])
 
     def _same(self, side: int, item: Item, other: Item) -> bool:
         return self.cmp.same(item, other) if side == 0 else self.cmp.same(other, item)
@@ -537,9 +549,13 @@ class Differ:
     ) -> None:
         done = [False, False]
         total = [0, 0]
+        #: Entries waiting for their counterparts, per side: the side with fewer is read
+        #: next (then the one that delivered fewer), so a side that runs ahead (the other
+        #: misses entries) waits for the other instead of piling up.
+        waiting = [0, 0]
         limit = 2 * self.rules.window
         while not (done[0] and done[1]):
-            side = 0 if not done[0] and (done[1] or total[0] <= total[1]) else 1
+            side = 0 if not done[0] and (done[1] or (waiting[0], total[0]) <= (waiting[1], total[1])) else 1
             try:
                 event = next(readers[side], None)
             except _MALFORMED as exc:
@@ -566,10 +582,15 @@ class Differ:
             st = found
             if kind == 1:
                 total[side] += len(raw)
+                before = st.waiting(0), st.waiting(1)
                 st.feed(side, raw)
+                waiting[0] += st.waiting(0) - before[0]
+                waiting[1] += st.waiting(1) - before[1]
                 if only is None and st.held() > limit:
                     skipped.add(stream)
                     set_aside.append(stream)
+                    waiting[0] -= st.waiting(0)
+                    waiting[1] -= st.waiting(1)
                     del states[stream]
 
 
