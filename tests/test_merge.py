@@ -250,3 +250,10 @@ def test_merging_runs_in_flat_memory(tmp_path: Path) -> None:
 
     assert merged == 2 * n
     assert merging - idle < 80_000, f"merging took {merging - idle} KB more than importing"
+
+
+def test_the_help_says_what_merge_does_with_copies() -> None:
+    shown = " ".join(runner.invoke(app, ["merge", "--help"], terminal_width=200).output.split())
+    assert "copies that differ are refused and no output is written" in shown
+    assert "continues in a later input (no overlap) is joined, with a warning" in shown
+    assert "keeps its capture time" in shown
