@@ -191,6 +191,7 @@ class _Strict(_StreamDiff):
     def step(self) -> None:
         E, A = self.q
         equal = self._equal
+        cache = self.cache
         res = self.res
         fast = self.fast
         upto = self.upto
@@ -198,7 +199,7 @@ class _Strict(_StreamDiff):
             e = E[0]
             a = A[0]
             if (fast and e[2] == a[2]) or equal(e, a):
-                if e[0] < upto[0] or a[0] < upto[1]:
+                if e[0] < upto[0] or a[0] < upto[1] or cache[0] or cache[1]:
                     self._pop(0)
                     self._pop(1)
                 else:
