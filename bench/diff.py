@@ -11,7 +11,9 @@ and a ``ts``):
 * ACTUAL: the same, except every 1000th entry has another ``price``, every 5000th is
   missing and an extra entry follows every 7000th (so the diff has work to do);
 * ACTUAL-TS: ACTUAL with a different ``ts`` in *every* entry (a regression capture:
-  the timestamps are the service's, so the rules ignore them).
+  the timestamps are the service's, so the rules ignore them);
+* ACTUAL-MANY: EXPECTED with a third of the entries changed (another ``price``) and a
+  seventh missing: a diff that is mostly differences (issue 16 item 20: 103 s at 1M).
 
 Then, for the first tenth of the entries and for all of them, each contender in a
 fresh process (peak RSS from ``wait4``, so one contender's memory is not another's):
@@ -20,7 +22,8 @@ fresh process (peak RSS from ``wait4``, so one contender's memory is not another
 * ``diff`` strict order, default rules, EXPECTED vs ACTUAL;
 * ``diff --ignore-field ts`` EXPECTED vs ACTUAL-TS (every entry differs in raw bytes,
   so every pair goes through the rules);
-* ``diff --match-by orderId`` and ``diff --unordered`` EXPECTED vs ACTUAL.
+* ``diff --match-by orderId`` and ``diff --unordered`` EXPECTED vs ACTUAL;
+* ``diff`` strict order EXPECTED vs ACTUAL-MANY (must hold the rate too).
 
 Each diff process first times the bare read itself (the ``x read`` column: the diff's
 time over the bare read's in the same process). Rates are EXPECTED entries per second
@@ -84,20 +87,32 @@ def make_entry(i: int, rng: random.Random) -> list[bytes]:
     ]  # fmt: skip
 
 
-def write_files(folder: Path, n: int, streams: int) -> tuple[Path, Path, Path]:
-    paths = folder / "expected.xtape", folder / "actual.xtape", folder / "actual-ts.xtape"
+def write_files(folder: Path, n: int, streams: int) -> tuple[Path, Path, Path, Path]:
+    paths = (
+        folder / "expected.xtape", folder / "actual.xtape", folder / "actual-ts.xtape", folder / "actual-many.xtape"
+    )  # fmt: skip
     rng = random.Random(7)
-    with RecordingWriter(paths[0]) as we, RecordingWriter(paths[1]) as wa, RecordingWriter(paths[2]) as wt:
+    with (
+        RecordingWriter(paths[0]) as we,
+        RecordingWriter(paths[1]) as wa,
+        RecordingWriter(paths[2]) as wt,
+        RecordingWriter(paths[3]) as wm,
+    ):
         k = 0
         capture = BASE_MS * 1_000_000
         while k < n:
             size = min(ROUND, n - k)
-            rounds: list[dict[int, list[list[object]]]] = [{}, {}, {}]
+            rounds: list[dict[int, list[list[object]]]] = [{}, {}, {}, {}]
             for j in range(k, k + size):
                 s = j % streams
                 fields = make_entry(j, rng)
                 entry_id = b"%d-%d" % (BASE_MS + j // 100, j % 100)
                 rounds[0].setdefault(s, []).append([entry_id, fields])
+                if j % 7 != 6:
+                    many = list(fields)
+                    if j % 3 == 0:
+                        many[7] = b"%.2f" % (float(many[7]) + 1)
+                    rounds[3].setdefault(s, []).append([entry_id, many])
                 if j % 5000 == 4999:
                     continue  # missing from ACTUAL
                 changed = list(fields)
@@ -111,7 +126,7 @@ def write_files(folder: Path, n: int, streams: int) -> tuple[Path, Path, Path]:
                     extra = make_entry(n + j, rng)
                     rounds[1].setdefault(s, []).append([entry_id + b"0000", extra])
                     rounds[2].setdefault(s, []).append([entry_id + b"0000", extra])
-            for writer, batch in zip((we, wa, wt), rounds, strict=True):
+            for writer, batch in zip((we, wa, wt, wm), rounds, strict=True):
                 for s in sorted(batch):
                     writer.write_entries(STREAMS[s], batch[s], capture)
             capture += 10_000_000
@@ -150,6 +165,7 @@ def main() -> None:
         ("diff --ignore-field ts (all raw-different)", "diff", 2, {"ignore_fields": ["ts"]}),
         ("diff --match-by orderId", "diff", 1, {"match_by": "orderId"}),
         ("diff --unordered", "diff", 1, {"order": "multiset"}),
+        ("diff (strict, 1/3 changed, 1/7 missing)", "diff", 3, {}),
     ]
     print(f"diff benchmark: {n:,} entries over {args.streams} streams (python {sys.version.split()[0]})")
     print(f"{'entries':>10}  {'contender':<44} {'seconds':>8} {'entries/s':>11} {'x read':>7} {'peak RSS':>10}  differences")

@@ -8,6 +8,8 @@ without trimming and kept ids, and end to end into a real Redis.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import hiredis
 import pytest
@@ -108,3 +110,70 @@ def test_published_entries_are_byte_identical(redis_url: str, r: redis.Redis) ->
     assert tuple(got) == flat
     [(plain_id, plain)] = xrange_raw(r, b"plain")
     assert plain == [b"k", b"v"] and plain_id != b"5-5"  # not keep_ids: a new id
+
+
+#: Sequences that run code while the packer reads them (issue 16 item 18): each case
+#: prints what the packer did; run in a child, so that a crash is a failed test.
+HOSTILE = r'''
+import sys
+from xtape._speedups import pack_xadds as c_pack
+from xtape.replay.resp import pack_xadds, pack_xadds_hiredis
+from xtape.timeline import Event
+
+def outcome(batch, check=None):
+    try:
+        got = c_pack(batch, (), False)
+    except TypeError as exc:
+        return "TypeError: " + str(exc)
+    return "ok" if check is None or got == check else "WRONG BYTES"
+
+case = sys.argv[1]
+if case == "grows-another":  # reading the second event's fields grows the first's
+    first = [b"f", b"v"]
+    class Grower(list):
+        def __iter__(self):
+            first.extend([b"x" * 1000] * 2000)
+            return super().__iter__()
+    batch = [Event(0, b"s", first), Event(1, b"s", Grower([b"g", b"w"]))]
+    before = pack_xadds_hiredis([Event(0, b"s", tuple(first))], (), False)
+    print(outcome(batch))
+    del first[2:]
+    fallback = pack_xadds(batch)  # what a replay does: hiredis packs it
+    print("fallback", fallback.startswith(before) and fallback.endswith(b"$1\r\ng\r\n$1\r\nw\r\n"))
+elif case == "clears-events":  # reading fields empties the list of events
+    class Clearer:
+        def __len__(self): batch.clear(); return 2
+        def __iter__(self): batch.clear(); return iter([b"a", b"b"])
+        def __getitem__(self, i): batch.clear(); return [b"a", b"b"][i]
+    batch = [Event(0, b"s", [b"f", b"v"]), Event(1, b"s", Clearer())] + [Event(2, b"s", [b"k", b"v"])] * 100
+    print(outcome(batch), len(batch))
+elif case == "list-subclass":  # __len__ and __iter__ disagree with the list itself
+    class Liar(list):
+        def __len__(self): return 10**6
+        def __iter__(self): return iter([b"x"] * 10**5)
+    print(outcome([Event(0, b"s", Liar([b"a", b"b"]))]))
+elif case == "generator-events":  # events made lazily, mutating a shared list as they go
+    shared = [b"a", b"1"]
+    def events():
+        for i in range(50):
+            yield Event(i, b"s", shared)
+            shared.extend([b"b", b"2" * 100])
+    final = (b"a", b"1") + (b"b", b"2" * 100) * 50  # every event holds the one list, as it ends
+    print(outcome(events(), pack_xadds_hiredis([Event(i, b"s", final) for i in range(50)], (), False)))
+'''
+
+
+@needs_c
+@pytest.mark.parametrize(
+    ("case", "printed"),
+    [
+        ("grows-another", "TypeError: pack_xadds: fields are not a list or tuple\nfallback True"),
+        ("clears-events", "TypeError: pack_xadds: fields are not a list or tuple 102"),
+        ("list-subclass", "TypeError: pack_xadds: fields are not a list or tuple"),
+        ("generator-events", "ok"),
+    ],
+)
+def test_c_packer_holds_against_sequences_that_change_while_read(case: str, printed: str) -> None:
+    done = subprocess.run([sys.executable, "-c", HOSTILE, case], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert done.stdout.strip() == printed

@@ -5,13 +5,15 @@ The public API, for tests and users::
     from xtape import Recording, RecordingWriter, Scenario, ScenarioSource, replay
 
 Names are imported lazily, so ``import xtape`` (and the CLI's start-up) stays cheap.
+``xtape.replay`` and ``xtape.convert`` are the functions, even once their modules of the
+same name are imported: take those modules' names with ``from xtape.replay import ...``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xtape._lazy import lazy_getattr
+from xtape._lazy import lazy_getattr, public_dir
 
 __version__ = "0.1.0"
 
@@ -125,5 +127,7 @@ if TYPE_CHECKING:
     from xtape.timeline import Event, Source
     from xtape.transform import Transform
 
+del TYPE_CHECKING
 
-__getattr__ = lazy_getattr('xtape', _EXPORTS, globals())
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
+__dir__ = public_dir(__all__)

@@ -10,7 +10,9 @@
  * replay at about 600,000 entries/s before anything else is done; this copies.
  *
  * ``events`` is a sequence of tuples ``(offset_ns, stream, flat, id)``
- * (xtape.timeline.Event); ``flat`` a tuple or list of bytes; ``trim`` a tuple of bytes
+ * (xtape.timeline.Event), copied into a tuple first; ``flat`` an exact tuple or list of
+ * exact bytes (copied too: no code of the caller's can run while it is read, so what is
+ * measured is what is written); ``trim`` a tuple of bytes
  * put after the stream name (``MAXLEN ~ N`` or nothing). With ``keep_ids`` an event's
  * own id is used where it is not None, else ``*``. Anything else raises TypeError (the
  * caller falls back to hiredis), never writes a wrong byte.
@@ -67,81 +69,119 @@ static int check_bytes(PyObject *o, const char *what)
     return 0;
 }
 
+/* The bytes one event takes (its fields already checked): ``*argc``, XADD, the stream,
+ * the trim arguments, the id and the fields. */
+static Py_ssize_t event_size(PyObject *stream, Py_ssize_t id_len, Py_ssize_t ntrim,
+                             Py_ssize_t trim_size, Py_ssize_t fields_size, Py_ssize_t nf)
+{
+    Py_ssize_t argc = 3 + ntrim + nf;
+    return 1 + digits(argc) + 2 + bulk_size(4) + bulk_size(PyBytes_GET_SIZE(stream)) + trim_size
+           + bulk_size(id_len) + fields_size;
+}
+
 static PyObject *pack_xadds(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *events, *trim;
+    PyObject *events_arg, *trim;
     int keep_ids;
-    if (!PyArg_ParseTuple(args, "OO!p", &events, &PyTuple_Type, &trim, &keep_ids))
+    if (!PyArg_ParseTuple(args, "OO!p", &events_arg, &PyTuple_Type, &trim, &keep_ids))
         return NULL;
-    PyObject *seq = PySequence_Fast(events, "pack_xadds: events must be a sequence");
-    if (seq == NULL)
+    /* A private tuple of the events, and of each event's fields below: nothing a caller's
+     * code does once they are taken (a __del__ run by the collector, another thread) can
+     * change what is measured and then written. */
+    PyObject *events = PySequence_Tuple(events_arg);
+    if (events == NULL)
         return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+    Py_ssize_t n = PyTuple_GET_SIZE(events);
     Py_ssize_t ntrim = PyTuple_GET_SIZE(trim);
     Py_ssize_t trim_size = 0;
+    PyObject **flats = NULL;
+    Py_ssize_t *sizes = NULL;
+    PyObject *out = NULL;
     for (Py_ssize_t j = 0; j < ntrim; j++) {
         PyObject *t = PyTuple_GET_ITEM(trim, j);
         if (check_bytes(t, "a trim argument") < 0)
-            goto fail;
+            goto done;
         trim_size += bulk_size(PyBytes_GET_SIZE(t));
     }
-    /* The flat fields of every event, held (PySequence_Fast) until they are written. */
-    PyObject **flats = PyMem_Calloc((size_t)(n ? n : 1), sizeof(PyObject *));
-    if (flats == NULL) {
+    flats = PyMem_Calloc((size_t)(n ? n : 1), sizeof(PyObject *));
+    sizes = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Py_ssize_t));
+    if (flats == NULL || sizes == NULL) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
     Py_ssize_t total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *ev = items[i];
+        PyObject *ev = PyTuple_GET_ITEM(events, i);
         if (!PyTuple_Check(ev) || PyTuple_GET_SIZE(ev) < 4) {
             PyErr_SetString(PyExc_TypeError, "pack_xadds: an event is not a 4-tuple");
-            goto fail_flats;
+            goto done;
         }
         PyObject *stream = PyTuple_GET_ITEM(ev, 1);
         PyObject *id = PyTuple_GET_ITEM(ev, 3);
+        PyObject *given = PyTuple_GET_ITEM(ev, 2);
         if (check_bytes(stream, "a stream name") < 0)
-            goto fail_flats;
-        PyObject *flat = PySequence_Fast(PyTuple_GET_ITEM(ev, 2), "pack_xadds: fields must be a sequence");
-        if (flat == NULL)
-            goto fail_flats;
-        flats[i] = flat;
-        Py_ssize_t nf = PySequence_Fast_GET_SIZE(flat);
-        PyObject **fields = PySequence_Fast_ITEMS(flat);
-        Py_ssize_t size = 0;
+            goto done;
+        /* Only an exact list or tuple: anything else (a subclass, another sequence) could
+         * run code while it is read; the caller packs those with hiredis. */
+        if (PyTuple_CheckExact(given)) {
+            Py_INCREF(given);
+            flats[i] = given;
+        } else if (PyList_CheckExact(given)) {
+            flats[i] = PyList_AsTuple(given);
+            if (flats[i] == NULL)
+                goto done;
+        } else {
+            PyErr_SetString(PyExc_TypeError, "pack_xadds: fields are not a list or tuple");
+            goto done;
+        }
+        Py_ssize_t nf = PyTuple_GET_SIZE(flats[i]);
+        Py_ssize_t fields_size = 0;
         for (Py_ssize_t k = 0; k < nf; k++) {
-            if (check_bytes(fields[k], "a field") < 0)
-                goto fail_flats;
-            size += bulk_size(PyBytes_GET_SIZE(fields[k]));
+            PyObject *f = PyTuple_GET_ITEM(flats[i], k);
+            if (check_bytes(f, "a field") < 0)
+                goto done;
+            Py_ssize_t b = bulk_size(PyBytes_GET_SIZE(f));
+            if (fields_size > PY_SSIZE_T_MAX - b) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            fields_size += b;
         }
         Py_ssize_t id_len = 1;
         if (keep_ids && id != Py_None) {
             if (check_bytes(id, "an id") < 0)
-                goto fail_flats;
+                goto done;
             id_len = PyBytes_GET_SIZE(id);
         }
-        Py_ssize_t argc = 3 + ntrim + nf;
-        size += 1 + digits(argc) + 2 + bulk_size(4) + bulk_size(PyBytes_GET_SIZE(stream)) + trim_size
-                + bulk_size(id_len);
+        if (fields_size > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_ssize_t size = event_size(stream, id_len, ntrim, trim_size, fields_size, nf);
         if (total > PY_SSIZE_T_MAX - size) {
             PyErr_NoMemory();
-            goto fail_flats;
+            goto done;
         }
+        sizes[i] = size;
         total += size;
     }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    out = PyBytes_FromStringAndSize(NULL, total);
     if (out == NULL)
-        goto fail_flats;
+        goto done;
     char *p = PyBytes_AS_STRING(out);
+    char *end = p + total;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *ev = items[i];
+        /* Everything written is immutable and held since it was measured; the check
+         * below is what keeps a mistake here from writing past the buffer. */
+        char *start = p;
+        if (end - p < sizes[i])
+            goto mismatch;
+        PyObject *ev = PyTuple_GET_ITEM(events, i);
         PyObject *stream = PyTuple_GET_ITEM(ev, 1);
         PyObject *id = PyTuple_GET_ITEM(ev, 3);
         PyObject *flat = flats[i];
-        Py_ssize_t nf = PySequence_Fast_GET_SIZE(flat);
-        PyObject **fields = PySequence_Fast_ITEMS(flat);
+        Py_ssize_t nf = PyTuple_GET_SIZE(flat);
         p = write_count(p, '*', 3 + ntrim + nf);
         p = write_bulk(p, "XADD", 4);
         p = write_bulk(p, PyBytes_AS_STRING(stream), PyBytes_GET_SIZE(stream));
@@ -153,27 +193,27 @@ static PyObject *pack_xadds(PyObject *self, PyObject *args)
             p = write_bulk(p, PyBytes_AS_STRING(id), PyBytes_GET_SIZE(id));
         else
             p = write_bulk(p, "*", 1);
-        for (Py_ssize_t k = 0; k < nf; k++)
-            p = write_bulk(p, PyBytes_AS_STRING(fields[k]), PyBytes_GET_SIZE(fields[k]));
+        for (Py_ssize_t k = 0; k < nf; k++) {
+            PyObject *f = PyTuple_GET_ITEM(flat, k);
+            p = write_bulk(p, PyBytes_AS_STRING(f), PyBytes_GET_SIZE(f));
+        }
+        if (p - start != sizes[i])
+            goto mismatch;
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        Py_DECREF(flats[i]);
-    PyMem_Free(flats);
-    Py_DECREF(seq);
-    if (p != PyBytes_AS_STRING(out) + total) {
-        Py_DECREF(out);
-        PyErr_SetString(PyExc_SystemError, "pack_xadds: size mismatch");
-        return NULL;
+    if (p == end)
+        goto done;
+mismatch:
+    Py_CLEAR(out);
+    PyErr_SetString(PyExc_SystemError, "pack_xadds: size mismatch");
+done:
+    if (flats != NULL) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            Py_XDECREF(flats[i]);
+        PyMem_Free(flats);
     }
+    PyMem_Free(sizes);
+    Py_DECREF(events);
     return out;
-
-fail_flats:
-    for (Py_ssize_t i = 0; i < n; i++)
-        Py_XDECREF(flats[i]);
-    PyMem_Free(flats);
-fail:
-    Py_DECREF(seq);
-    return NULL;
 }
 
 static PyMethodDef methods[] = {

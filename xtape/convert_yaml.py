@@ -213,6 +213,8 @@ def value_lines(value: Any, indent: str) -> list[str] | None:
                     return None
                 out.append(f"{indent}{name}: {leaf}")
         return out
+    if len(value) == 2 and all(isinstance(part, str) for part in value):
+        return None  # (the dumper writes a pair of texts in flow style: ['a', 'b'])
     for item in value:
         if isinstance(item, (dict, list)) and item:
             inner = value_lines(item, indent + "  ")

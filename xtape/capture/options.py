@@ -179,6 +179,17 @@ class RecordOptions:
         from xtape.recording.compression import writable
 
         writable(self.compression)
+        for name, value in (
+            ("duration_s", self.duration_s),
+            ("until_idle_s", self.until_idle_s),
+            ("split_size", self.split_size),
+            ("split_duration_s", self.split_duration_s),
+            ("keep_last_s", self.keep_last_s),
+        ):
+            if value is not None and not value > 0:  # (also refuses NaN)
+                raise UsageError(f"{name} must be more than zero, not {value!r}")
+        if self.keep_last_s is not None and not self.split:
+            raise UsageError("keep_last_s (--keep-last) needs split_size or split_duration_s")
 
     def header(self) -> dict[str, Any]:
         """The options as they go into the recording header (no keys, no secrets)."""

@@ -180,10 +180,13 @@ def merge(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
     series: SeriesOpt = None,
 ) -> None:
-    """Merge recordings into one, in entry-id time order.
+    """Merge recordings into one, in entry-id time order, in flat memory.
 
-    A stream may be in several inputs only as byte-identical duplicates (written once);
-    anything else is refused before the output is written.
+    Each entry keeps its capture time, and each input its order (a stream created again
+    keeps its lives in order, with the marker between them). Where a stream's entries in
+    several inputs overlap, they must be byte-identical (written once); copies that
+    differ are refused and no output is written. A stream that continues in a later
+    input (no overlap) is joined, with a warning.
     """
     from xtape.merge import merge as run_merge
     from xtape.outputs import check_output

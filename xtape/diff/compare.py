@@ -296,6 +296,29 @@ class Comparer:
         out.extend(self.fields_diff(pe, pa))
         return out
 
+    def same(self, e: Item, a: Item) -> bool:
+        """Whether two entries are the same under the rules: what ``not diff(e, a)``
+        says, without building the differences (pairing asks this far more often than
+        it reports; the differences are built only for those reported)."""
+        r = self.rules
+        if r.compare_ids and e[1] != a[1]:
+            return False
+        if r.compare_times:
+            te = id_ms(e[1]) - self.bases[0]
+            ta = id_ms(a[1]) - self.bases[1]
+            if abs(te - ta) > r.time_tolerance_ms:
+                return False
+        ef, af = e[2], a[2]
+        if ef == af:
+            return True
+        if self.signature(ef) != self.signature(af):
+            return False  # (equal entries have equal signatures)
+        if self.simple:
+            return True  # (and here equal signatures are equal entries)
+        if self.codec is not None:
+            return not self.diff(e, a)  # (decoded payloads: their own comparison)
+        return not self.fields_diff(self.project(ef), self.project(af))
+
     def fields_diff(self, pe: list[tuple[bytes, bytes]], pa: list[tuple[bytes, bytes]]) -> list[FieldDiff]:
         ge: dict[bytes, list[bytes]] = {}
         ga: dict[bytes, list[bytes]] = {}

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Generator, Sequence
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from xtape.units import match_any
 _MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
 #: How far a difference is first looked past, entry by entry, before an index is built.
 _NEAR = 8
+_FLAT = itemgetter(2)
 
 
 class _StreamDiff:
@@ -56,7 +58,9 @@ class _StreamDiff:
         #: Whether the stream's codec was chosen (on its first entries).
         self.coded = False
 
-    def report(self, kind: str, e: Item | None, a: Item | None, fields: Sequence[FieldDiff] = ()) -> None:
+    def report(self, kind: str, e: Item | None, a: Item | None, fields: Sequence[FieldDiff] | None = None) -> None:
+        """Count a difference; keep it in detail (a changed pair's field differences
+        worked out only now) while fewer than ``max_reported`` are kept."""
         res = self.res
         if kind == "changed":
             res.changed += 1
@@ -65,6 +69,8 @@ class _StreamDiff:
         else:
             res.extra += 1
         if len(res.differences) < self.max_reported:
+            if fields is None:
+                fields = self.cmp.diff(e, a) if e is not None and a is not None else ()
             res.differences.append(EntryDiff(kind, e, a, tuple(fields)))
 
     def use(self, cmp: Comparer) -> None:
@@ -79,6 +85,10 @@ class _StreamDiff:
 
     def held(self) -> int:
         """Entries waiting on the fuller side."""
+        raise NotImplementedError
+
+    def waiting(self, side: int) -> int:
+        """Entries of ``side`` waiting for their counterparts."""
         raise NotImplementedError
 
     def result(self) -> StreamResult:
@@ -130,14 +140,49 @@ class _Strict(_StreamDiff):
         super().__init__(name, cmp, rules, done)
         self.q: tuple[deque[Item], deque[Item]] = (deque(), deque())
         #: signature -> positions, per side: built only when two heads differ, for the
-        #: entries queued up to ``upto`` (a position), and dropped once a queue is empty.
+        #: entries queued up to ``upto`` (a position), and dropped once its queue is empty.
         self.index: list[dict[Any, deque[int]] | None] = [None, None]
         self.sigs: list[dict[int, Any]] = [{}, {}]
         self.upto = [-1, -1]
         self.fast = not (rules.compare_ids or rules.compare_times)
+        self.ignores = bool(rules.ignore_fields)
+        self._shortcuts(cmp)
+        #: Each queued entry's signature, worked out once when first compared (a
+        #: difference compares an entry with up to 2 * _NEAR others); cleared with the
+        #: side's index.
+        self.cache: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
+
+    def _shortcuts(self, cmp: Comparer) -> None:
+        #: Equal signatures mean equal entries (else they only may be: :meth:`_equal`).
+        self.exact = self.fast and cmp.simple
+        #: Equal entries are equal flat tuples (as the reader gives them): no signature.
+        self.raw = self.exact and not self.ignores
+
+    def use(self, cmp: Comparer) -> None:
+        super().use(cmp)
+        self._shortcuts(cmp)  # (a codec's comparer is never simple)
+        self.cache = ({}, {})
 
     def held(self) -> int:
         return max(len(self.q[0]), len(self.q[1]))
+
+    def waiting(self, side: int) -> int:
+        return len(self.q[side])
+
+    def _sig(self, side: int, item: Item) -> Any:
+        cache = self.cache[side]
+        found = cache.get(item[0])
+        if found is None:
+            found = cache[item[0]] = self.cmp.signature(item[2])
+        return found
+
+    def _equal(self, e: Item, a: Item) -> bool:
+        """Whether expected ``e`` and actual ``a`` are the same under the rules."""
+        if self.raw:
+            return e[2] == a[2]
+        if self._sig(0, e) != self._sig(1, a):
+            return False
+        return self.exact or self.cmp.same(e, a)
 
     def feed(self, side: int, raw: Sequence[Any]) -> None:
         q = self.q[side]
@@ -154,7 +199,6 @@ class _Strict(_StreamDiff):
 
     def _ensure_index(self) -> None:
         """Index every queued entry not indexed yet (both sides)."""
-        signature = self.cmp.signature
         for side in (0, 1):
             q = self.q[side]
             index = self.index[side]
@@ -164,7 +208,7 @@ class _Strict(_StreamDiff):
             sigs = self.sigs[side]
             start = self.upto[side] - (q[0][0] if q else self.upto[side])
             for item in islice(q, max(start, 0), None):
-                sig = signature(item[2])
+                sig = self._sig(side, item)
                 sigs[item[0]] = sig
                 found = index.get(sig)
                 if found is None:
@@ -173,13 +217,18 @@ class _Strict(_StreamDiff):
                     found.append(item[0])
             self.upto[side] = self.delivered[side]
 
-    def _drop_index(self) -> None:
-        self.index = [None, None]
-        self.sigs = [{}, {}]
-        self.upto = [-1, -1]
+    def _drop_index(self, side: int) -> None:
+        """Forget ``side``'s index (its queue ran empty). The other side's stays: when
+        one side runs ahead (entries missing from the other), its long queue is indexed
+        once, not again after every batch of the other side."""
+        self.index[side] = None
+        self.sigs[side] = {}
+        self.upto[side] = -1
+        self.cache[side].clear()
 
     def _pop(self, side: int) -> Item:
         item = self.q[side].popleft()
+        self.cache[side].pop(item[0], None)
         if item[0] < self.upto[side]:
             index = self.index[side]
             assert index is not None
@@ -192,22 +241,23 @@ class _Strict(_StreamDiff):
 
     def step(self) -> None:
         E, A = self.q
-        diff = self.cmp.diff
+        equal = self._equal
+        cache = self.cache
         res = self.res
         fast = self.fast
         upto = self.upto
         while E and A:
             e = E[0]
             a = A[0]
-            if (fast and e[2] == a[2]) or not (d := diff(e, a)):
-                if e[0] < upto[0] or a[0] < upto[1]:
+            if (fast and e[2] == a[2]) or equal(e, a):
+                if e[0] < upto[0] or a[0] < upto[1] or cache[0] or cache[1]:
                     self._pop(0)
                     self._pop(1)
                 else:
                     E.popleft()
                     A.popleft()
                 res.same += 1
-            elif not self._resolve(d):
+            elif not self._resolve():
                 break
             upto = self.upto
         if E and not A and self.done[1]:
@@ -216,14 +266,15 @@ class _Strict(_StreamDiff):
         if A and not E and self.done[0]:
             while A:
                 self.report("extra", None, self._pop(1))
-        if not (E and A) and self.index[0] is not None:
-            self._drop_index()
+        for side, q in enumerate(self.q):
+            if not q and (self.index[side] is not None or self.cache[side]):
+                self._drop_index(side)
 
     def _find(self, side: int, item: Item, expected_side: bool) -> int | None:
         """How far into ``side``'s queue an entry equal to ``item`` is (>= 1), or None."""
         index = self.index[side]
         assert index is not None
-        positions = index.get(self.cmp.signature(item[2]))
+        positions = index.get(self._sig(1 - side, item))
         if not positions:
             return None
         q = self.q[side]
@@ -235,14 +286,14 @@ class _Strict(_StreamDiff):
             if k >= self.window:
                 break
             other = q[k]
-            if not (self.cmp.diff(item, other) if expected_side else self.cmp.diff(other, item)):
-                return k
+            if self.exact or (self.cmp.same(item, other) if expected_side else self.cmp.same(other, item)):
+                return k  # (the index found it by its signature)
         return None
 
-    def _resolve(self, d: list[FieldDiff]) -> bool:
+    def _resolve(self) -> bool:
         """The heads differ: decide extra, missing or changed, or wait for more entries."""
         E, A = self.q
-        if self.index[0] is None:
+        if self.index[0] is None or self.index[1] is None:
             # Most differences are a single entry: look a few entries ahead first.
             ka = self._scan(1, E[0], True)
             ke = self._scan(0, A[0], False)
@@ -250,14 +301,14 @@ class _Strict(_StreamDiff):
             if near is not None and len(E) > near and len(A) > near:
                 return self._skip(1 if ka == near else 0, near)
             if near is None and len(E) > 1 and len(A) > 1 and (
-                not self.cmp.diff(E[1], A[1])
+                self._equal(E[1], A[1])
                 or (
                     len(E) > _NEAR
                     and len(A) > _NEAR
                     and (self._scan(1, E[1], True, 0) is not None or self._scan(0, A[1], False, 0) is not None)
                 )
             ):
-                self.report("changed", self._pop(0), self._pop(1), d)
+                self.report("changed", self._pop(0), self._pop(1))
                 return True
             if any(len(self.q[s]) <= _NEAR and not self.done[s] for s in (0, 1)):
                 return False  # too little to look at yet: wait for the next batch
@@ -278,7 +329,7 @@ class _Strict(_StreamDiff):
         if full or (best is None and self._realigns()):
             # No resynchronisation within the window, or the entries after the heads
             # find each other again: the heads are a changed pair.
-            self.report("changed", self._pop(0), self._pop(1), d)
+            self.report("changed", self._pop(0), self._pop(1))
             return True
         return False
 
@@ -294,12 +345,17 @@ class _Strict(_StreamDiff):
     def _scan(self, side: int, item: Item, expected_side: bool, first: int = 1) -> int | None:
         """Like :meth:`_find` over the next few entries only, without an index."""
         q = self.q[side]
-        diff = self.cmp.diff
-        for k in range(first, min(_NEAR + 1, len(q))):
+        end = min(_NEAR + 1, len(q))
+        if self.raw:  # (in C: the flats of the next few entries, searched)
+            near = list(map(_FLAT, islice(q, first, end)))
+            return near.index(item[2]) + first if item[2] in near else None
+        target = self._sig(1 - side, item)
+        sig = self._sig
+        for k in range(first, end):
             other = q[k]
-            if other is item:
+            if other is item or sig(side, other) != target:
                 continue
-            if not (diff(item, other) if expected_side else diff(other, item)):
+            if self.exact or (self.cmp.same(item, other) if expected_side else self.cmp.same(other, item)):
                 return k
         return None
 
@@ -328,8 +384,11 @@ class _Keyed(_StreamDiff):
     def held(self) -> int:
         return max(len(self.order[0]), len(self.order[1]))
 
-    def _pair(self, side: int, item: Item, other: Item) -> list[FieldDiff]:
-        return self.cmp.diff(item, other) if side == 0 else self.cmp.diff(other, item)
+    def waiting(self, side: int) -> int:
+        return len(self.order[side])
+
+    def _same(self, side: int, item: Item, other: Item) -> bool:
+        return self.cmp.same(item, other) if side == 0 else self.cmp.same(other, item)
 
     def feed(self, side: int, raw: Sequence[Any]) -> None:
         other = 1 - side
@@ -345,22 +404,22 @@ class _Keyed(_StreamDiff):
             bucket = theirs.get(key)
             if bucket:
                 if self.multiset:
-                    j = next((j for j, c in enumerate(bucket) if not self._pair(side, item, c)), -1)
+                    j = next((j for j, c in enumerate(bucket) if self._same(side, item, c)), -1)
                     if j < 0:
                         self._hold(side, key, item)
                         continue
                     cand = bucket[j]
                     del bucket[j]
-                    diffs: list[FieldDiff] = []
+                    same = True
                 else:
                     cand = bucket.popleft()
-                    diffs = self._pair(side, item, cand)
+                    same = self._same(side, item, cand)
                 if not bucket:
                     del theirs[key]
                 del their_order[cand[0]]
-                if diffs:
+                if not same:
                     e, a = (item, cand) if side == 0 else (cand, item)
-                    self.report("changed", e, a, diffs)
+                    self.report("changed", e, a)
                 else:
                     res.same += 1
             else:
@@ -399,7 +458,7 @@ class _Keyed(_StreamDiff):
                     del self.unmatched[other][key]
                 del self.order[other][cand[0]]
                 e, a = (item, cand) if side == 0 else (cand, item)
-                self.report("changed", e, a, self.cmp.diff(e, a))
+                self.report("changed", e, a)
             elif side == 0:
                 self.report("missing", item, None)
             else:
@@ -557,40 +616,51 @@ class Differ:
     ) -> None:
         done = [False, False]
         total = [0, 0]
+        #: Entries waiting for their counterparts, per side: the side with fewer is read
+        #: next (then the one that delivered fewer), so a side that runs ahead (the other
+        #: misses entries) waits for the other instead of piling up.
+        waiting = [0, 0]
         limit = 2 * self.rules.window
         while not (done[0] and done[1]):
-            side = 0 if not done[0] and (done[1] or total[0] <= total[1]) else 1
+            side = 0 if not done[0] and (done[1] or (waiting[0], total[0]) <= (waiting[1], total[1])) else 1
             try:
                 event = next(readers[side], None)
-                if event is None:
-                    done[side] = True
-                    for st in states.values():
-                        st.finish_side(side)
-                    continue
-                kind, stream, raw = event
-                if (only is not None and stream != only) or stream in skipped or not self.wanted(stream):
-                    continue
-                seen[side][stream] = True
-                if kind == 2:
-                    gaps.setdefault(stream, [0, 0])[side] += 1
-                    continue
-                found = states.get(stream)
-                if found is None:
-                    found = states[stream] = self.new_state(stream, done)
-                st = found
-                if kind == 1:
-                    if not st.coded and raw:
-                        self.choose_codec(st, raw)
-                    total[side] += len(raw)
-                    st.feed(side, raw)
-                    if only is None and st.held() > limit:
-                        skipped.add(stream)
-                        set_aside.append(stream)
-                        del states[stream]
             except _MALFORMED as exc:
+                # Only what reading raises is the file's fault; a comparison that fails
+                # is a bug of xtape's and is raised as what it is.
                 raise RecordingError(
                     self.sides[side].name, f"corrupt entry in the recording ({exc}); the file is damaged"
                 ) from None
+            if event is None:
+                done[side] = True
+                for st in states.values():
+                    st.finish_side(side)
+                continue
+            kind, stream, raw = event
+            if (only is not None and stream != only) or stream in skipped or not self.wanted(stream):
+                continue
+            seen[side][stream] = True
+            if kind == 2:
+                gaps.setdefault(stream, [0, 0])[side] += 1
+                continue
+            found = states.get(stream)
+            if found is None:
+                found = states[stream] = self.new_state(stream, done)
+            st = found
+            if kind == 1:
+                if not st.coded and raw:
+                    self.choose_codec(st, raw)
+                total[side] += len(raw)
+                before = st.waiting(0), st.waiting(1)
+                st.feed(side, raw)
+                waiting[0] += st.waiting(0) - before[0]
+                waiting[1] += st.waiting(1) - before[1]
+                if only is None and st.held() > limit:
+                    skipped.add(stream)
+                    set_aside.append(stream)
+                    waiting[0] -= st.waiting(0)
+                    waiting[1] -= st.waiting(1)
+                    del states[stream]
 
 
 def diff_recordings(expected: str | Path, actual: str | Path, rules: DiffRules | None = None) -> DiffResult:

@@ -205,7 +205,11 @@ class DiffRules:
         return dict(self.ignore_paths)  # type: ignore[arg-type]
 
     def replace(self, **changes: Any) -> DiffRules:
-        """A copy with some rules changed."""
+        """A copy with some rules changed. Dropping ``match_by`` (``match_by=None``)
+        drops the ``key`` order it implied too (back to ``strict``), unless ``order``
+        is given."""
+        if "match_by" in changes and changes["match_by"] is None and "order" not in changes and self.order == "key":
+            changes["order"] = "strict"
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from xtape.recording.chunks import (
     summary_frame,
     trailer,
 )
+from xtape.recording.compression import codec_named
 from xtape.recording.records import (
     VERSION,
     End,
@@ -193,6 +194,7 @@ class RecordingWriter:
     ) -> None:
         if version not in (1, 2):
             raise UsageError(f"cannot write recording format version {version}")
+        codec_named(compression)  # (an unknown name: one usage error naming the known ones)
         self.flush_interval = flush_interval
         self.version = version
         self._compressor = Compressor(compression, level) if version == 2 else None
