@@ -11,27 +11,27 @@ from typing import Annotated, Any
 
 import typer
 
-from xtape.cli._base import (
-    _URL_HELP,
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli.common import (
+    URL_HELP,
+    Command,
     SeriesOpt,
     TlsCaOpt,
     TlsCertOpt,
     TlsInsecureOpt,
     TlsKeyOpt,
-    _Command,
-    _redis_url,
     app,
     fail,
     handled,
     series_read,
     stderr,
     stdout,
+    tls_url,
 )
-from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 
 
-class _DashDashCommand(_Command):
+class _DashDashCommand(Command):
     """Keeps what follows ``--`` apart (``xtape test CASE... -- COMMAND...``)."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
@@ -124,7 +124,7 @@ def diff(
     ignore_field_order: Annotated[bool, typer.Option("--ignore-field-order", help="Fields in another order are not a difference.")] = False,
     window: Annotated[int | None, typer.Option("--window", metavar="N", min=1, help="Entries per stream searched for a counterpart (bounds memory; see docs/diff.md). [default: 10000]")] = None,
     max_reported: Annotated[int | None, typer.Option("--max-reported", metavar="N", min=0, help="Differences shown in detail per stream (all are counted). [default: 1000]")] = None,
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Compare with the live streams at this " + _URL_HELP)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Compare with the live streams at this " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
@@ -202,7 +202,7 @@ def diff(
                     raise UsageError(
                         "give ACTUAL (a recording), or --url (or $REDIS_URL) to compare with the live streams"
                     )
-                target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+                target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
                 idle_s = parse_duration(idle, option="--idle", positive=True) / NS_PER_S
                 from xtape.capture.redact import read_key_file
 

@@ -16,8 +16,8 @@ from xtape.units import plural
 if TYPE_CHECKING:
     from xtape.replay import ReplayProgress, ReplayReport
 
-from xtape.cli._base import (
-    _URL_HELP,
+from xtape.cli.common import (
+    URL_HELP,
     CatalogOpt,
     ClusterOpt,
     NoCatalogOpt,
@@ -28,18 +28,18 @@ from xtape.cli._base import (
     TlsInsecureOpt,
     TlsKeyOpt,
     VariableOpt,
-    _catalog_for,
-    _clock,
-    _redis_url,
-    _seconds,
-    _variables,
-    _warn,
     app,
+    catalog_for,
     fail,
+    format_seconds,
     handled,
+    parse_clock,
+    parse_variables,
     series_read,
     stderr,
     stdout,
+    tls_url,
+    warn,
 )
 
 
@@ -50,7 +50,7 @@ def replay(
         typer.Argument(help="A scenario (YAML or JSON) or a recording, told apart by content.", show_default=False),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + _URL_HELP)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
@@ -104,7 +104,7 @@ def replay(
     state = None
     with handled(), series_read(series):
         path = _one_source(source, file)
-        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = ReplayOptions(
             pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate),
             loop=loop,
@@ -120,18 +120,18 @@ def replay(
         )
         from xtape.replay.source import is_recording
 
-        schemas = None if is_recording(path) else _catalog_for(catalog, path, no_catalog)
+        schemas = None if is_recording(path) else catalog_for(catalog, path, no_catalog)
         capture_args = _capture_args(capture, output, settle, expect, timeout, force, inputs=[path, catalog])
         src = open_source(
             path,
             options,
-            variables=_variables(variable),
+            variables=parse_variables(variable),
             seed=seed,
-            clock=_clock(clock),
+            clock=parse_clock(clock),
             catalog=schemas,
         )
         for warning in src.warnings:
-            _warn(warning)
+            warn(warning)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
         if max_speed and not dry_run:
             from xtape.replay.resp import COMPILED, FALLBACK_NOTE
@@ -264,7 +264,7 @@ def _replay_progress(p: ReplayProgress) -> str:
     parts = [f"replay: {done}" + (f" ({p.percent:.0f}%)" if p.percent is not None else "")]
     parts.append(f"{p.rate:,.0f}/s")
     if p.eta_s is not None:
-        parts.append(f"ETA {_seconds(p.eta_s)}")
+        parts.append(f"ETA {format_seconds(p.eta_s)}")
     if p.iteration:
         parts.append(f"pass {p.iteration + 1}")
     if p.errors:
@@ -287,7 +287,7 @@ def _finish(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | N
 
     for warning in report.warnings:
         if warning != NOTHING_MATCHED:
-            _warn(warning)
+            warn(warning)
     if NOTHING_MATCHED not in report.warnings:
         _print_report(report, as_json, dry_run=dry_run, seed=seed, quiet=quiet)
     else:
