@@ -158,6 +158,7 @@ def plot(
             streams=list(stream or []),
             bucket_ns=None if bucket is None else parse_duration(bucket, option="--bucket", positive=True),
             report=note,
+            report_origin=str(report),
         )
         if data.clock_note:
             warn(f"{file}: {data.clock_note}")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -295,44 +294,13 @@ def _finish(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | N
 
 
 def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None, quiet: bool = False) -> None:
-    data = report.to_dict()
-    if seed is not None:
-        data["seed"] = seed
     if as_json:
-        stdout.print(json.dumps(data, ensure_ascii=False), markup=False)
+        from xtape.report.as_json import replay_json
+
+        stdout.print(replay_json(report, seed=seed), markup=False)
         return
-    out = stderr if dry_run else stdout
-    if quiet:  # -q: only what went wrong
-        if report.errors:
-            stderr.print(f"xtape: error: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)
-            for message in report.error_messages:
-                stderr.print(f"  {message}", markup=False)
-        return
-    verb = "scheduled" if dry_run else "published"
-    text = (
-        f"{verb} {plural(report.published, 'event')} to {plural(len(report.streams), 'stream')} in "
-        f"{report.duration_s:.3f} s ({report.rate:,.0f}/s, {report.pacing}"
-        + (f", {report.iterations} passes" if report.iterations > 1 else "")
-        + ")"
-    )
-    out.print(text, markup=False)
-    if report.lateness is not None and not dry_run:
-        lat = report.lateness
-        out.print(
-            f"lateness vs schedule: p50 {lat.p50_ms:.2f} ms, p99 {lat.p99_ms:.2f} ms, "
-            f"max {lat.max_ms:.2f} ms",
-            markup=False,
-        )
-    if seed is not None:
-        out.print(f"seed: {seed} (pass --seed {seed} to repeat these events)", markup=False)
-    if report.errors:
-        out.print(f"errors: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)
-        for message in report.error_messages:
-            out.print(f"  {message}", markup=False)
-    if report.reconnects:
-        out.print(
-            f"reconnects: {report.reconnects} (entries Redis had not confirmed were sent again)",
-            markup=False,
-        )
-    if report.interrupted:
-        out.print("interrupted: stopped early by Ctrl-C or SIGTERM", markup=False)
+    from xtape.report.replay_text import refused_lines, replay_lines
+
+    out = stderr if quiet or dry_run else stdout  # -q: only what went wrong
+    for line in refused_lines(report) if quiet else replay_lines(report, dry_run=dry_run, seed=seed):
+        out.print(line, markup=False)

@@ -325,12 +325,14 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
 def _annotate_report(fig: Figure, y: float, data: PlotData) -> None:
     """The replay's figures as a line under the subtitle: a report gives lateness as
     p50/p99/max only, so they are shown as text, not as a curve."""
+    from xtape.report.replay_text import lateness_line, summary_line
+
     assert data.report is not None
     note = data.report
     fig.text(
         0.02,
         y,
-        f"{note.summary_text()} · {note.lateness_text()}",
+        f"{summary_line(note)} · {lateness_line(note)}",
         fontsize=9,
         va="center",
         bbox={"boxstyle": "round,pad=0.35", "facecolor": "#fffbe6", "edgecolor": "#c8a600"},

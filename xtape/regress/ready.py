@@ -20,7 +20,7 @@ from xtape.capture.groups import has_group
 from xtape.connection import command, connect
 from xtape.errors import ServiceFailed
 from xtape.regress.case import Readiness
-from xtape.regress.findings import strip_ansi
+from xtape.report.diff_text import strip_ansi
 
 if TYPE_CHECKING:
     from xtape.regress.service import Service
