@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -87,29 +87,7 @@ def test_a_diff_result_reads_its_json_form_back(tmp_path: Path) -> None:
     assert render_html(back) == render_html(result)
 
 
-def test_a_replay_report_reads_its_json_form_back_and_refuses_what_is_not_one() -> None:
-    report = ReplayReport(
-        source="in.xtape",
-        pacing="speed 1x",
-        published=1200,
-        errors=2,
-        error_messages=["WRONGTYPE x"],
-        streams={"a": 1000, "b\\xff": 200},
-        iterations=2,
-        duration_s=2.5,
-        lateness=Lateness(0.12, 0.4, 1.5),
-        warnings=["w"],
-        reconnects=1,
-    )
-    back = ReplayReport.from_dict(json.loads(replay_json(report, seed=7)))
-    assert back == report
-    with pytest.raises(ValueError, match="it has no 'duration_s'"):
-        ReplayReport.from_dict({"pacing": "x", "published": 1})
-    with pytest.raises(InvalidReport, match=r"r\.json: not a replay --json report: lateness\.p50_ms is not a number"):
-        parse_report('{"pacing": "x", "published": 1, "duration_s": 1, "lateness": {"p50_ms": "a"}}', "r.json")
-
-
-def test_the_replay_text_is_a_renderer() -> None:
+def _report(**changes: object) -> ReplayReport:
     report = ReplayReport(
         source="in.xtape",
         pacing="speed 1x",
@@ -121,8 +99,22 @@ def test_the_replay_text_is_a_renderer() -> None:
         duration_s=2.5,
         lateness=Lateness(0.12, 0.4, 1.5),
         reconnects=1,
-        interrupted=True,
     )
+    return replace(report, **changes)  # type: ignore[arg-type]
+
+
+def test_a_replay_report_reads_its_json_form_back_and_refuses_what_is_not_one() -> None:
+    report = _report(streams={"a": 1000, "b\\xff": 200}, warnings=["w"])
+    back = ReplayReport.from_dict(json.loads(replay_json(report, seed=7)))
+    assert back == report
+    with pytest.raises(ValueError, match="it has no 'duration_s'"):
+        ReplayReport.from_dict({"pacing": "x", "published": 1})
+    with pytest.raises(InvalidReport, match=r"r\.json: not a replay --json report: lateness\.p50_ms is not a number"):
+        parse_report('{"pacing": "x", "published": 1, "duration_s": 1, "lateness": {"p50_ms": "a"}}', "r.json")
+
+
+def test_the_replay_text_is_a_renderer() -> None:
+    report = _report(interrupted=True)
     assert replay_lines(report, seed=7) == [
         "published 1200 events to 2 streams in 2.500 s (480/s, speed 1x, 2 passes)",
         "lateness vs schedule: p50 0.12 ms, p99 0.40 ms, max 1.50 ms",
