@@ -19,11 +19,11 @@ import typer.core
 from rich.console import Console
 from typer.models import CommandFunctionType
 
-from xtape import __version__
 from xtape.cli._text import human_bytes as human_bytes
 from xtape.cli._text import show_text as show_text
 from xtape.cli._text import silence_stdout
 from xtape.errors import UsageError, XtapeError
+from xtape.version import __version__
 
 if TYPE_CHECKING:
     from xtape.recording import TimeBase

@@ -7,10 +7,10 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xtape import __version__
 from xtape.diff.compare import FieldDiff, Item
 from xtape.report.diff_text import decoded_text, field_label, rules_line, show_bytes, verdict
 from xtape.timeline import display_name
+from xtape.version import __version__
 
 if TYPE_CHECKING:
     from xtape.diff.result import DiffResult, EntryDiff, StreamResult
