@@ -66,7 +66,7 @@ def _help_records(command: str) -> dict[str, str]:
     """``{option: its help text}`` of a command, as ``--help`` renders it."""
     import typer.main
 
-    from xtape.cli._base import _tidy_extras
+    from xtape.cli.common import tidy_extras
 
     cmd = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
     ctx = cmd.make_context(command, ["--help"], resilient_parsing=True)
@@ -74,7 +74,7 @@ def _help_records(command: str) -> dict[str, str]:
     for param in cmd.get_params(ctx):
         record = param.get_help_record(ctx)
         if record is not None:
-            records[param.opts[0]] = _tidy_extras(record[1])  # as _Command renders it
+            records[param.opts[0]] = tidy_extras(record[1])  # as Command renders it
     return records
 
 

@@ -16,6 +16,7 @@ from xtape.cli import app
 from xtape.diff import DiffRules, diff_recordings
 from xtape.errors import DiffRulesError, UsageError
 from xtape.recording import RecordingWriter
+from xtape.report.diff_text import render_text
 
 Flat = Sequence[bytes]
 
@@ -416,7 +417,7 @@ def test_max_reported_keeps_counts_exact(tmp_path: Path) -> None:
     result = diff_recordings(e, a, DiffRules(max_reported=3))
     s = result.streams[0]
     assert s.changed == 50 and len(s.differences) == 3 and s.unreported == 47
-    assert "... and 47 more" in result.render_text()
+    assert "... and 47 more" in render_text(result)
 
 
 def test_color_only_when_asked(tmp_path: Path) -> None:
@@ -424,8 +425,8 @@ def test_color_only_when_asked(tmp_path: Path) -> None:
     changed[0][1] = b"zz"
     e, a = pair(tmp_path, {b"orders": ORDERS}, {b"orders": changed})
     result = diff_recordings(e, a)
-    assert "\x1b[" not in result.render_text()
-    assert "\x1b[31m" in result.render_text(color=True)
+    assert "\x1b[" not in render_text(result)
+    assert "\x1b[31m" in render_text(result, color=True)
     assert "\x1b[" not in run(e, a)[1]  # CliRunner's stdout is not a terminal
 
 

@@ -10,6 +10,7 @@ from e2e_support import invoke, xadd
 
 from xtape.diff import DiffRules, diff_live
 from xtape.recording import Recording, RecordingWriter
+from xtape.report.diff_text import render_text
 
 ENTRIES = [
     [b"orderId", b"o1", b"price", b"10.00", b"bin", b"\xff\x00"],
@@ -56,7 +57,7 @@ def test_live_library_call_with_globs_and_rules(tmp_path: Path, redis_url: str, 
     g = golden(tmp_path / "g.xtape")
     assert not diff_live(g, redis_url, DiffRules(), idle_s=0.3).same
     result = diff_live(g, redis_url, DiffRules(match_by="orderId"), streams=["order.*"], idle_s=0.3)
-    assert result.same, result.render_text()
+    assert result.same, render_text(result)
 
 
 def test_live_without_a_server_is_trouble_exit_2(tmp_path: Path) -> None:

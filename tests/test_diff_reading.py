@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.test_diff import ORDERS, pair
 from xtape.diff import DiffRules, diff_recordings
+from xtape.report.diff_text import render_text
 
 
 def test_a_reordered_entry_is_moved_with_both_positions(tmp_path: Path) -> None:
@@ -18,7 +19,7 @@ def test_a_reordered_entry_is_moved_with_both_positions(tmp_path: Path) -> None:
 
     s = result.streams[0]
     assert (s.moved, s.missing, s.extra, s.changed) == (1, 0, 0, 0)
-    text = result.render_text()
+    text = render_text(result)
     assert "> moved    #1 -> #3 id 1700000000000-1 / actual id 1700000000000-3" in text
     assert "1 missing" not in text and "(0 changed, 0 missing, 0 extra, 1 moved; 5 same)" in text
     assert result.to_dict()["totals"]["moved"] == 1
@@ -29,7 +30,7 @@ def test_a_changed_entry_shows_its_match_by_key(tmp_path: Path) -> None:
     changed[2][3] = b"999.00"
     e, a = pair(tmp_path, {b"orders": ORDERS}, {b"orders": changed})
 
-    text = diff_recordings(e, a, DiffRules(match_by="orderId")).render_text()
+    text = render_text(diff_recordings(e, a, DiffRules(match_by="orderId")))
 
     assert '~ changed  #2 id 1700000000000-2 (orderId "o2")' in text
 
@@ -43,7 +44,7 @@ def test_a_changed_entry_shows_a_json_key_and_the_result_key_by(tmp_path: Path) 
     result = diff_recordings(e, a, DiffRules(json_fields=("body",)))
     result.key_by = "body.order.id"
 
-    assert '~ changed  #1 id 1700000000000-1 (body.order.id "o1")' in result.render_text()
+    assert '~ changed  #1 id 1700000000000-1 (body.order.id "o1")' in render_text(result)
 
 
 def test_one_field_changed_in_many_entries_is_summarised_once(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_one_field_changed_in_many_entries_is_summarised_once(tmp_path: Path) ->
     act[7] = [b"n", b"7", b"qty", b"2"]
     e, a = pair(tmp_path, {b"s": exp}, {b"s": act})
 
-    text = diff_recordings(e, a).render_text()
+    text = render_text(diff_recordings(e, a))
 
     assert "  currency: absent in 49 of 49 entries (the first 3 shown)" in text
     assert text.count('currency: "EUR" -> (no such field)') == 3

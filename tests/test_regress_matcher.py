@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from xtape.cli import app
 from xtape.diff import diff_recordings
 from xtape.regress import Service, load_case, replay_and_capture, run_case
+from xtape.report.diff_text import render_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "matcher"
@@ -160,7 +161,7 @@ def test_twenty_runs_of_the_unchanged_service_show_no_difference(
             )
             assert capture.entries == 10
             result = diff_recordings(case.golden, actual, case.rules)
-            assert result.same, result.render_text()
+            assert result.same, render_text(result)
             assert result.totals()["same"] == 10
         for stream in (b"order.accepted", b"order.rejected"):
             for _, flat in r.execute_command("XRANGE", stream, "-", "+"):

@@ -14,8 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from xtape._lazy import lazy_getattr, public_dir
-
-__version__ = "0.1.0"
+from xtape.version import __version__ as __version__
 
 _EXPORTS: dict[str, str] = {
     "CaptureResult": "xtape.regress",

@@ -336,7 +336,9 @@ def _regression(say: Say, workdir: Path, result: DemoResult, user_stop: threadin
         return
     say(f"   {bad.summary()}")
     if bad.diff is not None:
-        for line in bad.diff.render_text().splitlines():
+        from xtape.report.diff_text import render_text
+
+        for line in render_text(bad.diff).splitlines():
             if line.strip() and not line.startswith(("expected:", "actual:", "rules:")):
                 say(f"   | {line}")
     result.bug_caught = bad.status == "differs"

@@ -221,7 +221,9 @@ class XtapeFixture:
             )
         result = self.diff(golden, actual_path, rules)
         if not result.same:
-            pytest.fail(result.render_text(color=False), pytrace=False)
+            from xtape.report.diff_text import render_text
+
+            pytest.fail(render_text(result, color=False), pytrace=False)
 
 
 def _path(actual: str | Path | CaptureResult) -> Path:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xtape import __version__
 from xtape.catalog.schema import shown
 from xtape.codecs import CodecResolver, codec_spec
 from xtape.ids import id_ms
@@ -30,6 +29,7 @@ from xtape.recording import Recording
 from xtape.scenario.encoding import EncodingFailed, encode_value
 from xtape.timeline import display_name, pair_fields
 from xtape.units import match_any
+from xtape.version import __version__
 from xtape.yamlfile.dump import dump_flow
 
 #: A field with at most this many distinct values (each seen at least twice on average)

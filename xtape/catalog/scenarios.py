@@ -12,7 +12,7 @@ an invalid value is reported with a seed that makes it, as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from xtape.catalog.schema import Problem, StreamSchema, format_problem
 from xtape.codecs import CodecFailed, get_codec
@@ -26,8 +26,14 @@ from xtape.scenario.template import constant_value
 from xtape.timeline import flat_fields, pair_fields
 from xtape.yamlfile.check import Loc, format_loc
 
-if TYPE_CHECKING:
-    from xtape.catalog.catalog import Catalog
+
+class Catalog(Protocol):
+    """What these checks need of a :class:`xtape.catalog.catalog.Catalog` (which calls
+    them): the schema that covers a stream, and what to say of one it does not know."""
+
+    def lookup(self, stream: str | bytes) -> StreamSchema | None: ...
+
+    def unknown_stream(self, stream: str | bytes) -> str: ...
 
 #: How many other seeds each generator is tried with.
 PROBES = 200

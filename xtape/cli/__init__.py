@@ -1,6 +1,6 @@
 """The ``xtape`` command line: parse, call the library, render output and errors.
 
-One module per group of commands; :mod:`._base` holds the app, its help formatting and
+One module per group of commands; :mod:`.common` holds the app, its help formatting and
 what the commands share. Nothing here holds logic of its own. Every expected failure is
 an ``XtapeError``, printed as one line on stderr with exit code 1 (runtime) or 2
 (input/usage). Only this package imports typer.
@@ -16,7 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from xtape.cli._base import app
+    from xtape.cli.common import app
 
 __all__ = ["app", "main"]
 
@@ -51,7 +51,7 @@ def _app(command: str | None = None) -> Any:
     module = COMMAND_MODULE.get(command or "")
     for name in COMMAND_MODULES if module is None else (module,):
         import_module(f"xtape.cli.{name}")
-    from xtape.cli._base import app as typer_app
+    from xtape.cli.common import app as typer_app
 
     order = {f"xtape.cli.{name}": i for i, name in enumerate(COMMAND_MODULES)}
     typer_app.registered_commands.sort(
@@ -82,7 +82,7 @@ def main() -> None:
         sys.exit(code)
     command = argv[0] if argv else None
     typer_app = _app(command)
-    from xtape.cli._base import main as run
+    from xtape.cli.common import main as run
 
     # typer builds every registered command before it parses: only the one named here.
     registered = list(typer_app.registered_commands)

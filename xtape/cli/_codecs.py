@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from xtape.cli._base import stderr
+from xtape.cli.common import stderr
 
 CodecOpt = Annotated[
     list[str] | None,

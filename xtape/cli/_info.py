@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xtape.cli._text import _human_bytes, _shown, silence_stdout
+from xtape.cli._text import human_bytes, show_text, silence_stdout
 from xtape.errors import XtapeError
 
 if TYPE_CHECKING:
@@ -110,13 +110,13 @@ def show_info(
         return
     src = data["source"]
     lines = [
-        f"file:      {_shown(data['path'])} ({_human_bytes(data['file_size'])}, format v{data['version']}, {_shown(data['tool'])})",
+        f"file:      {show_text(data['path'])} ({human_bytes(data['file_size'])}, format v{data['version']}, {show_text(data['tool'])})",
         (
             f"source:    merged from {len(src['merged'])} recordings"
             if isinstance(src.get("merged"), list)
-            else f"source:    {_shown(src.get('url', '?'))} ({_shown(data['server'])})"
+            else f"source:    {show_text(src.get('url', '?'))} ({show_text(data['server'])})"
             + (
-                f", a cluster of {_shown(src['cluster'].get('shards', '?'))} shards"
+                f", a cluster of {show_text(src['cluster'].get('shards', '?'))} shards"
                 if isinstance(src.get("cluster"), dict)
                 else ""
             )
@@ -143,15 +143,15 @@ def show_info(
         noun = "entry  " if s["entries"] == 1 else "entries"
         bars = sparks.streams.get(name) if sparks is not None else None
         spark = f"  |{bars}|" if bars is not None else ""
-        lines.append(f"  {_shown(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
+        lines.append(f"  {show_text(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
     if data["gaps"]:
         between = ", or added between recorder runs" if data["runs"] > 1 else ""
         lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded{between})")
         for g in data["gaps"]:
             lost = "unknown" if g["lost"] is None else g["lost"]
-            lines.append(f"  {_shown(g['stream'])}: after {g['after_id']} before {g['before_id']}: {lost} lost")
+            lines.append(f"  {show_text(g['stream'])}: after {g['after_id']} before {g['before_id']}: {lost} lost")
     for m in data["markers"]:
-        lines.append(f"marker:    {m['time']} {_shown(m['kind'])}: {_shown(m['text'])}")
+        lines.append(f"marker:    {m['time']} {show_text(m['kind'])}: {show_text(m['text'])}")
     if data["truncated_bytes"]:
         lines.append(
             f"truncated: the last {data['truncated_bytes']} bytes are an incomplete record (skipped)"
@@ -159,7 +159,7 @@ def show_info(
     if data["summary"] == "rebuilt":
         lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
     for skipped in data["skipped"]:
-        lines.append(f"skipped:   {_shown(skipped['path'])}: {skipped['why']} (a rotation that failed?)")
+        lines.append(f"skipped:   {show_text(skipped['path'])}: {skipped['why']} (a rotation that failed?)")
     lines.append(f"checked:   {_CHECKED[data['checked']]}")
     if data["files"] > 1:
         lines.append(f"files:     {data['files']} (a split recording, read as one)")
@@ -172,7 +172,7 @@ def show_info(
         lines.append("complete:  every run stopped cleanly; the runs leave gaps between them")
     elif data["complete"] and not data["gaps_detectable"]:
         # Closed cleanly, but a server before Redis 7.0 leaves no trace of trims.
-        lines.append(f"gaps:      cannot be detected ({_shown(data['server'])})")
+        lines.append(f"gaps:      cannot be detected ({show_text(data['server'])})")
     elif data["complete"]:
         lines.append("complete:  yes")
     elif data["writing"]:
@@ -211,18 +211,18 @@ def _show_folder(folder: Any, as_json: bool) -> None:
     if as_json:
         _print(json.dumps({"path": layout.name, "one_recording": False, "problem": layout.problem(), "recordings": rows}, indent=2, ensure_ascii=False))
         return
-    lines = [f"folder:    {_shown(layout.name)}: not one recording; each of what it holds:"]
+    lines = [f"folder:    {show_text(layout.name)}: not one recording; each of what it holds:"]
     for row in rows:
         if "series" in row:
             name = f"series {short(row['series'])} ({row['files']} file{'s' * (row['files'] != 1)})"
         else:
             name = Path(row["path"]).name
         if "error" in row:
-            lines.append(f"  {_shown(name):<32} {_shown(row['error'])}")
+            lines.append(f"  {show_text(name):<32} {show_text(row['error'])}")
             continue
         span = f"{row['start']} .. {row['end']} ({row['duration_s']:.3f} s)" if row["start"] else "no entries"
         lines.append(
-            f"  {_shown(name):<32} {row['entries']:>10} entr{'y  ' if row['entries'] == 1 else 'ies'}"
+            f"  {show_text(name):<32} {row['entries']:>10} entr{'y  ' if row['entries'] == 1 else 'ies'}"
             f"  {row['streams']:>3} stream{' ' if row['streams'] == 1 else 's'}  {span}"
             + ("" if row["complete"] else "  (incomplete)")
         )

@@ -18,7 +18,7 @@ def silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _human_bytes(n: float) -> str:
+def human_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -26,7 +26,7 @@ def _human_bytes(n: float) -> str:
     return f"{n:.1f} GiB"
 
 
-def _shown(value: Any) -> str:
+def show_text(value: Any) -> str:
     """Text from a recording (names, marker texts, header values) for a terminal:
     control characters and bytes that are not UTF-8 escaped, so a stream name cannot
     move the cursor or fake a line."""

@@ -9,18 +9,18 @@ from typing import Annotated
 
 import typer
 
-from xtape.cli._base import (
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli.common import (
     ProgressLine,
     SeriesOpt,
-    _clock,
-    _seconds,
-    _write_text,
     app,
+    format_seconds,
     handled,
+    parse_clock,
     series_read,
     stderr,
+    write_file,
 )
-from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 from xtape.units import plural
 
@@ -62,14 +62,14 @@ def convert(
     line = ProgressLine(not quiet)
 
     def show(p: ConvertProgress) -> None:
-        eta = "" if p.eta_s is None else f", ETA {_seconds(p.eta_s)}"
+        eta = "" if p.eta_s is None else f", ETA {format_seconds(p.eta_s)}"
         line.show(
             f"convert: {p.read:,}/{p.total:,} entries ({p.fraction:.0%}), "
             f"{p.rate:,.0f}/s{eta}"
         )
 
     with handled(), series_read(series):
-        timing = _clock(clock)
+        timing = parse_clock(clock)
         to_stdout = str(output) == "-"
         check_output(output, force=force, inputs=[file])
         if generators:
@@ -139,7 +139,7 @@ def _convert_generators(
     if str(output) == "-":
         sys.stdout.write(text)
     else:
-        _write_text(output, text)
+        write_file(output, text)
     if not quiet:
         stderr.print(
             f"wrote {'stdout' if str(output) == '-' else output}: {plural(len(scenario['events']), 'event')} "

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from xtape.cli._base import (
+from xtape.cli.common import (
     app,
     fail,
     handled,

@@ -10,18 +10,18 @@ from typing import Annotated, Any
 
 import typer
 
-from xtape.cli._base import (
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli.common import (
     SeriesOpt,
-    _clock,
-    _shown,
-    _warn,
     app,
     handled,
+    parse_clock,
     series_read,
+    show_text,
     stderr,
     stdout,
+    warn,
 )
-from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 from xtape.units import plural
 
@@ -88,12 +88,12 @@ def cat(
         )
         rec = Recording(file)
         for path, why in rec.skipped:
-            _warn(f"{_shown(str(path))}: {why} (a rotation that failed?): skipped")
+            warn(f"{show_text(str(path))}: {why} (a rotation that failed?): skipped")
         if limit == 0:
             return
         patterns = list(stream or ())
         decoder = _decoder(codec) if decode or codec else None
-        write_jsonl(  # (`xtape cat ... | head`: see _Command.invoke)
+        write_jsonl(  # (`xtape cat ... | head`: see Command.invoke)
             rec,
             sys.stdout.buffer,
             keep=(lambda name: match_any(name, patterns)) if patterns else None,
@@ -104,7 +104,7 @@ def cat(
         )
         if rec.truncated_bytes:
             stderr.print(
-                f"xtape: warning: {_shown(rec.name)}: the last {rec.truncated_bytes} bytes are an "
+                f"xtape: warning: {show_text(rec.name)}: the last {rec.truncated_bytes} bytes are an "
                 "incomplete record (skipped)",
                 markup=False,
             )
@@ -154,13 +154,14 @@ def plot(
         note = None if report is None else load_report(report)
         data = collect(
             file,
-            clock=None if clock is None else _clock(clock),
+            clock=None if clock is None else parse_clock(clock),
             streams=list(stream or []),
             bucket_ns=None if bucket is None else parse_duration(bucket, option="--bucket", positive=True),
             report=note,
+            report_origin=str(report),
         )
         if data.clock_note:
-            _warn(f"{file}: {data.clock_note}")
+            warn(f"{file}: {data.clock_note}")
         write(data, output)
     if quiet:
         return
@@ -195,7 +196,7 @@ def merge(
         check_output(output, force=force, inputs=inputs)
         stats = run_merge(inputs, output)
     for warning in stats.warnings:
-        _warn(warning)
+        warn(warning)
     if not quiet:
         stderr.print(
             f"merged {stats.inputs} recordings into {output}: {stats.entries} entries from "
@@ -244,13 +245,13 @@ def check(
         else:
             report = run_check(file)
     for line in problem_lines(report):
-        stdout.print(_shown(line), markup=False, highlight=False, soft_wrap=True)
+        stdout.print(show_text(line), markup=False, highlight=False, soft_wrap=True)
     for f in report.files:
         where = f"{f.sound_chunks} of {plural(f.chunks, 'chunk')} sound, " if f.version >= 2 else "format v1, "
         verdict = "sound" if f.sound else plural(len(f.problems), "problem")
         summary = _SUMMARY_VERDICTS[f.summary] if f.version >= 2 else ("closed cleanly" if f.summary == "matches" else "no END record")
         stdout.print(
-            _shown(f"{f.path}: {verdict}: {where}{f.entries:,} entr{'y' if f.entries == 1 else 'ies'}; {summary}"),
+            show_text(f"{f.path}: {verdict}: {where}{f.entries:,} entr{'y' if f.entries == 1 else 'ies'}; {summary}"),
             markup=False,
             highlight=False,
             soft_wrap=True,

@@ -11,20 +11,20 @@ from typing import Annotated
 
 import typer
 
-from xtape.cli._base import (
-    _URL_HELP,
+from xtape.cli.common import (
+    URL_HELP,
     ClusterOpt,
     ProgressLine,
     TlsCaOpt,
     TlsCertOpt,
     TlsInsecureOpt,
     TlsKeyOpt,
-    _human_bytes,
-    _redis_url,
-    _warn,
     app,
     handled,
+    human_bytes,
     stderr,
+    tls_url,
+    warn,
 )
 from xtape.errors import UsageError
 from xtape.units import match_any, plural
@@ -34,7 +34,7 @@ from xtape.units import match_any, plural
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + _URL_HELP)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
@@ -85,11 +85,11 @@ def record(
                 raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
         for name in streams:
             if os.path.exists(name):
-                _warn(
+                warn(
                     f"{name!r} is also a file here: if it came from a glob the shell expanded, "
                     "quote the glob ('prices.*') so Redis stream names are matched"
                 )
-        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
@@ -125,7 +125,7 @@ def record(
                     options,
                     progress=lambda p: line.show(
                         f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
-                        f"{_human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                        f"{human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
                         + (
                             f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
                             f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
@@ -146,12 +146,12 @@ def record(
         raise typer.Exit(state.exit_code or 1)
     for pattern in streams:
         if glob.has_magic(pattern) and not any(match_any(name, [pattern]) for name in stats.streams):
-            _warn(f"{pattern!r} matched no stream; nothing was recorded from it")
+            warn(f"{pattern!r} matched no stream; nothing was recorded from it")
     if not quiet:
         stderr.print(
             f"recorded {plural(stats.entries, 'entry', 'entries')} from "
             f"{plural(sum(1 for n in stats.streams.values() if n), 'stream')} into {output} "
-            f"({_human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
+            f"({human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
             + (f"; {plural(stats.gaps, 'gap')} ({plural(stats.lost, 'entry', 'entries')} lost" if stats.gaps else "")
             + (f", {stats.unknown_gaps} of unknown size" if stats.unknown_gaps else "")
             + (")" if stats.gaps else "")

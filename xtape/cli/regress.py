@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,27 +10,27 @@ from typing import Annotated, Any
 
 import typer
 
-from xtape.cli._base import (
-    _URL_HELP,
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli.common import (
+    URL_HELP,
+    Command,
     SeriesOpt,
     TlsCaOpt,
     TlsCertOpt,
     TlsInsecureOpt,
     TlsKeyOpt,
-    _Command,
-    _redis_url,
     app,
     fail,
     handled,
     series_read,
     stderr,
     stdout,
+    tls_url,
 )
-from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError
 
 
-class _DashDashCommand(_Command):
+class _DashDashCommand(Command):
     """Keeps what follows ``--`` apart (``xtape test CASE... -- COMMAND...``)."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
@@ -124,7 +123,7 @@ def diff(
     ignore_field_order: Annotated[bool, typer.Option("--ignore-field-order", help="Fields in another order are not a difference.")] = False,
     window: Annotated[int | None, typer.Option("--window", metavar="N", min=1, help="Entries per stream searched for a counterpart (bounds memory; see docs/diff.md). [default: 10000]")] = None,
     max_reported: Annotated[int | None, typer.Option("--max-reported", metavar="N", min=0, help="Differences shown in detail per stream (all are counted). [default: 1000]")] = None,
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Compare with the live streams at this " + _URL_HELP)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Compare with the live streams at this " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
@@ -149,49 +148,27 @@ def diff(
     from xtape.diff import DiffRules, diff_live, diff_recordings
     from xtape.outputs import check_distinct, check_output
     from xtape.timeline import NS_PER_S
-    from xtape.units import parse_duration, parse_ms, parse_pair
+    from xtape.units import parse_duration
 
     try:
         with handled(), series_read(series):
             base = DiffRules.load(rules_file) if rules_file is not None else DiffRules()
-            changes: dict[str, object] = {}
-            if stream:
-                changes["streams"] = (*base.streams, *stream)
-            if ignore_field:
-                changes["ignore_fields"] = (*base.ignore_fields, *ignore_field)
-            if json_field:
-                changes["json_fields"] = (*base.json_fields, *json_field)
-            if tolerance:
-                tols = dict(base.tolerances)
-                for text in tolerance:
-                    name, amount = parse_pair(text, option="--tolerance")
-                    tols[name] = amount
-                changes["tolerances"] = tols
-            if ignore_path:
-                json_fields = (*base.json_fields, *(json_field or ()))
-                splitter = DiffRules(json_fields=json_fields)
-                paths = {k: list(v) for k, v in base.paths.items()}
-                for full in ignore_path:
-                    name, inner = splitter.split_path(full)
-                    paths.setdefault(name, []).append(inner)
-                changes["ignore_paths"] = {k: tuple(v) for k, v in paths.items()}
-            if codec:
-                changes["codecs"] = (*codec_pairs(codec), *base.codecs)
-            if match_by is not None:
-                changes["match_by"] = match_by
-            if unordered:
-                if match_by is not None:
-                    raise UsageError("--match-by and --unordered exclude each other: pick one way to pair entries")
-                changes["order"] = "multiset"
-                changes["match_by"] = None
-            for key, flag in (("compare_ids", compare_ids), ("compare_times", compare_times), ("ignore_field_order", ignore_field_order)):
-                if flag:
-                    changes[key] = True
-            tolerance_ms = None if time_tolerance is None else parse_ms(time_tolerance, option="--time-tolerance")
-            for key, value in (("time_tolerance_ms", tolerance_ms), ("window", window), ("max_reported", max_reported)):
-                if value is not None:
-                    changes[key] = value
-            rules = base.replace(**changes) if changes else base
+            rules = base.with_options(
+                streams=stream,
+                ignore_fields=ignore_field,
+                tolerances=tolerance,
+                json_fields=json_field,
+                ignore_paths=ignore_path,
+                codecs=codec,
+                match_by=match_by,
+                order="multiset" if unordered else None,
+                compare_ids=compare_ids,
+                compare_times=compare_times,
+                ignore_field_order=ignore_field_order,
+                time_tolerance_ms=time_tolerance,
+                window=window,
+                max_reported=max_reported,
+            )
             inputs = [expected, actual, rules_file]
             check_distinct([("--html", html), ("--save-actual", save_actual)])
             for option, out in (("--html", html), ("--save-actual", save_actual)):
@@ -202,7 +179,7 @@ def diff(
                     raise UsageError(
                         "give ACTUAL (a recording), or --url (or $REDIS_URL) to compare with the live streams"
                     )
-                target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+                target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
                 idle_s = parse_duration(idle, option="--idle", positive=True) / NS_PER_S
                 from xtape.capture.redact import read_key_file
 
@@ -215,7 +192,9 @@ def diff(
                     raise UsageError("--redact-key-file applies to a live diff (EXPECTED without ACTUAL)")
                 result = diff_recordings(expected, actual, rules)
             if html is not None:
-                result.write_html(html)
+                from xtape.report.diff_html import write_html
+
+                write_html(result, html)
     except typer.Exit as exc:
         # diff(1): trouble is 2, whatever its kind (1 means "differs").
         raise typer.Exit(2 if exc.exit_code not in (0, 130) else exc.exit_code) from None
@@ -226,10 +205,14 @@ def diff(
             if path is not None:
                 stderr.print(f"wrote {path}: {what}", markup=False)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        from xtape.report.as_json import diff_json
+
+        sys.stdout.write(diff_json(result))
         sys.stdout.flush()
     elif not quiet:
         color = sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
-        sys.stdout.write(result.render_text(color=color))
+        from xtape.report.diff_text import render_text
+
+        sys.stdout.write(render_text(result, color=color))
         sys.stdout.flush()
     raise typer.Exit(0 if result.same else 1)

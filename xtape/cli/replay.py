@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,8 +15,8 @@ from xtape.units import plural
 if TYPE_CHECKING:
     from xtape.replay import ReplayProgress, ReplayReport
 
-from xtape.cli._base import (
-    _URL_HELP,
+from xtape.cli.common import (
+    URL_HELP,
     CatalogOpt,
     ClusterOpt,
     NoCatalogOpt,
@@ -28,18 +27,18 @@ from xtape.cli._base import (
     TlsInsecureOpt,
     TlsKeyOpt,
     VariableOpt,
-    _catalog_for,
-    _clock,
-    _redis_url,
-    _seconds,
-    _variables,
-    _warn,
     app,
+    catalog_for,
     fail,
+    format_seconds,
     handled,
+    parse_clock,
+    parse_variables,
     series_read,
     stderr,
     stdout,
+    tls_url,
+    warn,
 )
 
 
@@ -50,7 +49,7 @@ def replay(
         typer.Argument(help="A scenario (YAML or JSON) or a recording, told apart by content.", show_default=False),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + _URL_HELP)] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
@@ -105,7 +104,7 @@ def replay(
     state = None
     with handled(), series_read(series):
         path = _one_source(source, file)
-        target = _redis_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = ReplayOptions(
             pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate, rate_ramp=rate_ramp),
             loop=loop,
@@ -121,18 +120,18 @@ def replay(
         )
         from xtape.replay.source import is_recording
 
-        schemas = None if is_recording(path) else _catalog_for(catalog, path, no_catalog)
+        schemas = None if is_recording(path) else catalog_for(catalog, path, no_catalog)
         capture_args = _capture_args(capture, output, settle, expect, timeout, force, inputs=[path, catalog])
         src = open_source(
             path,
             options,
-            variables=_variables(variable),
+            variables=parse_variables(variable),
             seed=seed,
-            clock=_clock(clock),
+            clock=parse_clock(clock),
             catalog=schemas,
         )
         for warning in src.warnings:
-            _warn(warning)
+            warn(warning)
         line = ProgressLine(not (quiet or as_json or dry_run or verbose))
         if max_speed and not dry_run:
             from xtape.replay.resp import COMPILED, FALLBACK_NOTE
@@ -265,7 +264,7 @@ def _replay_progress(p: ReplayProgress) -> str:
     parts = [f"replay: {done}" + (f" ({p.percent:.0f}%)" if p.percent is not None else "")]
     parts.append(f"{p.rate:,.0f}/s")
     if p.eta_s is not None:
-        parts.append(f"ETA {_seconds(p.eta_s)}")
+        parts.append(f"ETA {format_seconds(p.eta_s)}")
     if p.iteration:
         parts.append(f"pass {p.iteration + 1}")
     if p.errors:
@@ -288,7 +287,7 @@ def _finish(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | N
 
     for warning in report.warnings:
         if warning != NOTHING_MATCHED:
-            _warn(warning)
+            warn(warning)
     if NOTHING_MATCHED not in report.warnings:
         _print_report(report, as_json, dry_run=dry_run, seed=seed, quiet=quiet)
     else:
@@ -296,44 +295,13 @@ def _finish(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | N
 
 
 def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None, quiet: bool = False) -> None:
-    data = report.to_dict()
-    if seed is not None:
-        data["seed"] = seed
     if as_json:
-        stdout.print(json.dumps(data, ensure_ascii=False), markup=False)
+        from xtape.report.as_json import replay_json
+
+        stdout.print(replay_json(report, seed=seed), markup=False)
         return
-    out = stderr if dry_run else stdout
-    if quiet:  # -q: only what went wrong
-        if report.errors:
-            stderr.print(f"xtape: error: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)
-            for message in report.error_messages:
-                stderr.print(f"  {message}", markup=False)
-        return
-    verb = "scheduled" if dry_run else "published"
-    text = (
-        f"{verb} {plural(report.published, 'event')} to {plural(len(report.streams), 'stream')} in "
-        f"{report.duration_s:.3f} s ({report.rate:,.0f}/s, {report.pacing}"
-        + (f", {report.iterations} passes" if report.iterations > 1 else "")
-        + ")"
-    )
-    out.print(text, markup=False)
-    if report.lateness is not None and not dry_run:
-        lat = report.lateness
-        out.print(
-            f"lateness vs schedule: p50 {lat.p50_ms:.2f} ms, p99 {lat.p99_ms:.2f} ms, "
-            f"max {lat.max_ms:.2f} ms",
-            markup=False,
-        )
-    if seed is not None:
-        out.print(f"seed: {seed} (pass --seed {seed} to repeat these events)", markup=False)
-    if report.errors:
-        out.print(f"errors: {plural(report.errors, 'entry', 'entries')} refused by Redis", markup=False)
-        for message in report.error_messages:
-            out.print(f"  {message}", markup=False)
-    if report.reconnects:
-        out.print(
-            f"reconnects: {report.reconnects} (entries Redis had not confirmed were sent again)",
-            markup=False,
-        )
-    if report.interrupted:
-        out.print("interrupted: stopped early by Ctrl-C or SIGTERM", markup=False)
+    from xtape.report.replay_text import refused_lines, replay_lines
+
+    out = stderr if quiet or dry_run else stdout  # -q: only what went wrong
+    for line in refused_lines(report) if quiet else replay_lines(report, dry_run=dry_run, seed=seed):
+        out.print(line, markup=False)

@@ -12,24 +12,24 @@ from typing import Annotated, Any
 
 import typer
 
-from xtape.cli._base import (
-    _CATALOG_NAME,
+from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli.common import (
+    CATALOG_NAME,
     CatalogOpt,
     NoCatalogOpt,
     ProgressLine,
     SeriesOpt,
     VariableOpt,
-    _catalog_for,
-    _variables,
-    _warn,
-    _write_text,
     app,
+    catalog_for,
     handled,
+    parse_variables,
     series_read,
     stderr,
     stdout,
+    warn,
+    write_file,
 )
-from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.errors import UsageError, XtapeError
 from xtape.units import plural
 
@@ -70,11 +70,11 @@ def validate(
     drifted = 0
     known: set[str] = set()  # what the files use or define, for --variable
     for file in files:
-        if file.name == _CATALOG_NAME:  # `xtape validate scenarios/*.yaml` checks the catalog too
+        if file.name == CATALOG_NAME:  # `xtape validate scenarios/*.yaml` checks the catalog too
             bad += not _validate_catalog(file, _named(file, catalog), quiet)
             continue
         try:
-            schemas = _catalog_for(catalog, file, no_catalog)
+            schemas = catalog_for(catalog, file, no_catalog)
         except XtapeError as refused:
             _print_errors(refused)
             if isinstance(refused, UsageError):
@@ -148,7 +148,7 @@ def _validate_catalog(file: Path, trusted: bool, quiet: bool) -> bool:
         _print_errors(error)
         return False
     for note in loaded.unchecked:
-        _warn(note)
+        warn(note)
     if not quiet:
         stdout.print(f"ok  {file}: stream catalog, {plural(len(loaded.streams), 'stream')}", markup=False)
     return True
@@ -187,7 +187,7 @@ def _validate_recording(file: Path, schemas: Any, examples: int, quiet: bool, co
     finally:
         line.done()
     if result.truncated_bytes:
-        _warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
+        warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
     if quiet and result.ok:
         return True
     verdict = "ok " if result.ok else "BAD"
@@ -243,7 +243,7 @@ def infer(
         if to_stdout:
             sys.stdout.write(text)
         else:
-            _write_text(output, text)
+            write_file(output, text)
     if not to_stdout and not quiet:
         stderr.print(
             f"wrote {output}: {plural(len(inferred.streams), 'stream')} from "
@@ -275,5 +275,5 @@ def _file_size(path: Path) -> int:
 
 def _variables_or_fail(values: list[str] | None) -> dict[str, str]:
     with handled():
-        return _variables(values)
+        return parse_variables(values)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -2,9 +2,10 @@
 
     from xtape.diff import DiffRules, diff_recordings
     result = diff_recordings("golden.xtape", "actual.xtape", DiffRules(ignore_fields=("ts",)))
-    print(result.render_text()); result.same
+    result.same; result.to_dict()     # the --json form
 
-See docs/diff.md for the rules, the output forms and the memory bounds.
+The terminal, HTML and JSON forms are renderers in :mod:`xtape.report`
+(``render_text(result)``). See docs/diff.md for the rules, the output forms and the memory bounds.
 """
 
 from xtape.diff.compare import FieldDiff, PathDiff

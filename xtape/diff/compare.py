@@ -9,16 +9,24 @@ key order, numbers as exact decimals), with paths inside it ignored or given a t
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 from xtape.codecs import Codec, CodecFailed, Message
+from xtape.diff.json_values import (
+    NOT_JSON,
+    JsonRules,
+    PathDiff,
+    canonical,
+    json_text,
+    lookup_path,
+    parse_json,
+    path_pattern,
+    signed_text,
+    walk,
+)
 from xtape.diff.rules import DiffRules, Tolerance, parse_number
 from xtape.ids import id_ms
 from xtape.timeline import display_name, pair_fields
@@ -26,18 +34,6 @@ from xtape.units import match_any
 
 #: ``(position in its stream, entry id, flat fields)``: one entry as the diff holds it.
 Item = tuple[int, bytes, Sequence[bytes]]
-
-
-@dataclass(frozen=True, slots=True)
-class PathDiff:
-    """A difference inside a JSON field: ``path`` like ``payload.items[2].qty``; values
-    as JSON text (None where the key or element is absent)."""
-
-    path: str
-    kind: str  # changed | missing | extra
-    expected: str | None
-    actual: str | None
-    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,70 +55,6 @@ class FieldDiff:
     paths: tuple[PathDiff, ...] = ()
 
 
-class _Const:
-    """``NaN``/``Infinity`` in JSON: equal to itself by name (a float NaN is not)."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Const) and other.name == self.name
-
-    def __hash__(self) -> int:
-        return hash(("json-const", self.name))
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-_NOT_JSON = object()
-
-
-def parse_json(value: bytes) -> Any:
-    """A field value as JSON (floats as exact decimals), or ``_NOT_JSON``."""
-    try:
-        return json.loads(value, parse_float=Decimal, parse_constant=_Const)
-    except (ValueError, RecursionError):
-        return _NOT_JSON
-
-
-def json_text(value: Any) -> str:
-    """A parsed JSON value back as compact JSON text (numbers as they were written)."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{json_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(json_text(v) for v in value) + "]"
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, _Const):
-        return value.name
-    if isinstance(value, bytes):  # a decoded value that is not text
-        try:
-            return json.dumps(value.decode("utf-8"), ensure_ascii=False)
-        except UnicodeDecodeError:
-            return "base64:" + base64.b64encode(value).decode("ascii")
-    return json.dumps(value, ensure_ascii=False)
-
-
-def path_pattern(pattern: str) -> re.Pattern[str]:
-    """A path glob (``meta.ts``, ``items[*].id``, ``meta.*``) as a regex over paths."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("[*]", i):
-            out.append(r"\[\d+\]")
-            i += 3
-        elif pattern[i] == "*":
-            out.append(r"[^.\[]*")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 @dataclass(frozen=True, slots=True)
 class _FieldRule:
     ignored: bool
@@ -131,46 +63,6 @@ class _FieldRule:
     json: str | None
     #: Compared by presence only (``presence_fields``).
     presence: bool = False
-
-
-class _JsonRules:
-    """Ignore paths and tolerances inside one JSON field."""
-
-    def __init__(self, ignore: Sequence[str], tolerances: Sequence[tuple[str, Tolerance]]) -> None:
-        self.ignore = [path_pattern(p) for p in ignore]
-        self.tolerances = [(path_pattern(p), t) for p, t in tolerances]
-
-    def ignored(self, path: str) -> bool:
-        return any(p.match(path) for p in self.ignore)
-
-    def tolerance(self, path: str) -> Tolerance | None:
-        for pattern, tol in self.tolerances:
-            if pattern.match(path):
-                return tol
-        return None
-
-
-def _is_number(value: Any) -> bool:
-    return type(value) in (int, Decimal, float)
-
-
-def _dec(value: Any) -> Decimal:
-    """A number as an exact decimal (a float as the shortest text that reads back as it)."""
-    return Decimal(repr(value)) if type(value) is float else Decimal(value)
-
-
-def _leaf_equal(e: Any, a: Any) -> bool:
-    if type(e) is bool or type(a) is bool:
-        return type(e) is type(a) and e == a
-    if _is_number(e) and _is_number(a):
-        return bool(_dec(e) == _dec(a))
-    return type(e) is type(a) and bool(e == a)
-
-
-def _child(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
 
 
 class Comparer:
@@ -187,7 +79,7 @@ class Comparer:
         self.rules = rules
         self.codec = codec
         self._rules: dict[bytes, _FieldRule] = {}
-        self._json: dict[str, _JsonRules] = {}
+        self._json: dict[str, JsonRules] = {}
         json_tols: dict[str, list[tuple[str, Tolerance]]] = {}
         self._field_tols: list[tuple[str, Tolerance]] = []
         for key, tol in rules.tolerances.items():
@@ -199,9 +91,9 @@ class Comparer:
                 self._field_tols.append((key, tol))
         paths = rules.paths
         for name in rules.json_fields:
-            self._json[name] = _JsonRules(paths.get(name, ()), json_tols.get(name, ()))
+            self._json[name] = JsonRules(paths.get(name, ()), json_tols.get(name, ()))
         #: Paths into decoded payloads: ignored ones (and ignored field globs), tolerances.
-        self._decoded = _JsonRules(
+        self._decoded = JsonRules(
             (*paths.get("", ()), *rules.ignore_fields), self._field_tols
         )
         #: Only ignored fields could make raw-different entries equal: compare projections.
@@ -358,15 +250,15 @@ class Comparer:
             return None
         if rule.json is not None:
             je, ja = parse_json(ve), parse_json(va)
-            if je is not _NOT_JSON and ja is not _NOT_JSON:
-                jr = self._json[rule.json] if rule.json in self._json else _JsonRules((), ())
+            if je is not NOT_JSON and ja is not NOT_JSON:
+                jr = self._json[rule.json] if rule.json in self._json else JsonRules((), ())
                 paths: list[PathDiff] = []
-                self._walk(jr, "", je, ja, paths)
+                walk(jr, "", je, ja, paths)
                 if not paths:
                     return None
                 return FieldDiff("changed", name, occurrence, ve, va, paths=tuple(paths))
-            bad = "expected" if je is _NOT_JSON else "actual"
-            if je is _NOT_JSON and ja is _NOT_JSON:
+            bad = "expected" if je is NOT_JSON else "actual"
+            if je is NOT_JSON and ja is NOT_JSON:
                 bad = "both values"
             return FieldDiff("changed", name, occurrence, ve, va, note=f"not JSON ({bad})")
         if rule.tolerance is not None:
@@ -376,7 +268,7 @@ class Comparer:
                     return None
                 return FieldDiff(
                     "changed", name, occurrence, ve, va,
-                    note=f"differs by {_num(na - ne)}, beyond the tolerance {rule.tolerance}",
+                    note=f"differs by {signed_text(na - ne)}, beyond the tolerance {rule.tolerance}",
                 )
             return FieldDiff("changed", name, occurrence, ve, va, note="not a number")
         return FieldDiff("changed", name, occurrence, ve, va)
@@ -393,52 +285,13 @@ class Comparer:
     def decoded_diff(self, e: Message, a: Message) -> list[FieldDiff]:
         """How two decoded payloads differ: one ``decoded`` difference listing the paths."""
         paths: list[PathDiff] = []
-        self._walk(self._decoded, "", e.body, a.body, paths)
+        walk(self._decoded, "", e.body, a.body, paths)
         if e.headers is not None or a.headers is not None:
-            self._walk(self._decoded, "headers", dict(e.headers or {}), dict(a.headers or {}), paths)
+            walk(self._decoded, "headers", dict(e.headers or {}), dict(a.headers or {}), paths)
         if not paths:
             return []
         assert self.codec is not None
         return [FieldDiff("decoded", note=self.codec.name, paths=tuple(paths))]
-
-    def _walk(self, jr: _JsonRules, path: str, e: Any, a: Any, out: list[PathDiff]) -> None:
-        if path and jr.ignored(path):
-            return
-        if isinstance(e, dict) and isinstance(a, dict):
-            for k, v in e.items():
-                child = _child(path, k)
-                if k in a:
-                    self._walk(jr, child, v, a[k], out)
-                elif not jr.ignored(child):
-                    out.append(PathDiff(child, "missing", json_text(v), None))
-            for k, v in a.items():
-                if k not in e:
-                    child = _child(path, k)
-                    if not jr.ignored(child):
-                        out.append(PathDiff(child, "extra", None, json_text(v)))
-            return
-        if isinstance(e, list) and isinstance(a, list):
-            for i in range(max(len(e), len(a))):
-                child = _child(path, i)
-                if i >= len(a):
-                    if not jr.ignored(child):
-                        out.append(PathDiff(child, "missing", json_text(e[i]), None))
-                elif i >= len(e):
-                    if not jr.ignored(child):
-                        out.append(PathDiff(child, "extra", None, json_text(a[i])))
-                else:
-                    self._walk(jr, child, e[i], a[i], out)
-            return
-        if _leaf_equal(e, a):
-            return
-        note = ""
-        if _is_number(e) and _is_number(a):
-            tol = jr.tolerance(path)
-            if tol is not None:
-                if tol.allows(_dec(e), _dec(a)):
-                    return
-                note = f"differs by {_num(_dec(a) - _dec(e))}, beyond the tolerance {tol}"
-        out.append(PathDiff(path, "changed", json_text(e), json_text(a), note))
 
     # -- hashing (pairing candidates) -------------------------------------------------------
 
@@ -457,8 +310,8 @@ class Comparer:
         decoded = self.decode(flat)
         if decoded is not None:
             jr = self._decoded
-            headers = None if decoded.headers is None else _canon(jr, "headers", dict(decoded.headers))
-            return ("decoded", _canon(jr, "", decoded.body), headers)
+            headers = None if decoded.headers is None else canonical(jr, "headers", dict(decoded.headers))
+            return ("decoded", canonical(jr, "", decoded.body), headers)
         items: list[tuple[bytes, Any]] = []
         for name, value in self.project(flat):
             rule = self.rule(name)
@@ -467,9 +320,9 @@ class Comparer:
                 v = None
             elif rule.json is not None:
                 parsed = parse_json(value)
-                if parsed is not _NOT_JSON:
-                    jr = self._json.get(rule.json) or _JsonRules((), ())
-                    v = ("json", _canon(jr, "", parsed))
+                if parsed is not NOT_JSON:
+                    jr = self._json.get(rule.json) or JsonRules((), ())
+                    v = ("json", canonical(jr, "", parsed))
             elif rule.tolerance is not None and parse_number(value) is not None:
                 v = None
             items.append((name, v))
@@ -492,55 +345,19 @@ class Comparer:
             decoded = self.decode(flat)
             if decoded is not None:
                 where = decoded.to_value() if name.startswith(b"headers") else decoded.body
-                found = _lookup(where, name.decode("utf-8", "surrogateescape"))
-                if found is not _NOT_JSON:
-                    return ("json", _canon(_JsonRules((), ()), "", found))
+                found = lookup_path(where, name.decode("utf-8", "surrogateescape"))
+                if found is not NOT_JSON:
+                    return ("json", canonical(JsonRules((), ()), "", found))
         for i in range(0, len(flat) - 1, 2):
             if flat[i] == name:
                 value = flat[i + 1]
                 if inner is None:
                     return value
-                parsed = _lookup(parse_json(value), inner)
-                if parsed is _NOT_JSON:
+                parsed = lookup_path(parse_json(value), inner)
+                if parsed is NOT_JSON:
                     return None
-                return ("json", _canon(_JsonRules((), ()), "", parsed))
+                return ("json", canonical(JsonRules((), ()), "", parsed))
         return None
-
-
-def _lookup(value: Any, path: str) -> Any:
-    """The value at ``path`` (``a.b[2].c``) inside a parsed or decoded value, or ``_NOT_JSON``."""
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-        if part.startswith("[") and isinstance(value, list):
-            idx = int(part[1:-1])
-            value = value[idx] if idx < len(value) else _NOT_JSON
-        elif isinstance(value, dict):
-            value = value.get(part, _NOT_JSON)
-        else:
-            return _NOT_JSON
-    return value
-
-
-def _canon(jr: _JsonRules, path: str, value: Any) -> Any:
-    if isinstance(value, dict):
-        items = []
-        for k in sorted(value):
-            child = _child(path, k)
-            if not jr.ignored(child):
-                items.append((k, _canon(jr, child, value[k])))
-        return ("{", tuple(items))
-    if isinstance(value, list):
-        out = []
-        for i, v in enumerate(value):
-            child = _child(path, i)
-            out.append(None if jr.ignored(child) else _canon(jr, child, v))
-        return ("[", tuple(out))
-    if type(value) is bool:
-        return ("bool", value)
-    if _is_number(value):
-        if jr.tolerance(path) is not None:
-            return None
-        return _dec(value) if type(value) is float else value
-    return value
 
 
 def _nothing(flat: Sequence[bytes]) -> tuple[()]:
@@ -557,10 +374,6 @@ def _occurrences(names: list[bytes], other: dict[bytes, list[bytes]]) -> list[tu
         if i < len(other.get(n, ())):
             out.append((n, i))
     return out
-
-
-def _num(value: Decimal) -> str:
-    return format(value.normalize() if value else Decimal(0), "+f")
 
 
 __all__ = ["Comparer", "FieldDiff", "Item", "PathDiff", "json_text", "parse_json", "path_pattern"]

@@ -1,20 +1,18 @@
 """What a diff found: per stream, counts and the differences themselves.
 
-:class:`DiffResult` renders itself for a terminal (:meth:`~DiffResult.render_text`),
-machines (:meth:`~DiffResult.to_dict`, the ``--json`` form) and reviewers
-(:meth:`~DiffResult.write_html`, one self-contained file).
+:meth:`DiffResult.to_dict` is the ``--json`` form and :meth:`DiffResult.from_dict` reads
+it back; the terminal, HTML and JSON renderers are in :mod:`xtape.report`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from xtape.diff.compare import FieldDiff, Item
+from xtape.diff.compare import FieldDiff, Item, PathDiff
 from xtape.diff.rules import DiffRules
-from xtape.timeline import bytes_to_json, display_name
+from xtape.timeline import bytes_from_json, bytes_to_json, display_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,18 +134,16 @@ class DiffResult:
             "streams": [_stream_dict(s) for s in self.streams],
         }
 
-    def render_text(self, color: bool = False) -> str:
-        """A summary per stream, then every reported difference (see docs/diff.md)."""
-        from xtape.diff.text import render_text
-
-        return render_text(self, color=color)
-
-    def write_html(self, path: str | Path) -> None:
-        """A self-contained HTML report (inline CSS, no scripts, fonts or network)."""
-        from xtape.diff.html import render_html
-        from xtape.outputs import write_text
-
-        write_text(path, render_html(self))
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DiffResult:
+        """A result from its :meth:`to_dict` form (the ``--json`` output read back)."""
+        return cls(
+            expected=str(data["expected"]),
+            actual=str(data["actual"]),
+            rules=DiffRules.from_mapping(data.get("rules") or {}, where="a diff report"),
+            streams=[_stream_from(s) for s in data.get("streams", ())],
+            warnings=[str(w) for w in data.get("warnings", ())],
+        )
 
 
 def _item_dict(item: Item | None) -> dict[str, Any] | None:
@@ -210,4 +206,58 @@ def _stream_dict(s: StreamResult) -> dict[str, Any]:
     }
 
 
-__all__ = ["DiffResult", "EntryDiff", "StreamResult", "field_dict"]
+def _item_from(data: Mapping[str, Any] | None) -> Item | None:
+    if data is None:
+        return None
+    flat = [bytes_from_json(part) for pair in data["fields"] for part in pair]
+    return (int(data["position"]), bytes_from_json(data["id"]), flat)
+
+
+def _bytes_or_none(data: Mapping[str, Any], key: str) -> bytes | None:
+    value = data.get(key)
+    return None if value is None else bytes_from_json(value)
+
+
+def field_from(data: Mapping[str, Any]) -> FieldDiff:
+    """The inverse of :func:`field_dict`."""
+    return FieldDiff(
+        kind=str(data["kind"]),
+        name=_bytes_or_none(data, "field"),
+        occurrence=int(data.get("occurrence", 0)),
+        expected=_bytes_or_none(data, "expected"),
+        actual=_bytes_or_none(data, "actual"),
+        note=str(data.get("note", "")),
+        paths=tuple(
+            PathDiff(p["path"], p["kind"], p["expected"], p["actual"], p.get("note", "")) for p in data.get("paths", ())
+        ),
+    )
+
+
+def _stream_from(data: Mapping[str, Any]) -> StreamResult:
+    status = data["status"]
+    return StreamResult(
+        name=bytes_from_json(data["stream"]),
+        expected=int(data["expected"]),
+        actual=int(data["actual"]),
+        same=int(data["same"]),
+        changed=int(data["changed"]),
+        missing=int(data["missing"]),
+        extra=int(data["extra"]),
+        moved=int(data["moved"]),
+        in_expected=status != "extra stream",
+        in_actual=status != "missing stream",
+        gaps=[int(data["gaps"]["expected"]), int(data["gaps"]["actual"])],
+        differences=[
+            EntryDiff(
+                kind=str(d["kind"]),
+                expected=_item_from(d["expected"]),
+                actual=_item_from(d["actual"]),
+                fields=tuple(field_from(f) for f in d["fields"]),
+            )
+            for d in data.get("differences", ())
+        ],
+        codec=data.get("codec"),
+    )
+
+
+__all__ = ["DiffResult", "EntryDiff", "StreamResult", "field_dict", "field_from"]

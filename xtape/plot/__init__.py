@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from xtape.plot.data import GapMark, MarkerMark, PlotData, collect
     from xtape.plot.rates import OTHER, RateSeries, count_rates, sparkline
     from xtape.plot.render import output_format, write
-    from xtape.plot.report import REPORT_MARKER, ReplayNote, load_report, parse_report
+    from xtape.plot.report import REPORT_MARKER, load_report, parse_report
 
 _EXPORTS: dict[str, str] = {
     "GapMark": "xtape.plot.data",
@@ -33,7 +33,6 @@ _EXPORTS: dict[str, str] = {
     "output_format": "xtape.plot.render",
     "write": "xtape.plot.render",
     "REPORT_MARKER": "xtape.plot.report",
-    "ReplayNote": "xtape.plot.report",
     "load_report": "xtape.plot.report",
     "parse_report": "xtape.plot.report",
 }
@@ -45,7 +44,6 @@ __all__ = [
     "MarkerMark",
     "PlotData",
     "RateSeries",
-    "ReplayNote",
     "collect",
     "count_rates",
     "load_report",

@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xtape.errors import UsageError
 from xtape.ids import id_ms
 from xtape.plot.rates import OTHER, RateSeries, auto_clock, count_rates
-from xtape.plot.report import ReplayNote, report_from_markers
+from xtape.plot.report import report_from_markers
 from xtape.recording import Recording, RecordingInfo, TimeBase, summarize
 from xtape.timeline import NS_PER_MS, display_name
 from xtape.units import match_any
+
+if TYPE_CHECKING:
+    from xtape.replay.report import ReplayReport
 
 #: Streams that get a row of their own at most; the rest share one "other" row.
 MAX_ROWS = 12
@@ -63,7 +67,9 @@ class PlotData:
     rows: list[bytes]
     markers: list[MarkerMark]
     gaps: list[GapMark]
-    report: ReplayNote | None = None
+    report: ReplayReport | None = None
+    #: Where :attr:`report` came from (a file, or "a 'replay' marker in <recording>").
+    report_origin: str = ""
     #: Why the clock is not the one asked for (or the default), if it is not.
     clock_note: str | None = None
 
@@ -86,12 +92,13 @@ def collect(
     bucket_ns: int | None = None,
     buckets: int = DEFAULT_BUCKETS,
     max_rows: int = MAX_ROWS,
-    report: ReplayNote | None = None,
+    report: ReplayReport | None = None,
+    report_origin: str = "",
 ) -> PlotData:
     """Read a recording (two passes at most: its summary, then its entries once) into
     what its picture shows. ``clock`` None means the entry ids' clock, unless the ids
     were plainly set by producers (see :meth:`RecordingInfo.id_clock_warning`), then
-    the recorder's. ``streams`` are globs; ``report`` a replay's report to show."""
+    the recorder's. ``streams`` are globs; ``report`` a replay's report to show (read from ``report_origin``)."""
     if str(path) == "-":
         raise UsageError("xtape plot reads its recording twice: give a file, not - (stdin)")
     rec = Recording(path)
@@ -152,6 +159,6 @@ def collect(
                 gap.lost,
             )
         )
-    if report is None:
-        report = report_from_markers(info.markers, info.path)
-    return PlotData(info, series, rows, markers, gaps, report, note)
+    if report is None and (found := report_from_markers(info.markers, info.path)) is not None:
+        report, report_origin = found
+    return PlotData(info, series, rows, markers, gaps, report, report_origin, note)

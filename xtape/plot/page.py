@@ -9,6 +9,7 @@ import html
 from xtape.plot.data import PlotData
 from xtape.plot.rates import OTHER
 from xtape.plot.text import rate_text, subtitle, time_unit, utc
+from xtape.report.replay_text import lateness_line, summary_line
 from xtape.timeline import NS_PER_S, display_name
 
 _CSS = """
@@ -51,8 +52,8 @@ def page(data: PlotData, svg: str) -> str:
         out.append(f'<p class="sub">{_esc(data.clock_note)}</p>')
     if data.report is not None:
         out.append(
-            f'<p class="note" id="replay">{_esc(data.report.summary_text())}<br>'
-            f"{_esc(data.report.lateness_text())}<br><small>from {_esc(data.report.origin)}</small></p>"
+            f'<p class="note" id="replay">{_esc(summary_line(data.report))}<br>'
+            f"{_esc(lateness_line(data.report))}<br><small>from {_esc(data.report_origin)}</small></p>"
         )
     out.append(f"<figure>{svg}</figure>")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xtape.errors import PlotUnavailable, UsageError
-from xtape.plot.data import PlotData
+from xtape.plot.data import GapMark, PlotData
 from xtape.plot.page import page
 from xtape.plot.rates import OTHER
 from xtape.plot.text import rate_text, short, subtitle, time_unit
@@ -199,35 +199,7 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
 
     # One row per stream.
     for i, (row, ax) in enumerate(zip(rows, axes[1:], strict=True)):
-        color = "#7f7f7f" if row == OTHER else _ROW_COLORS[i % len(_ROW_COLORS)]
-        rates = s.rates(row)
-        peak = max(rates, default=0.0)
-        ax.stairs(rates, edges, fill=True, color=color, alpha=0.35, lw=0)
-        ax.stairs(rates, edges, color=color, lw=1.0)
-        ax.set_ylim(0, peak * 1.3 or 1)
-        ax.set_yticks([peak] if peak else [])
-        ax.set_yticklabels([rate_text(peak)] if peak else [], fontsize=7.5, color="#555555")
-        ax.tick_params(axis="y", length=2, pad=1)
-        n = data.row_entries(row)
-        ax.text(
-            -0.065,
-            0.62,
-            short(data.label(row)),
-            transform=ax.transAxes,
-            ha="right",
-            va="center",
-            fontsize=9.5,
-        )
-        ax.text(
-            -0.065,
-            0.22,
-            f"{n:,} entr{'ies' if n != 1 else 'y'}",
-            transform=ax.transAxes,
-            ha="right",
-            va="center",
-            fontsize=7.5,
-            color="#666666",
-        )
+        _stream_row(ax, data, row, "#7f7f7f" if row == OTHER else _ROW_COLORS[i % len(_ROW_COLORS)], edges)
     for ax in axes[:-1]:
         ax.tick_params(axis="x", labelbottom=False)
     axes[-1].set_xlabel(f"time since the recording's start ({unit})", fontsize=10)
@@ -236,34 +208,7 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
     min_w = (hi - lo) * 0.004
     row_axes = dict(zip(rows, axes[1:], strict=True))
     for gap in data.gaps:
-        gap_ax = row_axes.get(gap.row)
-        if gap_ax is None:
-            continue
-        ax = gap_ax
-        a, b = gap.start_ns / NS_PER_S / per, gap.end_ns / NS_PER_S / per
-        if b - a < min_w:
-            mid = (a + b) / 2
-            a, b = mid - min_w / 2, mid + min_w / 2
-        # Fill and hatch apart: in SVG a hatch takes its patch's opacity.
-        ax.axvspan(a, b, facecolor=_GAP_FILL, lw=0, zorder=2)
-        ax.axvspan(a, b, facecolor="none", edgecolor=_GAP_EDGE, hatch="////", lw=0, zorder=2)
-        lost = "? lost" if gap.lost < 0 else f"{gap.lost:,} lost"
-        ax.text(
-            b,
-            0.95,
-            f" gap: {lost}",
-            transform=ax.get_xaxis_transform(),
-            fontsize=7.5,
-            color=_GAP,
-            va="top",
-            zorder=5,
-            bbox={
-                "boxstyle": "square,pad=0.1",
-                "facecolor": "white",
-                "edgecolor": "none",
-                "alpha": 0.85,
-            },
-        )
+        _gap_span(row_axes.get(gap.row), gap, per, min_w)
 
     # Markers, through every row; labelled in the top panel. Markers closer together
     # than a label's width (a flush and the deletions it causes) share one label, which
@@ -322,15 +267,81 @@ def figure(data: PlotData, *, titles: bool = True) -> Figure:
     return fig
 
 
+def _gap_span(ax: Any, gap: GapMark, per: float, min_w: float) -> None:
+    """A gap on its stream's row (``ax``; None: a row not shown): a hatched span (at
+    least ``min_w`` wide) and what was lost."""
+    if ax is None:
+        return
+    a, b = gap.start_ns / NS_PER_S / per, gap.end_ns / NS_PER_S / per
+    if b - a < min_w:
+        mid = (a + b) / 2
+        a, b = mid - min_w / 2, mid + min_w / 2
+    # Fill and hatch apart: in SVG a hatch takes its patch's opacity.
+    ax.axvspan(a, b, facecolor=_GAP_FILL, lw=0, zorder=2)
+    ax.axvspan(a, b, facecolor="none", edgecolor=_GAP_EDGE, hatch="////", lw=0, zorder=2)
+    lost = "? lost" if gap.lost < 0 else f"{gap.lost:,} lost"
+    ax.text(
+        b,
+        0.95,
+        f" gap: {lost}",
+        transform=ax.get_xaxis_transform(),
+        fontsize=7.5,
+        color=_GAP,
+        va="top",
+        zorder=5,
+        bbox={
+            "boxstyle": "square,pad=0.1",
+            "facecolor": "white",
+            "edgecolor": "none",
+            "alpha": 0.85,
+        },
+    )
+
+
+def _stream_row(ax: Any, data: PlotData, row: bytes, color: str, edges: list[float]) -> None:
+    """One stream's row: its rate as stairs, its peak, its name and its entry count."""
+    s = data.series
+    rates = s.rates(row)
+    peak = max(rates, default=0.0)
+    ax.stairs(rates, edges, fill=True, color=color, alpha=0.35, lw=0)
+    ax.stairs(rates, edges, color=color, lw=1.0)
+    ax.set_ylim(0, peak * 1.3 or 1)
+    ax.set_yticks([peak] if peak else [])
+    ax.set_yticklabels([rate_text(peak)] if peak else [], fontsize=7.5, color="#555555")
+    ax.tick_params(axis="y", length=2, pad=1)
+    n = data.row_entries(row)
+    ax.text(
+        -0.065,
+        0.62,
+        short(data.label(row)),
+        transform=ax.transAxes,
+        ha="right",
+        va="center",
+        fontsize=9.5,
+    )
+    ax.text(
+        -0.065,
+        0.22,
+        f"{n:,} entr{'ies' if n != 1 else 'y'}",
+        transform=ax.transAxes,
+        ha="right",
+        va="center",
+        fontsize=7.5,
+        color="#666666",
+    )
+
+
 def _annotate_report(fig: Figure, y: float, data: PlotData) -> None:
     """The replay's figures as a line under the subtitle: a report gives lateness as
     p50/p99/max only, so they are shown as text, not as a curve."""
+    from xtape.report.replay_text import lateness_line, summary_line
+
     assert data.report is not None
     note = data.report
     fig.text(
         0.02,
         y,
-        f"{note.summary_text()} · {note.lateness_text()}",
+        f"{summary_line(note)} · {lateness_line(note)}",
         fontsize=9,
         va="center",
         bbox={"boxstyle": "round,pad=0.35", "facecolor": "#fffbe6", "edgecolor": "#c8a600"},

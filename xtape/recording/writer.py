@@ -32,7 +32,6 @@ from typing import Any, BinaryIO
 
 import msgpack
 
-from xtape import __version__
 from xtape.errors import RuntimeFailure, UsageError
 from xtape.ids import id_ms
 from xtape.outputs import create as create_output
@@ -61,6 +60,7 @@ from xtape.recording.records import (
     SeriesTag,
     StreamDef,
 )
+from xtape.version import __version__
 
 _BUFFER_LIMIT = 1 << 20
 #: Default flush interval: the most recent data a crash can lose, in seconds.

@@ -21,9 +21,9 @@ from xtape.regress.case import (
     actual_path,
     load_case,
 )
-from xtape.regress.junit import junit_xml, write_junit
 from xtape.regress.runner import CaseResult, run_case, run_cases
 from xtape.regress.service import Service
+from xtape.report.junit import junit_xml, write_junit
 
 __all__ = [
     "DEFAULT_SETTLE_S",

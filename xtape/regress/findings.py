@@ -3,24 +3,15 @@ acknowledge or never read, outputs that never appeared, latency above its guard.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from xtape.capture.groups import Leftovers
-from xtape.diff.text import fields_line
+from xtape.report.diff_text import fields_line, strip_ansi
 from xtape.timeline import display_name
 from xtape.units import plural
 
 #: Leftover entries shown per group (all are counted).
 SHOWN = 5
-
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-
-
-def strip_ansi(text: str) -> str:
-    """Text without terminal colour and cursor sequences (a service's log output)."""
-    return _ANSI.sub("", text)
-
 
 def escape_text(text: str) -> str:
     """Control characters of a name shown as escapes (a summary line stays one line)."""

@@ -14,16 +14,28 @@ import re
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from xtape.capture.groups import has_group
 from xtape.connection import command, connect
 from xtape.errors import ServiceFailed
 from xtape.regress.case import Readiness
-from xtape.regress.findings import strip_ansi
+from xtape.report.diff_text import strip_ansi
 
-if TYPE_CHECKING:
-    from xtape.regress.service import Service
+
+class RunningService(Protocol):
+    """What waiting needs of a running service (:class:`xtape.regress.service.Service`,
+    whose ``wait_ready`` calls :func:`wait_ready`)."""
+
+    url: str
+
+    @property
+    def output(self) -> str: ...
+
+    def tail(self) -> str: ...
+
+    def check_alive(self) -> None: ...
+
 
 _POLL_S = 0.05
 
@@ -32,7 +44,7 @@ _NO_GROUP_HINT = (
 )
 
 
-def wait_ready(service: Service, ready: Readiness | None, should_stop: Callable[[], bool] | None = None) -> None:
+def wait_ready(service: RunningService, ready: Readiness | None, should_stop: Callable[[], bool] | None = None) -> None:
     """Until ``ready`` holds; raises :class:`ServiceFailed` if the service exits first or
     it does not hold within ``ready.timeout_s``. Returns early (within 50 ms) once
     ``should_stop()`` holds."""

@@ -34,13 +34,14 @@ from xtape.errors import (
 )
 from xtape.regress.capture import CaptureResult, replay_and_capture
 from xtape.regress.case import Readiness, RegressionCase, ServiceSpec, actual_path, load_case
-from xtape.regress.findings import escape_text, leftover_lines, never_appeared, strip_ansi
+from xtape.regress.findings import escape_text, leftover_lines, never_appeared
 from xtape.regress.golden import count_entries, entries_by_stream, read_meta, write_golden
 from xtape.regress.latency import Latency, measure
 from xtape.regress.latency import check as latency_check
 from xtape.regress.noise import apply_noise, find_noise, shown
 from xtape.regress.service import OUTPUT_TAIL, Service
 from xtape.replay import Pacing, open_source, replay_into
+from xtape.report.diff_text import render_text, strip_ansi
 from xtape.server import RedisServer
 from xtape.timeline import display_name
 from xtape.units import plural
@@ -129,7 +130,7 @@ class CaseResult:
         service's output (colour codes stripped; all of it saved beside the capture)."""
         out: list[str] = []
         if self.diff is not None and not self.diff.same:
-            out.append(self.diff.render_text(color=color).rstrip("\n"))
+            out.append(render_text(self.diff, color=color).rstrip("\n"))
         if self.findings:
             out.append("\n".join(self.findings))
         if self.service_output and not self.passed:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -129,3 +131,40 @@ class ReplayReport:
         data["duration_s"] = round(self.duration_s, 6)
         data["stream_count"] = len(self.streams)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ReplayReport:
+        """A report from its :meth:`to_dict` form (``xtape replay --json`` read back);
+        what is not a report raises :class:`ValueError` saying why (the plot's
+        ``load_report`` names the file)."""
+        if not isinstance(data, Mapping):
+            raise ValueError("expected a JSON object")
+        for key in ("pacing", "published", "duration_s"):
+            if key not in data:
+                raise ValueError(f"it has no {key!r}")
+        lateness = data.get("lateness")
+        if lateness is not None and not isinstance(lateness, Mapping):
+            raise ValueError("'lateness' is neither null nor an object")
+        streams = data.get("streams") or {}
+        return cls(
+            source=str(data.get("source", "")),
+            pacing=str(data["pacing"]),
+            published=int(_number(data["published"], "published")),
+            errors=int(_number(data.get("errors", 0), "errors")),
+            error_messages=[str(m) for m in data.get("error_messages") or ()],
+            streams={str(k): int(v) for k, v in streams.items()} if isinstance(streams, Mapping) else {},
+            iterations=int(_number(data.get("iterations", 0), "iterations")),
+            duration_s=_number(data["duration_s"], "duration_s"),
+            lateness=None if lateness is None else Lateness(
+                *(_number(lateness.get(k), f"lateness.{k}") for k in ("p50_ms", "p99_ms", "max_ms"))
+            ),
+            interrupted=bool(data.get("interrupted", False)),
+            warnings=[str(w) for w in data.get("warnings") or ()],
+            reconnects=int(_number(data.get("reconnects", 0), "reconnects")),
+        )
+
+
+def _number(value: Any, what: str) -> float:
+    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} is not a number of zero or more")
+    return float(value)

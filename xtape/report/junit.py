@@ -4,14 +4,41 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
-from xtape.regress.findings import strip_ansi
-from xtape.regress.runner import CaseResult
+from xtape.report.diff_text import strip_ansi
 
 
-def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
+class _Latency(Protocol):
+    def to_dict(self) -> Mapping[str, float]: ...
+
+
+class CaseOutcome(Protocol):
+    """What JUnit shows of a case (:class:`xtape.regress.runner.CaseResult` is one)."""
+
+    @property
+    def path(self) -> str | Path: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def duration_s(self) -> float: ...
+    @property
+    def service_output(self) -> str: ...
+    @property
+    def latency(self) -> Mapping[bytes, _Latency]: ...
+
+    def summary(self) -> str: ...
+
+    def details(self) -> str: ...
+
+
+def junit_xml(results: Sequence[CaseOutcome], suite: str = "xtape") -> str:
     """The results as a JUnit XML document (text)."""
     failures = sum(r.status == "differs" for r in results)
     errors = sum(r.status in ("error", "invalid") for r in results)
@@ -53,7 +80,7 @@ def junit_xml(results: Sequence[CaseResult], suite: str = "xtape") -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(path: str | Path, results: Sequence[CaseResult], suite: str = "xtape") -> None:
+def write_junit(path: str | Path, results: Sequence[CaseOutcome], suite: str = "xtape") -> None:
     from xtape.outputs import write_text
 
     write_text(path, junit_xml(results, suite))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -22,6 +23,14 @@ MAX_SHOWN = 200
 KeyFn = Callable[[Sequence[bytes]], "str | None"]
 
 _RED, _GREEN, _YELLOW, _BOLD, _DIM, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def strip_ansi(text: str) -> str:
+    """Text without terminal colour and cursor sequences (a service's log output)."""
+    return _ANSI.sub("", text)
 
 
 def show_bytes(value: bytes | None, limit: int | None = MAX_SHOWN) -> str:
@@ -85,11 +94,12 @@ class _Paint:
 
 
 def render_text(result: DiffResult, *, color: bool = False) -> str:
+    """A summary per stream, then every reported difference (see docs/diff.md)."""
     paint = _Paint(color)
     lines: list[str] = [
         paint(_BOLD, f"expected: {result.expected}"),
         paint(_BOLD, f"actual:   {result.actual}"),
-        f"rules:    {_rules_line(result)}",
+        f"rules:    {rules_line(result)}",
         "",
     ]
     for warning in result.warnings:
@@ -116,11 +126,11 @@ def render_text(result: DiffResult, *, color: bool = False) -> str:
         lines.append("")
         lines.extend(_stream_lines(s, paint, key_getter(spec, s.codec)))
     lines.append("")
-    lines.append(_verdict(result))
+    lines.append(verdict(result))
     return "\n".join(lines) + "\n"
 
 
-def _rules_line(result: DiffResult) -> str:
+def rules_line(result: DiffResult) -> str:
     r = result.rules
     parts = [f"order {r.order}" + (f" by {r.match_by}" if r.match_by else "")]
     if r.streams:
@@ -291,7 +301,7 @@ def field_lines(f: FieldDiff, paint: _Paint | None = None) -> list[str]:
     return [f"      {label}: {paint(_RED, show_bytes(f.expected))} -> {paint(_GREEN, show_bytes(f.actual))}{note}"]
 
 
-def _verdict(result: DiffResult) -> str:
+def verdict(result: DiffResult) -> str:
     t = result.totals()
     n = len(result.streams)
     differing = sum(1 for s in result.streams if not s.is_same)
@@ -304,4 +314,14 @@ def _verdict(result: DiffResult) -> str:
     )
 
 
-__all__ = ["entry_label", "field_label", "field_lines", "fields_line", "render_text", "show_bytes"]
+__all__ = [
+    "entry_label",
+    "field_label",
+    "field_lines",
+    "fields_line",
+    "render_text",
+    "rules_line",
+    "show_bytes",
+    "strip_ansi",
+    "verdict",
+]

@@ -18,10 +18,11 @@ import typer
 import typer.core
 from typer.models import CommandFunctionType
 
-from xtape.cli._text import _human_bytes as _human_bytes
-from xtape.cli._text import _shown as _shown
+from xtape.cli._text import human_bytes as human_bytes
+from xtape.cli._text import show_text as show_text
 from xtape.cli._text import silence_stdout, version_line
 from xtape.errors import UsageError, XtapeError
+from xtape.version import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from xtape.recording import TimeBase
 
 
-class _Command(typer.core.TyperCommand):
+class Command(typer.core.TyperCommand):
     """A command whose ``--help`` reads like a tool's: ``FILE``, ``N``, ``[id|capture]``
     where typer would print Python types (``<path>``, ``<list[str]>``, ``[x>=1]``), and
     which stops quietly with exit 0 when its reader goes away (``xtape ... | head``)."""
@@ -61,9 +62,9 @@ class _Command(typer.core.TyperCommand):
                 continue
             name, help_text = record
             if param.param_type_name == "argument":
-                sections["Arguments"].append((_argument_name(param), _tidy_extras(help_text)))
+                sections["Arguments"].append((_argument_name(param), tidy_extras(help_text)))
             else:
-                sections["Options"].append((_option_name(param, name), _tidy_extras(help_text)))
+                sections["Options"].append((_option_name(param, name), tidy_extras(help_text)))
         for title, rows in sections.items():
             if rows:
                 with formatter.section(title):
@@ -132,7 +133,7 @@ def _option_name(param: Any, shown: str) -> str:
     return _TYPE_LABEL.sub("", shown) + " " + _METAVARS.get(kind, "VALUE")
 
 
-def _tidy_extras(help_text: str) -> str:
+def tidy_extras(help_text: str) -> str:
     """Drop click's ``x>=1`` range notes from the ``[default: ...; ...]`` suffix."""
     head, sep, extras = help_text.rpartition("  [")
     if not sep or not extras.endswith("]"):
@@ -146,12 +147,12 @@ def _tidy_extras(help_text: str) -> str:
 
 
 class _Typer(typer.Typer):
-    """Every command gets :class:`_Command`'s help formatting."""
+    """Every command gets :class:`Command`'s help formatting."""
 
     def command(
         self, *args: Any, **kwargs: Any
     ) -> Callable[[CommandFunctionType], CommandFunctionType]:
-        kwargs.setdefault("cls", _Command)
+        kwargs.setdefault("cls", Command)
         register = super().command(*args, **kwargs)
 
         def registered(f: CommandFunctionType) -> CommandFunctionType:
@@ -278,7 +279,7 @@ class ProgressLine:
             self._width = 0
 
 
-def _variables(values: list[str] | None) -> dict[str, str]:
+def parse_variables(values: list[str] | None) -> dict[str, str]:
     from xtape.units import parse_pair
 
     return dict(parse_pair(v, option="--variable") for v in values or [])
@@ -333,7 +334,7 @@ def series_read(series: str | None) -> Iterator[None]:
 NoCatalogOpt = Annotated[bool, typer.Option("--no-catalog", help="Check no stream catalog, even if one is found.")]
 
 
-def _catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> Any:
+def catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> Any:
     """The catalog that applies to ``near`` (None: none found, or --no-catalog)."""
     from xtape.catalog.discover import find_catalog_path
 
@@ -348,23 +349,23 @@ def _catalog_for(explicit: Path | None, near: Path | None, no_catalog: bool) -> 
     for note in found.unchecked if found is not None else ():
         if note not in _WARNED:  # once per run, not once per file
             _WARNED.add(note)
-            _warn(note)
+            warn(note)
     return found
 
 
 _WARNED: set[str] = set()
 
 
-_CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)
+CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
     from xtape.outputs import write_text
 
     write_text(path, text)
 
 
-_URL_HELP = (
+URL_HELP = (
     "Redis URL (default: $REDIS_URL, else redis://localhost:6379/0); rediss:// for TLS. "
     "The password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH instead of the "
     "URL, which keeps it out of ps."
@@ -386,7 +387,7 @@ ClusterOpt = Annotated[bool | None, typer.Option("--cluster/--no-cluster", help=
 TlsInsecureOpt = Annotated[bool, typer.Option("--tls-insecure", help="TLS: do not check the server's certificate (encrypts, but trusts anyone).")]
 
 
-def _redis_url(
+def tls_url(
     url: str | None, ca_cert: Path | None, cert: Path | None, key: Path | None, insecure: bool
 ) -> str | None:
     """``--url`` with the ``--tls-*`` options mapped onto its connection options."""
@@ -398,11 +399,11 @@ def _redis_url(
     return with_tls(resolve_url(url), tls) if tls else url
 
 
-def _warn(message: str) -> None:
+def warn(message: str) -> None:
     stderr.print(f"xtape: warning: {message}", markup=False)
 
 
-def _clock(text: str) -> TimeBase:
+def parse_clock(text: str) -> TimeBase:
     """``--clock``: which clock times a recording."""
     if text == "id":
         return "id"
@@ -411,7 +412,7 @@ def _clock(text: str) -> TimeBase:
     raise UsageError(f"invalid --clock {text!r}: choose id or capture")
 
 
-def _seconds(s: float) -> str:
+def format_seconds(s: float) -> str:
     """A duration for a progress line: 42 s, 3 m 05 s, 1 h 02 m."""
     s = round(s)
     if s < 60:

@@ -4,12 +4,13 @@ reviewer can open anywhere. Inline CSS only: no scripts, fonts, images or links 
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xtape import __version__
 from xtape.diff.compare import FieldDiff, Item
-from xtape.diff.text import _rules_line, _verdict, decoded_text, field_label, show_bytes
+from xtape.report.diff_text import decoded_text, field_label, rules_line, show_bytes, verdict
 from xtape.timeline import display_name
+from xtape.version import __version__
 
 if TYPE_CHECKING:
     from xtape.diff.result import DiffResult, EntryDiff, StreamResult
@@ -67,7 +68,15 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 _PATH_NOTES = {"missing": "not in the actual value", "extra": "only in the actual value"}
 
 
+def write_html(result: DiffResult, path: str | Path) -> None:
+    """The report of :func:`render_html` written to ``path``."""
+    from xtape.outputs import write_text
+
+    write_text(path, render_html(result))
+
+
 def render_html(result: DiffResult) -> str:
+    """A self-contained HTML report (inline CSS, no scripts, fonts or network)."""
     verdict_class = "same" if result.same else "differs"
     out: list[str] = [
         "<!DOCTYPE html>",
@@ -80,8 +89,8 @@ def render_html(result: DiffResult) -> str:
         "<h1>xtape diff</h1>",
         f'<p class="meta">expected: <code>{escape(result.expected)}</code></p>',
         f'<p class="meta">actual: <code>{escape(result.actual)}</code></p>',
-        f'<p class="meta">rules: {escape(_rules_line(result))}</p>',
-        f'<div class="verdict {verdict_class}" id="verdict">{escape(_verdict(result))}</div>',
+        f'<p class="meta">rules: {escape(rules_line(result))}</p>',
+        f'<div class="verdict {verdict_class}" id="verdict">{escape(verdict(result))}</div>',
     ]
     for warning in result.warnings:
         out.append(f'<div class="warn">{escape(warning)}</div>')
@@ -207,4 +216,4 @@ def _field_rows(f: FieldDiff) -> list[str]:
     ]
 
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "write_html"]
