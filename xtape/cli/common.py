@@ -22,7 +22,6 @@ from xtape.cli._text import human_bytes as human_bytes
 from xtape.cli._text import show_text as show_text
 from xtape.cli._text import silence_stdout, version_line
 from xtape.errors import UsageError, XtapeError
-from xtape.version import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console
