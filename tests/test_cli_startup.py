@@ -33,19 +33,21 @@ try:
     main()
 finally:
     with open(out, "w") as fh:
-        json.dump(sorted({name.split(".")[0] for name in sys.modules}), fh)
+        json.dump(sorted(sys.modules), fh)
 """
 
 
 def _modules_of(tmp_path: Path, *args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
-    """The top-level packages an ``xtape ARGS`` process had imported when it ended."""
+    """The modules an ``xtape ARGS`` process had imported when it ended, and their
+    top-level packages."""
     out = tmp_path / "modules.json"
     done = subprocess.run(
         [sys.executable, "-c", _RUN, str(out), *args],
         capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
     )
     assert out.exists(), done.stderr
-    return set(json.loads(out.read_text())), done
+    names = json.loads(out.read_text())
+    return {*names, *(name.split(".")[0] for name in names)}, done
 
 
 #: (arguments, packages the command must not import, its exit code)
@@ -55,7 +57,8 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["cat", SAMPLE, "--limit", "2"], {"rich", "pydantic", "redis", "yaml"}, 0),
     (["replay", SAMPLE, "--dry-run", "-q", "--max-speed"], {"pydantic", "redis", "yaml"}, 0),
     (["merge", SAMPLE, "-o", "merged.xtape", "-q"], {"pydantic", "redis", "yaml"}, 0),
-    (["diff", SAMPLE, SAMPLE, "-q"], {"pydantic", "redis"}, 0),
+    (["diff", SAMPLE, SAMPLE, "-q"], {"pydantic", "redis", "importlib.metadata"}, 0),
+    (["convert", SAMPLE, "-o", "out.yaml", "-q"], {"pydantic", "redis", "importlib.metadata"}, 0),
     (["test", "--help"], {"pydantic", "redis"}, 0),
     (["replay", "--help"], {"pydantic", "redis"}, 0),
 ]

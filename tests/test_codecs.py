@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,6 +147,42 @@ def test_a_third_party_codec_registers_through_the_entry_point_group(monkeypatch
     finally:
         registry._third_party.cache_clear()
         registry.get_codec.cache_clear()
+
+
+def _dist_info(folder: Path, entry_points: str) -> None:
+    info = folder / "xtape_fake_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: xtape-fake-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_a_plugin_on_the_path_is_found_and_none_means_no_metadata_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Declared in a dist-info folder on sys.path: importlib.metadata finds it.
+    _dist_info(tmp_path, "[xtape.codecs]\nupper = test_codecs:UpperCodec\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert [point.name for point in registry.entry_points("xtape.codecs")] == ["upper"]
+    # No package declares the group: the answer comes without importlib.metadata (whose
+    # import and reading of every package's metadata cost ~25 ms of a command's start).
+    import importlib.metadata
+
+    def refused(**_: object) -> None:
+        raise AssertionError("metadata read")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", refused)
+    assert list(registry.entry_points("xtape.no-such-group")) == []
+    with pytest.raises(AssertionError, match="metadata read"):
+        registry.entry_points("xtape.codecs")
+
+
+def test_distributions_xtape_cannot_list_are_left_to_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zipped = tmp_path / "plugins.zip"
+    zipped.write_bytes(b"")
+    monkeypatch.syspath_prepend(str(zipped))
+    assert registry._may_declare("xtape.no-such-group")
 
 
 def test_the_resolver_follows_precedence_and_says_what_it_chose() -> None:

@@ -16,9 +16,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from xtape.scenario import dump_scenario_yaml, event_from_fields
+from xtape.scenario.encoding import event_from_fields
 from xtape.timeline import pair_fields
 from xtape.yamlfile.core import NOT_TEXT
+from xtape.yamlfile.dump import dump_scenario_yaml
 
 #: Plain text that the YAML 1.2 core schema (the scenario dumper's and loader's,
 #: :mod:`xtape.yamlfile.core`) would read back as a bool, null, int, float or merge

@@ -10,6 +10,7 @@ entry point names a codec object, or a class / factory called with no arguments.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -52,11 +53,47 @@ class UnknownCodec(UsageError):
 
 
 def entry_points(group: str) -> Any:
-    """The installed entry points of ``group`` (importlib.metadata, imported only now: it
-    costs ~20 ms of a start that may need no codec)."""
+    """The installed entry points of ``group`` (importlib.metadata, imported only now and
+    only when some package may declare the group: it costs ~20 ms of a start that needs
+    no plugin, as codec detection on a machine without one)."""
+    if not _may_declare(group):
+        return ()
     from importlib.metadata import entry_points as installed
 
     return installed(group=group)
+
+
+def _may_declare(group: str) -> bool:
+    """False only when importlib.metadata would surely find no entry point of ``group``:
+    every distribution it could see is a ``*.dist-info``/``*.egg-info`` folder in a
+    folder of ``sys.path``, and no ``entry_points.txt`` among them names ``group``.
+    Anything else (a zip or egg on the path, another finder of distributions) is left
+    to importlib.metadata."""
+    import os
+    from importlib.machinery import PathFinder
+
+    for finder in sys.meta_path:
+        if finder is not PathFinder and getattr(finder, "find_distributions", None) is not None:
+            return True
+    needle = group.encode()
+    for entry in sys.path:
+        if not isinstance(entry, str) or entry.lower().endswith(".egg"):
+            return True
+        try:
+            children = os.listdir(entry or ".")
+        except OSError:
+            if os.path.exists(entry):
+                return True  # a zip file: importlib.metadata reads it
+            continue
+        for child in children:
+            if child.lower().endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(entry, child, "entry_points.txt"), "rb") as fh:
+                        if needle in fh.read():
+                            return True
+                except OSError:
+                    continue
+    return False
 
 
 @cache
