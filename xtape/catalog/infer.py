@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xtape.catalog.schema import shown
+from xtape.catalog.shown import shown
 from xtape.codecs import CodecResolver, codec_spec
 from xtape.ids import id_ms
 from xtape.recording import Recording

@@ -31,6 +31,7 @@ import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from xtape.catalog.safe import additional, check_schema, compiled, explainer_class, format_checker
+from xtape.catalog.shown import shown as shown
 
 #: Where a problem is inside a payload: the field name, then keys/indexes inside its JSON.
 Path: TypeAlias = tuple[object, ...]
@@ -55,15 +56,6 @@ class DecodeProblem(Exception):
         super().__init__(message)
         self.message = message
         self.value = value
-
-
-def shown(value: Any, limit: int = 60) -> str:
-    """A decoded value in a message, as JSON: ``"x"``, ``5``, ``true``, shortened."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _text_of(raw: bytes) -> str:
