@@ -59,6 +59,7 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["merge", SAMPLE, "-o", "merged.xtape", "-q"], {"pydantic", "redis", "yaml"}, 0),
     (["diff", SAMPLE, SAMPLE, "-q"], {"pydantic", "redis", "importlib.metadata"}, 0),
     (["convert", SAMPLE, "-o", "out.yaml", "-q"], {"pydantic", "redis", "importlib.metadata"}, 0),
+    (["infer", SAMPLE, "-o", "catalog.yaml", "-q"], {"pydantic", "redis", "jsonschema", "importlib.metadata"}, 0),
     (["test", "--help"], {"pydantic", "redis"}, 0),
     (["replay", "--help"], {"pydantic", "redis"}, 0),
 ]
