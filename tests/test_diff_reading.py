@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_diff import ORDERS, pair
+from test_diff import ORDERS, pair
+
 from xtape.diff import DiffRules, diff_recordings
 from xtape.report.diff_text import render_text
 

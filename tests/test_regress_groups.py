@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from regress_support import write_case
 
-from tests.regress_support import write_case
 from xtape.regress import load_case, run_case
 
 pytestmark = pytest.mark.slow

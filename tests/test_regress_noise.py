@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from regress_support import write_case
 
-from tests.regress_support import write_case
 from xtape.errors import CaseError
 from xtape.regress import junit_xml, load_case, run_case
 from xtape.regress.case import LatencyLimit

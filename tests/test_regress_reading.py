@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from regress_support import write_case
 from typer.testing import CliRunner
 
-from tests.regress_support import write_case
 from xtape.cli import app
 from xtape.regress import Service, load_case, run_case
 from xtape.regress.case import ServiceSpec

@@ -12,8 +12,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
+from test_diff import ORDERS, pair
 
-from tests.test_diff import ORDERS, pair
 from xtape.diff import DiffResult, DiffRules, diff_recordings
 from xtape.diff.rule_kinds import BY_FIELD, RULES
 from xtape.errors import DiffRulesError, InvalidReport, UsageError
