@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import redis
+from e2e_support import XTAPE, wait_for
 from typer.testing import CliRunner
 
 from xtape.cli import app
@@ -257,3 +260,52 @@ def test_the_help_says_what_merge_does_with_copies() -> None:
     assert "copies that differ are refused and no output is written" in shown
     assert "continues in a later input (no overlap) is joined, with a warning" in shown
     assert "keeps its capture time" in shown
+
+
+def test_merging_real_recordings_keeps_lives_markers_and_the_capture_clock(
+    redis_url: str, r: redis.Redis, tmp_path: Path
+) -> None:
+    """The issue's reproduction with real recorder processes: one records a stream that
+    is deleted and created again with the same ids, the other three rounds a second
+    apart; the merge keeps both lives in order with the marker between them, and the
+    capture clock of the rounds."""
+    a, b, out = tmp_path / "a.xtape", tmp_path / "b.xtape", tmp_path / "all.xtape"
+    rec_a = subprocess.Popen([XTAPE, "record", "mr:*", "--count", "5", "-q", "--url", redis_url, "-o", str(a)])
+    rec_b = subprocess.Popen([XTAPE, "record", "mq:*", "--count", "3", "-q", "--url", redis_url, "-o", str(b)])
+    try:
+        wait_for(lambda: a.exists() and b.exists(), what="both recorders to start")
+        for i in (1, 2, 3):
+            r.execute_command("XADD", "mr:s", f"1-{i}", "life", "old")
+        wait_for(lambda: _count(a) == 3, what="the first life to be recorded")
+        r.execute_command("DEL", "mr:s")
+        for i in (1, 2):
+            r.execute_command("XADD", "mr:s", f"1-{i}", "life", "new")
+        for round_ in range(3):
+            if round_:
+                time.sleep(1.0)
+            r.execute_command("XADD", "mq:t", "*", "round", str(round_))
+        assert rec_a.wait(timeout=30) == 0 and rec_b.wait(timeout=30) == 0
+    finally:
+        for proc in (rec_a, rec_b):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    result = runner.invoke(app, ["merge", str(a), str(b), "-o", str(out)])
+
+    assert result.exit_code == 0, result.output
+    lives = [(kind, ident, value) for kind, ident, value, _ in records(out) if kind in ("mr:s", "marker")]
+    assert [x[:2] for x in lives if x[0] == "mr:s"] == [("mr:s", b"1-1"), ("mr:s", b"1-2"), ("mr:s", b"1-3"), ("mr:s", b"1-1"), ("mr:s", b"1-2")]
+    kinds = [x[0] if x[0] != "marker" else x[1].decode() for x in lives]
+    assert kinds.index("recreated") == 3, kinds  # between the two lives
+    replayed = runner.invoke(app, ["replay", str(out), "--dry-run", "--clock", "capture", "--stream", "mq:*"])
+    assert replayed.exit_code == 0, replayed.output
+    span = float(replayed.output.split("scheduled 3 events to 1 stream in ")[1].split(" s")[0])
+    assert span >= 1.9, replayed.output  # (before: 0.000 s, each batch at its first entry's time)
+
+
+def _count(path: Path) -> int:
+    try:
+        return sum(1 for _ in Recording(path).entries())
+    except Exception:
+        return 0
