@@ -16,7 +16,7 @@ import pytest
 from e2e_support import XTAPE, invoke, ok
 
 from xtape.plot.rates import count_rates, index_rates, sparkline, sparklines
-from xtape.recording import Recording, RecordingWriter, summarize
+from xtape.recording import Recording, RecordingWriter, read_v2, summarize
 from xtape.recording.chunks import ChunkMeta
 from xtape.recording.records import Malformed, SeriesTag
 from xtape.timeline import NS_PER_MS
@@ -214,13 +214,13 @@ def _captured_within_a_second(path: Path) -> Path:
 def _count_chunk_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the chunks any reading decompresses from now on."""
     read: list[int] = []
-    unpack = Recording._chunk_records
+    unpack = read_v2.chunk_records
 
-    def counted(self: Recording, *args: Any) -> Any:
+    def counted(*args: Any) -> Any:
         read.append(1)
-        return unpack(self, *args)
+        return unpack(*args)
 
-    monkeypatch.setattr(Recording, "_chunk_records", counted)
+    monkeypatch.setattr(read_v2, "chunk_records", counted)
     return read
 
 

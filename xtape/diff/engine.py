@@ -31,10 +31,9 @@ from xtape.diff.pairing import StreamPairing, pairing_for
 from xtape.diff.result import DiffResult, StreamResult
 from xtape.diff.rules import DiffRules
 from xtape.errors import RecordingError, UsageError
-from xtape.ids import id_ms
 from xtape.recording import Recording
 from xtape.recording.records import Entries, Gap, StreamDef
-from xtape.timeline import display_name, pair_fields
+from xtape.timeline import NS_PER_MS, display_name, pair_fields
 from xtape.units import match_any
 
 _MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
@@ -62,17 +61,8 @@ class _Side:
 
     def start_ms(self) -> int:
         """The recording's start: the earliest entry id (ms) of its first round."""
-        first: int | None = None
-        start: int | None = None
-        for record in self.rec.records():
-            if isinstance(record, Entries) and record.entries:
-                if first is None:
-                    first = record.capture_ns
-                elif record.capture_ns != first:
-                    break
-                ms = id_ms(record.entries[0][0])
-                start = ms if start is None else min(start, ms)
-        return start or 0
+        start = self.rec.timeline_start("id")
+        return 0 if start is None else start // NS_PER_MS
 
 
 class Differ:

@@ -35,7 +35,9 @@ from xtape.recording.chunks import (
     read_trailer,
     unpackb,
 )
-from xtape.recording.reader import Recording, _summary_from, _why
+from xtape.recording.opening import why
+from xtape.recording.read_v2 import chunk_records, summary_from
+from xtape.recording.reader import Recording
 from xtape.recording.records import End, Entries, Gap, Malformed, Marker, Record, StreamDef
 from xtape.recording.writer import RecordingWriter, is_being_written
 
@@ -134,7 +136,7 @@ def _check_v1(rec: Recording, found: FileCheck, keep: Keep | None) -> None:
 
 def _check_v2(rec: Recording, data: mmap.mmap, found: FileCheck, keep: Keep | None) -> None:
     size = len(data)
-    pos = rec._records_at
+    pos = rec.records_at
     tally = Tally()
     problems = found.problems
     while pos < size:
@@ -182,12 +184,12 @@ def _check_chunk(
         check_chunk(head, meta_bytes, stored)
         meta = ChunkMeta.decode(unpackb(meta_bytes))
         defined = dict(meta.streams)
-        records = list(rec._chunk_records(raw_pieces(code, stored, raw_len), pos, defined))
+        records = list(chunk_records(rec.name, raw_pieces(code, stored, raw_len), pos, defined))
     except DamagedRecording as exc:
         found.problems.append((pos, exc.reason))
         return _next_frame(data, pos, end)
     except (Malformed, ValueError, TypeError, msgpack.UnpackException) as exc:
-        found.problems.append((pos, _why(exc)))
+        found.problems.append((pos, why(exc)))
         return _next_frame(data, pos, end)
     found.sound_chunks += 1
     tally.streams_of(meta)
@@ -214,7 +216,7 @@ def _check_summary(rec: Recording, data: mmap.mmap, pos: int, found: FileCheck, 
     length = SUMMARY_HEAD.unpack(head)[1] if len(head) == SUMMARY_HEAD.size else size
     end = pos + SUMMARY_HEAD.size + length
     try:
-        summary: Summary = _summary_from(data[pos:end] if end <= size else b"")
+        summary: Summary = summary_from(data[pos:end] if end <= size else b"")
     except Malformed as exc:
         found.summary = "damaged"
         found.problems.append((pos, f"the summary: {exc}"))
@@ -225,7 +227,7 @@ def _check_summary(rec: Recording, data: mmap.mmap, pos: int, found: FileCheck, 
         found.summary = "damaged"
         found.problems.append((end, "no sound trailer after the summary (the file lost its end?)"))
         return frame_after(data, pos + 4)
-    wrong = index_problems(lambda at, n: data[at : at + n], summary, rec._records_at, pos)
+    wrong = index_problems(lambda at, n: data[at : at + n], summary, rec.records_at, pos)
     if wrong:
         found.summary = "wrong"
     elif found.sound_chunks < found.chunks:  # (the damaged chunks were reported)

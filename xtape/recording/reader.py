@@ -1,91 +1,47 @@
 """Streaming reading of ``.xtape`` files in constant memory.
 
-:class:`Recording` is also a timeline source: the replayer plays it like a scenario.
+:class:`Recording` is a small façade over one reader per kind of input, chosen when it
+is opened (as mcap's ``make_reader`` does): :class:`~xtape.recording.read_v1.V1Reader`
+and :class:`~xtape.recording.read_v2.V2Reader` for one file or stream (by its header's
+version), :class:`~xtape.recording.read_series.SeriesReader` for a split recording (a
+directory or a glob, see :mod:`xtape.recording.series`). Where its timeline starts and
+how its records become events is :mod:`xtape.recording.timebase`. It is also a timeline
+source: the replayer plays it like a scenario.
 
-Every record's shape is checked here, once, as it is read (see
-:mod:`xtape.recording.records`): a damaged file stops with one
-:class:`~xtape.errors.DamagedRecording` ("damaged at byte N"), and no caller ever
-sees a value of the wrong type.
+Every record's shape is checked as it is read (see :mod:`xtape.recording.records`): a
+damaged file stops with one :class:`~xtape.errors.DamagedRecording` ("damaged at byte
+N"), and no caller ever sees a value of the wrong type.
 """
 
 from __future__ import annotations
 
 import contextlib
-import mmap
-import os
-import stat
-import struct
 import sys
-import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from functools import partial
-from itertools import chain, repeat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import BinaryIO
 
-import msgpack
-
-from xtape.errors import DamagedRecording, RecordingError, UsageError
-from xtape.ids import id_ms
-from xtape.recording.audit import Tally, event_problems, index_problems
-from xtape.recording.chunks import (
-    CHUNK_HEAD,
-    CHUNK_MAGIC,
-    MAX_CHUNK_BYTES,
-    MAX_CHUNK_ITEMS,
-    MAX_SUMMARY_BYTES,
-    SUMMARY_HEAD,
-    SUMMARY_MAGIC,
-    TRAILER,
-    ChunkMeta,
-    IndexEntry,
-    Summary,
-    check_chunk,
-    chunk_lengths,
-    frame_after,
-    raw_pieces,
-    read_trailer,
-    unpackb,
-)
-from xtape.recording.records import (
-    DECODERS,
-    HEAD_BYTES,
-    MAGIC,
-    SUPPORTED_VERSIONS,
-    End,
-    Entries,
-    Gap,
-    Header,
-    Malformed,
-    Marker,
-    RawEntry,
-    Record,
-    StreamDef,
-    Tag,
-    by_id,
-    is_recording_head,
-)
-from xtape.recording.series import RunJoin
+from xtape.errors import UsageError
+from xtape.recording.chunks import Summary
+from xtape.recording.opening import Bounds, FileReader, Opened, ReadSummary, open_file, stream_name
+from xtape.recording.read_series import SeriesReader
+from xtape.recording.read_v1 import V1Reader
+from xtape.recording.read_v2 import V2Reader
+from xtape.recording.records import HEAD_BYTES, End, Gap, Header, Marker, Record, is_recording_head
 from xtape.recording.series import select as series_select
-from xtape.timeline import NS_PER_MS, STDIN_NAME, Event, Fields, ScheduleFn, Timeline, pair_fields
-
-#: Which clock a recording's timeline follows: the entry ids' milliseconds (the producer's
-#: clock) or the recorder's capture clock (``--clock``). Not :class:`xtape.replay.Clock`,
-#: the clock a replay is paced against.
-TimeBase = Literal["id", "capture"]
-TIME_BASES: tuple[str, ...] = ("id", "capture")
-
-#: The largest single record accepted (a batch of entries with large values).
-MAX_RECORD_BYTES = 1 << 30
-#: The most elements an array may declare (an array is allocated before its elements
-#: are read, so a damaged length must not ask for gigabytes).
-MAX_ARRAY_ITEMS = 1 << 24
-#: The most keys a map (only in the header) may declare.
-MAX_MAP_KEYS = 1 << 16
-_READ_SIZE = 1 << 20
-
-#: The name of standard input in messages.
+from xtape.recording.timebase import (
+    TIME_BASES,
+    Batch,
+    TimeBase,
+    batches_of,
+    event_runs,
+    events_merged,
+    first_round,
+    named_entries,
+)
+from xtape.timeline import STDIN_NAME, Fields, ScheduleFn, Timeline, pair_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,46 +54,6 @@ class Entry:
     capture_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class ReadSummary:
-    """What a full pass over a recording found besides its records.
-
-    ``size`` is the bytes read; ``truncated_bytes`` of them, at the end, were an
-    incomplete record (a recorder killed mid-write) and were skipped; ``end`` is the
-    END record a clean close writes, if there was one; ``gaps`` are the pass's gap
-    records with their streams' names.
-    """
-
-    size: int
-    truncated_bytes: int
-    end: End | None
-    gaps: tuple[tuple[bytes, Gap], ...] = ()
-    #: Format v2: the file had no intact summary at its end (a recorder killed, a lost
-    #: tail), so what is known about it came from reading every chunk.
-    rebuilt: bool = False
-
-    @property
-    def complete(self) -> bool:
-        return self.end is not None
-
-
-#: Absolute bounds of a seek: ``(lo, hi, by_ids)``, times in ns on the clock the
-#: timeline follows (entry ids' ms as ns, or capture ns); either bound may be None.
-Bounds = tuple[int | None, int | None, bool]
-
-
-def _may_hold(meta: ChunkMeta, bounds: Bounds) -> bool:
-    """Whether a chunk may hold an entry inside ``bounds`` (gaps and markers only: no)."""
-    if meta.entries == 0:
-        return True  # gaps, markers: cheap, and what they say is kept
-    lo, hi, by_ids = bounds
-    if by_ids:
-        first, last = meta.min_ms * NS_PER_MS, meta.max_ms * NS_PER_MS
-    else:
-        first, last = meta.first_capture_ns, meta.last_capture_ns
-    return not ((lo is not None and last < lo) or (hi is not None and first >= hi))
-
-
 def set_parts(source: str | Path) -> list[Path] | None:
     """The files of a split recording named by a directory or a glob, in the order
     they are read (see :mod:`xtape.recording.series`); None when ``source`` names one
@@ -147,105 +63,10 @@ def set_parts(source: str | Path) -> list[Path] | None:
     return None if selection is None else selection.paths
 
 
-class _Bytes:
-    """Frames of a version-2 pass: read from the file (which can seek), or from a
-    stream through the unpacker that read the header (which may hold bytes after it)."""
-
-    def __init__(self, reading: _Pass, seekable: bool) -> None:
-        self.pos = reading.unpacker.tell()
-        self.reading = reading
-        self.seekable = seekable
-        if seekable:
-            reading.fh.seek(self.pos)
-
-    def read(self, n: int) -> bytes:
-        """``n`` bytes, fewer only at the end."""
-        if self.seekable:
-            data = self.reading.fh.read(n)
-            while len(data) < n:
-                more = self.reading.fh.read(n - len(data))
-                if not more:
-                    break
-                data += more
-        else:
-            data = self.reading.unpacker.read_bytes(n)
-            while len(data) < n:
-                more = self.reading.counted.read(n - len(data))
-                if not more:
-                    break
-                data += more
-        self.pos += len(data)
-        return data
-
-    def seek(self, pos: int) -> None:
-        self.reading.fh.seek(pos)
-        self.pos = pos
-
-    def skip(self, n: int) -> None:
-        if self.seekable:
-            self.seek(self.pos + n)
-        else:
-            self.read(n)
-
-
-class _Counted:
-    """A reader that counts the bytes it hands out, and returns what a pipe has
-    (``read1``) rather than waiting for a full buffer, so a live stream reads live."""
-
-    def __init__(self, fh: BinaryIO) -> None:
-        self.fh = fh
-        self.total = 0
-        self._read: Callable[[int], bytes] = getattr(fh, "read1", fh.read)
-
-    def read(self, n: int) -> bytes:
-        data = self._read(n)
-        self.total += len(data)
-        return data
-
-
-class _Pass:
-    """One open reading: the stream, its unpacker, where the header ended."""
-
-    def __init__(self, rec: Recording, fh: BinaryIO, owned: bool) -> None:
-        self.fh = fh
-        self.owned = owned
-        self.counted = _Counted(fh)
-        self.in_records = False
-        self.unpacker = msgpack.Unpacker(
-            self.counted,
-            raw=False,
-            use_list=False,  # tuples: an entry's fields become an Event's ``flat`` as they are
-            strict_map_key=False,
-            object_pairs_hook=self._map,
-            max_buffer_size=MAX_RECORD_BYTES,
-            max_array_len=MAX_ARRAY_ITEMS,
-            max_map_len=MAX_MAP_KEYS,
-            read_size=_READ_SIZE,
-        )
-        try:
-            obj = next(self.unpacker)
-        except (StopIteration, ValueError, TypeError, msgpack.UnpackException):
-            obj = None
-        try:
-            self.header = rec._check_header(obj)
-        except BaseException:
-            self.close()
-            raise
-        self.in_records = True
-
-    def _map(self, pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
-        # Maps belong to the header only; in a record one is damage (and refusing it
-        # here saves the entry checks a type test per entry).
-        if self.in_records:
-            raise Malformed("a map inside a record")
-        for key, _ in pairs:
-            if type(key) is not str:
-                raise Malformed("a header key that is not text")
-        return dict(pairs)
-
-    def close(self) -> None:
-        if self.owned:
-            self.fh.close()
+def _file_reader(name: str, path: Path | None, first: Opened) -> FileReader:
+    """The reader of the file or stream ``first`` opened, by its header's version."""
+    kind = V1Reader if first.header.version == 1 else V2Reader
+    return kind(name, path, first)
 
 
 class Recording:
@@ -257,11 +78,12 @@ class Recording:
     full pass, :attr:`summary` tells how many bytes were read, whether the recording was
     closed cleanly and how much of an incomplete tail was skipped.
 
-    ``interleave`` merges the streams read in one recorder round into id order, so they
-    interleave as they happened; without it each stream's batch comes whole (per-stream
-    order is the same either way). Replaying at full speed does without: the order
-    across streams within a round carries no timing then, and merging costs about a
-    third of the reading.
+    ``interleave`` (the default of :meth:`batches`, :meth:`entries` and :meth:`events`)
+    merges the streams read in one recorder round into id order, so they interleave as
+    they happened; without it each stream's batch comes whole (per-stream order is the
+    same either way). Replaying at full speed does without: the order across streams
+    within a round carries no timing then, and merging costs about a third of the
+    reading.
 
     A directory or a glob is a split recording, read as one when its files are one
     (see :mod:`xtape.recording.series`); ``series`` reads that series of it alone.
@@ -279,14 +101,8 @@ class Recording:
         self.interleave = interleave
         #: What the last full pass found (None before one ends).
         self.summary: ReadSummary | None = None
-        self._pending: _Pass | None = None
-        self.path: Path | None
-        self.header: Header
         #: The window :meth:`seek` set: ``(since_ns, until_ns)`` offsets, or None.
         self.window: tuple[int | None, int | None] | None = None
-        #: Whether :meth:`events` gives each event its offset; without (a replay at full
-        #: speed over the whole recording, where nothing is timed), every offset is 0.
-        self.timed = True
         #: The files of a split recording (a directory or a glob), read as one.
         self.parts: list[Recording] | None = None
         #: A split recording of several runs: where each later run begins (index in
@@ -294,35 +110,21 @@ class Recording:
         self.boundaries: dict[int, Marker] = {}
         #: Files of a split recording skipped as empty or headerless: ``(path, why)``.
         self.skipped: list[tuple[Path, str]] = []
-        #: Standard input, a pipe or a stream: it can be read only once.
-        self.one_pass = True
-        #: Where the records (v2: the chunks) start, after the header.
-        self._records_at = 0
-        #: Whether the stored summary's gaps and markers were held against the chunks
-        #: that hold them (see :func:`~xtape.recording.audit.event_problems`).
-        self.events_checked = False
-        #: The stored summary found and checked, for the file's ``(size, mtime)``.
-        self._stored: tuple[tuple[int, int], tuple[Summary, int] | None] | None = None
+        self._file: FileReader | None = None
+        self._reader: FileReader | SeriesReader
+        self.path: Path | None
         if isinstance(source, (str, Path)) and str(source) != "-":
             self.path = Path(source)
             self.name = str(source)
             selection = series_select(source, series)
             if selection is not None:
-                self.parts = [
-                    Recording(p, clock=clock, interleave=interleave) for p in selection.paths
-                ]
+                self.parts = [Recording(p, clock=clock, interleave=interleave) for p in selection.paths]
                 self.boundaries = selection.boundaries
                 self.skipped = selection.skipped
-                self.one_pass = False
-                self.header = self.parts[0].header
+                self._reader = SeriesReader(self.parts, self.boundaries)
+                self.header: Header = self.parts[0].header
                 return
-            first = _Pass(self, self._open(), owned=True)
-            self._records_at = first.unpacker.tell()
-            if self._seekable(first.fh):
-                first.close()
-                self.one_pass = False
-            else:  # a pipe or device: this one open is the only pass
-                self._pending = first
+            self._file = _file_reader(self.name, self.path, Opened(self.name, open_file(self.name, self.path), owned=True))
         else:
             stream = sys.stdin.buffer if isinstance(source, (str, Path)) else source
             if getattr(stream, "isatty", bool)():  # (it would wait for a recording typed in)
@@ -331,10 +133,26 @@ class Recording:
                     "pipe or redirect one in (xtape info - < rec.xtape)"
                 )
             self.path = None
-            self.name = STDIN_NAME if isinstance(source, (str, Path)) else _stream_name(stream)
-            first = _Pass(self, stream, owned=False)
-            self._pending = first
-        self.header = first.header
+            self.name = STDIN_NAME if isinstance(source, (str, Path)) else stream_name(stream)
+            self._file = _file_reader(self.name, None, Opened(self.name, stream, owned=False))
+        self._reader = self._file
+        self.header = self._file.header
+
+    @property
+    def one_pass(self) -> bool:
+        """Standard input, a pipe or a stream: it can be read only once."""
+        return self._file is not None and self._file.one_pass
+
+    @property
+    def records_at(self) -> int:
+        """Where the records (v2: the chunks) start, after the header (one file)."""
+        return 0 if self._file is None else self._file.records_at
+
+    @property
+    def events_checked(self) -> bool:
+        """Whether the stored summary's gaps and markers were held against the chunks
+        that hold them (see :func:`~xtape.recording.audit.event_problems`)."""
+        return self._file is not None and self._file.events_checked
 
     def seek(self, since_ns: int | None = None, until_ns: int | None = None) -> None:
         """Read only the chunks that may hold entries with ``since_ns <= offset <
@@ -345,9 +163,8 @@ class Recording:
 
     def close(self) -> None:
         """Close a stream opened for the one pass that was never read (a FIFO path)."""
-        if self._pending is not None:
-            self._pending.close()
-            self._pending = None
+        if self._file is not None:
+            self._file.close()
 
     def __enter__(self) -> Recording:
         return self
@@ -360,608 +177,103 @@ class Recording:
         """Bytes of an incomplete record skipped at the end of the last full pass."""
         return self.summary.truncated_bytes if self.summary is not None else 0
 
-    # -- low level -----------------------------------------------------------------
-
-    def _open(self) -> BinaryIO:
-        assert self.path is not None
-        try:
-            return open(self.path, "rb", buffering=0)
-        except OSError as exc:
-            raise RecordingError(self.name, f"cannot open: {exc.strerror or exc}") from None
-
-    @staticmethod
-    def _seekable(fh: BinaryIO) -> bool:
-        try:
-            return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
-        except (OSError, ValueError):
-            return False
-
-    def _check_header(self, obj: Any) -> Header:
-        if not isinstance(obj, dict) or obj.get("magic") != MAGIC:
-            raise RecordingError(self.name, "not an xtape recording (no xtape header)")
-        version = obj.get("version")
-        if type(version) is not int or version not in SUPPORTED_VERSIONS:
-            known = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS))
-            raise RecordingError(
-                self.name,
-                f"recording format version {version!r} is not supported by this xtape "
-                f"(it reads version {known}); upgrade xtape to read it",
-            )
-        try:
-            return Header.decode(obj)
-        except Malformed as exc:
-            raise DamagedRecording(self.name, 0, str(exc)) from None
-
-    def _start(self) -> _Pass:
-        if self._pending is not None:
-            reading, self._pending = self._pending, None
-            return reading
-        if self.one_pass:
-            raise RecordingError(
-                self.name, "a recording read from a stream can be read only once"
-            )
-        return _Pass(self, self._open(), owned=True)
+    # -- records -----------------------------------------------------------------------
 
     def records(self, *, bounds: Bounds | None = None) -> Iterator[Record]:
         """Every record after the header, in file order, each checked for its shape.
         Unknown tags are skipped. Sets :attr:`summary` at the end. A version-2 file
         that can seek skips the chunks that cannot hold an entry within ``bounds``."""
-        if self.parts is not None:
-            yield from self._set_records(bounds)
-            return
-        reading = self._start()
-        try:
-            if reading.header.version == 1:
-                yield from self._records(reading)
-            else:
-                yield from self._records_v2(reading, bounds)
-        finally:
-            reading.close()
-
-    def _decode(
-        self, obj: Any, at: int, defined: dict[int, bytes], where: str = ""
-    ) -> Record | None:
-        """A checked record from an unpacked object (None for an unknown tag)."""
-        if type(obj) is not tuple or not obj or type(obj[0]) is not int:
-            raise DamagedRecording(self.name, at, f"{where}a record that is not a tagged array")
-        decode = DECODERS.get(obj[0])
-        if decode is None:
-            return None
-        try:
-            record: Record = decode(obj)
-        except Malformed as exc:
-            raise DamagedRecording(self.name, at, f"{where}{Tag(obj[0]).name} record: {exc}") from None
-        if isinstance(record, StreamDef):
-            defined[record.stream_id] = record.name
-        elif isinstance(record, (Entries, Gap)) and record.stream_id not in defined:
-            raise DamagedRecording(
-                self.name,
-                at,
-                f"{where}{Tag(obj[0]).name} record of stream {record.stream_id}, never defined",
-            )
-        return record
-
-    def _records(self, reading: _Pass) -> Iterator[Record]:
-        unpacker = reading.unpacker
-        defined: dict[int, bytes] = {}
-        gaps: list[tuple[bytes, Gap]] = []
-        end: End | None = None
-        consumed = unpacker.tell()
-        while True:
-            try:
-                obj = next(unpacker)
-            except StopIteration:
-                break
-            except (ValueError, TypeError, msgpack.UnpackException) as exc:
-                raise DamagedRecording(self.name, consumed, _why(exc)) from None
-            record = self._decode(obj, consumed, defined)
-            if record is not None:
-                if isinstance(record, End):
-                    end = record
-                if isinstance(record, Gap):
-                    gaps.append((defined[record.stream_id], record))
-                yield record
-            consumed = unpacker.tell()
-        self.summary = ReadSummary(
-            reading.counted.total, reading.counted.total - consumed, end, tuple(gaps)
-        )
-
-    # -- version 2 -------------------------------------------------------------------
+        self.summary = yield from self._reader.records(bounds)
 
     def stored_summary(self) -> Summary | None:
         """The summary a clean close wrote at the end of a version-2 file, read from
         its trailer without reading the chunks; None for version 1, a stream, or a file
         without an intact one. (A split recording: see :attr:`parts`.)"""
-        if self.header.version != 2 or self.one_pass or self.parts is not None:
-            return None
-        found = self._trailer_summary()
-        return None if found is None else found[0]
-
-    def _trailer_summary(self) -> tuple[Summary, int] | None:
-        """``(summary, offset of its frame)`` when the file ends with an intact trailer
-        and summary, held against the chunks' heads and metas first
-        (:func:`~xtape.recording.audit.index_problems`): a summary that contradicts
-        them is damage, never used."""
-        fh = self._open()
-        try:
-            st = os.fstat(fh.fileno())
-            key = (st.st_size, st.st_mtime_ns)
-            if self._stored is not None and self._stored[0] == key:
-                return self._stored[1]
-            found = self._read_trailer_summary(fh, st.st_size)
-            if found is not None:
-                summary, offset = found
-                fd = fh.fileno()
-                problems = index_problems(
-                    lambda at, n: os.pread(fd, n, at), summary, self._records_at, offset
-                )
-                if not problems:
-                    budget = [_EVENT_BYTES]
-                    problems, self.events_checked = event_problems(
-                        summary, offset, partial(self._events_of, fd, budget)
-                    )
-                if problems:
-                    at, what = problems[0]
-                    raise DamagedRecording(self.name, at, what + _REPAIR)
-            self._stored = (key, found)
-            return found
-        except OSError:
-            return None
-        finally:
-            fh.close()
-
-    def _events_of(self, fd: int, budget: list[int], chunk: IndexEntry) -> list[Gap | Marker] | None:
-        """The gaps and markers of the chunk an index entry points at, its entries
-        skipped unread (C-level); None once the chunks read so far hold more than
-        ``budget[0]`` bytes of records (what ``info`` may spend on them)."""
-        frame = os.pread(fd, chunk.length, chunk.offset)
-        head, body = frame[: CHUNK_HEAD.size], frame[CHUNK_HEAD.size :]
-        try:
-            code, meta_len, data_len, raw_len = chunk_lengths(head)
-            check_chunk(head, body[:meta_len], body[meta_len:])
-        except (Malformed, struct.error) as exc:
-            raise DamagedRecording(self.name, chunk.offset, _why(exc)) from None
-        budget[0] -= raw_len
-        if budget[0] < 0:
-            return None
-        unpacker = msgpack.Unpacker(
-            None, raw=False, use_list=False, max_buffer_size=MAX_CHUNK_BYTES, max_array_len=MAX_CHUNK_ITEMS
-        )
-        found: list[Gap | Marker] = []
-        try:
-            for piece in raw_pieces(code, body[meta_len : meta_len + data_len], raw_len):
-                unpacker.feed(piece)
-            while unpacker.tell() < raw_len:
-                n = unpacker.read_array_header()
-                tag = unpacker.unpack() if n else None
-                if tag in (Tag.GAP, Tag.MARKER):
-                    decode = Gap.decode if tag == Tag.GAP else Marker.decode
-                    found.append(decode((tag, *(unpacker.unpack() for _ in range(n - 1)))))
-                else:
-                    for _ in range(n - 1):
-                        unpacker.skip()
-        except (ValueError, TypeError, msgpack.UnpackException) as exc:
-            raise DamagedRecording(self.name, chunk.offset, "in the chunk: " + _why(exc)) from None
-        return found
-
-    @staticmethod
-    def _read_trailer_summary(fh: BinaryIO, size: int) -> tuple[Summary, int] | None:
-        if size < TRAILER.size:
-            return None
-        fh.seek(size - TRAILER.size)
-        where = read_trailer(fh.read(TRAILER.size))
-        if where is None:
-            return None
-        offset, length = where
-        if offset + length != size - TRAILER.size or length > MAX_SUMMARY_BYTES:
-            return None
-        fh.seek(offset)
-        frame = fh.read(length)
-        try:
-            return _summary_from(frame), offset
-        except Malformed:
-            return None
-
-    def _records_v2(self, reading: _Pass, bounds: Bounds | None) -> Iterator[Record]:
-        src = _Bytes(reading, seekable=not self.one_pass)
-        limit: int | None = None  # where the summary starts, when the trailer says
-        size: int | None = None
-        if not self.one_pass:
-            size = os.fstat(reading.fh.fileno()).st_size
-            found = self._trailer_summary()
-            if found is not None:
-                summary, limit = found
-                if bounds is not None:  # jump to the first chunk that may hold the window
-                    for chunk in summary.chunks:  # (the index was checked: see audit)
-                        if chunk.meta.entries and _may_hold(chunk.meta, bounds):
-                            if chunk.offset > src.pos:
-                                src.seek(chunk.offset)
-                            break
-        names: dict[int, bytes] = {}
-        gaps: list[tuple[bytes, Gap]] = []
-        end: End | None = None
-        truncated = 0
-        rebuilt = True
-        tally: Tally | None = Tally() if src.pos == self._records_at or self.one_pass else None
-        while True:
-            start = src.pos
-            magic = src.read(4)
-            if not magic:
-                break
-            if magic == CHUNK_MAGIC:
-                head = magic + src.read(CHUNK_HEAD.size - 4)
-                if len(head) < CHUNK_HEAD.size:
-                    truncated = src.pos - start
-                    break
-                try:
-                    code, meta_len, data_len, raw_len = chunk_lengths(head)
-                except Malformed as exc:
-                    raise DamagedRecording(self.name, start, str(exc)) from None
-                frame_end = start + CHUNK_HEAD.size + meta_len + data_len
-                if limit is not None and frame_end > limit:
-                    raise DamagedRecording(
-                        self.name, start, "a chunk runs into the summary (a length is wrong)"
-                    )
-                if size is not None and frame_end > size:
-                    with mmap.mmap(reading.fh.fileno(), size, access=mmap.ACCESS_READ) as whole:
-                        self._past_the_end(start, frame_after(whole, start + 4))
-                    truncated = size - start
-                    break
-                meta_bytes = src.read(meta_len)
-                if bounds is not None and src.seekable:
-                    try:
-                        meta = ChunkMeta.decode(unpackb(meta_bytes))
-                    except (Malformed, ValueError, TypeError, msgpack.UnpackException):
-                        meta = None  # found out below, with the checksum
-                    if meta is not None and not _may_hold(meta, bounds):
-                        src.skip(data_len)
-                        tally = None
-                        continue
-                data = src.read(data_len)
-                if len(meta_bytes) < meta_len or len(data) < data_len:
-                    following = frame_after(head + meta_bytes + data, 4)
-                    self._past_the_end(start, None if following is None else start + following)
-                    truncated = src.pos - start
-                    break
-                try:
-                    check_chunk(head, meta_bytes, data)
-                    meta = ChunkMeta.decode(unpackb(meta_bytes))
-                except (Malformed, ValueError, TypeError, msgpack.UnpackException) as exc:
-                    raise DamagedRecording(self.name, start, _why(exc)) from None
-                defined: dict[int, bytes] = {}
-                for sid, name in meta.streams:
-                    defined[sid] = name
-                    if names.get(sid) != name:
-                        names[sid] = name
-                        yield StreamDef(sid, name)
-                if tally is not None:
-                    tally.streams_of(meta)
-                for record in self._chunk_records(raw_pieces(code, data, raw_len), start, defined):
-                    if isinstance(record, End):
-                        end = record
-                    elif isinstance(record, Gap):
-                        gaps.append((defined[record.stream_id], record))
-                    if tally is not None:
-                        tally.add(record)
-                    yield record
-            elif magic == SUMMARY_MAGIC:
-                head = magic + src.read(SUMMARY_HEAD.size - 4)
-                if len(head) < SUMMARY_HEAD.size:
-                    truncated = src.pos - start
-                    break
-                _, length, _ = SUMMARY_HEAD.unpack(head)
-                if length > MAX_SUMMARY_BYTES or (
-                    size is not None and start + SUMMARY_HEAD.size + length > size
-                ):
-                    truncated = (size if size is not None else src.pos) - start
-                    break
-                body = src.read(length)
-                if len(body) < length:
-                    truncated = src.pos - start
-                    break
-                try:
-                    summary = _summary_from(head + body)
-                except Malformed as exc:
-                    raise DamagedRecording(self.name, start, str(exc)) from None
-                tail = src.read(TRAILER.size)
-                if read_trailer(tail) is None:  # the end was cut: not a clean close
-                    truncated = src.pos - start
-                    break
-                problems = [] if tally is None else tally.problems(summary, start)
-                if problems:
-                    at, what = problems[0]
-                    raise DamagedRecording(self.name, at, what + _REPAIR)
-                end = End(summary.end_ns, summary.entries)
-                rebuilt = False
-                yield end
-                break
-            elif len(magic) < 4 and (size is None or start + len(magic) == size):
-                truncated = len(magic)
-                break
-            else:
-                raise DamagedRecording(
-                    self.name, start, "not the start of a chunk or of the summary"
-                )
-        total = size if size is not None else reading.counted.total
-        self.summary = ReadSummary(total, truncated, end, tuple(gaps), rebuilt=rebuilt)
-
-    def _past_the_end(self, start: int, following: int | None) -> None:
-        """A chunk at ``start`` whose lengths run past the end is a truncated tail,
-        unless a sound frame starts inside it (``following``): then a length lies."""
-        if following is not None:
-            raise DamagedRecording(
-                self.name,
-                start,
-                f"a chunk's length runs past the end of the file, but a sound chunk or "
-                f"summary follows at byte {following} (the length is wrong)",
-            )
-
-    def _chunk_records(
-        self, pieces: Iterator[bytes], at: int, defined: dict[int, bytes]
-    ) -> Iterator[Record]:
-        """The records of a chunk, unpacked as its data is decompressed (a step at a
-        time: a chunk is never whole in memory), each array limited to
-        :data:`~xtape.recording.chunks.MAX_CHUNK_ITEMS` items."""
-        unpacker = msgpack.Unpacker(
-            None,
-            raw=False,
-            use_list=False,
-            strict_map_key=False,
-            object_pairs_hook=_refuse_map,
-            max_buffer_size=MAX_CHUNK_BYTES,
-            max_array_len=MAX_CHUNK_ITEMS,
-            max_map_len=MAX_MAP_KEYS,
-        )
-        where = "in the chunk: "
-        fed = 0
-        try:
-            for piece in pieces:
-                unpacker.feed(piece)
-                fed += len(piece)
-                for obj in unpacker:
-                    record = self._decode(obj, at, defined, where)
-                    if record is not None:
-                        yield record
-        except (ValueError, TypeError, msgpack.UnpackException) as exc:
-            why = _why(exc)
-            if "exceeds max_array_len" in why:  # msgpack's words for the items limit
-                why = f"an array of more than {MAX_CHUNK_ITEMS:,} items (more than a recording holds)"
-            raise DamagedRecording(self.name, at, where + why) from None
-        if unpacker.tell() != fed:
-            raise DamagedRecording(self.name, at, where + "it ends inside a record")
-
-    def _set_records(self, bounds: Bounds | None) -> Iterator[Record]:
-        """The records of every file of a split recording, stream ids made common; at
-        each run boundary its marker, and a gap per stream before its first entries
-        of the new run (:class:`~xtape.recording.series.RunJoin`)."""
-        assert self.parts is not None
-        ids: dict[bytes, int] = {}
-        size = truncated = 0
-        ends: list[End | None] = []
-        gaps: list[tuple[bytes, Gap]] = []
-        rebuilt = False
-        join = RunJoin()
-        named: dict[int, bytes] = {}
-        for n, part in enumerate(self.parts):
-            local: dict[int, int] = {}
-            boundary = self.boundaries.get(n)
-            if boundary is not None:
-                join.boundary()
-                yield boundary
-            for record in part.records(bounds=bounds):
-                if isinstance(record, StreamDef):
-                    gid = ids.get(record.name)
-                    if gid is None:
-                        gid = ids[record.name] = len(ids)
-                        yield StreamDef(gid, record.name)
-                    local[record.stream_id] = gid
-                    named[gid] = record.name
-                elif isinstance(record, Entries) and record.entries and self.boundaries:
-                    gid = local[record.stream_id]
-                    name = named[gid]
-                    between = join.read(name, record.entries[0][0], record.entries[-1][0])
-                    if between is not None:
-                        when = self.boundaries[max(b for b in self.boundaries if b <= n)]
-                        gap = Gap(gid, when.capture_ns, between[0], between[1], -1)
-                        gaps.append((name, gap))
-                        yield gap
-                    yield record if gid == record.stream_id else replace(record, stream_id=gid)
-                elif isinstance(record, (Entries, Gap)):
-                    gid = local[record.stream_id]
-                    yield record if gid == record.stream_id else replace(record, stream_id=gid)
-                elif not isinstance(record, End):
-                    yield record
-            assert part.summary is not None
-            size += part.summary.size
-            truncated += part.summary.truncated_bytes
-            rebuilt = rebuilt or part.summary.rebuilt
-            gaps += part.summary.gaps
-            ends.append(part.summary.end)
-        last = ends[-1] if ends and all(e is not None for e in ends) else None
-        if last is not None:
-            last = End(last.capture_ns, sum(e.entries for e in ends if e is not None))
-        self.summary = ReadSummary(size, truncated, last, tuple(gaps), rebuilt=rebuilt)
-
-    # -- entries ---------------------------------------------------------------------
-
-    def batches(
-        self, bounds: Bounds | None = None
-    ) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
-        """``(stream, capture_ns, raw_entries)`` per batch; with :attr:`interleave`,
-        batches read in one XREAD round merged into id order. ``bounds``: only the
-        chunks of a v2 file that may hold them are read (see :meth:`seek`)."""
-        names: dict[int, bytes] = {}
-        pending: list[Entries] = []
-        if not self.interleave:
-            for record in self.records(bounds=bounds):
-                if isinstance(record, Entries):
-                    yield names[record.stream_id], record.capture_ns, record.entries
-                elif isinstance(record, StreamDef):
-                    names[record.stream_id] = record.name
-            return
-        for record in self.records(bounds=bounds):
-            if isinstance(record, Entries):
-                if pending and pending[0].capture_ns != record.capture_ns:
-                    yield from _merged(pending, names)
-                    pending = []
-                pending.append(record)
-            elif isinstance(record, StreamDef):
-                names[record.stream_id] = record.name
-        yield from _merged(pending, names)
-
-    def _batch_records(
-        self, bounds: Bounds | None
-    ) -> Iterator[tuple[bytes, int, Sequence[RawEntry], Entries]]:
-        names: dict[int, bytes] = {}
-        for record in self.records(bounds=bounds):
-            if isinstance(record, Entries):
-                yield names[record.stream_id], record.capture_ns, record.entries, record
-            elif isinstance(record, StreamDef):
-                names[record.stream_id] = record.name
-
-    def entries(self) -> Iterator[Entry]:
-        """Every recorded entry, in time order per XREAD round, file order otherwise."""
-        for stream, capture_ns, raw in self.batches():
-            for entry_id, flat in raw:
-                yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
+        return None if self._file is None else self._file.stored_summary()
 
     def gaps(self) -> list[Gap]:
         """The gaps, in file order (a v2 file closed cleanly: from its summary alone).
         Stream ids are those of :meth:`records`."""
-        if self.parts is None:
-            summary = self.stored_summary()
-            if summary is not None:
-                return [Gap(*row) for row in summary.gaps]
+        summary = self.stored_summary()
+        if summary is not None:
+            return [Gap(*row) for row in summary.gaps]
         return [r for r in self.records() if isinstance(r, Gap)]
 
     def markers(self) -> list[Marker]:
         """The markers, in file order (a v2 file closed cleanly: from its summary alone)."""
-        if self.parts is not None:
-            return [
-                m
-                for n, part in enumerate(self.parts)
-                for m in chain(
-                    (self.boundaries[n],) if n in self.boundaries else (), part.markers()
-                )
-            ]
+        if isinstance(self._reader, SeriesReader):
+            return self._reader.markers()
         summary = self.stored_summary()
         if summary is not None:
             return [Marker(*row) for row in summary.markers]
         return [r for r in self.records() if isinstance(r, Marker)]
 
+    # -- entries -----------------------------------------------------------------------
+
+    def batches(self, bounds: Bounds | None = None, *, interleave: bool | None = None) -> Iterator[Batch]:
+        """``(stream, capture_ns, raw_entries)`` per batch; with ``interleave`` (default:
+        the recording's), batches read in one XREAD round merged into id order.
+        ``bounds``: only the chunks of a v2 file that may hold them are read (see
+        :meth:`seek`)."""
+        merge = self.interleave if interleave is None else interleave
+        return batches_of(named_entries(self.records(bounds=bounds)), merge)
+
+    def entries(self, *, interleave: bool | None = None) -> Iterator[Entry]:
+        """Every recorded entry, in time order per XREAD round (``interleave``, by
+        default), file order otherwise."""
+        for stream, capture_ns, raw in self.batches(interleave=interleave):
+            for entry_id, flat in raw:
+                yield Entry(stream, entry_id, pair_fields(flat), capture_ns)
+
     # -- timeline ----------------------------------------------------------------------
 
-    def events(self, clock: TimeBase | None = None) -> Timeline:
+    def timeline_start(self, clock: TimeBase | None = None) -> int | None:
+        """Where the timeline of :meth:`events` starts (offset 0), in ns on its clock
+        (see :func:`~xtape.recording.timebase.first_round`); None without entries.
+        Reads the first round only."""
+        records = self.records()
+        with contextlib.closing(records):  # type: ignore[type-var]
+            return first_round(named_entries(records), (clock or self.clock) == "id")[0]
+
+    def events(
+        self, clock: TimeBase | None = None, *, timed: bool = True, interleave: bool | None = None
+    ) -> Timeline:
         """The recording as a timeline: offsets from the entry ids' milliseconds
         (the producer's clock, ``clock="id"``) or from the recorder's capture clock.
 
         Offset 0 is the recording's start: the earliest entry of the recorder's first
-        round (``id``) or its first read (``capture``), with or without :attr:`interleave`;
+        round (``id``) or its first read (``capture``), with or without ``interleave``;
         an older entry (a stream found later, read from its start) is at 0 too. ``--since``
         and ``--until`` of ``replay`` and ``convert`` count from there.
+
+        ``timed=False`` (a replay at full speed over the whole recording, where nothing
+        is timed) gives every event offset 0, unless the streams are interleaved.
         """
-        use_ids = (clock or self.clock) == "id"
-        bounds, base = self._seek_bounds(use_ids)
-        if not self.interleave:
+        by_ids = (clock or self.clock) == "id"
+        bounds, base = self._seek_bounds(by_ids)
+        if not (self.interleave if interleave is None else interleave):
             # The events of each batch come from C-level iterators chained in C: no
             # Python frame per event (the hot loop of a replay at full speed).
-            return chain.from_iterable(self._event_runs(use_ids, base, bounds))
-        return self._events_merged(use_ids, base, bounds)
+            named = named_entries(self.records(bounds=bounds))
+            return chain.from_iterable(event_runs(named, by_ids, base, timed))
+        return events_merged(self.batches(bounds, interleave=True), by_ids, base)
 
-    def _seek_bounds(self, use_ids: bool) -> tuple[Bounds | None, int | None]:
+    def _seek_bounds(self, by_ids: bool) -> tuple[Bounds | None, int | None]:
         """The absolute bounds of :attr:`window` and the timeline's start, when a
         seek can skip chunks (a file, not a stream)."""
         if self.window is None or self.one_pass:
             return None, None
-        base = self._timeline_base(use_ids)
+        base = self.timeline_start("id" if by_ids else "capture")
         if base is None:
             return None, None
         since, until = self.window
         lo = None if since is None else base + since
         hi = None if until is None else base + until
-        return (lo, hi, use_ids), base
-
-    def _timeline_base(self, use_ids: bool) -> int | None:
-        """Where the timeline starts (see :meth:`events`), from the first round only."""
-        first_ns: int | None = None
-        start: int | None = None
-        records = self.records()
-        with contextlib.closing(records):  # type: ignore[type-var]
-            for record in records:
-                if not isinstance(record, Entries):
-                    continue
-                if first_ns is None:
-                    first_ns = record.capture_ns
-                elif record.capture_ns != first_ns:
-                    break
-                if not use_ids:
-                    break
-                ns = id_ms(record.entries[0][0]) * NS_PER_MS
-                start = ns if start is None else min(start, ns)
-        return start if use_ids else first_ns
-
-    def _events_merged(self, use_ids: bool, base: int | None, bounds: Bounds | None) -> Timeline:
-        # One event per entry, made with tuple.__new__ (no Python-level __new__ call)
-        # from the unpacked record's own tuples, which the reader has checked (ids well
-        # formed, fields bytes in pairs).
-        new = tuple.__new__
-        for stream, capture_ns, raw in self.batches(bounds):
-            for entry_id, flat in raw:
-                t = int(entry_id.partition(b"-")[0]) * NS_PER_MS if use_ids else capture_ns
-                if base is None:
-                    base = t
-                t -= base
-                yield new(Event, (t if t > 0 else 0, stream, flat, entry_id))
-
-    def _event_runs(
-        self, use_ids: bool, base: int | None, bounds: Bounds | None
-    ) -> Iterator[Iterator[Event]]:
-        """:meth:`events` without interleaving, an iterator of events per batch. Each
-        batch's events are made by C-level calls from the columns the shape check made
-        (ids, fields), so the check costs the replay little. Untimed (:attr:`timed`),
-        every offset is 0 and no id is parsed."""
-        make = partial(tuple.__new__, Event)
-        batches: Iterator[Any] = self._batch_records(bounds)
-        timed = self.timed
-        if timed and use_ids and base is None:
-            batches, base = _first_round_start(batches)
-        for stream, capture_ns, _, record in batches:
-            ids = record.ids
-            if not timed:
-                offsets: Any = repeat(0)
-            elif use_ids:
-                if base is None:
-                    base = int(ids[0].partition(b"-")[0]) * NS_PER_MS
-                offsets = [int(i.partition(b"-")[0]) * NS_PER_MS - base for i in ids]
-                if min(offsets) < 0:
-                    offsets = [t if t > 0 else 0 for t in offsets]
-            else:
-                if base is None:
-                    base = capture_ns
-                offsets = repeat(max(capture_ns - base, 0), len(ids))
-            yield map(make, zip(offsets, repeat(stream), record.flats, ids))
+        return (lo, hi, by_ids), base
 
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
         """The :class:`xtape.timeline.Source` protocol: every pass is the same."""
         return self.events()
-
-
-_Batch = tuple[bytes, int, Sequence[RawEntry]]
-
-
-def _first_round_start(batches: Iterator[_Batch]) -> tuple[Iterator[_Batch], int | None]:
-    """Where an id-clock timeline starts when a round's streams are not interleaved: the
-    earliest id (ms, as ns) of the first round, as if they were; the batches unchanged."""
-    head: list[_Batch] = []
-    start: int | None = None
-    for batch in batches:
-        head.append(batch)
-        if batch[1] != head[0][1]:
-            break
-        if batch[2]:
-            ns = id_ms(batch[2][0][0]) * NS_PER_MS
-            start = ns if start is None else min(start, ns)
-    return chain(head, batches), start
 
 
 def is_recording(source: str | Path | BinaryIO) -> bool:
@@ -985,62 +297,6 @@ def is_recording(source: str | Path | BinaryIO) -> bool:
         return is_recording_head(head)
     # The writer writes the header in one write, so a pipe has all of it at once.
     return is_recording_head(peek(HEAD_BYTES)[:HEAD_BYTES])
-
-
-def _summary_from(frame: bytes) -> Summary:
-    """A summary frame (head and body) checked and decoded; :class:`Malformed` if not."""
-    if len(frame) < SUMMARY_HEAD.size:
-        raise Malformed("the summary is cut short")
-    magic, length, crc = SUMMARY_HEAD.unpack_from(frame)
-    body = frame[SUMMARY_HEAD.size :]
-    if magic != SUMMARY_MAGIC or length != len(body):
-        raise Malformed("the summary's frame is not what the trailer says")
-    if zlib.crc32(body) != crc:
-        raise Malformed("summary checksum mismatch (the summary's bytes changed)")
-    try:
-        return Summary.decode(unpackb(body))
-    except (ValueError, TypeError, msgpack.UnpackException) as exc:
-        raise Malformed(f"the summary does not read: {_why(exc)}") from None
-
-
-#: The most bytes of records (decompressed) read to hold a stored summary's gaps and
-#: markers against the chunks that hold them: a few milliseconds (beyond, their number
-#: alone is held, from the metas).
-_EVENT_BYTES = 16 << 20
-
-#: What a summary that contradicts its chunks says besides (see :mod:`.audit`).
-_REPAIR = " (the summary does not match the chunks: xtape check --repair -o OUT writes a sound copy)"
-
-
-def _refuse_map(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
-    raise Malformed("a map inside a record")
-
-
-def _stream_name(stream: BinaryIO) -> str:
-    name = getattr(stream, "name", None)
-    return name if isinstance(name, str) else "<stream>"
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip()
-    if isinstance(exc, Malformed):
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _merged(
-    batches: list[Entries], names: dict[int, bytes]
-) -> Iterator[tuple[bytes, int, Sequence[RawEntry]]]:
-    if len(batches) == 1:
-        b = batches[0]
-        yield names[b.stream_id], b.capture_ns, b.entries
-        return
-    if not batches:
-        return
-    # Several streams read in one round: interleave by entry id, one entry at a time.
-    for i, entry in by_id([b.entries for b in batches]):
-        b = batches[i]
-        yield names[b.stream_id], b.capture_ns, (entry,)
 
 
 __all__ = ["TIME_BASES", "End", "Entry", "ReadSummary", "Recording", "TimeBase", "is_recording"]

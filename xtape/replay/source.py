@@ -119,6 +119,26 @@ def open_source(
     )
 
 
+@dataclass
+class PlayedRecording:
+    """A recording as a replay plays it: its events read with the replay's options
+    (a :class:`~xtape.timeline.Source`)."""
+
+    recording: Recording
+    #: Whether events carry their offsets (not at full speed over the whole recording,
+    #: where nothing is timed).
+    timed: bool = True
+    #: Whether a round's streams are merged into id order (not at full speed, where the
+    #: order across streams carries no timing).
+    interleave: bool = True
+
+    def __post_init__(self) -> None:
+        self.name: str = self.recording.name
+
+    def timeline(self, iteration: int, schedule: ScheduleFn) -> Timeline:
+        return self.recording.events(timed=self.timed, interleave=self.interleave)
+
+
 def _open_recording(
     path: str | Path,
     clock: TimeBase,
@@ -126,17 +146,17 @@ def _open_recording(
     since_ns: int | None = None,
     until_ns: int | None = None,
 ) -> ReplaySource:
-    # At full speed streams need not interleave within a recorder round (no timing).
-    recording = Recording(path, clock=clock, interleave=not pacing.is_max_speed)
-    # ... nor need offsets, unless --since/--until pick entries by them.
-    recording.timed = not (pacing.is_max_speed and since_ns is None and until_ns is None)
+    # Offsets are needed unless at full speed over the whole recording (--since and
+    # --until pick entries by them).
+    timed = not (pacing.is_max_speed and since_ns is None and until_ns is None)
+    recording = Recording(path, clock=clock)
     if recording.one_pass:
         # Standard input or a pipe (``xtape record -o - | xtape replay -``): read once,
         # as it comes, so nothing is known up front (no totals, no warnings). Each batch
         # is played as it arrives: merging a round's streams by id would hold the last
         # round back until the next one came, which a live pipe may never send.
-        recording.interleave = False
-        return ReplaySource(recording, "recording", live=True)
+        played = PlayedRecording(recording, timed=timed, interleave=False)
+        return ReplaySource(played, "recording", live=True)
     # --since/--until: a v2 file jumps to the first chunk that can hold the window.
     recording.seek(since_ns, until_ns)
     info = summarize(path)
@@ -165,7 +185,8 @@ def _open_recording(
             else info.last_capture_ns - info.first_capture_ns
         )
     return ReplaySource(
-        recording,
+        # At full speed streams need not interleave within a recorder round (no timing).
+        PlayedRecording(recording, timed=timed, interleave=not pacing.is_max_speed),
         "recording",
         warnings=warnings,
         count=info.entries,
