@@ -20,10 +20,10 @@ from xtape.server import RedisServer
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
-# typer's CliRunner.invoke builds the click command of the app anew on every call (some
-# 40 ms for xtape's, a third of the damage fuzz tests' time). The command is not changed
-# by running it, so every in-process CLI test shares one per app.
-typer.testing._get_command = functools.cache(typer.testing._get_command)  # type: ignore[attr-defined]
+# typer builds the click command of the app anew on every CliRunner.invoke and every
+# get_command (some 40 ms for xtape's: a third of the damage fuzz tests' time). Running
+# or reading the command does not change it, so the tests share one per app.
+typer.main.get_command = typer.testing._get_command = functools.cache(typer.main.get_command)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
