@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import subprocess
 import zlib
@@ -157,10 +158,10 @@ def test_ids_of_20_digits_below_2_64_are_kept() -> None:
 # --------------------------------------------------------------------------- damage
 
 
-@st.composite
-def wrong_values(draw: st.DrawFn) -> Any:
-    """Any msgpack value, of any type (most of them wrong wherever they land)."""
-    leaves = st.one_of(
+#: Any msgpack value, of any type (most of them wrong wherever they land). Built once:
+#: a recursive strategy built anew in every draw cost most of the fuzz tests' time.
+WRONG_VALUES: st.SearchStrategy[Any] = st.recursive(
+    st.one_of(
         st.none(),
         st.booleans(),
         st.integers(min_value=-(2**63), max_value=2**64 - 1),
@@ -170,15 +171,16 @@ def wrong_values(draw: st.DrawFn) -> Any:
         st.just(b"1-1"),
         st.just(b"99999999999999999999999-1"),
         st.builds(msgpack.ExtType, st.integers(0, 127), st.binary(max_size=4)),
-    )
-    return draw(
-        st.recursive(
-            leaves,
-            lambda inner: st.lists(inner, max_size=4)
-            | st.dictionaries(st.text(max_size=4) | st.integers(0, 9), inner, max_size=3),
-            max_leaves=8,
-        )
-    )
+    ),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4) | st.integers(0, 9), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def wrong_values() -> st.SearchStrategy[Any]:
+    """Any msgpack value, of any type (most of them wrong wherever they land)."""
+    return WRONG_VALUES
 
 
 @st.composite
@@ -363,7 +365,7 @@ V2_BASES: list[bytes] = [
 
 def _chunk_starts(data: bytes) -> list[int]:
     """Where each chunk frame of a v2 file starts."""
-    return [i for i in range(len(data)) if data.startswith(CHUNK_MAGIC, i)]
+    return [match.start() for match in re.finditer(re.escape(CHUNK_MAGIC), data)]
 
 
 def _v2_with_records(*records: bytes) -> bytes:
