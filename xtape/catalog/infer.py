@@ -596,6 +596,14 @@ def _body_fields(codecs: CodecResolver, stream: bytes, flat: Sequence[bytes]) ->
     return out
 
 
+def _widen_span(stream: StreamStats, first: int, last: int) -> None:
+    """Take the times (ms) of a batch's first and last entries into the stream's span."""
+    if stream.first_ms is None or first < stream.first_ms:
+        stream.first_ms = first
+    if last > stream.last_ms:
+        stream.last_ms = last
+
+
 def infer_catalog(
     path: str | Path,
     *,
@@ -644,11 +652,7 @@ def infer_catalog(
             if len(flat) > 2 and len(set(flat[::2])) * 2 != len(flat):
                 stream.repeated_names += 1
         if raw:
-            first, last = id_ms(raw[0][0]), id_ms(raw[-1][0])
-            if stream.first_ms is None or first < stream.first_ms:
-                stream.first_ms = first
-            if last > stream.last_ms:
-                stream.last_ms = last
+            _widen_span(stream, id_ms(raw[0][0]), id_ms(raw[-1][0]))
         if progress is not None and total & ~0xFFFF != (total - len(raw)) & ~0xFFFF:
             progress(total)
     ordered = sorted(found.values(), key=lambda s: s.name)
