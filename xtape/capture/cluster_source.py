@@ -44,9 +44,9 @@ from xtape.capture.hints import Changes
 from xtape.capture.source import RoundReplies, Source, TopologyChange, streams_args
 from xtape.capture.topology import compare
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_address
-from xtape.connection import ClusterNode, Topology
 from xtape.errors import CommandRefused, RedisRefused, RedisUnavailable
 from xtape.nodes import NodeFault
+from xtape.topology import ClusterNode, Topology
 
 log = logging.getLogger(__name__)
 
