@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from xtape.capture.clock import RecordClock, SystemClock
 from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
 from xtape.capture.discovery import Discovery
 from xtape.capture.hints import Changes
+from xtape.capture.journal import Journal, RecordStats, WarnFn, quoted, refused
 from xtape.capture.link import BACKOFF_MAX_S, BACKOFF_START_S, FAULTS, Stopped
 from xtape.capture.options import RecordOptions
 from xtape.capture.progress import Backlog, Progress, ProgressFn
@@ -41,8 +40,6 @@ from xtape.errors import CommandRefused, RedisUnavailable, RuntimeFailure
 from xtape.recording.records import by_id
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
-from xtape.timeline import display_name
-from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
@@ -58,34 +55,6 @@ _SAFETY_SCAN_S = 60.0
 _HINTS_EVERY_S = 0.05
 #: How often the watchdog looks at the stop rules while the loop waits on the network.
 _WATCH_S = 0.05
-
-WarnFn = Callable[[str], None]
-
-
-@dataclass
-class RecordStats:
-    """What a finished recording holds and why it stopped."""
-
-    path: str
-    entries: int = 0
-    streams: dict[bytes, int] = field(default_factory=dict)
-    gaps: int = 0
-    #: Entries known lost in gaps (gaps of unknown size not counted).
-    lost: int = 0
-    #: Gaps of unknown size (after a restart or a flush, or without entry numbers).
-    unknown_gaps: int = 0
-    reconnects: int = 0
-    restarts: int = 0
-    #: Streams found deleted or recreated while recording (each named by a marker).
-    recreated: int = 0
-    duration_s: float = 0.0
-    bytes: int = 0
-    #: ``count``, ``duration``, ``idle``, ``stopped`` (stop event) or ``interrupted``.
-    stop_reason: str = ""
-    #: A split recording: the series written, and the series it continues (if any).
-    series: str | None = None
-    continues: str | None = None
-
 
 def record(
     url: str | None,
@@ -141,6 +110,7 @@ class Recorder:
         #: Streams to read in the next rounds.
         self.dirty: set[bytes] = set()
         self.stats = RecordStats(str(path))
+        self.journal = Journal(self.stats, self.warn, lambda: self.writer)
         #: The reader seam: one server until :meth:`_choose_source` asks what it is.
         self.source: StreamReader = open_reader(
             self.url,
@@ -192,7 +162,7 @@ class Recorder:
                 except KeyboardInterrupt:
                     self.stats.stop_reason = "interrupted"
                 except CommandRefused as exc:
-                    raise _refused(self.shown_url, exc) from None
+                    raise refused(self.shown_url, exc) from None
         except BaseException:
             self._close()
             if self.stats.entries == 0 and isinstance(self._writer, SplitWriter):
@@ -265,7 +235,7 @@ class Recorder:
                 ) from None
             raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
         except CommandRefused as exc:
-            raise _refused(self.shown_url, exc) from None
+            raise refused(self.shown_url, exc) from None
 
     def _choose_source(self) -> None:
         """The reader for what the URL points at (one server, a cluster): see
@@ -397,12 +367,7 @@ class Recorder:
             return
         if changes.flushed:
             # FLUSHALL/FLUSHDB (of some database): check every stream before trusting it.
-            text = (
-                "the server's data was flushed (FLUSHALL/FLUSHDB); entries added after the "
-                "last recorded ids and before the flush were not recorded"
-            )
-            self.writer.write_marker("flush", text)
-            self.warn(f"{text}; checking every stream again")
+            self.journal.flushed()
             for state in self.states.values():
                 state.broken = True
             self.dirty.update(self.states)
@@ -450,7 +415,7 @@ class Recorder:
                 batches.pop(state.name, None)
                 self._recreated(state, outcome.why, capture_ns, reread=True)
             elif isinstance(outcome, Loss):
-                self._gap(state.name, outcome.after_id, outcome.before_id, outcome.lost, capture_ns)
+                self.journal.gap(state.name, outcome.after_id, outcome.before_id, outcome.lost, capture_ns)
         self.dirty.update(name for name, e in batches.items() if len(e) >= count)
         if batches:
             self._write(batches, infos, capture_ns)
@@ -480,28 +445,9 @@ class Recorder:
             per_entry = sum(len(e[0]) + sum(map(len, e[1])) for e in firsts) / len(firsts)
             self._count = max(16, min(self.opt.batch, int(_ROUND_BYTES / max(per_entry, 1))))
 
-    def _gap(self, name: bytes, after: bytes, before: bytes, lost: int, capture_ns: int) -> None:
-        self.writer.write_gap(name, after, before, lost, capture_ns)
-        self.stats.gaps += 1
-        self.stats.lost += max(lost, 0)
-        self.stats.unknown_gaps += lost < 0
-        how_many = plural(lost, "entry", "entries") if lost >= 0 else "entries"
-        self.warn(
-            f"gap in {_show(name)}: {how_many} between {after.decode()} and {before.decode()} "
-            "were trimmed before they could be read"
-        )
-
     def _recreated(self, state: StreamState, why: str, capture_ns: int, *, reread: bool) -> None:
         """A stream deleted (and maybe created again): name it in a marker, start over."""
-        self.stats.recreated += 1
-        kind = "recreated" if reread else "deleted"
-        text = (
-            f"stream {_show(state.name)} was {'deleted and created again' if reread else 'deleted'}"
-            f" ({why}); entries added after {state.cursor.decode()} before that were not "
-            "recorded" + ("; recording the new stream from its start" if reread else "")
-        )
-        self.writer.write_marker(kind, text, capture_ns)
-        self.warn(text)
+        self.journal.stream_gone(state, why, capture_ns, reread=reread)
         state.restart_from_zero()
         if reread:
             self.dirty.add(state.name)
@@ -512,7 +458,7 @@ class Recorder:
         for state, kind in zip(states, kinds, strict=True):
             if kind not in (b"stream", b"none"):
                 name = state.name
-                self.warn(f"{_show(name)} is no longer a stream ({kind.decode()}); not recording it")
+                self.journal.not_a_stream(name, kind)
                 self.stats.streams[name] = self.states.pop(name).recorded
                 self.dirty.discard(name)
                 dropped = True
@@ -543,7 +489,7 @@ class Recorder:
                 self.states[name] = StreamState.at_start(name, info, self._start_cursor)
             self._order.setdefault(name, len(self._order))
             self.dirty.add(name)
-            log.debug("recording %s from %s", _show(name), self.states[name].cursor)
+            log.debug("recording %s from %s", quoted(name), self.states[name].cursor)
 
     # -- connections and faults ----------------------------------------------------
 
@@ -565,13 +511,7 @@ class Recorder:
         if kind == "topology":  # other primaries, not a restart: see _topology
             self._run_id = run_id
             return
-        self.stats.restarts += 1
-        self.writer.write_marker(
-            "restart",
-            f"server restarted (run_id {self._run_id} -> {run_id}): entries added after the "
-            "last recorded ids and not kept by the server are lost",
-        )
-        self.warn(f"the server at {self.shown_url} restarted; checking every stream again")
+        self.journal.restarted(self._run_id, run_id, self.shown_url)
         self._run_id = run_id
         for state in self.states.values():
             state.broken = True
@@ -584,10 +524,7 @@ class Recorder:
         its cursor), and new primaries are searched for streams."""
         changes = self.source.topology_changes()
         for change in changes:
-            self.writer.write_marker(change.kind, change.text)
-            self.warn(change.text)
-            if change.kind == "failover":
-                self.stats.restarts += 1
+            if self.journal.cluster_changed(change.kind, change.text):
                 for state in self.states.values():
                     state.broken = state.failover = True
         if changes:
@@ -599,7 +536,7 @@ class Recorder:
         """The connection failed: note it, reconnect with backoff (see :meth:`_reopen`)."""
         self._lost_reason = error_reason(exc)
         self._down_since = self.clock.monotonic()
-        self.warn(f"lost the connection to {self.shown_url} ({self._lost_reason}); reconnecting")
+        self.journal.lost(self._lost_reason, self.shown_url)
         if self._writer is not None:
             self.writer.flush()
         self.source.close()
@@ -617,12 +554,8 @@ class Recorder:
             log.debug("reconnect failed: %s", again)
             self._delay = min(self._delay * 2, BACKOFF_MAX_S)
             return
-        self.stats.reconnects += 1
         down = self.clock.monotonic() - self._down_since
-        self.writer.write_marker(
-            "reconnect", f"reconnected after {down:.1f}s: {self._lost_reason}"
-        )
-        self.warn(f"reconnected to {self.shown_url}")
+        self.journal.reconnected(down, self._lost_reason, self.shown_url)
         # Hints sent while we were away are lost: every stream is checked again.
         self.dirty.update(self.states)
         self._discover(initial=False)
@@ -675,17 +608,3 @@ def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
         remaining -= 1
     for name in batches:
         del batches[name][keep.get(name, 0) :]
-
-
-def _refused(url: str, exc: CommandRefused) -> RuntimeFailure:
-    return RuntimeFailure(
-        f"Redis at {url} refused a command: {error_reason(exc)}; the recorder needs INFO, SCAN, "
-        "TYPE, XINFO, XRANGE, XREAD and MULTI/EXEC (e.g. ACL +@read +info +multi +exec "
-        "+@connection; +subscribe and &__redis__:invalidate let it skip idle streams)"
-    )
-
-
-def _show(name: bytes) -> str:
-    return f"'{display_name(name)}'"
-
-
