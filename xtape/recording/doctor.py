@@ -35,9 +35,10 @@ from xtape.recording.chunks import (
     read_trailer,
     unpackb,
 )
+from xtape.recording.destination import is_being_written
 from xtape.recording.reader import Recording, _summary_from, _why
 from xtape.recording.records import End, Entries, Gap, Malformed, Marker, Record, StreamDef
-from xtape.recording.writer import RecordingWriter, is_being_written
+from xtape.recording.writer import RecordingWriter
 
 #: What :func:`check` hands a repair: each sound record with its stream's name (None for
 #: a marker).
