@@ -25,19 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from xtape.capture.clock import RecordClock, SystemClock
-from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
+from xtape.capture.cursors import StreamInfo, StreamState
 from xtape.capture.discovery import Discovery
-from xtape.capture.hints import Changes
 from xtape.capture.journal import Journal, RecordStats, WarnFn, quoted, refused
 from xtape.capture.link import BACKOFF_MAX_S, BACKOFF_START_S, FAULTS, Stopped
 from xtape.capture.options import RecordOptions
+from xtape.capture.output import open_writer
 from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.readers import open_reader
 from xtape.capture.redact import Redactor
+from xtape.capture.rounds import Rounds, trim_to
 from xtape.capture.source import StreamReader, reports_trims, server_label
 from xtape.connection import error_reason, redact_url, resolve_url
-from xtape.errors import CommandRefused, RedisUnavailable, RuntimeFailure
-from xtape.recording.records import by_id
+from xtape.errors import CommandRefused, RedisUnavailable
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
 
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 
 _PROGRESS_EVERY_S = 0.25
 _ROUND_BYTES = 32 << 20
-#: At most this many streams per round (the rest stay dirty for the next ones).
-_STREAMS_PER_ROUND = 1000
 #: How often the server's run_id is compared (a proxy may hide a restart).
 _RUN_ID_EVERY_S = 1.0
 #: With hints, the full SCAN is only a safety net.
@@ -106,11 +104,11 @@ class Recorder:
             if options.redact
             else None
         )
-        self.states: dict[bytes, StreamState] = {}
-        #: Streams to read in the next rounds.
-        self.dirty: set[bytes] = set()
         self.stats = RecordStats(str(path))
         self.journal = Journal(self.stats, self.warn, lambda: self.writer)
+        self.rounds = Rounds(self.journal, self.stats)
+        #: The streams recorded, and those to read in the next rounds (the rounds' own).
+        self.states, self.dirty = self.rounds.states, self.rounds.dirty
         #: The reader seam: one server until :meth:`_choose_source` asks what it is.
         self.source: StreamReader = open_reader(
             self.url,
@@ -128,8 +126,6 @@ class Recorder:
             recheck_s=options.scan_interval_s,
             exclude=options.exclude,
         )
-        #: Discovery order of the streams: rounds read them in that order.
-        self._order: dict[bytes, int] = {}
         self._count = options.batch
         self._t0 = self.clock.monotonic()
         self._last_data = self._t0
@@ -154,7 +150,11 @@ class Recorder:
         watchdog.start()
         try:
             if self._start():
-                self._writer = self._new_writer()
+                self._writer = open_writer(
+                    self.path, self.opt, self.source, self.shown_url, self._server
+                )
+                if isinstance(self._writer, SplitWriter):
+                    self.stats.series, self.stats.continues = self._writer.series, self._writer.after
                 self._last_data = self._last_report = self.clock.monotonic()
                 self.started.set()
                 try:
@@ -178,36 +178,6 @@ class Recorder:
         self.stats.duration_s = self.clock.monotonic() - self._t0
         self.stats.streams.update({name: s.recorded for name, s in self.states.items()})
         return self.stats
-
-    def _new_writer(self) -> RecordingWriter | SplitWriter:
-        """The file writer; with --split-size/--split-duration, numbered files in a
-        directory (rotated, and pruned by --keep-last)."""
-        described = self.source.describe()
-        options: dict[str, Any] = {
-            "source": {
-                "url": self.shown_url,
-                "server_version": self.source.version,
-                "server": self._server,
-                **({} if reports_trims(self.source.version) else {"gaps": "undetectable"}),
-                "patterns": list(self.opt.patterns),
-                **({"cluster": described} if described.get("kind") == "cluster" else {}),
-            },
-            "options": self.opt.header(),
-            "fsync": self.opt.fsync,
-            "background": True,
-            "compression": self.opt.compression,
-        }
-        if self.opt.split:
-            split = SplitWriter(
-                self.path,
-                split_size=self.opt.split_size,
-                split_duration_s=self.opt.split_duration_s,
-                keep_last_s=self.opt.keep_last_s,
-                **options,
-            )
-            self.stats.series, self.stats.continues = split.series, split.after
-            return split
-        return RecordingWriter(self.path, **options)
 
     def _start(self) -> bool:
         """Connect and resolve the start; False if stopped meanwhile."""
@@ -304,7 +274,7 @@ class Recorder:
                     if self.discovery.pending:
                         self._add_streams(self.discovery.named(self.states), initial=False)
                     if self.source.uses_hints:
-                        self._apply(self.source.changes())
+                        self.rounds.apply(self.source.changes(), self.discovery.note)
                     next_hints = now + _HINTS_EVERY_S
                 if self.dirty:
                     self._round()
@@ -358,73 +328,25 @@ class Recorder:
             self.stop_event.wait(wait_s)
             return
         if self.source.uses_hints:
-            self._apply(self.source.changes(wait_s))
+            self.rounds.apply(self.source.changes(wait_s), self.discovery.note)
         else:
             self.dirty.update(self.source.block(list(self.states.values()), wait_s))
-
-    def _apply(self, changes: Changes) -> None:
-        if not changes:
-            return
-        if changes.flushed:
-            # FLUSHALL/FLUSHDB (of some database): check every stream before trusting it.
-            self.journal.flushed()
-            for state in self.states.values():
-                state.broken = True
-            self.dirty.update(self.states)
-        for key in changes.keys:
-            if key in self.states:
-                self.dirty.add(key)
-            else:
-                self.discovery.note(key)
 
     # -- reading -------------------------------------------------------------------
 
     def _round(self) -> None:
-        """One MULTI: check and read (up to a limit of) the dirty streams."""
-        self.dirty.intersection_update(self.states)
-        names = sorted(self.dirty, key=self._order.__getitem__)[:_STREAMS_PER_ROUND]
-        batch_states = [self.states[n] for n in names]
-        self.dirty.difference_update(names)
-        count = self._count
-        replies = self.source.read_round(batch_states, count, self.opt.keys_per_read)
-        capture_ns = self.clock.time_ns()
-        if replies.states is not None:
-            # (a cluster: replies come per slot) the streams not read this round (a slot
-            # on the move) stay dirty
-            if len(replies.states) != len(batch_states):
-                read = {s.name for s in replies.states}
-                self.dirty.update(s.name for s in batch_states if s.name not in read)
-            batch_states = replies.states
-        if any(isinstance(r, CommandRefused) for r in replies.reads):
-            self._drop_non_streams(batch_states)
-            return
-        batches: dict[bytes, list[Any]] = {}
-        for reply in replies.reads:
-            for name, entries in reply or ():
-                batches[bytes(name)] = entries
-        infos: dict[bytes, StreamInfo] = {}
-        for state, reply, present in zip(batch_states, replies.infos, replies.present, strict=True):
-            if not isinstance(reply, list):
-                if state.name in batches or state.cursor == b"0-0":
-                    continue
-                self._recreated(state, "it was deleted", capture_ns, reread=False)
-                continue
-            info = infos[state.name] = StreamInfo.parse(reply)
-            outcome = state.check(info, present)
-            if isinstance(outcome, Recreated):
-                batches.pop(state.name, None)
-                self._recreated(state, outcome.why, capture_ns, reread=True)
-            elif isinstance(outcome, Loss):
-                self.journal.gap(state.name, outcome.after_id, outcome.before_id, outcome.lost, capture_ns)
-        self.dirty.update(name for name, e in batches.items() if len(e) >= count)
-        if batches:
-            self._write(batches, infos, capture_ns)
+        """One MULTI: check and read (up to a limit of) the dirty streams; write what came."""
+        found = self.rounds.read(
+            self.source, self._count, self.opt.keys_per_read, self.clock.time_ns, self.shown_url
+        )
+        if found is not None:
+            self._write(*found)
 
     def _write(
         self, batches: dict[bytes, list[Any]], infos: dict[bytes, StreamInfo], capture_ns: int
     ) -> None:
         if self.opt.count is not None:
-            _trim_to(batches, self.opt.count - self.stats.entries)
+            trim_to(batches, self.opt.count - self.stats.entries)
         entries_before = self.stats.entries
         for name, entries in batches.items():
             if not entries:
@@ -444,28 +366,6 @@ class Recorder:
         if self.stats.entries > entries_before and firsts:
             per_entry = sum(len(e[0]) + sum(map(len, e[1])) for e in firsts) / len(firsts)
             self._count = max(16, min(self.opt.batch, int(_ROUND_BYTES / max(per_entry, 1))))
-
-    def _recreated(self, state: StreamState, why: str, capture_ns: int, *, reread: bool) -> None:
-        """A stream deleted (and maybe created again): name it in a marker, start over."""
-        self.journal.stream_gone(state, why, capture_ns, reread=reread)
-        state.restart_from_zero()
-        if reread:
-            self.dirty.add(state.name)
-
-    def _drop_non_streams(self, states: list[StreamState]) -> None:
-        kinds = self.source.types([s.name for s in states])
-        dropped = False
-        for state, kind in zip(states, kinds, strict=True):
-            if kind not in (b"stream", b"none"):
-                name = state.name
-                self.journal.not_a_stream(name, kind)
-                self.stats.streams[name] = self.states.pop(name).recorded
-                self.dirty.discard(name)
-                dropped = True
-            else:
-                self.dirty.add(state.name)
-        if not dropped:
-            raise RuntimeFailure(f"XREAD failed on {self.shown_url}")
 
     # -- discovery -----------------------------------------------------------------
 
@@ -487,8 +387,7 @@ class Recorder:
             else:
                 assert self._start_cursor is not None
                 self.states[name] = StreamState.at_start(name, info, self._start_cursor)
-            self._order.setdefault(name, len(self._order))
-            self.dirty.add(name)
+            self.rounds.track(name)
             log.debug("recording %s from %s", quoted(name), self.states[name].cursor)
 
     # -- connections and faults ----------------------------------------------------
@@ -592,19 +491,3 @@ class Recorder:
                 backlog_total=backlog.total if backlog else None,
             )
         )
-
-
-def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
-    """Keep only the ``remaining`` oldest entries (by id) of one round, across streams."""
-    total = sum(len(e) for e in batches.values())
-    if total <= remaining:
-        return
-    names = list(batches)
-    keep: dict[bytes, int] = {}
-    for i, _ in by_id([batches[name] for name in names]):
-        if remaining <= 0:
-            break
-        keep[names[i]] = keep.get(names[i], 0) + 1
-        remaining -= 1
-    for name in batches:
-        del batches[name][keep.get(name, 0) :]
