@@ -150,7 +150,7 @@ def test_idle_streams_are_not_read_every_round(
     """2,000 idle streams and a trickle on one: the recorder's commands name the streams
     that changed, not all 2,000 per round (Redis's slow log counts every argument)."""
     # The first round checks every stream: in one round, so it is over at the first entry.
-    monkeypatch.setattr("xtape.capture.recorder._STREAMS_PER_ROUND", 5000)
+    monkeypatch.setattr("xtape.capture.rounds.STREAMS_PER_ROUND", 5000)
     pipe = r.pipeline(transaction=False)
     for i in range(2000):
         pipe.execute_command("XADD", f"idle:{i}", "*", "f", "v")

@@ -8,7 +8,8 @@ import yaml
 from e2e_support import invoke, ok, write_recording
 
 from xtape.catalog import infer_catalog
-from xtape.catalog.infer import ENUM_VALUE_MAX, MAX_FIELDS
+from xtape.catalog.fields import ENUM_VALUE_MAX
+from xtape.catalog.infer import MAX_FIELDS
 
 T0 = 1_700_000_000_000
 

@@ -19,12 +19,13 @@ from typer.testing import CliRunner
 
 from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.cli import app
-from xtape.connection import detect_cluster, keep_stream_replies_raw
+from xtape.connection import keep_stream_replies_raw
 from xtape.recording import Recording
 from xtape.replay import ReplayOptions, open_source, replay_into
 from xtape.replay.cluster_publisher import ClusterPublisher
 from xtape.replay.scheduler import Pacing
 from xtape.timeline import Event
+from xtape.topology import detect_cluster
 
 runner = CliRunner()
 Raw = list[tuple[bytes, list[bytes]]]

@@ -19,13 +19,13 @@ from xtape.capture.cluster_source import ClusterSource
 from xtape.capture.link import FAULTS
 from xtape.capture.source import Source
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of
-from xtape.connection import ClusterNode, Topology, detect_cluster
 from xtape.errors import CommandRefused, RedisUnavailable
 from xtape.nodes import NodeConnection, NodeFault
 from xtape.replay import open_publisher
 from xtape.replay.cluster_publisher import ClusterPublisher
 from xtape.replay.redis_publisher import RedisPublisher
 from xtape.server import free_port
+from xtape.topology import ClusterNode, Topology, detect_cluster
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,9 @@ from redis.crc import key_slot
 
 from xtape.capture.cluster_source import ClusterSource
 from xtape.capture.topology import compare
-from xtape.connection import ClusterNode, Topology, keep_stream_replies_raw
+from xtape.connection import keep_stream_replies_raw
 from xtape.recording import Recording
+from xtape.topology import ClusterNode, Topology
 
 XTAPE = str(Path(sys.executable).parent / "xtape")
 Raw = list[tuple[bytes, list[bytes]]]

@@ -1,13 +1,13 @@
 """A Redis Cluster's slot map, as the cluster reader and the cluster publisher use it.
 
-:class:`SlotMap` knows which primary serves each of the :data:`~xtape.connection.SLOTS`
+:class:`SlotMap` knows which primary serves each of the :data:`~xtape.topology.SLOTS`
 slots (hash tags honoured), reads the map again from any node that answers
 (:meth:`SlotMap.refresh`: the primaries known, then their replicas, then the URL given,
 so a failover is followed once a replica has been promoted), and fails in one way:
 :class:`SlotMapUnavailable`. :func:`redirect_of` tells what a refusal asks for
 (``MOVED``, ``ASK``, ``TRYAGAIN``/``CLUSTERDOWN``). The connections to the nodes are
 :class:`xtape.nodes.NodeConnection`; finding out whether a URL is a cluster at all is
-:func:`xtape.connection.detect_cluster`.
+:func:`xtape.topology.detect_cluster`.
 
 :data:`SLOT_MAP_TIMEOUT_S`: reading the map is a check like :func:`~xtape.connection.connect`'s
 probe (a small reply), so it has the same short bound; a node that does not answer
@@ -21,17 +21,9 @@ from collections.abc import Callable
 import redis
 from redis.crc import key_slot
 
-from xtape.connection import (
-    CHECK_TIMEOUT_S,
-    ClusterNode,
-    Topology,
-    cluster_topology,
-    connect,
-    error_reason,
-    node_url,
-    redact_url,
-)
+from xtape.connection import CHECK_TIMEOUT_S, connect, error_reason, node_url, redact_url
 from xtape.errors import CommandRefused, RedisRefused, RedisUnavailable
+from xtape.topology import ClusterNode, Topology, cluster_topology
 
 #: How long reading the slot map from one node may take (see the module docstring).
 SLOT_MAP_TIMEOUT_S = CHECK_TIMEOUT_S

@@ -132,11 +132,9 @@ class EventWriter:
         parts.append("    payload:\n")
         keys, values = self._keys, self._values
         names = flat[0::2]
-        if len(set(names)) != len(names):
-            return None  # repeated names: the list form
+        if len(set(names)) != len(names) or len(flat) % 2:
+            return None  # repeated names: the list form (an odd count: no payload)
         placeholder = False
-        if len(flat) % 2:
-            return None
         for raw_name, raw_value in zip(names, flat[1::2], strict=True):
             k = keys.get(raw_name, "")
             if k == "":
@@ -158,19 +156,30 @@ class EventWriter:
             parts += (k, v, "\n")
         if placeholder:
             parts.append("    template: false\n")
-        if id is not None and repeat == 1:
-            text = _value_text(id)
+        tail = _tail_parts(id, repeat, interval)
+        if tail is None:
+            return None
+        parts += tail
+        return "".join(parts)
+
+
+def _tail_parts(id: bytes | None, repeat: int, interval: int | float) -> list[str] | None:
+    """The ``id:``, ``repeat:`` and ``interval:`` lines of a fast-path item, or None where
+    one needs PyYAML."""
+    parts: list[str] = []
+    if id is not None and repeat == 1:
+        text = _value_text(id)
+        if text is None:
+            return None
+        parts += ("    id: ", text, "\n")
+    if repeat > 1:
+        parts += ("    repeat: ", str(repeat), "\n")
+        if interval:
+            text = number(interval)
             if text is None:
                 return None
-            parts += ("    id: ", text, "\n")
-        if repeat > 1:
-            parts += ("    repeat: ", str(repeat), "\n")
-            if interval:
-                text = number(interval)
-                if text is None:
-                    return None
-                parts += ("    interval: ", text, "\n")
-        return "".join(parts)
+            parts += ("    interval: ", text, "\n")
+    return parts
 
 
 def _key_line(raw: bytes) -> str | None:

@@ -7,6 +7,7 @@ survives reconnects and server restarts, and stops on count, duration, idleness 
 stop event. It only reads from the server.
 """
 
+from xtape.capture.journal import RecordStats, WarnFn
 from xtape.capture.options import (
     RecordOptions,
     StartSpec,
@@ -15,7 +16,7 @@ from xtape.capture.options import (
 )
 from xtape.capture.progress import Progress, ProgressFn
 from xtape.capture.readers import open_reader
-from xtape.capture.recorder import Recorder, RecordStats, WarnFn, record
+from xtape.capture.recorder import Recorder, record
 from xtape.capture.redact import Redactor
 
 __all__ = [

@@ -44,9 +44,9 @@ from xtape.capture.hints import Changes
 from xtape.capture.source import RoundReplies, Source, TopologyChange, streams_args
 from xtape.capture.topology import compare
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_address
-from xtape.connection import ClusterNode, Topology
 from xtape.errors import CommandRefused, RedisRefused, RedisUnavailable
 from xtape.nodes import NodeFault
+from xtape.topology import ClusterNode, Topology
 
 log = logging.getLogger(__name__)
 
@@ -319,11 +319,7 @@ class ClusterSource:
                     queued = replies[at : at + n + 1]
                     result = replies[at + n + 1]
                     at += n + 2
-                    refusal = next(
-                        (r for r in queued if isinstance(r, CommandRefused)), None
-                    )
-                    if refusal is None and isinstance(result, CommandRefused):
-                        refusal = result
+                    refusal = _refusal_in(queued, result)
                     if refusal is None:
                         done.append((group, list(result)))
                         continue
@@ -388,6 +384,14 @@ def _round_commands(
         chunk = states[i : i + keys_per_read]
         commands.append(("XREAD", "COUNT", count, *streams_args(chunk)))
     return commands
+
+
+def _refusal_in(queued: list[Any], result: Any) -> CommandRefused | None:
+    """The refusal of one slot's MULTI: of a command while queuing, else of the EXEC."""
+    refusal = next((r for r in queued if isinstance(r, CommandRefused)), None)
+    if refusal is None and isinstance(result, CommandRefused):
+        return result
+    return refusal
 
 
 def _assemble(done: list[tuple[list[StreamState], list[Any]]]) -> RoundReplies:

@@ -104,19 +104,25 @@ class StreamState:
         self.cursor, self.number, self.verified, self.broken = b"0-0", 0, False, False
         self.first, self.failover = None, False
 
+    def _leave_failover(self, info: StreamInfo, cur: tuple[int, int]) -> bool:
+        """After a failover: False while the stream is behind what was recorded (wait for
+        entries above the cursor), else leave the failover state and return True."""
+        if id_tuple(info.last_id) < cur:
+            self.number, self.verified = None, False
+            return False
+        self.failover = False
+        if info.added is not None and self.number is not None and info.added < self.number:
+            self.number = None
+        return True
+
     def check(self, info: StreamInfo, present: bool | None) -> Loss | Recreated | None:
         """Compare with an XINFO (and, for a verified cursor, whether the cursor's entry is
         still there: ``present``) taken atomically with the read that follows them."""
         cur = id_tuple(self.cursor)
         if self.failover:
-            if id_tuple(info.last_id) < cur:
-                # Behind what was recorded: wait for entries above the cursor.
-                self.number, self.verified = None, False
+            if not self._leave_failover(info, cur):
                 return None
-            self.failover = False
             present = None
-            if info.added is not None and self.number is not None and info.added < self.number:
-                self.number = None
         broken, self.broken = self.broken, False
         first_seen, self.first = self.first, info.first_id or self.first
         if (

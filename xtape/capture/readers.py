@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from xtape.capture.cluster_source import ClusterSource
 from xtape.capture.link import run_stoppable
 from xtape.capture.source import Source, StreamReader
-from xtape.connection import detect_cluster, redact_url
+from xtape.connection import redact_url
+from xtape.topology import detect_cluster
 
 log = logging.getLogger(__name__)
 

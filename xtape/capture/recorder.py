@@ -21,35 +21,30 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xtape.capture.clock import RecordClock, SystemClock
-from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
+from xtape.capture.cursors import StreamInfo, StreamState
 from xtape.capture.discovery import Discovery
-from xtape.capture.hints import Changes
+from xtape.capture.journal import Journal, RecordStats, WarnFn, quoted, refused
 from xtape.capture.link import BACKOFF_MAX_S, BACKOFF_START_S, FAULTS, Stopped
 from xtape.capture.options import RecordOptions
+from xtape.capture.output import open_writer
 from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.readers import open_reader
 from xtape.capture.redact import Redactor
+from xtape.capture.rounds import Rounds, trim_to
 from xtape.capture.source import StreamReader, reports_trims, server_label
 from xtape.connection import error_reason, redact_url, resolve_url
-from xtape.errors import CommandRefused, RedisUnavailable, RuntimeFailure
-from xtape.recording.records import by_id
+from xtape.errors import CommandRefused, RedisUnavailable
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
-from xtape.timeline import display_name
-from xtape.units import plural
 
 log = logging.getLogger(__name__)
 
 _PROGRESS_EVERY_S = 0.25
 _ROUND_BYTES = 32 << 20
-#: At most this many streams per round (the rest stay dirty for the next ones).
-_STREAMS_PER_ROUND = 1000
 #: How often the server's run_id is compared (a proxy may hide a restart).
 _RUN_ID_EVERY_S = 1.0
 #: With hints, the full SCAN is only a safety net.
@@ -58,34 +53,6 @@ _SAFETY_SCAN_S = 60.0
 _HINTS_EVERY_S = 0.05
 #: How often the watchdog looks at the stop rules while the loop waits on the network.
 _WATCH_S = 0.05
-
-WarnFn = Callable[[str], None]
-
-
-@dataclass
-class RecordStats:
-    """What a finished recording holds and why it stopped."""
-
-    path: str
-    entries: int = 0
-    streams: dict[bytes, int] = field(default_factory=dict)
-    gaps: int = 0
-    #: Entries known lost in gaps (gaps of unknown size not counted).
-    lost: int = 0
-    #: Gaps of unknown size (after a restart or a flush, or without entry numbers).
-    unknown_gaps: int = 0
-    reconnects: int = 0
-    restarts: int = 0
-    #: Streams found deleted or recreated while recording (each named by a marker).
-    recreated: int = 0
-    duration_s: float = 0.0
-    bytes: int = 0
-    #: ``count``, ``duration``, ``idle``, ``stopped`` (stop event) or ``interrupted``.
-    stop_reason: str = ""
-    #: A split recording: the series written, and the series it continues (if any).
-    series: str | None = None
-    continues: str | None = None
-
 
 def record(
     url: str | None,
@@ -137,10 +104,11 @@ class Recorder:
             if options.redact
             else None
         )
-        self.states: dict[bytes, StreamState] = {}
-        #: Streams to read in the next rounds.
-        self.dirty: set[bytes] = set()
         self.stats = RecordStats(str(path))
+        self.journal = Journal(self.stats, self.warn, lambda: self.writer)
+        self.rounds = Rounds(self.journal, self.stats)
+        #: The streams recorded, and those to read in the next rounds (the rounds' own).
+        self.states, self.dirty = self.rounds.states, self.rounds.dirty
         #: The reader seam: one server until :meth:`_choose_source` asks what it is.
         self.source: StreamReader = open_reader(
             self.url,
@@ -158,8 +126,6 @@ class Recorder:
             recheck_s=options.scan_interval_s,
             exclude=options.exclude,
         )
-        #: Discovery order of the streams: rounds read them in that order.
-        self._order: dict[bytes, int] = {}
         self._count = options.batch
         self._t0 = self.clock.monotonic()
         self._last_data = self._t0
@@ -184,7 +150,11 @@ class Recorder:
         watchdog.start()
         try:
             if self._start():
-                self._writer = self._new_writer()
+                self._writer = open_writer(
+                    self.path, self.opt, self.source, self.shown_url, self._server
+                )
+                if isinstance(self._writer, SplitWriter):
+                    self.stats.series, self.stats.continues = self._writer.series, self._writer.after
                 self._last_data = self._last_report = self.clock.monotonic()
                 self.started.set()
                 try:
@@ -192,7 +162,7 @@ class Recorder:
                 except KeyboardInterrupt:
                     self.stats.stop_reason = "interrupted"
                 except CommandRefused as exc:
-                    raise _refused(self.shown_url, exc) from None
+                    raise refused(self.shown_url, exc) from None
         except BaseException:
             self._close()
             if self.stats.entries == 0 and isinstance(self._writer, SplitWriter):
@@ -208,36 +178,6 @@ class Recorder:
         self.stats.duration_s = self.clock.monotonic() - self._t0
         self.stats.streams.update({name: s.recorded for name, s in self.states.items()})
         return self.stats
-
-    def _new_writer(self) -> RecordingWriter | SplitWriter:
-        """The file writer; with --split-size/--split-duration, numbered files in a
-        directory (rotated, and pruned by --keep-last)."""
-        described = self.source.describe()
-        options: dict[str, Any] = {
-            "source": {
-                "url": self.shown_url,
-                "server_version": self.source.version,
-                "server": self._server,
-                **({} if reports_trims(self.source.version) else {"gaps": "undetectable"}),
-                "patterns": list(self.opt.patterns),
-                **({"cluster": described} if described.get("kind") == "cluster" else {}),
-            },
-            "options": self.opt.header(),
-            "fsync": self.opt.fsync,
-            "background": True,
-            "compression": self.opt.compression,
-        }
-        if self.opt.split:
-            split = SplitWriter(
-                self.path,
-                split_size=self.opt.split_size,
-                split_duration_s=self.opt.split_duration_s,
-                keep_last_s=self.opt.keep_last_s,
-                **options,
-            )
-            self.stats.series, self.stats.continues = split.series, split.after
-            return split
-        return RecordingWriter(self.path, **options)
 
     def _start(self) -> bool:
         """Connect and resolve the start; False if stopped meanwhile."""
@@ -265,7 +205,7 @@ class Recorder:
                 ) from None
             raise RedisUnavailable(self.shown_url, error_reason(exc)) from None
         except CommandRefused as exc:
-            raise _refused(self.shown_url, exc) from None
+            raise refused(self.shown_url, exc) from None
 
     def _choose_source(self) -> None:
         """The reader for what the URL points at (one server, a cluster): see
@@ -334,7 +274,7 @@ class Recorder:
                     if self.discovery.pending:
                         self._add_streams(self.discovery.named(self.states), initial=False)
                     if self.source.uses_hints:
-                        self._apply(self.source.changes())
+                        self.rounds.apply(self.source.changes(), self.discovery.note)
                     next_hints = now + _HINTS_EVERY_S
                 if self.dirty:
                     self._round()
@@ -388,78 +328,25 @@ class Recorder:
             self.stop_event.wait(wait_s)
             return
         if self.source.uses_hints:
-            self._apply(self.source.changes(wait_s))
+            self.rounds.apply(self.source.changes(wait_s), self.discovery.note)
         else:
             self.dirty.update(self.source.block(list(self.states.values()), wait_s))
-
-    def _apply(self, changes: Changes) -> None:
-        if not changes:
-            return
-        if changes.flushed:
-            # FLUSHALL/FLUSHDB (of some database): check every stream before trusting it.
-            text = (
-                "the server's data was flushed (FLUSHALL/FLUSHDB); entries added after the "
-                "last recorded ids and before the flush were not recorded"
-            )
-            self.writer.write_marker("flush", text)
-            self.warn(f"{text}; checking every stream again")
-            for state in self.states.values():
-                state.broken = True
-            self.dirty.update(self.states)
-        for key in changes.keys:
-            if key in self.states:
-                self.dirty.add(key)
-            else:
-                self.discovery.note(key)
 
     # -- reading -------------------------------------------------------------------
 
     def _round(self) -> None:
-        """One MULTI: check and read (up to a limit of) the dirty streams."""
-        self.dirty.intersection_update(self.states)
-        names = sorted(self.dirty, key=self._order.__getitem__)[:_STREAMS_PER_ROUND]
-        batch_states = [self.states[n] for n in names]
-        self.dirty.difference_update(names)
-        count = self._count
-        replies = self.source.read_round(batch_states, count, self.opt.keys_per_read)
-        capture_ns = self.clock.time_ns()
-        if replies.states is not None:
-            # (a cluster: replies come per slot) the streams not read this round (a slot
-            # on the move) stay dirty
-            if len(replies.states) != len(batch_states):
-                read = {s.name for s in replies.states}
-                self.dirty.update(s.name for s in batch_states if s.name not in read)
-            batch_states = replies.states
-        if any(isinstance(r, CommandRefused) for r in replies.reads):
-            self._drop_non_streams(batch_states)
-            return
-        batches: dict[bytes, list[Any]] = {}
-        for reply in replies.reads:
-            for name, entries in reply or ():
-                batches[bytes(name)] = entries
-        infos: dict[bytes, StreamInfo] = {}
-        for state, reply, present in zip(batch_states, replies.infos, replies.present, strict=True):
-            if not isinstance(reply, list):
-                if state.name in batches or state.cursor == b"0-0":
-                    continue
-                self._recreated(state, "it was deleted", capture_ns, reread=False)
-                continue
-            info = infos[state.name] = StreamInfo.parse(reply)
-            outcome = state.check(info, present)
-            if isinstance(outcome, Recreated):
-                batches.pop(state.name, None)
-                self._recreated(state, outcome.why, capture_ns, reread=True)
-            elif isinstance(outcome, Loss):
-                self._gap(state.name, outcome.after_id, outcome.before_id, outcome.lost, capture_ns)
-        self.dirty.update(name for name, e in batches.items() if len(e) >= count)
-        if batches:
-            self._write(batches, infos, capture_ns)
+        """One MULTI: check and read (up to a limit of) the dirty streams; write what came."""
+        found = self.rounds.read(
+            self.source, self._count, self.opt.keys_per_read, self.clock.time_ns, self.shown_url
+        )
+        if found is not None:
+            self._write(*found)
 
     def _write(
         self, batches: dict[bytes, list[Any]], infos: dict[bytes, StreamInfo], capture_ns: int
     ) -> None:
         if self.opt.count is not None:
-            _trim_to(batches, self.opt.count - self.stats.entries)
+            trim_to(batches, self.opt.count - self.stats.entries)
         entries_before = self.stats.entries
         for name, entries in batches.items():
             if not entries:
@@ -479,47 +366,6 @@ class Recorder:
         if self.stats.entries > entries_before and firsts:
             per_entry = sum(len(e[0]) + sum(map(len, e[1])) for e in firsts) / len(firsts)
             self._count = max(16, min(self.opt.batch, int(_ROUND_BYTES / max(per_entry, 1))))
-
-    def _gap(self, name: bytes, after: bytes, before: bytes, lost: int, capture_ns: int) -> None:
-        self.writer.write_gap(name, after, before, lost, capture_ns)
-        self.stats.gaps += 1
-        self.stats.lost += max(lost, 0)
-        self.stats.unknown_gaps += lost < 0
-        how_many = plural(lost, "entry", "entries") if lost >= 0 else "entries"
-        self.warn(
-            f"gap in {_show(name)}: {how_many} between {after.decode()} and {before.decode()} "
-            "were trimmed before they could be read"
-        )
-
-    def _recreated(self, state: StreamState, why: str, capture_ns: int, *, reread: bool) -> None:
-        """A stream deleted (and maybe created again): name it in a marker, start over."""
-        self.stats.recreated += 1
-        kind = "recreated" if reread else "deleted"
-        text = (
-            f"stream {_show(state.name)} was {'deleted and created again' if reread else 'deleted'}"
-            f" ({why}); entries added after {state.cursor.decode()} before that were not "
-            "recorded" + ("; recording the new stream from its start" if reread else "")
-        )
-        self.writer.write_marker(kind, text, capture_ns)
-        self.warn(text)
-        state.restart_from_zero()
-        if reread:
-            self.dirty.add(state.name)
-
-    def _drop_non_streams(self, states: list[StreamState]) -> None:
-        kinds = self.source.types([s.name for s in states])
-        dropped = False
-        for state, kind in zip(states, kinds, strict=True):
-            if kind not in (b"stream", b"none"):
-                name = state.name
-                self.warn(f"{_show(name)} is no longer a stream ({kind.decode()}); not recording it")
-                self.stats.streams[name] = self.states.pop(name).recorded
-                self.dirty.discard(name)
-                dropped = True
-            else:
-                self.dirty.add(state.name)
-        if not dropped:
-            raise RuntimeFailure(f"XREAD failed on {self.shown_url}")
 
     # -- discovery -----------------------------------------------------------------
 
@@ -541,9 +387,8 @@ class Recorder:
             else:
                 assert self._start_cursor is not None
                 self.states[name] = StreamState.at_start(name, info, self._start_cursor)
-            self._order.setdefault(name, len(self._order))
-            self.dirty.add(name)
-            log.debug("recording %s from %s", _show(name), self.states[name].cursor)
+            self.rounds.track(name)
+            log.debug("recording %s from %s", quoted(name), self.states[name].cursor)
 
     # -- connections and faults ----------------------------------------------------
 
@@ -565,13 +410,7 @@ class Recorder:
         if kind == "topology":  # other primaries, not a restart: see _topology
             self._run_id = run_id
             return
-        self.stats.restarts += 1
-        self.writer.write_marker(
-            "restart",
-            f"server restarted (run_id {self._run_id} -> {run_id}): entries added after the "
-            "last recorded ids and not kept by the server are lost",
-        )
-        self.warn(f"the server at {self.shown_url} restarted; checking every stream again")
+        self.journal.restarted(self._run_id, run_id, self.shown_url)
         self._run_id = run_id
         for state in self.states.values():
             state.broken = True
@@ -584,10 +423,7 @@ class Recorder:
         its cursor), and new primaries are searched for streams."""
         changes = self.source.topology_changes()
         for change in changes:
-            self.writer.write_marker(change.kind, change.text)
-            self.warn(change.text)
-            if change.kind == "failover":
-                self.stats.restarts += 1
+            if self.journal.cluster_changed(change.kind, change.text):
                 for state in self.states.values():
                     state.broken = state.failover = True
         if changes:
@@ -599,7 +435,7 @@ class Recorder:
         """The connection failed: note it, reconnect with backoff (see :meth:`_reopen`)."""
         self._lost_reason = error_reason(exc)
         self._down_since = self.clock.monotonic()
-        self.warn(f"lost the connection to {self.shown_url} ({self._lost_reason}); reconnecting")
+        self.journal.lost(self._lost_reason, self.shown_url)
         if self._writer is not None:
             self.writer.flush()
         self.source.close()
@@ -617,12 +453,8 @@ class Recorder:
             log.debug("reconnect failed: %s", again)
             self._delay = min(self._delay * 2, BACKOFF_MAX_S)
             return
-        self.stats.reconnects += 1
         down = self.clock.monotonic() - self._down_since
-        self.writer.write_marker(
-            "reconnect", f"reconnected after {down:.1f}s: {self._lost_reason}"
-        )
-        self.warn(f"reconnected to {self.shown_url}")
+        self.journal.reconnected(down, self._lost_reason, self.shown_url)
         # Hints sent while we were away are lost: every stream is checked again.
         self.dirty.update(self.states)
         self._discover(initial=False)
@@ -659,33 +491,3 @@ class Recorder:
                 backlog_total=backlog.total if backlog else None,
             )
         )
-
-
-def _trim_to(batches: dict[bytes, list[Any]], remaining: int) -> None:
-    """Keep only the ``remaining`` oldest entries (by id) of one round, across streams."""
-    total = sum(len(e) for e in batches.values())
-    if total <= remaining:
-        return
-    names = list(batches)
-    keep: dict[bytes, int] = {}
-    for i, _ in by_id([batches[name] for name in names]):
-        if remaining <= 0:
-            break
-        keep[names[i]] = keep.get(names[i], 0) + 1
-        remaining -= 1
-    for name in batches:
-        del batches[name][keep.get(name, 0) :]
-
-
-def _refused(url: str, exc: CommandRefused) -> RuntimeFailure:
-    return RuntimeFailure(
-        f"Redis at {url} refused a command: {error_reason(exc)}; the recorder needs INFO, SCAN, "
-        "TYPE, XINFO, XRANGE, XREAD and MULTI/EXEC (e.g. ACL +@read +info +multi +exec "
-        "+@connection; +subscribe and &__redis__:invalidate let it skip idle streams)"
-    )
-
-
-def _show(name: bytes) -> str:
-    return f"'{display_name(name)}'"
-
-

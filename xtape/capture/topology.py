@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xtape.capture.source import TopologyChange
-from xtape.connection import Topology
+from xtape.topology import Topology
 
 #: At most this many slot moves are named in one marker (the rest are counted).
 _MOVES_SHOWN = 6

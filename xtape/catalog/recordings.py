@@ -78,6 +78,16 @@ class RecordingCheck:
         }
 
 
+def _start_check(stream: bytes, catalog: Catalog) -> tuple[StreamCheck, StreamSchema | None]:
+    """The check of a stream met for the first time, with its schema (None: not in the
+    catalog)."""
+    result = StreamCheck(stream)
+    spec = catalog.lookup(stream)
+    if spec is None:
+        result.unknown = catalog.unknown_stream(stream)
+    return result, spec
+
+
 def validate_recording(
     path: str | Path,
     catalog: Catalog,
@@ -99,14 +109,8 @@ def validate_recording(
     for stream, _, raw in recording.batches():
         found = checks.get(stream)
         if found is None:
-            result = results[stream] = StreamCheck(stream)
-            spec = catalog.lookup(stream)
-            if spec is None:
-                result.unknown = catalog.unknown_stream(stream)
-                found = (result, None)
-            else:
-                found = (result, spec)
-            checks[stream] = found
+            found = checks[stream] = _start_check(stream, catalog)
+            results[stream] = found[0]
         result, spec = found
         result.entries += len(raw)
         done += len(raw)

@@ -108,6 +108,19 @@ def show_info(
         data["sparkline"] = None if sparks is None else _sparkline_json(sparks, summary.streams)
         _print(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    lines = [
+        *_summary_lines(data, summary.streams, sparks),
+        *_trouble_lines(data),
+        *_status_lines(data),
+    ]
+    sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def _summary_lines(
+    data: dict[str, Any], streams: Iterable[bytes], sparks: Sparklines | None
+) -> list[str]:
+    """The lines of ``info`` on the file, its source, span and streams (``sparks``: the
+    sparklines or None)."""
     src = data["source"]
     lines = [
         f"file:      {show_text(data['path'])} ({human_bytes(data['file_size'])}, format v{data['version']}, {show_text(data['tool'])})",
@@ -138,12 +151,19 @@ def show_info(
             + ("; coarse: its chunks are long against the span, --scan counts the entries)" if sparks.coarse else ")")
         )
     lines.append(f"streams:   {len(data['streams'])}")
-    for s, name in zip(data["streams"], summary.streams, strict=True):
+    for s, name in zip(data["streams"], streams, strict=True):
         rate = f"{s['rate']:.1f}/s" if s["rate"] else "-"
         noun = "entry  " if s["entries"] == 1 else "entries"
         bars = sparks.streams.get(name) if sparks is not None else None
         spark = f"  |{bars}|" if bars is not None else ""
         lines.append(f"  {show_text(s['name']):<32} {s['entries']:>10} {noun}  {rate:>10}{spark}  {s['first_id']} .. {s['last_id']}")
+    return lines
+
+
+def _trouble_lines(data: dict[str, Any]) -> list[str]:
+    """The lines of ``info`` on gaps, markers, a truncated end, a rebuilt summary and
+    skipped files."""
+    lines: list[str] = []
     if data["gaps"]:
         between = ", or added between recorder runs" if data["runs"] > 1 else ""
         lines.append(f"gaps:      {len(data['gaps'])} (entries trimmed before they were recorded{between})")
@@ -160,6 +180,12 @@ def show_info(
         lines.append("summary:   rebuilt by scanning (no intact summary at the end of the file)")
     for skipped in data["skipped"]:
         lines.append(f"skipped:   {show_text(skipped['path'])}: {skipped['why']} (a rotation that failed?)")
+    return lines
+
+
+def _status_lines(data: dict[str, Any]) -> list[str]:
+    """The lines of ``info`` on how it was checked, files, runs and completeness."""
+    lines: list[str] = []
     lines.append(f"checked:   {_CHECKED[data['checked']]}")
     if data["files"] > 1:
         lines.append(f"files:     {data['files']} (a split recording, read as one)")
@@ -179,7 +205,7 @@ def show_info(
         lines.append("complete:  no (still being written: a recorder holds the file)")
     else:
         lines.append("complete:  no (the recorder did not stop cleanly)")
-    sys.stdout.write("".join(line + "\n" for line in lines))
+    return lines
 
 
 def _show_folder(folder: Any, as_json: bool) -> None:

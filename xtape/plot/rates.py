@@ -225,14 +225,10 @@ def index_rates(
     """
     if not info.index or not info.entries:
         return None
-    if clock == "id":
-        if info.first_ms is None or info.last_ms is None:
-            return None
-        start, end = info.first_ms * NS_PER_MS, info.last_ms * NS_PER_MS
-    else:
-        if info.first_capture_ns is None or info.last_capture_ns is None:
-            return None
-        start, end = info.first_capture_ns, info.last_capture_ns
+    ends = _time_range(info, clock)
+    if ends is None:
+        return None
+    start, end = ends
     span = max(end - start, 0)
     placed: list[tuple[int, int, ChunkMeta]] = []
     longest = 0
@@ -276,18 +272,38 @@ def index_rates(
             row = counts.get(name) if by_stream else counts[OTHER]
             if row is None:
                 row = counts[name] = [0] * n
-            if first == final:
-                row[first] += c
-                continue
-            # Spread over the buckets by time, rounding so the counts add up to c.
-            given = 0
-            for i in range(first, final + 1):
-                upto = hi if i == final else (i + 1) * width
-                share = c if i == final else c * (upto - lo) // (hi - lo)
-                row[i] += share - given
-                given = share
+            _spread(row, c, lo, hi, width, (first, final))
         series.entries += meta.entries
     return series
+
+
+def _time_range(info: RecordingInfo, clock: TimeBase) -> tuple[int, int] | None:
+    """The first and last time of the recording (ns) by ``clock``; None if unknown."""
+    if clock == "id":
+        if info.first_ms is None or info.last_ms is None:
+            return None
+        return info.first_ms * NS_PER_MS, info.last_ms * NS_PER_MS
+    if info.first_capture_ns is None or info.last_capture_ns is None:
+        return None
+    return info.first_capture_ns, info.last_capture_ns
+
+
+def _spread(
+    row: list[int], c: int, lo: int, hi: int, width: int, buckets: tuple[int, int]
+) -> None:
+    """Add the ``c`` entries of a chunk lasting ``lo``..``hi`` to ``row``: all to one
+    bucket, or spread over ``buckets`` (first, last) by time, rounding so the counts add
+    up to ``c``."""
+    first, final = buckets
+    if first == final:
+        row[first] += c
+        return
+    given = 0
+    for i in range(first, final + 1):
+        upto = hi if i == final else (i + 1) * width
+        share = c if i == final else c * (upto - lo) // (hi - lo)
+        row[i] += share - given
+        given = share
 
 
 def _start_guess(info: RecordingInfo, clock: TimeBase) -> int:

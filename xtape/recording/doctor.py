@@ -35,11 +35,12 @@ from xtape.recording.chunks import (
     read_trailer,
     unpackb,
 )
+from xtape.recording.destination import is_being_written
 from xtape.recording.opening import why
 from xtape.recording.read_v2 import chunk_records, summary_from
 from xtape.recording.reader import Recording
 from xtape.recording.records import End, Entries, Gap, Malformed, Marker, Record, StreamDef
-from xtape.recording.writer import RecordingWriter, is_being_written
+from xtape.recording.writer import RecordingWriter
 
 #: What :func:`check` hands a repair: each sound record with its stream's name (None for
 #: a marker).

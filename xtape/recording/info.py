@@ -10,10 +10,10 @@ from typing import Any, BinaryIO
 
 from xtape.ids import id_ms
 from xtape.recording.chunks import Summary
+from xtape.recording.destination import is_being_written
 from xtape.recording.reader import Entry, Recording
 from xtape.recording.records import Entries, Gap, Marker, StreamDef
 from xtape.recording.series import RunJoin
-from xtape.recording.writer import is_being_written
 from xtape.timeline import bytes_to_json, display_name, fields_to_json
 from xtape.units import plural
 

@@ -30,9 +30,10 @@ from types import TracebackType
 from typing import Any
 
 from xtape.errors import RuntimeFailure
+from xtape.recording.destination import is_being_written
 from xtape.recording.records import RawEntry, SeriesTag
 from xtape.recording.series import NUMBERED, Member, examine
-from xtape.recording.writer import RecordingWriter, is_being_written
+from xtape.recording.writer import RecordingWriter
 
 #: What must match for a new run to continue the directory's last one: the same
 #: streams of the same server (the source), selected the same way (the options).

@@ -87,6 +87,17 @@ def check_capture_options(
         raise UsageError(f"--timeout must be more than zero, not {timeout_s}")
 
 
+def _check_replay_side(outputs: Sequence[str], options: ReplayOptions) -> None:
+    """Raise :class:`UsageError` unless there are outputs and the replay is a real one
+    that ends."""
+    if not outputs:
+        raise UsageError("give at least one output stream or glob to capture")
+    if options.dry_run:
+        raise UsageError("--capture needs a real replay: drop --dry-run")
+    if options.loop:
+        raise UsageError("--capture cannot be combined with --loop: the capture ends after the replay")
+
+
 def replay_and_capture(
     source: str | Path | ReplaySource,
     outputs: Sequence[str],
@@ -123,12 +134,7 @@ def replay_and_capture(
     """
     options = options or ReplayOptions()
     check_capture_options(settle_s, expect, timeout_s)
-    if not outputs:
-        raise UsageError("give at least one output stream or glob to capture")
-    if options.dry_run:
-        raise UsageError("--capture needs a real replay: drop --dry-run")
-    if options.loop:
-        raise UsageError("--capture cannot be combined with --loop: the capture ends after the replay")
+    _check_replay_side(outputs, options)
     if settle_s is None and expect is None:
         settle_s = DEFAULT_SETTLE_S
     src = source if isinstance(source, ReplaySource) else open_source(

@@ -33,13 +33,14 @@ import hiredis
 import redis
 
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_address
-from xtape.connection import ClusterNode, Topology, error_reason, redact_url
+from xtape.connection import error_reason, redact_url
 from xtape.errors import RedisRefused, RedisUnavailable
 from xtape.nodes import NodeConnection, NodeFault, refusal
 from xtape.replay.redis_publisher import ALREADY_THERE, POLL_MAX, PublisherSettings, stream_top
 from xtape.replay.resp import pack_xadds
 from xtape.sockets import BACKOFF_MAX_S, BACKOFF_START_S
 from xtape.timeline import Event
+from xtape.topology import ClusterNode, Topology
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ def open_publisher(
             return RedisPublisher(
                 url, maxlen=maxlen, keep_ids=keep_ids, reconnect=reconnect, stop_event=stop_event, warn=warn, sock=sock
             )
-    from xtape.connection import detect_cluster
+    from xtape.topology import detect_cluster
 
     topology = detect_cluster(url, cluster)
     if topology is None:

@@ -249,23 +249,9 @@ class _Compiler:
                 raise self.error(at, f"must be the probability of true, 0 to 1 (got {show(arg)})")
             return Chance(float(p))
         if kind == "sequence":
-            prefix = spec.get("prefix")
-            if isinstance(arg, bool) or not isinstance(arg, int):
-                raise self.error(at, f"must be the whole number to start from (got {show(arg)})")
-            if prefix is not None and not isinstance(prefix, str):
-                raise self.error((*loc, "prefix"), f"must be a string (got {show(prefix)})")
-            return Sequence(arg, prefix)
+            return self.sequence(arg, spec, loc)
         if kind == "text":
-            low, high = self.bounds(arg, at, ints=True)
-            if low < 0:
-                raise self.error(at, f"lengths must be >= 0 (got {show(arg)})")
-            chars = spec.get("chars", TEXT_CHARS)
-            prefix = spec.get("prefix", "")
-            if not isinstance(chars, str) or not chars:
-                raise self.error((*loc, "chars"), f"must be a non-empty string (got {show(chars)})")
-            if not isinstance(prefix, str):
-                raise self.error((*loc, "prefix"), f"must be a string (got {show(prefix)})")
-            return RandomText(int(low), int(high), chars, prefix)
+            return self.random_text(arg, spec, loc)
         if kind in ("uuid", "timestamp"):
             if arg is not True:
                 raise self.error(at, f"must be true (got {show(arg)})")
@@ -273,6 +259,28 @@ class _Compiler:
         if kind == "python":
             return self.python(arg, at, payload=False)
         return Const(arg)  # literal
+
+    def sequence(self, arg: Any, spec: Mapping[Any, Any], loc: Loc) -> Node:
+        at = (*loc, "sequence")
+        prefix = spec.get("prefix")
+        if isinstance(arg, bool) or not isinstance(arg, int):
+            raise self.error(at, f"must be the whole number to start from (got {show(arg)})")
+        if prefix is not None and not isinstance(prefix, str):
+            raise self.error((*loc, "prefix"), f"must be a string (got {show(prefix)})")
+        return Sequence(arg, prefix)
+
+    def random_text(self, arg: Any, spec: Mapping[Any, Any], loc: Loc) -> Node:
+        at = (*loc, "text")
+        low, high = self.bounds(arg, at, ints=True)
+        if low < 0:
+            raise self.error(at, f"lengths must be >= 0 (got {show(arg)})")
+        chars = spec.get("chars", TEXT_CHARS)
+        prefix = spec.get("prefix", "")
+        if not isinstance(chars, str) or not chars:
+            raise self.error((*loc, "chars"), f"must be a non-empty string (got {show(chars)})")
+        if not isinstance(prefix, str):
+            raise self.error((*loc, "prefix"), f"must be a string (got {show(prefix)})")
+        return RandomText(int(low), int(high), chars, prefix)
 
     def choice(self, options: Any, weights: Any, loc: Loc) -> Node:
         if not isinstance(options, list) or not options:

@@ -112,6 +112,28 @@ def compile_all(
         return Plan(scenario.name or "scenario", (), scenario.encoding, scenario.source), [error]
 
 
+def _compile_generators(
+    scenario: Scenario, run_code: bool, errors: list[InputError], used: set[str]
+) -> tuple[dict[str, tuple[Node, list[Use]]], set[str]]:
+    """The scenario's named generators compiled (each with the variables it uses, added to
+    ``used``) and the names of those that failed (their errors added to ``errors``)."""
+    generators: dict[str, tuple[Node, list[Use]]] = {}
+    broken: set[str] = set()
+    for name, spec in scenario.generators.items():
+        uses: list[Use] = []
+        try:
+            node = compile_generator(
+                spec, ("generators", name), uses, scenario.source, run_code=run_code
+            )
+        except InputError as error:
+            errors.append(error)
+            broken.add(name)
+            continue
+        generators[name] = (node, uses)
+        used.update(use.name for use in uses)
+    return generators, broken
+
+
 def _compile_all(
     scenario: Scenario, variables: Mapping[str, str] | None, *, run_code: bool
 ) -> tuple[Plan, list[InputError]]:
@@ -120,18 +142,7 @@ def _compile_all(
     errors: list[InputError] = []
     problems: list[Found] = []
     used: set[str] = set()
-    generators: dict[str, tuple[Node, list[Use]]] = {}
-    broken: set[str] = set()
-    for name, spec in scenario.generators.items():
-        uses: list[Use] = []
-        try:
-            node: Node = compile_generator(spec, ("generators", name), uses, source, run_code=run_code)
-        except InputError as error:
-            errors.append(error)
-            broken.add(name)
-            continue
-        generators[name] = (node, uses)
-        used.update(use.name for use in uses)
+    generators, broken = _compile_generators(scenario, run_code, errors, used)
 
     encoding = scenario.encoding
     shared = {**scenario.variables, **cli}
@@ -146,6 +157,8 @@ def _compile_all(
             defined.update(record.variables)
         payload = record.payload
         generator: str | None = None
+        node: Node
+        uses: list[Use]
         if payload is not None and (not record.template or not has_braces(payload)):
             node = Const(payload)  # the common case: published as written
             uses = no_uses

@@ -1,0 +1,46 @@
+"""The file a recorder writes: one recording, or with ``--split-size``/``--split-duration``
+a series of numbered files in a directory; its header says where the entries come from
+(the server, the patterns, a cluster's shape) and how they were recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from xtape.capture.options import RecordOptions
+from xtape.capture.source import StreamReader, reports_trims
+from xtape.recording.split import SplitWriter
+from xtape.recording.writer import RecordingWriter
+
+
+def open_writer(
+    path: Path, opt: RecordOptions, source: StreamReader, shown_url: str, server: str
+) -> RecordingWriter | SplitWriter:
+    """The writer of ``path``, its header saying what ``source`` (``shown_url``, a
+    ``server`` label) is; with --split-size/--split-duration, numbered files in a
+    directory (rotated, and pruned by --keep-last)."""
+    described = source.describe()
+    options: dict[str, Any] = {
+        "source": {
+            "url": shown_url,
+            "server_version": source.version,
+            "server": server,
+            **({} if reports_trims(source.version) else {"gaps": "undetectable"}),
+            "patterns": list(opt.patterns),
+            **({"cluster": described} if described.get("kind") == "cluster" else {}),
+        },
+        "options": opt.header(),
+        "fsync": opt.fsync,
+        "background": True,
+        "compression": opt.compression,
+    }
+    if opt.split:
+        return SplitWriter(
+            path,
+            split_size=opt.split_size,
+            split_duration_s=opt.split_duration_s,
+            keep_last_s=opt.keep_last_s,
+            **options,
+        )
+    return RecordingWriter(path, **options)
