@@ -55,3 +55,40 @@ def by_stream(path: Path) -> dict[bytes, list[tuple[bytes, list[bytes]]]]:
         flat = [part for pair in entry.fields for part in pair]
         out.setdefault(entry.stream, []).append((entry.id, flat))
     return out
+
+
+class _TrimAfterFirstBatch(Recorder):
+    """Trims the stream (as a busy producer with MAXLEN would) right after the first
+    batch was written, before the next read: a deterministic way to lose entries."""
+
+    trim: Any = None
+
+    def _write(self, *args: Any) -> None:
+        super()._write(*args)
+        if self.trim is not None:
+            trim, self.trim = self.trim, None
+            trim()
+
+
+def record_through_a_trim(url: str, path: Path, ids: list[bytes]) -> tuple[RecordStats, list[str]]:
+    """Record stream ``g`` (its first entries' ids in ``ids``) from its start, 4 entries a
+    batch, 9 in all; right after the first batch, 20 more entries are added with MAXLEN 5
+    (their ids appended to ``ids``), so entries 5 to 25 are trimmed before they are read.
+    Returns the stats and the warnings."""
+    from xtape.capture import parse_start
+    from xtape.connection import connect
+
+    def trim() -> None:
+        client = connect(url)
+        for i in range(20):
+            ids.append(client.execute_command("XADD", "g", "MAXLEN", "5", "*", "n", str(10 + i)))
+        client.close()
+
+    class Trimming(_TrimAfterFirstBatch):
+        pass
+
+    Trimming.trim = staticmethod(trim)
+    warnings: list[str] = []
+    options = RecordOptions(["g"], start=parse_start("start"), batch=4, count=9)
+    stats = start_recorder(url, path, options, Trimming, warnings=warnings).join()
+    return stats, warnings

@@ -9,15 +9,14 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
-from capture_support import by_stream, start_recorder
+from capture_support import by_stream, record_through_a_trim, start_recorder
 from conftest import xrange_raw
 from e2e_support import wait_for, xadd
 
-from xtape.capture import Progress, Recorder, RecordOptions, parse_start
+from xtape.capture import Progress, RecordOptions, parse_start
 from xtape.connection import connect
 from xtape.recording import Recording, summarize
 
@@ -209,35 +208,12 @@ def test_a_literal_name_of_another_type_is_refused(
     assert not (tmp_path / "x.xtape").exists()
 
 
-class _TrimAfterFirstBatch(Recorder):
-    """Trims the stream (as a busy producer with MAXLEN would) right after the first
-    batch was written, before the next read: a deterministic way to lose entries."""
-
-    trim: Any = None
-
-    def _write(self, *args: Any) -> None:
-        super()._write(*args)
-        if self.trim is not None:
-            trim, self.trim = self.trim, None
-            trim()
-
-
 def test_entries_trimmed_before_reading_are_a_gap(
     redis_url: str, r: redis.Redis, tmp_path: Path
 ) -> None:
     ids = [xadd(r, "g", [b"n", str(i).encode()]) for i in range(10)]
-
-    def trim() -> None:
-        client = connect(redis_url)
-        for i in range(20):
-            ids.append(client.execute_command("XADD", "g", "MAXLEN", "5", "*", "n", str(10 + i)))
-        client.close()
-
-    _TrimAfterFirstBatch.trim = staticmethod(trim)
     path = tmp_path / "gap.xtape"
-    warnings: list[str] = []
-    options = RecordOptions(["g"], start=parse_start("start"), batch=4, count=9)
-    stats = start_recorder(redis_url, path, options, _TrimAfterFirstBatch, warnings=warnings).join()
+    stats, warnings = record_through_a_trim(redis_url, path, ids)
     assert _ids(path) == ids[:4] + ids[25:]
     [gap] = Recording(path).gaps()
     assert (gap.after_id, gap.before_id, gap.lost) == (ids[3], ids[25], 21)

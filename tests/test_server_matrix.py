@@ -13,15 +13,13 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
-from capture_support import start_recorder
+from capture_support import record_through_a_trim
 from conftest import xrange_raw
 from e2e_support import AWKWARD, XTAPE
 
-from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.connection import connect
 from xtape.recording import Recording, summarize
 from xtape.server import RedisServer
@@ -130,19 +128,6 @@ def test_record_replay_diff_is_byte_exact(
     assert "differs" in differs.stdout
 
 
-class _TrimAfterFirstBatch(Recorder):
-    """Trims the stream (as a busy producer with MAXLEN would) right after the first batch
-    was written, before the next read: entries lost deterministically."""
-
-    trim: Any = None
-
-    def _write(self, *args: Any) -> None:
-        super()._write(*args)
-        if self.trim is not None:
-            trim, self.trim = self.trim, None
-            trim()
-
-
 def test_trims_are_a_gap_or_said_to_be_undetectable(
     server: tuple[str, RedisServer], url: str, client: redis.Redis, tmp_path: Path
 ) -> None:
@@ -150,18 +135,8 @@ def test_trims_are_a_gap_or_said_to_be_undetectable(
     added to a stream; on Redis 6.2 the recorder says once, at start, that it cannot see
     them, and ``info`` says gaps cannot be detected."""
     ids = [client.execute_command("XADD", "g", "*", "n", str(i)) for i in range(10)]
-
-    def trim() -> None:
-        other = connect(url)
-        for i in range(20):
-            ids.append(other.execute_command("XADD", "g", "MAXLEN", "5", "*", "n", str(10 + i)))
-        other.close()
-
-    _TrimAfterFirstBatch.trim = staticmethod(trim)
     path = tmp_path / "gap.xtape"
-    warnings: list[str] = []
-    options = RecordOptions(["g"], start=parse_start("start"), batch=4, count=9)
-    stats = start_recorder(url, path, options, _TrimAfterFirstBatch, warnings=warnings).join()
+    stats, warnings = record_through_a_trim(url, path, ids)
     assert [e.id for e in Recording(path).entries()] == ids[:4] + ids[25:]
     undetectable = [w for w in warnings if "cannot be detected as gaps" in w]
     info = summarize(path)
