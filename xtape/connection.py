@@ -63,7 +63,7 @@ def resolve_url(url: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class _Split:
+class SplitUrl:
     """A URL cut the way a careful reader would, without trusting ``urllib``."""
 
     prefix: str  # "scheme://" (or "" when there is no "://")
@@ -75,7 +75,7 @@ class _Split:
     fragment: str | None
 
     @classmethod
-    def of(cls, url: str) -> _Split:
+    def of(cls, url: str) -> SplitUrl:
         scheme, sep, rest = url.partition("://")
         prefix = scheme + sep if sep else ""
         if not sep:
@@ -132,7 +132,7 @@ def redact_url(url: str) -> str:
     where it ends. ``?password=`` values and any fragment are hidden too, and control
     characters are escaped. Never raises.
     """
-    parts = _Split.of(url)
+    parts = SplitUrl.of(url)
     shown = parts.prefix
     if parts.userinfo is not None:
         if parts.password_shown:
@@ -160,7 +160,7 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _password_from_env() -> tuple[str, str] | None:
+def password_from_env() -> tuple[str, str] | None:
     """``(password, "$NAME")`` from the first of :data:`PASSWORD_ENV` that is set."""
     for name in PASSWORD_ENV:
         value = os.environ.get(name)
@@ -214,7 +214,7 @@ def with_tls(url: str, tls: TlsOptions) -> str:
         given.append((option, name, quote(str(path), safe="/")))
     if tls.insecure:
         given.append(("--tls-insecure", "ssl_cert_reqs", "none"))
-    parts = _Split.of(url)
+    parts = SplitUrl.of(url)
     present = {item.partition("=")[0] for item in (parts.query or "").split("&")}
     for option, name, _ in given:
         if name in present:
@@ -245,7 +245,7 @@ class _Target:
     def parse(cls, url: str) -> _Target:
         from redis.connection import parse_url
 
-        parts = _Split.of(url)
+        parts = SplitUrl.of(url)
         shown = redact_url(url)
         scheme = url.split("://", 1)[0] if "://" in url else ""
         if scheme not in _SCHEMES:
@@ -274,7 +274,7 @@ class _Target:
         if kwargs.get("password"):
             source = "the URL"
         else:
-            found = _password_from_env()
+            found = password_from_env()
             if found is not None:
                 password, source = found
                 secrets.append(password)
@@ -491,7 +491,7 @@ def command(client: redis.Redis, *args: Any) -> Any:
 
 def node_url(url: str, host: str, port: int) -> str:
     """``url`` pointed at another node (credentials, TLS options and database kept)."""
-    parts = _Split.of(url)
+    parts = SplitUrl.of(url)
     prefix = parts.prefix if not parts.prefix.startswith("unix") else "redis://"
     userinfo = f"{parts.userinfo}@" if parts.userinfo is not None else ""
     shown_host = f"[{host}]" if ":" in host else host

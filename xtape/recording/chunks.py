@@ -320,7 +320,7 @@ class Summary:
 
     @classmethod
     def decode(cls, obj: Any) -> Summary:
-        from xtape.recording.records import Gap, Marker, _id
+        from xtape.recording.records import Gap, Marker, checked_id
 
         try:
             end_ns, entries, streams, gaps, markers, chunks = obj[:6]
@@ -332,7 +332,7 @@ class Summary:
                     raise Malformed("a summary stream row has the wrong types")
                 for value in (first, last):
                     if value is not None:
-                        _id(value, "a summary's stream id")
+                        checked_id(value, "a summary's stream id")
             gap_rows = [list(g[:5]) for g in gaps]
             for g in gap_rows:
                 Gap.decode((3, *g))

@@ -79,7 +79,7 @@ def _str(value: Any, what: str) -> str:
     return value
 
 
-def _id(value: Any, what: str) -> bytes:
+def checked_id(value: Any, what: str) -> bytes:
     try:
         StreamId.parse(_bytes(value, what))
     except InvalidStreamId as exc:
@@ -259,8 +259,8 @@ class Gap:
         return cls(
             _int(obj[1], "a stream id", hi=MAX_STREAM_ID),
             _int(obj[2], "capture_ns"),
-            _id(obj[3], "a gap's after_id"),
-            _id(obj[4], "a gap's before_id"),
+            checked_id(obj[3], "a gap's after_id"),
+            checked_id(obj[4], "a gap's before_id"),
             _int(obj[5], "a gap's lost count", lo=-1, hi=MAX_COUNT),
         )
 

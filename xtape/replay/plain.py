@@ -25,8 +25,8 @@ import hiredis
 from xtape.connection import (
     CHECK_TIMEOUT_S,
     CONNECT_TIMEOUT_S,
-    _password_from_env,
-    _Split,
+    SplitUrl,
+    password_from_env,
     redact_url,
     resolve_url,
 )
@@ -40,7 +40,7 @@ def _plain_target(url: str) -> tuple[str, int, int, list[bytes]] | None:
     """``(host, port, db, AUTH arguments)`` of a plain ``redis://`` URL, else None."""
     if not url.startswith("redis://"):
         return None
-    parts = _Split.of(url)
+    parts = SplitUrl.of(url)
     if not parts.clean or parts.query is not None or parts.fragment is not None:
         return None
     place = _HOST_PORT.match(parts.host)
@@ -63,7 +63,7 @@ def _plain_target(url: str) -> tuple[str, int, int, list[bytes]] | None:
         elif user:
             return None
     if not auth:
-        found = _password_from_env()
+        found = password_from_env()
         if found is not None:
             auth = [found[0].encode()]
     return host, port, int(db.group("db") or 0), auth
