@@ -79,6 +79,7 @@ class ClusterSource:
         self.should_stop = should_stop
         self.run_id = ""
         self.version = "unknown"
+        self.server = "redis unknown"
         #: The primaries' readers, by address (kept across reconnects).
         self._sources: dict[str, Source] = {}
         self._open_ones: dict[str, Source] = {}
@@ -110,7 +111,8 @@ class ClusterSource:
             self._open_node(node)
         infos = {a: s.run_id for a, s in sorted(self._open_ones.items())}
         self.run_id = ",".join(f"{a}={r}" for a, r in infos.items())
-        self.version = next(iter(self._open_ones.values())).version
+        first = next(iter(self._open_ones.values()))
+        self.version, self.server = first.version, first.server
 
     def _open_node(self, node: ClusterNode) -> Source:
         source = self._sources.get(node.address)
@@ -203,12 +205,12 @@ class ClusterSource:
 
     def server_info(self) -> dict[str, str]:
         parts = []
-        out = {"redis_version": self.version}
+        version = self.version
         for address, source in sorted(self._open_ones.items()):
             info = source.server_info()
             parts.append(f"{address}={info.get('run_id', '')}")
-            out.update((k, v) for k, v in info.items() if k.endswith(("_version", "server_name")))
-        return {**out, "run_id": ",".join(parts)}
+            version = info.get("redis_version", version)
+        return {"run_id": ",".join(parts), "redis_version": version}
 
     # -- routing -----------------------------------------------------------------------
 

@@ -15,17 +15,16 @@ from xtape.recording.writer import RecordingWriter
 
 
 def open_writer(
-    path: Path, opt: RecordOptions, source: StreamReader, shown_url: str, server: str
+    path: Path, opt: RecordOptions, source: StreamReader, shown_url: str
 ) -> RecordingWriter | SplitWriter:
-    """The writer of ``path``, its header saying what ``source`` (``shown_url``, a
-    ``server`` label) is; with --split-size/--split-duration, numbered files in a
+    """The writer of ``path``, its header saying what ``source`` (``shown_url``) is; with --split-size/--split-duration, numbered files in a
     directory (rotated, and pruned by --keep-last)."""
     described = source.describe()
     options: dict[str, Any] = {
         "source": {
             "url": shown_url,
             "server_version": source.version,
-            "server": server,
+            "server": source.server,
             **({} if reports_trims(source.version) else {"gaps": "undetectable"}),
             "patterns": list(opt.patterns),
             **({"cluster": described} if described.get("kind") == "cluster" else {}),

@@ -35,7 +35,7 @@ from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.readers import open_reader
 from xtape.capture.redact import Redactor
 from xtape.capture.rounds import Rounds, trim_to
-from xtape.capture.source import StreamReader, reports_trims, server_label
+from xtape.capture.source import StreamReader, reports_trims
 from xtape.connection import error_reason, redact_url, resolve_url
 from xtape.errors import CommandRefused, RedisUnavailable
 from xtape.recording.split import SplitWriter
@@ -97,7 +97,6 @@ class Recorder:
         self.opt = options
         self.progress = progress
         self.warn: WarnFn = warn or log.warning
-        self._server = "redis unknown"
         self.stop_event = stop_event or threading.Event()
         self.redactor = (
             Redactor(options.redact, options.redact_key, case_sensitive=options.redact_case_sensitive)
@@ -150,9 +149,7 @@ class Recorder:
         watchdog.start()
         try:
             if self._start():
-                self._writer = open_writer(
-                    self.path, self.opt, self.source, self.shown_url, self._server
-                )
+                self._writer = open_writer(self.path, self.opt, self.source, self.shown_url)
                 if isinstance(self._writer, SplitWriter):
                     self.stats.series, self.stats.continues = self._writer.series, self._writer.after
                 self._last_data = self._last_report = self.clock.monotonic()
@@ -184,10 +181,9 @@ class Recorder:
         try:
             self._choose_source()
             self._open(initial=True)
-            self._server = server_label(self.source.server_info())
             if not reports_trims(self.source.version):
                 self.warn(
-                    f"{self._server} does not count the entries added to a stream (Redis 7.0+ "
+                    f"{self.source.server} does not count the entries added to a stream (Redis 7.0+ "
                     "does): entries trimmed before they are recorded cannot be detected as gaps"
                 )
             self._start_cursor = self.opt.start.cursor(self.clock.time_ns() // 1_000_000)

@@ -63,6 +63,8 @@ class StreamReader(Protocol):
     #: Changes when the server (or, for a cluster, a shard's primary) is another one.
     run_id: str
     version: str
+    #: The server's own name and version (``valkey 9.1.2``), for the header and warnings.
+    server: str
 
     @property
     def connected(self) -> bool: ...
@@ -132,6 +134,7 @@ class Source:
         self.should_stop = should_stop
         self.run_id = ""
         self.version = "unknown"
+        self.server = "redis unknown"
         self._link: Link | None = None
         self._hints: Hints | None = None
         #: How to open a connection, learnt from the first (checked) one.
@@ -163,6 +166,7 @@ class Source:
         )
         info = self.server_info()
         self.version = info.get("redis_version", "unknown")
+        self.server = server_label(info)
         self.run_id = info.get("run_id", "")
         self._hints = start_hints(
             self.link,

@@ -35,20 +35,19 @@ def open_publisher(
 
     # A plain URL of a single server is connected and checked without redis-py (a
     # quicker start: xtape.replay.plain); any other goes the usual way.
+    sock = None
     if cluster is not True and not keep_ids:
         from xtape.replay.plain import open_plain
 
         sock = open_plain(url, socket_timeout=None)
-        if sock is not None:
-            return RedisPublisher(
-                url, maxlen=maxlen, keep_ids=keep_ids, reconnect=reconnect, stop_event=stop_event, warn=warn, sock=sock
-            )
-    from xtape.topology import detect_cluster
+    topology = None
+    if sock is None:
+        from xtape.topology import detect_cluster
 
-    topology = detect_cluster(url, cluster)
+        topology = detect_cluster(url, cluster)
     if topology is None:
         return RedisPublisher(
-            url, maxlen=maxlen, keep_ids=keep_ids, reconnect=reconnect, stop_event=stop_event, warn=warn
+            url, maxlen=maxlen, keep_ids=keep_ids, reconnect=reconnect, stop_event=stop_event, warn=warn, sock=sock
         )
     from xtape.replay.cluster_publisher import ClusterPublisher
 
