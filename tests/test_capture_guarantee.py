@@ -262,7 +262,7 @@ def test_without_hints_recreated_streams_and_new_streams_are_still_recorded(
     admin.execute_command("ACL", "SETUSER", "nosub", "on", ">pw", "~*", "+@all", "resetchannels")
     url = f"redis://nosub:pw@127.0.0.1:{server.port}/0"
     path = tmp_path / "fallback.xtape"
-    options = RecordOptions(["dr:*"], count=3, scan_interval_s=0.2)
+    options = RecordOptions(["dr:*"], count=3, scan_interval=0.2)
     bg = start_recorder(url, path, options)
     live = admin.execute_command("XADD", "dr:s", "*", "phase", "live1")
     wait_for(lambda: bg.recorder.stats.entries == 1, what="the first entry")

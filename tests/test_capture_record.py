@@ -42,7 +42,7 @@ def test_live_traffic_is_recorded_byte_identical(
     options = RecordOptions(
         patterns=["old", "bench", "t:*", "ström:😀"],
         start=parse_start("start"),
-        scan_interval_s=0.05,
+        scan_interval=0.05,
         batch=500,
     )
     per_thread, n_bench = 400, 20000
@@ -117,7 +117,7 @@ def _ids(path: Path) -> list[bytes]:
 def test_from_now_records_only_new_entries(redis_url: str, r: redis.Redis, tmp_path: Path) -> None:
     old = [xadd(r, "s", [b"k", b"old"]) for _ in range(5)]
     path = tmp_path / "now.xtape"
-    bg = start_recorder(redis_url, path, RecordOptions(["s", "late"], count=4, scan_interval_s=0.1))
+    bg = start_recorder(redis_url, path, RecordOptions(["s", "late"], count=4, scan_interval=0.1))
     new = [xadd(r, "s", [b"k", b"new"]) for _ in range(3)]
     # A stream that did not exist at the start: all of it is new, even a small explicit id.
     new.append(xadd(r, "late", [b"k", b"v"], "1-1"))
@@ -185,7 +185,7 @@ def test_until_idle_and_stop_event_stop_cleanly(
     idle = start_recorder(
         redis_url,
         tmp_path / "idle.xtape",
-        RecordOptions(["s"], start=parse_start("start"), until_idle_s=0.3),
+        RecordOptions(["s"], start=parse_start("start"), until_idle=0.3),
     ).join()
     assert (idle.stop_reason, idle.entries) == ("idle", 1)
 

@@ -35,7 +35,7 @@ def test_the_stop_rules_run_on_the_clock_given(redis_url: str, tmp_path: Path) -
     path = tmp_path / "c.xtape"
     started = time.monotonic()
     stats = Recorder(
-        redis_url, path, RecordOptions(["c"], duration_s=3600.0), clock=clock
+        redis_url, path, RecordOptions(["c"], duration=3600.0), clock=clock
     ).run()
     assert stats.stop_reason == "duration"
     assert time.monotonic() - started < 10  # an hour of the test's clock, not of ours
@@ -47,7 +47,7 @@ def test_exclude_keeps_matching_streams_out(redis_url: str, r: redis.Redis, tmp_
         r.xadd(name, {"n": "1"})
     path = tmp_path / "x.xtape"
     options = RecordOptions(
-        ["x:*", "x:skip:2"], start=parse_start("start"), until_idle_s=0.5, exclude=["x:skip:*"]
+        ["x:*", "x:skip:2"], start=parse_start("start"), until_idle=0.5, exclude=["x:skip:*"]
     )
     stats = Recorder(redis_url, path, options).run()
     assert set(by_stream(path)) == {b"x:keep", b"x:other"}

@@ -96,7 +96,7 @@ def _library_defaults() -> dict[tuple[str, str], str]:
         ("diff", "--window"): f"{DiffRules().window}",
         ("diff", "--max-reported"): f"{DiffRules().max_reported}",
         ("diff", "--idle"): seconds(DEFAULT_IDLE_S),
-        ("record", "--scan-interval"): seconds(RecordOptions(["x"]).scan_interval_s),
+        ("record", "--scan-interval"): seconds(RecordOptions(["x"]).scan_interval),
     }
 
 

@@ -126,7 +126,7 @@ def test_progress_counts_against_the_recordings_total(tmp_path: Path) -> None:
     path = big_recording(tmp_path / "p.xtape", 5000)
     seen: list[ConvertProgress] = []
 
-    convert(path, tmp_path / "p.yaml", progress=seen.append, progress_every_s=0)
+    convert(path, tmp_path / "p.yaml", progress=seen.append, progress_every=0)
 
     assert len(seen) >= 4
     assert all(p.total == 5000 for p in seen)

@@ -55,8 +55,8 @@ def test_live_library_call_with_globs_and_rules(tmp_path: Path, redis_url: str, 
     for flat in reversed(ENTRIES):
         xadd(r, b"order.accepted", flat)
     g = golden(tmp_path / "g.xtape")
-    assert not diff_live(g, redis_url, DiffRules(), idle_s=0.3).same
-    result = diff_live(g, redis_url, DiffRules(match_by="orderId"), streams=["order.*"], idle_s=0.3)
+    assert not diff_live(g, redis_url, DiffRules(), idle=0.3).same
+    result = diff_live(g, redis_url, DiffRules(match_by="orderId"), streams=["order.*"], idle=0.3)
     assert result.same, render_text(result)
 
 

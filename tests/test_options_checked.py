@@ -27,11 +27,12 @@ def test_the_writer_refuses_an_unknown_compression_before_creating_the_file(tmp_
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"duration_s": 0.0}, "duration_s must be more than zero"),
-        ({"until_idle_s": -1.0}, "until_idle_s must be more than zero"),
+        ({"duration": 0.0}, "duration must be more than zero"),
+        ({"block": 0.0}, "block must be from 0.001 to 3600 seconds"),
+        ({"until_idle": -1.0}, "until_idle must be more than zero"),
         ({"split_size": 0}, "split_size must be more than zero"),
-        ({"split_duration_s": float("nan")}, "split_duration_s must be more than zero"),
-        ({"keep_last_s": 5.0}, "keep_last_s .* needs split_size or split_duration_s"),
+        ({"split_duration": float("nan")}, "split_duration must be more than zero"),
+        ({"keep_last": 5.0}, "keep_last .* needs split_size or split_duration"),
     ],
 )
 def test_record_options_refuse_values_that_cannot_work(changes: dict[str, float], message: str) -> None:

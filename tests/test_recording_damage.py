@@ -240,7 +240,7 @@ def _read_everything(data: bytes, tmp: Path) -> None:
         lambda: write_jsonl(Recording(path), io.BytesIO(), objects=True),  # type: ignore[arg-type]
         lambda: convert(path, io.StringIO(), ConvertOptions()),
         lambda: convert(
-            path, io.StringIO(), ConvertOptions(clock="capture", collapse_repeats=True, jitter_ns=5)
+            path, io.StringIO(), ConvertOptions(clock="capture", collapse_repeats=True, jitter=5e-9)
         ),
         lambda: replay(
             Recording(path, interleave=False),

@@ -191,7 +191,7 @@ def test_split_sets_read_as_one(tmp_path: Path) -> None:
 def test_keep_last_keeps_at_least_the_last_d(tmp_path: Path) -> None:
     now = [0.0]
     writer = SplitWriter(
-        tmp_path / "roll", split_duration_s=10, keep_last_s=25, clock=lambda: now[0], flush_interval=0.0
+        tmp_path / "roll", split_duration=10, keep_last=25, clock=lambda: now[0], flush_interval=0.0
     )
     for step in range(12):  # a file per 10 s, 120 s in all
         now[0] = step * 10.0 + 0.5

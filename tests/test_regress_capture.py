@@ -84,7 +84,7 @@ def test_capture_holds_every_answer_and_nothing_from_before(
     out = tmp_path / "actual.xtape"
 
     result = replay_and_capture(
-        scenario, ["out"], out, url=redis_url, options=ReplayOptions(pacing=Pacing.max_speed()), settle_s=0.5
+        scenario, ["out"], out, url=redis_url, options=ReplayOptions(pacing=Pacing.max_speed()), settle=0.5
     )
 
     got = _entries(out)
@@ -106,7 +106,7 @@ def test_the_first_answer_is_captured_even_when_it_comes_at_once(
         out = tmp_path / f"a{attempt}.xtape"
         replay_and_capture(
             scenario, ["o*"], out, url=redis_url,
-            options=ReplayOptions(pacing=Pacing.max_speed()), settle_s=0.3,
+            options=ReplayOptions(pacing=Pacing.max_speed()), settle=0.3,
         )  # fmt: skip
         fields = [dict(f) for _, f in _entries(out)]
         assert fields[0][b"n"] == b"0" and len(fields) == 20
@@ -120,7 +120,7 @@ def test_settle_waits_for_answers_that_come_after_the_replay(
     try:
         result = replay_and_capture(
             scenario, ["out"], tmp_path / "a.xtape", url=redis_url,
-            options=ReplayOptions(pacing=Pacing.max_speed()), settle_s=1.0,
+            options=ReplayOptions(pacing=Pacing.max_speed()), settle=1.0,
         )  # fmt: skip
     finally:
         slow.stop()
@@ -134,7 +134,7 @@ def test_expect_stops_once_the_entries_arrived(
     start = time.monotonic()
     result = replay_and_capture(
         scenario, ["out"], tmp_path / "a.xtape", url=redis_url,
-        options=ReplayOptions(pacing=Pacing.max_speed()), expect=5, timeout_s=30,
+        options=ReplayOptions(pacing=Pacing.max_speed()), expect=5, timeout=30,
     )  # fmt: skip
     assert result.stop_reason == "expected"
     assert result.entries == 5
@@ -146,7 +146,7 @@ def test_timeout_ends_a_capture_that_waits_for_more_than_comes(
 ) -> None:
     result = replay_and_capture(
         scenario, ["out"], tmp_path / "a.xtape", url=redis_url,
-        options=ReplayOptions(pacing=Pacing.max_speed()), expect=500, timeout_s=1.0,
+        options=ReplayOptions(pacing=Pacing.max_speed()), expect=500, timeout=1.0,
     )  # fmt: skip
     assert result.stop_reason == "timeout"
     assert result.entries == 20 and not result.complete
@@ -155,9 +155,9 @@ def test_timeout_ends_a_capture_that_waits_for_more_than_comes(
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
-        ({"settle_s": 0}, "--settle"),
+        ({"settle": 0}, "--settle"),
         ({"expect": 0}, "--expect"),
-        ({"timeout_s": -1}, "--timeout"),
+        ({"timeout": -1}, "--timeout"),
         ({"options": ReplayOptions(dry_run=True)}, "--dry-run"),
         ({"options": ReplayOptions(loop=True)}, "--loop"),
     ],

@@ -69,13 +69,13 @@ def test_a_full_case_loads_with_paths_relative_to_its_file(folder: Path) -> None
     assert case.options.transform.maps == (("order.request", "orders.in"),)
     assert case.variables == {"region": "eu", "limit": "5"}
     assert case.seed == 3
-    assert case.settle_s == 0.25 and case.timeout_s == 10.0
+    assert case.settle == 0.25 and case.timeout == 10.0
     assert case.ready is not None and case.ready.groups == (("order.request", "matcher"),)
-    assert case.ready.delay_s == pytest.approx(0.1)
+    assert case.ready.delay == pytest.approx(0.1)
     assert case.service is not None
     assert case.service.command == ("{python}", "service.py", "--flag", "two words")
     assert case.service.env == {"LOG_LEVEL": "debug", "WORKERS": "2"}
-    assert case.service.grace_s == 2.0 and case.service.cwd == folder
+    assert case.service.grace == 2.0 and case.service.cwd == folder
     # Diff streams default to the outputs; the rules are the diff package's own.
     assert case.rules.streams == case.outputs
     assert case.rules.ignore_fields == ("ts", "*Id")

@@ -131,7 +131,7 @@ def test_a_service_that_ignores_sigterm_is_killed_after_the_grace(redis_url: str
         "print('up', flush=True)\ntime.sleep(60)\n",
         encoding="utf-8",
     )
-    service = Service([sys.executable, str(stubborn)], redis_url, grace_s=0.5).start()
+    service = Service([sys.executable, str(stubborn)], redis_url, grace=0.5).start()
     try:
         for _ in range(200):
             if "up" in service.output:
@@ -157,7 +157,7 @@ def test_twenty_runs_of_the_unchanged_service_show_no_difference(
         for run in range(20):
             actual = tmp_path / f"run{run}.xtape"
             capture = replay_and_capture(
-                case.source, case.outputs, actual, url=redis_url, options=case.options, settle_s=0.2
+                case.source, case.outputs, actual, url=redis_url, options=case.options, settle=0.2
             )
             assert capture.entries == 10
             result = diff_recordings(case.golden, actual, case.rules)
@@ -197,8 +197,8 @@ def test_readiness_waits_for_a_key_and_then_the_delay(redis_url: str, r: redis.R
         encoding="utf-8",
     )
     start = time.monotonic()
-    with Service([sys.executable, str(late)], redis_url, grace_s=1.0) as service:
-        service.wait_ready(Readiness(key="svc:ready", delay_s=0.3, timeout_s=20))
+    with Service([sys.executable, str(late)], redis_url, grace=1.0) as service:
+        service.wait_ready(Readiness(key="svc:ready", delay=0.3, timeout=20))
         assert r.exists("svc:ready")
         assert time.monotonic() - start >= 0.7  # the key came after 0.4 s, then the delay
         assert service.running

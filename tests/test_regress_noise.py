@@ -90,7 +90,7 @@ def test_latency_pairs_by_correlate_by_and_guards_against_the_golden() -> None:
 
 def test_latency_guards_in_a_case_file(tmp_path: Path) -> None:
     case = load_case(write_case(tmp_path, latency={"p99": "2x", "max": "1s"}))
-    assert case.latency == {"p99": LatencyLimit(factor=2.0), "max": LatencyLimit(ms=1000.0)}
+    assert case.latency == {"p99": LatencyLimit(factor=2.0), "max": LatencyLimit(latency=1.0)}
     with pytest.raises(CaseError, match=r"latency\.p50: expected a factor above 0"):
         load_case(write_case(tmp_path, latency={"p50": "-2x"}))
     with pytest.raises(CaseError, match=r"latency\.p90: unknown key"):

@@ -125,7 +125,7 @@ def test_a_service_that_stops_on_sigterm_is_not_reported(redis_url: str, tmp_pat
 
 def test_the_leader_ignoring_sigterm_is_named_as_the_service(redis_url: str, tmp_path: Path) -> None:
     pidfile = tmp_path / "leader.pid"
-    service = Service([sys.executable, "-c", STUBBORN, str(pidfile)], redis_url, grace_s=0.3)
+    service = Service([sys.executable, "-c", STUBBORN, str(pidfile)], redis_url, grace=0.3)
     service.start()
     try:
         wait_for(pidfile.exists, what="the service to start")

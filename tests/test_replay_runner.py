@@ -82,7 +82,7 @@ def ms(values: list[int]) -> list[float]:
 def test_loop_pass_starts_loop_interval_after_the_previous_last_deadline() -> None:
     clock = FakeClock()
     pub = TimedPublisher(clock)
-    options = ReplayOptions(loop=True, loop_interval_ms=50, max_iterations=3)
+    options = ReplayOptions(loop=True, loop_interval=0.05, max_iterations=3)
     report = replay(ListSource(at_ms(0, 100)), pub, options, clock=clock)
     assert ms(pub.times) == [0, 100, 150, 250, 300, 400]
     assert report.iterations == 3
@@ -101,7 +101,7 @@ def test_loop_at_max_speed_pauses_loop_interval_after_each_pass() -> None:
     clock = FakeClock()
     pub = TimedPublisher(clock, cost_ns=7 * NS_PER_MS)
     options = ReplayOptions(
-        pacing=Pacing.max_speed(), loop=True, loop_interval_ms=20, max_iterations=3
+        pacing=Pacing.max_speed(), loop=True, loop_interval=0.02, max_iterations=3
     )
     replay(ListSource(at_ms(0, 1000)), pub, options, clock=clock)
     # each pass is one batch taking 7 ms, then 20 ms of pause
@@ -125,7 +125,7 @@ def test_schedule_tells_the_source_the_wall_clock_time_of_publishing() -> None:
     clock = FakeClock(wall_at_zero=1_700_000_000_000 * NS_PER_MS)
     pub = TimedPublisher(clock)
     options = ReplayOptions(
-        pacing=Pacing.speed(2), loop=True, loop_interval_ms=1000, max_iterations=2
+        pacing=Pacing.speed(2), loop=True, loop_interval=1.0, max_iterations=2
     )
     replay(StampingSource([0, 1000, 3000]), pub, options, clock=clock)
     stamps = [int(e.fields[0][1]) - 1_700_000_000_000 for e in pub.events]
@@ -136,7 +136,7 @@ def test_schedule_tells_the_source_the_wall_clock_time_of_publishing() -> None:
 def test_schedule_accounts_for_the_since_shift() -> None:
     clock = FakeClock(wall_at_zero=0)
     pub = TimedPublisher(clock)
-    options = ReplayOptions(transform=Transform(since_ns=1000 * NS_PER_MS))
+    options = ReplayOptions(transform=Transform(since=1.0))
     replay(StampingSource([500, 1000, 1250]), pub, options, clock=clock)
     assert [int(e.fields[0][1]) for e in pub.events] == [0, 250]
     assert ms(pub.times) == [0, 250]
@@ -365,7 +365,7 @@ def test_keyboard_interrupt_raised_by_the_source_ends_the_replay_with_a_report()
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"loop_interval_ms": -1}, "--loop-interval"),
+        ({"loop_interval": -1.0}, "--loop-interval"),
         ({"max_iterations": 0}, "max_iterations"),
         ({"batch_cap": 0}, "batch_cap"),
     ],

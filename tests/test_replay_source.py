@@ -133,7 +133,7 @@ def test_option_combinations_that_make_no_sense_are_refused_in_one_line(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"loop_interval_ms": 5}, "--loop-interval applies to --loop"),
+        ({"loop_interval": 0.005}, "--loop-interval applies to --loop"),
         ({"dry_run": True, "loop": True}, "--dry-run cannot be combined with --loop"),
         ({"maxlen": 0}, "--maxlen must be at least 1"),
         ({"keep_ids": True, "loop": True}, "--keep-ids cannot be combined with --loop"),
@@ -273,7 +273,7 @@ def test_a_full_speed_replay_reads_no_offsets_but_the_same_entries(tmp_path: Pat
     )
     fast = open_source(path, ReplayOptions(Pacing.max_speed()))
     until = open_source(
-        path, ReplayOptions(Pacing.max_speed(), transform=Transform(until_ns=50 * NS_PER_MS))
+        path, ReplayOptions(Pacing.max_speed(), transform=Transform(until=0.05))
     )
     paced = open_source(path, ReplayOptions(Pacing.speed(1.0)))
     nothing: ScheduleFn = lambda seq, offset: 0  # noqa: E731

@@ -59,18 +59,18 @@ def test_non_utf8_stream_names_can_be_matched_and_mapped() -> None:
 
 def test_since_and_until_keep_a_window_and_shift_it_to_zero() -> None:
     events = [ev(b"s", ms) for ms in (0, 999, 1000, 1500, 1999, 2000, 2500)]
-    out = list(Transform(since_ns=1000 * NS_PER_MS, until_ns=2000 * NS_PER_MS).apply(events))
+    out = list(Transform(since=1.0, until=2.0).apply(events))
     assert [e.offset_ns // NS_PER_MS for e in out] == [0, 500, 999]
 
 
 def test_since_keeps_the_quiet_stretch_before_the_first_kept_event() -> None:
-    out = list(Transform(since_ns=1000 * NS_PER_MS).apply([ev(b"s", 0), ev(b"s", 1400)]))
+    out = list(Transform(since=1.0).apply([ev(b"s", 0), ev(b"s", 1400)]))
     assert [e.offset_ns // NS_PER_MS for e in out] == [400]
 
 
 def test_transforms_keep_fields_and_ids() -> None:
     event = Event.of(5 * NS_PER_MS, b"s", ((b"a", b"1"), (b"a", b"2")), b"7-1")
-    (out,) = Transform(prefix="x", since_ns=NS_PER_MS).apply([event])
+    (out,) = Transform(prefix="x", since=0.001).apply([event])
     assert (out.stream, out.fields, out.id, out.offset_ns) == (
         b"xs",
         event.fields,
@@ -96,11 +96,12 @@ def test_two_targets_for_one_stream_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("since", "until", "message"),
-    [(-1, None, "--since"), (None, 0, "--until"), (5, 5, "--until"), (6, 5, "--until")],
+    [(-1.0, None, "--since"), (None, 0.0, "--until"), (5.0, 5.0, "--until"), (6.0, 5.0, "--until"),
+     (float("nan"), None, "--since")],
 )
-def test_bad_windows_are_refused(since: int | None, until: int | None, message: str) -> None:
+def test_bad_windows_are_refused(since: float | None, until: float | None, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        Transform(since_ns=since, until_ns=until)
+        Transform(since=since, until=until)
 
 
 def test_map_globs_put_what_star_matched_into_the_target() -> None:
@@ -137,6 +138,7 @@ def test_maps_that_renamed_nothing_are_listed_after_a_pass() -> None:
 def test_parse_builds_a_transform_from_option_texts() -> None:
     t = Transform.parse(streams=["a*"], maps=["a=b"], prefix="p", since="1.5s", until="2m")
     assert (t.streams, t.maps, t.prefix) == (("a*",), (("a", "b"),), "p")
+    assert (t.since, t.until) == (1.5, 120.0)
     assert (t.since_ns, t.until_ns) == (1_500_000_000, 120_000_000_000)
 
 

@@ -50,7 +50,7 @@ def test_with_options_lays_command_line_options_over_a_rules_file() -> None:
         ignore_paths=["meta.id", "headers.x"],
         codecs=["b*=msgpack"],
         compare_ids=True,
-        time_tolerance_ms="5ms",
+        time_tolerance="5ms",
         max_reported=0,
         window=None,
         streams=[],
@@ -59,7 +59,7 @@ def test_with_options_lays_command_line_options_over_a_rules_file() -> None:
     assert {k: str(v) for k, v in rules.tolerances.items()} == {"qty": "1", "price": "1%"}
     assert rules.paths == {"meta": ("id",), "": ("headers.x",)}
     assert rules.codecs == (("b*", "msgpack"), ("a*", "json"))
-    assert (rules.compare_ids, rules.time_tolerance_ms, rules.max_reported, rules.window) == (True, 5.0, 0, base.window)
+    assert (rules.compare_ids, rules.time_tolerance, rules.max_reported, rules.window) == (True, 0.005, 0, base.window)
     assert base.with_options(match_by="orderId").order == "key"
     assert DiffRules(match_by="orderId").with_options(order="multiset").order == "multiset"
     with pytest.raises(UsageError, match="--match-by and --unordered exclude each other"):

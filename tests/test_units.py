@@ -62,10 +62,10 @@ def test_one_name_one_meaning() -> None:
     assert xtape.Transform is Transform
     # one parse_duration
     assert not hasattr(xtape.capture, "parse_duration")
-    # one unit for the window
+    # one unit for the window: seconds, as every option (tests/test_api_units.py)
     fields = ConvertOptions.__dataclass_fields__
-    assert {"since_ns", "until_ns"} <= set(fields)
-    assert not {"since_s", "until_s"} & set(fields)
+    assert {"since", "until"} <= set(fields)
+    assert not {"since_ns", "until_ns", "since_s", "until_s"} & set(fields)
 
 
 def test_a_bare_number_is_read_in_the_unit_an_option_always_had() -> None:

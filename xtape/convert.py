@@ -35,25 +35,26 @@ from xtape.recording.records import Gap
 from xtape.scenario import event_from_fields
 from xtape.timeline import NS_PER_MS, Event
 from xtape.transform import Transform
-from xtape.units import plural
+from xtape.units import plural, seconds_to_ns
 
 
 @dataclass
 class ConvertOptions:
-    """What to take from the recording and how to shape the scenario. Times in ns."""
+    """What to take from the recording and how to shape the scenario. Durations in
+    seconds (floats), as every option of the API."""
 
     streams: list[str] = field(default_factory=list)
     #: The window, as offsets from the recording's start (see ``Recording.events``).
-    since_ns: int | None = None
-    until_ns: int | None = None
+    since: float | None = None
+    until: float | None = None
     limit: int | None = None
     #: Cap every delay between events at this.
-    max_delay_ns: int | None = None
+    max_delay: float | None = None
     #: Fold runs of equal payloads on one stream at a steady interval into ``repeat``.
     collapse_repeats: bool = False
     #: How far the intervals of a folded run may be from one value (+/-); the run's
     #: interval is then their mean in whole ms, and the next event keeps its time.
-    jitter_ns: int = 0
+    jitter: float = 0.0
     name: str | None = None
     description: str | None = None
     clock: TimeBase = "id"
@@ -61,10 +62,17 @@ class ConvertOptions:
     codecs: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.jitter_ns < 0 or (self.max_delay_ns is not None and self.max_delay_ns < 0):
+        if not self.jitter >= 0 or (self.max_delay is not None and not self.max_delay >= 0):
             raise UsageError("--jitter and --max-delay must not be negative")
-        if self.jitter_ns and not self.collapse_repeats:
+        if self.jitter and not self.collapse_repeats:
             raise UsageError("--jitter applies to --collapse-repeats; add --collapse-repeats")
+        _ = self.window  # (checks --since and --until now, not after reading)
+
+    @property
+    def window(self) -> Transform:
+        """The stream and time selection, as ``xtape replay`` makes it (which also
+        holds the window in the timeline's nanoseconds)."""
+        return Transform(streams=tuple(self.streams), since=self.since, until=self.until)
 
 
 @dataclass(frozen=True)
@@ -119,10 +127,7 @@ class ConvertReport:
 def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
     """The events of the recording that the options keep: the same stream and time
     selection as ``xtape replay`` (:class:`~xtape.transform.Transform`), then ``limit``."""
-    window = Transform(
-        streams=tuple(options.streams), since_ns=options.since_ns, until_ns=options.until_ns
-    )
-    return islice(window.apply(events), options.limit)
+    return islice(options.window.apply(events), options.limit)
 
 
 def _ms(ns: int) -> int | float:
@@ -185,7 +190,7 @@ def convert(
     *,
     progress: ProgressFn | None = None,
     warn: WarnFn | None = None,
-    progress_every_s: float = 0.25,
+    progress_every: float = 0.25,
 ) -> ConvertReport:
     """Convert the recording at ``path`` into a scenario written to ``output`` (a path,
     replaced only once the scenario is whole, or an open text stream).
@@ -194,7 +199,7 @@ def convert(
     unpacked), once to convert; standard input (``"-"``) or a pipe once, so it has no
     total for progress and its gaps are warned about at the end. ``warn`` gets one line
     per thing worth knowing (gaps, a truncated tail); ``progress`` is called every
-    ``progress_every_s``.
+    ``progress_every`` seconds.
     """
     options = options or ConvertOptions()
     started = time.monotonic()
@@ -207,9 +212,9 @@ def convert(
     try:
         if isinstance(output, (str, Path)):
             with replacing(output) as out:
-                report = _convert(rec, out, options, total, started, progress, progress_every_s)
+                report = _convert(rec, out, options, total, started, progress, progress_every)
         else:
-            report = _convert(rec, output, options, total, started, progress, progress_every_s)
+            report = _convert(rec, output, options, total, started, progress, progress_every)
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -250,7 +255,8 @@ def _convert(
 ) -> ConvertReport:
     path = rec.name
     if not rec.one_pass:
-        rec.seek(options.since_ns, options.until_ns)  # (v2: skips the chunks before the window)
+        window = options.window
+        rec.seek(window.since_ns, window.until_ns)  # (v2: skips the chunks before the window)
     read = 0
 
     def counted(events: Iterator[Event]) -> Iterator[Event]:
@@ -263,8 +269,8 @@ def _convert(
     codecs = ConvertCodecs(CodecResolver(options.codecs, report=chosen.append))
     streams: dict[bytes, str] = {}
     entries = events = 0
-    max_delay = options.max_delay_ns
-    collapse, jitter = options.collapse_repeats, options.jitter_ns
+    max_delay = None if options.max_delay is None else seconds_to_ns(options.max_delay)
+    collapse, jitter = options.collapse_repeats, seconds_to_ns(options.jitter)
     whole_ms = jitter > 0
     previous: int | None = None
     run: _Run | None = None

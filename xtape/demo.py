@@ -129,7 +129,7 @@ def _produce_and_record(
     options = RecordOptions(
         patterns=[f"{SOURCE_PREFIX}*"],
         start=StartSpec("time", "demo start", ms=start_ms),
-        scan_interval_s=0.1,
+        scan_interval=0.1,
     )
     stop = threading.Event()
     stats_box: list[object] = []

@@ -86,9 +86,9 @@ class XtapeFixture:
         streams = (inputs,) if isinstance(inputs, str) else tuple(inputs)
         if groups or streams or key is not None or log is not None or delay:
             ready = Readiness(
-                groups=groups, key=key, log=log, delay_s=delay, timeout_s=ready_timeout, inputs=streams
+                groups=groups, key=key, log=log, delay=delay, timeout=ready_timeout, inputs=streams
             )
-        with Service(command, self.url, cwd=cwd, env=env, grace_s=grace, url_env=url_env) as running:
+        with Service(command, self.url, cwd=cwd, env=env, grace=grace, url_env=url_env) as running:
             try:
                 running.wait_ready(ready)
                 yield running
@@ -155,9 +155,9 @@ class XtapeFixture:
             options=_options(speed, max_speed, rate, streams, map, prefix),
             variables=dict(variables or {}) or None,
             seed=seed,
-            settle_s=settle,
+            settle=settle,
             expect=expect,
-            timeout_s=timeout,
+            timeout=timeout,
             groups=groups,
         )
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from xtape.errors import UsageError
 from xtape.timeline import Event
-from xtape.units import match_any, parse_duration
+from xtape.units import match_any, parse_seconds, seconds_to_ns
 
 
 def text_name(name: bytes) -> str:
@@ -115,13 +115,19 @@ class NameMap:
 
 @dataclass(frozen=True)
 class Transform:
-    """A stream filter, renames and a time window; :meth:`apply` runs it on a timeline."""
+    """A stream filter, renames and a time window; :meth:`apply` runs it on a timeline.
+
+    The window, ``since`` and ``until``, is in seconds from the timeline's start (the
+    API's unit); :attr:`since_ns` and :attr:`until_ns` are the same in the timeline's
+    nanoseconds."""
 
     streams: tuple[str, ...] = ()
     maps: tuple[tuple[str, str], ...] = ()
     prefix: str = ""
-    since_ns: int | None = None
-    until_ns: int | None = None
+    since: float | None = None
+    until: float | None = None
+    since_ns: int | None = field(default=None, init=False, repr=False, compare=False)
+    until_ns: int | None = field(default=None, init=False, repr=False, compare=False)
     _targets: dict[bytes, bytes | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -145,8 +151,8 @@ class Transform:
             streams=tuple(streams),
             maps=tuple(parse_map(m) for m in maps),
             prefix=prefix,
-            since_ns=_duration_ns(since, "--since"),
-            until_ns=_duration_ns(until, "--until"),
+            since=None if since is None else parse_seconds(since, option="--since"),
+            until=None if until is None else parse_seconds(until, option="--until"),
         )
 
     def __post_init__(self) -> None:
@@ -155,10 +161,13 @@ class Transform:
         duplicated = sorted({s for s in sources if sources.count(s) > 1})
         if duplicated:
             raise UsageError(f"--map gives more than one target for {', '.join(duplicated)}")
-        if self.since_ns is not None and self.since_ns < 0:
+        if self.since is not None and not self.since >= 0:  # (also refuses NaN)
             raise UsageError("--since must not be negative")
-        if self.until_ns is not None and self.until_ns <= (self.since_ns or 0):
+        if self.until is not None and not self.until > (self.since or 0):
             raise UsageError("--until must be after --since (and after the start)")
+        for name in ("since", "until"):
+            seconds = getattr(self, name)
+            object.__setattr__(self, f"{name}_ns", None if seconds is None else seconds_to_ns(seconds))
 
     @property
     def is_identity(self) -> bool:
@@ -220,7 +229,3 @@ class Transform:
                 yield event
             else:
                 yield event._replace(offset_ns=offset - since, stream=stream)
-
-
-def _duration_ns(text: str | None, option: str) -> int | None:
-    return None if text is None else parse_duration(text, option=option)

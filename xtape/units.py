@@ -40,9 +40,18 @@ def parse_duration(
     return ns
 
 
-def parse_ms(text: str, *, option: str, positive: bool = False, bare: str | None = None) -> float:
-    """:func:`parse_duration` in milliseconds (for options whose library field is in ms)."""
-    return parse_duration(text, option=option, positive=positive, bare=bare) / 10**6
+def parse_seconds(
+    text: str, *, option: str, positive: bool = False, bare: str | None = None
+) -> float:
+    """:func:`parse_duration` in seconds: what the Python API's options take (the one
+    unit rule, docs/architecture.md)."""
+    return parse_duration(text, option=option, positive=positive, bare=bare) / 10**9
+
+
+def seconds_to_ns(seconds: float) -> int:
+    """An option's seconds as the nanoseconds the hot loops count in (the one place a
+    duration crosses from the API's unit to the loops')."""
+    return round(seconds * 10**9)
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)\s*$", re.IGNORECASE)

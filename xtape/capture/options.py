@@ -37,7 +37,7 @@ class StartSpec:
     text: str
     id: bytes = b""
     ms: int = 0
-    ago_s: float = 0.0
+    ago: float = 0.0
 
     def cursor(self, now_ms: int) -> bytes | None:
         """The concrete XREAD cursor (exclusive) this spec means when recording starts at
@@ -48,7 +48,7 @@ class StartSpec:
             return b"0-0"
         if self.kind == "id":
             return self.id
-        ms = self.ms if self.kind == "time" else now_ms - round(self.ago_s * 1000)
+        ms = self.ms if self.kind == "time" else now_ms - round(self.ago * 1000)
         return time_cursor(ms)
 
 
@@ -84,7 +84,7 @@ def parse_start(text: str) -> StartSpec:
             raise UsageError(
                 f"invalid --from {text!r}: use -DURATION with a unit: ms, s, m, h or d (e.g. -5m)"
             ) from None
-        return StartSpec("ago", value, ago_s=ns / NS_PER_S)
+        return StartSpec("ago", value, ago=ns / NS_PER_S)
     when = _parse_time(value)
     if when is None:
         raise UsageError(f"invalid --from {text!r}: {_FROM_HELP}")
@@ -126,11 +126,11 @@ class RecordOptions:
     patterns: list[str]
     start: StartSpec = field(default_factory=lambda: StartSpec("now", "now"))
     #: Stop after this many seconds (wall clock from the start).
-    duration_s: float | None = None
+    duration: float | None = None
     #: Stop after exactly this many entries.
     count: int | None = None
     #: Stop when no entry arrived for this many seconds.
-    until_idle_s: float | None = None
+    until_idle: float | None = None
     #: Field-name globs whose values are replaced by a keyed digest.
     redact: list[str] = field(default_factory=list)
     #: Match ``redact`` globs case-sensitively (by default ``*token*`` matches ``apiToken``).
@@ -140,9 +140,9 @@ class RecordOptions:
     #: fsync the file on every flush.
     fsync: bool = False
     #: How often globs are re-scanned and missing literal names looked for.
-    scan_interval_s: float = 1.0
+    scan_interval: float = 1.0
     #: How long one blocking XREAD waits (also bounds how late a stop is noticed).
-    block_ms: int = 200
+    block: float = 0.2
     #: XREAD COUNT per stream and round (lowered automatically for large entries).
     batch: int = 5000
     #: At most this many keys per XREAD command (more streams are read in chunks).
@@ -156,23 +156,25 @@ class RecordOptions:
     compression: str = "zstd"
     #: Split into numbered files in a directory at this size (bytes) / age (seconds).
     split_size: int | None = None
-    split_duration_s: float | None = None
+    split_duration: float | None = None
     #: With a split: delete the oldest files while the rest cover this many seconds.
-    keep_last_s: float | None = None
+    keep_last: float | None = None
 
     @property
     def split(self) -> bool:
         """Whether the output is a directory of numbered files."""
-        return self.split_size is not None or self.split_duration_s is not None
+        return self.split_size is not None or self.split_duration is not None
 
     def __post_init__(self) -> None:
         if not self.patterns:
             raise UsageError("give at least one stream name or glob to record")
         if self.count is not None and self.count <= 0:
             raise UsageError("--count must be above zero")
-        if self.batch <= 0 or self.block_ms <= 0 or self.keys_per_read <= 0:
-            raise UsageError("batch, block_ms and keys_per_read must be above zero")
-        if not self.scan_interval_s > 0:  # (also refuses NaN)
+        if self.batch <= 0 or self.keys_per_read <= 0:
+            raise UsageError("batch and keys_per_read must be above zero")
+        if not 0.001 <= self.block <= 3600:  # (XREAD BLOCK counts whole ms; also refuses NaN)
+            raise UsageError(f"block must be from 0.001 to 3600 seconds, not {self.block!r}")
+        if not self.scan_interval > 0:  # (also refuses NaN)
             raise UsageError("--scan-interval must be more than zero")
         if self.redact_key is not None and not self.redact:
             raise UsageError("--redact-key-file goes with --redact FIELD_GLOB")
@@ -180,26 +182,26 @@ class RecordOptions:
 
         writable(self.compression)
         for name, value in (
-            ("duration_s", self.duration_s),
-            ("until_idle_s", self.until_idle_s),
+            ("duration", self.duration),
+            ("until_idle", self.until_idle),
             ("split_size", self.split_size),
-            ("split_duration_s", self.split_duration_s),
-            ("keep_last_s", self.keep_last_s),
+            ("split_duration", self.split_duration),
+            ("keep_last", self.keep_last),
         ):
             if value is not None and not value > 0:  # (also refuses NaN)
                 raise UsageError(f"{name} must be more than zero, not {value!r}")
-        if self.keep_last_s is not None and not self.split:
-            raise UsageError("keep_last_s (--keep-last) needs split_size or split_duration_s")
+        if self.keep_last is not None and not self.split:
+            raise UsageError("keep_last (--keep-last) needs split_size or split_duration")
 
     def header(self) -> dict[str, Any]:
         """The options as they go into the recording header (no keys, no secrets)."""
         out: dict[str, Any] = {"patterns": list(self.patterns), "from": self.start.text}
-        if self.duration_s is not None:
-            out["duration_s"] = self.duration_s
+        if self.duration is not None:
+            out["duration_s"] = self.duration
         if self.count is not None:
             out["count"] = self.count
-        if self.until_idle_s is not None:
-            out["until_idle_s"] = self.until_idle_s
+        if self.until_idle is not None:
+            out["until_idle_s"] = self.until_idle
         if self.redact:
             out["redact"] = list(self.redact)
             if self.redact_key is None:
@@ -212,12 +214,12 @@ class RecordOptions:
             out["redact_case"] = "sensitive" if self.redact_case_sensitive else "insensitive"
         if self.exclude:
             out["exclude"] = list(self.exclude)
-        out["scan_interval_s"] = self.scan_interval_s
+        out["scan_interval_s"] = self.scan_interval
         out["compression"] = self.compression
         if self.split_size is not None:
             out["split_size"] = self.split_size
-        if self.split_duration_s is not None:
-            out["split_duration_s"] = self.split_duration_s
-        if self.keep_last_s is not None:
-            out["keep_last_s"] = self.keep_last_s
+        if self.split_duration is not None:
+            out["split_duration_s"] = self.split_duration
+        if self.keep_last is not None:
+            out["keep_last_s"] = self.keep_last
         return out

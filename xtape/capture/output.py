@@ -38,8 +38,8 @@ def open_writer(
         return SplitWriter(
             path,
             split_size=opt.split_size,
-            split_duration_s=opt.split_duration_s,
-            keep_last_s=opt.keep_last_s,
+            split_duration=opt.split_duration,
+            keep_last=opt.keep_last,
             **options,
         )
     return RecordingWriter(path, **options)

@@ -71,7 +71,7 @@ def record(
 class Recorder:
     """Records streams into a file. Nothing is ever written to the server.
 
-    Stops on the first of: ``count`` entries, ``duration_s``, ``until_idle_s`` without a
+    Stops on the first of: ``count`` entries, ``duration``, ``until_idle`` without a
     new entry, ``stop_event`` set, or KeyboardInterrupt; in every case within a fraction
     of a second whatever the network does, and the file is closed cleanly (END record).
     Connection faults are retried with backoff until a stop rule fires. ``warn`` receives
@@ -113,7 +113,7 @@ class Recorder:
             self.url,
             options.patterns,
             cluster=False,
-            socket_timeout=options.block_ms / 1000 + 10.0,
+            socket_timeout=options.block + 10.0,
             should_stop=lambda: bool(self._stop_reason()),
         )
         self._writer: RecordingWriter | SplitWriter | None = None
@@ -122,7 +122,7 @@ class Recorder:
             self.source,
             options.patterns,
             warn=self.warn,
-            recheck_s=options.scan_interval_s,
+            recheck_s=options.scan_interval,
             exclude=options.exclude,
         )
         self._count = options.batch
@@ -212,7 +212,7 @@ class Recorder:
             self.url,
             self.opt.patterns,
             cluster=self.opt.cluster,
-            socket_timeout=self.opt.block_ms / 1000 + 10.0,
+            socket_timeout=self.opt.block + 10.0,
             should_stop=lambda: bool(self._stop_reason()),
         )
         self.discovery.source = self.source
@@ -289,12 +289,12 @@ class Recorder:
         if self.opt.count is not None and self.stats.entries >= self.opt.count:
             return "count"
         now = self.clock.monotonic()
-        if self.opt.duration_s is not None and now - self._t0 >= self.opt.duration_s:
+        if self.opt.duration is not None and now - self._t0 >= self.opt.duration:
             return "duration"
         if (
-            self.opt.until_idle_s is not None
+            self.opt.until_idle is not None
             and self.started.is_set()  # (before, the server's answers are awaited)
-            and now - self._last_data >= self.opt.until_idle_s
+            and now - self._last_data >= self.opt.until_idle
         ):
             return "idle"
         return ""
@@ -302,17 +302,17 @@ class Recorder:
     def _wait_s(self, next_scan: float) -> float:
         """How long a wait may last before a stop rule or a rescan is due."""
         now = self.clock.monotonic()
-        limits = [self.opt.block_ms / 1000, next_scan - now]
-        if self.opt.duration_s is not None:
-            limits.append(self._t0 + self.opt.duration_s - now)
-        if self.opt.until_idle_s is not None:
-            limits.append(self._last_data + self.opt.until_idle_s - now)
+        limits = [self.opt.block, next_scan - now]
+        if self.opt.duration is not None:
+            limits.append(self._t0 + self.opt.duration - now)
+        if self.opt.until_idle is not None:
+            limits.append(self._last_data + self.opt.until_idle - now)
         return max(min(limits), 0.001)
 
     def _scan_every(self) -> float:
         if not self.source.uses_hints:
-            return self.opt.scan_interval_s
-        return max(self.opt.scan_interval_s, _SAFETY_SCAN_S)
+            return self.opt.scan_interval
+        return max(self.opt.scan_interval, _SAFETY_SCAN_S)
 
     # -- waiting -------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ def convert(
     from xtape.convert import ConvertOptions, ConvertProgress
     from xtape.convert import convert as run_convert
     from xtape.outputs import check_output
-    from xtape.units import parse_duration
+    from xtape.units import parse_seconds
 
     line = ProgressLine(not quiet)
 
@@ -88,12 +88,12 @@ def convert(
             return
         options = ConvertOptions(
             streams=list(stream or []),
-            since_ns=None if since is None else parse_duration(since, option="--since"),
-            until_ns=None if until is None else parse_duration(until, option="--until"),
+            since=None if since is None else parse_seconds(since, option="--since"),
+            until=None if until is None else parse_seconds(until, option="--until"),
             limit=limit,
-            max_delay_ns=None if max_delay is None else parse_duration(max_delay, option="--max-delay", bare="ms"),
+            max_delay=None if max_delay is None else parse_seconds(max_delay, option="--max-delay", bare="ms"),
             collapse_repeats=collapse_repeats,
-            jitter_ns=0 if jitter is None else parse_duration(jitter, option="--jitter"),
+            jitter=0.0 if jitter is None else parse_seconds(jitter, option="--jitter"),
             name=name,
             description=description,
             clock=timing,

@@ -27,7 +27,7 @@ from xtape.cli.common import (
     warn,
 )
 from xtape.errors import UsageError
-from xtape.units import match_any, plural
+from xtape.units import match_any, parse_seconds, plural
 
 
 @app.command(short_help="Record Redis streams into a file.")
@@ -69,8 +69,7 @@ def record(
     from xtape.outputs import check_output, check_split_folder
     from xtape.process import process_state
     from xtape.recording.compression import writable
-    from xtape.timeline import NS_PER_S
-    from xtape.units import parse_duration, parse_size
+    from xtape.units import parse_size
 
     with handled():
         split = split_size is not None or split_duration is not None
@@ -93,28 +92,20 @@ def record(
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
-            duration_s=None
-            if duration is None
-            else parse_duration(duration, option="--duration", positive=True) / NS_PER_S,
+            duration=_seconds(duration, "--duration"),
             count=count,
-            until_idle_s=None
-            if until_idle is None
-            else parse_duration(until_idle, option="--until-idle", positive=True) / NS_PER_S,
+            until_idle=_seconds(until_idle, "--until-idle"),
             redact=list(redact or []),
             redact_case_sensitive=redact_case_sensitive,
             redact_key=None if redact_key_file is None else read_key_file(redact_key_file),
             fsync=fsync,
-            scan_interval_s=parse_duration(scan_interval, option="--scan-interval", positive=True) / NS_PER_S,
+            scan_interval=parse_seconds(scan_interval, option="--scan-interval", positive=True),
             exclude=list(exclude or []),
             cluster=cluster,
             compression=compression,
             split_size=None if split_size is None else parse_size(split_size, option="--split-size"),
-            split_duration_s=None
-            if split_duration is None
-            else parse_duration(split_duration, option="--split-duration", positive=True) / NS_PER_S,
-            keep_last_s=None
-            if keep_last is None
-            else parse_duration(keep_last, option="--keep-last", positive=True) / NS_PER_S,
+            split_duration=_seconds(split_duration, "--split-duration"),
+            keep_last=_seconds(keep_last, "--keep-last"),
         )
         line = ProgressLine(not quiet)
         with process_state() as state:
@@ -161,3 +152,8 @@ def record(
             + (f", continuing series {stats.continues[:8]} (the gap between the runs is marked)" if stats.continues else ""),
             markup=False,
         )
+
+
+def _seconds(text: str | None, option: str) -> float | None:
+    """A positive duration option in seconds (None: not given)."""
+    return None if text is None else parse_seconds(text, option=option, positive=True)

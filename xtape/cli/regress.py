@@ -147,8 +147,7 @@ def diff(
 
     from xtape.diff import DiffRules, diff_live, diff_recordings
     from xtape.outputs import check_distinct, check_output
-    from xtape.timeline import NS_PER_S
-    from xtape.units import parse_duration
+    from xtape.units import parse_seconds
 
     try:
         with handled(), series_read(series):
@@ -165,7 +164,7 @@ def diff(
                 compare_ids=compare_ids,
                 compare_times=compare_times,
                 ignore_field_order=ignore_field_order,
-                time_tolerance_ms=time_tolerance,
+                time_tolerance=time_tolerance,
                 window=window,
                 max_reported=max_reported,
             )
@@ -180,11 +179,11 @@ def diff(
                         "give ACTUAL (a recording), or --url (or $REDIS_URL) to compare with the live streams"
                     )
                 target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
-                idle_s = parse_duration(idle, option="--idle", positive=True) / NS_PER_S
+                idle_after = parse_seconds(idle, option="--idle", positive=True)
                 from xtape.capture.redact import read_key_file
 
                 secret = None if redact_key_file is None else read_key_file(redact_key_file)
-                result = diff_live(expected, target, rules, idle_s=idle_s, save=save_actual, redact_key=secret)
+                result = diff_live(expected, target, rules, idle=idle_after, save=save_actual, redact_key=secret)
             else:
                 if url is not None:
                     raise UsageError("--url compares with live streams: give EXPECTED only, or drop --url")

@@ -108,7 +108,7 @@ def replay(
         options = ReplayOptions(
             pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate, rate_ramp=rate_ramp),
             loop=loop,
-            loop_interval_ms=_loop_interval_ms(loop_interval),
+            loop_interval=_loop_interval(loop_interval),
             transform=Transform.parse(
                 streams=stream or (), maps=map_ or (), prefix=prefix, since=since, until=until
             ),
@@ -177,7 +177,7 @@ def _capture_args(
     inputs: list[Path | None],
 ) -> dict[str, Any] | None:
     """The --capture options, checked; ``None`` without --capture."""
-    from xtape.units import parse_duration
+    from xtape.units import parse_seconds
 
     if not capture:
         given = [n for n, v in (("-o", output), ("--settle", settle), ("--expect", expect), ("--timeout", timeout)) if v is not None]
@@ -193,10 +193,10 @@ def _capture_args(
     check_output(output, force=force, inputs=inputs)
     from xtape.regress import check_capture_options  # (the diff engine: only with --capture)
 
-    settle_s = None if settle is None else parse_duration(settle, option="--settle", positive=True) / 1e9
-    timeout_s = None if timeout is None else parse_duration(timeout, option="--timeout", positive=True) / 1e9
-    check_capture_options(settle_s, expect, timeout_s)
-    return {"outputs": list(capture), "output": output, "settle_s": settle_s, "expect": expect, "timeout_s": timeout_s}
+    settle_after = None if settle is None else parse_seconds(settle, option="--settle", positive=True)
+    stop_after = None if timeout is None else parse_seconds(timeout, option="--timeout", positive=True)
+    check_capture_options(settle_after, expect, stop_after)
+    return {"outputs": list(capture), "output": output, "settle": settle_after, "expect": expect, "timeout": stop_after}
 
 
 def _replay_capture(
@@ -249,13 +249,12 @@ def _replay_capture(
         raise typer.Exit(1)
 
 
-def _loop_interval_ms(text: str | None) -> int | None:
-    """``--loop-interval``: a duration (a bare number is milliseconds, as it always was)."""
-    from xtape.units import parse_duration
+def _loop_interval(text: str | None) -> float | None:
+    """``--loop-interval`` in seconds: a duration (a bare number is milliseconds, as it
+    always was)."""
+    from xtape.units import parse_seconds
 
-    if text is None:
-        return None
-    return round(parse_duration(text, option="--loop-interval", bare="ms") / 1_000_000)
+    return None if text is None else parse_seconds(text, option="--loop-interval", bare="ms")
 
 
 def _replay_progress(p: ReplayProgress) -> str:

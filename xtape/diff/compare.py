@@ -105,6 +105,8 @@ class Comparer:
             and codec is None
         )
         self.bases: tuple[int, int] = (0, 0)
+        #: The time tolerance in the unit entry times are compared in (ids' ms).
+        self.time_tolerance_ms = rules.time_tolerance * 1000
         self._keep: dict[Sequence[bytes], Callable[[Sequence[bytes]], Any]] = {}
         self._match = self._match_key(rules.match_by)
 
@@ -157,7 +159,7 @@ class Comparer:
         if r.compare_times:
             te = id_ms(e[1]) - self.bases[0]
             ta = id_ms(a[1]) - self.bases[1]
-            if abs(te - ta) > r.time_tolerance_ms:
+            if abs(te - ta) > self.time_tolerance_ms:
                 out.append(
                     FieldDiff(
                         "time",
@@ -198,7 +200,7 @@ class Comparer:
         if r.compare_times:
             te = id_ms(e[1]) - self.bases[0]
             ta = id_ms(a[1]) - self.bases[1]
-            if abs(te - ta) > r.time_tolerance_ms:
+            if abs(te - ta) > self.time_tolerance_ms:
                 return False
         ef, af = e[2], a[2]
         if ef == af:

@@ -38,7 +38,7 @@ def diff_live(
     rules: DiffRules | None = None,
     *,
     streams: list[str] | None = None,
-    idle_s: float = DEFAULT_IDLE_S,
+    idle: float = DEFAULT_IDLE_S,
     save: str | Path | None = None,
     redact_key: bytes | None = None,
 ) -> DiffResult:
@@ -46,12 +46,12 @@ def diff_live(
 
     The live side is every entry the server holds on ``streams`` (globs; default:
     the rules' stream globs, else the streams named in ``expected``), read until no new
-    entry arrived for ``idle_s``. ``save`` keeps that read-back as a recording.
+    entry arrived for ``idle`` seconds. ``save`` keeps that read-back as a recording.
     ``redact_key``: the key ``expected`` was redacted with (``--redact-key-file``).
     """
     spooled = _spooled_stdin() if str(expected) == "-" else None
     try:
-        return _diff_live(spooled or expected, url, rules, streams, idle_s, save, redact_key)
+        return _diff_live(spooled or expected, url, rules, streams, idle, save, redact_key)
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)
@@ -62,7 +62,7 @@ def _diff_live(
     url: str | None,
     rules: DiffRules | None,
     streams: list[str] | None,
-    idle_s: float,
+    idle: float,
     save: str | Path | None,
     redact_key: bytes | None,
 ) -> DiffResult:
@@ -88,7 +88,7 @@ def _diff_live(
         raise UsageError(
             f"{expected} names no streams: give the live streams to compare with --stream GLOB"
         )
-    if not idle_s > 0:
+    if not idle > 0:
         raise UsageError("the idle time of a live read-back must be more than zero")
     shown = redact_url(resolve_url(url))
     fd, tmp = tempfile.mkstemp(prefix="xtape-live-", suffix=".xtape")
@@ -98,7 +98,7 @@ def _diff_live(
         options = RecordOptions(
             patterns,
             start=parse_start("start"),
-            until_idle_s=idle_s,
+            until_idle=idle,
             redact=redact,
             redact_case_sensitive=case_sensitive,
             redact_key=redact_key if redact else None,

@@ -240,29 +240,37 @@ class Count(Rule):
         return {key: value}
 
 
-class TimeToleranceMs(Rule):
-    field = "time_tolerance_ms"
-    keys = ("time_tolerance_ms",)
+class TimeTolerance(Rule):
+    """Seconds in Python (the API's unit); a duration with its unit in a file (``5ms``,
+    as ``--time-tolerance``), or a number of ms under the old key ``time_tolerance_ms``."""
+
+    field = "time_tolerance"
+    keys = ("time_tolerance", "time_tolerance_ms")
 
     def normalize(self, value: Any, values: Mapping[str, Any]) -> Any:
-        try:
-            tol = float(value)
-        except (TypeError, ValueError):
-            tol = -1.0
-        if not tol >= 0:
-            raise UsageError(f"invalid time_tolerance_ms {value!r}: use a number of ms >= 0")
-        return tol
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise UsageError(f"invalid time_tolerance {value!r}: use a number of seconds >= 0 (0.005 for 5 ms)")
+        return float(value)
 
     def read(self, key: str, value: Any) -> dict[str, Any]:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UsageError(f"expected a number of ms, got {kind(value)}")
-        return {key: value}
+        from xtape.units import parse_seconds
+
+        if key == "time_tolerance_ms":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise UsageError(f"expected a number of ms, got {kind(value)}")
+            return {self.field: value / 1000}
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise UsageError(f"expected a duration (e.g. 5ms), got {kind(value)}")
+        return {self.field: parse_seconds(str(value), option=key)}
+
+    def dump(self, value: Any) -> Any:
+        return f"{value * 1000:g}ms"
 
     def merge(self, current: Any, option: Any, given: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-        from xtape.units import parse_ms
+        from xtape.units import parse_seconds
 
-        ms = parse_ms(option, option="--time-tolerance") if isinstance(option, str) else option
-        return {self.field: ms}
+        seconds = parse_seconds(option, option="--time-tolerance") if isinstance(option, str) else option
+        return {self.field: seconds}
 
 
 def codec_pairs(pairs: Any) -> list[tuple[str, str]]:
@@ -303,7 +311,7 @@ RULES: tuple[Rule, ...] = (
     Order(),
     Flag("compare_ids"),
     Flag("compare_times"),
-    TimeToleranceMs(),
+    TimeTolerance(),
     Flag("ignore_field_order"),
     Count("window", 1, "use a whole number of entries above zero"),
     Count("max_reported", 0, "use a whole number >= 0"),

@@ -14,7 +14,7 @@ A rules file is YAML (or JSON) with these keys, all optional::
     order: strict                    # strict | key | multiset
     compare_ids: false
     compare_times: false
-    time_tolerance_ms: 0
+    time_tolerance: 0ms               # with compare_times (a duration with its unit)
     ignore_field_order: false
     window: 10000
     max_reported: 1000
@@ -61,9 +61,9 @@ class DiffRules:
     order: Order = "strict"
     compare_ids: bool = False
     compare_times: bool = False
-    #: With ``compare_times``: how far (ms) an entry's offset from its recording's start
-    #: may move.
-    time_tolerance_ms: float = 0.0
+    #: With ``compare_times``: how far (seconds) an entry's offset from its recording's
+    #: start may move.
+    time_tolerance: float = 0.0
     #: Compare the fields of an entry as a set of names (with each name's values in order)
     #: rather than as an ordered list.
     ignore_field_order: bool = False
@@ -113,7 +113,7 @@ class DiffRules:
         """These rules with command-line options laid over them (``xtape diff --rules
         FILE --ignore-field ts``): options are named by field (``ignore_fields=["ts"]``,
         ``tolerances=["qty=1%"]``, ``codecs=["orders*=json"]``, ``order="multiset"`` for
-        ``--unordered``, ``time_tolerance_ms="5ms"``); list options add to the rules',
+        ``--unordered``, ``time_tolerance="5ms"``); list options add to the rules',
         others override them; None, False and empty lists are options not given."""
         given = {k: v for k, v in options.items() if v is not None and v is not False and v != [] and v != ()}
         unknown = sorted(set(given) - set(BY_FIELD))
@@ -183,8 +183,9 @@ class DiffRules:
 _COMBINED = ("ignore_paths", "match_by", "window", "order")
 
 
-#: The keys an unknown key's message lists (``match-by`` is an old spelling).
-_KNOWN = tuple(sorted(set(BY_KEY) - {"match-by"}))
+#: The keys an unknown key's message lists (not the old spellings: ``match-by``,
+#: ``time_tolerance_ms``).
+_KNOWN = tuple(sorted(rule.keys[0] for rule in RULES))
 
 
 __all__ = [

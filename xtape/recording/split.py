@@ -2,7 +2,7 @@
 
 ``SplitWriter`` writes ``DIR/000001.xtape``, ``DIR/000002.xtape``, ... starting a new
 file when the current one reaches ``split_size`` bytes or has been written for
-``split_duration_s`` seconds (only where a new recorder round starts, so one round is
+``split_duration`` seconds (only where a new recorder round starts, so one round is
 never split). Each file is created exclusively (a name already taken, by anything, is
 skipped for the next number: no file is ever opened twice) and its header names the
 writer's series (a random id), its part number and the series it continues, if any
@@ -10,9 +10,9 @@ writer's series (a random id), its part number and the series it continues, if a
 series when that one is finished (no recorder holds its last file) and recorded the
 same streams from the same server; otherwise it starts a series of its own.
 
-With ``keep_last_s`` it deletes the oldest files *of its own series and of the series
+With ``keep_last`` it deletes the oldest files *of its own series and of the series
 it continues* (known by their headers; never a symbolic link, never a file it cannot
-read) as long as what stays still covers at least the last ``keep_last_s`` seconds: a
+read) as long as what stays still covers at least the last ``keep_last`` seconds: a
 file is deleted only when the file after it started that long ago or earlier.
 
 Every command reads the directory (or a glob of its files) as one recording: see
@@ -61,8 +61,8 @@ class SplitWriter:
         directory: str | Path,
         *,
         split_size: int | None = None,
-        split_duration_s: float | None = None,
-        keep_last_s: float | None = None,
+        split_duration: float | None = None,
+        keep_last: float | None = None,
         clock: Any = time.time,
         **writer_options: Any,
     ) -> None:
@@ -75,8 +75,8 @@ class SplitWriter:
         if not self.directory.is_dir():
             raise RuntimeFailure(f"cannot write {self.name}: not a directory")
         self.split_size = split_size
-        self.split_duration_s = split_duration_s
-        self.keep_last_s = keep_last_s
+        self.split_duration = split_duration
+        self.keep_last = keep_last
         self._clock = clock
         self._options = writer_options
         #: This writer's series id, and the series it continues (None: a new recording).
@@ -186,12 +186,12 @@ class SplitWriter:
         if self.split_size is not None and self._writer.bytes_written >= self.split_size:
             return True
         return (
-            self.split_duration_s is not None
-            and self._clock() - self._started >= self.split_duration_s
+            self.split_duration is not None
+            and self._clock() - self._started >= self.split_duration
         )
 
     def rotate(self) -> None:
-        """Start the next file and close the current one (then apply ``keep_last_s``).
+        """Start the next file and close the current one (then apply ``keep_last``).
         The next is opened first, so that a file of a running series is always held
         (a recorder starting meanwhile never takes the series for a finished one)."""
         done, self._writer = self._writer, self._open()
@@ -202,18 +202,18 @@ class SplitWriter:
 
     def prune(self) -> list[Path]:
         """Delete the oldest files of this series and of the series it continues while
-        the rest still cover ``keep_last_s``; returns the files deleted. A file's start
+        the rest still cover ``keep_last``; returns the files deleted. A file's start
         is when this writer started it, else its header's creation time. Files of other
         series, links and files whose header cannot be read are never deleted (and do
         not stop the pruning)."""
-        if self.keep_last_s is None:
+        if self.keep_last is None:
             return []
         rank = {series: i for i, series in enumerate(self._chain)}
         members = sorted(
             (m for m in self._scan() if m.series in rank),
             key=lambda m: (rank[m.series], m.order),
         )
-        horizon = self._clock() - self.keep_last_s
+        horizon = self._clock() - self.keep_last
         deleted: list[Path] = []
         for older, newer in itertools.pairwise(members):
             if self._writer.path in (older.path, newer.path):

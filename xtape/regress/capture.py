@@ -7,8 +7,8 @@ The capture is an ordinary recording made by :class:`xtape.capture.Recorder` on 
 of its own. It starts from the moment the replay starts: the recorder resolves a concrete
 cursor for every output stream that exists (a stream created later is recorded from its
 first entry) and only then is the first input published. It stops once the replay is
-done and the outputs have been quiet for ``settle_s``, or ``expect`` entries arrived, or
-``timeout_s`` passed since the start, or ``stop_event`` is set.
+done and the outputs have been quiet for ``settle``, or ``expect`` entries arrived, or
+``timeout`` passed since the start, or ``stop_event`` is set.
 """
 
 from __future__ import annotations
@@ -76,15 +76,15 @@ class CaptureResult:
 
 
 def check_capture_options(
-    settle_s: float | None, expect: int | None, timeout_s: float | None
+    settle: float | None, expect: int | None, timeout: float | None
 ) -> None:
     """The checks ``--settle``/``--expect``/``--timeout`` get, for library users too."""
-    if settle_s is not None and not settle_s > 0:
-        raise UsageError(f"--settle must be more than zero, not {settle_s}")
+    if settle is not None and not settle > 0:
+        raise UsageError(f"--settle must be more than zero, not {settle}")
     if expect is not None and expect < 1:
         raise UsageError(f"--expect must be at least 1, not {expect}")
-    if timeout_s is not None and not timeout_s > 0:
-        raise UsageError(f"--timeout must be more than zero, not {timeout_s}")
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"--timeout must be more than zero, not {timeout}")
 
 
 def _check_replay_side(outputs: Sequence[str], options: ReplayOptions) -> None:
@@ -108,9 +108,9 @@ def replay_and_capture(
     variables: dict[str, str] | None = None,
     seed: int | None = None,
     clock: TimeBase | None = None,
-    settle_s: float | None = None,
+    settle: float | None = None,
     expect: int | None = None,
-    timeout_s: float | None = None,
+    timeout: float | None = None,
     stop_event: threading.Event | None = None,
     progress: ProgressFn | None = None,
     warn: Callable[[str], None] | None = None,
@@ -121,28 +121,28 @@ def replay_and_capture(
     """Replay ``source`` into ``url`` while recording the ``outputs`` (names or globs)
     into ``output``; see the module docstring for when it stops.
 
-    ``settle_s`` defaults to :data:`DEFAULT_SETTLE_S` without ``expect`` (with it, the
-    capture waits for the entries, up to ``timeout_s``). Raises like
+    ``settle`` defaults to :data:`DEFAULT_SETTLE_S` without ``expect`` (with it, the
+    capture waits for the entries, up to ``timeout``). Raises like
     :func:`xtape.replay.replay_into` and :func:`xtape.capture.record`; a failure of
     either side stops the other. ``cluster`` is as for both (default: detected).
 
     With ``groups``, the consumer groups on the input streams decide when the service is
     done: the capture waits until every group read every input and acknowledged it (then
-    the outputs must be quiet for ``settle_s``), or for ``timeout_s``; what a group left
+    the outputs must be quiet for ``settle``), or for ``timeout``; what a group left
     is in :attr:`CaptureResult.leftovers`. ``at_least``: the outputs are not taken as
     settled before this many entries arrived (unless the groups are done).
     """
     options = options or ReplayOptions()
-    check_capture_options(settle_s, expect, timeout_s)
+    check_capture_options(settle, expect, timeout)
     _check_replay_side(outputs, options)
-    if settle_s is None and expect is None:
-        settle_s = DEFAULT_SETTLE_S
+    if settle is None and expect is None:
+        settle = DEFAULT_SETTLE_S
     src = source if isinstance(source, ReplaySource) else open_source(
         source, options, variables=variables, seed=seed, clock=clock
     )
     out_path = Path(output)
     started = time.monotonic()
-    deadline = None if timeout_s is None else started + timeout_s
+    deadline = None if timeout is None else started + timeout
     user_stop = stop_event or threading.Event()
     replay_stop = threading.Event()
     record_stop = threading.Event()
@@ -150,7 +150,7 @@ def replay_and_capture(
         url,
         out_path,
         RecordOptions(
-            patterns=list(outputs), count=expect, scan_interval_s=0.2, block_ms=100, cluster=cluster
+            patterns=list(outputs), count=expect, scan_interval=0.2, block=0.1, cluster=cluster
         ),
         warn=_quiet_about_missing_streams(warn),
         stop_event=record_stop,
@@ -202,7 +202,7 @@ def replay_and_capture(
         try:
             if not reason:
                 reason.append(
-                    _settle(recorder, thread, settle_s, expect, ended, deadline, user_stop, watch_groups, at_least)
+                    _settle(recorder, thread, settle, expect, ended, deadline, user_stop, watch_groups, at_least)
                 )
             leftovers = watch_groups.leftovers() if watch_groups is not None else []
             seen = watch_groups.seen if watch_groups is not None else 0
@@ -290,7 +290,7 @@ def _wait_started(recorder: Recorder, thread: threading.Thread, box: dict[str, o
 def _settle(
     recorder: Recorder,
     thread: threading.Thread,
-    settle_s: float | None,
+    settle: float | None,
     expect: int | None,
     ended: float,
     deadline: float | None,
@@ -325,6 +325,6 @@ def _settle(
             return "stalled"  # no timeout given: the groups stopped moving, do not wait forever
         if groups_done is False or (groups_done is None and at_least is not None and entries < at_least):
             pass  # the service is still at work (or the outputs still short): not settled
-        elif settle_s is not None and now - last_change >= settle_s:
+        elif settle is not None and now - last_change >= settle:
             return "settled"
         time.sleep(_POLL_S)

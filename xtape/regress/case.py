@@ -60,8 +60,8 @@ class Readiness:
     groups: tuple[tuple[str, str | None], ...] = ()
     key: str | None = None
     log: str | None = None
-    delay_s: float = 0.0
-    timeout_s: float = DEFAULT_READY_TIMEOUT_S
+    delay: float = 0.0
+    timeout: float = DEFAULT_READY_TIMEOUT_S
     inputs: tuple[str, ...] = ()
 
     @property
@@ -83,7 +83,7 @@ class ServiceSpec:
     command: tuple[str, ...]
     cwd: Path
     env: Mapping[str, str] = field(default_factory=dict)
-    grace_s: float = DEFAULT_GRACE_S
+    grace: float = DEFAULT_GRACE_S
     #: Another variable the URL is exported in, besides ``REDIS_URL``.
     url_env: str | None = None
 
@@ -102,9 +102,9 @@ class RegressionCase:
     variables: Mapping[str, str] = field(default_factory=dict)
     seed: int | None = None
     clock: TimeBase | None = None
-    settle_s: float | None = None
+    settle: float | None = None
     expect: int | None = None
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    timeout: float = DEFAULT_TIMEOUT_S
     ready: Readiness | None = None
     service: ServiceSpec | None = None
     description: str = ""
@@ -118,21 +118,22 @@ class RegressionCase:
 
 @dataclass(frozen=True)
 class LatencyLimit:
-    """A latency guard: at most ``ms`` milliseconds, or ``factor`` times the golden's."""
+    """A latency guard: at most ``latency`` seconds, or ``factor`` times the golden's."""
 
-    ms: float | None = None
+    latency: float | None = None
     factor: float | None = None
 
     def limit_ms(self, golden_ms: float | None) -> float | None:
-        """The limit in ms (None: relative to a golden figure that is not known)."""
-        if self.ms is not None:
-            return self.ms
+        """The limit in ms, the unit of the latency figures (None: relative to a golden
+        figure that is not known)."""
+        if self.latency is not None:
+            return self.latency * 1000
         if golden_ms is None or self.factor is None:
             return None
         return golden_ms * self.factor
 
     def __str__(self) -> str:
-        return f"{self.ms:g} ms" if self.ms is not None else f"{self.factor:g}x the golden's"
+        return f"{self.latency * 1000:g} ms" if self.latency is not None else f"{self.factor:g}x the golden's"
 
 
 def load_case(path: str | Path, *, allow_outside: bool = False) -> RegressionCase:
@@ -267,9 +268,9 @@ class _Reader:
             variables=variables,
             seed=seed,
             clock=clock,
-            settle_s=self.duration(top["settle"], ("settle",)) if "settle" in top else None,
+            settle=self.duration(top["settle"], ("settle",)) if "settle" in top else None,
             expect=expect,
-            timeout_s=self.duration(top["timeout"], ("timeout",)) if "timeout" in top else DEFAULT_TIMEOUT_S,
+            timeout=self.duration(top["timeout"], ("timeout",)) if "timeout" in top else DEFAULT_TIMEOUT_S,
             ready=self.ready(top["ready"]) if "ready" in top else None,
             service=self.service(top["service"]) if "service" in top else None,
             allow_empty=self.flag(top, "allow_empty"),
@@ -298,7 +299,7 @@ class _Reader:
                     raise self.fail((*loc, key), f"expected a factor above 0 (2x) or a duration (150ms), got {raw!r}")
                 out[key] = LatencyLimit(factor=factor)
             else:
-                out[key] = LatencyLimit(ms=self.duration(raw, (*loc, key)) * 1000)
+                out[key] = LatencyLimit(latency=self.duration(raw, (*loc, key)))
         return out
 
     def input(
@@ -401,8 +402,8 @@ class _Reader:
             groups=tuple(groups),
             log=log,
             key=self.text(spec["key"], (*loc, "key")) if "key" in spec else None,
-            delay_s=self.duration(spec["delay"], (*loc, "delay")) if "delay" in spec else 0.0,
-            timeout_s=self.duration(spec["timeout"], (*loc, "timeout")) if "timeout" in spec else DEFAULT_READY_TIMEOUT_S,
+            delay=self.duration(spec["delay"], (*loc, "delay")) if "delay" in spec else 0.0,
+            timeout=self.duration(spec["timeout"], (*loc, "timeout")) if "timeout" in spec else DEFAULT_READY_TIMEOUT_S,
         )
 
     def service(self, value: Any) -> ServiceSpec:
@@ -432,7 +433,7 @@ class _Reader:
             command=words,
             cwd=cwd,
             env={str(k): v if isinstance(v, str) else _plain(v) for k, v in env.items()},
-            grace_s=self.duration(spec["grace"], (*loc, "grace")) if "grace" in spec else DEFAULT_GRACE_S,
+            grace=self.duration(spec["grace"], (*loc, "grace")) if "grace" in spec else DEFAULT_GRACE_S,
             url_env=self.text(spec["url_env"], (*loc, "url_env")) if "url_env" in spec else None,
         )
 

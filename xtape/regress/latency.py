@@ -2,7 +2,7 @@
 paired with the input that caused it, latency = output id time - input id time.
 
     figures = measure(inputs, outputs, correlate_by="orderId")   # {stream: Latency}
-    breaches = check(figures, {"p99": LatencyLimit(ms=150)}, golden_figures)
+    breaches = check(figures, {"p99": LatencyLimit(latency=0.150)}, golden_figures)
 
 Pairing is by ``correlate_by`` (a field, or ``FIELD.path`` inside a JSON value; the same
 on both sides) or, without it, by order: the k-th output (all output streams in id

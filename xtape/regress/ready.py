@@ -46,13 +46,13 @@ _NO_GROUP_HINT = (
 
 def wait_ready(service: RunningService, ready: Readiness | None, should_stop: Callable[[], bool] | None = None) -> None:
     """Until ``ready`` holds; raises :class:`ServiceFailed` if the service exits first or
-    it does not hold within ``ready.timeout_s``. Returns early (within 50 ms) once
+    it does not hold within ``ready.timeout``. Returns early (within 50 ms) once
     ``should_stop()`` holds."""
     stopping = should_stop or (lambda: False)
     if ready is None:
         service.check_alive()
         return
-    deadline = time.monotonic() + ready.timeout_s
+    deadline = time.monotonic() + ready.timeout
 
     def poll(what: str, check: Callable[[], bool], hint: str = "") -> None:
         while True:
@@ -61,7 +61,7 @@ def wait_ready(service: RunningService, ready: Readiness | None, should_stop: Ca
                 return
             if time.monotonic() >= deadline:
                 raise ServiceFailed(
-                    f"did not become ready within {ready.timeout_s:g} s (no {what}{hint})", service.tail()
+                    f"did not become ready within {ready.timeout:g} s (no {what}{hint})", service.tail()
                 )
             time.sleep(_POLL_S)
 
@@ -82,8 +82,8 @@ def wait_ready(service: RunningService, ready: Readiness | None, should_stop: Ca
             poll(f"line of its output matching {ready.log!r}", lambda: pattern.search(strip_ansi(service.output)) is not None)
     finally:
         client.close()
-    if ready.delay_s:
-        end = time.monotonic() + ready.delay_s
+    if ready.delay:
+        end = time.monotonic() + ready.delay
         while time.monotonic() < end and not stopping():
             service.check_alive()
             time.sleep(min(_POLL_S, max(end - time.monotonic(), 0)))

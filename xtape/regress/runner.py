@@ -364,7 +364,7 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
     spec = case.service
     if command:
         spec = ServiceSpec(
-            tuple(command), Path.cwd(), spec.env if spec else {}, spec.grace_s if spec else 5.0,
+            tuple(command), Path.cwd(), spec.env if spec else {}, spec.grace if spec else 5.0,
             spec.url_env if spec else None,
         )  # fmt: skip
     result.findings = []
@@ -376,7 +376,7 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
         service: Service | None = None
         if spec is not None:
             service = Service(
-                spec.command, url, cwd=spec.cwd, env=spec.env, grace_s=spec.grace_s, url_env=spec.url_env
+                spec.command, url, cwd=spec.cwd, env=spec.env, grace=spec.grace, url_env=spec.url_env
             )
             stack.callback(service.close)
             service.start()
@@ -394,9 +394,9 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
                 variables=dict(case.variables) or None,
                 seed=case.seed,
                 clock=case.clock,
-                settle_s=case.settle_s,
+                settle=case.settle,
                 expect=case.expect,
-                timeout_s=case.timeout_s,
+                timeout=case.timeout,
                 stop_event=job.stop_event,
                 warn=job.warn,
                 groups=True,
@@ -405,7 +405,7 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
             result.capture = capture
             notes = []
             if capture.stop_reason == "timeout":
-                notes.append(f"the capture stopped at its timeout of {case.timeout_s:g} s")
+                notes.append(f"the capture stopped at its timeout of {case.timeout:g} s")
             if capture.expect is not None and capture.entries < capture.expect:
                 notes.append(f"expected {capture.expect} entries, captured {capture.entries}")
             if service is not None and not service.running:
@@ -422,7 +422,7 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
             )
         except KeyboardInterrupt:  # a second Ctrl-C: leave now, without the grace
             if service is not None:
-                service.stop(grace_s=0)
+                service.stop(grace=0)
             raise
         finally:
             if service is not None:

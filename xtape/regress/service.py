@@ -67,7 +67,7 @@ class Service:
         *,
         cwd: str | Path | None = None,
         env: Mapping[str, str] | None = None,
-        grace_s: float = 5.0,
+        grace: float = 5.0,
         url_env: str | None = None,
     ) -> None:
         self.argv = expand_command(argv, url)
@@ -77,7 +77,7 @@ class Service:
         self.env = {**os.environ, **{k: _expand(v, values) for k, v in (env or {}).items()}, "REDIS_URL": url}
         if url_env:
             self.env[url_env] = url
-        self.grace_s = grace_s
+        self.grace = grace
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile(prefix="xtape-service-")  # noqa: SIM115 (closed in close())
         #: Whether the stop needed SIGKILL (the service, or a process it started in its
@@ -133,18 +133,18 @@ class Service:
         if self.proc is not None and self.proc.poll() is not None:
             raise ServiceFailed(f"exited with code {self.proc.returncode} before it was ready", self.tail())
 
-    def stop(self, grace_s: float | None = None) -> None:
+    def stop(self, grace: float | None = None) -> None:
         """SIGTERM to the service's process group, SIGKILL to the group after the grace
-        (always: nothing it started in its group outlives it). ``grace_s`` overrides the
-        service's own (0 after a second Ctrl-C)."""
+        (always: nothing it started in its group outlives it). ``grace`` (seconds)
+        overrides the service's own (0 after a second Ctrl-C)."""
         proc = self.proc
         if proc is None:
             return
-        grace = self.grace_s if grace_s is None else grace_s
-        lingering = stop_group(proc, grace)
+        seconds = self.grace if grace is None else grace
+        lingering = stop_group(proc, seconds)
         if lingering:
             self.killed = True
-            self.stop_note = lingering_note(lingering, proc.pid, grace)
+            self.stop_note = lingering_note(lingering, proc.pid, seconds)
         self.returncode = proc.returncode
         self.proc = None
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from xtape.errors import UsageError
 from xtape.replay.pacing import Pacing, Speed
 from xtape.transform import Transform
+from xtape.units import seconds_to_ns
 
 #: Consecutive refusals after which a replay stops (``--keep-going`` to go on): enough
 #: that a few bad entries among good ones never stop a replay, few enough that a target
@@ -37,8 +38,8 @@ class ReplayOptions:
 
     pacing: Pacing = Speed()  # noqa: RUF009 (frozen, so sharing it is safe)
     loop: bool = False
-    #: Pause between loop passes, in ms (only with ``loop``; ``None``: 0).
-    loop_interval_ms: int | None = None
+    #: Pause between loop passes, in seconds (only with ``loop``; ``None``: 0).
+    loop_interval: float | None = None
     transform: Transform = Transform()  # noqa: RUF009 (frozen; its caches are harmless)
     keep_ids: bool = False
     maxlen: int | None = None
@@ -51,14 +52,14 @@ class ReplayOptions:
     #: Events per pipelined round trip at most (default: per pacing).
     batch_cap: int | None = None
     #: Seconds between progress callbacks at most.
-    progress_every_s: float = 0.25
+    progress_every: float = 0.25
 
     def __post_init__(self) -> None:
-        if self.loop_interval_ms is not None:
+        if self.loop_interval is not None:
             if not self.loop:
                 raise UsageError("--loop-interval applies to --loop: add --loop or drop it")
-            if self.loop_interval_ms < 0:
-                raise UsageError(f"--loop-interval must be 0 or more, not {self.loop_interval_ms}")
+            if not self.loop_interval >= 0:  # (also refuses NaN)
+                raise UsageError(f"--loop-interval must be 0 or more, not {self.loop_interval:g} s")
         if self.dry_run and self.loop:
             raise UsageError(
                 "--dry-run cannot be combined with --loop: a dry run lists one pass; drop --loop"
@@ -74,6 +75,8 @@ class ReplayOptions:
             raise UsageError("max_iterations must be at least 1")
         if self.batch_cap is not None and self.batch_cap < 1:
             raise UsageError("batch_cap must be at least 1")
+        if not self.progress_every >= 0:
+            raise UsageError(f"progress_every must be 0 or more seconds, not {self.progress_every}")
 
     @property
     def refusal_limit(self) -> int | None:
@@ -82,5 +85,5 @@ class ReplayOptions:
 
     @property
     def interval_ns(self) -> int:
-        """The pause between loop passes, in ns."""
-        return (self.loop_interval_ms or 0) * 1_000_000
+        """The pause between loop passes, in ns (what the runner's clock counts)."""
+        return seconds_to_ns(self.loop_interval or 0.0)

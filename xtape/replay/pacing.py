@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from xtape.errors import UsageError
 from xtape.timeline import NS_PER_S
-from xtape.units import parse_duration
+from xtape.units import parse_seconds, seconds_to_ns
 
 #: Batch caps: paced replays keep batches small so a burst does not delay what follows
 #: it; at max speed bigger batches amortise the per-round-trip cost.
@@ -107,10 +107,10 @@ class Pacing:
         return Rate.from_option(per_second)
 
     @staticmethod
-    def rate_ramp(start: float, end: float, duration_s: float) -> Pacing:
+    def rate_ramp(start: float, end: float, duration: float) -> Pacing:
         """A rate rising (or falling) linearly from ``start`` to ``end`` events/s over
-        ``duration_s``, then staying at ``end``; offsets ignored."""
-        return RateRamp.of(start, end, round(duration_s * NS_PER_S))
+        ``duration`` seconds, then staying at ``end``; offsets ignored."""
+        return RateRamp.of(start, end, duration)
 
     @staticmethod
     def choose(**given: Any) -> Pacing:
@@ -204,8 +204,8 @@ _RAMP = re.compile(r"^\s*([^:]+):([^:]+):([^:]+)$")
 
 @dataclass(frozen=True)
 class RateRamp(Pacing):
-    """A rate rising linearly from ``start`` to ``end`` events/s over ``duration_ns``,
-    then staying at ``end`` (``--rate-ramp START:END:DURATION``); offsets ignored.
+    """A rate rising linearly from ``start`` to ``end`` events/s over ``duration``
+    seconds, then staying at ``end`` (``--rate-ramp START:END:DURATION``); offsets ignored.
 
     Event ``n`` is due when the integral of the rate reaches ``n``: with ``a = (end -
     start) / (2 * duration)``, at the ``t`` where ``start * t + a * t**2 = n`` during the
@@ -216,7 +216,9 @@ class RateRamp(Pacing):
 
     start: float
     end: float
-    duration_ns: int
+    duration: float
+    #: ``duration`` in the nanoseconds deadlines are counted in.
+    duration_ns: int = field(init=False, repr=False, compare=False)
 
     key = "rate_ramp"
     option = "--rate-ramp"
@@ -224,10 +226,14 @@ class RateRamp(Pacing):
     kind = "ramp"
 
     @classmethod
-    def of(cls, start: float, end: float, duration_ns: int) -> RateRamp:
-        if duration_ns <= 0:
-            raise UsageError(f"{cls.option}: the duration must be more than zero")
-        return cls(_in_range(cls.option, start), _in_range(cls.option, end), duration_ns)
+    def of(cls, start: float, end: float, duration: float) -> RateRamp:
+        """A ramp with its rates checked (``duration`` in seconds)."""
+        return cls(_in_range(cls.option, start), _in_range(cls.option, end), duration)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.duration, int | float) and self.duration > 0 and math.isfinite(self.duration)):
+            raise UsageError(f"{self.option}: the duration must be more than zero")
+        object.__setattr__(self, "duration_ns", seconds_to_ns(self.duration))
 
     @classmethod
     def from_option(cls, value: Any) -> Pacing:
@@ -245,7 +251,7 @@ class RateRamp(Pacing):
                 raise UsageError(
                     f"invalid {cls.option} {value!r}: {text.strip()!r} is not a rate (events/s)"
                 ) from None
-        duration = parse_duration(match.group(3), option=f"{cls.option} duration", positive=True)
+        duration = parse_seconds(match.group(3), option=f"{cls.option} duration", positive=True)
         return cls.of(rates[0], rates[1], duration)
 
     @property
@@ -268,7 +274,7 @@ class RateRamp(Pacing):
         return round(NS_PER_S / self.start)
 
     def describe(self) -> str:
-        return f"ramp {self.start:g}/s to {self.end:g}/s over {self.duration_ns / NS_PER_S:g} s"
+        return f"ramp {self.start:g}/s to {self.end:g}/s over {self.duration:g} s"
 
     def eta_s(self, elapsed_ns: int, sent: int, total: int) -> float | None:
         return max(self.deadline_ns(max(total - 1, 0), 0) - elapsed_ns, 0) / NS_PER_S

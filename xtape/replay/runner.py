@@ -2,7 +2,7 @@
 
 Scenarios and recordings take the same path: ``source.timeline(iteration, schedule)``
 -> :class:`Transform` -> :func:`batches` (pacing) -> :class:`Publisher`. With ``loop``
-pass ``k`` starts ``loop_interval_ms`` after pass ``k-1``'s last deadline (at max speed:
+pass ``k`` starts ``loop_interval`` seconds after pass ``k-1``'s last deadline (at max speed:
 after it actually finished), until stopped or ``max_iterations``.
 
 A replay stops cleanly when ``stop_event`` is set (the CLI sets it on Ctrl-C or
@@ -34,7 +34,7 @@ from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
 from xtape.replay.scheduler import Clock, MonotonicClock, batches
 from xtape.replay.source import ReplaySource
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event, Source, display_name
-from xtape.units import match_any
+from xtape.units import match_any, seconds_to_ns
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class _Replay:
         self.t0 = clock.now_ns()
         self.wall0 = clock.wall_ns()
         self.pass_t0 = self.t0
-        self.progress_every_ns = max(1, int(options.progress_every_s * NS_PER_S))
+        self.progress_every_ns = max(1, seconds_to_ns(options.progress_every))
         self.next_progress = self.t0 + self.progress_every_ns
         self.next_gc = self.t0 + NS_PER_S
         self.pass_total, self.pass_span_ns = _pass_size(source, options)

@@ -146,7 +146,7 @@ def rules_line(result: DiffResult) -> str:
         parts.append("ignore paths " + ", ".join(paths))
     parts.append("ids compared" if r.compare_ids else "ids ignored")
     if r.compare_times:
-        parts.append(f"times compared (+/-{r.time_tolerance_ms:g} ms)")
+        parts.append(f"times compared (+/-{r.time_tolerance * 1000:g} ms)")
     if r.ignore_field_order:
         parts.append("field order ignored")
     return "; ".join(parts)
