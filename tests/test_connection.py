@@ -4,8 +4,6 @@ cluster nodes, and TLS (options, a plain port, a real TLS round trip)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +14,7 @@ import redis
 from e2e_support import error_line, invoke, ok, xadd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tls_support import make_tls_files, start_tls_server
 
 from xtape.connection import connect, redact_url
 from xtape.errors import XtapeError
@@ -341,51 +340,16 @@ def test_a_tls_option_also_in_the_url_is_refused() -> None:
     assert "--tls-insecure and the URL's ?ssl_cert_reqs= both set it" in line
 
 
-def _openssl(*args: str | Path) -> None:
-    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make test certificates")
-    d = tmp_path_factory.mktemp("tls")
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-             "/CN=xtape test CA", "-keyout", d / "ca.key", "-out", d / "ca.crt")  # fmt: skip
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name in ("server", "client"):
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
-                 "-keyout", d / f"{name}.key", "-out", d / f"{name}.csr")  # fmt: skip
-        _openssl("x509", "-req", "-in", d / f"{name}.csr", "-CA", d / "ca.crt", "-CAkey",
-                 d / "ca.key", "-CAcreateserial", "-days", "2", "-extfile", d / "ext.cnf",
-                 "-out", d / f"{name}.crt")  # fmt: skip
-    return {name: d / name for name in ("ca.crt", "server.crt", "server.key", "client.crt", "client.key")}
-
-
-def _tls_server(files: dict[str, Path], auth_clients: str) -> tuple[RedisServer, int]:
-    tls_port = free_port()
-    server = RedisServer(
-        extra_args=[
-            "--tls-port", str(tls_port),
-            "--tls-cert-file", str(files["server.crt"]),
-            "--tls-key-file", str(files["server.key"]),
-            "--tls-ca-cert-file", str(files["ca.crt"]),
-            "--tls-auth-clients", auth_clients,
-        ]
-    )  # fmt: skip
-    try:
-        server.start()
-    except XtapeError as exc:
-        server.close()
-        pytest.skip(f"this redis-server cannot serve TLS: {exc}")
-    return server, tls_port
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
 def tls_server(tls_files: dict[str, Path]) -> Iterator[tuple[RedisServer, str]]:
     """A redis-server with a plain port (for checking) and a TLS port (its URL)."""
-    server, tls_port = _tls_server(tls_files, "no")
+    server, tls_port = start_tls_server(tls_files, "no")
     yield server, f"rediss://127.0.0.1:{tls_port}/0"
     server.close()
 
@@ -433,7 +397,7 @@ def test_tls_insecure_skips_the_certificate_check(
 
 
 def test_a_client_certificate_is_sent_with_tls_cert_and_key(tls_files: dict[str, Path]) -> None:
-    server, tls_port = _tls_server(tls_files, "yes")
+    server, tls_port = start_tls_server(tls_files, "yes")
     try:
         url = f"rediss://127.0.0.1:{tls_port}/0"
         with_cert = ["--tls-ca-cert", tls_files["ca.crt"], "--tls-cert", tls_files["client.crt"],

@@ -48,7 +48,11 @@ class _DashDashCommand(Command):
 def test(
     ctx: typer.Context,
     cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis instead of a throwaway redis-server per case (the default; $REDIS_URL is not read: it is what the service is given). Each case's input and output streams are deleted there before its service starts. rediss:// for TLS; the password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH.")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis instead of a throwaway redis-server per case (the default; $REDIS_URL is not read: it is what the service is given). Each case's input and output streams are deleted there before its service starts. rediss:// for TLS (with the --tls-* options; the service is given the URL with them as its ?ssl_* query, which redis-py's from_url reads); the password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH.")] = None,
+    tls_ca_cert: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_insecure: TlsInsecureOpt = False,
     update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output), after --runs runs: what differed between them is stored with the golden as noise.")] = False,
     runs: Annotated[int, typer.Option("--runs", metavar="N", min=1, help="With --update: run each case N times to find the noise (fields that differ between runs).")] = 2,
     no_noise: Annotated[bool, typer.Option("--no-noise", help="Neither find noise (--update runs once) nor ignore the noise stored with the golden.")] = False,
@@ -72,8 +76,11 @@ def test(
     command = ctx.meta.get("xtape_command") or None
     if ctx.meta.get("xtape_command") == []:
         fail("nothing after --: give the service command (or leave out the --)")
-    if junit is not None:
-        with handled():
+    with handled():
+        if url is None and (tls_ca_cert or tls_cert or tls_key or tls_insecure):
+            raise UsageError("the --tls-* options go with --url rediss://... (the throwaway redis-server speaks plain TCP)")
+        url = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        if junit is not None:
             check_output(junit, force=force, inputs=cases, option="--junit", stdout_ok=False)
     color = sys.stdout.isatty()
 
