@@ -31,7 +31,7 @@ import redis
 from xtape.capture import RecordOptions, StartSpec, record
 from xtape.connection import command, connect
 from xtape.convert import convert
-from xtape.errors import RuntimeFailure
+from xtape.errors import RuntimeFailure, UsageError
 from xtape.recording import summarize
 from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay
 from xtape.scenario import ScenarioSource
@@ -95,9 +95,14 @@ def run_demo(
     stop = stop_event or threading.Event()
     folder = scenarios_dir or EXAMPLES
     sources = [(folder / name, pace) for name, pace in PRODUCTION]
-    missing = [str(p) for p, _ in sources if not p.is_file()]
+    missing = [p.name for p, _ in sources if not p.is_file()]
+    if missing and scenarios_dir is not None:  # the user's folder: invalid input
+        raise UsageError(
+            f"--scenarios {scenarios_dir}: no {' or '.join(missing)} in it (the demo plays "
+            f"{' and '.join(name for name, _ in PRODUCTION)} from the folder)"
+        )
     if missing:
-        raise RuntimeFailure(f"the demo's example scenarios are missing: {', '.join(missing)}")
+        raise RuntimeFailure(f"the demo's example scenarios are missing from {folder}: {', '.join(missing)}")
     result = DemoResult()
     with tempfile.TemporaryDirectory(prefix="xtape-demo-") as tmp, RedisServer() as server:
         workdir = Path(tmp)
