@@ -142,7 +142,7 @@ def diff(
     html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --html or --save-actual file.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no differences and no 'wrote' line (--json still prints; errors and warnings always do); the exit code tells.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when the recordings are the same, only the differences when they differ (no 'wrote' line; --json still prints; errors and warnings always do).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Compare two recordings (or a recording and live streams) stream by stream.
@@ -215,7 +215,7 @@ def diff(
 
         sys.stdout.write(diff_json(result))
         sys.stdout.flush()
-    elif not quiet:
+    elif not quiet or not result.same:  # -q: only what went wrong, as test -q
         color = sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
         from xtape.report.diff_text import render_text
 
