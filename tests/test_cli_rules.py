@@ -260,6 +260,34 @@ BARE_MS: dict[str, list[str]] = {
 }  # fmt: skip
 
 
+#: Durations inside a larger value: the command line ({v}: the duration) and the one line
+#: a bare number gets.
+INSIDE: dict[str, tuple[list[str], str]] = {
+    "replay --rate-ramp": (["replay", str(SMOKE), "--dry-run", "--rate-ramp", "1000:2000:{v}"],
+                           "invalid --rate-ramp duration '20': use a number with a unit: ms, s, m, h or d (e.g. 20ms or 20s)"),
+    "record --from": (["record", "s", "-o", "{tmp}/r.xtape", "--url", UNREACHABLE_URL, "--from", "-{v}"],
+                      "invalid --from '-20': use -DURATION with a unit: ms, s, m, h or d (e.g. -5m)"),
+}  # fmt: skip
+
+
+def test_every_duration_option_of_every_command_has_a_row() -> None:
+    """An option whose value is a duration (metavar D, or a D inside it) is in a table."""
+    rows = {*DURATIONS, *BARE_MS, *INSIDE}
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            metavar = param.metavar or ""
+            if metavar == "D" or ":D" in metavar or metavar == "WHEN":
+                assert f"{name} {param.opts[0]}" in rows, (name, param.opts[0])
+
+
+@pytest.mark.parametrize("row", INSIDE)
+def test_a_duration_inside_a_value_needs_a_unit_too(row: str, files: dict[str, Path], tmp_path: Path) -> None:
+    args, message = INSIDE[row]
+    assert error_line(invoke(*_fill(args, "20", files, tmp_path)), 2) == f"xtape: error: {message}"
+    said = invoke(*_fill(args, "1500ms", files, tmp_path)).stderr.lower()
+    assert "invalid" not in said and "unit" not in said, said
+
+
 def _fill(args: list[str], value: str, files: dict[str, Path], tmp_path: Path) -> list[str]:
     return [a.replace("{v}", value).replace("{tmp}", str(tmp_path)).replace(REC, str(files["rec"])) for a in args]
 
