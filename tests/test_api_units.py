@@ -20,6 +20,8 @@ from xtape.convert import ConvertOptions, convert
 from xtape.diff import DiffRules
 from xtape.diff.live import diff_live
 from xtape.errors import UsageError
+from xtape.plot.data import collect
+from xtape.plot.rates import count_rates
 from xtape.regress import (
     LatencyLimit,
     Readiness,
@@ -41,7 +43,7 @@ OPTION_CLASSES: list[type] = [
 
 FUNCTIONS: list[Callable[..., Any]] = [
     record, convert, replay_and_capture, check_capture_options, diff_live, run_case,
-    Service.__init__, Service.stop, Pacing.rate_ramp,
+    Service.__init__, Service.stop, Pacing.rate_ramp, collect, count_rates,
 ]  # fmt: skip
 
 #: A name that ends in a unit: ``block_ms``, ``since_ns``, ``timeout_s``, ``ms``.
@@ -58,8 +60,23 @@ def _fields(cls: type) -> dict[str, Any]:
 
 
 def _params(func: Callable[..., Any]) -> dict[str, Any]:
-    hints = typing.get_type_hints(func)
-    return {name: hints.get(name) for name in inspect.signature(func).parameters if name not in ("self", "cls")}
+    out = {}
+    for name, param in inspect.signature(func).parameters.items():
+        if name in ("self", "cls"):
+            continue
+        try:  # (one by one: a type imported only for type checkers is no duration)
+            out[name] = typing.get_type_hints(_Annotated(param.annotation))["value"]
+        except NameError:
+            out[name] = param.annotation
+    return out
+
+
+class _Annotated:
+    """One annotation for ``get_type_hints``, which resolves the builtins in it (``float |
+    None``); a type named from a module stays a string (never a duration's type)."""
+
+    def __init__(self, annotation: Any) -> None:
+        self.__annotations__ = {"value": annotation}
 
 
 def _scalar(annotation: Any) -> bool:

@@ -215,7 +215,7 @@ def test_ids_set_by_producers_are_drawn_by_the_capture_clock(
 
 
 def test_stream_globs_and_bucket_width(tmp_path: Path, eventful: Path) -> None:
-    data = collect(eventful, streams=["orders:*"], bucket_ns=NS_PER_S)
+    data = collect(eventful, streams=["orders:*"], bucket=1.0)
     assert data.rows == [b"orders:eu", b"orders:us"]
     assert data.series.bucket_ns == NS_PER_S and data.series.buckets == 300
     assert data.series.entries == 6800 + 2160

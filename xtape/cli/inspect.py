@@ -145,7 +145,7 @@ def plot(
     from xtape.outputs import check_output
     from xtape.plot import collect, load_report, output_format, write
     from xtape.plot.render import require_matplotlib
-    from xtape.units import parse_duration
+    from xtape.units import parse_seconds
 
     with handled(), series_read(series):
         check_output(output, force=force, inputs=[file, report], stdout_ok=False)
@@ -156,7 +156,7 @@ def plot(
             file,
             clock=None if clock is None else parse_clock(clock),
             streams=list(stream or []),
-            bucket_ns=None if bucket is None else parse_duration(bucket, option="--bucket", positive=True),
+            bucket=None if bucket is None else parse_seconds(bucket, option="--bucket", positive=True),
             report=note,
             report_origin=str(report),
         )

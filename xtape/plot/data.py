@@ -89,7 +89,7 @@ def collect(
     *,
     clock: TimeBase | None = None,
     streams: Sequence[str] = (),
-    bucket_ns: int | None = None,
+    bucket: float | None = None,
     buckets: int = DEFAULT_BUCKETS,
     max_rows: int = MAX_ROWS,
     report: ReplayReport | None = None,
@@ -129,7 +129,7 @@ def collect(
         info,
         clock=clock,
         buckets=buckets,
-        bucket_ns=bucket_ns,
+        bucket=bucket,
         rows=own,
         streams=chosen,
     )

@@ -26,6 +26,7 @@ from xtape.ids import id_ms
 from xtape.recording import Recording, RecordingInfo, TimeBase
 from xtape.recording.chunks import ChunkMeta
 from xtape.timeline import NS_PER_MS, NS_PER_S
+from xtape.units import seconds_to_ns
 
 #: Bucket widths the plot picks from (ns): round numbers a reader takes in at a glance.
 NICE_BUCKETS_NS: tuple[int, ...] = tuple(
@@ -121,7 +122,7 @@ def count_rates(
     *,
     clock: TimeBase = "id",
     buckets: int = 120,
-    bucket_ns: int | None = None,
+    bucket: float | None = None,
     nice: bool = True,
     rows: Collection[bytes] | None = None,
     streams: Collection[bytes] | None = None,
@@ -131,10 +132,11 @@ def count_rates(
     ``info`` is the recording's summary (its span and entry count; the pass reads
     only the entries it counted, so a recording still being written stays consistent
     with it). The span is cut into ``buckets`` buckets (round widths with ``nice``)
-    unless ``bucket_ns`` fixes the width. Streams in ``rows`` (default: every stream)
+    unless ``bucket`` (seconds) fixes the width. Streams in ``rows`` (default: every stream)
     get a row each; other streams (of ``streams``, default all) are summed in
     :data:`OTHER`.
     """
+    bucket_ns = None if bucket is None else seconds_to_ns(bucket)
     rec = Recording(path, clock=clock, interleave=False)
     # A recording closed cleanly is read to its end, where its summary is held against
     # what the pass read (no marker is shown that the chunks do not hold).
