@@ -22,6 +22,8 @@ from xtape.diff.live import diff_live
 from xtape.errors import UsageError
 from xtape.plot.data import collect
 from xtape.plot.rates import count_rates
+from xtape.recording import RecordingWriter
+from xtape.recording.split import SplitWriter
 from xtape.regress import (
     LatencyLimit,
     Readiness,
@@ -44,6 +46,7 @@ OPTION_CLASSES: list[type] = [
 FUNCTIONS: list[Callable[..., Any]] = [
     record, convert, replay_and_capture, check_capture_options, diff_live, run_case,
     Service.__init__, Service.stop, Pacing.rate_ramp, collect, count_rates,
+    RecordingWriter.__init__, SplitWriter.__init__,
 ]  # fmt: skip
 
 #: A name that ends in a unit: ``block_ms``, ``since_ns``, ``timeout_s``, ``ms``.

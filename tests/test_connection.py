@@ -14,12 +14,14 @@ import redis
 from e2e_support import error_line, invoke, ok, xadd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tls_support import make_tls_files, start_tls_server
 
 from xtape.connection import connect, redact_url
 from xtape.errors import XtapeError
 from xtape.recording import Recording
 from xtape.server import RedisServer, free_port
+
+#: The TLS fixtures (tls_files, tls_server), shared with the other TLS tests.
+pytest_plugins = ["tls_support"]
 
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "smoke-test.yaml"
 
@@ -340,20 +342,6 @@ def test_a_tls_option_also_in_the_url_is_refused() -> None:
     assert "--tls-insecure and the URL's ?ssl_cert_reqs= both set it" in line
 
 
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="module")
-def tls_server(tls_files: dict[str, Path]) -> Iterator[tuple[RedisServer, str]]:
-    """A redis-server with a plain port (for checking) and a TLS port (its URL)."""
-    server, tls_port = start_tls_server(tls_files, "no")
-    yield server, f"rediss://127.0.0.1:{tls_port}/0"
-    server.close()
-
-
 def test_tls_round_trip_with_the_ca_option(
     tls_server: tuple[RedisServer, str], tls_files: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -396,17 +384,15 @@ def test_tls_insecure_skips_the_certificate_check(
     ok(invoke(*replay_args(url, "--tls-insecure", "--prefix", "insecure:")))
 
 
-def test_a_client_certificate_is_sent_with_tls_cert_and_key(tls_files: dict[str, Path]) -> None:
-    server, tls_port = start_tls_server(tls_files, "yes")
-    try:
-        url = f"rediss://127.0.0.1:{tls_port}/0"
-        with_cert = ["--tls-ca-cert", tls_files["ca.crt"], "--tls-cert", tls_files["client.crt"],
-                     "--tls-key", tls_files["client.key"]]  # fmt: skip
+def test_a_client_certificate_is_sent_with_tls_cert_and_key(
+    tls_files: dict[str, Path], tls_server_checking_clients: str
+) -> None:
+    url = tls_server_checking_clients
+    with_cert = ["--tls-ca-cert", tls_files["ca.crt"], "--tls-cert", tls_files["client.crt"],
+                 "--tls-key", tls_files["client.key"]]  # fmt: skip
 
-        ok(invoke(*replay_args(url, *with_cert)))
-        without = invoke(*replay_args(url, "--tls-ca-cert", tls_files["ca.crt"]))
+    ok(invoke(*replay_args(url, *with_cert)))
+    without = invoke(*replay_args(url, "--tls-ca-cert", tls_files["ca.crt"]))
 
-        assert without.exit_code in (1, 2)
-        assert "Traceback" not in without.output
-    finally:
-        server.close()
+    assert without.exit_code in (1, 2)
+    assert "Traceback" not in without.output

@@ -4,32 +4,21 @@ that connects has (same names, same help), and runs a case over a real TLS port.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer.main
 from e2e_support import error_line, invoke
-from tls_support import make_tls_files, start_tls_server
 
 from xtape.cli import app
 from xtape.connection import connect
 from xtape.server import RedisServer
 
+#: The TLS fixtures (tls_files, tls_server), shared with the other TLS tests.
+pytest_plugins = ["tls_support"]
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "matcher"
 TLS_OPTIONS = ("--tls-ca-cert", "--tls-cert", "--tls-key", "--tls-insecure")
-
-
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="module")
-def tls_server(tls_files: dict[str, Path]) -> Iterator[tuple[RedisServer, str]]:
-    server, tls_port = start_tls_server(tls_files, "no")
-    yield server, f"rediss://127.0.0.1:{tls_port}/0"
-    server.close()
 
 
 @pytest.fixture()

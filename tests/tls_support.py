@@ -1,10 +1,12 @@
 """Test certificates made with openssl and a redis-server that serves TLS with them
-(shared by the connection tests and every command's ``--tls-*`` tests)."""
+(shared by the connection tests and every command's ``--tls-*`` tests). A test module
+takes the fixtures with ``pytest_plugins = ["tls_support"]``."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,25 @@ def start_tls_server(files: dict[str, Path], auth_clients: str) -> tuple[RedisSe
         server.close()
         pytest.skip(f"this redis-server cannot serve TLS: {exc}")
     return server, tls_port
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def tls_server(tls_files: dict[str, Path]) -> Iterator[tuple[RedisServer, str]]:
+    """A redis-server with a plain port (for checking) and a TLS port (its URL)."""
+    server, tls_port = start_tls_server(tls_files, "no")
+    yield server, f"rediss://127.0.0.1:{tls_port}/0"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def tls_server_checking_clients(tls_files: dict[str, Path]) -> Iterator[str]:
+    """The URL of a redis-server's TLS port that wants a client certificate."""
+    server, tls_port = start_tls_server(tls_files, "yes")
+    yield f"rediss://127.0.0.1:{tls_port}/0"
+    server.close()
