@@ -22,6 +22,7 @@ from xtape.diff.live import diff_live
 from xtape.errors import UsageError
 from xtape.plot.data import collect
 from xtape.plot.rates import count_rates
+from xtape.pytest_plugin import XtapeFixture
 from xtape.recording import RecordingWriter
 from xtape.recording.split import SplitWriter
 from xtape.regress import (
@@ -46,7 +47,7 @@ OPTION_CLASSES: list[type] = [
 FUNCTIONS: list[Callable[..., Any]] = [
     record, convert, replay_and_capture, check_capture_options, diff_live, run_case,
     Service.__init__, Service.stop, Pacing.rate_ramp, collect, count_rates,
-    RecordingWriter.__init__, SplitWriter.__init__,
+    RecordingWriter.__init__, SplitWriter.__init__, XtapeFixture.service, XtapeFixture.capture,
 ]  # fmt: skip
 
 #: A name that ends in a unit: ``block_ms``, ``since_ns``, ``timeout_s``, ``ms``.
