@@ -135,6 +135,10 @@ class _Cutter:
         self.started = options.since_ns is None
         #: Gaps and markers after the window's last entry so far (kept if another follows).
         self.pending: list[Gap | Marker | tuple[bytes, Gap]] = []
+        #: With --split-size: a chunk every so many bytes of entries (the writer's own
+        #: flushes come every 1 MiB or every second, too coarse for small files).
+        self.flush_every = None if options.split_size is None else max(options.split_size // 8, 16_384)
+        self.unflushed = 0
 
     def wanted(self, stream: bytes) -> bool:
         found = self._wanted.get(stream)
@@ -213,8 +217,14 @@ class _Cutter:
         if self.redactor is not None:
             kept = [[entry_id, list(flat)] for entry_id, flat in kept]
             self.redactor.apply(kept)
-        self.out(record.capture_ns).write_entries(stream, kept, record.capture_ns)
+        writer = self.out(record.capture_ns)
+        writer.write_entries(stream, kept, record.capture_ns)
         self.stats.entries += len(kept)
+        if self.flush_every:
+            self.unflushed += sum(len(part) for _, flat in kept for part in flat)
+            if self.unflushed >= self.flush_every:
+                writer.flush()  # a chunk ends here, so --split-size sees the file grow
+                self.unflushed = 0
         self.stats.streams[stream] = self.stats.streams.get(stream, 0) + len(kept)
 
 
@@ -257,7 +267,7 @@ def cut(source: str | Path, output: str | Path, options: CutOptions | None = Non
         raise UsageError("--since/--until read the start of the recording first: cut a file, not standard input")
     base = rec.timeline_start(options.clock) if options.window else None
     bounds = None
-    if options.window and base is not None:
+    if options.since_ns is not None and base is not None:  # (a seek skips what precedes the window)
         lo = None if options.since_ns is None else base + options.since_ns
         hi = None if options.until_ns is None else base + options.until_ns
         bounds = (lo, hi, options.clock == "id")
