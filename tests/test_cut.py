@@ -125,6 +125,11 @@ def test_the_output_policy_of_every_command(rec: Path, tmp_path: Path) -> None:
     ok(invoke("cut", rec, "-o", out, "-q", "--force"))
     assert len(entries_of(out)) == 200
     assert oct(out.stat().st_mode & 0o777) == "0o600"
+    # a split's folder may not be (or hold) the input: its files would join that recording
+    assert "an input of this command" in error_line(invoke("cut", rec, "-o", f"{tmp_path}/", "--split-size", "1MB"), 2)
+    split = tmp_path / "split"
+    ok(invoke("cut", rec, "-o", f"{split}/", "-q", "--split-size", "1MB"))
+    assert "an input of this command" in error_line(invoke("cut", split, "-o", f"{split}/", "--split-size", "1MB"), 2)
 
 
 def test_nothing_kept_is_an_error_and_writes_nothing(rec: Path, tmp_path: Path) -> None:

@@ -260,7 +260,7 @@ def cut(
     with handled(), series_read(series):
         split = split_size is not None or split_duration is not None
         if split:
-            check_split_folder(output)
+            check_split_folder(output, inputs=[file])
         else:
             check_output(output, force=force, inputs=[file])
             if output == "-" and sys.stdout.isatty():
