@@ -137,36 +137,3 @@ def test_help_explains_where(command: str) -> None:
     assert "--where EXPR" in text
     assert "JMESPath" in text and "payload" in text
 
-
-_MODULES = """\
-import json, sys
-out, sys.argv = sys.argv[1], ["xtape", *sys.argv[2:]]
-from xtape.cli import main
-try:
-    main()
-finally:
-    with open(out, "w") as fh:
-        json.dump(sorted(sys.modules), fh)
-"""
-
-
-@pytest.mark.parametrize("where", [None, "fields.user == 'ann'"])
-@pytest.mark.parametrize("command", ["cat", "cut", "replay"])
-def test_jmespath_is_imported_only_with_where(rec: Path, tmp_path: Path, command: str, where: str | None) -> None:
-    import subprocess
-    import sys
-
-    out = tmp_path / "modules.json"
-    args = {
-        "cat": ["cat", str(rec), "-n", "1"],
-        "cut": ["cut", str(rec), "-o", str(tmp_path / "c.xtape"), "-q"],
-        "replay": ["replay", str(rec), "--dry-run", "-q", "--max-speed"],
-    }[command]
-    done = subprocess.run(
-        [sys.executable, "-c", _MODULES, str(out), *args, *(["--where", where] if where else [])],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    modules = set(json.loads(out.read_text()))
-    assert ("jmespath" in modules) == (where is not None)
-    assert "redis" not in modules or command == "replay"

@@ -253,8 +253,7 @@ def cut(
     from xtape.cut import CutOptions
     from xtape.cut import cut as run_cut
     from xtape.outputs import check_output, check_split_folder
-    from xtape.recording.split import parse_size
-    from xtape.timeline import NS_PER_S
+    from xtape.recording.split import parse_split
     from xtape.units import parse_duration
 
     with handled(), series_read(series):
@@ -265,6 +264,7 @@ def cut(
             check_output(output, force=force, inputs=[file])
             if output == "-" and sys.stdout.isatty():
                 raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
+        splits = parse_split(split_size, split_duration)
         key = None
         if redact_key_file is not None:
             from xtape.capture.redact import read_key_file
@@ -281,10 +281,8 @@ def cut(
             redact_case_sensitive=redact_case_sensitive,
             redact_key=key,
             compression=compression,
-            split_size=None if split_size is None else parse_size(split_size, option="--split-size"),
-            split_duration_s=None
-            if split_duration is None
-            else parse_duration(split_duration, option="--split-duration", positive=True) / NS_PER_S,
+            split_size=splits[0],
+            split_duration_s=splits[1],
         )
         stats = run_cut(file, output, options)
     for warning in stats.warnings:

@@ -69,8 +69,9 @@ def record(
     from xtape.outputs import check_output, check_split_folder
     from xtape.process import process_state
     from xtape.recording.compression import writable
+    from xtape.recording.split import parse_split
     from xtape.timeline import NS_PER_S
-    from xtape.units import parse_duration, parse_size
+    from xtape.units import parse_duration
 
     with handled():
         split = split_size is not None or split_duration is not None
@@ -90,6 +91,7 @@ def record(
                     "quote the glob ('prices.*') so Redis stream names are matched"
                 )
         target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        split_bytes, split_seconds = parse_split(split_size, split_duration)
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
@@ -108,10 +110,8 @@ def record(
             exclude=list(exclude or []),
             cluster=cluster,
             compression=compression,
-            split_size=None if split_size is None else parse_size(split_size, option="--split-size"),
-            split_duration_s=None
-            if split_duration is None
-            else parse_duration(split_duration, option="--split-duration", positive=True) / NS_PER_S,
+            split_size=split_bytes,
+            split_duration_s=split_seconds,
             keep_last_s=None
             if keep_last is None
             else parse_duration(keep_last, option="--keep-last", positive=True) / NS_PER_S,
