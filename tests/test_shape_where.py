@@ -82,6 +82,12 @@ def test_an_invalid_expression_is_one_line_naming_its_column(
     assert not (tmp_path / "s.yaml").exists() and not (tmp_path / "cut.xtape").exists()
 
 
+def test_replay_takes_codec_for_where(rec: Path) -> None:
+    assert "--codec applies to replay with --where" in error_line(invoke("replay", rec, "--dry-run", "--codec", "json"), 2)
+    shown = ok(invoke("replay", rec, "--dry-run", "--max-speed", "--codec", "raw", "--where", "payload == null"))
+    assert "scheduled 60 events" in shown.stderr
+
+
 def test_an_unknown_function_is_refused_before_reading(rec: Path) -> None:
     line = error_line(invoke("cat", rec, "--where", "lenght(fields.user) > `1`"), 2)
     assert "no function lenght() in JMESPath" in line

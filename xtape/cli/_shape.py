@@ -12,7 +12,7 @@ from xtape.cli._codecs import codec_pairs
 from xtape.errors import UsageError
 
 if TYPE_CHECKING:
-    from xtape.shape import EntryTest, Where
+    from xtape.shape import EntryTest, Multiply, Where
 
 WhereOpt = Annotated[
     str | None,
@@ -72,3 +72,17 @@ def where_test(where: str | None, codec: list[str] | None) -> Where | None:
     from xtape.shape import Where
 
     return Where(where, codec_pairs(codec))
+
+
+def multiply_option(
+    copies: int | None, copy_map: str | None, into_same: bool, copy_field: str | None, suffix: list[str] | None
+) -> Multiply | None:
+    """``replay --multiply`` and its ``--copy-*`` options, checked (None: none given;
+    :mod:`xtape.shape` is imported only when one is)."""
+    if copies is None and copy_map is None and not into_same and copy_field is None and not suffix:
+        return None
+    from xtape.shape import multiply_from
+
+    return multiply_from(
+        copies, copy_map=copy_map, into_same=into_same, copy_field=copy_field, suffix_fields=tuple(suffix or ())
+    )

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from xtape.replay import ReplayProgress, ReplayReport
 
 from xtape.cli._codecs import CodecOpt, codec_pairs
-from xtape.cli._shape import SampleByOpt, SampleOpt, WhereOpt
+from xtape.cli._shape import SampleByOpt, SampleOpt, WhereOpt, multiply_option
 from xtape.cli.common import (
     URL_HELP,
     CatalogOpt,
@@ -110,12 +110,13 @@ def replay(
     from xtape.errors import ReplayAborted
     from xtape.process import process_state
     from xtape.replay import Pacing, ReplayOptions, open_source, replay_into
-    from xtape.shape import multiply_from
     from xtape.transform import Transform
 
     state = None
     with handled(), series_read(series):
         path = _one_source(source, file)
+        if codec and where is None and sample_by is None:
+            raise UsageError("--codec applies to replay with --where or --sample-by (the payloads they look at)")
         target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = ReplayOptions(
             pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate, rate_ramp=rate_ramp),
@@ -123,11 +124,8 @@ def replay(
             loop_interval_ms=_loop_interval_ms(loop_interval),
             transform=Transform.parse(
                 streams=stream or (), maps=map_ or (), prefix=prefix, since=since, until=until,
-                where=where, sample=sample, sample_by=sample_by, seed=seed, codecs=codec_pairs(codec),
-                multiply=multiply_from(
-                    multiply, copy_map=copy_map, into_same=copy_into_same, copy_field=copy_field,
-                    suffix_fields=tuple(copy_suffix or ()),
-                ),
+                where=where, sample=sample, sample_by=sample_by, seed=seed, codecs=codec_pairs(codec) if codec else (),
+                multiply=multiply_option(multiply, copy_map, copy_into_same, copy_field, copy_suffix),
             ),
             keep_ids=keep_ids,
             maxlen=maxlen,
