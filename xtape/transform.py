@@ -245,6 +245,10 @@ class Transform:
         until = self.until_ns
         target = self.target
         keep = self.keep
+        if keep is not None:
+            from xtape.shape.where import new_pass
+
+            new_pass(keep)
         for event in events:
             offset = event.offset_ns
             if offset < since or (until is not None and offset >= until):

@@ -11,7 +11,8 @@ stream keeps about the share of its own entries. ``--seed`` draws another sample
 stream, so every entry of a sampled user is kept, on every stream. An entry where the
 path is null is sampled by its own stream and id.
 
-Events without an id (a scenario's) are keyed by their place in their stream.
+Events without an id (a scenario's) are keyed by their place in their stream within
+a pass, so every ``--loop`` pass keeps the same ones.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ class Sample:
         if value is None:
             return None
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_text)
+
+    def new_pass(self) -> None:
+        """A new pass: events without ids are counted from their stream's start again,
+        so every pass of a scenario keeps the same events."""
+        self._places.clear()
 
     def __call__(self, stream: bytes, entry_id: bytes | None, flat: Sequence[bytes]) -> bool:
         if self.by is not None:

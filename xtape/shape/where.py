@@ -121,8 +121,26 @@ def entry_filter(*tests: EntryTest | None) -> EntryTest | None:
         return None
     if len(given) == 1:
         return given[0]
+    return AllOf(given)
 
-    def every(stream: bytes, entry_id: bytes | None, flat: Sequence[bytes]) -> bool:
-        return all(test(stream, entry_id, flat) for test in given)
 
-    return every
+class AllOf:
+    """Several entry tests as one (``--where`` and ``--sample``: both must hold)."""
+
+    def __init__(self, tests: list[EntryTest]) -> None:
+        self.tests = tests
+
+    def __call__(self, stream: bytes, entry_id: bytes | None, flat: Sequence[bytes]) -> bool:
+        return all(test(stream, entry_id, flat) for test in self.tests)
+
+    def new_pass(self) -> None:
+        for test in self.tests:
+            new_pass(test)
+
+
+def new_pass(test: EntryTest | None) -> None:
+    """Tell ``test`` a new pass of a timeline starts (a sample of a scenario's events,
+    which have no ids, counts their places from there again)."""
+    start = getattr(test, "new_pass", None)
+    if start is not None:
+        start()
