@@ -134,7 +134,7 @@ class _Cutter:
         #: Whether an entry of the window was read (with no --since: from the start).
         self.started = options.since_ns is None
         #: Gaps and markers after the window's last entry so far (kept if another follows).
-        self.pending: list[Gap | Marker | tuple[bytes, Gap]] = []
+        self.pending: list[Marker | tuple[bytes, Gap]] = []
         #: With --split-size: a chunk every so many bytes of entries (the writer's own
         #: flushes come every 1 MiB or every second, too coarse for small files).
         self.flush_every = None if options.split_size is None else max(options.split_size // 8, 16_384)
@@ -180,11 +180,11 @@ class _Cutter:
         else:
             self.pending.append(item)
 
-    def write_event(self, item: Gap | Marker | tuple[bytes, Gap]) -> None:
+    def write_event(self, item: Marker | tuple[bytes, Gap]) -> None:
         if isinstance(item, Marker):
             self.out(item.capture_ns).write_marker(item.kind, item.text, item.capture_ns)
             self.stats.markers += 1
-        elif isinstance(item, tuple):
+        else:
             stream, gap = item
             self.out(gap.capture_ns).write_gap(stream, gap.after_id, gap.before_id, gap.lost, gap.capture_ns)
             self.stats.gaps += 1
