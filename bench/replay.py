@@ -33,6 +33,10 @@ the machine was with *other* processes meanwhile (from ``/proc/stat``, minus thi
 script, its children and the server; 100% = every CPU): figures taken with that far
 above 0 are not worth keeping.
 
+* ``xtape replay FILE10 --max-speed --multiply 10`` over a recording of a tenth of the
+  entries (the same N published, into ``STREAM:1`` ... ``STREAM:10``): the rate of its
+  own report beside the plain command's (issue 21: >= 0.8x).
+
 Targets (issue 12; issue 7 had 0.4x and 2x): ``--max-speed`` >= 0.8x redis-benchmark
 and >= 3x the redis-py loop, judged on the command's own report (from its first entry
 to the last reply: the replay's speed); and (issue 18) the whole command's wall time,
@@ -70,6 +74,9 @@ from xtape.timeline import Event, ScheduleFn
 TARGET_VS_BENCHMARK = 0.8
 TARGET_WHOLE_VS_BENCHMARK = 0.95
 TARGET_VS_REDIS_PY = 3.0
+#: ``--multiply 10 --max-speed`` entries/s against plain ``--max-speed`` (issue 21).
+TARGET_MULTIPLY = 0.8
+COPIES = 10
 PIPELINE = 1000
 ROUND = 1000  # entries per recorder-like round (one capture time)
 BASE_MS = 1_700_000_000_000
@@ -294,6 +301,28 @@ def run_xtape(path: Path, n: int, streams: list[bytes], tree: str | None = None)
     return whole, loop
 
 
+def run_xtape_multiply(path: Path, n: int, streams: list[bytes]) -> Result:
+    """``--multiply 10`` over a recording of ``n / 10`` entries: ``n`` published."""
+    with RedisServer() as server:
+        cmd = [xtape_exe(), "replay", str(path), "--max-speed", "--multiply", str(COPIES), "--url", server.url, "--json", "-q"]
+        with OtherLoad(server) as load:
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"xtape replay --multiply failed ({proc.returncode}): {proc.stderr.strip()}")
+        report = json.loads(proc.stdout)
+        if report["published"] != n or report["errors"]:
+            raise SystemExit(f"xtape replay --multiply: {report['published']} published, {report['errors']} errors")
+        copies = [b"%s:%d" % (s, k) for s in streams for k in range(1, COPIES + 1)]
+        check_total(server.url, copies, n, "xtape replay --multiply")
+    return Result(
+        f"xtape replay --max-speed --multiply {COPIES}",
+        report["duration_s"],
+        report["rate"],
+        f"its report; {n // COPIES:,} entries x {COPIES}",
+        load.percent,
+    )
+
+
 def startup_seconds(tmp: Path, tree: str | None = None) -> float:
     """Wall time of the whole command for a one-entry recording, best of 5: the fixed
     cost."""
@@ -362,6 +391,8 @@ def main() -> None:
             f"redis-benchmark payload: {len(sample) // 2} fields, {sum(map(len, sample))} bytes "
             f"({' '.join(f.decode() for f in sample[::2])})"
         )
+        path10 = tmp / "bench10.xtape"
+        write_recording(path10, n // COPIES, args.streams)
         entries = load_entries(path)
         events = [Event(0, stream, tuple(flat)) for stream, flat in entries]
         gc.collect()
@@ -377,6 +408,7 @@ def main() -> None:
                 *run_xtape(path, n, streams),
                 run_in_process(events, streams),
                 run_in_process(events, streams, hiredis=True),
+                run_xtape_multiply(path10, n // COPIES * COPIES, streams),
             ):
                 runs.setdefault(result.label, []).append(result)
         fixed = startup_seconds(tmp)
@@ -385,7 +417,7 @@ def main() -> None:
     gc.unfreeze()
 
     results = {label: median_result(rs) for label, rs in runs.items()}
-    bench, py, whole, loop, ref, ref_hiredis = (results[label] for label in runs)
+    bench, py, whole, loop, ref, ref_hiredis, multiplied = (results[label] for label in runs)
     print(machine())
     print()
     print(f"{'':40}{'seconds':>9}{'entries/s':>12}{'others':>8}  note")
@@ -406,6 +438,8 @@ def main() -> None:
             f"{r.label:40}{verdict(r.rate / bench.rate, target):>24}"
             f"{verdict(r.rate / py.rate, TARGET_VS_REDIS_PY):>24}"
         )
+    ratio = multiplied.rate / loop.rate
+    print(f"{multiplied.label:40}{'vs plain --max-speed':>24}  {verdict(ratio, TARGET_MULTIPLY)}")
     if any(r.others is not None and r.others > 10 for r in results.values()):
         print("warning: other processes were busy during a run; its figures are disturbed")
     print()

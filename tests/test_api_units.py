@@ -14,9 +14,12 @@ from typing import Any
 
 import pytest
 
+import xtape.shape
+import xtape.shape.multiply
 from xtape.capture import RecordOptions
 from xtape.capture.recorder import record
 from xtape.convert import ConvertOptions, convert
+from xtape.cut import CutOptions
 from xtape.diff import DiffRules
 from xtape.diff.live import diff_live
 from xtape.errors import UsageError
@@ -41,7 +44,7 @@ from xtape.transform import Transform
 
 OPTION_CLASSES: list[type] = [
     RecordOptions, ReplayOptions, ConvertOptions, Transform, DiffRules,
-    RegressionCase, Readiness, ServiceSpec, LatencyLimit, *MODES.values(),
+    RegressionCase, Readiness, ServiceSpec, LatencyLimit, CutOptions, *MODES.values(),
 ]  # fmt: skip
 
 FUNCTIONS: list[Callable[..., Any]] = [
@@ -59,7 +62,8 @@ SECONDS = (float, float | None)
 
 
 def _fields(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
+    # (names imported only for type checkers, e.g. the shape's EntryTest, resolved here)
+    hints = typing.get_type_hints(cls, localns=vars(xtape.shape) | vars(xtape.shape.multiply))
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
 
 

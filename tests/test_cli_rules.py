@@ -40,13 +40,14 @@ WRITERS: dict[str, tuple[list[str], str]] = {
     "test --junit": (["test", CASE, "--junit", OUT], ".xml"),
     "replay --capture -o": (["replay", REC, "--capture", "out:*", "-o", OUT, "--url", UNREACHABLE_URL], ".xtape"),
     "check --repair -o": (["check", REC, "--repair", "-o", OUT], ".xtape"),
+    "cut -o": (["cut", REC, "-o", OUT], ".xtape"),
 }  # fmt: skip
 
 #: The writers whose input is named by REC or CASE (record reads no file).
 WITH_INPUTS = [name for name, (args, _) in WRITERS.items() if REC in args or CASE in args]
 
 #: Writers that succeed without Redis, to check what they create.
-OFFLINE = ["convert -o", "merge -o", "infer -o", "plot -o", "diff --html", "check --repair -o"]
+OFFLINE = ["convert -o", "merge -o", "infer -o", "plot -o", "diff --html", "check --repair -o", "cut -o"]
 
 
 @pytest.fixture
@@ -192,6 +193,7 @@ def test_every_command_has_quiet_or_a_reason_not_to(command: str) -> None:
 QUIET_RUNS: dict[str, list[str]] = {
     "convert": ["convert", REC, "-o", "{tmp}/q.yaml"],
     "merge": ["merge", REC, "-o", "{tmp}/q.xtape"],
+    "cut": ["cut", REC, "-o", "{tmp}/q.xtape"],
     "infer": ["infer", REC, "-o", "{tmp}/q.yaml"],
     "plot": ["plot", REC, "-o", "{tmp}/q.svg"],
     "diff": ["diff", REC, REC, "--html", "{tmp}/q.html"],
@@ -244,6 +246,9 @@ DURATIONS: dict[str, list[str]] = {
     "convert --jitter": ["convert", REC, "-o", "{tmp}/c.yaml", "--collapse-repeats", "--jitter", "{v}"],
     "cat --since": ["cat", REC, "--since", "{v}"],
     "cat --until": ["cat", REC, "--until", "{v}"],
+    "cut --since": ["cut", REC, "-o", "{tmp}/c.xtape", "--since", "{v}"],
+    "cut --until": ["cut", REC, "-o", "{tmp}/c.xtape", "--until", "{v}"],
+    "cut --split-duration": ["cut", REC, "-o", "{tmp}/", "--split-duration", "{v}"],
     "plot --bucket": ["plot", REC, "-o", "{tmp}/p.svg", "--bucket", "{v}"],
     "replay --since": ["replay", REC, "--dry-run", "--since", "{v}"],
     "replay --until": ["replay", REC, "--dry-run", "--until", "{v}"],
@@ -450,6 +455,7 @@ MISSING_INPUT: dict[str, list[str]] = {
     "cat": ["cat", "{missing}"],
     "plot": ["plot", "{missing}", "-o", "{tmp}/p.svg"],
     "merge": ["merge", "{missing}", "-o", "{tmp}/m.xtape"],
+    "cut": ["cut", "{missing}", "-o", "{tmp}/c.xtape"],
     "convert": ["convert", "{missing}", "-o", "{tmp}/c.yaml"],
     "replay": ["replay", "{missing}", "--dry-run"],
     "validate": ["validate", "{missing}.yaml"],

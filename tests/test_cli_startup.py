@@ -62,6 +62,10 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["infer", SAMPLE, "-o", "catalog.yaml", "-q"], {"pydantic", "redis", "jsonschema", "importlib.metadata"}, 0),
     (["test", "--help"], {"pydantic", "redis"}, 0),
     (["replay", "--help"], {"pydantic", "redis"}, 0),
+    # jmespath only with --where (issue 21)
+    (["cut", SAMPLE, "-o", "cut.xtape", "-q", "--sample", "50%"], {"pydantic", "redis", "yaml", "jmespath"}, 0),
+    (["replay", SAMPLE, "--dry-run", "-q", "--max-speed", "--multiply", "2"], {"pydantic", "redis", "jmespath"}, 0),
+    (["cat", SAMPLE, "--where", "fields.user", "-n", "1"], {"pydantic", "redis", "yaml"}, 0),
 ]
 
 

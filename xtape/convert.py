@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from xtape.codecs import CodecResolver
 from xtape.convert_codecs import ConvertCodecs, has_braces
@@ -36,6 +36,9 @@ from xtape.scenario import event_from_fields
 from xtape.timeline import NS_PER_MS, Event
 from xtape.transform import Transform
 from xtape.units import plural, seconds_to_ns
+
+if TYPE_CHECKING:
+    from xtape.shape import EntryTest
 
 
 @dataclass
@@ -60,6 +63,8 @@ class ConvertOptions:
     clock: TimeBase = "id"
     #: ``--codec`` choices, ``(stream glob, codec)``; streams none names are detected.
     codecs: list[tuple[str, str]] = field(default_factory=list)
+    #: ``--where``/``--sample``: which entries to take (:func:`xtape.shape.selection`).
+    keep: EntryTest | None = None
 
     def __post_init__(self) -> None:
         if not self.jitter >= 0 or (self.max_delay is not None and not self.max_delay >= 0):
@@ -72,7 +77,7 @@ class ConvertOptions:
     def window(self) -> Transform:
         """The stream and time selection, as ``xtape replay`` makes it (which also
         holds the window in the timeline's nanoseconds)."""
-        return Transform(streams=tuple(self.streams), since=self.since, until=self.until)
+        return Transform(streams=tuple(self.streams), since=self.since, until=self.until, keep=self.keep)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,8 @@ class ConvertReport:
 
 def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
     """The events of the recording that the options keep: the same stream and time
-    selection as ``xtape replay`` (:class:`~xtape.transform.Transform`), then ``limit``."""
+    selection as ``xtape replay`` (:class:`~xtape.transform.Transform`: streams, window,
+    ``--where``, ``--sample``), then ``limit``."""
     return islice(options.window.apply(events), options.limit)
 
 
@@ -321,7 +327,7 @@ def _convert(
                     progress(ConvertProgress(read, total, entries, events, now - started))
         if run is None:
             raise UsageError(
-                f"{path}: no entries match the selection (--stream/--since/--until/--limit); "
+                f"{path}: no entries match the selection (--stream/--since/--until/--where/--sample/--limit); "
                 "no scenario written (xtape info shows what the recording holds)"
             )
         flush(run)

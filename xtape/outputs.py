@@ -72,9 +72,10 @@ def check_output(
         raise UsageError(f"{out} exists; pass --force to overwrite it")
 
 
-def check_split_folder(path: str, option: str = "-o") -> None:
+def check_split_folder(path: str, option: str = "-o", inputs: Iterable[str | Path | None] = ()) -> None:
     """A split recording's folder: an existing folder, or ``DIR/`` (a trailing slash) to
-    create in an existing one. ``-o notadir.xtape`` is refused rather than made a folder."""
+    create in an existing one. ``-o notadir.xtape`` is refused rather than made a folder,
+    and so is a folder that is, or holds, one of the command's ``inputs``."""
     folder = Path(path)
     hint = "numbered files go into a folder: an existing one, or DIR/ (with the slash) to create it"
     if path == "-":
@@ -89,6 +90,13 @@ def check_split_folder(path: str, option: str = "-o") -> None:
     target = folder if folder.exists() else folder.parent
     if not os.access(target, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {path}: cannot write into {target} (permission denied)")
+    where = folder.resolve()
+    for source in _expanded(inputs):
+        if source.resolve() == where or source.resolve().parent == where:
+            raise UsageError(
+                f"{option} {path} holds {source}, an input of this command: its numbered files "
+                "would join it; write them into another folder"
+            )
 
 
 def check_distinct(outputs: Iterable[tuple[str, str | Path | None]]) -> None:

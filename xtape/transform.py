@@ -12,7 +12,11 @@ Applied the same way to every source, in this order:
    to ``DST``; each ``*`` in ``DST`` takes what the ``*`` at the same place in ``SRC``
    matched (``orders:*=test:orders:*``). Maps are tried in the order given; the first
    whose ``SRC`` matches wins;
-4. ``--prefix P``: put ``P`` in front of every (possibly mapped) name.
+4. ``--where EXPR`` and ``--sample SHARE`` (:mod:`xtape.shape`): keep the events the
+   expression holds true for and that are in the sample (both see the *source* names);
+5. ``--prefix P``: put ``P`` in front of every (possibly mapped) name;
+6. ``--multiply N``: each event N times (:class:`xtape.shape.Multiply`), under the
+   names made so far.
 
 Names given as text are compared with stream names as bytes through UTF-8 with
 ``surrogateescape``, so any byte name can be matched and produced.
@@ -23,10 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from xtape.errors import UsageError
 from xtape.timeline import Event
 from xtape.units import match_any, parse_seconds, seconds_to_ns
+
+if TYPE_CHECKING:
+    from xtape.shape import Multiply
+    from xtape.shape.where import EntryTest
 
 
 def text_name(name: bytes) -> str:
@@ -126,6 +135,9 @@ class Transform:
     prefix: str = ""
     since: float | None = None
     until: float | None = None
+    #: ``--where`` and ``--sample`` as one test of an entry (:func:`xtape.shape.entry_filter`).
+    keep: EntryTest | None = None
+    multiply: Multiply | None = None
     since_ns: int | None = field(default=None, init=False, repr=False, compare=False)
     until_ns: int | None = field(default=None, init=False, repr=False, compare=False)
     _targets: dict[bytes, bytes | None] = field(
@@ -144,15 +156,29 @@ class Transform:
         prefix: str = "",
         since: str | None = None,
         until: str | None = None,
+        where: str | None = None,
+        sample: str | None = None,
+        sample_by: str | None = None,
+        seed: int | None = None,
+        codecs: Sequence[tuple[str, str]] = (),
+        multiply: Multiply | None = None,
     ) -> Transform:
         """A transform from option texts: ``maps`` as ``SRC=DST``, ``since``/``until`` as
-        durations (``2m``, ``1500ms``)."""
+        durations (``2m``, ``1500ms``), ``where``/``sample``/``sample_by``/``seed`` as
+        :func:`xtape.shape.selection` takes them."""
+        keep = None
+        if where is not None or sample is not None or sample_by is not None:
+            from xtape.shape import selection
+
+            keep = selection(where=where, sample=sample, sample_by=sample_by, seed=seed, codecs=codecs)
         return cls(
             streams=tuple(streams),
             maps=tuple(parse_map(m) for m in maps),
             prefix=prefix,
             since=None if since is None else parse_seconds(since, option="--since"),
             until=None if until is None else parse_seconds(until, option="--until"),
+            keep=keep,
+            multiply=multiply,
         )
 
     def __post_init__(self) -> None:
@@ -171,9 +197,19 @@ class Transform:
 
     @property
     def is_identity(self) -> bool:
-        return not (self.streams or self.maps or self.prefix) and (
+        return self.selects_only and self.multiply is None
+
+    @property
+    def selects_only(self) -> bool:
+        """Whether every event goes through as it is (nothing left out or renamed)."""
+        return not (self.streams or self.maps or self.prefix or self.keep) and (
             self.since_ns is None and self.until_ns is None
         )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether events may be left out (a selection that can leave nothing)."""
+        return bool(self.streams or self.keep) or self.since_ns is not None or self.until_ns is not None
 
     @property
     def shift_ns(self) -> int:
@@ -210,20 +246,26 @@ class Transform:
 
     def apply(self, events: Iterable[Event]) -> Iterator[Event]:
         """The events to publish, renamed and shifted (lazily, one pass)."""
-        if self.is_identity:
-            return iter(events)  # as they are: no Python frame per event
-        return self._apply(events)
+        out = iter(events) if self.selects_only else self._apply(events)  # as they are: no Python frame per event
+        return out if self.multiply is None else self.multiply.apply(out)
 
     def _apply(self, events: Iterable[Event]) -> Iterator[Event]:
         since = self.since_ns or 0
         until = self.until_ns
         target = self.target
+        keep = self.keep
+        if keep is not None:
+            from xtape.shape.where import new_pass
+
+            new_pass(keep)
         for event in events:
             offset = event.offset_ns
             if offset < since or (until is not None and offset >= until):
                 continue
             stream = target(event.stream)
             if stream is None:
+                continue
+            if keep is not None and not keep(event.stream, event.id, event.flat):
                 continue
             if stream is event.stream and not since:
                 yield event

@@ -203,15 +203,9 @@ class RecordOptions:
         if self.until_idle is not None:
             out["until_idle_s"] = self.until_idle
         if self.redact:
-            out["redact"] = list(self.redact)
-            if self.redact_key is None:
-                out["redaction"] = "hmac-sha256, random per-recording key"
-            else:
-                from xtape.capture.redact import key_id
+            from xtape.capture.redact import redaction_header
 
-                out["redaction"] = "hmac-sha256, key from a file"
-                out["redact_key_id"] = key_id(self.redact_key)
-            out["redact_case"] = "sensitive" if self.redact_case_sensitive else "insensitive"
+            out.update(redaction_header(self.redact, self.redact_key, self.redact_case_sensitive))
         if self.exclude:
             out["exclude"] = list(self.exclude)
         out["scan_interval_s"] = self.scan_interval

@@ -33,6 +33,20 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"xtape redaction key id", hashlib.sha256).hexdigest()[:16]
 
 
+def redaction_header(globs: list[str], key: bytes | None, case_sensitive: bool) -> dict[str, Any]:
+    """What a recording's header says of its redaction (``record --redact``, ``cut
+    --redact``): the globs, where the key came from (a file's only by :func:`key_id`)
+    and how names were matched."""
+    out: dict[str, Any] = {"redact": list(globs)}
+    if key is None:
+        out["redaction"] = "hmac-sha256, random per-recording key"
+    else:
+        out["redaction"] = "hmac-sha256, key from a file"
+        out["redact_key_id"] = key_id(key)
+    out["redact_case"] = "sensitive" if case_sensitive else "insensitive"
+    return out
+
+
 def read_key_file(path: str | os.PathLike[str]) -> bytes:
     """The redaction key in ``path`` (its bytes, surrounding whitespace left out, so that
     ``openssl rand -hex 32 > key`` makes one); a :class:`~xtape.errors.UsageError` when it

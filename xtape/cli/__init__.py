@@ -33,6 +33,7 @@ COMMAND_MODULE = {
     "cat": "inspect",
     "plot": "inspect",
     "merge": "inspect",
+    "cut": "inspect",
     "check": "inspect",
     "convert": "convert",
     "replay": "replay",

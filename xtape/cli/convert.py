@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli._shape import SampleByOpt, SampleOpt, SampleSeedOpt, WhereOpt, entry_selection
 from xtape.cli.common import (
     ProgressLine,
     SeriesOpt,
@@ -42,6 +43,10 @@ def convert(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
     codec: CodecOpt = None,
+    where: WhereOpt = None,
+    sample: SampleOpt = None,
+    sample_by: SampleByOpt = None,
+    seed: SampleSeedOpt = None,
     generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
     series: SeriesOpt = None,
 ) -> None:
@@ -79,6 +84,7 @@ def convert(
                     ("--since", since), ("--until", until), ("--limit", limit),
                     ("--collapse-repeats", collapse_repeats or None), ("--jitter", jitter),
                     ("--max-delay", max_delay), ("--clock", None if timing == "id" else timing),
+                    ("--where", where), ("--sample", sample), ("--sample-by", sample_by), ("--seed", seed),
                 )
                 if value is not None
             ]  # fmt: skip
@@ -98,6 +104,7 @@ def convert(
             description=description,
             clock=timing,
             codecs=codec_pairs(codec),
+            keep=entry_selection(where, sample, sample_by, seed, codec),
         )
         try:
             report = run_convert(

@@ -1,4 +1,5 @@
-"""``xtape info``, ``cat``, ``plot``, ``merge`` and ``check``: looking at recordings.
+"""``xtape info``, ``cat``, ``plot``, ``merge``, ``cut`` and ``check``: looking at recordings
+(and making new ones of them).
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from typing import Annotated, Any
 import typer
 
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli._shape import (
+    SampleByOpt,
+    SampleOpt,
+    SampleSeedOpt,
+    WhereOpt,
+    entry_selection,
+    where_test,
+)
 from xtape.cli.common import (
     SeriesOpt,
     app,
@@ -66,6 +75,7 @@ def cat(
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
     decode: Annotated[bool, typer.Option("--decode", help='Decoded payloads: {"stream", "id", "codec", "value", "time"} for entries a codec reads (docs/codecs.md).')] = False,
     codec: CodecOpt = None,
+    where: WhereOpt = None,
     series: SeriesOpt = None,
 ) -> None:
     """Print entries as JSON lines: {"stream", "id", "fields": [[name, value], ...], "time"}.
@@ -86,6 +96,7 @@ def cat(
                 None if until is None else parse_duration(until, option="--until", positive=True),
             )
         )
+        select = where_test(where, codec)
         rec = Recording(file)
         for path, why in rec.skipped:
             warn(f"{show_text(str(path))}: {why} (a rotation that failed?): skipped")
@@ -101,6 +112,7 @@ def cat(
             objects=objects,
             window=window,
             decoder=decoder,
+            select=select,
         )
         if rec.truncated_bytes:
             stderr.print(
@@ -203,6 +215,85 @@ def merge(
             f"{stats.streams} streams"
             + (f" ({stats.duplicates} duplicates dropped)" if stats.duplicates else "")
             + (f", {stats.gaps} gaps" if stats.gaps else ""),
+            markup=False,
+        )
+
+
+@app.command(short_help="Cut a recording into a smaller one.")
+def cut(
+    file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (a file, a split recording's folder or a quoted glob of its files; - reads standard input).")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="OUT", help="The recording to write (- for standard output); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Leave out streams matching this glob (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
+    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="--since/--until on: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    where: WhereOpt = None,
+    sample: SampleOpt = None,
+    sample_by: SampleByOpt = None,
+    seed: SampleSeedOpt = None,
+    codec: CodecOpt = None,
+    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest, as record --redact does (repeatable); names match in any case.")] = None,
+    redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
+    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Take the --redact key from FILE (at least 16 bytes), as record does: equal values give equal digests across recordings.")] = None,
+    compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default), none, or lz4 (pip install 'xtape[lz4]').")] = "zstd",
+    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (256MiB, 1GiB, 500MB).")] = None,
+    split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the folder -o, a new one every D of the recording's capture time (e.g. 1h).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
+    series: SeriesOpt = None,
+) -> None:
+    """Write part of a recording into a new one, in flat memory: some streams, a time
+    window, the entries --where holds for, a --sample, with --redact applied after the fact.
+
+    Kept entries are written as they were read (ids, fields byte for byte, capture
+    times); gaps and markers inside the window are kept. --split-size/--split-duration
+    write numbered files into a folder, as record does.
+    """
+    from xtape.cut import CutOptions
+    from xtape.cut import cut as run_cut
+    from xtape.outputs import check_output, check_split_folder
+    from xtape.recording.split import parse_split
+    from xtape.units import parse_seconds
+
+    with handled(), series_read(series):
+        splits = parse_split(split_size, split_duration)  # (the values first, then the paths)
+        split = split_size is not None or split_duration is not None
+        if split:
+            check_split_folder(output, inputs=[file])
+        else:
+            check_output(output, force=force, inputs=[file])
+            if output == "-" and sys.stdout.isatty():
+                raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
+        key = None
+        if redact_key_file is not None:
+            from xtape.capture.redact import read_key_file
+
+            key = read_key_file(redact_key_file)
+        options = CutOptions(
+            streams=tuple(stream or ()),
+            exclude=tuple(exclude or ()),
+            since=None if since is None else parse_seconds(since, option="--since"),
+            until=None if until is None else parse_seconds(until, option="--until", positive=True),
+            clock=parse_clock(clock),
+            keep=entry_selection(where, sample, sample_by, seed, codec),
+            redact=tuple(redact or ()),
+            redact_case_sensitive=redact_case_sensitive,
+            redact_key=key,
+            compression=compression,
+            split_size=splits[0],
+            split_duration=splits[1],
+        )
+        stats = run_cut(file, output, options)
+    for warning in stats.warnings:
+        warn(warning)
+    if not quiet:
+        where_to = output if len(stats.files) <= 1 else f"{output} ({plural(len(stats.files), 'file')})"
+        stderr.print(
+            f"wrote {where_to}: {plural(stats.entries, 'entry', 'entries')} of {stats.read:,} read, "
+            f"{plural(len(stats.streams), 'stream')}"
+            + (f", {plural(stats.gaps, 'gap')}" if stats.gaps else "")
+            + (f", {plural(stats.markers, 'marker')}" if stats.markers else ""),
             markup=False,
         )
 

@@ -69,7 +69,7 @@ def record(
     from xtape.outputs import check_output, check_split_folder
     from xtape.process import process_state
     from xtape.recording.compression import writable
-    from xtape.units import parse_size
+    from xtape.recording.split import parse_split
 
     with handled():
         split = split_size is not None or split_duration is not None
@@ -89,6 +89,7 @@ def record(
                     "quote the glob ('prices.*') so Redis stream names are matched"
                 )
         target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
+        split_bytes, split_seconds = parse_split(split_size, split_duration)
         options = RecordOptions(
             patterns=list(streams),
             start=parse_start(from_),
@@ -103,8 +104,8 @@ def record(
             exclude=list(exclude or []),
             cluster=cluster,
             compression=compression,
-            split_size=None if split_size is None else parse_size(split_size, option="--split-size"),
-            split_duration=_seconds(split_duration, "--split-duration"),
+            split_size=split_bytes,
+            split_duration=split_seconds,
             keep_last=_seconds(keep_last, "--keep-last"),
         )
         line = ProgressLine(not quiet)

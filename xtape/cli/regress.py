@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
+from xtape.cli._shape import WhereOpt, where_test
 from xtape.cli.common import (
     URL_HELP,
     Command,
@@ -122,6 +123,7 @@ def diff(
     json_field: Annotated[list[str] | None, typer.Option("--json-field", metavar="FIELD", help="Compare this field's values as parsed JSON (repeatable).")] = None,
     ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field (payload.meta.ts, payload.items[*].id) or a decoded payload (headers.correlation_id) (repeatable).")] = None,
     codec: CodecOpt = None,
+    where: WhereOpt = None,
     match_by: Annotated[str | None, typer.Option("--match-by", metavar="FIELD", help="Pair entries by this field's value instead of by position (FIELD or JSONFIELD.path).")] = None,
     unordered: Annotated[bool, typer.Option("--unordered", help="Pair entries by content, in any order (a multiset).")] = False,
     compare_ids: Annotated[bool, typer.Option("--compare-ids", help="Entry ids must be equal too (default: only fields are compared).")] = False,
@@ -175,6 +177,7 @@ def diff(
                 window=window,
                 max_reported=max_reported,
             )
+            select = where_test(where, codec)
             inputs = [expected, actual, rules_file]
             check_distinct([("--html", html), ("--save-actual", save_actual)])
             for option, out in (("--html", html), ("--save-actual", save_actual)):
@@ -190,13 +193,15 @@ def diff(
                 from xtape.capture.redact import read_key_file
 
                 secret = None if redact_key_file is None else read_key_file(redact_key_file)
-                result = diff_live(expected, target, rules, idle=idle_after, save=save_actual, redact_key=secret)
+                result = diff_live(
+                    expected, target, rules, idle=idle_after, save=save_actual, redact_key=secret, select=select
+                )
             else:
                 if url is not None:
                     raise UsageError("--url compares with live streams: give EXPECTED only, or drop --url")
                 if redact_key_file is not None:
                     raise UsageError("--redact-key-file applies to a live diff (EXPECTED without ACTUAL)")
-                result = diff_recordings(expected, actual, rules)
+                result = diff_recordings(expected, actual, rules, select=select)
             if html is not None:
                 from xtape.report.diff_html import write_html
 

@@ -15,6 +15,8 @@ from xtape.units import plural
 if TYPE_CHECKING:
     from xtape.replay import ReplayProgress, ReplayReport
 
+from xtape.cli._codecs import CodecOpt, codec_pairs
+from xtape.cli._shape import SampleByOpt, SampleOpt, WhereOpt, multiply_option
 from xtape.cli.common import (
     URL_HELP,
     CatalogOpt,
@@ -70,7 +72,16 @@ def replay(
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="Stop at D into the timeline (e.g. 3m).")] = None,
     keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
     maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", help="Trim target streams to about N entries (MAXLEN ~ N, N >= 1).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events).")] = None,
+    where: WhereOpt = None,
+    sample: SampleOpt = None,
+    sample_by: SampleByOpt = None,
+    codec: CodecOpt = None,
+    multiply: Annotated[int | None, typer.Option("--multiply", metavar="N", help="Publish N copies of every event with the original timing, each copy into its own streams (--copy-map) or, with --copy-into-same, into the same ones; the report counts per copy.")] = None,
+    copy_map: Annotated[str | None, typer.Option("--copy-map", metavar="TEMPLATE", help="With --multiply: the stream of each copy, from {stream} (the target name) and {n} (the copy, from 1); {stream}:{n} when not given.")] = None,
+    copy_into_same: Annotated[bool, typer.Option("--copy-into-same", help="With --multiply: every copy into the event's own stream.")] = False,
+    copy_field: Annotated[str | None, typer.Option("--copy-field", metavar="NAME", help="With --multiply: add a field NAME holding the copy's number (1 to N).")] = None,
+    copy_suffix: Annotated[list[str] | None, typer.Option("--copy-suffix", metavar="FIELD", help="With --multiply: append -N (the copy's number) to the values of fields named FIELD, so ids do not collide (repeatable).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events) and for --sample (another sample).")] = None,
     clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
@@ -104,13 +115,17 @@ def replay(
     state = None
     with handled(), series_read(series):
         path = _one_source(source, file)
+        if codec and where is None and sample_by is None:
+            raise UsageError("--codec applies to replay with --where or --sample-by (the payloads they look at)")
         target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = ReplayOptions(
             pacing=Pacing.choose(speed=speed, max_speed=max_speed, rate=rate, rate_ramp=rate_ramp),
             loop=loop,
             loop_interval=_loop_interval(loop_interval),
             transform=Transform.parse(
-                streams=stream or (), maps=map_ or (), prefix=prefix, since=since, until=until
+                streams=stream or (), maps=map_ or (), prefix=prefix, since=since, until=until,
+                where=where, sample=sample, sample_by=sample_by, seed=seed, codecs=codec_pairs(codec) if codec else (),
+                multiply=multiply_option(multiply, copy_map, copy_into_same, copy_field, copy_suffix),
             ),
             keep_ids=keep_ids,
             maxlen=maxlen,
@@ -120,13 +135,14 @@ def replay(
         )
         from xtape.replay.source import is_recording
 
-        schemas = None if is_recording(path) else catalog_for(catalog, path, no_catalog)
+        recording = is_recording(path)
+        schemas = None if recording else catalog_for(catalog, path, no_catalog)
         capture_args = _capture_args(capture, output, settle, expect, timeout, force, inputs=[path, catalog])
         src = open_source(
             path,
             options,
             variables=parse_variables(variable),
-            seed=seed,
+            seed=None if recording and sample is not None else seed,  # (the sample's seed)
             clock=parse_clock(clock),
             catalog=schemas,
         )
@@ -290,7 +306,7 @@ def _finish(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | N
     if NOTHING_MATCHED not in report.warnings:
         _print_report(report, as_json, dry_run=dry_run, seed=seed, quiet=quiet)
     else:
-        fail("nothing matched --stream/--since/--until: nothing to publish (xtape info shows what a recording holds)")
+        fail("nothing matched --stream/--since/--until/--where/--sample: nothing to publish (xtape info shows what a recording holds)")
 
 
 def _print_report(report: ReplayReport, as_json: bool, *, dry_run: bool, seed: int | None, quiet: bool = False) -> None:

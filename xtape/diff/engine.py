@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xtape.codecs import CodecResolver, codec_spec
 from xtape.diff.compare import Comparer
@@ -36,6 +36,9 @@ from xtape.recording.records import Entries, Gap, StreamDef
 from xtape.timeline import NS_PER_MS, display_name, pair_fields
 from xtape.units import match_any
 
+if TYPE_CHECKING:
+    from xtape.shape import EntryTest
+
 _MALFORMED = (ValueError, TypeError, AttributeError, IndexError)
 _Events = Generator[tuple[int, bytes, Sequence[Any]], None, None]
 
@@ -43,16 +46,24 @@ _Events = Generator[tuple[int, bytes, Sequence[Any]], None, None]
 class _Side:
     """One recording being read: its batches, as (stream, raw entries) or gaps."""
 
-    def __init__(self, source: str | Path) -> None:
+    def __init__(self, source: str | Path, select: EntryTest | None = None) -> None:
         self.rec = Recording(source, interleave=False)
         self.name = self.rec.name
+        self.select = select
 
     def events(self) -> _Events:
         """``(kind, stream, entries)``: kind 0 a stream defined, 1 entries, 2 a gap."""
         names: dict[int, bytes] = {}
         for record in self.rec.records():
             if isinstance(record, Entries):
-                yield 1, names.get(record.stream_id, b"?"), record.entries
+                name = names.get(record.stream_id, b"?")
+                entries = record.entries
+                if self.select is not None:
+                    select = self.select
+                    entries = [entry for entry in entries if select(name, entry[0], entry[1])]
+                    if not entries:
+                        continue
+                yield 1, name, entries
             elif isinstance(record, StreamDef):
                 names[record.stream_id] = record.name
                 yield 0, record.name, ()
@@ -68,10 +79,13 @@ class _Side:
 class Differ:
     """Runs one comparison (see the module docstring); :func:`diff_recordings` wraps it."""
 
-    def __init__(self, expected: str | Path, actual: str | Path, rules: DiffRules) -> None:
+    def __init__(
+        self, expected: str | Path, actual: str | Path, rules: DiffRules, *, select: EntryTest | None = None
+    ) -> None:
         self.rules = rules
         self.cmp = Comparer(rules)
-        self.sides = (_Side(expected), _Side(actual))
+        #: ``--where``: only the entries it holds for are compared, on both sides.
+        self.sides = (_Side(expected, select), _Side(actual, select))
         self.result = DiffResult(self.sides[0].name, self.sides[1].name, rules)
         self._wanted: dict[bytes, bool] = {}
         self.codecs = CodecResolver(rules.codecs, detect_json=False, report=self.result.codec_lines.append)
@@ -218,11 +232,14 @@ class Differ:
                     del states[stream]
 
 
-def diff_recordings(expected: str | Path, actual: str | Path, rules: DiffRules | None = None) -> DiffResult:
+def diff_recordings(
+    expected: str | Path, actual: str | Path, rules: DiffRules | None = None, *, select: EntryTest | None = None
+) -> DiffResult:
     """Compare two recordings stream by stream under ``rules`` (default: fields only,
-    strict order). Raises :class:`~xtape.errors.RecordingError` (exit 2) for a file that
-    is not a readable recording."""
-    return Differ(expected, actual, rules or DiffRules()).run()
+    strict order), the entries ``select`` (``--where``) holds for alone. Raises
+    :class:`~xtape.errors.RecordingError` (exit 2) for a file that is not a readable
+    recording."""
+    return Differ(expected, actual, rules or DiffRules(), select=select).run()
 
 
 __all__ = ["Differ", "diff_recordings"]

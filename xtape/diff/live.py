@@ -16,11 +16,15 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xtape.diff.engine import Differ
 from xtape.diff.result import DiffResult
 from xtape.diff.rules import DiffRules
 from xtape.errors import UsageError
+
+if TYPE_CHECKING:
+    from xtape.shape import EntryTest
 
 #: How long the live streams must be quiet before the read-back stops.
 DEFAULT_IDLE_S = 1.0
@@ -41,17 +45,19 @@ def diff_live(
     idle: float = DEFAULT_IDLE_S,
     save: str | Path | None = None,
     redact_key: bytes | None = None,
+    select: EntryTest | None = None,
 ) -> DiffResult:
     """Compare ``expected`` with the streams at ``url`` as they are now.
 
     The live side is every entry the server holds on ``streams`` (globs; default:
     the rules' stream globs, else the streams named in ``expected``), read until no new
     entry arrived for ``idle`` seconds. ``save`` keeps that read-back as a recording.
-    ``redact_key``: the key ``expected`` was redacted with (``--redact-key-file``).
+    ``redact_key``: the key ``expected`` was redacted with (``--redact-key-file``);
+    ``select`` (``--where``): the entries compared, on both sides.
     """
     spooled = _spooled_stdin() if str(expected) == "-" else None
     try:
-        return _diff_live(spooled or expected, url, rules, streams, idle, save, redact_key)
+        return _diff_live(spooled or expected, url, rules, streams, idle, save, redact_key, select)
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)
@@ -65,6 +71,7 @@ def _diff_live(
     idle: float,
     save: str | Path | None,
     redact_key: bytes | None,
+    select: EntryTest | None = None,
 ) -> DiffResult:
     from xtape.capture import RecordOptions, parse_start, record
     from xtape.capture.redact import key_id
@@ -104,7 +111,7 @@ def _diff_live(
             redact_key=redact_key if redact else None,
         )
         record(url, target, options)
-        result = Differ(expected, target, rules).run()
+        result = Differ(expected, target, rules, select=select).run()
         result.actual = f"{shown} (live: {', '.join(patterns)})"
         return result
     finally:

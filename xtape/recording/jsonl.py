@@ -41,6 +41,7 @@ def write_jsonl(
     objects: bool = False,
     window: tuple[int | None, int | None] | None = None,
     decoder: Callable[[bytes, Sequence[bytes]], tuple[str, Any] | None] | None = None,
+    select: Callable[[bytes, bytes, Sequence[bytes]], bool] | None = None,
 ) -> int:
     """Write the entries of ``rec`` to ``out`` as JSON lines; returns how many.
 
@@ -48,6 +49,7 @@ def write_jsonl(
     rest of the file is then not read, so ``rec.summary`` stays unset). ``window``
     keeps the entries with ``since <= offset < until`` (offsets of ``rec.events()``,
     as ``replay --since/--until``); a v2 file jumps to the first chunk that holds them.
+    ``select`` (``--where``) says which entries of the kept streams are written.
     """
     if limit is not None and limit <= 0:
         return 0
@@ -60,6 +62,7 @@ def write_jsonl(
     time: str | None = None
     times = _Times()
     batches = rec.batches() if window is None else _windowed(rec, *window)
+    batches = _selected(batches, select)
     for stream, _, raw in batches:
         shown = streams.get(stream, False)
         if shown is False:
@@ -83,7 +86,7 @@ def write_jsonl(
                         break
                     continue
             if objects:
-                fields: Any = _object_fields(flat)
+                fields: Any = object_fields(flat)
             else:
                 it = iter(_texts(flat, decode))
                 fields = list(zip(it, it, strict=True))
@@ -124,7 +127,9 @@ def _texts(flat: Sequence[bytes], decode: Callable[[bytes], str] = bytes.decode)
         return [bytes_to_json(part) for part in flat]
 
 
-def _object_fields(flat: Sequence[bytes]) -> dict[str, Any]:
+def object_fields(flat: Sequence[bytes]) -> dict[str, Any]:
+    """Fields as a JSON object (``cat --object``, the ``fields`` of ``--where``): text
+    where UTF-8, else ``{"base64": ...}``; a repeated name's values as an array."""
     texts = _texts(flat)
     names = [
         name if isinstance(name, str) else raw.decode("utf-8", "backslashreplace")
@@ -161,6 +166,25 @@ class _Times:
                 timespec="seconds"
             )[:-6]
         return f"{self._prefix}.{millis:03d}Z"
+
+
+def _selected(
+    batches: Iterator[tuple[bytes, int, Sequence[Any]]],
+    select: Callable[[bytes, bytes, Sequence[bytes]], bool] | None,
+) -> Iterator[tuple[bytes, int, Sequence[Any]]]:
+    """The entries of ``batches`` that ``select`` keeps (batches left empty are left out)."""
+    if select is None:
+        return batches
+    return _kept(batches, select)
+
+
+def _kept(
+    batches: Iterator[tuple[bytes, int, Sequence[Any]]], select: Callable[[bytes, bytes, Sequence[bytes]], bool]
+) -> Iterator[tuple[bytes, int, Sequence[Any]]]:
+    for stream, capture_ns, raw in batches:
+        kept = [entry for entry in raw if select(stream, entry[0], entry[1])]
+        if kept:
+            yield stream, capture_ns, kept
 
 
 def _windowed(

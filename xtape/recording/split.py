@@ -293,3 +293,13 @@ def parse_size(text: str, *, option: str) -> int:
     if size <= 0:
         raise UsageError(f"{option} must be more than 0 bytes")
     return size
+
+
+def parse_split(size: str | None, duration: str | None) -> tuple[int | None, float | None]:
+    """``--split-size`` and ``--split-duration`` (``record``, ``cut``): bytes and seconds."""
+    from xtape import units
+
+    return (
+        None if size is None else units.parse_size(size, option="--split-size"),
+        None if duration is None else units.parse_seconds(duration, option="--split-duration", positive=True),
+    )

@@ -68,6 +68,12 @@ class ReplayOptions:
             raise UsageError(
                 "--keep-ids cannot be combined with --loop: a second pass would reuse the ids of the first"
             )
+        multiply = self.transform.multiply
+        if self.keep_ids and multiply is not None and multiply.into_same and multiply.copies > 1:
+            raise UsageError(
+                "--keep-ids cannot be combined with --copy-into-same: the copies would reuse the same ids "
+                "in one stream; give each copy its own streams (--copy-map) or drop --keep-ids"
+            )
         check_maxlen(self.maxlen)
         if self.max_refusals < 1:
             raise UsageError("max_refusals must be at least 1 (or keep_going)")

@@ -118,6 +118,8 @@ class ReplayReport:
     warnings: list[str] = field(default_factory=list)
     #: Times the connection to Redis was lost and made again.
     reconnects: int = 0
+    #: With ``--multiply``: entries the target accepted per copy (``"1"`` to ``"N"``).
+    copies: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -161,7 +163,14 @@ class ReplayReport:
             interrupted=bool(data.get("interrupted", False)),
             warnings=[str(w) for w in data.get("warnings") or ()],
             reconnects=int(_number(data.get("reconnects", 0), "reconnects")),
+            copies=_copies(data.get("copies")),
         )
+
+
+def _copies(value: Any) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): int(_number(v, f"copies.{k}")) for k, v in value.items()}
 
 
 def _number(value: Any, what: str) -> float:

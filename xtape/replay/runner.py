@@ -285,6 +285,14 @@ class _Replay:
         }
         streams = {name: count for name, count in accepted.items() if count > 0}
         published = self.total_sent - errors.count - sum(unconfirmed.values())
+        multiply = self.options.transform.multiply
+        copies: dict[str, int] = {}
+        if multiply is not None:
+            by_stream = {
+                name: count - errors.by_stream.get(name, 0) - unconfirmed.get(name, 0)
+                for name, count in self.sent.items()
+            }
+            copies = {str(k): n for k, n in multiply.per_copy(published, by_stream).items()}
         return ReplayReport(
             source=self.source.name,
             pacing=self.options.pacing.describe(),
@@ -298,6 +306,7 @@ class _Replay:
             lateness=self.lateness.summary(),
             interrupted=interrupted,
             warnings=self._warnings(published + errors.count),
+            copies=copies,
         )
 
     def _warnings(self, answered: int) -> list[str]:
@@ -309,15 +318,14 @@ class _Replay:
             f"--map {text}: no stream matched its source; nothing was renamed by it"
             for text in transform.unused_maps()
         ]
-        filtered = transform.streams or transform.since_ns is not None or transform.until_ns
-        if answered == 0 and filtered:
+        if answered == 0 and transform.filtered:
             warnings.append(NOTHING_MATCHED)
         return warnings
 
 
-#: The warning of a replay whose --stream/--since/--until left nothing (the command
-#: line makes it an error, as ``convert`` does: docs/cli.md).
-NOTHING_MATCHED = "nothing matched --stream/--since/--until; nothing was published"
+#: The warning of a replay whose --stream/--since/--until/--where/--sample left nothing
+#: (the command line makes it an error, as ``convert`` does: docs/cli.md).
+NOTHING_MATCHED = "nothing matched --stream/--since/--until/--where/--sample; nothing was published"
 
 
 def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int | None]:
@@ -328,13 +336,15 @@ def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int 
     transform = options.transform
     window = transform.since_ns is not None or transform.until_ns is not None
     total: int | None = None
-    if not window:
+    if not window and transform.keep is None:
         if not transform.streams:
             total = source.count
         elif source.stream_counts is not None:
             total = sum(
                 n for name, n in source.stream_counts.items() if match_any(name, transform.streams)
             )
+    if total is not None and transform.multiply is not None:
+        total *= transform.multiply.copies
     span = source.span_ns
     if span is not None:
         end = span if transform.until_ns is None else min(span, transform.until_ns)

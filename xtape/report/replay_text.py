@@ -23,6 +23,8 @@ def replay_lines(report: ReplayReport, *, dry_run: bool = False, seed: int | Non
     ]
     if report.lateness is not None and not dry_run:
         lines.append(lateness_line(report))
+    if report.copies:
+        lines.append(copies_line(report))
     if seed is not None:
         lines.append(f"seed: {seed} (pass --seed {seed} to repeat these events)")
     if report.errors:
@@ -33,6 +35,12 @@ def replay_lines(report: ReplayReport, *, dry_run: bool = False, seed: int | Non
     if report.interrupted:
         lines.append("interrupted: stopped early by Ctrl-C or SIGTERM")
     return lines
+
+
+def copies_line(report: ReplayReport) -> str:
+    """``copies (--multiply 3): 1: 1,000, 2: 1,000, 3: 1,000``."""
+    each = ", ".join(f"{k}: {n:,}" for k, n in report.copies.items())
+    return f"copies (--multiply {len(report.copies)}): {each}"
 
 
 def refused_lines(report: ReplayReport) -> list[str]:
@@ -62,4 +70,4 @@ def summary_line(report: ReplayReport) -> str:
     return ", ".join([text, *(e for e in extra if e)])
 
 
-__all__ = ["lateness_line", "refused_lines", "replay_lines", "summary_line"]
+__all__ = ["copies_line", "lateness_line", "refused_lines", "replay_lines", "summary_line"]
