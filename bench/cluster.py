@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import redis
-from cluster_support import LocalCluster
+from support.cluster import LocalCluster
 
 from xtape.recording import Recording, RecordingWriter
 from xtape.server import RedisServer

@@ -9,7 +9,7 @@ process, from /proc) is measured over the trickle only. Also printed: the record
 own CPU and its end-to-end latency (capture time minus the entry id's millisecond).
 
 With ``--cluster`` the same is measured against a throwaway local Redis Cluster of 3
-primaries (no replicas; ``tests/cluster_support.py``): the streams ``b:0`` ... spread
+primaries (no replicas; ``tests/support/cluster.py``): the streams ``b:0`` ... spread
 over the slots of all three, the producer routes each XADD to its slot's primary, the
 recorder is pointed at one node (it detects the cluster and reads every primary), and
 the CPU time is summed over the three primaries, so "added" is what recording costs the
@@ -41,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import redis
-from cluster_support import LocalCluster
+from support.cluster import LocalCluster
 
 from xtape.connection import connect
 from xtape.ids import id_ms

@@ -5,7 +5,7 @@
 #   bash scripts/check_html_report.sh [REPORT.html] [SCREENSHOT.png]
 #
 # Without REPORT, a sample report is made from two small recordings. Needs `chromium`
-# (apt-get install -y chromium). The pytest version is tests/test_diff_html.py.
+# (apt-get install -y chromium). The pytest version is tests/diff/test_diff_html.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)

@@ -72,8 +72,3 @@ def make_server() -> Iterator[Callable[..., RedisServer]]:
     for server in made:
         server.close()
 
-
-def xrange_raw(client: redis.Redis, stream: bytes | str) -> list[tuple[bytes, list[bytes]]]:
-    """XRANGE - + as the server sent it: duplicate field names survive (no dicts)."""
-    reply = client.execute_command("XRANGE", stream, "-", "+")
-    return [(entry[0], list(entry[1])) for entry in reply]

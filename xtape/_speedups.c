@@ -5,7 +5,7 @@
  *
  * The RESP of one pipelined ``XADD stream [trim...] id|* f1 v1 f2 v2 ...`` per event,
  * all in one bytes object: exactly what hiredis.pack_command gives event by event
- * (tests/test_speedups.py checks that, byte for byte), in one call for a whole batch.
+ * (tests/replay/test_speedups.py checks that, byte for byte), in one call for a whole batch.
  * hiredis spends about 70 ns per argument (an 8-field entry: 0.9 us), which caps a
  * replay at about 600,000 entries/s before anything else is done; this copies.
  *

@@ -7,7 +7,7 @@ the whole document in memory. Here each event becomes text on its own: the commo
 writes exactly what PyYAML writes; anything else (``!!binary``, line breaks, control
 characters, list-form payloads, long keys, unusual numbers) through
 ``dump_scenario_yaml`` itself, one event at a time. Either way the text is the text the
-whole-document dump would give (``tests/test_convert_yaml.py`` checks it).
+whole-document dump would give (``tests/convert/test_convert_yaml.py`` checks it).
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def item_text(event: dict[str, Any]) -> str:
 
 def _item_fast(event: dict[str, Any], payload: dict[str, Any]) -> str | None:
     """``item_text`` by string building for a mapping payload of plain values (decoded
-    ones, from a codec), or ``None``; ``tests/test_convert_yaml.py`` checks it is PyYAML's."""
+    ones, from a codec), or ``None``; ``tests/convert/test_convert_yaml.py`` checks it is PyYAML's."""
     lines = []
     for key, value in event.items():
         name = scalar(str(key), key=True)

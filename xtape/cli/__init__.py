@@ -26,7 +26,7 @@ COMMAND_MODULES = ("record", "inspect", "convert", "replay", "validate", "regres
 
 #: Which module registers each command: ``xtape cat ...`` imports that module only (a
 #: quicker start); a command not named here imports them all. Held true by
-#: ``tests/test_cli_startup.py``.
+#: ``tests/cli/test_cli_startup.py``.
 COMMAND_MODULE = {
     "record": "record",
     "info": "inspect",

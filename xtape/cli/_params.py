@@ -5,7 +5,7 @@ typer (0.2x) turns every parameter's text into its Python value through a pydant
 costs ~0.2 s of every command's start (``bench/startup.py``), for values that are
 plain text, paths and small integers. :func:`quick_params` gives each parameter of a
 command a coercion that handles those plain cases itself, exactly as typer's adapters
-would (the values are compared in ``tests/test_cli_startup.py``), and hands anything
+would (the values are compared in ``tests/cli/test_cli_startup.py``), and hands anything
 else -- a value to refuse, a parameter with options it does not know -- to typer's own
 coercion, so that every error message stays typer's. With a typer that has no such
 adapters (no ``_runtime_param`` on its parameters), nothing changes.

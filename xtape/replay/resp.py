@@ -4,7 +4,7 @@
 of a batch into one bytes object, ready for ``sendall``. It uses the C function of
 ``xtape._speedups`` (a copy of each name and value behind its length) where that
 module was compiled at install time, and :func:`hiredis.pack_command` per event
-otherwise; both give the same bytes (``tests/test_speedups.py``). hiredis spends about
+otherwise; both give the same bytes (``tests/replay/test_speedups.py``). hiredis spends about
 70 ns per argument, 0.9 us for an entry of eight fields: alone that capped a max-speed
 replay near 600,000 entries/s, below what one Redis takes (see ``bench/replay.py``).
 """
