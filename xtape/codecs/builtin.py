@@ -21,6 +21,7 @@ from xtape.codecs.base import (
     JsonStyle,
     Message,
     dump_json,
+    json_shaped,
     load_json,
     looks_like_json,
     text_or_bytes,
@@ -84,8 +85,9 @@ class JsonCodec:
         body: dict[str, Any] = {}
         found = False
         for name, value in fields:
-            if looks_like_json(value):
-                body[_name(name, self.name)] = load_json(value)
+            parsed = json_shaped(value)  # (parsed once: the hot path of export and diff)
+            if parsed is not None:
+                body[_name(name, self.name)] = parsed
                 found = True
             else:
                 body[_name(name, self.name)] = text_or_bytes(value)

@@ -21,6 +21,7 @@ however large the recording. Gaps and markers go to a second file,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import accumulate, chain, repeat
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ class _Rows:
         self.ids.extend(record.ids)
         self.capture.extend(repeat(record.capture_ns // 1000, n))
         self.flats.extend(record.flats)
-        self.bytes += sum(map(len, map(b"".join, record.flats)))
+        self.bytes += sum(map(len, chain.from_iterable(record.flats)))
         if decoded is None:
             self.payloads.extend(repeat(None, n))
         else:
@@ -202,17 +203,17 @@ def export_parquet(
     seen = [0]
     rows = _Rows(stats.columns if flatten else None)
     with replacing_binary(output) as fh:
-        writer = pq.ParquetWriter(fh, schema, compression="zstd")
+        groups = _Groups(pq.ParquetWriter(fh, schema, compression="zstd"), schema, stats)
         try:
-            for stream, record in _at_chunk_ends(batches(rec, keep, events, seen), ends, seen, rows, writer, schema, stats):
+            for stream, record in _at_chunk_ends(batches(rec, keep, events, seen), ends, seen, rows, groups):
                 codec = payloads.codec(stream, record)
                 decoded = None if codec is None else payloads.values(codec, record.flats)
                 stats.decoded += rows.add(stream, record, decoded)
                 stats.entries += len(record.ids)
                 stats.streams.add(stream)
-            _write_group(rows, writer, schema, stats)
+            groups.write(rows)
         finally:
-            writer.close()
+            groups.close()
     stats.events = len(events)
     write_markers(markers_path(output), events)
     stats.codecs = payloads.chosen()
@@ -224,9 +225,7 @@ def _at_chunk_ends(
     ends: list[int] | None,
     seen: list[int],
     rows: _Rows,
-    writer: pq.ParquetWriter,
-    schema: pa.Schema,
-    stats: ExportStats,
+    groups: _Groups,
 ) -> Iterator[tuple[bytes, Entries]]:
     """``items``, a row group written after a batch that ends a chunk once the group
     is full (every batch ends one where the chunks are not known)."""
@@ -241,14 +240,41 @@ def _at_chunk_ends(
             at_end = at < len(ends) and ends[at] == seen[0]
         size = len(rows)
         if (at_end and (size >= GROUP_ROWS or rows.bytes >= GROUP_BYTES)) or size >= MAX_GROUP_ROWS:
-            _write_group(rows, writer, schema, stats)
+            groups.write(rows)
 
 
-def _write_group(rows: _Rows, writer: pq.ParquetWriter, schema: pa.Schema, stats: ExportStats) -> None:
-    if len(rows):
-        writer.write_table(rows.table(schema), row_group_size=len(rows))
-        stats.row_groups += 1
+class _Groups:
+    """Writes row groups, each on a thread of its own while the next is read (pyarrow
+    encodes and compresses without the GIL); at most one waits, so memory stays flat."""
+
+    def __init__(self, writer: pq.ParquetWriter, schema: pa.Schema, stats: ExportStats) -> None:
+        self.writer = writer
+        self.schema = schema
+        self.stats = stats
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="xtape-parquet")
+        self._pending: Future[None] | None = None
+
+    def write(self, rows: _Rows) -> None:
+        """Write the rows gathered as one row group (and clear them)."""
+        if not len(rows):
+            return
+        table = rows.table(self.schema)
         rows.clear()
+        self._wait()
+        self._pending = self._pool.submit(self.writer.write_table, table, row_group_size=table.num_rows)
+        self.stats.row_groups += 1
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown()
+            self.writer.close()
 
 
 def write_markers(path: Path, events: list[Event]) -> None:
