@@ -35,3 +35,15 @@ def test_nan_and_infinity_are_read_as_json_reads_them() -> None:
 def test_not_json_is_refused_as_json_refuses_it() -> None:
     with pytest.raises(ValueError):
         parse_json(b'{"a": }')
+
+
+@pytest.mark.parametrize("data", [c for c in CASES if c[:1] in (b"{", b"[")] + [b"[NaN] ", b"{bad}", b'"text"', b"[1] x"])
+def test_a_json_shaped_value_is_what_json_loads_gives(data: bytes) -> None:
+    from xtape.codecs.base import json_shaped
+
+    try:
+        expected = json.loads(data)
+    except ValueError:
+        expected = None
+    got = json_shaped(data)
+    assert repr(got) == repr(expected if isinstance(expected, (dict, list)) else None)
