@@ -19,7 +19,6 @@ Targets (issue 21): export >= 200,000 entries/s in flat memory.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -29,6 +28,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from cat import size_args
 from replay import write_recording
 
 TARGET = 200_000
@@ -74,14 +74,7 @@ def with_cat_jq(path: Path) -> tuple[float, dict[str, int]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--streams", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="100,000 entries, one run each")
-    args = parser.parse_args()
-    if args.quick:
-        args.entries, args.repeat = 100_000, 1
+    args = size_args(__doc__.split("\n")[0])
     with tempfile.TemporaryDirectory(prefix="xtape-bench-export-") as tmp:
         d = Path(tmp)
         big, small = d / "big.xtape", d / "small.xtape"

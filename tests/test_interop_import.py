@@ -106,3 +106,5 @@ def test_the_output_policy_holds(tmp_path: Path) -> None:
     ok(invoke("import", lines, "-o", out, "--force", "-q"))
     assert entries_of(out) == [(b"s", b"1-0", ((b"a", b"1"),))]
     assert "also an input" in error_line(invoke("import", lines, "-o", lines, "--force"), 2)
+    rec = hostile_recording(tmp_path / "rec.xtape")
+    assert "a recording already; import reads JSON lines" in error_line(invoke("import", rec, "-o", tmp_path / "x.xtape"), 2)
