@@ -96,15 +96,16 @@ def test_flatten_makes_a_typed_column_per_top_level_key(tmp_path: Path) -> None:
 
 def test_row_groups_are_whole_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rec = tmp_path / "chunks.xtape"
-    with RecordingWriter(rec) as writer:
+    with RecordingWriter(rec, flush_interval=3600) as writer:  # chunks end where we say
         for second in range(6):
             writer.write_entries(b"orders", orders(7, second), (T0_MS + second * 1000) * 1_000_000)
-            writer.flush()  # one chunk per batch of 7
+            if second % 3 == 2:
+                writer.flush()  # a chunk per three batches of 7
     monkeypatch.setattr(parquet_module, "GROUP_ROWS", 10)
     stats = export_parquet(Recording(rec, interleave=False), tmp_path / "out.parquet")
     meta = pq.ParquetFile(tmp_path / "out.parquet").metadata
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-    assert sizes == [14, 14, 14] and stats.row_groups == 3
+    assert sizes == [21, 21] and stats.row_groups == 2  # not cut after 14 rows, mid-chunk
 
 
 def test_memory_stays_flat_however_long_the_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,9 +113,11 @@ def test_memory_stays_flat_however_long_the_recording(tmp_path: Path, monkeypatc
     peaks = []
     for seconds in (10, 80):
         rec = tmp_path / f"{seconds}.xtape"
-        with RecordingWriter(rec) as writer:
+        with RecordingWriter(rec, flush_interval=3600) as writer:  # the same chunks in both
             for second in range(seconds):
                 writer.write_entries(b"orders", orders(1_000, second), (T0_MS + second * 1000) * 1_000_000)
+                if second % 5 == 4:
+                    writer.flush()
         tracemalloc.start()
         try:
             export_parquet(Recording(rec, interleave=False), tmp_path / f"{seconds}.parquet")
