@@ -108,3 +108,25 @@ def test_the_output_policy_holds(tmp_path: Path) -> None:
     assert "also an input" in error_line(invoke("import", lines, "-o", lines, "--force"), 2)
     rec = hostile_recording(tmp_path / "rec.xtape")
     assert "a recording already; import reads JSON lines" in error_line(invoke("import", rec, "-o", tmp_path / "x.xtape"), 2)
+
+
+def test_import_memory_stays_flat_however_many_lines(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from xtape.interop.importing import import_file
+
+    peaks = []
+    for n in (3_000, 24_000):
+        lines = tmp_path / f"{n}.jsonl"
+        with open(lines, "w", encoding="utf-8") as fh:
+            for i in range(n):
+                stream = "orders" if (i // 100) % 3 else "payments"  # runs of 100
+                fh.write(json.dumps({"stream": stream, "id": f"{T0_MS + i}-0", "fields": [["user", f"u{i}"], ["n", str(i)]]}) + "\n")
+        tracemalloc.start()
+        try:
+            stats = import_file(lines, tmp_path / f"{n}.xtape")
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert stats.entries == n
+    assert peaks[1] < 1.5 * peaks[0], peaks
