@@ -106,6 +106,15 @@ def test_row_groups_are_whole_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyP
     meta = pq.ParquetFile(tmp_path / "out.parquet").metadata
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert sizes == [21, 21] and stats.row_groups == 2  # not cut after 14 rows, mid-chunk
+    # Big entries end a group sooner: at the first chunk end past GROUP_BYTES.
+    monkeypatch.setattr(parquet_module, "GROUP_ROWS", 1_000_000)
+    monkeypatch.setattr(parquet_module, "GROUP_BYTES", 500)
+    export_parquet(Recording(rec, interleave=False), tmp_path / "big.parquet")
+    meta = pq.ParquetFile(tmp_path / "big.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [21, 21]
+    monkeypatch.setattr(parquet_module, "GROUP_BYTES", 5_000)
+    export_parquet(Recording(rec, interleave=False), tmp_path / "big.parquet")
+    assert pq.ParquetFile(tmp_path / "big.parquet").metadata.num_row_groups == 1
 
 
 def test_memory_stays_flat_however_long_the_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

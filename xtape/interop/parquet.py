@@ -43,7 +43,8 @@ from xtape.recording import Entries, Recording
 GROUP_ROWS = 65_536
 #: Rows at most before a group is written even within a chunk (an index that does not fit).
 MAX_GROUP_ROWS = 8 * GROUP_ROWS
-#: Bytes of field names and values that end a row group early.
+#: Bytes of field names and values (estimated from each batch's first and last entries) that end a
+#: row group early.
 GROUP_BYTES = 64 << 20
 
 _ARROW_TYPES: dict[str, Callable[[], pa.DataType]] = {
@@ -111,7 +112,8 @@ class _Rows:
         self.ids.extend(record.ids)
         self.capture.extend(repeat(record.capture_ns // 1000, n))
         self.flats.extend(record.flats)
-        self.bytes += sum(map(len, chain.from_iterable(record.flats)))
+        if n:  # (about: from its first and last entries; a stream's entries are alike)
+            self.bytes += (sum(map(len, record.flats[0])) + sum(map(len, record.flats[-1]))) * n // 2
         if decoded is None:
             self.payloads.extend(repeat(None, n))
         else:
