@@ -108,7 +108,7 @@ def test_row_groups_are_whole_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert sizes == [21, 21] and stats.row_groups == 2  # not cut after 14 rows, mid-chunk
     # Big entries end a group sooner: at the first chunk end past GROUP_BYTES.
     monkeypatch.setattr(parquet_module, "GROUP_ROWS", 1_000_000)
-    monkeypatch.setattr(parquet_module, "GROUP_BYTES", 500)
+    monkeypatch.setattr(parquet_module, "GROUP_BYTES", 300)  # a chunk: 21 entries of about 22 bytes
     export_parquet(Recording(rec, interleave=False), tmp_path / "big.parquet")
     meta = pq.ParquetFile(tmp_path / "big.parquet").metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [21, 21]
