@@ -43,12 +43,14 @@ SQL = "SELECT stream, ms // 1000 AS second, count(*) AS n FROM '{path}' GROUP BY
 def export(path: Path, out: Path) -> tuple[float, float, int]:
     """Seconds (wall clock and CPU) and peak RSS (KiB) of ``xtape export``."""
     start = time.perf_counter()
-    proc = subprocess.Popen([XTAPE, "export", str(path), "-o", str(out), "-q", "--force"])
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"xtape export exited {proc.returncode}")
+    with tempfile.TemporaryFile() as err:  # (its "codec for stream" line, once per run)
+        proc = subprocess.Popen([XTAPE, "export", str(path), "-o", str(out), "-q", "--force"], stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"xtape export exited {proc.returncode}: {err.read().decode(errors='replace')}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
