@@ -160,3 +160,22 @@ def test_a_missing_extra_is_one_line() -> None:
     assert str(raised.value) == (
         "export to Parquet needs no_such_module_xtape, which is not installed: pip install 'xtape[analysis]'"
     )
+
+
+def test_a_split_recording_exports_as_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xtape.recording.records import SeriesTag
+
+    folder = tmp_path / "split"
+    folder.mkdir()
+    for part in (1, 2):
+        with RecordingWriter(folder / f"rec-{part:04d}.xtape", series=SeriesTag("s1", part), flush_interval=3600) as writer:
+            for second in range(3):
+                at = (part - 1) * 3 + second
+                writer.write_entries(b"orders", orders(7, at), (T0_MS + at * 1000) * 1_000_000)
+                writer.flush()  # a chunk per batch
+    monkeypatch.setattr(parquet_module, "GROUP_ROWS", 10)
+    out = tmp_path / "split.parquet"
+    ok(invoke("export", folder, "-o", out, "-q"))
+    meta = pq.ParquetFile(out).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [14, 14, 14]
+    assert query(f"SELECT count(DISTINCT id), min(ms), max(ms) FROM '{out}'") == [(42, T0_MS, T0_MS + 5006)]

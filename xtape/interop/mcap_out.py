@@ -75,11 +75,10 @@ def channel_schema(stream: str, payload: Mapping[str, Any] | None) -> dict[str, 
 class _Schemas:
     """Each stream's catalog entry: the catalog's, else an inferred one."""
 
-    def __init__(self, rec: Recording, catalog: Catalog | None, keep: Callable[[bytes], bool] | None, codecs: CodecResolver) -> None:
+    def __init__(self, rec: Recording, catalog: Catalog | None, codecs: CodecResolver) -> None:
         self.catalog = catalog
         self.inferred: Catalog | None = None
         self._rec = rec
-        self._keep = keep
         self._codecs = codecs
 
     def lookup(self, stream: bytes) -> StreamSchema | None:
@@ -173,7 +172,7 @@ def export_mcap(
     with replacing_binary(output) as fh:
         writer = Writer(fh, compression=CompressionType.ZSTD)
         writer.start(profile="", library="xtape")
-        channels = _Channels(writer, _Schemas(rec, catalog, keep, resolver))
+        channels = _Channels(writer, _Schemas(rec, catalog, resolver))
         sequence: dict[int, int] = {}
         for stream, record in batches(rec, keep, events):
             codec = payloads.codec(stream, record)
