@@ -110,11 +110,14 @@ def test_the_output_policy_holds(tmp_path: Path) -> None:
     assert "a recording already; import reads JSON lines" in error_line(invoke("import", rec, "-o", tmp_path / "x.xtape"), 2)
 
 
-def test_import_memory_stays_flat_however_many_lines(tmp_path: Path) -> None:
+def test_import_memory_stays_flat_however_many_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tracemalloc
 
     from xtape.interop.importing import import_file
 
+    # The writer's buffer (what it holds before a chunk is written) made small, so that
+    # both inputs are many times the bound without a slow test.
+    monkeypatch.setattr("xtape.recording.writer._BUFFER_LIMIT", 16 << 10)
     peaks = []
     for n in (3_000, 24_000):
         lines = tmp_path / f"{n}.jsonl"
