@@ -97,8 +97,10 @@ def best(fn: object, repeat: int, *args: object) -> tuple[float, int]:
     return min(runs)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def size_args(description: str) -> argparse.Namespace:
+    """``--entries``, ``--streams``, ``--repeat`` and ``--quick`` (100,000 entries, one
+    run), as the cat and export benches take them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--streams", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
@@ -106,6 +108,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.entries, args.repeat = 100_000, 1
+    return args
+
+
+def main() -> None:
+    args = size_args(__doc__.split("\n")[0])
     with tempfile.TemporaryDirectory(prefix="xtape-bench-cat-") as tmp:
         path = Path(tmp) / "cat.xtape"
         write_recording(path, args.entries, args.streams)

@@ -28,6 +28,7 @@
     │   │                           (defined in xtape.recording.series)
     │   ├── PlotUnavailable     ``xtape plot`` without its optional extra (matplotlib)
     │   ├── CodecUnavailable    a compression (lz4) whose optional extra is missing
+    │   ├── ExtraUnavailable    export/import without its optional extra (pyarrow, mcap)
     │   ├── InvalidReport       a file given as a replay ``--json`` report that is not one
     │   ├── CatalogError        a stream catalog (streams.yaml) is invalid (path:line: what)
     │   │   └── CatalogInvalid  several problems at once (``errors``: each of them)
@@ -267,6 +268,15 @@ class CodecUnavailable(InputError):
         self.extra = extra
         need = f"--compression {name} needs the {extra} package:" if writing else f"this recording's chunks are {name}:"
         super().__init__(f"{need} pip install 'xtape[{extra}]'")
+
+
+class ExtraUnavailable(InputError):
+    """What a command needs is in an optional extra that is not installed."""
+
+    def __init__(self, what: str, module: str, extra: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(f"{what} needs {module}, which is not installed: pip install 'xtape[{extra}]'")
 
 
 class InvalidReport(InputError):

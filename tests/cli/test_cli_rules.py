@@ -27,6 +27,8 @@ ALL_COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr
 
 #: Stand-ins in the argument tables: the input recording, a case file, the output.
 REC, CASE, OUT = "{rec}", "{case}", "{out}"
+#: The JSON lines `xtape cat` writes, the input of `import`.
+JSONL = "{jsonl}"
 
 #: Every file a command writes: the command line with OUT for it (in a row's own
 #: words), the output's suffix, and whether it reads an input it must not overwrite.
@@ -42,13 +44,15 @@ WRITERS: dict[str, tuple[list[str], str]] = {
     "replay --capture -o": (["replay", REC, "--capture", "out:*", "-o", OUT, "--url", UNREACHABLE_URL], ".xtape"),
     "check --repair -o": (["check", REC, "--repair", "-o", OUT], ".xtape"),
     "cut -o": (["cut", REC, "-o", OUT], ".xtape"),
+    "export -o": (["export", REC, "-o", OUT], ".parquet"),
+    "import -o": (["import", JSONL, "-o", OUT], ".xtape"),
 }  # fmt: skip
 
 #: The writers whose input is named by REC or CASE (record reads no file).
-WITH_INPUTS = [name for name, (args, _) in WRITERS.items() if REC in args or CASE in args]
+WITH_INPUTS = [name for name, (args, _) in WRITERS.items() if {REC, CASE, JSONL} & set(args)]
 
 #: Writers that succeed without Redis, to check what they create.
-OFFLINE = ["convert -o", "merge -o", "infer -o", "plot -o", "diff --html", "check --repair -o", "cut -o"]
+OFFLINE = ["convert -o", "merge -o", "infer -o", "plot -o", "diff --html", "check --repair -o", "cut -o", "export -o", "import -o"]
 
 
 @pytest.fixture
@@ -57,12 +61,14 @@ def files(tmp_path: Path) -> dict[str, Path]:
     shutil.copyfile(SAMPLE, rec)
     case = tmp_path / "case.yaml"
     case.write_text("name: c\n", encoding="utf-8")  # (run, it would be reported invalid)
-    return {"rec": rec, "case": case}
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_bytes(ok(invoke("cat", rec)).stdout_bytes)
+    return {"rec": rec, "case": case, "jsonl": jsonl}
 
 
 def _args(row: str, files: dict[str, Path], out: Path | str, *extra: str) -> list[str]:
     args, _ = WRITERS[row]
-    mapping = {REC: str(files["rec"]), CASE: str(files["case"]), OUT: str(out)}
+    mapping = {REC: str(files["rec"]), CASE: str(files["case"]), JSONL: str(files["jsonl"]), OUT: str(out)}
     return [mapping.get(a, a) for a in args] + list(extra)
 
 
@@ -109,7 +115,11 @@ def test_an_output_that_is_an_input_is_refused_even_with_force(
     row: str, files: dict[str, Path]
 ) -> None:
     args = _args(row, files, "{same}", "--force")
-    target = files["case"] if CASE in WRITERS[row][0] else files["rec"]
+    args_of_row = WRITERS[row][0]
+    if row == "export -o":  # (its output's suffix names the format: a recording named so)
+        files = {**files, "rec": files["rec"].rename(files["rec"].with_suffix(".parquet"))}
+        args = _args(row, files, "{same}", "--force")
+    target = files["case"] if CASE in args_of_row else files["jsonl"] if JSONL in args_of_row else files["rec"]
     before = target.read_bytes()
     line = error_line(invoke(*[str(target) if a == "{same}" else a for a in args]), 2)
     assert "is also an input of this command" in line, line
@@ -457,6 +467,8 @@ MISSING_INPUT: dict[str, list[str]] = {
     "plot": ["plot", "{missing}", "-o", "{tmp}/p.svg"],
     "merge": ["merge", "{missing}", "-o", "{tmp}/m.xtape"],
     "cut": ["cut", "{missing}", "-o", "{tmp}/c.xtape"],
+    "export": ["export", "{missing}", "-o", "{tmp}/e.parquet"],
+    "import": ["import", "{missing}", "-o", "{tmp}/i.xtape"],
     "convert": ["convert", "{missing}", "-o", "{tmp}/c.yaml"],
     "replay": ["replay", "{missing}", "--dry-run"],
     "validate": ["validate", "{missing}.yaml"],

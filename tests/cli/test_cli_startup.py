@@ -61,6 +61,7 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["convert", SAMPLE, "-o", "out.yaml", "-q"], {"pydantic", "redis", "importlib.metadata"}, 0),
     (["infer", SAMPLE, "-o", "catalog.yaml", "-q"], {"pydantic", "redis", "jsonschema", "importlib.metadata"}, 0),
     (["test", "--help"], {"pydantic", "redis"}, 0),
+    (["import", "--help"], {"pydantic", "redis", "pyarrow", "mcap"}, 0),
     (["replay", "--help"], {"pydantic", "redis"}, 0),
     # jmespath only with --where (issue 21)
     (["cut", SAMPLE, "-o", "cut.xtape", "-q", "--sample", "50%"], {"pydantic", "redis", "yaml", "jmespath"}, 0),

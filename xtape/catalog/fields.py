@@ -31,6 +31,14 @@ _DIGITS = re.compile(rb"[0-9]+")
 _SECRET = re.compile(rb"pass(?:word|wd)|token|secret|key$", re.IGNORECASE)
 
 
+def _chars(value: bytes) -> int:
+    """How many characters UTF-8 ``value`` holds (its bytes where it is not UTF-8)."""
+    try:
+        return len(value.decode("utf-8"))
+    except UnicodeDecodeError:
+        return len(value)
+
+
 class FieldStats:
     """What was seen of one field of one stream."""
 
@@ -89,10 +97,12 @@ class FieldStats:
             else:
                 self.counts = None
         size = len(value)
-        if size < self.min_len:
-            self.min_len = size
-        if size > self.max_len:
-            self.max_len = size
+        # Lengths in characters (JSON Schema's minLength), in bytes where not UTF-8.
+        chars = size if value.isascii() else _chars(value)
+        if chars < self.min_len:
+            self.min_len = chars
+        if chars > self.max_len:
+            self.max_len = chars
         if len(self.examples) < EXAMPLES and size <= EXAMPLE_MAX and value not in self.examples:
             self.examples.append(value)
         kind = self.kind

@@ -22,7 +22,7 @@ __all__ = ["app", "main"]
 
 #: The command modules: importing one registers its commands on the app. ``xtape
 #: --help`` lists them in this order (the timeline's flow, then the checks).
-COMMAND_MODULES = ("record", "inspect", "convert", "replay", "validate", "regress", "demo")
+COMMAND_MODULES = ("record", "inspect", "convert", "interop", "replay", "validate", "regress", "demo")
 
 #: Which module registers each command: ``xtape cat ...`` imports that module only (a
 #: quicker start); a command not named here imports them all. Held true by
@@ -36,6 +36,8 @@ COMMAND_MODULE = {
     "cut": "inspect",
     "check": "inspect",
     "convert": "convert",
+    "export": "interop",
+    "import": "interop",
     "replay": "replay",
     "validate": "validate",
     "infer": "validate",

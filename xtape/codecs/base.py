@@ -9,9 +9,12 @@ must keep bytes (``convert``) check that and keep the raw fields when it does no
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
+
+import orjson
 
 Fields = Sequence[tuple[bytes, bytes]]
 
@@ -82,24 +85,52 @@ def dump_json(value: Any, style: JsonStyle) -> bytes:
         raise CodecFailed(f"not JSON: {error}") from None
 
 
+#: A run of digits orjson may read as a float where ``json`` reads an integer (beyond 64 bits).
+_LONG_NUMBER = re.compile(rb"[0-9]{20}")
+
+
+def parse_json(data: bytes) -> Any:
+    """``json.loads(data)``, the same value, about ten times faster: orjson first, and
+    ``json`` for what orjson refuses or reads otherwise (NaN and Infinity, lone
+    surrogates, other encodings than UTF-8, integers beyond 64 bits)."""
+    if _LONG_NUMBER.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)
+
+
 def load_json(data: bytes) -> Any:
     """Parsed JSON text; :class:`CodecFailed` if it is not JSON."""
     try:
-        return json.loads(data)
+        return parse_json(data)
     except (ValueError, RecursionError) as error:
         raise CodecFailed(f"not JSON: {error}") from None
 
 
+def json_shaped(data: bytes) -> dict[str, Any] | list[Any] | None:
+    """The JSON object or array ``data`` holds (JSON "by its shape"), else None."""
+    if data[:1] not in (b"{", b"["):
+        return None
+    tail = data[-1:]
+    if tail not in (b"}", b"]") and (not tail.isspace() or data.rstrip()[-1:] not in (b"}", b"]")):
+        return None
+    try:
+        value = orjson.loads(data) if _LONG_NUMBER.search(data) is None else json.loads(data)
+    except orjson.JSONDecodeError:
+        try:
+            value = json.loads(data)  # (what orjson refuses: see parse_json)
+        except (ValueError, RecursionError):
+            return None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, (dict, list)) else None
+
+
 def looks_like_json(data: bytes) -> bool:
     """Whether ``data`` is a JSON object or array (JSON "by its shape")."""
-    head = data[:1]
-    if head not in (b"{", b"[") or data.rstrip()[-1:] not in (b"}", b"]"):
-        return False
-    try:
-        json.loads(data)
-    except (ValueError, RecursionError):
-        return False
-    return True
+    return json_shaped(data) is not None
 
 
 def text_or_bytes(raw: bytes) -> str | bytes:

@@ -21,6 +21,7 @@ from xtape.codecs.base import (
     JsonStyle,
     Message,
     dump_json,
+    json_shaped,
     load_json,
     looks_like_json,
     text_or_bytes,
@@ -67,6 +68,9 @@ class RawCodec:
         return [(str(k).encode("utf-8"), to_bytes(v, f"field {k}")) for k, v in body.items()]
 
 
+_JSON_OPENERS = (b"{", b"[")
+
+
 class JsonCodec:
     """Fields whose values are JSON objects or arrays, parsed; other values as text."""
 
@@ -80,15 +84,24 @@ class JsonCodec:
         return any(looks_like_json(value) for _, value in fields)
 
     def decode(self, fields: Fields) -> Message:
-        _names_unique(fields, self.name)
+        # The hot path of export, diff and cat --decode: one pass, each value parsed once.
+        if not fields:
+            raise CodecFailed("json: an entry with no fields")
         body: dict[str, Any] = {}
         found = False
         for name, value in fields:
-            if looks_like_json(value):
-                body[_name(name, self.name)] = load_json(value)
+            key = _name(name, self.name)
+            if key in body:
+                raise CodecFailed("json: an entry with a repeated field name")
+            parsed = json_shaped(value) if value[:1] in _JSON_OPENERS else None
+            if parsed is not None:
+                body[key] = parsed
                 found = True
             else:
-                body[_name(name, self.name)] = text_or_bytes(value)
+                try:
+                    body[key] = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    body[key] = value
         if not found:
             raise CodecFailed("json: no field holds a JSON object or array")
         return Message(body)
