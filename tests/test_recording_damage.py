@@ -31,7 +31,7 @@ from xtape.recording import Recording, RecordingWriter, summarize
 from xtape.recording.chunks import CHUNK_MAGIC, ChunkMeta, Compressor
 from xtape.recording.jsonl import write_jsonl
 from xtape.recording.records import Entries, Gap, Marker, StreamDef, Tag
-from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay
+from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay_through
 from xtape.replay.scheduler import FakeClock
 
 #: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
@@ -242,7 +242,7 @@ def _read_everything(data: bytes, tmp: Path) -> None:
         lambda: convert(
             path, io.StringIO(), ConvertOptions(clock="capture", collapse_repeats=True, jitter_ns=5)
         ),
-        lambda: replay(
+        lambda: replay_through(
             Recording(path, interleave=False),
             PrintPublisher(io.StringIO(), verbose=True),
             ReplayOptions(pacing=Pacing.max_speed()),

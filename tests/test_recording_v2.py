@@ -147,13 +147,13 @@ def test_sigkill_during_a_chunked_write_leaves_every_complete_chunk_readable(tmp
     assert "summary:   rebuilt by scanning" in text and f"entries:   {len(ids)}" in text
 
 
-def test_seek_reads_only_the_chunks_that_may_hold_the_window(tmp_path: Path) -> None:
+def test_a_window_reads_only_the_chunks_that_may_hold_it(tmp_path: Path) -> None:
     path = tmp_path / "seek.xtape"
     _many(path, n=6000, flush_interval=0.0)  # 6 s of ids, a chunk per batch
     since, until = 4_000_000_000, 4_500_000_000
     everything = [e for e in Recording(path).events() if since <= e.offset_ns < until]
     rec = Recording(path)
-    rec.seek(since, until)
+    rec.window(since, until)
     seen = list(rec.events())
     assert [e for e in seen if since <= e.offset_ns < until] == everything and everything
     assert len(seen) < 1000  # not the 6000 a full pass reads
@@ -184,7 +184,7 @@ def test_split_sets_read_as_one(tmp_path: Path) -> None:
     assert ok(invoke("cat", folder)).stdout == ok(invoke("cat", whole)).stdout
     assert "files:     " in ok(invoke("info", folder)).stdout
     rec = Recording(folder)
-    rec.seek(5_000_000_000, None)
+    rec.window(5_000_000_000, None)
     assert [e.id for e in rec.events() if e.offset_ns >= 5_000_000_000] == ids[5000:]
 
 

@@ -52,7 +52,6 @@ _EXPORTS: dict[str, str] = {
     "record": "xtape.capture",
     "replay": "xtape.replay",
     "replay_and_capture": "xtape.regress",
-    "replay_into": "xtape.replay",
     "run_case": "xtape.regress",
     "summarize": "xtape.recording",
     "validate_recording": "xtape.catalog",
@@ -95,7 +94,6 @@ __all__ = [
     "record",
     "replay",
     "replay_and_capture",
-    "replay_into",
     "run_case",
     "summarize",
     "validate_recording",
@@ -119,7 +117,6 @@ if TYPE_CHECKING:
         ReplayReport,
         open_source,
         replay,
-        replay_into,
     )
     from xtape.scenario import Scenario, ScenarioSource, load_scenario
     from xtape.server import RedisServer

@@ -250,7 +250,7 @@ def _convert(
 ) -> ConvertReport:
     path = rec.name
     if not rec.one_pass:
-        rec.seek(options.since_ns, options.until_ns)  # (v2: skips the chunks before the window)
+        rec.window(options.since_ns, options.until_ns)  # (v2: skips the chunks before the window)
     read = 0
 
     def counted(events: Iterator[Event]) -> Iterator[Event]:

@@ -98,7 +98,7 @@ def replay(
     """
     from xtape.errors import ReplayAborted
     from xtape.process import process_state
-    from xtape.replay import Pacing, ReplayOptions, open_source, replay_into
+    from xtape.replay import Pacing, ReplayOptions, open_source, replay
     from xtape.transform import Transform
 
     state = None
@@ -118,9 +118,9 @@ def replay(
             reconnect=not no_reconnect,
             keep_going=keep_going,
         )
-        from xtape.replay.source import is_recording
+        from xtape.replay.source import source_kind
 
-        schemas = None if is_recording(path) else catalog_for(catalog, path, no_catalog)
+        schemas = None if source_kind(path) == "recording" else catalog_for(catalog, path, no_catalog)
         capture_args = _capture_args(capture, output, settle, expect, timeout, force, inputs=[path, catalog])
         src = open_source(
             path,
@@ -143,10 +143,10 @@ def replay(
             return
         with process_state() as state:
             try:
-                report = replay_into(
+                report = replay(
                     src,
+                    target,
                     options,
-                    url=target,
                     out=sys.stderr if as_json else sys.stdout,  # with --json, stdout is the report's
                     verbose=verbose,
                     progress=lambda p: line.show(_replay_progress(p)),

@@ -40,7 +40,7 @@ from xtape.regress.latency import Latency, measure
 from xtape.regress.latency import check as latency_check
 from xtape.regress.noise import apply_noise, find_noise, shown
 from xtape.regress.service import OUTPUT_TAIL, Service
-from xtape.replay import Pacing, open_source, replay_into
+from xtape.replay import Pacing, open_source, replay
 from xtape.report.diff_text import render_text, strip_ansi
 from xtape.server import RedisServer
 from xtape.timeline import display_name
@@ -334,7 +334,7 @@ def input_streams(case: RegressionCase) -> tuple[str, ...]:
     dry run of it."""
     options = replace(case.options, dry_run=True, pacing=Pacing.max_speed(), loop=False)
     src = open_source(case.source, options, variables=dict(case.variables) or None, seed=case.seed, clock=case.clock)
-    report = replay_into(src, options, out=io.StringIO())
+    report = replay(src, None, options, out=io.StringIO())
     return tuple(report.streams)
 
 

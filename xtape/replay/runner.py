@@ -32,7 +32,7 @@ from xtape.replay.prefetch import Prefetched
 from xtape.replay.publish import Publisher
 from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
 from xtape.replay.scheduler import Clock, MonotonicClock, batches
-from xtape.replay.source import ReplaySource
+from xtape.replay.source import OpenedSource
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event, Source, display_name
 from xtape.units import match_any
 
@@ -42,7 +42,7 @@ ProgressFn = Callable[[ReplayProgress], None]
 _stream_of = attrgetter("stream")
 
 
-def replay(
+def replay_through(
     source: Source,
     publisher: Publisher,
     options: ReplayOptions | None = None,
@@ -155,7 +155,7 @@ class _Replay:
 
             timeline = options.transform.apply(self.source.timeline(self.iterations, schedule))
             ready = None
-            if isinstance(self.source, ReplaySource) and self.source.live:
+            if isinstance(self.source, OpenedSource) and self.source.live:
                 timeline = prefetched = Prefetched(timeline)
                 ready = prefetched.ready
             if self.iterations == 0:
@@ -323,7 +323,7 @@ NOTHING_MATCHED = "nothing matched --stream/--since/--until; nothing was publish
 def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int | None]:
     """Entries in one pass and how long one pass's schedule is (ns, where the pacing
     follows the offsets: ``--speed``), where the source tells; ``None`` where unknown."""
-    if not isinstance(source, ReplaySource):
+    if not isinstance(source, OpenedSource):
         return None, None
     transform = options.transform
     window = transform.since_ns is not None or transform.until_ns is not None
