@@ -240,7 +240,7 @@ def test_live_traffic_during_a_slot_migration_is_recorded_exactly(
     wait_for(lambda: bg.recorder.stats.entries >= sum(map(len, expected.values())), 20, "the recorder")
     bg.recorder.stop_event.set()
     stats = bg.join()
-    assert bg.recorder.source.redirects > 0  # type: ignore[attr-defined]
+    assert bg.recorder.reader.redirects > 0  # type: ignore[attr-defined]
     recorded = by_stream(path)
     assert recorded == expected  # nothing lost, nothing twice, across the move
     assert stats.gaps == 0 and Recording(path).gaps() == []

@@ -25,6 +25,7 @@ from e2e_support import XTAPE, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xtape.clock import FakeClock
 from xtape.convert import ConvertOptions, convert
 from xtape.errors import DamagedRecording, RecordingError, XtapeError
 from xtape.recording import Recording, RecordingWriter, summarize
@@ -32,7 +33,6 @@ from xtape.recording.chunks import CHUNK_MAGIC, ChunkMeta, Compressor
 from xtape.recording.jsonl import write_jsonl
 from xtape.recording.records import Entries, Gap, Marker, StreamDef, Tag
 from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay_through
-from xtape.replay.scheduler import FakeClock
 
 #: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
@@ -240,7 +240,7 @@ def _read_everything(data: bytes, tmp: Path) -> None:
         lambda: write_jsonl(Recording(path), io.BytesIO(), objects=True),  # type: ignore[arg-type]
         lambda: convert(path, io.StringIO(), ConvertOptions()),
         lambda: convert(
-            path, io.StringIO(), ConvertOptions(clock="capture", collapse_repeats=True, jitter_ns=5)
+            path, io.StringIO(), ConvertOptions(time_base="capture", collapse_repeats=True, jitter_ns=5)
         ),
         lambda: replay_through(
             Recording(path, interleave=False),

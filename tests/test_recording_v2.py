@@ -76,10 +76,10 @@ def test_v1_and_v2_read_the_same(tmp_path: Path, compression: str, flush: float)
     v2 = tmp_path / "v2.xtape"
     _rewrite(SAMPLE, v2, compression=compression, flush_interval=flush)
     assert Recording(v2).header.version == 2
-    for clock in ("id", "capture"):
+    for time_base in ("id", "capture"):
         for interleave in (True, False):
-            a = list(Recording(SAMPLE, clock=clock, interleave=interleave).events())  # type: ignore[arg-type]
-            b = list(Recording(v2, clock=clock, interleave=interleave).events())  # type: ignore[arg-type]
+            a = list(Recording(SAMPLE, time_base=time_base, interleave=interleave).events())  # type: ignore[arg-type]
+            b = list(Recording(v2, time_base=time_base, interleave=interleave).events())  # type: ignore[arg-type]
             assert a == b and a
     assert list(Recording(SAMPLE).entries()) == list(Recording(v2).entries())
     assert Recording(SAMPLE).gaps() == Recording(v2).gaps()
@@ -191,7 +191,7 @@ def test_split_sets_read_as_one(tmp_path: Path) -> None:
 def test_keep_last_keeps_at_least_the_last_d(tmp_path: Path) -> None:
     now = [0.0]
     writer = SplitWriter(
-        tmp_path / "roll", split_duration_s=10, keep_last_s=25, clock=lambda: now[0], flush_interval=0.0
+        tmp_path / "roll", split_duration_s=10, keep_last_s=25, time_s=lambda: now[0], flush_interval=0.0
     )
     for step in range(12):  # a file per 10 s, 120 s in all
         now[0] = step * 10.0 + 0.5

@@ -67,7 +67,7 @@ def test_scenario_and_recording_options_are_refused_for_the_other_kind(tmp_path:
     with pytest.raises(UsageError, match="apply to scenarios"):
         open_source(rec, variables={"a": "b"})
     with pytest.raises(UsageError, match="--clock applies to recordings"):
-        open_source(SMOKE, clock="capture")
+        open_source(SMOKE, time_base="capture")
 
 
 # --------------------------------------------------------------------------- warnings

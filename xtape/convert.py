@@ -56,7 +56,7 @@ class ConvertOptions:
     jitter_ns: int = 0
     name: str | None = None
     description: str | None = None
-    clock: TimeBase = "id"
+    time_base: TimeBase = "id"
     #: ``--codec`` choices, ``(stream glob, codec)``; streams none names are detected.
     codecs: list[tuple[str, str]] = field(default_factory=list)
 
@@ -126,7 +126,7 @@ def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
 
 
 def _ms(ns: int) -> int | float:
-    """Nanoseconds as ms: an int where whole (id clock), else rounded to microseconds."""
+    """Nanoseconds as ms: an int where whole (id time base), else rounded to microseconds."""
     if ns % NS_PER_MS == 0:
         return ns // NS_PER_MS
     return round(ns / NS_PER_MS, 3)
@@ -198,7 +198,7 @@ def convert(
     """
     options = options or ConvertOptions()
     started = time.monotonic()
-    rec = Recording(path, clock=options.clock)
+    rec = Recording(path, time_base=options.time_base)
     say = warn or (lambda _message: None)
     info = None if rec.one_pass else summarize(path)
     if info is not None:

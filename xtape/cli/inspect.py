@@ -15,7 +15,7 @@ from xtape.cli.common import (
     SeriesOpt,
     app,
     handled,
-    parse_clock,
+    parse_time_base,
     series_read,
     show_text,
     stderr,
@@ -131,7 +131,7 @@ def plot(
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
     bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
-    clock: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+    time_base: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'wrote' summary (warnings and errors still print).")] = False,
     series: SeriesOpt = None,
@@ -154,7 +154,7 @@ def plot(
         note = None if report is None else load_report(report)
         data = collect(
             file,
-            clock=None if clock is None else parse_clock(clock),
+            time_base=None if time_base is None else parse_time_base(time_base),
             streams=list(stream or []),
             bucket_ns=None if bucket is None else parse_duration(bucket, option="--bucket", positive=True),
             report=note,

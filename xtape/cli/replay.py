@@ -32,7 +32,7 @@ from xtape.cli.common import (
     fail,
     format_seconds,
     handled,
-    parse_clock,
+    parse_time_base,
     parse_variables,
     series_read,
     stderr,
@@ -71,7 +71,7 @@ def replay(
     keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
     maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", help="Trim target streams to about N entries (MAXLEN ~ N, N >= 1).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events).")] = None,
-    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    time_base: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -127,7 +127,7 @@ def replay(
             options,
             variables=parse_variables(variable),
             seed=seed,
-            clock=parse_clock(clock),
+            time_base=parse_time_base(time_base),
             catalog=schemas,
         )
         for warning in src.warnings:

@@ -93,11 +93,11 @@ class Recording:
         self,
         source: str | Path | BinaryIO,
         *,
-        clock: TimeBase = "id",
+        time_base: TimeBase = "id",
         interleave: bool = True,
         series: str | None = None,
     ) -> None:
-        self.clock: TimeBase = clock
+        self.time_base: TimeBase = time_base
         self.interleave = interleave
         #: What the last full pass found (None before one ends).
         self.summary: ReadSummary | None = None
@@ -118,7 +118,7 @@ class Recording:
             self.name = str(source)
             selection = series_select(source, series)
             if selection is not None:
-                self.parts = [Recording(p, clock=clock, interleave=interleave) for p in selection.paths]
+                self.parts = [Recording(p, time_base=time_base, interleave=interleave) for p in selection.paths]
                 self.boundaries = selection.boundaries
                 self.skipped = selection.skipped
                 self._reader = SeriesReader(self.parts, self.boundaries)
@@ -229,19 +229,19 @@ class Recording:
 
     # -- timeline ----------------------------------------------------------------------
 
-    def timeline_start(self, clock: TimeBase | None = None) -> int | None:
-        """Where the timeline of :meth:`events` starts (offset 0), in ns on its clock
+    def timeline_start(self, time_base: TimeBase | None = None) -> int | None:
+        """Where the timeline of :meth:`events` starts (offset 0), in ns on its time base
         (see :func:`~xtape.recording.timebase.first_round`); None without entries.
         Reads the first round only."""
         records = self.records()
         with contextlib.closing(records):  # type: ignore[type-var]
-            return first_round(named_entries(records), (clock or self.clock) == "id")[0]
+            return first_round(named_entries(records), (time_base or self.time_base) == "id")[0]
 
     def events(
-        self, clock: TimeBase | None = None, *, timed: bool = True, interleave: bool | None = None
+        self, time_base: TimeBase | None = None, *, timed: bool = True, interleave: bool | None = None
     ) -> Timeline:
         """The recording as a timeline: offsets from the entry ids' milliseconds
-        (the producer's clock, ``clock="id"``) or from the recorder's capture clock.
+        (the producer's clock, ``time_base="id"``) or from the recorder's capture clock.
 
         Offset 0 is the recording's start: the earliest entry of the recorder's first
         round (``id``) or its first read (``capture``), with or without ``interleave``;
@@ -251,7 +251,7 @@ class Recording:
         ``timed=False`` (a replay at full speed over the whole recording, where nothing
         is timed) gives every event offset 0, unless the streams are interleaved.
         """
-        by_ids = (clock or self.clock) == "id"
+        by_ids = (time_base or self.time_base) == "id"
         bounds, base = self._window_bounds(by_ids)
         if not (self.interleave if interleave is None else interleave):
             # The events of each batch come from C-level iterators chained in C: no

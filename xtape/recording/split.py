@@ -25,6 +25,7 @@ import itertools
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -63,7 +64,7 @@ class SplitWriter:
         split_size: int | None = None,
         split_duration_s: float | None = None,
         keep_last_s: float | None = None,
-        clock: Any = time.time,
+        time_s: Callable[[], float] = time.time,
         **writer_options: Any,
     ) -> None:
         self.directory = Path(directory)
@@ -77,7 +78,7 @@ class SplitWriter:
         self.split_size = split_size
         self.split_duration_s = split_duration_s
         self.keep_last_s = keep_last_s
-        self._clock = clock
+        self._time_s = time_s
         self._options = writer_options
         #: This writer's series id, and the series it continues (None: a new recording).
         self.series = uuid.uuid4().hex
@@ -92,7 +93,7 @@ class SplitWriter:
         self._part = 0
         #: Files this writer created, in order.
         self.created: list[Path] = []
-        #: When each file this writer created was started (its clock, seconds).
+        #: When each file this writer created was started (``time_s()``: seconds).
         self._starts: dict[Path, float] = {}
         self._closed_bytes = 0
         self._closed_entries = 0
@@ -162,7 +163,7 @@ class SplitWriter:
                 raise
             break
         self.created.append(path)
-        self._started = self._starts[path] = self._clock()
+        self._started = self._starts[path] = self._time_s()
         return writer
     @property
     def path(self) -> Path | None:
@@ -187,7 +188,7 @@ class SplitWriter:
             return True
         return (
             self.split_duration_s is not None
-            and self._clock() - self._started >= self.split_duration_s
+            and self._time_s() - self._started >= self.split_duration_s
         )
 
     def rotate(self) -> None:
@@ -213,7 +214,7 @@ class SplitWriter:
             (m for m in self._scan() if m.series in rank),
             key=lambda m: (rank[m.series], m.order),
         )
-        horizon = self._clock() - self.keep_last_s
+        horizon = self._time_s() - self.keep_last_s
         deleted: list[Path] = []
         for older, newer in itertools.pairwise(members):
             if self._writer.path in (older.path, newer.path):

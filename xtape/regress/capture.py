@@ -107,7 +107,7 @@ def replay_and_capture(
     options: ReplayOptions | None = None,
     variables: dict[str, str] | None = None,
     seed: int | None = None,
-    clock: TimeBase | None = None,
+    time_base: TimeBase | None = None,
     settle_s: float | None = None,
     expect: int | None = None,
     timeout_s: float | None = None,
@@ -138,7 +138,7 @@ def replay_and_capture(
     if settle_s is None and expect is None:
         settle_s = DEFAULT_SETTLE_S
     src = source if isinstance(source, OpenedSource) else open_source(
-        source, options, variables=variables, seed=seed, clock=clock
+        source, options, variables=variables, seed=seed, time_base=time_base
     )
     out_path = Path(output)
     started = time.monotonic()

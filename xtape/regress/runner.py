@@ -333,7 +333,7 @@ def input_streams(case: RegressionCase) -> tuple[str, ...]:
     """The streams the case's input publishes to (after its map and prefix), from a
     dry run of it."""
     options = replace(case.options, dry_run=True, pacing=Pacing.max_speed(), loop=False)
-    src = open_source(case.source, options, variables=dict(case.variables) or None, seed=case.seed, clock=case.clock)
+    src = open_source(case.source, options, variables=dict(case.variables) or None, seed=case.seed, time_base=case.time_base)
     report = replay(src, None, options, out=io.StringIO())
     return tuple(report.streams)
 
@@ -393,7 +393,7 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
                 options=case.options,
                 variables=dict(case.variables) or None,
                 seed=case.seed,
-                clock=case.clock,
+                time_base=case.time_base,
                 settle_s=case.settle_s,
                 expect=case.expect,
                 timeout_s=case.timeout_s,

@@ -10,6 +10,7 @@ down, ``replay_through(source, publisher, options) -> ReplayReport`` with any
 or a :class:`PrintPublisher` (``--dry-run``).
 """
 
+from xtape.clock import Clock, FakeClock, MonotonicClock
 from xtape.replay.keep_ids import check_keep_ids, first_ids
 from xtape.replay.options import MAX_REFUSALS, ReplayOptions
 from xtape.replay.play import replay
@@ -24,7 +25,7 @@ from xtape.replay.publishers import open_publisher
 from xtape.replay.redis_publisher import RedisPublisher
 from xtape.replay.report import Lateness, ReplayProgress, ReplayReport
 from xtape.replay.runner import ProgressFn, replay_through
-from xtape.replay.scheduler import Batch, Clock, FakeClock, MonotonicClock, Pacing, batches
+from xtape.replay.scheduler import Batch, Pacing, batches
 from xtape.replay.source import OpenedSource, open_source, source_kind
 
 __all__ = [

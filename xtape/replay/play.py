@@ -18,13 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from xtape.clock import FakeClock
 from xtape.errors import ReplayAborted
 from xtape.replay.options import ReplayOptions
 from xtape.replay.publish import EchoPublisher, PrintPublisher, Publisher
 from xtape.replay.publishers import open_publisher
 from xtape.replay.report import ReplayReport
 from xtape.replay.runner import ProgressFn, replay_through
-from xtape.replay.scheduler import FakeClock
 from xtape.replay.source import open_source
 from xtape.timeline import Source
 

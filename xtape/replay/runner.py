@@ -25,13 +25,14 @@ from dataclasses import replace
 from itertools import chain
 from operator import attrgetter
 
+from xtape.clock import Clock, MonotonicClock
 from xtape.errors import PublishFailed, RedisUnavailable, ReplayAborted, XtapeError
 from xtape.replay.keep_ids import check_keep_ids, first_ids
 from xtape.replay.options import ReplayOptions
 from xtape.replay.prefetch import Prefetched
 from xtape.replay.publish import Publisher
 from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
-from xtape.replay.scheduler import Clock, MonotonicClock, batches
+from xtape.replay.scheduler import batches
 from xtape.replay.source import OpenedSource
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event, Source, display_name
 from xtape.units import match_any

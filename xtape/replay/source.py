@@ -82,12 +82,12 @@ def open_source(
     *,
     variables: dict[str, str] | None = None,
     seed: int | None = None,
-    clock: TimeBase | None = None,
+    time_base: TimeBase | None = None,
     catalog: PayloadCheck | None = None,
 ) -> OpenedSource:
     """Open ``path`` for replay: a recording (by its content) or a scenario.
 
-    ``variables`` and ``seed`` apply to scenarios, ``clock`` to recordings (``"id"`` by
+    ``variables`` and ``seed`` apply to scenarios, ``time_base`` to recordings (``"id"`` by
     default). ``options`` (the replay's) decide which warnings matter and let a
     recording skip merging streams by id when nothing is timed. Invalid input raises
     an :class:`~xtape.errors.InputError` before anything is published. A scenario's
@@ -100,9 +100,9 @@ def open_source(
             raise UsageError("--variable and --seed apply to scenarios, not to recordings")
         transform = (options or ReplayOptions()).transform
         return _open_recording(
-            path, clock or "id", pacing, transform.since_ns, transform.until_ns
+            path, time_base or "id", pacing, transform.since_ns, transform.until_ns
         )
-    if clock not in (None, "id"):
+    if time_base not in (None, "id"):
         raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
     from xtape.scenario import ScenarioSource  # (pydantic, YAML: only when needed)
 
@@ -142,7 +142,7 @@ class RecordingSource:
 
 def _open_recording(
     path: str | Path,
-    clock: TimeBase,
+    time_base: TimeBase,
     pacing: Pacing,
     since_ns: int | None = None,
     until_ns: int | None = None,
@@ -150,7 +150,7 @@ def _open_recording(
     # Offsets are needed unless at full speed over the whole recording (--since and
     # --until pick entries by them).
     timed = not (pacing.is_max_speed and since_ns is None and until_ns is None)
-    recording = Recording(path, clock=clock)
+    recording = Recording(path, time_base=time_base)
     if recording.one_pass:
         # Standard input or a pipe (``xtape record -o - | xtape replay -``): read once,
         # as it comes, so nothing is known up front (no totals, no warnings). Each batch
@@ -169,11 +169,11 @@ def _open_recording(
         )
         if warning
     ]
-    if clock == "id" and pacing.follows_offsets:
+    if time_base == "id" and pacing.follows_offsets:
         warning = info.id_clock_warning()
         if warning:
             warnings.append(warning)
-    if clock == "id":
+    if time_base == "id":
         span = (
             None
             if info.first_ms is None or info.last_ms is None

@@ -3,11 +3,11 @@
 :class:`StreamReader` is what the recorder loop talks to: open/close the connections,
 find streams (SCAN, TYPE, XINFO), read a round of streams from exact cursors (each with
 its continuity checks), wait for traffic (invalidation hints, or a blocking read), and
-tell a restart (``run_id``). Two implementations: :class:`Source` (one server, below)
-and :class:`~xtape.capture.cluster_source.ClusterSource` (a Redis Cluster: one
-:class:`Source` per primary). A new kind of source is a new implementation of it.
+tell a restart (``run_id``). Two implementations: :class:`ServerReader` (one server, below)
+and :class:`~xtape.capture.cluster_reader.ClusterReader` (a Redis Cluster: one
+:class:`ServerReader` per primary). A new kind of server is a new implementation of it.
 
-A :class:`Source` holds the two connections the recorder manages itself (:mod:`.link`):
+A :class:`ServerReader` holds the two connections the recorder manages itself (:mod:`.link`):
 one reads, the other receives invalidation hints (:mod:`.hints`). It knows the server's
 ``run_id`` and version, finds streams (SCAN, TYPE, XINFO), reads a round of dirty streams
 in one MULTI (each with its continuity checks), and waits for traffic. It decides
@@ -117,7 +117,7 @@ class StreamReader(Protocol):
     def block(self, states: Sequence[StreamState], wait_s: float) -> set[bytes]: ...
 
 
-class Source:
+class ServerReader:
     """One Redis server, read through connections that never reconnect on their own."""
 
     def __init__(
@@ -205,7 +205,7 @@ class Source:
         return [x for x in (link, hints.link if hints is not None else None) if x is not None]
 
     def hints_fileno(self) -> int:
-        """The hint connection's socket (-1 without hints): to wait on several sources."""
+        """The hint connection's socket (-1 without hints): to wait on several readers."""
         return self._hints.link.fileno() if self._hints is not None else -1
 
     def describe(self) -> dict[str, Any]:
