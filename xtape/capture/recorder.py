@@ -187,7 +187,7 @@ class Recorder:
                     f"{self.reader.server} does not count the entries added to a stream (Redis 7.0+ "
                     "does): entries trimmed before they are recorded cannot be detected as gaps"
                 )
-            self._start_cursor = self.opt.start.cursor(self.clock.wall_ns() // 1_000_000)
+            self._start_cursor = self.opt.start_spec.cursor(self.clock.wall_ns() // 1_000_000)
             self._discover(initial=True)
             return True
         except (*FAULTS, Stopped) as exc:
@@ -378,7 +378,7 @@ class Recorder:
                     if self._backlog is None:
                         self._backlog = Backlog()
                     self._backlog.add(name, info, self._start_cursor)
-            elif self.opt.start.kind in ("now", "start"):
+            elif self.opt.start_spec.kind in ("now", "start"):
                 # Created after the recording started: all of it is new traffic.
                 self.states[name] = StreamState(name, b"0-0", 0)
             else:
