@@ -41,7 +41,13 @@ from typing import Any
 
 from xtape.capture.cursors import StreamState
 from xtape.capture.hints import Changes
-from xtape.capture.server_reader import RoundReplies, ServerReader, TopologyChange, streams_args
+from xtape.capture.server_reader import (
+    RoundReplies,
+    ServerReader,
+    TopologyChange,
+    round_commands,
+    split_round,
+)
 from xtape.capture.topology import compare
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_address
 from xtape.errors import CommandRefused, RedisRefused, RedisUnavailable
@@ -303,7 +309,7 @@ class ClusterReader:
                 commands: list[tuple[Any, ...]] = []
                 plan: list[tuple[list[StreamState], int, bool]] = []
                 for group, asking in items:
-                    body = _round_commands(group, count, keys_per_read)
+                    body = round_commands(group, count, keys_per_read)
                     if asking:
                         commands.append(("ASKING",))
                     commands.extend([("MULTI",), *body, ("EXEC",)])
@@ -374,20 +380,6 @@ class ClusterReader:
         return {s.name for s in states}
 
 
-def _round_commands(
-    states: Sequence[StreamState], count: int, keys_per_read: int
-) -> list[tuple[Any, ...]]:
-    commands: list[tuple[Any, ...]] = []
-    for state in states:
-        commands.append(("XINFO", "STREAM", state.name))
-        if state.verified:
-            commands.append(("XRANGE", state.name, state.cursor, state.cursor))
-    for i in range(0, len(states), keys_per_read):
-        chunk = states[i : i + keys_per_read]
-        commands.append(("XREAD", "COUNT", count, *streams_args(chunk)))
-    return commands
-
-
 def _refusal_in(queued: list[Any], result: Any) -> CommandRefused | None:
     """The refusal of one slot's MULTI: of a command while queuing, else of the EXEC."""
     refusal = next((r for r in queued if isinstance(r, CommandRefused)), None)
@@ -402,18 +394,11 @@ def _assemble(done: list[tuple[list[StreamState], list[Any]]]) -> RoundReplies:
     present: list[bool | None] = []
     reads: list[Any] = []
     for group, replies in done:
-        at = 0
-        for state in group:
-            states.append(state)
-            infos.append(replies[at])
-            at += 1
-            if state.verified:
-                found = replies[at]
-                present.append(bool(found) if isinstance(found, list) else None)
-                at += 1
-            else:
-                present.append(None)
-        reads.extend(replies[at:])
+        states.extend(group)
+        group_infos, group_present, group_reads = split_round(group, replies)
+        infos.extend(group_infos)
+        present.extend(group_present)
+        reads.extend(group_reads)
     return RoundReplies(infos, present, reads, states)
 
 
