@@ -68,6 +68,16 @@ def test_record_options_take_the_start_as_the_text_from_takes() -> None:
         xtape.RecordOptions(["s"], start="yesterday")
 
 
+def test_replay_of_a_path_reports_what_opening_it_warned_about(tmp_path: Path, redis_url: str, r: redis.Redis) -> None:
+    path = tmp_path / "gappy.xtape"
+    with RecordingWriter(path) as writer:
+        writer.write_entries(b"g", [[b"%d-0" % i, [b"i", b"%d" % i]] for i in range(1, 4)], 1)
+        writer.write_gap(b"g", b"3-0", b"9-0", 5, 2)
+    report = xtape.replay(path, redis_url, xtape.ReplayOptions(pacing=xtape.Pacing.max_speed()))
+    assert report.published == 3 == r.xlen("g")
+    assert any("1 gap" in warning for warning in report.warnings), report.warnings
+
+
 # --------------------------------------------------------------------------- README
 
 

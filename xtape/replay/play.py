@@ -45,7 +45,9 @@ def replay(
     :class:`~xtape.timeline.Source`) into the Redis server at ``url`` (default
     ``$REDIS_URL``, else ``redis://localhost:6379/0``) with a publisher shaped by
     ``options`` (ids, trimming, reconnecting), or, with ``options.dry_run``, list its
-    events on ``out`` (default stdout) on a clock that jumps over waits.
+    events on ``out`` (default stdout) on a clock that jumps over waits. A path is
+    opened with :func:`~xtape.replay.source.open_source`, and what it warns about (gaps,
+    a truncated tail) comes first in the report's ``warnings``.
 
     ``verbose`` lists each event with its fields on ``out`` as it goes. ``warn``
     receives connection-loss lines as they happen; ``stop_event`` stops the replay
@@ -56,7 +58,13 @@ def replay(
     """
     options = options or ReplayOptions()
     if isinstance(source, (str, Path)):
-        source = open_source(source, options)
+        opened = open_source(source, options)
+        report = replay(
+            opened, url, options, out=out, verbose=verbose, progress=progress, warn=warn,
+            stop_event=stop_event, cluster=cluster,
+        )  # fmt: skip
+        report.warnings[:0] = opened.warnings
+        return report
     if options.dry_run:
         printer = PrintPublisher(out or sys.stdout, verbose=verbose, keep_ids=options.keep_ids)
         return replay_through(
