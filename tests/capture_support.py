@@ -75,6 +75,7 @@ def record_through_a_trim(url: str, path: Path, ids: list[bytes]) -> tuple[Recor
     batch, 9 in all; right after the first batch, 20 more entries are added with MAXLEN 5
     (their ids appended to ``ids``), so entries 5 to 25 are trimmed before they are read.
     Returns the stats and the warnings."""
+    from xtape.capture import parse_start
     from xtape.connection import connect
 
     def trim() -> None:
@@ -88,6 +89,6 @@ def record_through_a_trim(url: str, path: Path, ids: list[bytes]) -> tuple[Recor
 
     Trimming.trim = staticmethod(trim)
     warnings: list[str] = []
-    options = RecordOptions(["g"], start="start", batch=4, count=9)
+    options = RecordOptions(["g"], start=parse_start("start"), batch=4, count=9)
     stats = start_recorder(url, path, options, Trimming, warnings=warnings).join()
     return stats, warnings

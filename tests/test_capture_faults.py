@@ -14,7 +14,7 @@ from capture_support import by_stream, start_recorder
 from conftest import xrange_raw
 from e2e_support import wait_for
 
-from xtape.capture import RecordOptions
+from xtape.capture import RecordOptions, parse_start
 from xtape.connection import connect
 from xtape.recording import Recording, summarize
 from xtape.server import RedisServer
@@ -110,7 +110,7 @@ def test_server_restart_resumes_without_duplicates_or_losses(
     client.close()
     path = tmp_path / "restart.xtape"
     warnings: list[str] = []
-    options = RecordOptions(["s"], start="start", count=200)
+    options = RecordOptions(["s"], start=parse_start("start"), count=200)
     bg = start_recorder(server.url, path, options, warnings=warnings)
     wait_for(lambda: bg.recorder.stats.entries == 100, what="the backlog to be recorded")
     server.restart()

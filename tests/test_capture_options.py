@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from xtape.capture import RecordOptions, StartSpec, parse_count
+from xtape.capture import RecordOptions, parse_count, parse_start
 from xtape.capture.options import time_cursor
 from xtape.errors import UsageError
 from xtape.ids import MAX_PART as MAX_SEQ
@@ -15,37 +15,37 @@ from xtape.units import parse_duration
 
 
 def test_from_keywords_and_ids() -> None:
-    assert StartSpec.parse("now").kind == "now"
-    assert StartSpec.parse("now").cursor(123) is None
-    assert StartSpec.parse("start").cursor(123) == b"0-0"
-    spec = StartSpec.parse("1700000000000-5")
+    assert parse_start("now").kind == "now"
+    assert parse_start("now").cursor(123) is None
+    assert parse_start("start").cursor(123) == b"0-0"
+    spec = parse_start("1700000000000-5")
     assert (spec.kind, spec.cursor(0)) == ("id", b"1700000000000-5")
 
 
 def test_from_time_includes_millisecond_zero() -> None:
-    spec = StartSpec.parse("2026-11-25T10:00:00Z")
+    spec = parse_start("2026-11-25T10:00:00Z")
     ms = 1795600800000
     assert spec.ms == ms
     assert spec.cursor(0) == f"{ms - 1}-{MAX_SEQ}".encode()
     # A bare number is a millisecond time, not an exclusive id.
-    assert StartSpec.parse("1000").cursor(0) == b"999-18446744073709551615"
+    assert parse_start("1000").cursor(0) == b"999-18446744073709551615"
     assert time_cursor(0) == b"0-0"
     # No zone means UTC; an offset is honoured.
-    assert StartSpec.parse("2026-11-25T10:00:00").ms == ms
-    assert StartSpec.parse("2026-11-25T11:00:00+01:00").ms == ms
+    assert parse_start("2026-11-25T10:00:00").ms == ms
+    assert parse_start("2026-11-25T11:00:00+01:00").ms == ms
 
 
 def test_from_negative_duration_is_relative_to_the_start() -> None:
     now_ms = int(time.time() * 1000)
-    assert StartSpec.parse("-5m").cursor(now_ms) == time_cursor(now_ms - 300_000)
-    assert StartSpec.parse("-250ms").cursor(now_ms) == time_cursor(now_ms - 250)
-    assert StartSpec.parse("-1h").ago_s == 3600
+    assert parse_start("-5m").cursor(now_ms) == time_cursor(now_ms - 300_000)
+    assert parse_start("-250ms").cursor(now_ms) == time_cursor(now_ms - 250)
+    assert parse_start("-1h").ago_s == 3600
 
 
 @pytest.mark.parametrize("bad", ["", "yesterday", "-5x", "12-ab", "2026-13-45T00:00:00Z", "1-2-3"])
 def test_bad_from_values_are_usage_errors(bad: str) -> None:
     with pytest.raises(UsageError, match=r"invalid --from .*use now, start"):
-        StartSpec.parse(bad)
+        parse_start(bad)
 
 
 def test_durations() -> None:

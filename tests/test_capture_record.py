@@ -16,7 +16,7 @@ from capture_support import by_stream, record_through_a_trim, start_recorder
 from conftest import xrange_raw
 from e2e_support import wait_for, xadd
 
-from xtape.capture import Progress, RecordOptions
+from xtape.capture import Progress, RecordOptions, parse_start
 from xtape.connection import connect
 from xtape.recording import Recording, summarize
 
@@ -41,7 +41,7 @@ def test_live_traffic_is_recorded_byte_identical(
     path = tmp_path / "live.xtape"
     options = RecordOptions(
         patterns=["old", "bench", "t:*", "ström:😀"],
-        start="start",
+        start=parse_start("start"),
         scan_interval_s=0.05,
         batch=500,
     )
@@ -106,7 +106,7 @@ def test_live_traffic_is_recorded_byte_identical(
 
 
 def _record_count(url: str, path: Path, start: str, count: int, streams: list[str]) -> None:
-    options = RecordOptions(patterns=streams, start=start, count=count)
+    options = RecordOptions(patterns=streams, start=parse_start(start), count=count)
     start_recorder(url, path, options).join()
 
 
@@ -185,7 +185,7 @@ def test_until_idle_and_stop_event_stop_cleanly(
     idle = start_recorder(
         redis_url,
         tmp_path / "idle.xtape",
-        RecordOptions(["s"], start="start", until_idle_s=0.3),
+        RecordOptions(["s"], start=parse_start("start"), until_idle_s=0.3),
     ).join()
     assert (idle.stop_reason, idle.entries) == ("idle", 1)
 
@@ -239,7 +239,7 @@ def test_redacted_values_are_stable_digests_and_absent_from_the_file(
     for secret in secrets:
         xadd(r, "u", [b"user", b"ann", b"password", secret, b"token", secret, b"tok", b"keep"])
     path = tmp_path / "redacted.xtape"
-    options = RecordOptions(["u"], start="start", count=3, redact=["pass*", "tok?n"])
+    options = RecordOptions(["u"], start=parse_start("start"), count=3, redact=["pass*", "tok?n"])
     start_recorder(redis_url, path, options).join()
     data = path.read_bytes()
     assert b"hunter2" not in data and b"s3cr3t" not in data
@@ -259,7 +259,7 @@ def test_a_stream_replaced_by_another_type_is_dropped_with_a_warning(
     xadd(r, "gone", [b"f", b"1"])
     path = tmp_path / "dropped.xtape"
     warnings: list[str] = []
-    options = RecordOptions(["keep", "gone"], start="start", count=3)
+    options = RecordOptions(["keep", "gone"], start=parse_start("start"), count=3)
     bg = start_recorder(redis_url, path, options, warnings=warnings)
     wait_for(lambda: bg.recorder.stats.entries == 2, what="the backlog")
     r.delete("gone")

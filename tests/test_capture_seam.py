@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 from capture_support import by_stream
 
-from xtape.capture import Recorder, RecordOptions
+from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.capture.cluster_reader import ClusterReader
 from xtape.capture.server_reader import ServerReader, StreamReader
 from xtape.clock import FakeClock
@@ -44,7 +44,7 @@ def test_exclude_keeps_matching_streams_out(redis_url: str, r: redis.Redis, tmp_
         r.xadd(name, {"n": "1"})
     path = tmp_path / "x.xtape"
     options = RecordOptions(
-        ["x:*", "x:skip:2"], start="start", until_idle_s=0.5, exclude=["x:skip:*"]
+        ["x:*", "x:skip:2"], start=parse_start("start"), until_idle_s=0.5, exclude=["x:skip:*"]
     )
     stats = Recorder(redis_url, path, options).run()
     assert set(by_stream(path)) == {b"x:keep", b"x:other"}

@@ -18,7 +18,7 @@ import redis
 from capture_support import start_recorder
 from e2e_support import wait_for
 
-from xtape.capture import Progress, RecordOptions, record
+from xtape.capture import Progress, RecordOptions, parse_start, record
 from xtape.connection import connect
 from xtape.errors import RedisUnavailable, RuntimeFailure
 from xtape.recording import Recording
@@ -123,12 +123,12 @@ def test_a_failed_recording_leaves_no_stub(
     url = f"redis://nox:pw@127.0.0.1:{server.port}/0"
     path = tmp_path / "refused.xtape"
     with pytest.raises(RuntimeFailure, match="refused"):
-        record(url, path, RecordOptions(["s"], start="start"))
+        record(url, path, RecordOptions(["s"], start=parse_start("start")))
     assert not path.exists()
     # A file that was there before (the user forced over it) is not removed.
     path.write_bytes(b"old")
     with pytest.raises(RuntimeFailure, match="refused"):
-        record(url, path, RecordOptions(["s"], start="start"))
+        record(url, path, RecordOptions(["s"], start=parse_start("start")))
     assert path.exists()
     unreachable = tmp_path / "unreachable.xtape"
     with pytest.raises(RedisUnavailable):
@@ -188,12 +188,12 @@ def test_redact_matches_names_in_any_case_and_warns_of_unused_globs(
     r.execute_command("XADD", "u", "*", "apiToken", "s3cret", "user", "ann")
     path = tmp_path / "case.xtape"
     warnings: list[str] = []
-    options = RecordOptions(["u"], start="start", count=1, redact=["*token*", "pin"])
+    options = RecordOptions(["u"], start=parse_start("start"), count=1, redact=["*token*", "pin"])
     start_recorder(redis_url, path, options, warnings=warnings).join()
     assert b"s3cret" not in path.read_bytes()
     assert warnings == ["--redact 'pin' matched no field name in this recording"]
     sensitive = RecordOptions(
-        ["u"], start="start", count=1, redact=["*token*"], redact_case_sensitive=True
+        ["u"], start=parse_start("start"), count=1, redact=["*token*"], redact_case_sensitive=True
     )
     start_recorder(redis_url, tmp_path / "cs.xtape", sensitive).join()
     [entry] = Recording(tmp_path / "cs.xtape").entries()
@@ -222,7 +222,7 @@ def test_backfill_reports_done_total_and_eta(
         pipe.execute_command("XADD", "big", "*", "n", str(i))
     pipe.execute()
     seen: list[Progress] = []
-    options = RecordOptions(["big"], start="start", count=30000, batch=1000)
+    options = RecordOptions(["big"], start=parse_start("start"), count=30000, batch=1000)
     record(redis_url, tmp_path / "p.xtape", options, progress=seen.append)
     backfill = [p for p in seen if p.backlog_total is not None]
     assert backfill, "no progress during the backfill"

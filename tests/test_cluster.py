@@ -17,7 +17,7 @@ from e2e_support import wait_for
 from redis.crc import key_slot
 from typer.testing import CliRunner
 
-from xtape.capture import Recorder, RecordOptions
+from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.cli import app
 from xtape.connection import keep_stream_replies_raw
 from xtape.recording import Recording
@@ -224,7 +224,7 @@ def test_live_traffic_during_a_slot_migration_is_recorded_exactly(
     path = tmp_path / "mig.xtape"
     rc = raw_client(cluster)
     rc.execute_command("XADD", moving, "*", "seed", "1")
-    bg = Background(Recorder(cluster.url, path, RecordOptions(["mig:*"], start="start")))
+    bg = Background(Recorder(cluster.url, path, RecordOptions(["mig:*"], start=parse_start("start"))))
     wait_for(lambda: path.exists())
     stop = threading.Event()
     sent = [0]

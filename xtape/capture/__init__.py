@@ -12,6 +12,7 @@ from xtape.capture.options import (
     RecordOptions,
     StartSpec,
     parse_count,
+    parse_start,
 )
 from xtape.capture.progress import Progress, ProgressFn
 from xtape.capture.readers import open_reader
@@ -29,5 +30,6 @@ __all__ = [
     "WarnFn",
     "open_reader",
     "parse_count",
+    "parse_start",
     "record",
 ]

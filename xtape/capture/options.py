@@ -51,44 +51,44 @@ class StartSpec:
         ms = self.ms if self.kind == "time" else now_ms - round(self.ago_s * 1000)
         return time_cursor(ms)
 
-    @classmethod
-    def parse(cls, text: str) -> StartSpec:
-        """Where ``text`` says to start (what ``--from`` takes): ``now``, ``start``, ``ID`` (``ms-seq`` or ``ms``), ``TIME``
-        (ISO-8601, e.g. ``2026-11-25T10:00:00Z``; no zone means UTC) or ``-DURATION``."""
-        value = text.strip()
-        low = value.lower()
-        if low in ("now", "$"):
-            return cls("now", value)
-        if low in ("start", "0", "0-0", "-", "beginning"):
-            return cls("start", value)
-        match = _ID.match(value)
-        if match:
-            try:
-                start = StreamId.parse(value)
-            except InvalidStreamId:
-                raise UsageError(f"invalid --from {text!r}: id parts must be below 2^64") from None
-            if match.group(2) is None:
-                # A bare number is a millisecond: include ms-0.
-                return cls("time", value, ms=start.ms)
-            return cls("id", value, id=bytes(start))
-        match = _AGO.match(value)
-        if match:
-            try:
-                ns = parse_duration(value[1:].strip(), option="--from")
-            except UsageError:
-                raise UsageError(
-                    f"invalid --from {text!r}: use -DURATION with a unit: ms, s, m, h or d (e.g. -5m)"
-                ) from None
-            return cls("ago", value, ago_s=ns / NS_PER_S)
-        when = _parse_time(value)
-        if when is None:
-            raise UsageError(f"invalid --from {text!r}: {_FROM_HELP}")
-        return cls("time", value, ms=when)
-
 
 def time_cursor(ms: int) -> bytes:
     """The exclusive XREAD cursor that includes ``ms-0``: ``(ms-1)-MAX_SEQ``."""
     return bytes(StreamId.before_ms(ms))
+
+
+def parse_start(text: str) -> StartSpec:
+    """Parse ``--from``: ``now``, ``start``, ``ID`` (``ms-seq`` or ``ms``), ``TIME``
+    (ISO-8601, e.g. ``2026-11-25T10:00:00Z``; no zone means UTC) or ``-DURATION``."""
+    value = text.strip()
+    low = value.lower()
+    if low in ("now", "$"):
+        return StartSpec("now", value)
+    if low in ("start", "0", "0-0", "-", "beginning"):
+        return StartSpec("start", value)
+    match = _ID.match(value)
+    if match:
+        try:
+            start = StreamId.parse(value)
+        except InvalidStreamId:
+            raise UsageError(f"invalid --from {text!r}: id parts must be below 2^64") from None
+        if match.group(2) is None:
+            # A bare number is a millisecond: include ms-0.
+            return StartSpec("time", value, ms=start.ms)
+        return StartSpec("id", value, id=bytes(start))
+    match = _AGO.match(value)
+    if match:
+        try:
+            ns = parse_duration(value[1:].strip(), option="--from")
+        except UsageError:
+            raise UsageError(
+                f"invalid --from {text!r}: use -DURATION with a unit: ms, s, m, h or d (e.g. -5m)"
+            ) from None
+        return StartSpec("ago", value, ago_s=ns / NS_PER_S)
+    when = _parse_time(value)
+    if when is None:
+        raise UsageError(f"invalid --from {text!r}: {_FROM_HELP}")
+    return StartSpec("time", value, ms=when)
 
 
 def _parse_time(value: str) -> int | None:
@@ -125,7 +125,7 @@ class RecordOptions:
     #: Literal stream names and globs (``orders:*``), as typed.
     patterns: list[str]
     #: Where recording starts: a :class:`StartSpec`, or the text ``--from`` takes
-    #: (``"now"``, ``"start"``, an id, a time, ``"-5m"``), read by :meth:`StartSpec.parse`.
+    #: (``"now"``, ``"start"``, an id, a time, ``"-5m"``), read by :func:`parse_start`.
     start: StartSpec | str = "now"
     #: Stop after this many seconds (wall clock from the start).
     duration_s: float | None = None
@@ -170,7 +170,7 @@ class RecordOptions:
     @property
     def start_spec(self) -> StartSpec:
         """:attr:`start` as a :class:`StartSpec`."""
-        return self.start if isinstance(self.start, StartSpec) else StartSpec.parse(self.start)
+        return self.start if isinstance(self.start, StartSpec) else parse_start(self.start)
 
     def __post_init__(self) -> None:
         self.start = self.start_spec

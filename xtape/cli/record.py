@@ -63,7 +63,7 @@ def record(
     --count, --until-idle, Ctrl-C or SIGTERM, always closing the file cleanly.
     Reconnects with backoff if the server goes away, and marks trimmed entries as gaps.
     """
-    from xtape.capture import RecordOptions
+    from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
     from xtape.capture.redact import read_key_file
     from xtape.outputs import check_output, check_split_folder
@@ -92,7 +92,7 @@ def record(
         target = tls_url(url, tls_ca_cert, tls_cert, tls_key, tls_insecure)
         options = RecordOptions(
             patterns=list(streams),
-            start=from_,
+            start=parse_start(from_),
             duration_s=None
             if duration is None
             else parse_duration(duration, option="--duration", positive=True) / NS_PER_S,

@@ -66,7 +66,7 @@ def _diff_live(
     save: str | Path | None,
     redact_key: bytes | None,
 ) -> DiffResult:
-    from xtape.capture import RecordOptions, record
+    from xtape.capture import RecordOptions, parse_start, record
     from xtape.capture.redact import key_id
     from xtape.connection import redact_url, resolve_url
     from xtape.recording import Recording, StreamDef
@@ -97,7 +97,7 @@ def _diff_live(
     try:
         options = RecordOptions(
             patterns,
-            start="start",
+            start=parse_start("start"),
             until_idle_s=idle_s,
             redact=redact,
             redact_case_sensitive=case_sensitive,
