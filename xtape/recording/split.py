@@ -78,7 +78,7 @@ class SplitWriter:
         self.split_size = split_size
         self.split_duration_s = split_duration_s
         self.keep_last_s = keep_last_s
-        self._time_s = time_s
+        self._clock = time_s
         self._options = writer_options
         #: This writer's series id, and the series it continues (None: a new recording).
         self.series = uuid.uuid4().hex
@@ -93,7 +93,7 @@ class SplitWriter:
         self._part = 0
         #: Files this writer created, in order.
         self.created: list[Path] = []
-        #: When each file this writer created was started (``time_s()``: seconds).
+        #: When each file this writer created was started (its clock, seconds).
         self._starts: dict[Path, float] = {}
         self._closed_bytes = 0
         self._closed_entries = 0
@@ -163,7 +163,7 @@ class SplitWriter:
                 raise
             break
         self.created.append(path)
-        self._started = self._starts[path] = self._time_s()
+        self._started = self._starts[path] = self._clock()
         return writer
     @property
     def path(self) -> Path | None:
@@ -188,7 +188,7 @@ class SplitWriter:
             return True
         return (
             self.split_duration_s is not None
-            and self._time_s() - self._started >= self.split_duration_s
+            and self._clock() - self._started >= self.split_duration_s
         )
 
     def rotate(self) -> None:
@@ -214,7 +214,7 @@ class SplitWriter:
             (m for m in self._scan() if m.series in rank),
             key=lambda m: (rank[m.series], m.order),
         )
-        horizon = self._time_s() - self.keep_last_s
+        horizon = self._clock() - self.keep_last_s
         deleted: list[Path] = []
         for older, newer in itertools.pairwise(members):
             if self._writer.path in (older.path, newer.path):
