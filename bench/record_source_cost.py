@@ -1,4 +1,4 @@
-"""What recording costs the source: Redis's CPU time for the same trickle of traffic
+"""What recording costs the servers: Redis's CPU time for the same trickle of traffic
 without and with ``xtape record`` attached, for 10, 1,000 and 10,000 streams.
 
 For each stream count, a throwaway server gets N streams (one entry each); then, for
@@ -59,7 +59,7 @@ def cpu_s(pid: int) -> float:
 
 
 @dataclass
-class Source:
+class Servers:
     """A throwaway server or cluster: the URL the recorder gets, the pids whose CPU is
     summed, and a way to make a client that routes each key to its server."""
 
@@ -72,18 +72,18 @@ class Source:
 
 
 @contextmanager
-def single_source() -> Iterator[Source]:
+def single_server() -> Iterator[Servers]:
     with RedisServer() as server:
         assert server.proc is not None
-        yield Source(server.url, [server.proc.pid], lambda: connect(server.url))
+        yield Servers(server.url, [server.proc.pid], lambda: connect(server.url))
 
 
 @contextmanager
-def cluster_source() -> Iterator[Source]:
+def cluster_servers() -> Iterator[Servers]:
     with LocalCluster(primaries=3, replicas=0) as cluster:
         pids = [n.proc.pid for n in cluster.nodes if n.proc is not None]
         assert len(pids) == 3
-        yield Source(cluster.url, pids, cluster.cluster_client)
+        yield Servers(cluster.url, pids, cluster.cluster_client)
 
 
 def spread(client: redis.RedisCluster, streams: int) -> str:
@@ -95,9 +95,9 @@ def spread(client: redis.RedisCluster, streams: int) -> str:
     return ",".join(str(counts[k]) for k in sorted(counts))
 
 
-def trickle(source: Source, streams: int, rate: float, seconds: float, seed: int = 7) -> int:
+def trickle(servers: Servers, streams: int, rate: float, seconds: float, seed: int = 7) -> int:
     """Add ~rate entries/s to random streams for ``seconds``; returns how many."""
-    client = source.client()
+    client = servers.client()
     rnd = random.Random(seed)
     start = time.monotonic()
     n = 0
@@ -114,8 +114,8 @@ def trickle(source: Source, streams: int, rate: float, seconds: float, seed: int
 def measure(
     streams: int, rate: float, seconds: float, recorder: bool, tmp: Path, cluster: bool
 ) -> dict[str, Any]:
-    with (cluster_source() if cluster else single_source()) as source:
-        client = source.client()
+    with (cluster_servers() if cluster else single_server()) as servers:
+        client = servers.client()
         pipe = client.pipeline(transaction=False)
         for i in range(streams):
             pipe.execute_command("XADD", f"b:{i}", "*", "n", "0")
@@ -128,20 +128,20 @@ def measure(
             if recorder:
                 xtape = shutil.which("xtape") or str(Path(sys.executable).parent / "xtape")
                 proc = subprocess.Popen(
-                    [xtape, "record", "b:*", "--url", source.url, "-o", str(out), "--force", "-q"],
+                    [xtape, "record", "b:*", "--url", servers.url, "-o", str(out), "--force", "-q"],
                     stderr=subprocess.PIPE,
                 )
                 deadline = time.monotonic() + 30
                 while not (out.exists() and out.stat().st_size > 0) and time.monotonic() < deadline:
                     time.sleep(0.05)
                 time.sleep(2.0 + streams / 5000)  # the first round checks every stream once
-            server_before = source.cpu_s()
+            server_before = servers.cpu_s()
             rec_before = cpu_s(proc.pid) if proc else 0.0
             t = time.monotonic()
-            added = trickle(source, streams, rate, seconds)
+            added = trickle(servers, streams, rate, seconds)
             elapsed = time.monotonic() - t
             result: dict[str, Any] = {
-                "server": (source.cpu_s() - server_before) / elapsed,
+                "server": (servers.cpu_s() - server_before) / elapsed,
                 "recorder": (cpu_s(proc.pid) - rec_before) / elapsed if proc else 0.0,
                 "added": added,
                 "p50": 0.0,

@@ -20,7 +20,7 @@ capture time per round, so streams interleave by id on replay) is written with
   the whole command (start-up and reading the file included), and the rate of its
   own report (the replay loop only); with ``--baseline DIR``, the whole command of the
   xtape in checkout DIR too (``PYTHONPATH=DIR``), in the same rounds: a before/after;
-* for reference, xtape's ``replay()`` in this process at max speed over the same
+* for reference, xtape's ``replay_through()`` in this process at max speed over the same
   entries pre-built in memory as ``Event`` objects (no file reading, no start-up):
   the publisher and replay loop alone, like-for-like with the redis-py loop; and the
   same again with each XADD packed by ``hiredis.pack_command`` (what xtape did before
@@ -66,7 +66,7 @@ from _load import OtherLoad
 
 from xtape.process import process_state
 from xtape.recording import Recording, RecordingWriter
-from xtape.replay import Pacing, RedisPublisher, ReplayOptions, redis_publisher, replay
+from xtape.replay import Pacing, RedisPublisher, ReplayOptions, redis_publisher, replay_through
 from xtape.replay.resp import COMPILED, pack_xadds_hiredis
 from xtape.server import RedisServer
 from xtape.timeline import Event, ScheduleFn
@@ -232,7 +232,7 @@ def run_redis_py(entries: list[tuple[bytes, list[bytes]]], streams: list[bytes])
 
 
 def run_in_process(events: list[Event], streams: list[bytes], *, hiredis: bool = False) -> Result:
-    """``replay()`` over pre-built events; ``hiredis``: packing each XADD with
+    """``replay_through()`` over pre-built events; ``hiredis``: packing each XADD with
     ``hiredis.pack_command`` as before the compiled packer (the same run's reference)."""
     n = len(events)
     packer = redis_publisher.pack_xadds
@@ -243,19 +243,19 @@ def run_in_process(events: list[Event], streams: list[bytes], *, hiredis: bool =
             with OtherLoad(server) as load:
                 start = time.perf_counter()
                 with process_state():  # as the CLI runs it: automatic gc paused
-                    report = replay(
+                    report = replay_through(
                         ListSource(events), publisher, ReplayOptions(Pacing.max_speed())
                     )
                 seconds = time.perf_counter() - start
             if report.published != n or report.errors:
-                raise SystemExit(f"replay(): {report.published} published, {report.errors} errors")
-            check_total(server.url, streams, n, "replay()")
+                raise SystemExit(f"replay_through(): {report.published} published, {report.errors} errors")
+            check_total(server.url, streams, n, "replay_through()")
     finally:
         redis_publisher.pack_xadds = packer
     if hiredis:
-        label = "(ref) replay() in-process, hiredis"
+        label = "(ref) replay_through() in-process, hiredis"
         return Result(label, seconds, n / seconds, "the same, packed by hiredis", load.percent)
-    label = "(ref) xtape replay() in-process"
+    label = "(ref) xtape replay_through() in-process"
     return Result(label, seconds, n / seconds, "pre-built Events, no file", load.percent)
 
 

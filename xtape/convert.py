@@ -60,7 +60,7 @@ class ConvertOptions:
     jitter: float = 0.0
     name: str | None = None
     description: str | None = None
-    clock: TimeBase = "id"
+    time_base: TimeBase = "id"
     #: ``--codec`` choices, ``(stream glob, codec)``; streams none names are detected.
     codecs: list[tuple[str, str]] = field(default_factory=list)
     #: ``--where``/``--sample``: which entries to take (:func:`xtape.shape.selection`).
@@ -137,7 +137,7 @@ def select(events: Iterable[Event], options: ConvertOptions) -> Iterator[Event]:
 
 
 def _ms(ns: int) -> int | float:
-    """Nanoseconds as ms: an int where whole (id clock), else rounded to microseconds."""
+    """Nanoseconds as ms: an int where whole (id time base), else rounded to microseconds."""
     if ns % NS_PER_MS == 0:
         return ns // NS_PER_MS
     return round(ns / NS_PER_MS, 3)
@@ -209,7 +209,7 @@ def convert(
     """
     options = options or ConvertOptions()
     started = time.monotonic()
-    rec = Recording(path, clock=options.clock)
+    rec = Recording(path, time_base=options.time_base)
     say = warn or (lambda _message: None)
     info = None if rec.one_pass else summarize(path)
     if info is not None:
@@ -262,7 +262,7 @@ def _convert(
     path = rec.name
     if not rec.one_pass:
         window = options.window
-        rec.seek(window.since_ns, window.until_ns)  # (v2: skips the chunks before the window)
+        rec.window(window.since_ns, window.until_ns)  # (v2: skips the chunks before the window)
     read = 0
 
     def counted(events: Iterator[Event]) -> Iterator[Event]:

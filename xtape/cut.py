@@ -52,7 +52,7 @@ class CutOptions:
     exclude: tuple[str, ...] = ()
     since: float | None = None
     until: float | None = None
-    clock: TimeBase = "id"
+    time_base: TimeBase = "id"
     #: ``--where``/``--sample`` (:func:`xtape.shape.selection`).
     keep: EntryTest | None = None
     redact: tuple[str, ...] = ()
@@ -96,7 +96,7 @@ class CutOptions:
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.window:
-            out["clock"] = self.clock
+            out["clock"] = self.time_base
         return out
 
 
@@ -131,7 +131,7 @@ class _Cutter:
         self.rec = rec
         self.options = options
         self.base = base or 0
-        self.by_ids = options.clock == "id"
+        self.by_ids = options.time_base == "id"
         self.open_writer = open_writer
         self.writer: RecordingWriter | SplitWriter | None = None
         self.clock = _CaptureClock()
@@ -269,22 +269,22 @@ def cut(source: str | Path, output: str | Path, options: CutOptions | None = Non
     """Write what ``options`` keep of the recording ``source`` into ``output`` (a file,
     ``-`` for standard output, or with a split the folder of its numbered files)."""
     options = options or CutOptions()
-    rec = Recording(source, clock=options.clock)
+    rec = Recording(source, time_base=options.time_base)
     if rec.one_pass and options.window:
         raise UsageError("--since/--until read the start of the recording first: cut a file, not standard input")
-    base = rec.timeline_start(options.clock) if options.window else None
+    base = rec.timeline_start(options.time_base) if options.window else None
     bounds = None
     if options.since_ns is not None and base is not None:  # (a seek skips what precedes the window)
         lo = None if options.since_ns is None else base + options.since_ns
         hi = None if options.until_ns is None else base + options.until_ns
-        bounds = (lo, hi, options.clock == "id")
+        bounds = (lo, hi, options.time_base == "id")
     writer_options = _writer_options(rec, options)
     if options.split:
         cutter = _Cutter(rec, options, base, lambda clock: SplitWriter(
             output,
             split_size=options.split_size,
             split_duration=options.split_duration,
-            clock=clock,
+            now=clock,
             **writer_options,
         ))
         try:

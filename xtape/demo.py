@@ -33,7 +33,7 @@ from xtape.connection import command, connect
 from xtape.convert import convert
 from xtape.errors import RuntimeFailure, UsageError
 from xtape.recording import summarize
-from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay
+from xtape.replay import Pacing, RedisPublisher, ReplayOptions, replay_through
 from xtape.scenario import ScenarioSource
 from xtape.server import RedisServer
 from xtape.transform import Transform
@@ -156,7 +156,7 @@ def _produce_and_record(
             say(f"   -- production: playing {path.name} at {pace:g}x into {SOURCE_PREFIX}*")
             consumer.verbose = pace <= 1.0
             with RedisPublisher(url, stop_event=user_stop) as publisher:
-                report = replay(
+                report = replay_through(
                     ScenarioSource(path, seed=SEED),
                     publisher,
                     ReplayOptions(pacing=Pacing.speed(pace), transform=Transform(prefix=SOURCE_PREFIX)),
@@ -206,7 +206,7 @@ def _convert_and_replay(
         say(f"   | {line}")
     say(f"5. replaying {yaml_path.name} at {speed:g}x into {TARGET_PREFIX}*")
     with RedisPublisher(url, stop_event=user_stop) as publisher:
-        report = replay(
+        report = replay_through(
             ScenarioSource(yaml_path),
             publisher,
             ReplayOptions(pacing=Pacing.speed(speed), transform=Transform(prefix=TARGET_PREFIX)),

@@ -42,6 +42,8 @@
 
 The CLI catches ``XtapeError`` once, prints ``str(error)`` on one line and exits with
 ``error.exit_code``. Messages are built in ``__init__`` so they read the same everywhere.
+An error about a file takes its path first; every located one is built
+``SomeError(path, line, message)``, the order its message reads.
 """
 
 from __future__ import annotations
@@ -156,9 +158,13 @@ class RedisTlsFailed(RedisRefused):
 
 class LocatedError(InputError):
     """An input file is invalid at a place: the message starts with ``path:line:``
-    (or ``path:`` where no line is known); ``reason`` is the message without it."""
+    (or ``path:`` where no line is known); ``reason`` is the message without it.
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+    Every located error is built the same way, in the order it reads:
+    ``SomeError(path, line, message)`` (``path``/``line`` None where unknown).
+    """
+
+    def __init__(self, path: str | None, line: int | None, message: str) -> None:
         self.path = path
         self.line = line
         self.reason = message
@@ -227,9 +233,6 @@ class UnknownVariable(UsageError):
 
 class DiffRulesError(LocatedError):
     """Diff rules that cannot be used; the message starts with ``where:line:`` when known."""
-
-    def __init__(self, where: str, line: int | None, message: str) -> None:
-        super().__init__(message, where, line)
 
 
 class RecordingError(InputError):
@@ -410,9 +413,6 @@ class MergeConflict(InputError):
 class CaseError(LocatedError):
     """A regression case file (``xtape test``) is invalid; the message starts with
     ``path:line:`` (``path:`` when no line applies)."""
-
-    def __init__(self, path: str, line: int | None, message: str) -> None:
-        super().__init__(message, path, line)
 
 
 class ServiceFailed(RuntimeFailure):

@@ -112,11 +112,11 @@ class XtapeFixture:
         seed: int | None = None,
     ) -> ReplayReport:
         """Replay a scenario or a recording into the server (as ``xtape replay``)."""
-        from xtape.replay import open_source, replay_into
+        from xtape.replay import open_source, replay
 
         options = _options(speed, max_speed, rate, streams, map, prefix)
         src = open_source(source, options, variables=dict(variables or {}) or None, seed=seed)
-        return replay_into(src, options, url=self.url)
+        return replay(src, self.url, options)
 
     def capture(
         self,

@@ -10,24 +10,21 @@ import redis
 from support.capture import by_stream
 
 from xtape.capture import Recorder, RecordOptions, parse_start
-from xtape.capture.cluster_source import ClusterSource
-from xtape.capture.source import Source, StreamReader
+from xtape.capture.cluster_reader import ClusterReader
+from xtape.capture.server_reader import ServerReader, StreamReader
+from xtape.clock import FakeClock
+from xtape.timeline import NS_PER_S
 
 
-class JumpingClock:
+class JumpingClock(FakeClock):
     """Each look at the monotonic clock is ten minutes later."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.looks = 0
+    looks = 0
 
-    def monotonic(self) -> float:
+    def now_ns(self) -> int:
         self.looks += 1
-        self.now += 600.0
+        self.now += 600 * NS_PER_S
         return self.now
-
-    def time_ns(self) -> int:
-        return 1_700_000_000_000_000_000 + int(self.now * 1e9)
 
 
 def test_the_stop_rules_run_on_the_clock_given(redis_url: str, tmp_path: Path) -> None:
@@ -61,6 +58,6 @@ def test_both_readers_offer_the_seam() -> None:
         if not name.startswith("_") and name not in ("run_id", "version")
     ]
     assert {"read_round", "changes", "block", "scan", "describe", "restart_kind"} <= set(wanted)
-    for cls in (Source, ClusterSource):
+    for cls in (ServerReader, ClusterReader):
         missing = [n for n in wanted if not hasattr(cls, n)]
         assert missing == [], (cls, missing)

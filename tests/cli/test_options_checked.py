@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from xtape import DiffRules, RecordingWriter, RecordOptions, diff_recordings
+from xtape import DiffRules, RecordOptions, diff_recordings
 from xtape.diff.compare import Comparer
 from xtape.errors import RecordingError, UsageError
+from xtape.recording import RecordingWriter
 
 
 def test_an_unknown_compression_is_refused_when_the_options_are_built() -> None:

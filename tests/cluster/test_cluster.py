@@ -21,7 +21,7 @@ from xtape.capture import Recorder, RecordOptions, parse_start
 from xtape.cli import app
 from xtape.connection import keep_stream_replies_raw
 from xtape.recording import Recording
-from xtape.replay import ReplayOptions, open_source, replay_into
+from xtape.replay import ReplayOptions, open_source, replay
 from xtape.replay.cluster_publisher import ClusterPublisher
 from xtape.replay.scheduler import Pacing
 from xtape.timeline import Event
@@ -240,7 +240,7 @@ def test_live_traffic_during_a_slot_migration_is_recorded_exactly(
     wait_for(lambda: bg.recorder.stats.entries >= sum(map(len, expected.values())), 20, "the recorder")
     bg.recorder.stop_event.set()
     stats = bg.join()
-    assert bg.recorder.source.redirects > 0  # type: ignore[attr-defined]
+    assert bg.recorder.reader.redirects > 0  # type: ignore[attr-defined]
     recorded = by_stream(path)
     assert recorded == expected  # nothing lost, nothing twice, across the move
     assert stats.gaps == 0 and Recording(path).gaps() == []
@@ -378,14 +378,14 @@ def test_a_primary_killed_during_recording_and_replay(
     assert publisher.reconnects >= 1
 
 
-def test_keep_ids_into_the_cluster_via_replay_into(cluster: LocalCluster, tmp_path: Path) -> None:
+def test_keep_ids_into_the_cluster_via_replay(cluster: LocalCluster, tmp_path: Path) -> None:
     scenario = tmp_path / "k.yaml"
     scenario.write_text(
         "name: k\nevents:\n"
         + "".join(f"  - stream: kid:{i}\n    payload: {{n: '{i}'}}\n" for i in range(30))
     )
     options = ReplayOptions(pacing=Pacing.max_speed())
-    report = replay_into(open_source(scenario, options), options, url=cluster.url)
+    report = replay(open_source(scenario, options), cluster.url, options)
     assert report.errors == 0
     rc = raw_client(cluster)
     assert all(len(xrange(rc, b"kid:%d" % i)) == 1 for i in range(30))

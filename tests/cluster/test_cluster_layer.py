@@ -15,9 +15,9 @@ from support.cluster import LocalCluster
 
 import xtape.capture.recorder
 from xtape.capture import open_reader
-from xtape.capture.cluster_source import ClusterSource
+from xtape.capture.cluster_reader import ClusterReader
 from xtape.capture.link import FAULTS
-from xtape.capture.source import Source
+from xtape.capture.server_reader import ServerReader
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of
 from xtape.errors import CommandRefused, RedisUnavailable
 from xtape.nodes import NodeConnection, NodeFault
@@ -104,14 +104,14 @@ def test_a_slot_nobody_serves_and_a_cluster_nobody_answers_are_one_error() -> No
 def test_a_cluster_nobody_answers_is_a_fault_the_recorder_retries() -> None:
     dead = free_port()
     node = ClusterNode("127.0.0.1", dead, "")
-    source = ClusterSource(
+    reader = ClusterReader(
         f"redis://127.0.0.1:{dead}/0", Topology(((0, 16383, node, ()),)), ["x*"],
         socket_timeout=1.0, should_stop=lambda: False,
     )
     with pytest.raises(FAULTS):
-        source.open()  # its primary is not up
+        reader.open()  # its primary is not up
     with pytest.raises(FAULTS) as again:
-        source.open()  # the slot map is read again first: from nobody
+        reader.open()  # the slot map is read again first: from nobody
     assert "cannot read the cluster's slot map" in str(again.value)
 
 
@@ -168,9 +168,9 @@ def test_the_factories_pick_the_cluster_implementations(cluster: LocalCluster, r
     def reader(url: str, mode: bool | None = None) -> object:
         return open_reader(url, ["x*"], cluster=mode, socket_timeout=5.0, should_stop=lambda: False)
 
-    assert isinstance(reader(cluster.url), ClusterSource)
-    assert isinstance(reader(redis_url), Source)
-    assert isinstance(reader(cluster.url, False), Source)
+    assert isinstance(reader(cluster.url), ClusterReader)
+    assert isinstance(reader(redis_url), ServerReader)
+    assert isinstance(reader(cluster.url, False), ServerReader)
     with open_publisher(cluster.url) as clustered, open_publisher(redis_url) as single:
         assert isinstance(clustered, ClusterPublisher)
         assert isinstance(single, RedisPublisher)
@@ -179,9 +179,9 @@ def test_the_factories_pick_the_cluster_implementations(cluster: LocalCluster, r
 
 
 def test_reader_and_publisher_route_with_the_same_slot_map_class(cluster: LocalCluster) -> None:
-    source = open_reader(cluster.url, ["x*"], socket_timeout=5.0, should_stop=lambda: False)
-    assert isinstance(source, ClusterSource)
+    reader = open_reader(cluster.url, ["x*"], socket_timeout=5.0, should_stop=lambda: False)
+    assert isinstance(reader, ClusterReader)
     with open_publisher(cluster.url) as publisher:
         assert isinstance(publisher, ClusterPublisher)
-        assert type(source.slots) is type(publisher.slots) is SlotMap
-        assert source.slots.owners == publisher.slots.owners
+        assert type(reader.slots) is type(publisher.slots) is SlotMap
+        assert reader.slots.owners == publisher.slots.owners

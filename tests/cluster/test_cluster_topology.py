@@ -16,7 +16,7 @@ from support.capture import by_stream
 from support.cluster import LocalCluster
 from support.e2e import wait_for
 
-from xtape.capture.cluster_source import ClusterSource
+from xtape.capture.cluster_reader import ClusterReader
 from xtape.capture.topology import compare
 from xtape.connection import keep_stream_replies_raw
 from xtape.recording import Recording
@@ -174,9 +174,9 @@ def test_many_moves_are_one_line_with_ranges_and_counts() -> None:
 
 
 def test_run_ids_of_other_primaries_are_a_topology_change_not_a_restart() -> None:
-    source = ClusterSource(
+    reader = ClusterReader(
         "redis://10.0.0.1:7000/0", BASE, ["x*"], socket_timeout=1.0, should_stop=lambda: False
     )
-    assert source.restart_kind("a:1=r1,b:1=r2", "a:1=r1,b:1=r2,n:1=r9") == "topology"
-    assert source.restart_kind("a:1=r1,b:1=r2", "b:1=r2,a2:1=r5") == "topology"
-    assert source.restart_kind("a:1=r1,b:1=r2", "a:1=r1,b:1=r3,n:1=r9") == "restart"
+    assert reader.restart_kind("a:1=r1,b:1=r2", "a:1=r1,b:1=r2,n:1=r9") == "topology"
+    assert reader.restart_kind("a:1=r1,b:1=r2", "b:1=r2,a2:1=r5") == "topology"
+    assert reader.restart_kind("a:1=r1,b:1=r2", "a:1=r1,b:1=r3,n:1=r9") == "restart"

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from xtape import DiffRules, RecordingWriter, diff_recordings
+from xtape import DiffRules, diff_recordings
 from xtape.diff.compare import Comparer
+from xtape.recording import RecordingWriter
 
 N = 7000
 

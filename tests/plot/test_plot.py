@@ -98,7 +98,7 @@ def test_plot_marks_gaps_and_every_marker_kind(tmp_path: Path, eventful: Path) -
 def test_plot_data_puts_gaps_and_markers_on_the_time_axis(eventful: Path) -> None:
     data = collect(eventful)
     s = data.series
-    assert s.clock == "id"
+    assert s.time_base == "id"
     assert s.start_ns == T0 * NS_PER_MS
     assert s.bucket_ns == 5 * NS_PER_S  # a round width: about 120 buckets over 300 s
     assert [m.kind for m in data.markers] == [k for k, _ in MARKERS.values()]
@@ -116,8 +116,8 @@ def test_plot_data_puts_gaps_and_markers_on_the_time_axis(eventful: Path) -> Non
 
 
 def test_capture_clock_places_entries_by_their_batches(eventful: Path) -> None:
-    data = collect(eventful, clock="capture")
-    assert data.series.clock == "capture"
+    data = collect(eventful, time_base="capture")
+    assert data.series.time_base == "capture"
     assert data.series.start_ns == (T0 + 999) * NS_PER_MS
     (gap,) = data.gaps
     assert gap.start_ns == gap.end_ns == (130_500 - 999) * NS_PER_MS  # when it was noticed
@@ -141,7 +141,7 @@ def test_ids_set_by_producers_are_drawn_by_the_capture_clock(
     result = ok(invoke("plot", path, "-o", tmp_path / "ids.svg"))
     assert "drawn by the recorder's clock" in result.stderr
     assert collect(path).series.span_ns == 9 * NS_PER_S
-    assert collect(path, clock="id").series.span_ns == id_span_ns
+    assert collect(path, time_base="id").series.span_ns == id_span_ns
     assert "clock: the recorder's capture clock" in (tmp_path / "ids.svg").read_text()
 
 

@@ -131,9 +131,9 @@ def test_index_sparklines_equal_the_pass_over_the_entries(tmp_path: Path, produc
     info = summarize(path)
     drawn = sparklines(path, info)
     assert drawn is not None and drawn.source == "chunk index"
-    clock = drawn.series.clock
-    assert clock == ("capture" if producer_ids else "id")
-    scanned = count_rates(path, info, clock=clock, buckets=24, nice=False)
+    time_base = drawn.series.time_base
+    assert time_base == ("capture" if producer_ids else "id")
+    scanned = count_rates(path, info, time_base=time_base, buckets=24, nice=False)
     assert (drawn.series.start_ns, drawn.series.bucket_ns, drawn.series.buckets) == (
         scanned.start_ns,
         scanned.bucket_ns,
@@ -173,9 +173,9 @@ def test_a_straddling_chunk_is_split_by_time_and_totals_stay_exact(tmp_path: Pat
             if k % 3 == 2:
                 w.flush()
     info = summarize(path)
-    by_index = index_rates(info, clock="id", buckets=24)
+    by_index = index_rates(info, time_base="id", buckets=24)
     assert by_index is not None
-    scanned = count_rates(path, info, clock="id", buckets=24, nice=False)
+    scanned = count_rates(path, info, time_base="id", buckets=24, nice=False)
     most = max(c.meta.entries for s in info.index for c in s.chunks)
     for name in (b"a", b"b"):
         assert sum(by_index.counts[name]) == sum(scanned.counts[name]) == info.streams[name].entries

@@ -26,14 +26,14 @@ from hypothesis import strategies as st
 from support.e2e import XTAPE, invoke
 from support.paths import ROOT
 
+from xtape.clock import FakeClock
 from xtape.convert import ConvertOptions, convert
 from xtape.errors import DamagedRecording, RecordingError, XtapeError
 from xtape.recording import Recording, RecordingWriter, summarize
 from xtape.recording.chunks import CHUNK_MAGIC, ChunkMeta, Compressor
 from xtape.recording.jsonl import write_jsonl
 from xtape.recording.records import Entries, Gap, Marker, StreamDef, Tag
-from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay
-from xtape.replay.scheduler import FakeClock
+from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay_through
 
 #: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
@@ -241,9 +241,9 @@ def _read_everything(data: bytes, tmp: Path) -> None:
         lambda: write_jsonl(Recording(path), io.BytesIO(), objects=True),  # type: ignore[arg-type]
         lambda: convert(path, io.StringIO(), ConvertOptions()),
         lambda: convert(
-            path, io.StringIO(), ConvertOptions(clock="capture", collapse_repeats=True, jitter=5e-9)
+            path, io.StringIO(), ConvertOptions(time_base="capture", collapse_repeats=True, jitter=5e-9)
         ),
-        lambda: replay(
+        lambda: replay_through(
             Recording(path, interleave=False),
             PrintPublisher(io.StringIO(), verbose=True),
             ReplayOptions(pacing=Pacing.max_speed()),

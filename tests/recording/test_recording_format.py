@@ -74,8 +74,8 @@ def test_batches_of_one_round_interleave_by_id(tmp_path: Path) -> None:
 def test_capture_clock_offsets_follow_capture_time(tmp_path: Path) -> None:
     path = tmp_path / "c.xtape"
     write(path, [(b"a", [[b"10-0", [b"k", b"1"]]], 1_000), (b"a", [[b"11-0", [b"k", b"2"]]], 501_000)])
-    assert [e.offset_ns for e in Recording(path, clock="capture").events()] == [0, 500_000]
-    unmerged = Recording(path, clock="capture", interleave=False).events()
+    assert [e.offset_ns for e in Recording(path, time_base="capture").events()] == [0, 500_000]
+    unmerged = Recording(path, time_base="capture", interleave=False).events()
     assert [e.offset_ns for e in unmerged] == [0, 500_000]
 
 

@@ -51,13 +51,13 @@ def test_interleave_and_timed_are_arguments_of_one_recording(tmp_path: Path, ver
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_one_timeline_start_for_events_seek_and_diff(tmp_path: Path, version: int) -> None:
+def test_one_timeline_start_for_events_window_and_diff(tmp_path: Path, version: int) -> None:
     path = write(tmp_path / "r.xtape", version)
     rec = Recording(path)
     assert rec.timeline_start() == 10 * NS_PER_MS
     assert rec.timeline_start("capture") == 7 * NS_PER_MS
     # A seek counts from it: entries at offset >= 24 ms are ids >= 34.
-    rec.seek(24 * NS_PER_MS, None)
+    rec.window(24 * NS_PER_MS, None)
     assert [e.id for e in rec.events(interleave=False) if e.offset_ns >= 24 * NS_PER_MS] == [b"40-0", b"35-0"]
     # diff --compare-times counts from the same start: a copy a second later whose
     # first round comes in another order has the same offsets (were the start the

@@ -18,7 +18,7 @@ from support.paths import ROOT
 
 from xtape.errors import RecordingError, UsageError
 from xtape.recording import Recording, RecordingWriter, summarize
-from xtape.recording.reader import is_recording
+from xtape.recording.reader import has_recording_header
 from xtape.recording.records import HEAD_BYTES, is_recording_head
 
 SAMPLE = ROOT / "recordings" / "sample.xtape"
@@ -30,15 +30,15 @@ def test_a_recording_is_known_by_its_first_bytes_not_its_name(tmp_path: Path) ->
     scenario = tmp_path / "looks.xtape"
     scenario.write_text("name: x\nevents: []\n")
 
-    assert is_recording(renamed)
-    assert not is_recording(scenario)
-    assert not is_recording(tmp_path / "missing.xtape")
+    assert has_recording_header(renamed)
+    assert not has_recording_header(scenario)
+    assert not has_recording_header(tmp_path / "missing.xtape")
     assert is_recording_head(SAMPLE.read_bytes()[:HEAD_BYTES])
     assert not is_recording_head(b"\x86\xa5magic")  # too short to tell
     assert not is_recording_head(b'{"magic": "xtape"}')
     # a buffered stream is peeked at, not consumed
     stream = io.BufferedReader(io.BytesIO(SAMPLE.read_bytes()))  # type: ignore[arg-type]
-    assert is_recording(stream)
+    assert has_recording_header(stream)
     assert Recording(stream).header.version == 1
     # and a recording with another name reads and summarizes as usual
     assert summarize(renamed).entries == summarize(SAMPLE).entries

@@ -142,12 +142,12 @@ def test_plot_shows_no_marker_its_chunks_do_not_hold(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "the summary does not match the chunks" in result.stderr
 
 
-def test_a_sound_summary_is_used_and_a_seek_still_skips(tmp_path: Path) -> None:
+def test_a_sound_summary_is_used_and_a_window_still_skips(tmp_path: Path) -> None:
     path = thousand(tmp_path / "ok.xtape")
     info = summarize(path)
     assert info.summary == "stored" and info.entries == 1000
     rec = Recording(path)
-    rec.seek(900_000_000, None)  # ids span 1 s: the last 100 ms
+    rec.window(900_000_000, None)  # ids span 1 s: the last 100 ms
     assert [e.id for e in rec.events()][:1] == [b"1700000000900-0"]
 
 

@@ -77,10 +77,10 @@ def test_v1_and_v2_read_the_same(tmp_path: Path, compression: str, flush: float)
     v2 = tmp_path / "v2.xtape"
     _rewrite(SAMPLE, v2, compression=compression, flush_interval=flush)
     assert Recording(v2).header.version == 2
-    for clock in ("id", "capture"):
+    for time_base in ("id", "capture"):
         for interleave in (True, False):
-            a = list(Recording(SAMPLE, clock=clock, interleave=interleave).events())  # type: ignore[arg-type]
-            b = list(Recording(v2, clock=clock, interleave=interleave).events())  # type: ignore[arg-type]
+            a = list(Recording(SAMPLE, time_base=time_base, interleave=interleave).events())  # type: ignore[arg-type]
+            b = list(Recording(v2, time_base=time_base, interleave=interleave).events())  # type: ignore[arg-type]
             assert a == b and a
     assert list(Recording(SAMPLE).entries()) == list(Recording(v2).entries())
     assert Recording(SAMPLE).gaps() == Recording(v2).gaps()
@@ -148,13 +148,13 @@ def test_sigkill_during_a_chunked_write_leaves_every_complete_chunk_readable(tmp
     assert "summary:   rebuilt by scanning" in text and f"entries:   {len(ids)}" in text
 
 
-def test_seek_reads_only_the_chunks_that_may_hold_the_window(tmp_path: Path) -> None:
+def test_a_window_reads_only_the_chunks_that_may_hold_it(tmp_path: Path) -> None:
     path = tmp_path / "seek.xtape"
     _many(path, n=6000, flush_interval=0.0)  # 6 s of ids, a chunk per batch
     since, until = 4_000_000_000, 4_500_000_000
     everything = [e for e in Recording(path).events() if since <= e.offset_ns < until]
     rec = Recording(path)
-    rec.seek(since, until)
+    rec.window(since, until)
     seen = list(rec.events())
     assert [e for e in seen if since <= e.offset_ns < until] == everything and everything
     assert len(seen) < 1000  # not the 6000 a full pass reads
@@ -185,14 +185,14 @@ def test_split_sets_read_as_one(tmp_path: Path) -> None:
     assert ok(invoke("cat", folder)).stdout == ok(invoke("cat", whole)).stdout
     assert "files:     " in ok(invoke("info", folder)).stdout
     rec = Recording(folder)
-    rec.seek(5_000_000_000, None)
+    rec.window(5_000_000_000, None)
     assert [e.id for e in rec.events() if e.offset_ns >= 5_000_000_000] == ids[5000:]
 
 
 def test_keep_last_keeps_at_least_the_last_d(tmp_path: Path) -> None:
     now = [0.0]
     writer = SplitWriter(
-        tmp_path / "roll", split_duration=10, keep_last=25, clock=lambda: now[0], flush_interval=0.0
+        tmp_path / "roll", split_duration=10, keep_last=25, now=lambda: now[0], flush_interval=0.0
     )
     for step in range(12):  # a file per 10 s, 120 s in all
         now[0] = step * 10.0 + 0.5

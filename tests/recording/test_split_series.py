@@ -244,14 +244,14 @@ def test_pruning_skips_what_it_cannot_read_and_goes_on(tmp_path: Path, monkeypat
     now = [0.0]
     monkeypatch.setattr(time, "time_ns", lambda: int(now[0] * 1e9))  # headers' created_ns
     d = tmp_path / "roll"
-    first = SplitWriter(d, split_duration=10, clock=lambda: now[0], flush_interval=0.0)
+    first = SplitWriter(d, split_duration=10, now=lambda: now[0], flush_interval=0.0)
     for step in range(4):
         now[0] = step * 10.0 + 0.5
         first.write_entries(b"s", [[b"%d-0" % (step + 1), [b"k", b"v"]]], step)
     first.close()
     (d / "000005.xtape").write_bytes(b"")  # a failed rotation
     (d / "000006.xtape").write_bytes(b"\x86\xa5mag")  # a header cut short
-    second = SplitWriter(d, split_duration=10, keep_last=25, clock=lambda: now[0], flush_interval=0.0)
+    second = SplitWriter(d, split_duration=10, keep_last=25, now=lambda: now[0], flush_interval=0.0)
     assert second.after == first.series  # it continues the first run
     for step in range(4, 12):
         now[0] = step * 10.0 + 0.5

@@ -25,7 +25,7 @@ from xtape.replay import (
     RedisPublisher,
     ReplayOptions,
     ReplayReport,
-    replay,
+    replay_through,
 )
 from xtape.server import RedisServer, free_port
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn
@@ -46,7 +46,7 @@ def publish_all(
     url: str, events: list[Event], options: ReplayOptions = MAX, **publisher_options: Any
 ) -> ReplayReport:
     with RedisPublisher(url, **publisher_options) as publisher:
-        return replay(ListSource(events), publisher, options)
+        return replay_through(ListSource(events), publisher, options)
 
 
 AWKWARD = [
@@ -175,7 +175,7 @@ def test_server_going_away_without_reconnect_aborts_with_the_confirmed_report(
         RedisPublisher(server.url, reconnect=False) as publisher,
         pytest.raises(ReplayAborted, match="connection lost") as caught,
     ):
-        replay(Killing(events), publisher)
+        replay_through(Killing(events), publisher)
     assert isinstance(caught.value.cause, RedisUnavailable)
     report = caught.value.report
     # confirmed entries only: the ten sent before the kill, at most
@@ -216,7 +216,7 @@ def test_ctrl_c_during_a_real_replay_returns_a_report_that_matches_redis(
     try:
         # as the CLI runs it: the signal only sets the stop event, honoured at a safe point
         with process_state() as state, RedisPublisher(redis_url) as publisher:
-            report = replay(ListSource(events), publisher, stop_event=state.stop_event)
+            report = replay_through(ListSource(events), publisher, stop_event=state.stop_event)
     finally:
         timer.cancel()
     assert report.interrupted
@@ -233,7 +233,7 @@ def test_dry_run_prints_one_line_per_event_without_redis_or_sleeping() -> None:
         Event.of(90_000 * NS_PER_MS, b"bin\xff", ((b"v", b"\xff\x00"),), b"9-9"),
     ]
     clock = FakeClock()
-    report = replay(ListSource(events), PrintPublisher(out, verbose=True), clock=clock)
+    report = replay_through(ListSource(events), PrintPublisher(out, verbose=True), clock=clock)
     assert report.published == 2
     lines = out.getvalue().splitlines()
     assert lines[0] == '+0.000s  orders  [["id", "1"], ["id", "2"]]'
@@ -241,7 +241,7 @@ def test_dry_run_prints_one_line_per_event_without_redis_or_sleeping() -> None:
     assert (offset, stream) == ("+90.000s", "bin\\xff")
     assert json.loads(fields) == [["v", {"base64": "/wA="}]]
     quiet = io.StringIO()
-    replay(ListSource(events), PrintPublisher(quiet, keep_ids=True), clock=FakeClock())
+    replay_through(ListSource(events), PrintPublisher(quiet, keep_ids=True), clock=FakeClock())
     assert quiet.getvalue().splitlines() == [
         "+0.000s  orders  *  2 fields",
         "+90.000s  bin\\xff  9-9  1 field",

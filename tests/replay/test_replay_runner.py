@@ -22,7 +22,7 @@ from xtape.replay import (
     ReplayOptions,
     ReplayProgress,
     first_ids,
-    replay,
+    replay_through,
 )
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event, ScheduleFn
 from xtape.transform import Transform
@@ -83,7 +83,7 @@ def test_loop_pass_starts_loop_interval_after_the_previous_last_deadline() -> No
     clock = FakeClock()
     pub = TimedPublisher(clock)
     options = ReplayOptions(loop=True, loop_interval=0.05, max_iterations=3)
-    report = replay(ListSource(at_ms(0, 100)), pub, options, clock=clock)
+    report = replay_through(ListSource(at_ms(0, 100)), pub, options, clock=clock)
     assert ms(pub.times) == [0, 100, 150, 250, 300, 400]
     assert report.iterations == 3
     assert report.published == 6
@@ -93,7 +93,7 @@ def test_loop_at_a_fixed_rate_keeps_the_rate_across_passes() -> None:
     clock = FakeClock()
     pub = TimedPublisher(clock)
     options = ReplayOptions(pacing=Pacing.rate(10), loop=True, max_iterations=2)
-    replay(ListSource(at_ms(0, 0, 0)), pub, options, clock=clock)
+    replay_through(ListSource(at_ms(0, 0, 0)), pub, options, clock=clock)
     assert ms(pub.times) == [0, 100, 200, 300, 400, 500]
 
 
@@ -103,21 +103,21 @@ def test_loop_at_max_speed_pauses_loop_interval_after_each_pass() -> None:
     options = ReplayOptions(
         pacing=Pacing.max_speed(), loop=True, loop_interval=0.02, max_iterations=3
     )
-    replay(ListSource(at_ms(0, 1000)), pub, options, clock=clock)
+    replay_through(ListSource(at_ms(0, 1000)), pub, options, clock=clock)
     # each pass is one batch taking 7 ms, then 20 ms of pause
     assert ms(pub.times) == [0, 0, 27, 27, 54, 54]
 
 
 def test_loop_stops_when_a_pass_publishes_nothing() -> None:
     source = ListSource([])
-    report = replay(source, MemoryPublisher(), ReplayOptions(loop=True), clock=FakeClock())
+    report = replay_through(source, MemoryPublisher(), ReplayOptions(loop=True), clock=FakeClock())
     assert source.passes == [0]
     assert report.iterations == 1 and report.published == 0
 
 
 def test_each_pass_gets_its_iteration_number() -> None:
     source = ListSource(at_ms(0))
-    replay(source, MemoryPublisher(), ReplayOptions(loop=True, max_iterations=4), clock=FakeClock())
+    replay_through(source, MemoryPublisher(), ReplayOptions(loop=True, max_iterations=4), clock=FakeClock())
     assert source.passes == [0, 1, 2, 3]
 
 
@@ -127,7 +127,7 @@ def test_schedule_tells_the_source_the_wall_clock_time_of_publishing() -> None:
     options = ReplayOptions(
         pacing=Pacing.speed(2), loop=True, loop_interval=1.0, max_iterations=2
     )
-    replay(StampingSource([0, 1000, 3000]), pub, options, clock=clock)
+    replay_through(StampingSource([0, 1000, 3000]), pub, options, clock=clock)
     stamps = [int(e.fields[0][1]) - 1_700_000_000_000 for e in pub.events]
     assert stamps == [0, 500, 1500, 2500, 3000, 4000]
     assert stamps == [t // NS_PER_MS for t in pub.times]
@@ -137,7 +137,7 @@ def test_schedule_accounts_for_the_since_shift() -> None:
     clock = FakeClock(wall_at_zero=0)
     pub = TimedPublisher(clock)
     options = ReplayOptions(transform=Transform(since=1.0))
-    replay(StampingSource([500, 1000, 1250]), pub, options, clock=clock)
+    replay_through(StampingSource([500, 1000, 1250]), pub, options, clock=clock)
     assert [int(e.fields[0][1]) for e in pub.events] == [0, 250]
     assert ms(pub.times) == [0, 250]
 
@@ -148,7 +148,7 @@ def test_report_counts_streams_errors_and_lateness() -> None:
     events = (
         at_ms(0, 0, 0, stream=b"a") + at_ms(10, 10, stream=b"bad") + at_ms(50, stream="ü".encode())
     )
-    report = replay(ListSource(events, name="demo.yaml"), pub, clock=clock)
+    report = replay_through(ListSource(events, name="demo.yaml"), pub, clock=clock)
     assert report.source == "demo.yaml"
     assert report.published == 4
     assert report.errors == 2
@@ -167,7 +167,7 @@ def test_report_counts_streams_errors_and_lateness() -> None:
 def test_lateness_measures_how_far_behind_schedule_events_went_out() -> None:
     clock = FakeClock()
     pub = TimedPublisher(clock, cost_ns=30 * NS_PER_MS)  # every publish takes 30 ms
-    report = replay(ListSource(at_ms(*range(0, 100, 10))), pub, clock=clock)
+    report = replay_through(ListSource(at_ms(*range(0, 100, 10))), pub, clock=clock)
     assert report.lateness is not None
     # batches [0], [10, 20, 30], [40, 50, 60], [70, 80, 90] start at 0, 30, 60, 90 ms
     # and are done 30 ms later: lateness 30 / 50, 40, 30 / 50, 40, 30 / 50, 40, 30
@@ -175,7 +175,7 @@ def test_lateness_measures_how_far_behind_schedule_events_went_out() -> None:
 
 
 def test_max_speed_reports_no_lateness() -> None:
-    report = replay(
+    report = replay_through(
         ListSource(at_ms(0, 5000)),
         MemoryPublisher(),
         ReplayOptions(pacing=Pacing.max_speed()),
@@ -191,15 +191,15 @@ def test_transform_is_applied_to_every_pass() -> None:
     options = ReplayOptions(
         transform=Transform(streams=("ord*",), prefix="t:"), loop=True, max_iterations=2
     )
-    replay(ListSource(events), pub, options, clock=FakeClock())
+    replay_through(ListSource(events), pub, options, clock=FakeClock())
     assert [e.stream for e in pub.events] == [b"t:orders", b"t:orders"]
 
 
 def test_ids_are_dropped_unless_the_publisher_keeps_them() -> None:
     events = [Event.of(0, b"s", F, b"5-1")]
     dropped, kept = MemoryPublisher(), MemoryPublisher(keep_ids=True)
-    replay(ListSource(events), dropped, clock=FakeClock())
-    replay(ListSource(events), kept, clock=FakeClock())
+    replay_through(ListSource(events), dropped, clock=FakeClock())
+    replay_through(ListSource(events), kept, clock=FakeClock())
     assert dropped.events[0].id is None
     assert kept.events[0].id == b"5-1"
 
@@ -212,7 +212,7 @@ def test_keep_ids_refuses_a_target_stream_with_higher_ids_before_publishing() ->
         Event.of(2, b"b", F, b"9001-0"),
     ]
     with pytest.raises(KeepIdsConflict) as caught:
-        replay(ListSource(events), pub, clock=FakeClock())
+        replay_through(ListSource(events), pub, clock=FakeClock())
     message = str(caught.value)
     assert "'b'" in message and "9000-3" in message and "--keep-ids" in message
     assert caught.value.exit_code == 2
@@ -226,19 +226,19 @@ def test_keep_ids_accepts_ids_above_the_top_and_auto_ids() -> None:
         Event.of(0, b"c", F, None),
         Event.of(0, b"d", F, b"9000-*"),
     ]
-    replay(
+    replay_through(
         ListSource(events),
         MemoryPublisher(keep_ids=True, tops={b"d": b"9000-3"}),
         clock=FakeClock(),
     )
-    report = replay(ListSource(events), pub, clock=FakeClock())
+    report = replay_through(ListSource(events), pub, clock=FakeClock())
     assert report.published == 3
 
 
 def test_keep_ids_checks_the_names_after_map_and_prefix() -> None:
     pub = MemoryPublisher(keep_ids=True, tops={b"orders": b"9-0"})
     events = [Event.of(0, b"orders", F, b"1-0")]
-    report = replay(
+    report = replay_through(
         ListSource(events),
         pub,
         ReplayOptions(transform=Transform(prefix="copy:")),
@@ -246,12 +246,12 @@ def test_keep_ids_checks_the_names_after_map_and_prefix() -> None:
     )
     assert report.streams == {"copy:orders": 1}
     with pytest.raises(KeepIdsConflict):
-        replay(ListSource(events), pub, clock=FakeClock())
+        replay_through(ListSource(events), pub, clock=FakeClock())
 
 
 def test_keep_ids_with_loop_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--loop"):
-        replay(ListSource(at_ms(0)), MemoryPublisher(keep_ids=True), ReplayOptions(loop=True))
+        replay_through(ListSource(at_ms(0)), MemoryPublisher(keep_ids=True), ReplayOptions(loop=True))
 
 
 def test_first_ids_lists_each_stream_once_with_its_first_id() -> None:
@@ -271,7 +271,7 @@ def test_parse_id_reads_full_partial_and_auto_sequence_ids() -> None:
 
 def test_progress_is_reported_at_most_every_quarter_second_even_in_quiet_stretches() -> None:
     seen: list[ReplayProgress] = []
-    replay(
+    replay_through(
         ListSource(at_ms(0, 1, 2, 3000)), MemoryPublisher(), clock=FakeClock(), progress=seen.append
     )
     times = [p.elapsed_s for p in seen]
@@ -299,7 +299,7 @@ def test_ctrl_c_under_process_state_stops_cleanly_and_returns_the_report_so_far(
     pub = MemoryPublisher()
     clock = InterruptingClock(at_sleep=3)
     with process_state() as state:
-        report = replay(
+        report = replay_through(
             ListSource(at_ms(*range(0, 1000, 100))), pub, clock=clock, stop_event=state.stop_event
         )
     assert report.interrupted
@@ -312,7 +312,7 @@ def test_ctrl_c_under_process_state_stops_cleanly_and_returns_the_report_so_far(
 def test_second_ctrl_c_raises_keyboard_interrupt() -> None:
     clock = InterruptingClock(at_sleep=2, signals=2)
     with pytest.raises(KeyboardInterrupt), process_state() as state:
-        replay(
+        replay_through(
             ListSource(at_ms(*range(0, 1000, 100))),
             MemoryPublisher(),
             clock=clock,
@@ -340,7 +340,7 @@ def test_replay_changes_no_process_state_and_stops_through_its_stop_event() -> N
                     stop.set()
                 yield event
 
-    report = replay(
+    report = replay_through(
         Watching(at_ms(*range(0, 1000, 100))), MemoryPublisher(), clock=FakeClock(), stop_event=stop
     )
     assert report.interrupted
@@ -357,7 +357,7 @@ def test_keyboard_interrupt_raised_by_the_source_ends_the_replay_with_a_report()
             raise KeyboardInterrupt
 
     pub = MemoryPublisher()
-    report = replay(Breaking(), pub, ReplayOptions(loop=True), clock=FakeClock())
+    report = replay_through(Breaking(), pub, ReplayOptions(loop=True), clock=FakeClock())
     assert report.interrupted
     assert report.published == 3 == len(pub.events)
 
@@ -381,7 +381,7 @@ def test_a_run_of_refusals_stops_the_replay_with_the_report_and_keep_going_does_
     with pytest.raises(
         ReplayAborted, match=r"refused 100 entries in a row.*s: WRONGTYPE"
     ) as caught:
-        replay(
+        replay_through(
             ListSource(events),
             MemoryPublisher(refuse={b"s": "WRONGTYPE"}),
             options,
@@ -392,7 +392,7 @@ def test_a_run_of_refusals_stops_the_replay_with_the_report_and_keep_going_does_
     assert caught.value.exit_code == 1
 
     going = ReplayOptions(pacing=Pacing.max_speed(), batch_cap=10, keep_going=True)
-    report = replay(
+    report = replay_through(
         ListSource(events), MemoryPublisher(refuse={b"s": "WRONGTYPE"}), going, clock=FakeClock()
     )
     assert report.errors == 500
@@ -400,7 +400,7 @@ def test_a_run_of_refusals_stops_the_replay_with_the_report_and_keep_going_does_
 
 def test_refusals_between_accepted_entries_never_stop_a_replay() -> None:
     events = [e for i in range(300) for e in (at_ms(i, stream=b"bad") + at_ms(i, stream=b"ok"))]
-    report = replay(
+    report = replay_through(
         ListSource(events),
         MemoryPublisher(refuse={b"bad": "NOPERM"}),
         ReplayOptions(pacing=Pacing.max_speed()),
@@ -430,7 +430,7 @@ class _SlowFirstRender:
 def test_timestamps_are_spaced_exactly_as_the_schedule_whatever_the_first_render_costs() -> None:
     clock = FakeClock(wall_at_zero=1_700_000_000_000_400_000)  # 0.4 ms past a millisecond
     source = _SlowFirstRender(clock)
-    replay(source, MemoryPublisher(), ReplayOptions(pacing=Pacing.speed(1.0)), clock=clock)
+    replay_through(source, MemoryPublisher(), ReplayOptions(pacing=Pacing.speed(1.0)), clock=clock)
     assert [s - source.stamps[0] for s in source.stamps] == [0, 100, 150, 200]
 
 
@@ -439,7 +439,7 @@ def test_a_ramp_publishes_each_event_at_its_deadline_on_the_ramp_and_ramps_again
     pub = TimedPublisher(clock, cost_ns=NS_PER_MS // 10)
     pacing = Pacing.rate_ramp(10, 100, 1.0)  # 55 events over the ramp's second
     options = ReplayOptions(pacing=pacing, loop=True, max_iterations=2)
-    report = replay(ListSource(at_ms(*([0] * 60))), pub, options, clock=clock)
+    report = replay_through(ListSource(at_ms(*([0] * 60))), pub, options, clock=clock)
     one_pass = [pacing.deadline_ns(i, 0) for i in range(60)]
     second = one_pass[-1] + NS_PER_S // 10  # a period at the start rate after the last
     assert pub.times == one_pass + [second + d for d in one_pass]

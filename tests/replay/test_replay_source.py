@@ -19,12 +19,12 @@ from xtape.recording import RecordingWriter
 from xtape.replay import (
     FakeClock,
     MemoryPublisher,
+    OpenedSource,
     Pacing,
     ReplayOptions,
     ReplayProgress,
-    ReplaySource,
     open_source,
-    replay,
+    replay_through,
 )
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn
 from xtape.transform import Transform
@@ -68,7 +68,7 @@ def test_scenario_and_recording_options_are_refused_for_the_other_kind(tmp_path:
     with pytest.raises(UsageError, match="apply to scenarios"):
         open_source(rec, variables={"a": "b"})
     with pytest.raises(UsageError, match="--clock applies to recordings"):
-        open_source(SMOKE, clock="capture")
+        open_source(SMOKE, time_base="capture")
 
 
 # --------------------------------------------------------------------------- warnings
@@ -165,11 +165,11 @@ class Steady:
 
 
 def test_progress_shows_done_total_percent_rate_and_eta_per_pass() -> None:
-    source = ReplaySource(
+    source = OpenedSource(
         Steady(), "scenario", count=41, stream_counts={b"s": 41}, span_ns=4000 * NS_PER_MS
     )
     seen: list[ReplayProgress] = []
-    replay(
+    replay_through(
         source,
         MemoryPublisher(),
         ReplayOptions(loop=True, max_iterations=2, pacing=Pacing.speed(2)),
@@ -192,9 +192,9 @@ def test_progress_shows_done_total_percent_rate_and_eta_per_pass() -> None:
 
 
 def test_progress_total_follows_the_stream_filter_and_eta_the_rate() -> None:
-    source = ReplaySource(Steady(), "scenario", count=50, stream_counts={b"s": 41, b"t": 9})
+    source = OpenedSource(Steady(), "scenario", count=50, stream_counts={b"s": 41, b"t": 9})
     seen: list[ReplayProgress] = []
-    replay(
+    replay_through(
         source,
         MemoryPublisher(),
         ReplayOptions(pacing=Pacing.rate(10), transform=Transform(streams=("s",))),

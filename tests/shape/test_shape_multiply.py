@@ -14,9 +14,9 @@ import redis
 from support.e2e import error_line, fields_of, invoke, ok, streams
 from support.shape import T0, order, write_orders
 
-from xtape.replay import Pacing, ReplayOptions, replay
+from xtape.replay import Pacing, ReplayOptions, replay_through
 from xtape.replay.publish import MemoryPublisher
-from xtape.replay.scheduler import FakeClock
+from xtape.clock import FakeClock
 from xtape.shape import Multiply
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn
 from xtape.transform import Transform
@@ -88,7 +88,7 @@ def test_copies_keep_the_original_timing() -> None:
     clock = FakeClock()
     publisher = _TimedPublisher(clock)
     options = ReplayOptions(Pacing.speed(1.0), transform=Transform(multiply=Multiply(4)))
-    report = replay(_Events(), publisher, options, clock=clock)
+    report = replay_through(_Events(), publisher, options, clock=clock)
     assert report.published == 20
     assert report.copies == {"1": 5, "2": 5, "3": 5, "4": 5}
     times = [(e.stream, t) for t, e in publisher.published_at]

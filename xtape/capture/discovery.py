@@ -9,7 +9,7 @@ from collections.abc import Callable, Container, Sequence
 from xtape.capture.cursors import StreamInfo
 from xtape.capture.options import is_glob
 from xtape.capture.redact import glob_regex
-from xtape.capture.source import StreamReader
+from xtape.capture.server_reader import StreamReader
 from xtape.errors import UsageError
 from xtape.timeline import display_name
 
@@ -22,14 +22,14 @@ class Discovery:
 
     def __init__(
         self,
-        source: StreamReader,
+        reader: StreamReader,
         patterns: Sequence[str],
         *,
         warn: Callable[[str], None],
         recheck_s: float,
         exclude: Sequence[str] = (),
     ) -> None:
-        self.source: StreamReader = source
+        self.reader: StreamReader = reader
         self.warn = warn
         self.recheck_s = recheck_s
         self._globs = [p.encode("utf-8", "surrogateescape") for p in patterns if is_glob(p)]
@@ -67,14 +67,14 @@ class Discovery:
         At the start, a literal name holding another type is an error."""
         found: list[bytes] = []
         for pattern in self._globs:
-            for key in self.source.scan(pattern):
+            for key in self.reader.scan(pattern):
                 if key not in known and key not in found and not self.excluded(key):
                     found.append(key)
         missing = [
             n for n in self._literals if n not in known and n not in found and not self.excluded(n)
         ]
         if missing:
-            for name, kind in zip(missing, self.source.types(missing), strict=True):
+            for name, kind in zip(missing, self.reader.types(missing), strict=True):
                 if kind == b"stream":
                     found.append(name)
                 elif kind == b"none":
@@ -93,7 +93,7 @@ class Discovery:
         self._named = set()
         if not keys:
             return []
-        kinds = self.source.types(keys)
+        kinds = self.reader.types(keys)
         if len(self._others) > _OTHERS_MAX:
             self._others.clear()
         for key, kind in zip(keys, kinds, strict=True):
@@ -105,7 +105,7 @@ class Discovery:
         if not names:
             return []
         out = []
-        for name, reply in zip(names, self.source.infos(names), strict=True):
+        for name, reply in zip(names, self.reader.infos(names), strict=True):
             if isinstance(reply, list):  # else deleted since: found again if it comes back
                 out.append((name, StreamInfo.parse(reply)))
                 self._waiting.discard(name)

@@ -124,7 +124,9 @@ class RecordOptions:
 
     #: Literal stream names and globs (``orders:*``), as typed.
     patterns: list[str]
-    start: StartSpec = field(default_factory=lambda: StartSpec("now", "now"))
+    #: Where recording starts: a :class:`StartSpec`, or the text ``--from`` takes
+    #: (``"now"``, ``"start"``, an id, a time, ``"-5m"``), read by :func:`parse_start`.
+    start: StartSpec | str = "now"
     #: Stop after this many seconds (wall clock from the start).
     duration: float | None = None
     #: Stop after exactly this many entries.
@@ -165,7 +167,13 @@ class RecordOptions:
         """Whether the output is a directory of numbered files."""
         return self.split_size is not None or self.split_duration is not None
 
+    @property
+    def start_spec(self) -> StartSpec:
+        """:attr:`start` as a :class:`StartSpec`."""
+        return self.start if isinstance(self.start, StartSpec) else parse_start(self.start)
+
     def __post_init__(self) -> None:
+        self.start = self.start_spec
         if not self.patterns:
             raise UsageError("give at least one stream name or glob to record")
         if self.count is not None and self.count <= 0:
@@ -195,7 +203,7 @@ class RecordOptions:
 
     def header(self) -> dict[str, Any]:
         """The options as they go into the recording header (no keys, no secrets)."""
-        out: dict[str, Any] = {"patterns": list(self.patterns), "from": self.start.text}
+        out: dict[str, Any] = {"patterns": list(self.patterns), "from": self.start_spec.text}
         if self.duration is not None:
             out["duration_s"] = self.duration
         if self.count is not None:

@@ -9,23 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from xtape.capture.options import RecordOptions
-from xtape.capture.source import StreamReader, reports_trims
+from xtape.capture.server_reader import StreamReader, reports_trims
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
 
 
 def open_writer(
-    path: Path, opt: RecordOptions, source: StreamReader, shown_url: str
+    path: Path, opt: RecordOptions, reader: StreamReader, shown_url: str
 ) -> RecordingWriter | SplitWriter:
-    """The writer of ``path``, its header saying what ``source`` (``shown_url``) is; with --split-size/--split-duration, numbered files in a
+    """The writer of ``path``, its header saying what ``reader`` (``shown_url``) is; with --split-size/--split-duration, numbered files in a
     directory (rotated, and pruned by --keep-last)."""
-    described = source.describe()
+    described = reader.describe()
     options: dict[str, Any] = {
         "source": {
             "url": shown_url,
-            "server_version": source.version,
-            "server": source.server,
-            **({} if reports_trims(source.version) else {"gaps": "undetectable"}),
+            "server_version": reader.version,
+            "server": reader.server,
+            **({} if reports_trims(reader.version) else {"gaps": "undetectable"}),
             "patterns": list(opt.patterns),
             **({"cluster": described} if described.get("kind") == "cluster" else {}),
         },

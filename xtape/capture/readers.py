@@ -1,5 +1,5 @@
 """Which reader the recorder reads through: :func:`open_reader` (the one place that
-knows the kinds of server; a new kind is a new :class:`~.source.StreamReader` and one
+knows the kinds of server; a new kind is a new :class:`~.server_reader.StreamReader` and one
 branch here)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from xtape.capture.cluster_source import ClusterSource
+from xtape.capture.cluster_reader import ClusterReader
 from xtape.capture.link import run_stoppable
-from xtape.capture.source import Source, StreamReader
+from xtape.capture.server_reader import ServerReader, StreamReader
 from xtape.connection import redact_url
 from xtape.topology import detect_cluster
 
@@ -25,8 +25,8 @@ def open_reader(
     should_stop: Callable[[], bool],
 ) -> StreamReader:
     """The reader for the server at ``url`` (not opened yet): a
-    :class:`~.cluster_source.ClusterSource` for a node of a Redis Cluster, else a
-    :class:`~.source.Source`. ``cluster`` overrides the detection (``False``: one server,
+    :class:`~.cluster_reader.ClusterReader` for a node of a Redis Cluster, else a
+    :class:`~.server_reader.ServerReader`. ``cluster`` overrides the detection (``False``: one server,
     asked nothing; ``True``: a cluster is required). The detection stops waiting as soon
     as ``should_stop()`` holds (raising :class:`~.link.Stopped`); its connection errors
     are :func:`~xtape.connection.connect`'s."""
@@ -36,8 +36,8 @@ def open_reader(
         else run_stoppable(lambda: detect_cluster(url, cluster), should_stop=should_stop)
     )
     if topology is None:
-        return Source(url, patterns, socket_timeout=socket_timeout, should_stop=should_stop)
+        return ServerReader(url, patterns, socket_timeout=socket_timeout, should_stop=should_stop)
     log.info("%s is a cluster of %d shards", redact_url(url), len(topology.primaries))
-    return ClusterSource(
+    return ClusterReader(
         url, topology, patterns, socket_timeout=socket_timeout, should_stop=should_stop
     )

@@ -1,6 +1,6 @@
 """The recorder: tail a set of streams into a recording until a stop rule fires.
 
-One loop over a reader (:class:`~xtape.capture.source.StreamReader`, chosen by
+One loop over a reader (:class:`~xtape.capture.server_reader.StreamReader`, chosen by
 :func:`~xtape.capture.readers.open_reader`: one server, or a cluster); for one server,
 two connections it manages itself (:mod:`.link`): one reads, the other
 receives the server's invalidation messages (:mod:`.hints`), which name the streams
@@ -8,7 +8,7 @@ that changed. A round is one MULTI holding, for each *dirty* stream (named by a 
 or not finished last round), ``XINFO STREAM`` and (for a cursor that is a recorded entry)
 ``XRANGE cursor cursor`` for the continuity checks of :mod:`.cursors`, and ``XREAD COUNT
 batch``. With nothing dirty the file is flushed and the recorder waits for the next
-hint; idle streams cost the source nothing. Cursors are concrete ids (never ``$``).
+hint; idle streams cost the server nothing. Cursors are concrete ids (never ``$``).
 
 Every reconnect is the recorder's own (a dead connection is never reopened behind its
 back): it writes a ``reconnect`` marker, compares the server's ``run_id`` (``restart``
@@ -24,7 +24,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from xtape.capture.clock import RecordClock, SystemClock
 from xtape.capture.cursors import StreamInfo, StreamState
 from xtape.capture.discovery import Discovery
 from xtape.capture.journal import Journal, RecordStats, WarnFn, quoted, refused
@@ -35,11 +34,13 @@ from xtape.capture.progress import Backlog, Progress, ProgressFn
 from xtape.capture.readers import open_reader
 from xtape.capture.redact import Redactor
 from xtape.capture.rounds import Rounds, trim_to
-from xtape.capture.source import StreamReader, reports_trims
+from xtape.capture.server_reader import StreamReader, reports_trims
+from xtape.clock import Clock, MonotonicClock
 from xtape.connection import error_reason, redact_url, resolve_url
 from xtape.errors import CommandRefused, RedisUnavailable
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
+from xtape.timeline import NS_PER_S
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +89,9 @@ class Recorder:
         progress: ProgressFn | None = None,
         warn: WarnFn | None = None,
         stop_event: threading.Event | None = None,
-        clock: RecordClock | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        self.clock: RecordClock = clock or SystemClock()
+        self.clock: Clock = clock or MonotonicClock()
         self.url = resolve_url(url)
         self.shown_url = redact_url(self.url)
         self.path = Path(path)
@@ -108,8 +109,8 @@ class Recorder:
         self.rounds = Rounds(self.journal, self.stats)
         #: The streams recorded, and those to read in the next rounds (the rounds' own).
         self.states, self.dirty = self.rounds.states, self.rounds.dirty
-        #: The reader seam: one server until :meth:`_choose_source` asks what it is.
-        self.source: StreamReader = open_reader(
+        #: The reader seam: one server until :meth:`_choose_reader` asks what it is.
+        self.reader: StreamReader = open_reader(
             self.url,
             options.patterns,
             cluster=False,
@@ -119,14 +120,14 @@ class Recorder:
         self._writer: RecordingWriter | SplitWriter | None = None
         self._run_id = ""
         self.discovery = Discovery(
-            self.source,
+            self.reader,
             options.patterns,
             warn=self.warn,
             recheck_s=options.scan_interval,
             exclude=options.exclude,
         )
         self._count = options.batch
-        self._t0 = self.clock.monotonic()
+        self._t0 = self._now_s()
         self._last_data = self._t0
         self._start_cursor: bytes | None = None
         self._backlog: Backlog | None = None
@@ -149,10 +150,10 @@ class Recorder:
         watchdog.start()
         try:
             if self._start():
-                self._writer = open_writer(self.path, self.opt, self.source, self.shown_url)
+                self._writer = open_writer(self.path, self.opt, self.reader, self.shown_url)
                 if isinstance(self._writer, SplitWriter):
                     self.stats.series, self.stats.continues = self._writer.series, self._writer.after
-                self._last_data = self._last_report = self.clock.monotonic()
+                self._last_data = self._last_report = self._now_s()
                 self.started.set()
                 try:
                     self.stats.stop_reason = self._loop()
@@ -172,21 +173,21 @@ class Recorder:
         if self.redactor is not None and self._writer is not None:
             for glob in self.redactor.unmatched():
                 self.warn(f"--redact {glob!r} matched no field name in this recording")
-        self.stats.duration_s = self.clock.monotonic() - self._t0
+        self.stats.duration_s = self._now_s() - self._t0
         self.stats.streams.update({name: s.recorded for name, s in self.states.items()})
         return self.stats
 
     def _start(self) -> bool:
         """Connect and resolve the start; False if stopped meanwhile."""
         try:
-            self._choose_source()
+            self._choose_reader()
             self._open(initial=True)
-            if not reports_trims(self.source.version):
+            if not reports_trims(self.reader.version):
                 self.warn(
-                    f"{self.source.server} does not count the entries added to a stream (Redis 7.0+ "
+                    f"{self.reader.server} does not count the entries added to a stream (Redis 7.0+ "
                     "does): entries trimmed before they are recorded cannot be detected as gaps"
                 )
-            self._start_cursor = self.opt.start.cursor(self.clock.time_ns() // 1_000_000)
+            self._start_cursor = self.opt.start_spec.cursor(self.clock.wall_ns() // 1_000_000)
             self._discover(initial=True)
             return True
         except (*FAULTS, Stopped) as exc:
@@ -195,7 +196,7 @@ class Recorder:
                 self.stats.stop_reason = reason
                 return False
             if reason:  # --duration or --count ran out while the server said nothing
-                waited = self.clock.monotonic() - self._t0
+                waited = self._now_s() - self._t0
                 raise RedisUnavailable(
                     self.shown_url, f"the server did not answer within {waited:.1f} s"
                 ) from None
@@ -203,19 +204,19 @@ class Recorder:
         except CommandRefused as exc:
             raise refused(self.shown_url, exc) from None
 
-    def _choose_source(self) -> None:
+    def _choose_reader(self) -> None:
         """The reader for what the URL points at (one server, a cluster): see
         :func:`~xtape.capture.readers.open_reader`."""
         if self.opt.cluster is False:
             return
-        self.source = open_reader(
+        self.reader = open_reader(
             self.url,
             self.opt.patterns,
             cluster=self.opt.cluster,
             socket_timeout=self.opt.block + 10.0,
             should_stop=lambda: bool(self._stop_reason()),
         )
-        self.discovery.source = self.source
+        self.discovery.reader = self.reader
 
     def _close(self) -> None:
         self._finished.set()
@@ -224,12 +225,12 @@ class Recorder:
                 self._writer.close()
                 self.stats.bytes = self._writer.bytes_written
         finally:
-            self.source.close()
+            self.reader.close()
 
     @property
     def uses_hints(self) -> bool:
         """Whether the server sends invalidation hints (else every wait polls all)."""
-        return self.source.uses_hints
+        return self.reader.uses_hints
 
     @property
     def writer(self) -> RecordingWriter | SplitWriter:
@@ -240,37 +241,37 @@ class Recorder:
         """Stop rules take effect even while the loop waits on a frozen network."""
         while not self._finished.wait(_WATCH_S):
             if self._stop_reason():
-                self.source.interrupt()
+                self.reader.interrupt()
 
     def _loop(self) -> str:
-        next_scan = self.clock.monotonic() + self._scan_every()
-        next_run_id = self.clock.monotonic() + _RUN_ID_EVERY_S
+        next_scan = self._now_s() + self._scan_every()
+        next_run_id = self._now_s() + _RUN_ID_EVERY_S
         next_hints = 0.0
         while True:
             reason = self._stop_reason()
             if reason:
                 return reason
             try:
-                if not self.source.connected:
+                if not self.reader.connected:
                     self._reopen()
-                    next_scan = self.clock.monotonic() + self._scan_every()
+                    next_scan = self._now_s() + self._scan_every()
                     continue
-                now = self.clock.monotonic()
+                now = self._now_s()
                 self._topology()
                 if now >= next_scan:
                     self._discover(initial=False)
-                    next_scan = self.clock.monotonic() + self._scan_every()
+                    next_scan = self._now_s() + self._scan_every()
                 if now >= next_run_id:
                     self._check_run_id()
-                    next_run_id = self.clock.monotonic() + _RUN_ID_EVERY_S
+                    next_run_id = self._now_s() + _RUN_ID_EVERY_S
                 if not self.dirty or now >= next_hints:
                     # While rounds are busy, hints are read now and then: each look is a
                     # syscall that gives the GIL to the writer thread. Streams they name
                     # for the first time join after the streams already dirty were read.
                     if self.discovery.pending:
                         self._add_streams(self.discovery.named(self.states), initial=False)
-                    if self.source.uses_hints:
-                        self.rounds.apply(self.source.changes(), self.discovery.note)
+                    if self.reader.uses_hints:
+                        self.rounds.apply(self.reader.changes(), self.discovery.note)
                     next_hints = now + _HINTS_EVERY_S
                 if self.dirty:
                     self._round()
@@ -288,7 +289,7 @@ class Recorder:
             return "stopped"
         if self.opt.count is not None and self.stats.entries >= self.opt.count:
             return "count"
-        now = self.clock.monotonic()
+        now = self._now_s()
         if self.opt.duration is not None and now - self._t0 >= self.opt.duration:
             return "duration"
         if (
@@ -301,7 +302,7 @@ class Recorder:
 
     def _wait_s(self, next_scan: float) -> float:
         """How long a wait may last before a stop rule or a rescan is due."""
-        now = self.clock.monotonic()
+        now = self._now_s()
         limits = [self.opt.block, next_scan - now]
         if self.opt.duration is not None:
             limits.append(self._t0 + self.opt.duration - now)
@@ -310,7 +311,7 @@ class Recorder:
         return max(min(limits), 0.001)
 
     def _scan_every(self) -> float:
-        if not self.source.uses_hints:
+        if not self.reader.uses_hints:
             return self.opt.scan_interval
         return max(self.opt.scan_interval, _SAFETY_SCAN_S)
 
@@ -323,17 +324,17 @@ class Recorder:
         if not self.states:
             self.stop_event.wait(wait_s)
             return
-        if self.source.uses_hints:
-            self.rounds.apply(self.source.changes(wait_s), self.discovery.note)
+        if self.reader.uses_hints:
+            self.rounds.apply(self.reader.changes(wait_s), self.discovery.note)
         else:
-            self.dirty.update(self.source.block(list(self.states.values()), wait_s))
+            self.dirty.update(self.reader.block(list(self.states.values()), wait_s))
 
     # -- reading -------------------------------------------------------------------
 
     def _round(self) -> None:
         """One MULTI: check and read (up to a limit of) the dirty streams; write what came."""
         found = self.rounds.read(
-            self.source, self._count, self.opt.keys_per_read, self.clock.time_ns, self.shown_url
+            self.reader, self._count, self.opt.keys_per_read, self.clock.wall_ns, self.shown_url
         )
         if found is not None:
             self._write(*found)
@@ -355,7 +356,7 @@ class Recorder:
             if self._backlog is not None:
                 self._backlog.advance(name, state.cursor, len(entries))
             self.stats.entries += len(entries)
-        self._last_data = self.clock.monotonic()
+        self._last_data = self._now_s()
         # Large values: fewer entries per read, so one round stays near _ROUND_BYTES.
         # (Sized from each batch's first entry: the writer packs on its own thread.)
         firsts = [entries[0] for entries in batches.values() if entries]
@@ -377,7 +378,7 @@ class Recorder:
                     if self._backlog is None:
                         self._backlog = Backlog()
                     self._backlog.add(name, info, self._start_cursor)
-            elif self.opt.start.kind in ("now", "start"):
+            elif self.opt.start_spec.kind in ("now", "start"):
                 # Created after the recording started: all of it is new traffic.
                 self.states[name] = StreamState(name, b"0-0", 0)
             else:
@@ -389,20 +390,20 @@ class Recorder:
     # -- connections and faults ----------------------------------------------------
 
     def _open(self, *, initial: bool) -> None:
-        """Open the source's connections; after a reconnect, compare the run_id."""
-        self.source.open()
+        """Open the reader's connections; after a reconnect, compare the run_id."""
+        self.reader.open()
         if initial:
-            self._run_id = self.source.run_id
-        elif self.source.run_id != self._run_id:
-            self._restarted(self.source.run_id)
+            self._run_id = self.reader.run_id
+        elif self.reader.run_id != self._run_id:
+            self._restarted(self.reader.run_id)
 
     def _check_run_id(self) -> None:
-        run_id = self.source.server_info().get("run_id", "")
+        run_id = self.reader.server_info().get("run_id", "")
         if run_id != self._run_id:
             self._restarted(run_id)
 
     def _restarted(self, run_id: str) -> None:
-        kind = self.source.restart_kind(self._run_id, run_id)
+        kind = self.reader.restart_kind(self._run_id, run_id)
         if kind == "topology":  # other primaries, not a restart: see _topology
             self._run_id = run_id
             return
@@ -417,7 +418,7 @@ class Recorder:
         """A cluster changed shape (primaries added or removed, slots moved, a failover):
         a marker and a line each; every stream is checked again where it is now (from
         its cursor), and new primaries are searched for streams."""
-        changes = self.source.topology_changes()
+        changes = self.reader.topology_changes()
         for change in changes:
             if self.journal.cluster_changed(change.kind, change.text):
                 for state in self.states.values():
@@ -430,11 +431,11 @@ class Recorder:
     def _lost(self, exc: BaseException) -> None:
         """The connection failed: note it, reconnect with backoff (see :meth:`_reopen`)."""
         self._lost_reason = error_reason(exc)
-        self._down_since = self.clock.monotonic()
+        self._down_since = self._now_s()
         self.journal.lost(self._lost_reason, self.shown_url)
         if self._writer is not None:
             self.writer.flush()
-        self.source.close()
+        self.reader.close()
         self._delay = BACKOFF_START_S
 
     def _reopen(self) -> None:
@@ -445,20 +446,24 @@ class Recorder:
         try:
             self._open(initial=False)
         except FAULTS as again:
-            self.source.close()
+            self.reader.close()
             log.debug("reconnect failed: %s", again)
             self._delay = min(self._delay * 2, BACKOFF_MAX_S)
             return
-        down = self.clock.monotonic() - self._down_since
+        down = self._now_s() - self._down_since
         self.journal.reconnected(down, self._lost_reason, self.shown_url)
         # Hints sent while we were away are lost: every stream is checked again.
         self.dirty.update(self.states)
         self._discover(initial=False)
 
+    def _now_s(self) -> float:
+        """The clock's monotonic time in seconds (what the stop rules and backoff count)."""
+        return self.clock.now_ns() / NS_PER_S
+
     def _sleep(self, seconds: float) -> None:
-        deadline = self.clock.monotonic() + seconds
+        deadline = self._now_s() + seconds
         while not self._stop_reason():
-            left = deadline - self.clock.monotonic()
+            left = deadline - self._now_s()
             if left <= 0:
                 return
             self.stop_event.wait(min(left, _WATCH_S * 2))
@@ -468,7 +473,7 @@ class Recorder:
     def _report(self) -> None:
         if self.progress is None:
             return
-        now = self.clock.monotonic()
+        now = self._now_s()
         if now - self._last_report < _PROGRESS_EVERY_S:
             return
         rate = (self.stats.entries - self._reported_entries) / max(now - self._last_report, 1e-9)

@@ -16,7 +16,7 @@ from typing import Any
 from xtape.capture.cursors import Loss, Recreated, StreamInfo, StreamState
 from xtape.capture.hints import Changes
 from xtape.capture.journal import Journal, RecordStats
-from xtape.capture.source import StreamReader
+from xtape.capture.server_reader import StreamReader
 from xtape.errors import CommandRefused, RuntimeFailure
 from xtape.recording.records import by_id
 
@@ -64,7 +64,7 @@ class Rounds:
 
     def read(
         self,
-        source: StreamReader,
+        reader: StreamReader,
         count: int,
         keys_per_read: int,
         time_ns: Callable[[], int],
@@ -76,7 +76,7 @@ class Rounds:
         names = sorted(self.dirty, key=self.order.__getitem__)[:STREAMS_PER_ROUND]
         batch_states = [self.states[n] for n in names]
         self.dirty.difference_update(names)
-        replies = source.read_round(batch_states, count, keys_per_read)
+        replies = reader.read_round(batch_states, count, keys_per_read)
         capture_ns = time_ns()
         if replies.states is not None:
             # (a cluster: replies come per slot) the streams not read this round (a slot
@@ -86,7 +86,7 @@ class Rounds:
                 self.dirty.update(s.name for s in batch_states if s.name not in read)
             batch_states = replies.states
         if any(isinstance(r, CommandRefused) for r in replies.reads):
-            self._drop_non_streams(source, batch_states, shown_url)
+            self._drop_non_streams(reader, batch_states, shown_url)
             return None
         batches: dict[bytes, list[Any]] = {}
         for reply in replies.reads:
@@ -117,9 +117,9 @@ class Rounds:
             self.dirty.add(state.name)
 
     def _drop_non_streams(
-        self, source: StreamReader, states: list[StreamState], shown_url: str
+        self, reader: StreamReader, states: list[StreamState], shown_url: str
     ) -> None:
-        kinds = source.types([s.name for s in states])
+        kinds = reader.types([s.name for s in states])
         dropped = False
         for state, kind in zip(states, kinds, strict=True):
             if kind not in (b"stream", b"none"):

@@ -1,8 +1,8 @@
 """What changed between two slot maps of a cluster, said the way a recording keeps it.
 
 The recorder re-reads a cluster's slot map on a schedule and after a redirect or a fault
-(:class:`~xtape.capture.cluster_source.ClusterSource`); :func:`compare` turns two maps
-into :class:`~xtape.capture.source.TopologyChange` values: a ``failover`` for each
+(:class:`~xtape.capture.cluster_reader.ClusterReader`); :func:`compare` turns two maps
+into :class:`~xtape.capture.server_reader.TopologyChange` values: a ``failover`` for each
 primary whose slots a replica of its own took over (the replica may lack the last
 entries), and one ``topology`` change for the rest (primaries added, primaries that
 serve no slot any more, slots moved), which lose nothing: the data moved with the slots.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xtape.capture.source import TopologyChange
+from xtape.capture.server_reader import TopologyChange
 from xtape.topology import Topology
 
 #: At most this many slot moves are named in one marker (the rest are counted).

@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from xtape.catalog.discover import CATALOG_ENV, CATALOG_NAME, find_catalog_path
-from xtape.catalog.reader import FIELD_TYPES, CatalogReader, catalog_error
+from xtape.catalog.reader import FIELD_TYPES, CatalogReader
 from xtape.catalog.schema import NO_PROBLEMS, Problem, StreamSchema
 from xtape.errors import CatalogError, CatalogInvalid, InputError, YamlError
 from xtape.scenario.plan import EventPlan, Plan
@@ -149,9 +149,9 @@ def load_catalog(path: str | Path, *, trusted: bool = True) -> Catalog:
     try:
         text = Path(path).read_text("utf-8-sig")
     except OSError as error:
-        raise CatalogError(f"cannot read the catalog: {error.strerror or error}", shown) from None
+        raise CatalogError(shown, None, f"cannot read the catalog: {error.strerror or error}") from None
     except UnicodeDecodeError:
-        raise CatalogError("not UTF-8 text", shown) from None
+        raise CatalogError(shown, None, "not UTF-8 text") from None
     return load_catalog_text(text, shown, base=Path(path).parent, trusted=trusted)
 
 
@@ -162,8 +162,8 @@ def load_catalog_text(
     try:
         data, lines = load_yaml(text, path)
     except YamlError as error:
-        raise CatalogError(error.reason, path, error.line) from None
-    reader = CatalogReader(Checker(path, MappedLines(lines, 1), catalog_error), base or Path("."), trusted=trusted)
+        raise CatalogError(path, error.line, error.reason) from None
+    reader = CatalogReader(Checker(path, MappedLines(lines, 1), CatalogError), base or Path("."), trusted=trusted)
     found = reader.catalog(data)
     errors = reader.check.errors()
     if errors:

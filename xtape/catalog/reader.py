@@ -39,10 +39,6 @@ FIELD_TYPES: dict[str, dict[str, Any]] = {
 }
 
 
-def catalog_error(path: str, line: int | None, message: str) -> CatalogError:
-    return CatalogError(message, path, line)
-
-
 def _show(value: Any) -> str:
     return show(value, sizes=False)
 
@@ -287,7 +283,7 @@ class CatalogReader:
         try:
             data, _ = load_yaml(text, str(file))  # JSON is YAML; errors say file:line
         except YamlError as error:
-            self.check.keep_error(CatalogError(error.reason, str(file), error.line))
+            self.check.keep_error(CatalogError(str(file), error.line, error.reason))
             return None
         if not isinstance(data, dict):
             self.error(loc, f"schema file {value!r} must hold a JSON Schema object (got {_show(data)})")

@@ -284,7 +284,7 @@ def _sparkline_json(sparks: Sparklines, streams: Iterable[bytes]) -> dict[str, A
     return {
         "from": sparks.source,
         "coarse": sparks.coarse,
-        "clock": series.clock,
+        "clock": series.time_base,
         "start_ns": series.start_ns,
         "bucket_s": series.bucket_ns / 1e9,
         "peak_rate": round(sparks.peak_rate, 1),

@@ -402,8 +402,8 @@ def warn(message: str) -> None:
     stderr.print(f"xtape: warning: {message}", markup=False)
 
 
-def parse_clock(text: str) -> TimeBase:
-    """``--clock``: which clock times a recording."""
+def parse_time_base(text: str) -> TimeBase:
+    """``--clock``: the time base of a recording (the entry ids' or the recorder's clock)."""
     if text == "id":
         return "id"
     if text == "capture":

@@ -17,7 +17,7 @@ from xtape.cli.common import (
     app,
     format_seconds,
     handled,
-    parse_clock,
+    parse_time_base,
     series_read,
     stderr,
     write_file,
@@ -39,7 +39,7 @@ def convert(
     collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
     jitter: Annotated[str | None, typer.Option("--jitter", metavar="D", help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-D (e.g. 5ms; interval: their mean, in whole ms).")] = None,
     max_delay: Annotated[str | None, typer.Option("--max-delay", metavar="D", help="Cap idle gaps between events at D (e.g. 2s; a bare number is milliseconds).")] = None,
-    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    time_base: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
     codec: CodecOpt = None,
@@ -74,7 +74,7 @@ def convert(
         )
 
     with handled(), series_read(series):
-        timing = parse_clock(clock)
+        timing = parse_time_base(time_base)
         to_stdout = str(output) == "-"
         check_output(output, force=force, inputs=[file])
         if generators:
@@ -102,7 +102,7 @@ def convert(
             jitter=0.0 if jitter is None else parse_seconds(jitter, option="--jitter"),
             name=name,
             description=description,
-            clock=timing,
+            time_base=timing,
             codecs=codec_pairs(codec),
             keep=entry_selection(where, sample, sample_by, seed, codec),
         )

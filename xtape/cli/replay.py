@@ -34,7 +34,7 @@ from xtape.cli.common import (
     fail,
     format_seconds,
     handled,
-    parse_clock,
+    parse_time_base,
     parse_variables,
     series_read,
     stderr,
@@ -82,7 +82,7 @@ def replay(
     copy_field: Annotated[str | None, typer.Option("--copy-field", metavar="NAME", help="With --multiply: add a field NAME holding the copy's number (1 to N).")] = None,
     copy_suffix: Annotated[list[str] | None, typer.Option("--copy-suffix", metavar="FIELD", help="With --multiply: append -N (the copy's number) to the values of fields named FIELD, so ids do not collide (repeatable).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events) and for --sample (another sample).")] = None,
-    clock: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    time_base: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -109,7 +109,7 @@ def replay(
     """
     from xtape.errors import ReplayAborted
     from xtape.process import process_state
-    from xtape.replay import Pacing, ReplayOptions, open_source, replay_into
+    from xtape.replay import Pacing, ReplayOptions, open_source, replay
     from xtape.transform import Transform
 
     state = None
@@ -133,9 +133,9 @@ def replay(
             reconnect=not no_reconnect,
             keep_going=keep_going,
         )
-        from xtape.replay.source import is_recording
+        from xtape.replay.source import source_kind
 
-        recording = is_recording(path)
+        recording = source_kind(path) == "recording"
         schemas = None if recording else catalog_for(catalog, path, no_catalog)
         capture_args = _capture_args(capture, output, settle, expect, timeout, force, inputs=[path, catalog])
         src = open_source(
@@ -143,7 +143,7 @@ def replay(
             options,
             variables=parse_variables(variable),
             seed=None if recording and sample is not None else seed,  # (the sample's seed)
-            clock=parse_clock(clock),
+            time_base=parse_time_base(time_base),
             catalog=schemas,
         )
         for warning in src.warnings:
@@ -159,10 +159,10 @@ def replay(
             return
         with process_state() as state:
             try:
-                report = replay_into(
+                report = replay(
                     src,
+                    target,
                     options,
-                    url=target,
                     out=sys.stderr if as_json else sys.stdout,  # with --json, stdout is the report's
                     verbose=verbose,
                     progress=lambda p: line.show(_replay_progress(p)),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from xtape.errors import UsageError
 from xtape.interop.jsonl_in import Batcher, ImportStats, jsonl_entries
-from xtape.recording import RecordingWriter, is_recording
+from xtape.recording import RecordingWriter, has_recording_header
 from xtape.timeline import STDIN_NAME
 
 MCAP_MAGIC = b"\x89MCAP0\r\n"
@@ -32,7 +32,7 @@ def is_mcap(source: str | Path) -> bool:
 def import_file(source: str | Path, output: str | Path) -> ImportStats:
     """Write the entries of ``source`` (JSON lines, ``-`` standard input, or MCAP) into
     the recording ``output``, which replaces any file there only when it is complete."""
-    if is_recording(source):
+    if has_recording_header(source):
         raise UsageError(f"{source}: a recording already; import reads JSON lines (xtape cat) or MCAP (xtape export)")
     mcap = is_mcap(source)
     stats = ImportStats("mcap" if mcap else "jsonl")

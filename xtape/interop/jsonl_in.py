@@ -143,11 +143,11 @@ def jsonl_entries(fh: IO[bytes], name: str) -> Iterator[tuple[bytes, bytes, list
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            raise ImportInvalid(f"not a JSON line ({exc})", name, number) from None
+            raise ImportInvalid(name, number, f"not a JSON line ({exc})") from None
         try:
             yield entry_of(obj)
         except (ValueError, UsageError) as exc:
-            raise ImportInvalid(str(exc), name, number) from None
+            raise ImportInvalid(name, number, str(exc)) from None
 
 
 __all__ = ["BATCH", "Batcher", "ImportInvalid", "ImportStats", "entry_of", "jsonl_entries"]

@@ -73,9 +73,10 @@ def read_mcap(path: Path, batches: Batcher, stats: ImportStats) -> None:
             for schema, channel, message in reader.iter_messages(log_time_order=False):
                 if channel.message_encoding != "json" or schema is None or not schema.name.startswith(SCHEMA_PREFIX):
                     raise ImportInvalid(
+                        name,
+                        None,
                         f"channel {channel.topic!r} is not one xtape export wrote (JSON messages, "
                         f"schema {SCHEMA_PREFIX}.*): import reads MCAP that xtape export wrote",
-                        name,
                     )
                 stream = streams.get(channel.id)
                 if stream is None:
@@ -93,7 +94,7 @@ def read_mcap(path: Path, batches: Batcher, stats: ImportStats) -> None:
     except OSError as exc:
         raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
     except (McapError, orjson.JSONDecodeError, ValueError, KeyError) as exc:
-        raise ImportInvalid(f"not MCAP that xtape export wrote ({exc})", name) from None
+        raise ImportInvalid(name, None, f"not MCAP that xtape export wrote ({exc})") from None
 
 
 __all__ = ["read_mcap"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from xtape.errors import UsageError
 from xtape.ids import id_ms
-from xtape.plot.rates import OTHER, RateSeries, auto_clock, count_rates
+from xtape.plot.rates import OTHER, RateSeries, auto_time_base, count_rates
 from xtape.plot.report import report_from_markers
 from xtape.recording import Recording, RecordingInfo, TimeBase, summarize
 from xtape.timeline import NS_PER_MS, display_name
@@ -43,7 +43,7 @@ class MarkerMark:
 @dataclass(frozen=True)
 class GapMark:
     """Entries of a stream that were lost, on the axis: from ``start_ns`` to ``end_ns``
-    (offsets; by the ids around the gap on the id clock, the moment it was noticed on
+    (offsets; by the ids around the gap on the id time base, the moment it was noticed on
     the capture clock)."""
 
     stream: bytes
@@ -70,7 +70,7 @@ class PlotData:
     report: ReplayReport | None = None
     #: Where :attr:`report` came from (a file, or "a 'replay' marker in <recording>").
     report_origin: str = ""
-    #: Why the clock is not the one asked for (or the default), if it is not.
+    #: Why the time base is not the one asked for (or the default), if it is not.
     clock_note: str | None = None
 
     def label(self, row: bytes) -> str:
@@ -87,7 +87,7 @@ class PlotData:
 def collect(
     path: str | Path,
     *,
-    clock: TimeBase | None = None,
+    time_base: TimeBase | None = None,
     streams: Sequence[str] = (),
     bucket: float | None = None,
     buckets: int = DEFAULT_BUCKETS,
@@ -96,7 +96,7 @@ def collect(
     report_origin: str = "",
 ) -> PlotData:
     """Read a recording (two passes at most: its summary, then its entries once) into
-    what its picture shows. ``clock`` None means the entry ids' clock, unless the ids
+    what its picture shows. ``time_base`` None means the entry ids' time base, unless the ids
     were plainly set by producers (see :meth:`RecordingInfo.id_clock_warning`), then
     the recorder's. ``streams`` are globs; ``report`` a replay's report to show (read from ``report_origin``)."""
     if str(path) == "-":
@@ -107,9 +107,9 @@ def collect(
         raise UsageError(f"{path}: xtape plot reads its recording twice: give a regular file")
     info = summarize(rec)
     note = None
-    if clock is None:
-        clock = auto_clock(info)
-        if clock == "capture":
+    if time_base is None:
+        time_base = auto_time_base(info)
+        if time_base == "capture":
             note = (
                 "the entry ids do not follow the recording's time (set by producers?): "
                 "drawn by the recorder's clock"
@@ -127,7 +127,7 @@ def collect(
     series = count_rates(
         path,
         info,
-        clock=clock,
+        time_base=time_base,
         buckets=buckets,
         bucket=bucket,
         rows=own,
@@ -142,7 +142,7 @@ def collect(
     for name, gap in info.gaps:
         if name not in chosen:
             continue
-        if clock == "id":
+        if time_base == "id":
             lo = id_ms(gap.after_id) * NS_PER_MS - start
             hi = id_ms(gap.before_id) * NS_PER_MS - start
         else:

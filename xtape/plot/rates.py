@@ -6,7 +6,7 @@ buckets and streams, never on the number of entries. Nothing here needs matplotl
 ``xtape info`` draws its sparklines from the same counts.
 
 The time axis is the replay timeline: offsets from the recording's start on the chosen
-clock (the entry ids' milliseconds, or the recorder's capture clock), exactly as
+time base (the entry ids' milliseconds, or the recorder's capture clock), exactly as
 ``replay --since``/``--until`` count them.
 
 :func:`index_rates` gives coarse counts (``info``'s 24 buckets) without reading an entry:
@@ -52,10 +52,10 @@ class RateSeries:
 
     Bucket ``i`` holds the entries whose offset from ``start_ns`` is in
     ``[i * bucket_ns, (i + 1) * bucket_ns)``; ``start_ns`` is an absolute time on the
-    series' clock (ns since the epoch), so markers and gaps can be placed on it.
+    series' time base (ns since the epoch), so markers and gaps can be placed on it.
     """
 
-    clock: TimeBase
+    time_base: TimeBase
     start_ns: int
     span_ns: int
     bucket_ns: int
@@ -92,8 +92,8 @@ class RateSeries:
 _IDS_APART_MS = 366 * 86_400_000
 
 
-def auto_clock(info: RecordingInfo) -> TimeBase:
-    """The entry ids' clock, unless the ids plainly do not follow the recording's time
+def auto_time_base(info: RecordingInfo) -> TimeBase:
+    """The entry ids' time base, unless the ids plainly do not follow the recording's time
     (set by producers: they span far more than the recording took, see
     :meth:`RecordingInfo.id_clock_warning`, or lie over a year from when they were
     read); then the recorder's capture clock."""
@@ -120,7 +120,7 @@ def count_rates(
     path: str | Path,
     info: RecordingInfo,
     *,
-    clock: TimeBase = "id",
+    time_base: TimeBase = "id",
     buckets: int = 120,
     bucket: float | None = None,
     nice: bool = True,
@@ -137,14 +137,14 @@ def count_rates(
     :data:`OTHER`.
     """
     bucket_ns = None if bucket is None else seconds_to_ns(bucket)
-    rec = Recording(path, clock=clock, interleave=False)
+    rec = Recording(path, time_base=time_base, interleave=False)
     # A recording closed cleanly is read to its end, where its summary is held against
     # what the pass read (no marker is shown that the chunks do not hold).
     events = rec.events() if info.complete else islice(rec.events(), info.entries)
     first = next(events, None)
     if first is None:
-        return RateSeries(clock, _start_guess(info, clock), 0, bucket_ns or NS_PER_S, 0)
-    if clock == "id":
+        return RateSeries(time_base, _start_guess(info, time_base), 0, bucket_ns or NS_PER_S, 0)
+    if time_base == "id":
         assert first.id is not None  # a recording's events carry their ids
         # The timeline's start (the earliest id of the recorder's first round): the
         # first event's time less its offset (which is never clamped: it is in that round).
@@ -163,7 +163,7 @@ def count_rates(
     n = span // width + 1
     wanted = None if streams is None else set(streams)
     own = set(info.streams) if rows is None else set(rows)
-    series = RateSeries(clock, start, span, width, n)
+    series = RateSeries(time_base, start, span, width, n)
     counts = series.counts
     for name in info.streams:
         if (wanted is None or name in wanted) and name in own:
@@ -207,7 +207,7 @@ INDEX_RESOLUTION = 4
 
 
 def index_rates(
-    info: RecordingInfo, *, clock: TimeBase = "id", buckets: int = 24, coarse: bool = False
+    info: RecordingInfo, *, time_base: TimeBase = "id", buckets: int = 24, coarse: bool = False
 ) -> RateSeries | None:
     """:func:`count_rates` (``nice=False``) from the stored chunk index alone: no entry
     is read. Each chunk's entries of each stream go to the bucket of its time range (the
@@ -216,7 +216,7 @@ def index_rates(
     chunk straddles a bucket boundary; a chunk lasts about a second (the writer's flush
     interval) or 1 MiB of records.
 
-    The span starts at the earliest entry id (``clock="id"``; the scan starts at the
+    The span starts at the earliest entry id (``time_base="id"``; the scan starts at the
     earliest id of the recorder's first round, which it nearly always is). None when
     the index cannot tell: no stored summary (version 1, or rebuilt by scanning), or
     (unless ``coarse``) a chunk of several streams without per-stream counts (written
@@ -227,7 +227,7 @@ def index_rates(
     """
     if not info.index or not info.entries:
         return None
-    ends = _time_range(info, clock)
+    ends = _time_range(info, time_base)
     if ends is None:
         return None
     start, end = ends
@@ -240,7 +240,7 @@ def index_rates(
             meta = chunk.meta
             if not meta.entries:
                 continue
-            if clock == "id":
+            if time_base == "id":
                 lo, hi = meta.min_ms * NS_PER_MS - start, meta.max_ms * NS_PER_MS - start
             else:
                 lo, hi = meta.first_capture_ns - start, meta.last_capture_ns - start
@@ -255,7 +255,7 @@ def index_rates(
             return None
         width = max(width, longest * INDEX_RESOLUTION)
     n = span // width + 1
-    series = RateSeries(clock, start, span, width, n)
+    series = RateSeries(time_base, start, span, width, n)
     counts = series.counts
     if by_stream:
         for name in info.streams:
@@ -279,9 +279,9 @@ def index_rates(
     return series
 
 
-def _time_range(info: RecordingInfo, clock: TimeBase) -> tuple[int, int] | None:
-    """The first and last time of the recording (ns) by ``clock``; None if unknown."""
-    if clock == "id":
+def _time_range(info: RecordingInfo, time_base: TimeBase) -> tuple[int, int] | None:
+    """The first and last time of the recording (ns) by ``time_base``; None if unknown."""
+    if time_base == "id":
         if info.first_ms is None or info.last_ms is None:
             return None
         return info.first_ms * NS_PER_MS, info.last_ms * NS_PER_MS
@@ -308,8 +308,8 @@ def _spread(
         given = share
 
 
-def _start_guess(info: RecordingInfo, clock: TimeBase) -> int:
-    if clock == "id":
+def _start_guess(info: RecordingInfo, time_base: TimeBase) -> int:
+    if time_base == "id":
         return (info.first_ms or 0) * NS_PER_MS
     return info.first_capture_ns or 0
 
@@ -375,7 +375,7 @@ def sparklines(
     *,
     width: int = 24,
     unicode: bool = True,
-    clock: TimeBase | None = None,
+    time_base: TimeBase | None = None,
     scan: bool = False,
 ) -> Sparklines | None:
     """The sparklines of a recording (``width`` buckets over the span of ``info``, its
@@ -385,19 +385,19 @@ def sparklines(
     ``path=None``). None when it has no entries."""
     if not info.entries:
         return None
-    use = clock or auto_clock(info)
+    use = time_base or auto_time_base(info)
     series = None
     coarse = False
     if not (scan and path is not None):
-        series = index_rates(info, clock=use, buckets=width)
+        series = index_rates(info, time_base=use, buckets=width)
         if series is None:
-            series = index_rates(info, clock=use, buckets=width, coarse=True)
+            series = index_rates(info, time_base=use, buckets=width, coarse=True)
             coarse = series is not None
     source = "chunk index"
     if series is None:
         if path is None:
             return None
-        series = count_rates(path, info, clock=use, buckets=width, nice=False)
+        series = count_rates(path, info, time_base=use, buckets=width, nice=False)
         source = "entries"
     if not series.entries:
         return None

@@ -52,12 +52,12 @@ def utc(ns: int) -> str:
 def subtitle(data: PlotData) -> str:
     s = data.series
     n = len([r for r in data.rows if r != OTHER]) + s.other_streams
-    clock = "entry ids" if s.clock == "id" else "the recorder's capture clock"
+    timed_by = "entry ids" if s.time_base == "id" else "the recorder's capture clock"
     parts = [
         f"{s.entries:,} entries in {n} stream{'s' * (n != 1)} over {duration(s.span_ns)}",
         f"from {utc(s.start_ns)}",
         f"buckets of {duration(s.bucket_ns)}",
-        f"clock: {clock}",
+        f"clock: {timed_by}",
     ]
     if not data.markers and not data.gaps:
         parts.append("no gaps, no markers")

@@ -10,7 +10,7 @@ from xtape.recording.reader import (
     ReadSummary,
     Recording,
     TimeBase,
-    is_recording,
+    has_recording_header,
 )
 from xtape.recording.records import (
     VERSION,
@@ -42,7 +42,7 @@ __all__ = [
     "Tag",
     "TimeBase",
     "entry_to_json",
-    "is_recording",
+    "has_recording_header",
     "is_recording_head",
     "summarize",
 ]

@@ -191,7 +191,7 @@ def _windowed(
     rec: Recording, since: int | None, until: int | None
 ) -> Iterator[tuple[bytes, int, Sequence[Any]]]:
     """Batches of one entry each, those of the window only."""
-    rec.seek(since, until)
+    rec.window(since, until)
     lo = since or 0
     for event in rec.events():
         offset = event[0]

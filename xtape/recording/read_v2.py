@@ -185,7 +185,7 @@ def events_of(name: str, fd: int, budget: list[int], chunk: IndexEntry) -> list[
     return found
 
 
-class _Source:
+class _Frames:
     """Frames of a version-2 pass: read from the file (which can seek), or from a
     stream through the unpacker that read the header (which may hold bytes after it)."""
 
@@ -229,7 +229,7 @@ class _Source:
 class _Scan:
     """One pass over the frames of a version-2 file: its position and what it found."""
 
-    def __init__(self, name: str, src: _Source, size: int | None, limit: int | None, tally: bool) -> None:
+    def __init__(self, name: str, src: _Frames, size: int | None, limit: int | None, tally: bool) -> None:
         self.name = name
         self.src = src
         #: The file's size (None: a stream) and where its summary starts (when known).
@@ -433,7 +433,7 @@ class V2Reader(FileReader):
         cannot hold an entry within ``bounds``."""
         reading = self.start()
         try:
-            src = _Source(reading, seekable=not self.one_pass)
+            src = _Frames(reading, seekable=not self.one_pass)
             limit: int | None = None  # where the summary starts, when the trailer says
             size: int | None = None
             if not self.one_pass:
@@ -451,7 +451,7 @@ class V2Reader(FileReader):
             reading.close()
 
 
-def _jump(src: _Source, summary: Summary, bounds: Bounds) -> None:
+def _jump(src: _Frames, summary: Summary, bounds: Bounds) -> None:
     """Move to the first chunk that may hold the window (the index was checked: see
     :mod:`.audit`)."""
     for chunk in summary.chunks:

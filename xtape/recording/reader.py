@@ -93,16 +93,16 @@ class Recording:
         self,
         source: str | Path | BinaryIO,
         *,
-        clock: TimeBase = "id",
+        time_base: TimeBase = "id",
         interleave: bool = True,
         series: str | None = None,
     ) -> None:
-        self.clock: TimeBase = clock
+        self.time_base: TimeBase = time_base
         self.interleave = interleave
         #: What the last full pass found (None before one ends).
         self.summary: ReadSummary | None = None
-        #: The window :meth:`seek` set: ``(since_ns, until_ns)`` offsets, or None.
-        self.window: tuple[int | None, int | None] | None = None
+        #: The window :meth:`window` set: ``(since_ns, until_ns)`` offsets, or None.
+        self._window: tuple[int | None, int | None] | None = None
         #: The files of a split recording (a directory or a glob), read as one.
         self.parts: list[Recording] | None = None
         #: A split recording of several runs: where each later run begins (index in
@@ -118,7 +118,7 @@ class Recording:
             self.name = str(source)
             selection = series_select(source, series)
             if selection is not None:
-                self.parts = [Recording(p, clock=clock, interleave=interleave) for p in selection.paths]
+                self.parts = [Recording(p, time_base=time_base, interleave=interleave) for p in selection.paths]
                 self.boundaries = selection.boundaries
                 self.skipped = selection.skipped
                 self._reader = SeriesReader(self.parts, self.boundaries)
@@ -154,12 +154,14 @@ class Recording:
         that hold them (see :func:`~xtape.recording.audit.event_problems`)."""
         return self._file is not None and self._file.events_checked
 
-    def seek(self, since_ns: int | None = None, until_ns: int | None = None) -> None:
+    def window(self, since_ns: int | None = None, until_ns: int | None = None) -> Recording:
         """Read only the chunks that may hold entries with ``since_ns <= offset <
-        until_ns`` (offsets of :meth:`events`): a version-2 file jumps to the first such
-        chunk. The entries outside the window that come with them are still yielded (a
-        caller filters exactly); gaps and markers are all kept."""
-        self.window = None if since_ns is None and until_ns is None else (since_ns, until_ns)
+        until_ns`` (offsets of :meth:`events`) from now on: a version-2 file jumps to the
+        first such chunk. The entries outside the window that come with them are still
+        yielded (a caller filters exactly); gaps and markers are all kept. Returns the
+        recording (``Recording(path).window(since, until).events()``)."""
+        self._window = None if since_ns is None and until_ns is None else (since_ns, until_ns)
+        return self
 
     def close(self) -> None:
         """Close a stream opened for the one pass that was never read (a FIFO path)."""
@@ -214,7 +216,7 @@ class Recording:
         """``(stream, capture_ns, raw_entries)`` per batch; with ``interleave`` (default:
         the recording's), batches read in one XREAD round merged into id order.
         ``bounds``: only the chunks of a v2 file that may hold them are read (see
-        :meth:`seek`)."""
+        :meth:`window`)."""
         merge = self.interleave if interleave is None else interleave
         return batches_of(named_entries(self.records(bounds=bounds)), merge)
 
@@ -227,19 +229,19 @@ class Recording:
 
     # -- timeline ----------------------------------------------------------------------
 
-    def timeline_start(self, clock: TimeBase | None = None) -> int | None:
-        """Where the timeline of :meth:`events` starts (offset 0), in ns on its clock
+    def timeline_start(self, time_base: TimeBase | None = None) -> int | None:
+        """Where the timeline of :meth:`events` starts (offset 0), in ns on its time base
         (see :func:`~xtape.recording.timebase.first_round`); None without entries.
         Reads the first round only."""
         records = self.records()
         with contextlib.closing(records):  # type: ignore[type-var]
-            return first_round(named_entries(records), (clock or self.clock) == "id")[0]
+            return first_round(named_entries(records), (time_base or self.time_base) == "id")[0]
 
     def events(
-        self, clock: TimeBase | None = None, *, timed: bool = True, interleave: bool | None = None
+        self, time_base: TimeBase | None = None, *, timed: bool = True, interleave: bool | None = None
     ) -> Timeline:
         """The recording as a timeline: offsets from the entry ids' milliseconds
-        (the producer's clock, ``clock="id"``) or from the recorder's capture clock.
+        (the producer's clock, ``time_base="id"``) or from the recorder's capture clock.
 
         Offset 0 is the recording's start: the earliest entry of the recorder's first
         round (``id``) or its first read (``capture``), with or without ``interleave``;
@@ -249,8 +251,8 @@ class Recording:
         ``timed=False`` (a replay at full speed over the whole recording, where nothing
         is timed) gives every event offset 0, unless the streams are interleaved.
         """
-        by_ids = (clock or self.clock) == "id"
-        bounds, base = self._seek_bounds(by_ids)
+        by_ids = (time_base or self.time_base) == "id"
+        bounds, base = self._window_bounds(by_ids)
         if not (self.interleave if interleave is None else interleave):
             # The events of each batch come from C-level iterators chained in C: no
             # Python frame per event (the hot loop of a replay at full speed).
@@ -258,15 +260,15 @@ class Recording:
             return chain.from_iterable(event_runs(named, by_ids, base, timed))
         return events_merged(self.batches(bounds, interleave=True), by_ids, base)
 
-    def _seek_bounds(self, by_ids: bool) -> tuple[Bounds | None, int | None]:
-        """The absolute bounds of :attr:`window` and the timeline's start, when a
-        seek can skip chunks (a file, not a stream)."""
-        if self.window is None or self.one_pass:
+    def _window_bounds(self, by_ids: bool) -> tuple[Bounds | None, int | None]:
+        """The absolute bounds of the :meth:`window` and the timeline's start, when
+        reading can skip chunks (a file, not a stream)."""
+        if self._window is None or self.one_pass:
             return None, None
         base = self.timeline_start("id" if by_ids else "capture")
         if base is None:
             return None, None
-        since, until = self.window
+        since, until = self._window
         lo = None if since is None else base + since
         hi = None if until is None else base + until
         return (lo, hi, by_ids), base
@@ -276,7 +278,7 @@ class Recording:
         return self.events()
 
 
-def is_recording(source: str | Path | BinaryIO) -> bool:
+def has_recording_header(source: str | Path | BinaryIO) -> bool:
     """Whether a file (or a buffered binary stream, which is peeked at, not consumed)
     holds a recording, by its first bytes rather than its name. ``"-"`` is standard
     input. A file that cannot be read is not a recording."""
@@ -290,7 +292,7 @@ def is_recording(source: str | Path | BinaryIO) -> bool:
     peek = getattr(stream, "peek", None)
     if peek is None:
         if not stream.seekable():
-            raise TypeError("is_recording needs a stream that can peek or seek")
+            raise TypeError("has_recording_header needs a stream that can peek or seek")
         at = stream.tell()
         head = stream.read(HEAD_BYTES)
         stream.seek(at)
@@ -299,4 +301,4 @@ def is_recording(source: str | Path | BinaryIO) -> bool:
     return is_recording_head(peek(HEAD_BYTES)[:HEAD_BYTES])
 
 
-__all__ = ["TIME_BASES", "End", "Entry", "ReadSummary", "Recording", "TimeBase", "is_recording"]
+__all__ = ["TIME_BASES", "End", "Entry", "ReadSummary", "Recording", "TimeBase", "has_recording_header"]

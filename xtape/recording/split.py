@@ -25,6 +25,7 @@ import itertools
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -63,7 +64,7 @@ class SplitWriter:
         split_size: int | None = None,
         split_duration: float | None = None,
         keep_last: float | None = None,
-        clock: Any = time.time,
+        now: Callable[[], float] = time.time,
         **writer_options: Any,
     ) -> None:
         self.directory = Path(directory)
@@ -77,7 +78,7 @@ class SplitWriter:
         self.split_size = split_size
         self.split_duration = split_duration
         self.keep_last = keep_last
-        self._clock = clock
+        self._clock = now
         self._options = writer_options
         #: This writer's series id, and the series it continues (None: a new recording).
         self.series = uuid.uuid4().hex

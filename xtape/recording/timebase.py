@@ -1,8 +1,8 @@
 """A recording's records as a timeline: where it starts, its batches and its events.
 
 :func:`first_round` is the one place that says where a recording's timeline starts
-(offset 0): the earliest entry id of the recorder's first round (``clock="id"``) or
-that round's capture time (``"capture"``). The reader's events, its seeks (and so the
+(offset 0): the earliest entry id of the recorder's first round (``time_base="id"``) or
+that round's capture time (``"capture"``). The reader's events, its windows (and so the
 replay's and convert's ``--since``/``--until``) and ``diff --compare-times`` all count
 from it.
 
@@ -22,7 +22,7 @@ from xtape.recording.records import Entries, RawEntry, Record, StreamDef, by_id
 from xtape.timeline import NS_PER_MS, Event, Timeline
 
 #: Which clock a recording's timeline follows: the entry ids' milliseconds (the producer's
-#: clock) or the recorder's capture clock (``--clock``). Not :class:`xtape.replay.Clock`,
+#: clock) or the recorder's capture clock (``--clock``). Not a :class:`xtape.clock.Clock`,
 #: the clock a replay is paced against.
 TimeBase = Literal["id", "capture"]
 TIME_BASES: tuple[str, ...] = ("id", "capture")

@@ -25,7 +25,7 @@ from xtape.capture.groups import GroupState, Leftovers, group_leftovers, read_gr
 from xtape.connection import connect, keep_stream_replies_raw
 from xtape.errors import RuntimeFailure, UsageError
 from xtape.recording import TimeBase
-from xtape.replay import ReplayOptions, ReplayReport, ReplaySource, open_source, replay_into
+from xtape.replay import OpenedSource, ReplayOptions, ReplayReport, open_source, replay
 from xtape.replay.runner import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def _check_replay_side(outputs: Sequence[str], options: ReplayOptions) -> None:
 
 
 def replay_and_capture(
-    source: str | Path | ReplaySource,
+    source: str | Path | OpenedSource,
     outputs: Sequence[str],
     output: str | Path,
     *,
@@ -107,7 +107,7 @@ def replay_and_capture(
     options: ReplayOptions | None = None,
     variables: dict[str, str] | None = None,
     seed: int | None = None,
-    clock: TimeBase | None = None,
+    time_base: TimeBase | None = None,
     settle: float | None = None,
     expect: int | None = None,
     timeout: float | None = None,
@@ -123,7 +123,7 @@ def replay_and_capture(
 
     ``settle`` defaults to :data:`DEFAULT_SETTLE_S` without ``expect`` (with it, the
     capture waits for the entries, up to ``timeout``). Raises like
-    :func:`xtape.replay.replay_into` and :func:`xtape.capture.record`; a failure of
+    :func:`xtape.replay.replay` and :func:`xtape.capture.record`; a failure of
     either side stops the other. ``cluster`` is as for both (default: detected).
 
     With ``groups``, the consumer groups on the input streams decide when the service is
@@ -137,8 +137,8 @@ def replay_and_capture(
     _check_replay_side(outputs, options)
     if settle is None and expect is None:
         settle = DEFAULT_SETTLE_S
-    src = source if isinstance(source, ReplaySource) else open_source(
-        source, options, variables=variables, seed=seed, clock=clock
+    src = source if isinstance(source, OpenedSource) else open_source(
+        source, options, variables=variables, seed=seed, time_base=time_base
     )
     out_path = Path(output)
     started = time.monotonic()
@@ -186,10 +186,10 @@ def replay_and_capture(
     try:
         _wait_started(recorder, thread, box)
         if not reason:
-            report = replay_into(
+            report = replay(
                 src,
+                url,
                 options,
-                url=url,
                 progress=progress,
                 warn=warn,
                 stop_event=replay_stop,

@@ -101,7 +101,7 @@ class RegressionCase:
     options: ReplayOptions = field(default_factory=ReplayOptions)
     variables: Mapping[str, str] = field(default_factory=dict)
     seed: int | None = None
-    clock: TimeBase | None = None
+    time_base: TimeBase | None = None
     settle: float | None = None
     expect: int | None = None
     timeout: float = DEFAULT_TIMEOUT_S
@@ -246,7 +246,7 @@ class _Reader:
         for key in ("input", "outputs", "golden"):
             if key not in top:
                 raise self.fail((), f"missing key {key!r} (a case needs input, outputs and golden)")
-        source, options, variables, seed, clock = self.input(top["input"])
+        source, options, variables, seed, time_base = self.input(top["input"])
         outputs = self.texts(top["outputs"], ("outputs",))
         golden = self.file(top["golden"], ("golden",), must_exist=False)
         self.inside(golden, ("golden",))
@@ -267,7 +267,7 @@ class _Reader:
             options=options,
             variables=variables,
             seed=seed,
-            clock=clock,
+            time_base=time_base,
             settle=self.duration(top["settle"], ("settle",)) if "settle" in top else None,
             expect=expect,
             timeout=self.duration(top["timeout"], ("timeout",)) if "timeout" in top else DEFAULT_TIMEOUT_S,
@@ -341,16 +341,16 @@ class _Reader:
                 raise self.fail((*loc, "variables"), f"expected a mapping, got {_kind(raw)}")
             variables = {str(k): v if isinstance(v, str) else _plain(v) for k, v in raw.items()}
         seed = self.whole(spec["seed"], (*loc, "seed")) if "seed" in spec else None
-        clock: TimeBase | None = None
+        time_base: TimeBase | None = None
         if "clock" in spec:
             if spec["clock"] not in ("id", "capture"):
                 raise self.fail((*loc, "clock"), "expected id or capture")
-            clock = "id" if spec["clock"] == "id" else "capture"
+            time_base = "id" if spec["clock"] == "id" else "capture"
         if kind == "recording" and (variables or seed is not None):
             raise self.fail(loc, "variables and seed apply to scenarios, not to recordings")
-        if kind == "scenario" and clock == "capture":
+        if kind == "scenario" and time_base == "capture":
             raise self.fail((*loc, "clock"), "clock applies to recordings")
-        return source, options, variables, seed, clock
+        return source, options, variables, seed, time_base
 
     def rules(self, value: Any, outputs: tuple[str, ...]) -> DiffRules:
         data = {} if value is None else value

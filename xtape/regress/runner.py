@@ -40,7 +40,7 @@ from xtape.regress.latency import Latency, measure
 from xtape.regress.latency import check as latency_check
 from xtape.regress.noise import apply_noise, find_noise, shown
 from xtape.regress.service import OUTPUT_TAIL, Service
-from xtape.replay import Pacing, open_source, replay_into
+from xtape.replay import Pacing, open_source, replay
 from xtape.report.diff_text import render_text, strip_ansi
 from xtape.server import RedisServer
 from xtape.timeline import display_name
@@ -333,8 +333,8 @@ def input_streams(case: RegressionCase) -> tuple[str, ...]:
     """The streams the case's input publishes to (after its map and prefix), from a
     dry run of it."""
     options = replace(case.options, dry_run=True, pacing=Pacing.max_speed(), loop=False)
-    src = open_source(case.source, options, variables=dict(case.variables) or None, seed=case.seed, clock=case.clock)
-    report = replay_into(src, options, out=io.StringIO())
+    src = open_source(case.source, options, variables=dict(case.variables) or None, seed=case.seed, time_base=case.time_base)
+    report = replay(src, None, options, out=io.StringIO())
     return tuple(report.streams)
 
 
@@ -393,7 +393,7 @@ def _run(job: _Job, actual: Path, result: CaseResult, at_least: int | None) -> C
                 options=case.options,
                 variables=dict(case.variables) or None,
                 seed=case.seed,
-                clock=case.clock,
+                time_base=case.time_base,
                 settle=case.settle,
                 expect=case.expect,
                 timeout=case.timeout,

@@ -1,17 +1,19 @@
 """Replay: pace any timeline against a clock and publish it (see ``docs/replay.md``).
 
     options = ReplayOptions(pacing=Pacing.speed(2))
-    source = open_source(path, options)             # a ReplaySource, with .warnings
-    report = replay_into(source, options, url=URL)  # a ReplayReport, with .warnings
+    report = replay(path, URL, options)             # a ReplayReport, with .warnings
 
-or, lower down, ``replay(source, publisher, options) -> ReplayReport`` with any
+or, to see the warnings first, ``source = open_source(path, options)`` (an
+:class:`OpenedSource`, with ``.warnings``) then ``replay(source, URL, options)``. Lower
+down, ``replay_through(source, publisher, options) -> ReplayReport`` with any
 :class:`xtape.timeline.Source` and a :class:`RedisPublisher`, a :class:`MemoryPublisher`
 or a :class:`PrintPublisher` (``--dry-run``).
 """
 
+from xtape.clock import Clock, FakeClock, MonotonicClock
 from xtape.replay.keep_ids import check_keep_ids, first_ids
 from xtape.replay.options import MAX_REFUSALS, ReplayOptions
-from xtape.replay.play import replay_into
+from xtape.replay.play import replay
 from xtape.replay.publish import (
     EchoPublisher,
     ErrorTally,
@@ -22,9 +24,9 @@ from xtape.replay.publish import (
 from xtape.replay.publishers import open_publisher
 from xtape.replay.redis_publisher import RedisPublisher
 from xtape.replay.report import Lateness, ReplayProgress, ReplayReport
-from xtape.replay.runner import ProgressFn, replay
-from xtape.replay.scheduler import Batch, Clock, FakeClock, MonotonicClock, Pacing, batches
-from xtape.replay.source import ReplaySource, is_recording, open_source
+from xtape.replay.runner import ProgressFn, replay_through
+from xtape.replay.scheduler import Batch, Pacing, batches
+from xtape.replay.source import OpenedSource, open_source, source_kind
 
 __all__ = [
     "MAX_REFUSALS",
@@ -36,6 +38,7 @@ __all__ = [
     "Lateness",
     "MemoryPublisher",
     "MonotonicClock",
+    "OpenedSource",
     "Pacing",
     "PrintPublisher",
     "ProgressFn",
@@ -44,13 +47,12 @@ __all__ = [
     "ReplayOptions",
     "ReplayProgress",
     "ReplayReport",
-    "ReplaySource",
     "batches",
     "check_keep_ids",
     "first_ids",
-    "is_recording",
     "open_publisher",
     "open_source",
     "replay",
-    "replay_into",
+    "replay_through",
+    "source_kind",
 ]

@@ -32,7 +32,7 @@ class ReplayOptions:
     """Everything about a replay except its source and its target URL.
 
     ``keep_ids``/``maxlen``/``reconnect`` shape the Redis publisher that
-    :func:`xtape.replay.replay_into` opens; ``dry_run`` lists the events instead.
+    :func:`xtape.replay.replay` opens; ``dry_run`` lists the events instead.
     A replay stops after ``max_refusals`` refusals in a row unless ``keep_going``.
     """
 

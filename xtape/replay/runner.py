@@ -25,14 +25,15 @@ from dataclasses import replace
 from itertools import chain
 from operator import attrgetter
 
+from xtape.clock import Clock, MonotonicClock
 from xtape.errors import PublishFailed, RedisUnavailable, ReplayAborted, XtapeError
 from xtape.replay.keep_ids import check_keep_ids, first_ids
 from xtape.replay.options import ReplayOptions
 from xtape.replay.prefetch import Prefetched
 from xtape.replay.publish import Publisher
 from xtape.replay.report import LatenessHistogram, ReplayProgress, ReplayReport
-from xtape.replay.scheduler import Clock, MonotonicClock, batches
-from xtape.replay.source import ReplaySource
+from xtape.replay.scheduler import batches
+from xtape.replay.source import OpenedSource
 from xtape.timeline import NS_PER_MS, NS_PER_S, Event, Source, display_name
 from xtape.units import match_any, seconds_to_ns
 
@@ -42,7 +43,7 @@ ProgressFn = Callable[[ReplayProgress], None]
 _stream_of = attrgetter("stream")
 
 
-def replay(
+def replay_through(
     source: Source,
     publisher: Publisher,
     options: ReplayOptions | None = None,
@@ -155,7 +156,7 @@ class _Replay:
 
             timeline = options.transform.apply(self.source.timeline(self.iterations, schedule))
             ready = None
-            if isinstance(self.source, ReplaySource) and self.source.live:
+            if isinstance(self.source, OpenedSource) and self.source.live:
                 timeline = prefetched = Prefetched(timeline)
                 ready = prefetched.ready
             if self.iterations == 0:
@@ -331,7 +332,7 @@ NOTHING_MATCHED = "nothing matched --stream/--since/--until/--where/--sample; no
 def _pass_size(source: Source, options: ReplayOptions) -> tuple[int | None, int | None]:
     """Entries in one pass and how long one pass's schedule is (ns, where the pacing
     follows the offsets: ``--speed``), where the source tells; ``None`` where unknown."""
-    if not isinstance(source, ReplaySource):
+    if not isinstance(source, OpenedSource):
         return None, None
     transform = options.transform
     window = transform.since_ns is not None or transform.until_ns is not None

@@ -1,8 +1,8 @@
 """Opening what ``xtape replay`` plays: a scenario or a recording, told apart by content.
 
-    open_source(path, ...) -> ReplaySource
+    open_source(path, ...) -> OpenedSource
 
-A :class:`ReplaySource` is a :class:`~xtape.timeline.Source` that also carries what a
+A :class:`OpenedSource` is a :class:`~xtape.timeline.Source` that also carries what a
 replay wants to know before it starts: the warnings to show (gaps, a truncated tail,
 ids that span far more than the recording took), the seed its generators use, and the
 size of a pass (entries, per stream, and its time span) for progress and ETA.
@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from xtape.errors import RecordingError, UsageError
-from xtape.recording import Recording, TimeBase, summarize
-from xtape.recording import is_recording as recording_content
+from xtape.recording import Recording, TimeBase, has_recording_header, summarize
 from xtape.recording.reader import set_parts
 from xtape.replay.options import ReplayOptions
 from xtape.replay.scheduler import Pacing
@@ -34,7 +33,7 @@ SourceKind = Literal["recording", "scenario"]
 
 
 @dataclass
-class ReplaySource:
+class OpenedSource:
     """A source opened for replay: its timeline and what is known about it up front."""
 
     source: Source
@@ -58,21 +57,23 @@ class ReplaySource:
         return self.source.timeline(iteration, schedule)
 
 
-def is_recording(path: str | Path) -> bool:
-    """Whether ``path`` (``"-"``: standard input, peeked at) holds a recording rather
-    than a scenario, by its content (:func:`xtape.recording.is_recording`), whatever
-    its name. A file named ``*.xtape`` counts as one too, so that it is refused as "not
+def source_kind(path: str | Path) -> SourceKind:
+    """What ``path`` (``"-"``: standard input, peeked at) holds for a replay: a
+    recording or a scenario, by its content (:func:`xtape.recording.has_recording_header`),
+    whatever its name. A file named ``*.xtape`` counts as one too, so that it is refused as "not
     an xtape recording" rather than as a broken scenario. A directory or a glob is a
     split recording."""
     if str(path) != "-":
         if set_parts(path) is not None:
-            return True
+            return "recording"
         try:
             with open(path, "rb"):
                 pass
         except OSError as exc:
             raise RecordingError(str(path), f"cannot open: {exc.strerror or exc}") from None
-    return recording_content(path) or Path(path).suffix.lower() == ".xtape"
+    if has_recording_header(path) or Path(path).suffix.lower() == ".xtape":
+        return "recording"
+    return "scenario"
 
 
 def open_source(
@@ -81,12 +82,12 @@ def open_source(
     *,
     variables: dict[str, str] | None = None,
     seed: int | None = None,
-    clock: TimeBase | None = None,
+    time_base: TimeBase | None = None,
     catalog: PayloadCheck | None = None,
-) -> ReplaySource:
+) -> OpenedSource:
     """Open ``path`` for replay: a recording (by its content) or a scenario.
 
-    ``variables`` and ``seed`` apply to scenarios, ``clock`` to recordings (``"id"`` by
+    ``variables`` and ``seed`` apply to scenarios, ``time_base`` to recordings (``"id"`` by
     default). ``options`` (the replay's) decide which warnings matter and let a
     recording skip merging streams by id when nothing is timed. Invalid input raises
     an :class:`~xtape.errors.InputError` before anything is published. A scenario's
@@ -94,14 +95,14 @@ def open_source(
     if given; a recording is played as it was recorded.
     """
     pacing = (options or ReplayOptions()).pacing
-    if is_recording(path):
+    if source_kind(path) == "recording":
         if variables or seed is not None:
             raise UsageError("--variable and --seed apply to scenarios, not to recordings")
         transform = (options or ReplayOptions()).transform
         return _open_recording(
-            path, clock or "id", pacing, transform.since_ns, transform.until_ns
+            path, time_base or "id", pacing, transform.since_ns, transform.until_ns
         )
-    if clock not in (None, "id"):
+    if time_base not in (None, "id"):
         raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
     from xtape.scenario import ScenarioSource  # (pydantic, YAML: only when needed)
 
@@ -109,7 +110,7 @@ def open_source(
     counts: Counter[bytes] = Counter()
     for event in scenario.plan.events:
         counts[event.stream_bytes] += event.repeat
-    return ReplaySource(
+    return OpenedSource(
         scenario,
         "scenario",
         seed=scenario.seed if scenario.uses_generators else None,
@@ -120,7 +121,7 @@ def open_source(
 
 
 @dataclass
-class PlayedRecording:
+class RecordingSource:
     """A recording as a replay plays it: its events read with the replay's options
     (a :class:`~xtape.timeline.Source`)."""
 
@@ -141,24 +142,24 @@ class PlayedRecording:
 
 def _open_recording(
     path: str | Path,
-    clock: TimeBase,
+    time_base: TimeBase,
     pacing: Pacing,
     since_ns: int | None = None,
     until_ns: int | None = None,
-) -> ReplaySource:
+) -> OpenedSource:
     # Offsets are needed unless at full speed over the whole recording (--since and
     # --until pick entries by them).
     timed = not (pacing.is_max_speed and since_ns is None and until_ns is None)
-    recording = Recording(path, clock=clock)
+    recording = Recording(path, time_base=time_base)
     if recording.one_pass:
         # Standard input or a pipe (``xtape record -o - | xtape replay -``): read once,
         # as it comes, so nothing is known up front (no totals, no warnings). Each batch
         # is played as it arrives: merging a round's streams by id would hold the last
         # round back until the next one came, which a live pipe may never send.
-        played = PlayedRecording(recording, timed=timed, interleave=False)
-        return ReplaySource(played, "recording", live=True)
+        played = RecordingSource(recording, timed=timed, interleave=False)
+        return OpenedSource(played, "recording", live=True)
     # --since/--until: a v2 file jumps to the first chunk that can hold the window.
-    recording.seek(since_ns, until_ns)
+    recording.window(since_ns, until_ns)
     info = summarize(path)
     warnings = [
         warning
@@ -168,11 +169,11 @@ def _open_recording(
         )
         if warning
     ]
-    if clock == "id" and pacing.follows_offsets:
+    if time_base == "id" and pacing.follows_offsets:
         warning = info.id_clock_warning()
         if warning:
             warnings.append(warning)
-    if clock == "id":
+    if time_base == "id":
         span = (
             None
             if info.first_ms is None or info.last_ms is None
@@ -184,9 +185,9 @@ def _open_recording(
             if info.first_capture_ns is None or info.last_capture_ns is None
             else info.last_capture_ns - info.first_capture_ns
         )
-    return ReplaySource(
+    return OpenedSource(
         # At full speed streams need not interleave within a recorder round (no timing).
-        PlayedRecording(recording, timed=timed, interleave=not pacing.is_max_speed),
+        RecordingSource(recording, timed=timed, interleave=not pacing.is_max_speed),
         "recording",
         warnings=warnings,
         count=info.entries,

@@ -29,5 +29,5 @@ def builtin_generators() -> dict[str, Node]:
         uses: list[Use] = []
         compiled[name] = compile_generator(spec, ("generators", name), uses, source)
         if any(use.name not in {"index", "timestamp", "iteration"} for use in uses):
-            raise ScenarioError(f"built-in generator {name!r} uses a variable", FIXTURES_PATH)
+            raise ScenarioError(FIXTURES_PATH, None, f"built-in generator {name!r} uses a variable")
     return compiled

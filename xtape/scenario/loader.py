@@ -63,16 +63,16 @@ def read_scenario(path: str | Path, *, progress: Progress | None = None) -> Load
     if stdin:
         shown = STDIN_NAME  # YAML (JSON reads as YAML too)
     elif file.suffix.lower() not in SUFFIXES:
-        return Loaded(None, [ScenarioError(f"not a scenario file (expected one of {', '.join(SUFFIXES)})", shown)])
+        return Loaded(None, [ScenarioError(shown, None, f"not a scenario file (expected one of {', '.join(SUFFIXES)})")])
     try:
         raw = sys.stdin.buffer.read() if stdin else file.read_bytes()
     except OSError as error:
-        return Loaded(None, [ScenarioError(f"cannot read: {error.strerror or error}", shown)])
+        return Loaded(None, [ScenarioError(shown, None, f"cannot read: {error.strerror or error}")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        return Loaded(None, [ScenarioError("not UTF-8 text", shown, line)])
+        return Loaded(None, [ScenarioError(shown, line, "not UTF-8 text")])
     del raw
     return read_scenario_text(text, shown, progress=progress)
 
@@ -90,7 +90,7 @@ def read_scenario_text(text: str, path: str = "<scenario>", *, progress: Progres
     try:
         data = _parse(text, path, progress)
     except YamlError as error:
-        return Loaded(None, [ScenarioError(error.reason, error.path, error.line)])
+        return Loaded(None, [ScenarioError(error.path, error.line, error.reason)])
     except ScenarioError as error:
         return Loaded(None, [error])
     source = SourceMap(path, {}, partial(locate, text))  # lines looked up only when needed
@@ -99,7 +99,7 @@ def read_scenario_text(text: str, path: str = "<scenario>", *, progress: Progres
     try:
         scenario = check_document(data, default_name, problems)
     except RecursionError:  # JSON nested deeper than MAX_DEPTH (YAML refuses it on reading)
-        return Loaded(None, [ScenarioError(TOO_DEEP, path)])
+        return Loaded(None, [ScenarioError(path, None, TOO_DEEP)])
     del data
     errors = located_errors(source, ((loc, what, ScenarioError) for loc, what in problems))
     if scenario is not None:
@@ -128,13 +128,13 @@ def _parse_json(text: str, path: str) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=_unique)
     except json.JSONDecodeError as error:
-        raise ScenarioError(f"invalid JSON: {error.msg}", path, error.lineno) from None
+        raise ScenarioError(path, error.lineno, f"invalid JSON: {error.msg}") from None
     except RecursionError:
-        raise ScenarioError(TOO_DEEP, path) from None
+        raise ScenarioError(path, None, TOO_DEEP) from None
     except _DuplicateKey:
         try:
             read_yaml(text, path)  # JSON is YAML: this names the key and its line
         except YamlError as error:
-            raise ScenarioError(error.reason, error.path, error.line) from None
-        raise ScenarioError("duplicate key in a JSON object", path) from None
+            raise ScenarioError(error.path, error.line, error.reason) from None
+        raise ScenarioError(path, None, "duplicate key in a JSON object") from None
     return data

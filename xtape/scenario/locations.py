@@ -69,8 +69,8 @@ def _what(loc: Loc, message: str) -> str:
 def scenario_error(source: SourceMap | None, loc: Loc, message: str) -> ScenarioError:
     """A :class:`ScenarioError` ``path:line: key: message`` for a value at ``loc``."""
     if source is None:
-        return ScenarioError(_what(loc, message))
-    return ScenarioError(_what(loc, message), source.path, source.line(loc))
+        return ScenarioError(None, None, _what(loc, message))
+    return ScenarioError(source.path, source.line(loc), _what(loc, message))
 
 
 def located_errors(
@@ -91,7 +91,7 @@ def located_errors(
 def _error(kind: type[InputError]) -> Callable[[str | None, int | None, str], InputError]:
     """What makes the error of a problem of ``kind`` from ``(path, line, text)``."""
     if issubclass(kind, ScenarioError):
-        return lambda path, line, text: ScenarioError(text, path, line)
+        return ScenarioError
     return lambda path, line, text: kind(f"{path}:{line}: {text}" if path is not None else text)
 
 

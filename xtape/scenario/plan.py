@@ -108,7 +108,7 @@ def compile_all(
         return _compile_all(scenario, variables, run_code=run_code)
     except RecursionError:  # a payload nested too deeply for the compiler (JSON only)
         where = scenario.source.path if scenario.source is not None else None
-        error = ScenarioError("a payload or generator is nested too deeply", where)
+        error = ScenarioError(where, None, "a payload or generator is nested too deeply")
         return Plan(scenario.name or "scenario", (), scenario.encoding, scenario.source), [error]
 
 

@@ -364,7 +364,7 @@ def read_yaml(
     try:
         return builder.document()
     except _Refused as error:
-        raise YamlError(error.message, path, error.line) from None
+        raise YamlError(path, error.line, error.message) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -379,7 +379,7 @@ def read_yaml(
 
 
 def _invalid(path: str, line: int, message: str) -> YamlError:
-    return YamlError(f"invalid YAML: {message}", path, line)
+    return YamlError(path, line, f"invalid YAML: {message}")
 
 
 def load_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int]]:

@@ -1,4 +1,4 @@
-"""Reading a Redis Cluster: one :class:`~xtape.capture.source.Source` per primary.
+"""Reading a Redis Cluster: one :class:`~xtape.capture.server_reader.ServerReader` per primary.
 
 A cluster refuses what the single-server reader relies on across slots: a MULTI or a
 multi-key XREAD whose keys are in different slots (``CROSSSLOT``). So a round is split
@@ -27,7 +27,7 @@ Topology: the slot map is read again every :data:`TOPOLOGY_EVERY_S` (``CLUSTER S
 a primary already open), at once after ``MOVED`` and a fault, and soon after ``ASK``. A
 primary that appears is opened (with its hints) and its streams are looked for; one that
 serves no slot any more is closed and dropped; streams go on from their cursors wherever
-their slot now is. Each change is reported by :meth:`ClusterSource.topology_changes`
+their slot now is. Each change is reported by :meth:`ClusterReader.topology_changes`
 (see :mod:`.topology`), for the recorder to write as a marker.
 """
 
@@ -41,7 +41,13 @@ from typing import Any
 
 from xtape.capture.cursors import StreamState
 from xtape.capture.hints import Changes
-from xtape.capture.source import RoundReplies, Source, TopologyChange, streams_args
+from xtape.capture.server_reader import (
+    RoundReplies,
+    ServerReader,
+    TopologyChange,
+    round_commands,
+    split_round,
+)
 from xtape.capture.topology import compare
 from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_address
 from xtape.errors import CommandRefused, RedisRefused, RedisUnavailable
@@ -60,8 +66,8 @@ TOPOLOGY_EVERY_S = 1.0
 _ASK_RECHECK_S = 0.1
 
 
-class ClusterSource:
-    """A Redis Cluster, read through one :class:`Source` per primary."""
+class ClusterReader:
+    """A Redis Cluster, read through one :class:`ServerReader` per primary."""
 
     def __init__(
         self,
@@ -81,8 +87,8 @@ class ClusterSource:
         self.version = "unknown"
         self.server = "redis unknown"
         #: The primaries' readers, by address (kept across reconnects).
-        self._sources: dict[str, Source] = {}
-        self._open_ones: dict[str, Source] = {}
+        self._readers: dict[str, ServerReader] = {}
+        self._open_ones: dict[str, ServerReader] = {}
         #: Changes of the slot map not yet taken by :meth:`topology_changes`.
         self._changes: list[TopologyChange] = []
         self._next_check = time.monotonic() + TOPOLOGY_EVERY_S
@@ -106,7 +112,7 @@ class ClusterSource:
     def open(self) -> None:
         """Read the slot map (from any node that answers) and open every primary."""
         self.close()
-        self._read_topology(fresh=bool(self._sources))
+        self._read_topology(fresh=bool(self._readers))
         for node in self.topology.primaries:
             self._open_node(node)
         infos = {a: s.run_id for a, s in sorted(self._open_ones.items())}
@@ -114,23 +120,23 @@ class ClusterSource:
         first = next(iter(self._open_ones.values()))
         self.version, self.server = first.version, first.server
 
-    def _open_node(self, node: ClusterNode) -> Source:
-        source = self._sources.get(node.address)
-        if source is None:
-            source = self._sources[node.address] = Source(
+    def _open_node(self, node: ClusterNode) -> ServerReader:
+        reader = self._readers.get(node.address)
+        if reader is None:
+            reader = self._readers[node.address] = ServerReader(
                 self.slots.node_url(node),
                 self.patterns,
                 socket_timeout=self.socket_timeout,
                 should_stop=self.should_stop,
             )
-        if not source.connected:
+        if not reader.connected:
             try:
-                source.open()
+                reader.open()
             except (RedisUnavailable, RedisRefused) as exc:
                 # a node not up (yet): a fault the recorder retries with backoff
                 raise NodeFault(str(exc)) from None
-        self._open_ones[node.address] = source
-        return source
+        self._open_ones[node.address] = reader
+        return reader
 
     def _read_topology(self, *, fresh: bool) -> None:
         """The slot map, from the nodes known (primaries, then replicas, then the URL)."""
@@ -151,19 +157,19 @@ class ClusterSource:
         for node in old.primaries:
             if node.address not in kept:
                 self._open_ones.pop(node.address, None)
-                gone = self._sources.pop(node.address, None)
+                gone = self._readers.pop(node.address, None)
                 if gone is not None:
                     gone.close()
 
     def _refresh(self) -> None:
         """After MOVED, and on schedule: the slot map from a node already open (no new
         connection); a new primary is opened."""
-        for source in list(self._open_ones.values()):
+        for reader in list(self._open_ones.values()):
             try:
-                reply = source.link.call("CLUSTER", "SLOTS")
+                reply = reader.link.call("CLUSTER", "SLOTS")
             except CommandRefused:
                 continue
-            host = source.url.split("://", 1)[-1].rpartition("@")[2].rpartition(":")[0]
+            host = reader.url.split("://", 1)[-1].rpartition("@")[2].rpartition(":")[0]
             topology = Topology.parse(reply, host or "127.0.0.1")
             if topology.ranges:
                 self._changed(self.slots.use(topology))
@@ -173,13 +179,13 @@ class ClusterSource:
                 return
 
     def close(self) -> None:
-        for source in self._sources.values():
-            source.close()
+        for reader in self._readers.values():
+            reader.close()
         self._open_ones = {}
 
     def interrupt(self) -> None:
-        for source in list(self._open_ones.values()):
-            source.interrupt()
+        for reader in list(self._open_ones.values()):
+            reader.interrupt()
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "cluster", **self.topology.header()}
@@ -206,15 +212,15 @@ class ClusterSource:
     def server_info(self) -> dict[str, str]:
         parts = []
         version = self.version
-        for address, source in sorted(self._open_ones.items()):
-            info = source.server_info()
+        for address, reader in sorted(self._open_ones.items()):
+            info = reader.server_info()
             parts.append(f"{address}={info.get('run_id', '')}")
             version = info.get("redis_version", version)
         return {"run_id": ",".join(parts), "redis_version": version}
 
     # -- routing -----------------------------------------------------------------------
 
-    def _source_of(self, key: bytes) -> Source:
+    def _reader_of(self, key: bytes) -> ServerReader:
         try:
             owner = self.slots.owner_of(key)
         except SlotMapUnavailable:
@@ -223,8 +229,8 @@ class ClusterSource:
                 owner = self.slots.owner_of(key)
             except SlotMapUnavailable as exc:
                 raise NodeFault(str(exc)) from None
-        source = self._open_ones.get(owner.address)
-        return source if source is not None else self._open_node(owner)
+        reader = self._open_ones.get(owner.address)
+        return reader if reader is not None else self._open_node(owner)
 
     def _per_key(self, commands: Sequence[tuple[Any, ...]], *, raise_errors: bool) -> list[Any]:
         """Single-key commands (the key is the last argument), each sent to the owner of
@@ -232,19 +238,19 @@ class ClusterSource:
         replies: list[Any] = [None] * len(commands)
         todo: list[tuple[int, str | None]] = [(i, None) for i in range(len(commands))]
         for attempt in range(_REDIRECTS + 1):
-            by_source: dict[int, tuple[Source, list[tuple[int, bool]]]] = {}
+            by_reader: dict[int, tuple[ServerReader, list[tuple[int, bool]]]] = {}
             for i, ask in todo:
-                source = self._ask_source(ask) if ask else self._source_of(commands[i][-1])
-                by_source.setdefault(id(source), (source, []))[1].append((i, ask is not None))
-            for source, idx in by_source.values():
+                reader = self._ask_reader(ask) if ask else self._reader_of(commands[i][-1])
+                by_reader.setdefault(id(reader), (reader, []))[1].append((i, ask is not None))
+            for reader, idx in by_reader.values():
                 out: list[tuple[Any, ...]] = []
                 for i, asking in idx:
                     out.extend([("ASKING",), commands[i]] if asking else [commands[i]])
-                source.link.send(out)
+                reader.link.send(out)
             todo = []
             moved = False
-            for source, idx in by_source.values():
-                got = source.link.receive(sum(1 + asking for _, asking in idx))
+            for reader, idx in by_reader.values():
+                got = reader.link.receive(sum(1 + asking for _, asking in idx))
                 at = 0
                 for i, asking in idx:
                     at += asking
@@ -272,8 +278,8 @@ class ClusterSource:
 
     def scan(self, pattern: bytes) -> Iterator[bytes]:
         """Every stream matching ``pattern`` on every primary."""
-        for source in list(self._open_ones.values()):
-            yield from source.scan(pattern)
+        for reader in list(self._open_ones.values()):
+            yield from reader.scan(pattern)
 
     def types(self, keys: Sequence[bytes]) -> list[bytes]:
         return self._per_key([("TYPE", k) for k in keys], raise_errors=True)
@@ -294,27 +300,27 @@ class ClusterSource:
         done: list[tuple[list[StreamState], list[Any]]] = []
         todo: list[tuple[list[StreamState], str | None]] = [(g, None) for g in groups.values()]
         for attempt in range(_REDIRECTS + 1):
-            sent: list[tuple[Source, list[tuple[list[StreamState], int, bool]]]] = []
-            by_source: dict[int, tuple[Source, list[tuple[list[StreamState], bool]]]] = {}
+            sent: list[tuple[ServerReader, list[tuple[list[StreamState], int, bool]]]] = []
+            by_reader: dict[int, tuple[ServerReader, list[tuple[list[StreamState], bool]]]] = {}
             for group, ask in todo:
-                source = self._ask_source(ask) if ask else self._source_of(group[0].name)
-                by_source.setdefault(id(source), (source, []))[1].append((group, ask is not None))
-            for source, items in by_source.values():
+                reader = self._ask_reader(ask) if ask else self._reader_of(group[0].name)
+                by_reader.setdefault(id(reader), (reader, []))[1].append((group, ask is not None))
+            for reader, items in by_reader.values():
                 commands: list[tuple[Any, ...]] = []
                 plan: list[tuple[list[StreamState], int, bool]] = []
                 for group, asking in items:
-                    body = _round_commands(group, count, keys_per_read)
+                    body = round_commands(group, count, keys_per_read)
                     if asking:
                         commands.append(("ASKING",))
                     commands.extend([("MULTI",), *body, ("EXEC",)])
                     plan.append((group, len(body), asking))
-                source.link.send(commands)
-                sent.append((source, plan))
+                reader.link.send(commands)
+                sent.append((reader, plan))
             todo = []
             moved = False
-            for source, plan in sent:
+            for reader, plan in sent:
                 total = sum(n + 2 + asking for _, n, asking in plan)
-                replies = source.link.receive(total)
+                replies = reader.link.receive(total)
                 at = 0
                 for group, n, asking in plan:
                     at += asking
@@ -347,23 +353,23 @@ class ClusterSource:
     def _recheck_soon(self) -> None:
         self._next_check = min(self._next_check, time.monotonic() + _ASK_RECHECK_S)
 
-    def _ask_source(self, address: str) -> Source:
-        source = self._open_ones.get(address)
-        return source if source is not None else self._open_node(ClusterNode(*split_address(address), ""))
+    def _ask_reader(self, address: str) -> ServerReader:
+        reader = self._open_ones.get(address)
+        return reader if reader is not None else self._open_node(ClusterNode(*split_address(address), ""))
 
     def changes(self, timeout: float = 0.0) -> Changes:
         """The hints of every primary (waiting up to ``timeout`` for the first)."""
         out = Changes()
-        sources = list(self._open_ones.values())
-        for source in sources:
-            _merge(out, source.changes(0.0))
+        readers = list(self._open_ones.values())
+        for reader in readers:
+            _merge(out, reader.changes(0.0))
         if out or timeout <= 0:
             return out
-        fds = [fd for fd in (s.hints_fileno() for s in sources) if fd >= 0]
+        fds = [fd for fd in (s.hints_fileno() for s in readers) if fd >= 0]
         ready, _, _ = select.select(fds, [], [], timeout)
         if ready:
-            for source in sources:
-                _merge(out, source.changes(0.0))
+            for reader in readers:
+                _merge(out, reader.changes(0.0))
         return out
 
     def block(self, states: Sequence[StreamState], wait_s: float) -> set[bytes]:
@@ -372,20 +378,6 @@ class ClusterSource:
             return set()
         time.sleep(min(wait_s, POLL_S))
         return {s.name for s in states}
-
-
-def _round_commands(
-    states: Sequence[StreamState], count: int, keys_per_read: int
-) -> list[tuple[Any, ...]]:
-    commands: list[tuple[Any, ...]] = []
-    for state in states:
-        commands.append(("XINFO", "STREAM", state.name))
-        if state.verified:
-            commands.append(("XRANGE", state.name, state.cursor, state.cursor))
-    for i in range(0, len(states), keys_per_read):
-        chunk = states[i : i + keys_per_read]
-        commands.append(("XREAD", "COUNT", count, *streams_args(chunk)))
-    return commands
 
 
 def _refusal_in(queued: list[Any], result: Any) -> CommandRefused | None:
@@ -402,18 +394,11 @@ def _assemble(done: list[tuple[list[StreamState], list[Any]]]) -> RoundReplies:
     present: list[bool | None] = []
     reads: list[Any] = []
     for group, replies in done:
-        at = 0
-        for state in group:
-            states.append(state)
-            infos.append(replies[at])
-            at += 1
-            if state.verified:
-                found = replies[at]
-                present.append(bool(found) if isinstance(found, list) else None)
-                at += 1
-            else:
-                present.append(None)
-        reads.extend(replies[at:])
+        states.extend(group)
+        group_infos, group_present, group_reads = split_round(group, replies)
+        infos.extend(group_infos)
+        present.extend(group_present)
+        reads.extend(group_reads)
     return RoundReplies(infos, present, reads, states)
 
 

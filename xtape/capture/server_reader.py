@@ -3,11 +3,11 @@
 :class:`StreamReader` is what the recorder loop talks to: open/close the connections,
 find streams (SCAN, TYPE, XINFO), read a round of streams from exact cursors (each with
 its continuity checks), wait for traffic (invalidation hints, or a blocking read), and
-tell a restart (``run_id``). Two implementations: :class:`Source` (one server, below)
-and :class:`~xtape.capture.cluster_source.ClusterSource` (a Redis Cluster: one
-:class:`Source` per primary). A new kind of source is a new implementation of it.
+tell a restart (``run_id``). Two implementations: :class:`ServerReader` (one server, below)
+and :class:`~xtape.capture.cluster_reader.ClusterReader` (a Redis Cluster: one
+:class:`ServerReader` per primary). A new kind of server is a new implementation of it.
 
-A :class:`Source` holds the two connections the recorder manages itself (:mod:`.link`):
+A :class:`ServerReader` holds the two connections the recorder manages itself (:mod:`.link`):
 one reads, the other receives invalidation hints (:mod:`.hints`). It knows the server's
 ``run_id`` and version, finds streams (SCAN, TYPE, XINFO), reads a round of dirty streams
 in one MULTI (each with its continuity checks), and waits for traffic. It decides
@@ -117,7 +117,7 @@ class StreamReader(Protocol):
     def block(self, states: Sequence[StreamState], wait_s: float) -> set[bytes]: ...
 
 
-class Source:
+class ServerReader:
     """One Redis server, read through connections that never reconnect on their own."""
 
     def __init__(
@@ -205,7 +205,7 @@ class Source:
         return [x for x in (link, hints.link if hints is not None else None) if x is not None]
 
     def hints_fileno(self) -> int:
-        """The hint connection's socket (-1 without hints): to wait on several sources."""
+        """The hint connection's socket (-1 without hints): to wait on several readers."""
         return self._hints.link.fileno() if self._hints is not None else -1
 
     def describe(self) -> dict[str, Any]:
@@ -252,28 +252,9 @@ class Source:
     def read_round(self, states: Sequence[StreamState], count: int, keys_per_read: int) -> RoundReplies:
         """One MULTI: per stream ``XINFO STREAM`` and, for a verified cursor, ``XRANGE
         cursor cursor``; then ``XREAD COUNT count`` from every cursor."""
-        commands: list[tuple[Any, ...]] = []
-        for state in states:
-            commands.append(("XINFO", "STREAM", state.name))
-            if state.verified:
-                commands.append(("XRANGE", state.name, state.cursor, state.cursor))
-        chunks = [states[i : i + keys_per_read] for i in range(0, len(states), keys_per_read)]
-        for chunk in chunks:
-            commands.append(("XREAD", "COUNT", count, *streams_args(chunk)))
-        replies = self.link.multi(commands)
-        infos: list[Any] = []
-        present: list[bool | None] = []
-        at = 0
-        for state in states:
-            infos.append(replies[at])
-            at += 1
-            if state.verified:
-                found = replies[at]
-                present.append(bool(found) if isinstance(found, list) else None)
-                at += 1
-            else:
-                present.append(None)
-        return RoundReplies(infos, present, replies[at:])
+        replies = self.link.multi(round_commands(states, count, keys_per_read))
+        infos, present, reads = split_round(states, replies)
+        return RoundReplies(infos, present, reads)
 
     def changes(self, timeout: float = 0.0) -> Changes:
         """Keys the server said changed (waiting up to ``timeout`` for the first)."""
@@ -308,3 +289,34 @@ def reports_trims(redis_version: str) -> bool:
 
 def streams_args(states: Sequence[StreamState]) -> list[bytes | str]:
     return ["STREAMS", *(s.name for s in states), *(s.cursor for s in states)]
+
+
+def round_commands(states: Sequence[StreamState], count: int, keys_per_read: int) -> list[tuple[Any, ...]]:
+    """The commands of one round's MULTI (one server's, or one slot's on a cluster): per
+    stream ``XINFO STREAM`` and, for a verified cursor, ``XRANGE cursor cursor``; then
+    ``XREAD COUNT count`` from every cursor, ``keys_per_read`` streams at a time."""
+    commands: list[tuple[Any, ...]] = []
+    for state in states:
+        commands.append(("XINFO", "STREAM", state.name))
+        if state.verified:
+            commands.append(("XRANGE", state.name, state.cursor, state.cursor))
+    for i in range(0, len(states), keys_per_read):
+        commands.append(("XREAD", "COUNT", count, *streams_args(states[i : i + keys_per_read])))
+    return commands
+
+
+def split_round(states: Sequence[StreamState], replies: list[Any]) -> tuple[list[Any], list[bool | None], list[Any]]:
+    """The replies of :func:`round_commands` as ``(infos, present, reads)``."""
+    infos: list[Any] = []
+    present: list[bool | None] = []
+    at = 0
+    for state in states:
+        infos.append(replies[at])
+        at += 1
+        if state.verified:
+            found = replies[at]
+            present.append(bool(found) if isinstance(found, list) else None)
+            at += 1
+        else:
+            present.append(None)
+    return infos, present, replies[at:]
