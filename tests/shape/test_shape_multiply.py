@@ -14,9 +14,9 @@ import redis
 from support.e2e import error_line, fields_of, invoke, ok, streams
 from support.shape import T0, order, write_orders
 
+from xtape.clock import FakeClock
 from xtape.replay import Pacing, ReplayOptions, replay_through
 from xtape.replay.publish import MemoryPublisher
-from xtape.clock import FakeClock
 from xtape.shape import Multiply
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn
 from xtape.transform import Transform
