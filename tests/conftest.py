@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
+from hypothesis import HealthCheck, settings
 import typer.testing
 
 from xtape.connection import connect
@@ -19,6 +20,12 @@ from xtape.server import RedisServer
 # Python's own Ctrl-C handling, however pytest was started.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# Hypothesis's per-example deadline (200 ms) measures the machine's load, not xtape: on
+# 2 shared cores an example can wait that long for the CPU. The suite never depends on
+# timing luck, so no property test has a deadline (examples are still counted per test).
+settings.register_profile("xtape", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("xtape")
 
 # typer builds the click command of the app anew on every CliRunner.invoke and every
 # get_command (some 40 ms for xtape's: a third of the damage fuzz tests' time). Running
