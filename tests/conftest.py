@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from hypothesis import HealthCheck, settings
 import typer.testing
+from hypothesis import HealthCheck, settings
 
 from xtape.connection import connect
 from xtape.server import RedisServer
