@@ -64,7 +64,7 @@ class Health(RecordEvents, ReplayEvents):
         self._beat = self._clock()
 
     def published(self, deadlines: Sequence[int] | None, now_ns: int) -> None:
-        self._beat = self._clock()
+        self._beat = self._last_entry = self._clock()
 
     def idle(self) -> None:
         self._beat = self._clock()
@@ -97,8 +97,8 @@ class Health(RecordEvents, ReplayEvents):
         if quiet > limit:
             return 503, f"stalled: no answer from the server for {quiet:.1f} s"
         last = (
-            "no entry written yet"
+            "no entry yet"
             if self._last_entry is None
-            else f"last entry written {now - self._last_entry:.1f} s ago"
+            else f"last entry {now - self._last_entry:.1f} s ago"
         )
         return 200, f"ok: connected, {last}"

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 SnapshotFn = Callable[[], tuple[int, str]]
 
 _ADDR = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]*))?:?(?P<port>\d{1,5})$")
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def parse_listen(text: str, *, option: str = "--metrics") -> tuple[str, int]:

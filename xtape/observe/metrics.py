@@ -52,8 +52,10 @@ def require() -> Any:
 
 
 def new_registry() -> CollectorRegistry:
-    """A registry with the process's own metrics (CPU, memory, open files) and Python's."""
+    """A registry with the process's own metrics (CPU, memory, open files) and Python's.
+    (Counters' ``_created`` series are turned off, for the whole process.)"""
     pc = require()
+    pc.disable_created_metrics()
     registry: CollectorRegistry = pc.CollectorRegistry(auto_describe=True)
     pc.ProcessCollector(registry=registry)
     pc.PlatformCollector(registry=registry)
@@ -108,7 +110,6 @@ class RecordMetrics(RecordEvents):
         self.file_bytes = g("xtape_record_file_bytes", "Size of the file being written.", registry=r)
         self.file_info = g("xtape_record_file_info", "The file being written (its path in the label).", ["path"], registry=r)
         self.connected = g("xtape_record_connected", "1 while connected to the server, else 0.", registry=r)
-        self.streams = g("xtape_record_streams", "Streams being recorded.", registry=r)
         self.buffer_bytes = g("xtape_record_snapshot_buffer_bytes", "Bytes held in memory for the next snapshot.", registry=r)
         for kind in MARKER_KINDS:
             self.markers.labels(kind)
@@ -180,9 +181,6 @@ class RecordMetrics(RecordEvents):
         self.rotated.inc(rotations - self._rotations)
         self.deleted.inc(deletions - self._deletions)
         self._rotations, self._deletions = rotations, deletions
-        streams = getattr(file, "streams", None)
-        if streams is not None:
-            self.streams.set(streams)
 
     def write_failed(self, message: str) -> None:
         self.write_errors.inc()
