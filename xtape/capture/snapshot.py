@@ -133,12 +133,10 @@ class Snapshots:
         """Nothing to flush: what is held is written by a snapshot."""
 
     def close(self) -> None:
+        """Stop the worker (what is held stays: :meth:`snapshot` still writes it)."""
         self._closed.set()
         if self._worker is not None:
             self._worker.join()
-        with self._lock:
-            self._held.clear()
-            self._held_bytes = 0
 
     def _hold(self, item: _Held, capture_ns: int, nbytes: int) -> None:
         with self._lock:

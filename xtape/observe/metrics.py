@@ -184,6 +184,7 @@ class RecordMetrics(RecordEvents):
 
     def write_failed(self, message: str) -> None:
         self.write_errors.inc()
+        self.connected.set(0)  # (the recording stops)
 
     def finished(self, reason: str) -> None:
         self.connected.set(0)
