@@ -82,7 +82,7 @@ class Snapshots:
         self._on_held: Callable[[int], None] | None = None
         self._on_written: Callable[[Path, int], None] | None = None
         self._pending = False
-        self._key_present: bool | None = None
+        self._key_present = False
         self._closed = threading.Event()
         self._worker: threading.Thread | None = None
 
@@ -166,8 +166,9 @@ class Snapshots:
         self._pending = True
 
     def key_seen(self, present: bool) -> None:
-        """The watched key is there or not: its appearance asks for a snapshot."""
-        if present and self._key_present is False:
+        """The watched key is there or not: its appearance (or its presence when first
+        looked for) asks for a snapshot."""
+        if present and not self._key_present:
             self.request()
         self._key_present = present
 

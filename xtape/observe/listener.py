@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 #: ``POST /snapshot``: writes one, returns ``(status, one line)``.
 SnapshotFn = Callable[[], tuple[int, str]]
 
-_ADDR = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]*))?:?(?P<port>\d{1,5})$")
+_ADDR = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]:|(?P<host>[^:\[\]]*):)?(?P<port>\d{1,5})$")
 _REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
