@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 SnapshotFn = Callable[[], tuple[int, str]]
 
 _ADDR = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]:|(?P<host>[^:\[\]]*):)?(?P<port>\d{1,5})$")
+#: How often the listener's thread looks for :meth:`Listener.close` (it waits that long).
+_POLL_S = 0.05
 _REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -78,7 +80,7 @@ class Listener:
             raise RuntimeFailure(f"--metrics: cannot listen on {addr}: {exc.strerror or exc}") from None
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="xtape-metrics", daemon=True
+            target=self._server.serve_forever, args=(_POLL_S,), name="xtape-metrics", daemon=True
         )
         self._thread.start()
 

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from xtape.errors import XtapeError
 from xtape.observe.events import RecordEvents, RecordObservers, ReplayEvents, ReplayObservers
 from xtape.observe.health import UNHEALTHY_AFTER_S, Health
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from xtape.capture.snapshot import Snapshots
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -32,22 +36,16 @@ def watching_record(
 ) -> Iterator[RecordEvents | None]:
     """The observer a recorder is given (``None`` without ``addr``), served on ``addr``
     for the block and ``linger_s`` after it (cut short by ``stop_event``)."""
-    with _snapshot_signal(snapshots):
-        if addr is None:
-            yield None
-            return
-        from xtape.observe.listener import Listener
-        from xtape.observe.metrics import RecordMetrics, new_registry
 
-        registry = new_registry()
-        health = Health(unhealthy_after_s)
-        metrics = RecordMetrics(registry)
-        listener = Listener(addr, registry, health, None if snapshots is None else _taker(snapshots))
-        try:
-            yield RecordObservers([metrics, health])
-        finally:
-            _linger(linger_s, stop_event)
-            listener.close()
+    def observers(registry: CollectorRegistry, health: Health) -> RecordEvents:
+        from xtape.observe.metrics import RecordMetrics
+
+        return RecordObservers([RecordMetrics(registry), health])
+
+    with _snapshot_signal(snapshots), _served(
+        addr, stop_event, unhealthy_after_s, linger_s, observers, snapshots
+    ) as observer:
+        yield observer
 
 
 @contextmanager
@@ -59,17 +57,39 @@ def watching_replay(
     linger_s: float = 0.0,
 ) -> Iterator[ReplayEvents | None]:
     """The observer a replay is given (``None`` without ``addr``), as :func:`watching_record`."""
+
+    def observers(registry: CollectorRegistry, health: Health) -> ReplayEvents:
+        from xtape.observe.metrics import ReplayMetrics
+
+        return ReplayObservers([ReplayMetrics(registry), health])
+
+    with _served(addr, stop_event, unhealthy_after_s, linger_s, observers) as observer:
+        yield observer
+
+
+@contextmanager
+def _served(
+    addr: str | None,
+    stop_event: threading.Event,
+    unhealthy_after_s: float,
+    linger_s: float,
+    observers: Callable[[CollectorRegistry, Health], T],
+    snapshots: Snapshots | None = None,
+) -> Iterator[T | None]:
+    """The listener on ``addr`` with a new registry and /healthz, and the observers made
+    for them; nothing without ``addr``."""
     if addr is None:
         yield None
         return
     from xtape.observe.listener import Listener
-    from xtape.observe.metrics import ReplayMetrics, new_registry
+    from xtape.observe.metrics import new_registry
 
     registry = new_registry()
     health = Health(unhealthy_after_s)
-    listener = Listener(addr, registry, health)
+    made = observers(registry, health)
+    listener = Listener(addr, registry, health, None if snapshots is None else _taker(snapshots))
     try:
-        yield ReplayObservers([ReplayMetrics(registry), health])
+        yield made
     finally:
         _linger(linger_s, stop_event)
         listener.close()
