@@ -81,6 +81,7 @@ def test_post_snapshot_and_the_key_each_write_one(
         rec.wait_health(200, "ok: connected")
         xadd(r, "s", [b"a", b"1"])
         rec.wait_value('xtape_record_entries_total{stream="s"}', 1)
+        assert rec.value("xtape_record_snapshot_buffer_bytes") == len(b"a1") + len(server_entries(r, b"s")[0][1])
         status, body = rec.http("/snapshot", method="POST")
         assert status == 200, body
         first = Path(body.strip())

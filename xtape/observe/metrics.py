@@ -118,6 +118,7 @@ class RecordMetrics(RecordEvents):
         #: Lag of the streams counted under _other (the gauge shows the worst).
         self._other_lag: dict[bytes, tuple[int | None, float]] = {}
         self._path: str | None = None
+        self._file: FileState | None = None
         self._rotations = self._deletions = 0
         self._next_sample = 0.0
 
@@ -161,6 +162,7 @@ class RecordMetrics(RecordEvents):
         self.connected.set(1)
 
     def tick(self, file: FileState) -> None:
+        self._file = file
         now = time.monotonic()
         if now < self._next_sample:
             return
@@ -188,6 +190,8 @@ class RecordMetrics(RecordEvents):
 
     def finished(self, reason: str) -> None:
         self.connected.set(0)
+        if self._file is not None:
+            self._sample(self._file)  # (the last rotations and deletions)
 
     def snapshot(self, path: Path, nbytes: int) -> None:
         self.snapshots.inc()
