@@ -5,10 +5,8 @@ docs/metrics.md naming every metric with its help (issue 20, items 1 and 2)."""
 
 from __future__ import annotations
 
-import json
 import re
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +18,6 @@ from xtape.errors import UsageError
 from xtape.observe.health import Health
 from xtape.observe.listener import parse_listen
 from xtape.observe.metrics import OTHER, RecordMetrics, ReplayMetrics
-from xtape.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "recordings" / "sample.xtape"
@@ -123,45 +120,11 @@ def test_a_port_in_use_is_one_line_exit_1(redis_url: str, tmp_path: Path) -> Non
     assert line == f"xtape: error: --metrics: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
-_RUN = """\
-import json, sys
-if sys.argv[1] == "hide":
-    sys.modules["prometheus_client"] = None  # as if not installed
-out, sys.argv = sys.argv[2], ["xtape", *sys.argv[3:]]
-from xtape.cli import main
-try:
-    main()
-finally:
-    with open(out, "w") as fh:
-        json.dump(sorted(sys.modules), fh)
-"""
-
-
-def _run(tmp_path: Path, hide: bool, *args: object) -> tuple[set[str], subprocess.CompletedProcess[str]]:
-    out = tmp_path / "modules.json"
-    done = subprocess.run(
-        [sys.executable, "-c", _RUN, "hide" if hide else "-", str(out), *map(str, args)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    return set(json.loads(out.read_text())), done
-
-
-def test_prometheus_client_is_imported_only_with_metrics(redis_url: str, tmp_path: Path) -> None:
-    modules, done = _run(tmp_path, False, "replay", SAMPLE, "--url", redis_url, "-q", "--max-speed")
-    assert done.returncode == 0, done.stderr
-    assert "prometheus_client" not in modules and "xtape.observe.metrics" not in modules
-    port = free_port()
-    modules, done = _run(tmp_path, False, "replay", SAMPLE, "--url", redis_url, "-q", "--max-speed", "--metrics", f"127.0.0.1:{port}")
-    assert done.returncode == 0, done.stderr
-    assert "prometheus_client" in modules
-
-
-def test_a_missing_prometheus_client_is_one_line(tmp_path: Path) -> None:
-    _, done = _run(tmp_path, True, "replay", SAMPLE, "--dry-run", "--metrics", ":0")
-    assert done.returncode == 2
-    assert done.stderr.splitlines() == [
-        "xtape: error: --metrics needs the prometheus_client package: pip install 'xtape[metrics]'"
-    ]
+def test_a_missing_prometheus_client_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(That it is not imported without --metrics: tests/test_cli_startup.py.)"""
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as if not installed
+    line = error_line(invoke("replay", SAMPLE, "--dry-run", "--metrics", ":0"), 2)
+    assert line == "xtape: error: --metrics needs the prometheus_client package: pip install 'xtape[metrics]'"
 
 
 def test_docs_name_every_metric_with_its_help() -> None:
