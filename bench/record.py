@@ -7,7 +7,8 @@ a throwaway server, pipelined XADDs. Then, per repeat, times the whole command
 ``xtape record STREAMS --from start --count N -o FILE`` as a subprocess, with zstd
 chunks (the default) and without compression, beside a raw hiredis ``XREAD COUNT``
 drain of the same streams on a plain socket (the fastest of a few COUNTs), and a
-``--count 1`` run (the command's fixed cost: start-up, connecting, closing). It prints
+``--count 1`` run (the command's fixed cost: start-up, connecting, closing); ``--metrics``
+adds a zstd run with Prometheus metrics on (their cost). It prints
 the medians, the ratio of each run to the drain of its repeat, the same less the fixed
 cost, and how busy the machine was with *other* processes meanwhile (100% = every CPU):
 figures taken with that far above 0 are not worth keeping. Target (issue 12): zstd >=
@@ -15,7 +16,7 @@ figures taken with that far above 0 are not worth keeping. Target (issue 12): zs
 with this venv's packages) to the same runs: a before/after in the same minutes.
 
     .venv/bin/python bench/record.py [--entries 1000000] [--streams 1] [--repeat 3]
-                                     [--raw-count 1000 2000 5000] [--baseline DIR]
+                                     [--raw-count 1000 2000 5000] [--baseline DIR] [--metrics]
 """
 
 from __future__ import annotations
@@ -181,11 +182,18 @@ def main() -> None:
         help="also time the command of another checkout (its root; e.g. a git worktree of the "
         "previous commit), with this venv's packages, in the same runs",
     )
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="also time zstd with --metrics 127.0.0.1:0 (Prometheus metrics on): their cost",
+    )
     args = parser.parse_args()
     n = args.entries
     streams = stream_names(args.streams)
     pattern = "bench" if args.streams == 1 else "bench:*"
     contenders = [Contender("zstd (default)"), Contender("--compression none", ("--compression", "none"))]
+    if args.metrics:
+        contenders.append(Contender("zstd, --metrics", ("--metrics", "127.0.0.1:0")))
     if args.baseline:
         contenders.append(Contender("zstd, --baseline", checkout=str(Path(args.baseline).resolve())))
     startup = Contender("--count 1: start-up and close", count=1)

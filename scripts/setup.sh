@@ -26,6 +26,10 @@ fi
 if [ "${1:-}" = "--test" ] && ! command -v jq >/dev/null 2>&1; then
     missing+=(jq)
 fi
+# A real Prometheus server scrapes a live recorder (tests/test_observe_prometheus.py).
+if [ "${1:-}" = "--test" ] && ! command -v prometheus >/dev/null 2>&1; then
+    missing+=(prometheus)
+fi
 # xtape compiles one small C function at install (xtape/_speedups.c, the XADD packer of
 # a fast replay); without a compiler it still installs and falls back to hiredis.
 command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)

@@ -114,7 +114,7 @@ class CutStats:
     warnings: list[str] = field(default_factory=list)
 
 
-class _CaptureClock:
+class _CaptureTime:
     """The split's clock: the capture time of what is being written, in seconds."""
 
     def __init__(self) -> None:
@@ -134,7 +134,7 @@ class _Cutter:
         self.by_ids = options.time_base == "id"
         self.open_writer = open_writer
         self.writer: RecordingWriter | SplitWriter | None = None
-        self.clock = _CaptureClock()
+        self.clock = _CaptureTime()
         self.stats = CutStats()
         self.redactor = _redactor(options)
         self._wanted: dict[bytes, bool] = {}

@@ -35,6 +35,7 @@
     │   └── CatalogMismatch     an event does not match the catalog (unknown stream, payload)
     └── RuntimeFailure          exit 1: the world failed us
         ├── RedisUnavailable    the server at a (redacted) URL cannot be reached
+        ├── WriteFailed         a recording could not be written (a full disk)
         ├── CommandRefused      a server's error reply to one command (``code``: MOVED, NOPERM...)
         ├── ServiceFailed       the service under test did not start or become ready
         ├── PublishFailed       Redis refused so many entries in a row that going on is pointless
@@ -324,6 +325,13 @@ class RedisUnavailable(RuntimeFailure):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"cannot reach Redis at {url}: {reason}")
+
+
+class WriteFailed(RuntimeFailure):
+    """Writing a recording failed (a full disk, an I/O error): ``cannot write PATH: why``."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"cannot write {name}: {why}")
 
 
 class CommandRefused(RuntimeFailure):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import xtape.capture.snapshot
 import xtape.shape
 import xtape.shape.multiply
 from xtape.capture import RecordOptions
@@ -63,7 +64,7 @@ SECONDS = (float, float | None)
 
 def _fields(cls: type) -> dict[str, Any]:
     # (names imported only for type checkers, e.g. the shape's EntryTest, resolved here)
-    hints = typing.get_type_hints(cls, localns=vars(xtape.shape) | vars(xtape.shape.multiply))
+    hints = typing.get_type_hints(cls, localns=vars(xtape.shape) | vars(xtape.shape.multiply) | vars(xtape.capture.snapshot))
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
 
 

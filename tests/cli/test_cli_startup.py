@@ -55,7 +55,7 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["--version"], {"typer", "rich", "pydantic", "redis", "msgpack"}, 0),
     (["info", SAMPLE], {"typer", "rich", "pydantic", "redis"}, 0),
     (["cat", SAMPLE, "--limit", "2"], {"rich", "pydantic", "redis", "yaml"}, 0),
-    (["replay", SAMPLE, "--dry-run", "-q", "--max-speed"], {"pydantic", "redis", "yaml"}, 0),
+    (["replay", SAMPLE, "--dry-run", "-q", "--max-speed"], {"pydantic", "redis", "yaml", "prometheus_client"}, 0),
     (["merge", SAMPLE, "-o", "merged.xtape", "-q"], {"pydantic", "redis", "yaml"}, 0),
     (["diff", SAMPLE, SAMPLE, "-q"], {"pydantic", "redis", "importlib.metadata"}, 0),
     (["convert", SAMPLE, "-o", "out.yaml", "-q"], {"pydantic", "redis", "importlib.metadata"}, 0),

@@ -69,11 +69,14 @@ class _TrimAfterFirstBatch(Recorder):
             trim()
 
 
-def record_through_a_trim(url: str, path: Path, ids: list[bytes]) -> tuple[RecordStats, list[str]]:
+def record_through_a_trim(
+    url: str, path: Path, ids: list[bytes], observer: Any = None, **options: Any
+) -> tuple[RecordStats, list[str]]:
     """Record stream ``g`` (its first entries' ids in ``ids``) from its start, 4 entries a
     batch, 9 in all; right after the first batch, 20 more entries are added with MAXLEN 5
     (their ids appended to ``ids``), so entries 5 to 25 are trimmed before they are read.
-    Returns the stats and the warnings."""
+    ``observer``: the recorder's; ``options``: more :class:`RecordOptions`. Returns the
+    stats and the warnings."""
     from xtape.capture import parse_start
     from xtape.connection import connect
 
@@ -88,6 +91,8 @@ def record_through_a_trim(url: str, path: Path, ids: list[bytes]) -> tuple[Recor
 
     Trimming.trim = staticmethod(trim)
     warnings: list[str] = []
-    options = RecordOptions(["g"], start=parse_start("start"), batch=4, count=9)
-    stats = start_recorder(url, path, options, Trimming, warnings=warnings).join()
+    record_options = RecordOptions(["g"], start=parse_start("start"), batch=4, count=9, **options)
+    stats = start_recorder(
+        url, path, record_options, Trimming, warnings=warnings, observer=observer
+    ).join()
     return stats, warnings

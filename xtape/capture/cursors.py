@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xtape.ids import id_key as id_tuple
+from xtape.ids import id_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +180,11 @@ class StreamState:
             self.number = info.added
         elif self.number is not None:
             self.number += len(entries)
+
+    def behind(self, info: StreamInfo) -> tuple[int | None, float]:
+        """How far the cursor is behind the head ``info`` shows: entries (``None`` where
+        unknown) and seconds (by the ids' milliseconds)."""
+        entries = None
+        if info.added is not None and self.number is not None:
+            entries = max(info.added - self.number, 0)
+        return entries, max(id_ms(info.last_id) - id_ms(self.cursor), 0) / 1000

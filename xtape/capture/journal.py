@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from xtape.capture.cursors import StreamState
+from xtape.capture.snapshot import Snapshots
 from xtape.connection import error_reason
 from xtape.errors import CommandRefused, RuntimeFailure
+from xtape.observe.events import RecordEvents
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
 from xtape.timeline import display_name
@@ -46,23 +48,30 @@ class RecordStats:
 
 class Journal:
     """Writes the markers and warnings of one recording and counts them in ``stats``
-    (``writer``: the recording's writer, once it is open)."""
+    (``writer``: the recording's writer, once it is open), and tells ``observer``."""
 
     def __init__(
         self,
         stats: RecordStats,
         warn: WarnFn,
-        writer: Callable[[], RecordingWriter | SplitWriter],
+        writer: Callable[[], RecordingWriter | SplitWriter | Snapshots],
+        observer: RecordEvents | None = None,
     ) -> None:
         self.stats = stats
         self.warn = warn
         self._writer = writer
+        self.observer = observer or RecordEvents()
+
+    def _mark(self, kind: str, text: str, capture_ns: int | None = None) -> None:
+        self._writer().write_marker(kind, text, capture_ns)
+        self.observer.marker(kind)
 
     def gap(self, name: bytes, after: bytes, before: bytes, lost: int, capture_ns: int) -> None:
         self._writer().write_gap(name, after, before, lost, capture_ns)
         self.stats.gaps += 1
         self.stats.lost += max(lost, 0)
         self.stats.unknown_gaps += lost < 0
+        self.observer.gap(name, lost)
         how_many = plural(lost, "entry", "entries") if lost >= 0 else "entries"
         self.warn(
             f"gap in {quoted(name)}: {how_many} between {after.decode()} and {before.decode()} "
@@ -78,7 +87,7 @@ class Journal:
             f" ({why}); entries added after {state.cursor.decode()} before that were not "
             "recorded" + ("; recording the new stream from its start" if reread else "")
         )
-        self._writer().write_marker(kind, text, capture_ns)
+        self._mark(kind, text, capture_ns)
         self.warn(text)
 
     def flushed(self) -> None:
@@ -87,12 +96,12 @@ class Journal:
             "the server's data was flushed (FLUSHALL/FLUSHDB); entries added after the "
             "last recorded ids and before the flush were not recorded"
         )
-        self._writer().write_marker("flush", text)
+        self._mark("flush", text)
         self.warn(f"{text}; checking every stream again")
 
     def restarted(self, old_run_id: str, run_id: str, shown_url: str) -> None:
         self.stats.restarts += 1
-        self._writer().write_marker(
+        self._mark(
             "restart",
             f"server restarted (run_id {old_run_id} -> {run_id}): entries added after the "
             "last recorded ids and not kept by the server are lost",
@@ -101,7 +110,7 @@ class Journal:
 
     def cluster_changed(self, kind: str, text: str) -> bool:
         """A change of a cluster's shape; True for a failover (counted as a restart)."""
-        self._writer().write_marker(kind, text)
+        self._mark(kind, text)
         self.warn(text)
         if kind != "failover":
             return False
@@ -109,11 +118,13 @@ class Journal:
         return True
 
     def lost(self, reason: str, shown_url: str) -> None:
+        self.observer.lost(reason)
         self.warn(f"lost the connection to {shown_url} ({reason}); reconnecting")
 
     def reconnected(self, down_s: float, reason: str, shown_url: str) -> None:
         self.stats.reconnects += 1
-        self._writer().write_marker("reconnect", f"reconnected after {down_s:.1f}s: {reason}")
+        self._mark("reconnect", f"reconnected after {down_s:.1f}s: {reason}")
+        self.observer.reconnected()
         self.warn(f"reconnected to {shown_url}")
 
     def not_a_stream(self, name: bytes, kind: bytes) -> None:

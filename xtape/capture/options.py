@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from xtape.errors import InvalidStreamId, UsageError
 from xtape.ids import StreamId
 from xtape.timeline import NS_PER_S
 from xtape.units import parse_duration
+
+if TYPE_CHECKING:
+    from xtape.capture.snapshot import Snapshots
 
 StartKind = Literal["now", "start", "id", "time", "ago"]
 
@@ -161,6 +164,9 @@ class RecordOptions:
     split_duration: float | None = None
     #: With a split: delete the oldest files while the rest cover this many seconds.
     keep_last: float | None = None
+    #: Keep the last minutes in memory and write them into a folder on request
+    #: (``--snapshot``) instead of writing a recording.
+    snapshots: Snapshots | None = field(default=None, repr=False, compare=False)
 
     @property
     def split(self) -> bool:
@@ -200,6 +206,8 @@ class RecordOptions:
                 raise UsageError(f"{name} must be more than zero, not {value!r}")
         if self.keep_last is not None and not self.split:
             raise UsageError("keep_last (--keep-last) needs split_size or split_duration")
+        if self.snapshots is not None and self.split:
+            raise UsageError("--snapshot writes files of its own: drop --split-size/--split-duration")
 
     def header(self) -> dict[str, Any]:
         """The options as they go into the recording header (no keys, no secrets)."""

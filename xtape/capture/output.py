@@ -10,14 +10,20 @@ from typing import Any
 
 from xtape.capture.options import RecordOptions
 from xtape.capture.server_reader import StreamReader, reports_trims
+from xtape.capture.snapshot import Snapshots
+from xtape.observe.events import RecordEvents
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
 
 
 def open_writer(
-    path: Path, opt: RecordOptions, reader: StreamReader, shown_url: str
-) -> RecordingWriter | SplitWriter:
-    """The writer of ``path``, its header saying what ``reader`` (``shown_url``) is; with --split-size/--split-duration, numbered files in a
+    path: Path,
+    opt: RecordOptions,
+    reader: StreamReader,
+    shown_url: str,
+    observer: RecordEvents | None = None,
+) -> RecordingWriter | SplitWriter | Snapshots:
+    """The writer of ``path``, its header saying what ``source`` (``shown_url``) is; with --split-size/--split-duration, numbered files in a
     directory (rotated, and pruned by --keep-last)."""
     described = reader.describe()
     options: dict[str, Any] = {
@@ -33,7 +39,15 @@ def open_writer(
         "fsync": opt.fsync,
         "background": True,
         "compression": opt.compression,
+        "on_entries": None if observer is None else observer.written,
     }
+    if opt.snapshots is not None:
+        return opt.snapshots.open(
+            options,
+            on_entries=None if observer is None else observer.written,
+            on_held=None if observer is None else observer.buffered,
+            on_written=None if observer is None else observer.snapshot,
+        )
     if opt.split:
         return SplitWriter(
             path,

@@ -85,3 +85,33 @@ class Backlog:
     @property
     def total(self) -> int:
         return sum(self._size.values())
+
+
+class Reporter:
+    """Calls ``progress`` at most every ``every_s`` with the rate since its last call."""
+
+    def __init__(self, progress: ProgressFn | None, t0: float) -> None:
+        self.progress = progress
+        self.t0 = t0
+        #: When it was last called (or the recording started), and the entries then.
+        self.last = t0
+        self._entries = 0
+
+    def report(
+        self, now: float, entries: int, streams: int, nbytes: int, backlog: Backlog | None, every_s: float
+    ) -> None:
+        if self.progress is None or now - self.last < every_s:
+            return
+        rate = (entries - self._entries) / max(now - self.last, 1e-9)
+        self.last, self._entries = now, entries
+        self.progress(
+            Progress(
+                entries=entries,
+                rate=rate,
+                streams=streams,
+                bytes=nbytes,
+                elapsed_s=now - self.t0,
+                backlog_done=backlog.done if backlog else None,
+                backlog_total=backlog.total if backlog else None,
+            )
+        )

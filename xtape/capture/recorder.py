@@ -30,14 +30,16 @@ from xtape.capture.journal import Journal, RecordStats, WarnFn, quoted, refused
 from xtape.capture.link import BACKOFF_MAX_S, BACKOFF_START_S, FAULTS, Stopped
 from xtape.capture.options import RecordOptions
 from xtape.capture.output import open_writer
-from xtape.capture.progress import Backlog, Progress, ProgressFn
+from xtape.capture.progress import Backlog, ProgressFn, Reporter
 from xtape.capture.readers import open_reader
 from xtape.capture.redact import Redactor
 from xtape.capture.rounds import Rounds, trim_to
 from xtape.capture.server_reader import StreamReader, reports_trims
+from xtape.capture.snapshot import Snapshots
 from xtape.clock import Clock, MonotonicClock
 from xtape.connection import error_reason, redact_url, resolve_url
-from xtape.errors import CommandRefused, RedisUnavailable
+from xtape.errors import CommandRefused, RedisUnavailable, WriteFailed
+from xtape.observe.events import RecordEvents
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
 from xtape.timeline import NS_PER_S
@@ -63,9 +65,12 @@ def record(
     progress: ProgressFn | None = None,
     warn: WarnFn | None = None,
     stop_event: threading.Event | None = None,
+    observer: RecordEvents | None = None,
 ) -> RecordStats:
     """Record ``options.patterns`` from ``url`` into ``path``; see :class:`Recorder`."""
-    recorder = Recorder(url, path, options, progress=progress, warn=warn, stop_event=stop_event)
+    recorder = Recorder(
+        url, path, options, progress=progress, warn=warn, stop_event=stop_event, observer=observer
+    )
     return recorder.run()
 
 
@@ -78,6 +83,7 @@ class Recorder:
     Connection faults are retried with backoff until a stop rule fires. ``warn`` receives
     one-line messages for the user; without it they go to the ``xtape.capture`` logger.
     The recorder changes no process-wide state (no signal handlers, no gc switches).
+    ``observer`` hears what happens (:mod:`xtape.observe.events`: metrics, health).
     """
 
     def __init__(
@@ -90,6 +96,7 @@ class Recorder:
         warn: WarnFn | None = None,
         stop_event: threading.Event | None = None,
         clock: Clock | None = None,
+        observer: RecordEvents | None = None,
     ) -> None:
         self.clock: Clock = clock or MonotonicClock()
         self.url = resolve_url(url)
@@ -105,7 +112,8 @@ class Recorder:
             else None
         )
         self.stats = RecordStats(str(path))
-        self.journal = Journal(self.stats, self.warn, lambda: self.writer)
+        self.observer = observer
+        self.journal = Journal(self.stats, self.warn, lambda: self.writer, observer)
         self.rounds = Rounds(self.journal, self.stats)
         #: The streams recorded, and those to read in the next rounds (the rounds' own).
         self.states, self.dirty = self.rounds.states, self.rounds.dirty
@@ -117,7 +125,7 @@ class Recorder:
             socket_timeout=options.block + 10.0,
             should_stop=lambda: bool(self._stop_reason()),
         )
-        self._writer: RecordingWriter | SplitWriter | None = None
+        self._writer: RecordingWriter | SplitWriter | Snapshots | None = None
         self._run_id = ""
         self.discovery = Discovery(
             self.reader,
@@ -135,8 +143,7 @@ class Recorder:
         #: Set once every stream's start cursor is resolved and the file is open: entries
         #: added from then on are recorded (``replay --capture`` publishes only after it).
         self.started = threading.Event()
-        self._last_report = self._t0
-        self._reported_entries = 0
+        self._reporter = Reporter(progress, self._t0)
         self._lost_reason = ""
         self._down_since = self._t0
         self._delay = BACKOFF_START_S
@@ -145,16 +152,31 @@ class Recorder:
 
     def run(self) -> RecordStats:
         """Record until a stop rule fires; returns what was recorded."""
+        observer = self.observer or RecordEvents()
+        try:
+            stats = self._run()
+        except WriteFailed as exc:
+            observer.write_failed(str(exc))
+            raise
+        except BaseException:
+            observer.finished("failed")
+            raise
+        observer.finished(stats.stop_reason)
+        return stats
+
+    def _run(self) -> RecordStats:
         existed = self.path.exists()
         watchdog = threading.Thread(target=self._watch, name="xtape-record-watch", daemon=True)
         watchdog.start()
         try:
             if self._start():
-                self._writer = open_writer(self.path, self.opt, self.reader, self.shown_url)
+                self._writer = open_writer(self.path, self.opt, self.reader, self.shown_url, self.observer)
                 if isinstance(self._writer, SplitWriter):
                     self.stats.series, self.stats.continues = self._writer.series, self._writer.after
-                self._last_data = self._last_report = self._now_s()
+                self._reporter.last = self._last_data = self._now_s()
                 self.started.set()
+                if self.observer is not None:
+                    self.observer.started()
                 try:
                     self.stats.stop_reason = self._loop()
                 except KeyboardInterrupt:
@@ -233,7 +255,7 @@ class Recorder:
         return self.reader.uses_hints
 
     @property
-    def writer(self) -> RecordingWriter | SplitWriter:
+    def writer(self) -> RecordingWriter | SplitWriter | Snapshots:
         assert self._writer is not None
         return self._writer
 
@@ -356,6 +378,10 @@ class Recorder:
             if self._backlog is not None:
                 self._backlog.advance(name, state.cursor, len(entries))
             self.stats.entries += len(entries)
+        if self.observer is not None:
+            for name, info in infos.items():
+                if name in self.states:
+                    self.observer.lag(name, *self.states[name].behind(info))
         self._last_data = self._now_s()
         # Large values: fewer entries per read, so one round stays near _ROUND_BYTES.
         # (Sized from each batch's first entry: the writer packs on its own thread.)
@@ -401,6 +427,8 @@ class Recorder:
         run_id = self.reader.server_info().get("run_id", "")
         if run_id != self._run_id:
             self._restarted(run_id)
+        if (snapshots := self.opt.snapshots) is not None and snapshots.key is not None:
+            snapshots.key_seen(self.reader.types([snapshots.key])[0] != b"none")
 
     def _restarted(self, run_id: str) -> None:
         kind = self.reader.restart_kind(self._run_id, run_id)
@@ -409,20 +437,15 @@ class Recorder:
             return
         self.journal.restarted(self._run_id, run_id, self.shown_url)
         self._run_id = run_id
-        for state in self.states.values():
-            state.broken = True
-            state.failover = False
-        self.dirty.update(self.states)
+        self.rounds.recheck(failover=False)
 
     def _topology(self) -> None:
-        """A cluster changed shape (primaries added or removed, slots moved, a failover):
-        a marker and a line each; every stream is checked again where it is now (from
-        its cursor), and new primaries are searched for streams."""
+        """A cluster changed shape (primaries added or removed, slots moved, a failover): a marker
+        and a line each; every stream checked again from its cursor; new primaries searched."""
         changes = self.reader.topology_changes()
         for change in changes:
             if self.journal.cluster_changed(change.kind, change.text):
-                for state in self.states.values():
-                    state.broken = state.failover = True
+                self.rounds.recheck(failover=True)
         if changes:
             self.dirty.update(self.states)
             if any(change.added for change in changes):
@@ -468,27 +491,10 @@ class Recorder:
                 return
             self.stop_event.wait(min(left, _WATCH_S * 2))
 
-    # -- progress ------------------------------------------------------------------
-
     def _report(self) -> None:
-        if self.progress is None:
-            return
-        now = self._now_s()
-        if now - self._last_report < _PROGRESS_EVERY_S:
-            return
-        rate = (self.stats.entries - self._reported_entries) / max(now - self._last_report, 1e-9)
-        self._last_report, self._reported_entries = now, self.stats.entries
-        backlog = self._backlog
-        if backlog is not None and backlog.finished():
-            self._backlog = backlog = None
-        self.progress(
-            Progress(
-                entries=self.stats.entries,
-                rate=rate,
-                streams=len(self.states),
-                bytes=self.writer.bytes_written,
-                elapsed_s=now - self._t0,
-                backlog_done=backlog.done if backlog else None,
-                backlog_total=backlog.total if backlog else None,
-            )
-        )
+        if self.observer is not None:
+            self.observer.tick(self.writer)
+        if self._backlog is not None and self._backlog.finished():
+            self._backlog = None
+        now, nbytes = self._now_s(), self.writer.bytes_written
+        self._reporter.report(now, self.stats.entries, len(self.states), nbytes, self._backlog, _PROGRESS_EVERY_S)

@@ -53,14 +53,21 @@ class Rounds:
         if changes.flushed:
             # FLUSHALL/FLUSHDB (of some database): check every stream before trusting it.
             self.journal.flushed()
-            for state in self.states.values():
-                state.broken = True
-            self.dirty.update(self.states)
+            self.recheck()
         for key in changes.keys:
             if key in self.states:
                 self.dirty.add(key)
             else:
                 note(key)
+
+    def recheck(self, *, failover: bool | None = None) -> None:
+        """Check every stream again before trusting its cursor (after a restart, a flush,
+        a failover: losses found are of unknown size); ``failover`` set where given."""
+        for state in self.states.values():
+            state.broken = True
+            if failover is not None:
+                state.failover = failover
+        self.dirty.update(self.states)
 
     def read(
         self,

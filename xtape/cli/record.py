@@ -11,6 +11,16 @@ from typing import Annotated
 
 import typer
 
+from xtape.cli._observe import (
+    MetricsLingerOpt,
+    MetricsOpt,
+    SnapshotKeyOpt,
+    SnapshotMaxBytesOpt,
+    SnapshotOpt,
+    UnhealthyAfterOpt,
+    snapshot_options,
+    watch_options,
+)
 from xtape.cli.common import (
     URL_HELP,
     ClusterOpt,
@@ -56,16 +66,25 @@ def record(
     split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (with a unit: 256MiB, 1GiB, 500MB).")] = None,
     split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
     keep_last: Annotated[str | None, typer.Option("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
+    metrics: MetricsOpt = None,
+    unhealthy_after: UnhealthyAfterOpt = "30s",
+    metrics_linger: MetricsLingerOpt = None,
+    snapshot: SnapshotOpt = None,
+    snapshot_max_bytes: SnapshotMaxBytesOpt = None,
+    snapshot_key: SnapshotKeyOpt = None,
 ) -> None:
     """Record entries added to Redis streams into a recording file, byte for byte.
 
     Read-only on the source (no consumer groups, nothing written). Stops on --duration,
     --count, --until-idle, Ctrl-C or SIGTERM, always closing the file cleanly.
     Reconnects with backoff if the server goes away, and marks trimmed entries as gaps.
+    With --metrics, serves Prometheus metrics and /healthz (docs/metrics.md); with
+    --snapshot, keeps the last minutes in memory and writes them on request.
     """
     from xtape.capture import RecordOptions, parse_start
     from xtape.capture import record as run_record
     from xtape.capture.redact import read_key_file
+    from xtape.observe.serve import watching_record
     from xtape.outputs import check_output, check_split_folder
     from xtape.process import process_state
     from xtape.recording.compression import writable
@@ -76,9 +95,11 @@ def record(
         writable(compression)  # (RecordOptions checks it too; before the output is touched)
         if keep_last is not None and not split:
             raise UsageError("--keep-last needs --split-size or --split-duration")
+        watch = watch_options(metrics, unhealthy_after, metrics_linger)
+        snapshots = snapshot_options(output, snapshot, snapshot_max_bytes, snapshot_key, split=split)
         if split:
             check_split_folder(output)
-        else:
+        elif snapshots is None:
             check_output(output, force=force)
             if output == "-" and sys.stdout.isatty():
                 raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
@@ -107,9 +128,16 @@ def record(
             split_size=split_bytes,
             split_duration=split_seconds,
             keep_last=_seconds(keep_last, "--keep-last"),
+            snapshots=snapshots,
         )
         line = ProgressLine(not quiet)
-        with process_state() as state:
+        with process_state() as state, watching_record(
+            watch.addr,
+            stop_event=state.stop_event,
+            unhealthy_after=watch.unhealthy_after,
+            linger=watch.linger,
+            snapshots=snapshots,
+        ) as observer:
             try:
                 stats = run_record(
                     target,
@@ -128,6 +156,7 @@ def record(
                     ),
                     warn=line.warn,
                     stop_event=state.stop_event,
+                    observer=observer,
                 )
             finally:
                 line.done()
@@ -150,7 +179,8 @@ def record(
             + (f"; {plural(stats.reconnects, 'reconnect')}" if stats.reconnects else "")
             + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else "")
             + (f"; series {stats.series[:8]}" if stats.series else "")
-            + (f", continuing series {stats.continues[:8]} (the gap between the runs is marked)" if stats.continues else ""),
+            + (f", continuing series {stats.continues[:8]} (the gap between the runs is marked)" if stats.continues else "")
+            + (f"; {plural(len(snapshots.written), 'snapshot')} written into {output}" if snapshots is not None else ""),
             markup=False,
         )
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from xtape.replay import ReplayProgress, ReplayReport
 
 from xtape.cli._codecs import CodecOpt, codec_pairs
+from xtape.cli._observe import MetricsLingerOpt, MetricsOpt, UnhealthyAfterOpt, watch_options
 from xtape.cli._shape import SampleByOpt, SampleOpt, WhereOpt, multiply_option
 from xtape.cli.common import (
     URL_HELP,
@@ -97,6 +98,9 @@ def replay(
     timeout: Annotated[str | None, typer.Option("--timeout", metavar="D", help="With --capture: stop replay and capture after D at the latest.")] = None,
     force: Annotated[bool, typer.Option("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
     series: SeriesOpt = None,
+    metrics: MetricsOpt = None,
+    unhealthy_after: UnhealthyAfterOpt = "30s",
+    metrics_linger: MetricsLingerOpt = None,
 ) -> None:
     """Publish a scenario or a recording into Redis with original, scaled, fixed-rate or ramped timing.
 
@@ -106,8 +110,10 @@ def replay(
     Ctrl-C (SIGTERM), 1 when Redis refused entries or the replay failed. A scenario is
     first checked against its stream catalog (--catalog, else $XTAPE_CATALOG, else
     streams.yaml beside it or here): nothing is published if an event does not match.
+    With --metrics, serves Prometheus metrics and /healthz (docs/metrics.md).
     """
     from xtape.errors import ReplayAborted
+    from xtape.observe.serve import watching_replay
     from xtape.process import process_state
     from xtape.replay import Pacing, ReplayOptions, open_source, replay
     from xtape.transform import Transform
@@ -138,6 +144,9 @@ def replay(
         recording = source_kind(path) == "recording"
         schemas = None if recording else catalog_for(catalog, path, no_catalog)
         capture_args = _capture_args(capture, output, settle, expect, timeout, force, inputs=[path, catalog])
+        watch = watch_options(metrics, unhealthy_after, metrics_linger)
+        if watch.addr is not None and capture_args is not None:
+            raise UsageError("--metrics is not served with --capture (a bounded run); drop one of them")
         src = open_source(
             path,
             options,
@@ -157,7 +166,12 @@ def replay(
         if capture_args is not None:
             _replay_capture(src, options, target, {**capture_args, "cluster": cluster, "quiet": quiet}, line, as_json)
             return
-        with process_state() as state:
+        with process_state() as state, watching_replay(
+            watch.addr,
+            stop_event=state.stop_event,
+            unhealthy_after=watch.unhealthy_after,
+            linger=watch.linger,
+        ) as observer:
             try:
                 report = replay(
                     src,
@@ -169,6 +183,7 @@ def replay(
                     warn=line.warn,
                     stop_event=state.stop_event,
                     cluster=cluster,
+                    observer=observer,
                 )
             except ReplayAborted as exc:
                 line.done()

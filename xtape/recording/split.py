@@ -97,6 +97,8 @@ class SplitWriter:
         self._starts: dict[Path, float] = {}
         self._closed_bytes = 0
         self._closed_entries = 0
+        #: Files closed for the next one, and files deleted by ``keep_last_s``.
+        self.rotations = self.deletions = 0
         self._last_capture: int | None = None
         self.closed = False
         self._writer = self._open()
@@ -175,6 +177,11 @@ class SplitWriter:
         return self._closed_bytes + self._writer.bytes_written
 
     @property
+    def file_bytes(self) -> int:
+        """The size of the file being written now."""
+        return self._writer.bytes_written
+
+    @property
     def entries_written(self) -> int:
         return self._closed_entries + self._writer.entries_written
 
@@ -199,6 +206,7 @@ class SplitWriter:
         done.close()
         self._closed_bytes += done.bytes_written
         self._closed_entries += done.entries_written
+        self.rotations += 1
         self.prune()
 
     def prune(self) -> list[Path]:
@@ -229,6 +237,7 @@ class SplitWriter:
             except OSError:
                 continue  # (read-only, or not ours to delete after all): the next one
             deleted.append(older.path)
+        self.deletions += len(deleted)
         return deleted
 
     # -- the writer's interface --------------------------------------------------------

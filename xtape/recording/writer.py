@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import msgpack
 
-from xtape.errors import RuntimeFailure, UsageError
+from xtape.errors import RuntimeFailure, UsageError, WriteFailed
 from xtape.ids import id_ms
 from xtape.recording.chunks import (
     DEFAULT_ZSTD_LEVEL,
@@ -122,11 +122,14 @@ class RecordingWriter:
         level: int = DEFAULT_ZSTD_LEVEL,
         series: SeriesTag | None = None,
         exclusive: bool = False,
+        on_entries: Callable[[bytes, int, int], None] | None = None,
     ) -> None:
         if version not in (1, 2):
             raise UsageError(f"cannot write recording format version {version}")
         codec_named(compression)  # (an unknown name: one usage error naming the known ones)
         self.flush_interval = flush_interval
+        #: Told ``(stream, entries, bytes)`` of each batch packed (on the writer's thread).
+        self.on_entries = on_entries
         self.version = version
         self._compressor = Compressor(compression, level) if version == 2 else None
         self._chunk_streams: dict[int, bytes] = {}
@@ -228,7 +231,7 @@ class RecordingWriter:
                 try:
                     os.fsync(self._out)
                 except OSError as exc:
-                    raise RuntimeFailure(f"cannot write {self.name}: {exc.strerror or exc}") from None
+                    raise WriteFailed(self.name, str(exc.strerror or exc)) from None
         finally:
             self._close_fd()
             self.closed = True
@@ -300,8 +303,11 @@ class RecordingWriter:
         due = time.monotonic() - self._last_flush >= self.flush_interval
         if self.version == 1:
             sid = self.stream_id(stream)
-            self._buffer += self._packer.pack(Entries(sid, capture_ns, entries).encode())
+            packed = self._packer.pack(Entries(sid, capture_ns, entries).encode())
+            self._buffer += packed
             self.entries_written += len(entries)
+            if self.on_entries is not None:
+                self.on_entries(stream, len(entries), len(packed))
             if due or len(self._buffer) >= _BUFFER_LIMIT:
                 self._flush_now()
             return
@@ -327,6 +333,8 @@ class RecordingWriter:
         self._buffer += packed
         n = len(entries)
         self.entries_written += n
+        if self.on_entries is not None:
+            self.on_entries(stream, n, len(packed))
         self._chunk_entries += n
         self._chunk_counts[sid] = self._chunk_counts.get(sid, 0) + n
         row = self._stream_rows[sid]
@@ -421,7 +429,7 @@ class RecordingWriter:
             except OSError as exc:
                 # Nothing more is written after a failure: a later record after a
                 # partial one would damage the file, while a partial tail only ends it.
-                self._broken = RuntimeFailure(f"cannot write {self.name}: {exc.strerror or exc}")
+                self._broken = WriteFailed(self.name, str(exc.strerror or exc))
                 raise self._broken from None
             finally:
                 self.bytes_written += done

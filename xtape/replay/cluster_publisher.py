@@ -439,6 +439,7 @@ class ClusterPublisher(PublisherSettings):
                 log.debug("cluster not ready again: %s", exc)
             delay = min(delay * 2, BACKOFF_MAX_S)
         self.reconnects += 1
+        self.resent += len(orphans)
         self._warn(f"the cluster at {self.url} is served again after {time.monotonic() - down_since:.1f} s")
 
     def _lost(self, reason: str) -> RedisUnavailable:

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from xtape.clock import FakeClock
 from xtape.errors import ReplayAborted
+from xtape.observe.events import ReplayEvents
 from xtape.replay.options import ReplayOptions
 from xtape.replay.publish import EchoPublisher, PrintPublisher, Publisher
 from xtape.replay.publishers import open_publisher
@@ -40,6 +41,7 @@ def replay(
     warn: Callable[[str], None] | None = None,
     stop_event: threading.Event | None = None,
     cluster: bool | None = None,
+    observer: ReplayEvents | None = None,
 ) -> ReplayReport:
     """Replay ``source`` (a scenario or recording file, or any opened
     :class:`~xtape.timeline.Source`) into the Redis server at ``url`` (default
@@ -53,7 +55,8 @@ def replay(
     receives connection-loss lines as they happen; ``stop_event`` stops the replay
     cleanly. A URL of a Redis Cluster node replays into the cluster (routed per slot: see
     :func:`~xtape.replay.publishers.open_publisher`); ``cluster`` overrides the
-    detection (``True`` requires a cluster, ``False`` treats the node as one server). Raises :class:`~xtape.errors.ReplayAborted` (with the report) when a
+    detection (``True`` requires a cluster, ``False`` treats the node as one server).
+    ``observer`` hears the replay's events (:mod:`xtape.observe.events`). Raises :class:`~xtape.errors.ReplayAborted` (with the report) when a
     failure stops the replay, and any other input or connection error before it starts.
     """
     options = options or ReplayOptions()
@@ -67,8 +70,11 @@ def replay(
         return report
     if options.dry_run:
         printer = PrintPublisher(out or sys.stdout, verbose=verbose, keep_ids=options.keep_ids)
+        if observer is not None:
+            observer.begin(None)
         return replay_through(
-            source, printer, options, clock=FakeClock.starting_now(), stop_event=stop_event
+            source, printer, options, clock=FakeClock.starting_now(), stop_event=stop_event,
+            observer=observer,
         )
     redis_publisher = open_publisher(
         url,
@@ -84,8 +90,12 @@ def replay(
         if verbose:
             echo = PrintPublisher(out or sys.stdout, verbose=True, keep_ids=options.keep_ids)
             publisher = EchoPublisher(redis_publisher, echo)
+        if observer is not None:
+            observer.begin(redis_publisher)
         try:
-            report = replay_through(source, publisher, options, progress=progress, stop_event=stop_event)
+            report = replay_through(
+                source, publisher, options, progress=progress, stop_event=stop_event, observer=observer
+            )
         except ReplayAborted as exc:
             exc.report.reconnects = redis_publisher.reconnects
             raise

@@ -75,14 +75,20 @@ class PublisherSettings:
         self.errors = ErrorTally()
         #: Entries Redis accepted.
         self.accepted = 0
-        #: Times a connection was lost and made again.
+        #: Times a connection was lost and made again, and entries sent again after it.
         self.reconnects = 0
+        self.resent = 0
         self._socket_timeout = socket_timeout
         self._stop_event = stop_event or threading.Event()
         self._warn = warn or log.warning
         self._max_pending = max(1, max_pending)
         #: What every XADD carries after the stream's name (``MAXLEN ~ N`` or nothing).
         self._trim: tuple[bytes, ...] = () if maxlen is None else (b"MAXLEN", b"~", b"%d" % maxlen)
+
+    @property
+    def refused(self) -> int:
+        """Entries Redis refused."""
+        return self.errors.count
 
 
 class RedisPublisher(PublisherSettings):
@@ -373,6 +379,7 @@ class RedisPublisher(PublisherSettings):
             return True
         self._inflight.append(unsent)
         self._resent.add(id(unsent))
+        self.resent += len(unsent)
         try:
             self._sock.sendall(self._encode(unsent))
         except OSError:

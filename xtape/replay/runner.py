@@ -27,6 +27,7 @@ from operator import attrgetter
 
 from xtape.clock import Clock, MonotonicClock
 from xtape.errors import PublishFailed, RedisUnavailable, ReplayAborted, XtapeError
+from xtape.observe.events import ReplayEvents
 from xtape.replay.keep_ids import check_keep_ids, first_ids
 from xtape.replay.options import ReplayOptions
 from xtape.replay.prefetch import Prefetched
@@ -51,6 +52,7 @@ def replay_through(
     clock: Clock | None = None,
     progress: ProgressFn | None = None,
     stop_event: threading.Event | None = None,
+    observer: ReplayEvents | None = None,
 ) -> ReplayReport:
     """Pace ``source``'s timeline against ``clock`` and publish it through ``publisher``.
 
@@ -59,6 +61,7 @@ def replay_through(
     connection, too many refusals) raises :class:`~xtape.errors.ReplayAborted`, whose
     ``report`` counts what Redis confirmed. With ``publisher.keep_ids`` every target
     stream is checked before anything is published (:func:`check_keep_ids`).
+    ``observer`` hears each pass and batch (:mod:`xtape.observe.events`: metrics, health).
     """
     options = options or ReplayOptions()
     if publisher.keep_ids and not options.keep_ids:
@@ -66,9 +69,9 @@ def replay_through(
     if publisher.keep_ids:
         firsts = first_ids(options.transform.apply(source.timeline(0, lambda seq, offset: 0)))
         check_keep_ids(firsts, publisher)
-    return _Replay(
-        source, publisher, options, clock or MonotonicClock(), progress, stop_event
-    ).run()
+    run = _Replay(source, publisher, options, clock or MonotonicClock(), progress, stop_event)
+    run.observer = observer or ReplayEvents()
+    return run.run()
 
 
 class _Stop(Exception):
@@ -105,8 +108,15 @@ class _Replay:
         self.next_progress = self.t0 + self.progress_every_ns
         self.next_gc = self.t0 + NS_PER_S
         self.pass_total, self.pass_span_ns = _pass_size(source, options)
+        self.observer = ReplayEvents()
 
     def run(self) -> ReplayReport:
+        try:
+            return self._outcome()
+        finally:
+            self.observer.end()
+
+    def _outcome(self) -> ReplayReport:
         failure: XtapeError | None = None
         interrupted = False
         try:
@@ -163,6 +173,7 @@ class _Replay:
                 timeline = self._start_with(timeline)
             self.pass_start_sent = self.total_sent
             self.pass_t0 = self.t0 + base
+            self.observer.pass_started(self.iterations)
             last_deadline = self._play(timeline, self.t0 + base, ready)
             self.iterations += 1
             self.pass_start_sent = self.total_sent
@@ -196,6 +207,7 @@ class _Replay:
         max_refusals = self.options.refusal_limit
         stop = self.stop_event
         record_lateness = not self.options.pacing.is_max_speed
+        observer = self.observer
         last: int | None = None
         for batch in batches(
             timeline,
@@ -217,6 +229,7 @@ class _Replay:
                 last = start_ns
             self.sent.update(map(_stream_of, events))
             self.total_sent += len(events)
+            observer.published(batch.deadlines if record_lateness else None, now)
             if now >= self.next_progress:
                 self._report_progress(now)
             if max_refusals is not None and errors.consecutive >= max_refusals:
@@ -229,6 +242,7 @@ class _Replay:
         if self.stop_event.is_set():
             raise _Stop
         self.publisher.poll()
+        self.observer.idle()
         errors = self.publisher.errors
         limit = self.options.refusal_limit
         if limit is not None and errors.consecutive >= limit:
