@@ -24,6 +24,7 @@ from xtape.server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = str(ROOT / "recordings" / "sample.xtape")
+SCENARIO = str(ROOT / "scenarios" / "smoke-test.yaml")
 
 _RUN = """\
 import json, sys
@@ -62,6 +63,14 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["infer", SAMPLE, "-o", "catalog.yaml", "-q"], {"pydantic", "redis", "jsonschema", "importlib.metadata"}, 0),
     (["test", "--help"], {"pydantic", "redis"}, 0),
     (["replay", "--help"], {"pydantic", "redis"}, 0),
+    # a scenario is loaded and checked without pydantic (the catalog's JSON Schemas aside)
+    (["validate", SCENARIO, "--no-catalog"], {"pydantic", "redis", "jsonschema", "rich"}, 0),
+    (["replay", SCENARIO, "--dry-run", "-q", "--no-catalog", "--max-speed"], {"pydantic", "redis", "jsonschema"}, 0),
+    # a usage error is said in typer's words without pydantic, a summary line without rich
+    (["cat", SAMPLE, "--limit", "x"], {"pydantic", "redis", "rich"}, 2),
+    (["convert", SAMPLE, "-o", "said.yaml"], {"pydantic", "redis", "rich"}, 0),
+    # plot reads the recording before it imports matplotlib (to draw)
+    (["plot", str(ROOT / "pyproject.toml"), "-o", "out.html"], {"matplotlib", "pydantic", "redis"}, 2),
 ]
 
 
