@@ -206,7 +206,7 @@ def _light_meta_check(draft: str) -> Callable[[Any], Any] | None:
             spec = find_spec("jsonschema_specifications")
             folders = list(spec.submodule_search_locations or []) if spec is not None else []
             meta = json.loads((Path(folders[0]) / "schemas" / draft / "metaschema.json").read_text("utf-8"))
-            _LIGHT_META[draft] = fastjsonschema.compile(meta, handlers=_NO_REMOTE, formats={"regex": _is_regex})
+            _LIGHT_META[draft] = _compile_meta(meta)
         except Exception:
             _LIGHT_META[draft] = None
     return _LIGHT_META[draft]
@@ -259,10 +259,24 @@ def _meta_check(cls: type[Any]) -> Callable[[Any], Any] | None:
     """``cls``'s meta-schema compiled by fastjsonschema (None if it cannot be)."""
     if cls not in _META:
         try:
-            _META[cls] = fastjsonschema.compile(cls.META_SCHEMA, handlers=_NO_REMOTE, formats={"regex": _is_regex})
+            _META[cls] = _compile_meta(cls.META_SCHEMA)
         except Exception:
             _META[cls] = None
     return _META[cls]
+
+
+def _compile_meta(meta: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """A meta-schema compiled by fastjsonschema, to say only yes or no (jsonschema says
+    what is wrong): without its detailed exceptions, whose code takes ~8x longer to
+    compile (0.08 s instead of 0.01 s for draft 7's), where fastjsonschema offers that.
+    A copy is compiled: fastjsonschema rewrites the ``$ref`` values in what it is given (here
+    jsonschema's own ``META_SCHEMA``)."""
+    try:
+        return fastjsonschema.compile(
+            copy.deepcopy(dict(meta)), handlers=_NO_REMOTE, formats={"regex": _is_regex}, detailed_exceptions=False
+        )
+    except TypeError:  # (a fastjsonschema before 2.21)
+        return fastjsonschema.compile(copy.deepcopy(dict(meta)), handlers=_NO_REMOTE, formats={"regex": _is_regex})
 
 
 def compiled(schema: Mapping[str, Any], key: str) -> Callable[[Any], Any]:
