@@ -266,17 +266,23 @@ def xtape_exe() -> str:
 BYTECODE: str | None = None
 
 
-def tree_env(tree: str | None) -> dict[str, str] | None:
+def xtape_env(tree: str | None, bytecode: str | None) -> dict[str, str]:
     """The environment that runs the xtape of checkout ``tree`` (None: this one), with
-    Python's bytecode cache on in :data:`BYTECODE` (an installed xtape has its ``.pyc``
-    files; without them each run compiles the modules it imports, ~0.04 s)."""
+    Python's bytecode cache on in the folder ``bytecode`` (None: as the environment
+    says). An installed xtape has its ``.pyc`` files; without them each run compiles the
+    modules it imports (~0.04 s)."""
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = tree
-    if BYTECODE is not None:
+    if bytecode is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = BYTECODE
+        env["PYTHONPYCACHEPREFIX"] = bytecode
     return env
+
+
+def tree_env(tree: str | None) -> dict[str, str]:
+    """:func:`xtape_env` with this run's :data:`BYTECODE`."""
+    return xtape_env(tree, BYTECODE)
 
 
 def run_xtape(path: Path, n: int, streams: list[bytes], tree: str | None = None) -> tuple[Result, Result]:

@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import redis
+from replay import xtape_env
 
 from xtape.server import RedisServer
 
@@ -102,12 +103,7 @@ def run(argv: list[str], tree: str | None = None, bytecode: str | None = None) -
     """Wall time and exit code of one run (output discarded), of the xtape in ``tree``
     (a checkout: first on PYTHONPATH) or else the installed one; with ``bytecode``,
     Python's bytecode cache on, in that folder."""
-    env = dict(os.environ)
-    if tree is not None:
-        env["PYTHONPATH"] = tree
-    if bytecode is not None:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = bytecode
+    env = xtape_env(tree, bytecode)
     start = time.perf_counter()
     code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False).returncode
     return time.perf_counter() - start, code

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from xtape.scenario import values
 from xtape.scenario.keys import EVENT_TABLE, HEAD_TABLE, Check, Key
-from xtape.scenario.values import Encoding, Invalid
+from xtape.scenario.values import Invalid
 
 __all__ = ["EventSpec", "ScenarioModel"]
 
@@ -88,13 +88,7 @@ if TYPE_CHECKING:  # what the models built below hold, for type checkers
         template: bool
         codec: str | None
 
-    class ScenarioModel(_HeadBase):
-        name: str | None
-        description: str | None
-        variables: dict[str, Any]
-        generators: dict[str, Any]
-        encoding: Encoding
-        codecs: dict[str, str]
+    class ScenarioModel(_HeadBase):  # (its other keys: those of Scenario)
         events: Sequence[EventSpec]
 
 else:
