@@ -69,6 +69,8 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     # a usage error is said in typer's words without pydantic, a summary line without rich
     (["cat", SAMPLE, "--limit", "x"], {"pydantic", "redis", "rich"}, 2),
     (["convert", SAMPLE, "-o", "said.yaml"], {"pydantic", "redis", "rich"}, 0),
+    # a replay's --json report needs nothing of the diff's
+    (["replay", SAMPLE, "--dry-run", "-q", "--json", "--max-speed"], {"pydantic", "redis", "xtape.diff", "xtape.codecs"}, 0),
     # plot reads the recording before it imports matplotlib (to draw)
     (["plot", str(ROOT / "pyproject.toml"), "-o", "out.html"], {"matplotlib", "pydantic", "redis"}, 2),
 ]
