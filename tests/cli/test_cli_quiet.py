@@ -1,5 +1,5 @@
 """``-q`` means one thing on every command (docs/cli.md): it hides what went as expected
-and keeps what went wrong. tests/test_cli_rules.py checks the first half (a successful
+and keeps what went wrong. tests/cli/test_cli_rules.py checks the first half (a successful
 run says nothing); this table checks the second, a run per command that finds something
 wrong, which says it under ``-q`` too."""
 

@@ -24,6 +24,7 @@ from support.paths import ROOT
 from xtape.server import RedisServer
 
 SAMPLE = str(ROOT / "recordings" / "sample.xtape")
+SCENARIO = str(ROOT / "scenarios" / "smoke-test.yaml")
 
 _RUN = """\
 import json, sys
@@ -67,6 +68,16 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["cut", SAMPLE, "-o", "cut.xtape", "-q", "--sample", "50%"], {"pydantic", "redis", "yaml", "jmespath"}, 0),
     (["replay", SAMPLE, "--dry-run", "-q", "--max-speed", "--multiply", "2"], {"pydantic", "redis", "jmespath"}, 0),
     (["cat", SAMPLE, "--where", "fields.user", "-n", "1"], {"pydantic", "redis", "yaml"}, 0),
+    # a scenario is loaded and checked without pydantic (the catalog's JSON Schemas aside)
+    (["validate", SCENARIO, "--no-catalog"], {"pydantic", "redis", "jsonschema", "rich"}, 0),
+    (["replay", SCENARIO, "--dry-run", "-q", "--no-catalog", "--max-speed"], {"pydantic", "redis", "jsonschema"}, 0),
+    # a usage error is said in typer's words without pydantic, a summary line without rich
+    (["cat", SAMPLE, "--limit", "x"], {"pydantic", "redis", "rich"}, 2),
+    (["convert", SAMPLE, "-o", "said.yaml"], {"pydantic", "redis", "rich"}, 0),
+    # a replay's --json report needs nothing of the diff's
+    (["replay", SAMPLE, "--dry-run", "-q", "--json", "--max-speed"], {"pydantic", "redis", "xtape.diff", "xtape.codecs"}, 0),
+    # plot reads the recording before it imports matplotlib (to draw)
+    (["plot", str(ROOT / "pyproject.toml"), "-o", "out.html"], {"matplotlib", "pydantic", "redis"}, 2),
 ]
 
 

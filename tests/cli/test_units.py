@@ -61,7 +61,7 @@ def test_one_name_one_meaning() -> None:
     assert "Transform" not in dir(xtape)  # (it lives in xtape.transform alone)
     # one parse_duration
     assert not hasattr(xtape.capture, "parse_duration")
-    # one unit for the window: seconds, as every option (tests/test_api_units.py)
+    # one unit for the window: seconds, as every option (tests/architecture/test_api_units.py)
     fields = ConvertOptions.__dataclass_fields__
     assert {"since", "until"} <= set(fields)
     assert not {"since_ns", "until_ns", "since_s", "until_s"} & set(fields)

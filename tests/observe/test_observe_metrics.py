@@ -121,7 +121,7 @@ def test_a_port_in_use_is_one_line_exit_1(redis_url: str, tmp_path: Path) -> Non
 
 
 def test_a_missing_prometheus_client_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    """(That it is not imported without --metrics: tests/test_cli_startup.py.)"""
+    """(That it is not imported without --metrics: tests/cli/test_cli_startup.py.)"""
     monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as if not installed
     line = error_line(invoke("replay", SAMPLE, "--dry-run", "--metrics", ":0"), 2)
     assert line == "xtape: error: --metrics needs the prometheus_client package: pip install 'xtape[metrics]'"

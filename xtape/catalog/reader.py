@@ -13,17 +13,17 @@ import sys
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import jsonschema
-from pydantic import BaseModel
-
-from xtape.catalog.safe import SchemaRefused
+from xtape.catalog.safe import SchemaRefused, is_schema_error
 from xtape.catalog.schema import StreamSchema
 from xtape.codecs import get_codec
 from xtape.errors import CatalogError, UsageError, YamlError
 from xtape.yamlfile.check import Checker, Loc, format_loc, show
 from xtape.yamlfile.load import load_yaml
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 #: Short field types and the JSON Schema each stands for.
 FIELD_TYPES: dict[str, dict[str, Any]] = {
@@ -192,24 +192,28 @@ class CatalogReader:
         """The stream's schema compiled, or None with the compiler's complaint where it points."""
         try:
             return make()
-        except (jsonschema.SchemaError, SchemaRefused) as error:
-            at = (*loc, given[0]) if given else loc
-            path = list(error.path)
-            if given and given[0] == "fields" and path[:1] == ["properties"]:
-                at = (*loc, "fields", *path[1:])
-            elif given and given[0] == "fields" and path[:1] == ["required"]:
-                at = (*loc, "required", *path[1:])
-            elif given and given[0] == "schema" and isinstance(spec["schema"], dict):
-                at = (*at, *path)
-            if isinstance(error, SchemaRefused):
-                self.error(at, error.message)
-            else:
-                self.error(at, f"invalid JSON Schema: {' '.join(error.message.split())}")
-            return None
         except Exception as error:  # the compiler refused the schema (or a model's schema failed)
-            at = (*loc, given[0]) if given else loc
-            self.error(at, f"invalid schema: {' '.join(str(error).split())}")
+            if isinstance(error, SchemaRefused) or is_schema_error(error):
+                self.schema_refused(error, spec, loc, given)
+            else:
+                at = (*loc, given[0]) if given else loc
+                self.error(at, f"invalid schema: {' '.join(str(error).split())}")
             return None
+
+    def schema_refused(self, error: Any, spec: dict[str, Any], loc: Loc, given: list[str]) -> None:
+        """A :class:`SchemaRefused` or jsonschema's ``SchemaError``, where it points."""
+        at = (*loc, given[0]) if given else loc
+        path = list(error.path)
+        if given and given[0] == "fields" and path[:1] == ["properties"]:
+            at = (*loc, "fields", *path[1:])
+        elif given and given[0] == "fields" and path[:1] == ["required"]:
+            at = (*loc, "required", *path[1:])
+        elif given and given[0] == "schema" and isinstance(spec["schema"], dict):
+            at = (*at, *path)
+        if isinstance(error, SchemaRefused):
+            self.error(at, error.message)
+        else:
+            self.error(at, f"invalid JSON Schema: {' '.join(error.message.split())}")
 
     def fields(self, fields: Any, required: Any, loc: Loc) -> dict[str, Any] | None:
         at = (*loc, "fields")
@@ -309,6 +313,8 @@ class CatalogReader:
         finally:
             if added:
                 sys.path.remove(base)
+        from pydantic import BaseModel  # (only a catalog that names a model needs pydantic)
+
         if not (isinstance(target, type) and issubclass(target, BaseModel)):
             self.error(loc, f"{ref!r} is not a Pydantic model (a subclass of pydantic.BaseModel)")
             return None

@@ -21,11 +21,9 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import fastjsonschema
-import jsonschema
-from pydantic import BaseModel, ValidationError
 
 from xtape.catalog.decoding import (
     DecodeProblem,
@@ -37,6 +35,10 @@ from xtape.catalog.decoding import (
 )
 from xtape.catalog.safe import additional, check_schema, compiled, explainer_class, format_checker
 from xtape.catalog.shown import shown as shown
+
+if TYPE_CHECKING:
+    import jsonschema
+    from pydantic import BaseModel, ValidationError
 
 #: Where a problem is inside a payload: the field name, then keys/indexes inside its JSON.
 Path: TypeAlias = tuple[object, ...]
@@ -319,6 +321,8 @@ class StreamSchema:
                     problems.append(
                         ((name,), f"unknown field {name!r}{_suggest(name, self.fields)} (not allowed by the catalog)")
                     )
+        from pydantic import ValidationError  # (only a model needs pydantic)
+
         try:
             self.model.model_validate(obj)
         except ValidationError as error:

@@ -6,9 +6,11 @@ costs ~0.2 s of every command's start (``bench/startup.py``), for values that ar
 plain text, paths and small integers. :func:`quick_params` gives each parameter of a
 command a coercion that handles those plain cases itself, exactly as typer's adapters
 would (the values are compared in ``tests/cli/test_cli_startup.py``), and hands anything
-else -- a value to refuse, a parameter with options it does not know -- to typer's own
-coercion, so that every error message stays typer's. With a typer that has no such
-adapters (no ``_runtime_param`` on its parameters), nothing changes.
+else -- a parameter with options it does not know, a value it cannot vouch for -- to
+typer's own coercion. A word that is no number at all (``--limit x``) is refused here
+with the very message typer's adapter gives (:func:`quick_refusal`, compared in the same
+test), so that a usage error does not import pydantic to say it. With a typer that has
+no such adapters (no ``_runtime_param`` on its parameters), nothing changes.
 """
 
 from __future__ import annotations
@@ -94,6 +96,28 @@ def quick_value(annotation: Any, info: Any, value: Any) -> Any:
     return _leaf(annotation, info, value)
 
 
+#: What typer's adapters say of a word that holds no digit (pydantic's first error).
+_NOT_A_NUMBER = {
+    int: "Input should be a valid integer, unable to parse string as an integer",
+    float: "Input should be a valid number, unable to parse string as a number",
+}
+#: Words without a digit that are numbers all the same (of a float).
+_FLOAT_WORDS = frozenset({"inf", "infinity", "nan"})
+
+
+def quick_refusal(annotation: Any, info: Any, value: Any) -> str | None:
+    """The message typer's coercion refuses ``value`` with, when it is certain without
+    it (a word with no digit for a number), else None."""
+    message = _NOT_A_NUMBER.get(annotation)
+    if message is None or getattr(info, "parser", None) is not None or type(value) is not str:
+        return None
+    if not value.isascii() or any("0" <= char <= "9" for char in value):
+        return None
+    if annotation is float and value.strip().lstrip("+-").lower() in _FLOAT_WORDS:
+        return None
+    return message
+
+
 class _QuickCoercion:
     """A parameter's coercion: the plain cases here, the rest by typer's own."""
 
@@ -107,6 +131,11 @@ class _QuickCoercion:
         quick = quick_value(self.annotation, self.info, value)
         if quick is not _UNSET:
             return quick
+        refused = quick_refusal(self.annotation, self.info, value)
+        if refused is not None:
+            import typer
+
+            raise typer.BadParameter(refused, ctx=ctx, param=param)
         param._runtime_param = None  # typer's own, built now
         return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
 

@@ -201,6 +201,20 @@ class _LazyConsole:
             self._console = Console(**self._options)
         return getattr(self._console, name)
 
+    #: What rich drops from a plain string it prints (``rich.control.strip_control_codes``).
+    _DROPPED = dict.fromkeys(map(ord, "\x07\x08\x0b\x0c\x0d"))
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """One plain line, ``print(text, markup=False)``, is written as rich writes it
+        (held to it by ``tests/cli/test_cli_startup_refusals.py``) without importing rich:
+        errors, warnings and summaries need no rich. Anything else is rich's."""
+        text = objects[0] if len(objects) == 1 else None
+        if self._console is None and options == {"markup": False} and type(text) is str and "\t" not in text:
+            stream = sys.stderr if self._options.get("stderr") else sys.stdout
+            stream.write(text.translate(self._DROPPED) + "\n")
+            return
+        self.__getattr__("print")(*objects, **options)
+
 
 stdout: Console = _LazyConsole(highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
 

@@ -69,11 +69,16 @@ def output_format(path: Path) -> str:
 
 
 def require_matplotlib() -> None:
-    """Fail with how to install the plot extra when matplotlib is missing."""
+    """Fail with how to install the plot extra when matplotlib is missing (found, not
+    imported: ``xtape plot`` reads the recording first, and imports it to draw)."""
+    from importlib.util import find_spec
+
     try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise PlotUnavailable("matplotlib") from None
+        found = find_spec("matplotlib") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise PlotUnavailable("matplotlib")
 
 
 def write(data: PlotData, output: Path) -> None:

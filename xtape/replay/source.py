@@ -104,7 +104,7 @@ def open_source(
         )
     if time_base not in (None, "id"):
         raise UsageError("--clock applies to recordings; a scenario's timing is its delays")
-    from xtape.scenario import ScenarioSource  # (pydantic, YAML: only when needed)
+    from xtape.scenario import ScenarioSource  # (YAML: only when needed)
 
     scenario = ScenarioSource(path, variables=variables, seed=seed, catalog=catalog)
     counts: Counter[bytes] = Counter()

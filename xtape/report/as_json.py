@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from xtape.diff.result import DiffResult
-from xtape.replay.report import ReplayReport
+if TYPE_CHECKING:  # (a replay's --json does not import the diff, nor a diff the replay)
+    from xtape.diff.result import DiffResult
+    from xtape.replay.report import ReplayReport
 
 
 def diff_json(result: DiffResult) -> str:

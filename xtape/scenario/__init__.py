@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     "BUILTINS": "xtape.scenario.context",
     "Checked": "xtape.scenario.check",
     "Encoding": "xtape.scenario.values",
-    "EventSpec": "xtape.scenario.model",
+    "EventSpec": "xtape.scenario.spec",
     "JsonEncoding": "xtape.scenario.values",
     "Plan": "xtape.scenario.plan",
     "RenderContext": "xtape.scenario.context",
@@ -81,9 +81,10 @@ if TYPE_CHECKING:
     )
     from xtape.scenario.fixtures import builtin_generators
     from xtape.scenario.loader import load_scenario, load_scenario_text, read_scenario
-    from xtape.scenario.model import EventSpec, Scenario
+    from xtape.scenario.model import Scenario
     from xtape.scenario.plan import Plan, check_scenario, compile_scenario
     from xtape.scenario.render import ScenarioSource, duration_ms, render, wall_clock_schedule
+    from xtape.scenario.spec import EventSpec
     from xtape.scenario.values import Encoding, JsonEncoding
     from xtape.yamlfile.dump import dump_scenario_yaml
 

@@ -6,7 +6,7 @@ go (:func:`read_scenario`); :func:`load_scenario` raises them (one error, or
 :class:`ScenarioInvalid` holding several).
 
 Big files: YAML is built straight from libyaml's parse events (no node tree), events are
-checked without a pydantic model each, and lines are looked up only for the keys an
+checked without pydantic (:mod:`.model`), and lines are looked up only for the keys an
 error names (a second, light pass), so a 200,000-event file loads in seconds.
 """
 
@@ -103,7 +103,7 @@ def read_scenario_text(text: str, path: str = "<scenario>", *, progress: Progres
     del data
     errors = located_errors(source, ((loc, what, ScenarioError) for loc, what in problems))
     if scenario is not None:
-        scenario._source = source
+        scenario.source = source
     return Loaded(scenario, errors)
 
 

@@ -1,122 +1,130 @@
-"""The scenario model: what a scenario file may say, checked by pydantic.
+"""The scenario model: what a scenario file may say, one table of keys.
 
 Only the *shape* is checked here (keys, types, ranges). Whether every ``{{variable}}``
 is defined and every generator exists is the static check's job (:mod:`.plan`), because
 that depends on the ``--variable`` values given on the command line.
+
+:data:`~.keys.EVENT_TABLE` and :data:`~.keys.HEAD_TABLE` name every key of an event and of a file,
+its check (a function of :mod:`.values`) and its default. Loading a file checks with
+them here, without pydantic (:func:`check_document`: a quicker start, and no model per
+event of a 200,000-event file); the pydantic models of :mod:`.spec` (``EventSpec``,
+what Python code builds with :meth:`Scenario.model_validate`) are built from the same
+tables, so both accept the same keys and say the same about a bad value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Annotated, Any, TypeAlias, overload
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
-from pydantic_core import PydanticCustomError
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from xtape.scenario import values
+from xtape.scenario.keys import EVENT_TABLE, HEAD_TABLE, Check, Key
 from xtape.scenario.locations import SourceMap
-from xtape.scenario.values import Encoding, JsonEncoding
+from xtape.scenario.values import Encoding, Invalid, JsonEncoding
 from xtape.yamlfile.check import Loc, format_loc, show
 from xtape.yamlfile.check import unknown_key as unknown_key_text
 
-#: The check of a key's value: a function that returns the value (maybe normalised) or
-#: raises :func:`values.fail`. Pydantic runs it before its own type check; the light path
-#: below runs it alone.
-Check = BeforeValidator
+if TYPE_CHECKING:
+    from xtape.scenario.spec import EventSpec
+
+class Tabled:
+    """A class whose keys are a table (``KEYS``): :class:`Scenario`, the models of :mod:`.spec`."""
+
+    __slots__ = ()
+
+    KEYS: dict[str, Key]
 
 
-class EventSpec(BaseModel):
-    """One ``events:`` entry: what to publish on which stream, when, how many times.
-
-    This class is the table of an event's keys: one line per key, its type, its
-    :data:`Check` and its default. The light path (:func:`check_event`,
-    :class:`EventRecord`) is derived from it, so a new key is one line here
-    (docs/architecture.md, "Adding a scenario key").
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    stream: Annotated[str, Check(values.stream)]
-    payload: Annotated[Any, Check(values.payload)] = None
-    generator: Annotated[bool | str | None, Check(values.generator)] = None
-    delay: Annotated[float | int, Check(values.milliseconds)] = 0
-    repeat: Annotated[int, Check(values.repeat)] = 1
-    interval: Annotated[float | int, Check(values.milliseconds)] = 0
-    variables: Annotated[dict[str, Any], Check(values.variables)] = Field(default_factory=dict)
-    id: Annotated[str | None, Check(values.entry_id)] = None
-    #: ``template: false`` publishes the payload exactly as written (no ``{{...}}``).
-    template: Annotated[bool, Check(values.template)] = True
-    #: The codec that encodes this event's payload (wins over the scenario's ``codecs:``;
-    #: ``raw``: the payload is fields, as ``encoding`` says).
-    codec: Annotated[str | None, Check(values.codec_name)] = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> EventSpec:
-        values.one_source(self.payload, self.generator, self.id, self.repeat)
-        return self
+def checks(model: type[Tabled] | Any) -> dict[str, Check]:
+    """Each key of ``model`` that has a check, and that check."""
+    table: dict[str, Key] = model.KEYS
+    return {name: key.check for name, key in table.items() if key.check is not None}
 
 
-class Scenario(BaseModel):
-    """A scenario file: named, described, a list of events and what they may use.
-
-    Like :class:`EventSpec`, the table of the file's top-level keys: :func:`check_document`
-    is derived from it.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str | None, Check(values.text)] = None
-    description: Annotated[str | None, Check(values.text)] = None
-    variables: Annotated[dict[str, Any], Check(values.variables)] = Field(default_factory=dict)
-    generators: Annotated[dict[str, Any], Check(values.generators)] = Field(default_factory=dict)
-    encoding: Annotated[Encoding, Check(values.encoding)] = "fields"
-    #: Stream glob -> the codec that encodes those events' payloads (docs/codecs.md).
-    codecs: Annotated[dict[str, str], Check(values.codecs)] = Field(default_factory=dict)
-    events: Sequence[EventSpec] = Field(min_length=1)
-
-    _source: SourceMap | None = PrivateAttr(default=None)
-
-    @property
-    def source(self) -> SourceMap | None:
-        """The file this scenario was loaded from (with its lines), if any."""
-        return self._source
-
-
-def checks(model: type[BaseModel]) -> dict[str, Callable[[Any], Any]]:
-    """Each key of ``model`` that has a :data:`Check`, and that check."""
-    found: dict[str, Callable[[Any], Any]] = {}
-    for name, info in model.model_fields.items():
-        for meta in info.metadata:
-            if isinstance(meta, BeforeValidator):
-                found[name] = meta.func  # type: ignore[assignment]
-    return found
-
-
-def defaults(model: type[BaseModel]) -> dict[str, Any]:
+def defaults(model: type[Tabled] | Any) -> dict[str, Any]:
     """Each optional key of ``model`` and its default (one shared value per key)."""
-    return {
-        name: info.get_default(call_default_factory=True)
-        for name, info in model.model_fields.items()
-        if not info.is_required()
-    }
+    table: dict[str, Key] = model.KEYS
+    return {name: key.make_default() for name, key in table.items() if not key.required}
+
+
+#: The keys of an event, in the order of :data:`EVENT_TABLE`.
+EVENT_KEYS: tuple[str, ...] = tuple(EVENT_TABLE)
+
+#: The top-level keys but ``events``.
+_HEAD_KEYS: tuple[str, ...] = tuple(name for name in HEAD_TABLE if name != "events")
+
+
+class Scenario(Tabled):
+    """A scenario: named, described, a list of events and what they may use.
+
+    What :func:`~xtape.scenario.load_scenario` returns (checked by the light path, no
+    pydantic), or :meth:`model_validate` from Python data (checked by the pydantic model
+    of :mod:`.spec`, raising its ``ValidationError``). ``events`` shows each event as
+    an :class:`~xtape.scenario.EventSpec`; the code that renders reads the records.
+    """
+
+    KEYS = HEAD_TABLE
+
+    __slots__ = ("codecs", "description", "encoding", "events", "generators", "name", "source", "variables")
+
+    name: str | None
+    description: str | None
+    variables: dict[str, Any]
+    generators: dict[str, Any]
+    encoding: Encoding
+    codecs: dict[str, str]
+    events: EventList
+    #: The file this scenario was loaded from (with its lines), if any.
+    source: SourceMap | None
+
+    def __init__(self, **data: Any) -> None:
+        """Check ``data`` as :meth:`model_validate` does."""
+        checked = Scenario.model_validate(data)
+        for name in self.__slots__:
+            setattr(self, name, getattr(checked, name))
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Scenario:
+        """A scenario from Python data (a file's mapping), checked by the pydantic model."""
+        from xtape.scenario.spec import ScenarioModel
+
+        model = ScenarioModel.model_validate(data)
+        records = [EventRecord.of(spec, index) for index, spec in enumerate(model.events)]
+        return cls.of({name: getattr(model, name) for name in _HEAD_KEYS}, records)
+
+    @classmethod
+    def of(cls, head: dict[str, Any], records: list[EventRecord], source: SourceMap | None = None) -> Scenario:
+        """A scenario of values already checked (``head``: each top-level key but events)."""
+        scenario = cls.__new__(cls)
+        for name in _HEAD_KEYS:
+            setattr(scenario, name, head[name])
+        scenario.events = EventList(records)
+        scenario.source = source
+        return scenario
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in (*_HEAD_KEYS, "events"))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Scenario(name={self.name!r}, events={len(self.events)})"
 
 
 # --------------------------------------------------------------------------- the light path
 #
 # Loading a file checks each event with the same rules (and messages) as EventSpec, but
-# without building a pydantic model per event: a 200,000-event file would spend seconds
-# and hundreds of MB on them. Events are kept as EventRecords; ``Scenario.events`` builds
-# an EventSpec only when one is looked at.
+# without pydantic: a 200,000-event file would spend seconds and hundreds of MB on a
+# model per event, and importing pydantic alone delays every start. Events are kept as
+# EventRecords; ``Scenario.events`` builds an EventSpec only when one is looked at.
 
 #: A problem found while checking: the key path whose line to show, and the message
 #: (starting with the key path, as ``events[2].delay: must be >= 0 (got -5)``).
 Problem: TypeAlias = tuple[Loc, str]
 
 _MISSING: Any = object()
-
-
-#: The keys of an event, in the order of :class:`EventSpec`.
-EVENT_KEYS: tuple[str, ...] = tuple(EventSpec.model_fields)
 
 
 class EventRecord:
@@ -126,7 +134,7 @@ class EventRecord:
     __slots__ = ("index", *EVENT_KEYS)
 
     # The types of the keys, for type checkers (test_scenario_schema.py holds them to
-    # EventSpec's keys).
+    # EVENT_TABLE's keys).
     index: int
     stream: str
     payload: Any
@@ -145,16 +153,19 @@ class EventRecord:
             setattr(self, name, value)
 
     @classmethod
-    def of(cls, spec: EventSpec, index: int) -> EventRecord:
+    def of(cls, spec: EventSpec | EventRecord, index: int) -> EventRecord:
         return cls(index, {name: getattr(spec, name) for name in EVENT_KEYS})
 
     def spec(self) -> EventSpec:
+        """This event as a pydantic :class:`~xtape.scenario.EventSpec` (imports pydantic)."""
+        from xtape.scenario.spec import EventSpec
+
         fields = {name: getattr(self, name) for name in EVENT_KEYS}
         fields["variables"] = dict(self.variables)
         return EventSpec.model_construct(**fields)
 
 
-class EventList(Sequence[EventSpec]):
+class EventList(Sequence["EventSpec"]):
     """``Scenario.events`` of a loaded file: records, each an :class:`EventSpec` on access."""
 
     __slots__ = ("records",)
@@ -186,17 +197,13 @@ class EventList(Sequence[EventSpec]):
 
 
 def event_records(scenario: Scenario) -> Sequence[EventRecord]:
-    """The events of ``scenario`` as records (no copy for a loaded file)."""
-    events = scenario.events
-    if isinstance(events, EventList):
-        return events.records
-    return [EventRecord.of(spec, index) for index, spec in enumerate(events)]
+    """The events of ``scenario`` as records (no copy)."""
+    return scenario.events.records
 
 
-def _problem(error: PydanticCustomError, loc: Loc) -> Problem:
-    context = error.context or {}
-    at = (*loc, *context.get("subloc", ()))
-    return at, _at(at, str(context.get("message", error)))
+def _problem(error: Invalid, loc: Loc) -> Problem:
+    at = (*loc, *error.subloc)
+    return at, _at(at, error.message)
 
 
 def _at(loc: Loc, message: str) -> str:
@@ -208,16 +215,16 @@ def unknown_key(parent: Loc, key: object) -> str:
     """``events[1]: unknown key 'paylod' (did you mean 'payload'?)``."""
     valid: list[str] = []
     if parent == ():
-        valid = list(Scenario.model_fields)
+        valid = list(HEAD_TABLE)
     elif len(parent) == 2 and parent[0] == "events":
-        valid = list(EventSpec.model_fields)
+        valid = list(EVENT_TABLE)
     elif parent == ("encoding",):
-        valid = [field.alias or name for name, field in JsonEncoding.model_fields.items()]
+        valid = list(JsonEncoding.KEYS)
     return _at(parent, unknown_key_text(key, valid))
 
 
-_EVENT_CHECKS = checks(EventSpec)
-_EVENT_DEFAULTS = defaults(EventSpec)
+_EVENT_CHECKS = {name: key.check for name, key in EVENT_TABLE.items() if key.check is not None}
+_EVENT_DEFAULTS = {name: key.make_default() for name, key in EVENT_TABLE.items() if not key.required}
 _EVENT_REQUIRED = tuple(name for name in EVENT_KEYS if name not in _EVENT_DEFAULTS)
 _OPTIONAL_CHECKS = {name: check for name, check in _EVENT_CHECKS.items() if name in _EVENT_DEFAULTS}
 
@@ -238,7 +245,7 @@ def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord 
             continue
         try:
             fields[key] = check(raw)
-        except PydanticCustomError as error:
+        except Invalid as error:
             problems.append(_problem(error, (*loc, key)))
     for key in _EVENT_REQUIRED:  # after the problems of the other keys
         raw = value.get(key, _MISSING)
@@ -247,7 +254,7 @@ def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord 
             continue
         try:
             fields[key] = _EVENT_CHECKS[key](raw)
-        except PydanticCustomError as error:
+        except Invalid as error:
             problems.append(_problem(error, (*loc, key)))
     if len(problems) != before:
         return None
@@ -255,14 +262,14 @@ def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord 
     if payload is None or generator is not None or (entry_id is not None and repeat > 1):
         try:
             values.one_source(payload, generator, entry_id, repeat)
-        except PydanticCustomError as error:
+        except Invalid as error:
             problems.append(_problem(error, loc))
             return None
     return EventRecord(index, fields)
 
 
-_HEAD_CHECKS = {name: check for name, check in checks(Scenario).items() if name != "events"}
-_HEAD_DEFAULTS = defaults(Scenario)
+_HEAD_CHECKS = {name: key.check for name, key in HEAD_TABLE.items() if key.check is not None}
+_HEAD_DEFAULTS = {name: key.make_default() for name, key in HEAD_TABLE.items() if not key.required}
 
 
 def check_document(
@@ -281,7 +288,7 @@ def check_document(
         problems.append(((), f"a scenario must be a mapping with an events: list (got {show(data)})"))
         return None
     for key in data:
-        if key not in Scenario.model_fields:
+        if key not in HEAD_TABLE:
             problems.append(((key,), unknown_key((), key)))
     head: dict[str, Any] = {}
     for key, check in _HEAD_CHECKS.items():
@@ -292,12 +299,12 @@ def check_document(
                 raw = {}  # each scenario its own
         try:
             head[key] = check(raw)
-        except PydanticCustomError as error:
+        except Invalid as error:
             problems.append(_problem(error, (key,)))
     records = _check_events(data, problems)
     if len(head) != len(_HEAD_CHECKS):
         return None
-    return Scenario.model_construct(events=EventList(records), **head)
+    return Scenario.of(head, records)
 
 
 def _check_events(data: dict[Any, Any], problems: list[Problem]) -> list[EventRecord]:

@@ -2,17 +2,15 @@
 
 Each takes the value as written and returns it (maybe normalised) or raises
 :func:`fail` with the message a user reads. The tables of keys in :mod:`.model` attach
-them to keys; pydantic and the light path (:func:`xtape.scenario.model.check_event`)
-both run them, so both say the same.
+them to keys; the light path (:func:`xtape.scenario.model.check_event`, what loading
+a file runs) and the pydantic model (:mod:`.spec`, what Python code builds) both run
+them, so both say the same. Nothing here imports pydantic (a quicker start).
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any, Literal, TypeAlias
-
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
 from xtape.errors import InvalidStreamId
 from xtape.ids import parse_id
@@ -27,9 +25,18 @@ def _is_id(text: str) -> bool:
     return True
 
 
-def fail(message: str, subloc: tuple[object, ...] = ()) -> PydanticCustomError:
+class Invalid(Exception):
+    """A value refused by a check: the message a user reads, and where below the key."""
+
+    def __init__(self, message: str, subloc: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.subloc = subloc
+
+
+def fail(message: str, subloc: tuple[object, ...] = ()) -> Invalid:
     """A validation error with our own message; ``subloc`` refines the location."""
-    return PydanticCustomError("xtape", "{message}", {"message": message, "subloc": subloc})
+    return Invalid(message, subloc)
 
 
 def milliseconds(value: Any) -> float | int:
@@ -171,10 +178,7 @@ def encoding(value: Any) -> Any:
     if value == "fields" or isinstance(value, JsonEncoding):
         return value
     if isinstance(value, dict) and set(value) == {"json"}:
-        field = value["json"]
-        if isinstance(field, str) and field:
-            return JsonEncoding(json=field)
-        raise fail(f"must be a field name (got {show(field)})", ("json",))
+        return JsonEncoding(json=value["json"])
     raise fail(f"must be 'fields' or {{json: FIELD}} (got {show(value)})")
 
 
@@ -195,12 +199,31 @@ def codecs(value: Any) -> dict[str, str]:
     return value
 
 
-class JsonEncoding(BaseModel):
-    """``encoding: {json: FIELD}``: the whole payload is published as one JSON field."""
+class JsonEncoding:
+    """``encoding: {json: FIELD}``: the whole payload is published as one JSON field.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    Built as ``JsonEncoding(json="data")`` (the key of the file) or ``field="data"``.
+    """
 
-    field: str = Field(alias="json", min_length=1)
+    __slots__ = ("field",)
+
+    #: The keys of ``encoding: {...}``.
+    KEYS = ("json",)
+
+    def __init__(self, json: str | None = None, *, field: str | None = None) -> None:
+        name = json if field is None else field
+        if not isinstance(name, str) or not name:
+            raise fail(f"must be a field name (got {show(name)})", ("json",))
+        self.field: str = name
+
+    def __repr__(self) -> str:
+        return f"JsonEncoding(field={self.field!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonEncoding) and other.field == self.field
+
+    def __hash__(self) -> int:
+        return hash(("json", self.field))
 
 
 Encoding: TypeAlias = Literal["fields"] | JsonEncoding
