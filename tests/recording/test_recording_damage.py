@@ -3,19 +3,18 @@ a reported skip (a truncated tail), never a traceback, in every command that rea
 
 The property tests damage real recordings (the sample recording and one with gaps,
 markers and awkward bytes) by truncating, flipping bits, inserting bytes and splicing
-in records of the wrong types, then run every reading command on them: through the
-library for thousands of cases, through the CLI in-process for hundreds, and as real
-processes for a few.
+in records of the wrong types, several at once, then run every reading command on them:
+through the library for hundreds of cases, through the CLI in-process for a hundred, and
+as real processes for a few. Each single damage at every place it matters is made once
+in test_recording_damage_sweep.py (thousands of cases, no drawing), so the random
+combinations here need far fewer cases than when they had to find those too.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -23,64 +22,31 @@ import msgpack
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.damage import (
+    BASES,
+    BOUNDARIES,
+    COMMANDS,
+    GOOD_HEADER,
+    STREAM,
+    V2_BASES,
+    exit_0_or_one_error_line,
+    lie,
+    magic_starts,
+    packb,
+    read_everything,
+    v2_with_records,
+)
 from support.e2e import XTAPE, invoke
-from support.paths import ROOT
 
-from xtape.clock import FakeClock
-from xtape.convert import ConvertOptions, convert
-from xtape.errors import DamagedRecording, RecordingError, XtapeError
-from xtape.recording import Recording, RecordingWriter, summarize
-from xtape.recording.chunks import CHUNK_MAGIC, ChunkMeta, Compressor
+from xtape.errors import DamagedRecording, RecordingError
+from xtape.recording import Recording
 from xtape.recording.jsonl import write_jsonl
-from xtape.recording.records import Entries, Gap, Marker, StreamDef, Tag
-from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay_through
+from xtape.recording.records import Tag
 
 #: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
 
-SAMPLE = ROOT / "recordings" / "sample.xtape"
-
-
-def _base_recording(version: int = 1, **options: Any) -> bytes:
-    """A small recording with every record kind and awkward bytes."""
-    out = io.BytesIO()
-    with RecordingWriter(
-        out, source={"url": "redis://h/0", "patterns": ["s:*"]}, version=version, **options
-    ) as writer:
-        writer.write_entries(b"s:a", [[b"1700000000000-0", [b"n", b"1", b"n", b"dup"]]], 10)
-        writer.write_entries(
-            "s:ü\x1b".encode(), [[b"1700000000001-0", [b"bin\xff", b"\x00\x80", b"", b""]]], 10
-        )
-        writer.write_gap(b"s:a", b"1700000000000-0", b"1700000000005-0", 3, 20)
-        writer.write_marker("reconnect", "lost \x1b[31m", 21)
-        writer.write_entries(b"s:a", [[b"1700000000006-1", [b"k", b"v" * 40]]], 30)
-    return out.getvalue()
-
-
-BASES: list[bytes] = [_base_recording(), SAMPLE.read_bytes()]
-
-
-def _boundaries(data: bytes) -> list[int]:
-    """Where each record after the header starts (and the end)."""
-    unpacker = msgpack.Unpacker(io.BytesIO(data), raw=False, strict_map_key=False)
-    next(unpacker)
-    bounds = [unpacker.tell()]
-    for _ in unpacker:
-        bounds.append(unpacker.tell())
-    return bounds
-
-
-BOUNDARIES = [_boundaries(data) for data in BASES]
-
-
-def packb(obj: Any) -> bytes:
-    return msgpack.packb(obj, use_bin_type=True)  # type: ignore[no-any-return]
-
-
 # --------------------------------------------------------------------------- seen cases
-
-GOOD_HEADER = {"magic": "xtape", "version": 1, "created_ns": 1, "tool": "t", "source": {}, "options": {}}
-STREAM = packb([int(Tag.STREAM), 0, b"s"])
 
 
 def _entries(*entries: Any) -> bytes:
@@ -113,15 +79,6 @@ SEEN: dict[str, bytes] = {
     "a huge array length": packb(GOOD_HEADER) + b"\xdd\xff\xff\xff\xf0",
     "invalid utf-8 text": packb(GOOD_HEADER) + b"\x94\x04\x01\xa4note\xa2\xff\xfe",
 }
-
-COMMANDS: list[list[str]] = [
-    ["info"],
-    ["info", "--json"],
-    ["cat"],
-    ["convert", "-o", "-"],
-    ["replay", "--dry-run"],
-    ["replay", "--dry-run", "--max-speed"],
-]
 
 
 @pytest.mark.parametrize("case", sorted(SEEN))
@@ -230,51 +187,8 @@ def damaged(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
-def _read_everything(data: bytes, tmp: Path) -> None:
-    """What info, info --json, cat, convert and replay --dry-run do, through the library;
-    only XtapeError may come out (any other exception fails the test)."""
-    path = tmp / "d.xtape"
-    path.write_bytes(data)
-    steps = [
-        lambda: json.dumps(summarize(path).to_dict()),
-        lambda: write_jsonl(Recording(path), io.BytesIO()),  # type: ignore[arg-type]
-        lambda: write_jsonl(Recording(path), io.BytesIO(), objects=True),  # type: ignore[arg-type]
-        lambda: convert(path, io.StringIO(), ConvertOptions()),
-        lambda: convert(
-            path, io.StringIO(), ConvertOptions(time_base="capture", collapse_repeats=True, jitter=5e-9)
-        ),
-        lambda: replay_through(
-            Recording(path, interleave=False),
-            PrintPublisher(io.StringIO(), verbose=True),
-            ReplayOptions(pacing=Pacing.max_speed()),
-            clock=FakeClock.starting_now(),
-        ),
-    ]
-    for step in steps:
-        try:
-            step()
-        except XtapeError as exc:
-            assert exc.exit_code == 2 or "no entries match" in str(exc), exc
-            assert "\n" not in str(exc)
-
-
-def _exit_0_or_one_error_line(
-    path: Path, data: bytes, command: list[str], also_before: tuple[str, ...] = ()
-) -> None:
-    """``command`` on a file of ``data`` in the CLI exits 0, or 2 with one error line on
-    stderr after its warnings (and lines starting with ``also_before``)."""
-    path.write_bytes(data)
-    result = invoke(command[0], path, *command[1:])  # raises on an escaped exception
-    assert result.exit_code in (0, 2), result.output
-    if result.exit_code == 2:
-        lines = result.stderr.splitlines()
-        errors = [line for line in lines if not line.startswith(("xtape: warning: ", *also_before))]
-        assert len(errors) == 1 and errors[0].startswith("xtape: error: "), lines
-
-
-@pytest.mark.timeout(900)  # 2,500 cases of six commands: about a minute on 2 quiet cores
 @settings(
-    max_examples=2500,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -282,16 +196,16 @@ def _exit_0_or_one_error_line(
 def test_damaged_recordings_never_raise_anything_but_one_line_errors(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    _read_everything(data, tmp_path_factory.getbasetemp())
+    read_everything(data, tmp_path_factory.getbasetemp())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged(), st.sampled_from(COMMANDS))
 def test_damaged_recordings_in_the_cli_exit_0_or_2_without_traceback(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, command: list[str]
 ) -> None:
     # one error line (after warnings, such as a truncated tail)
-    _exit_0_or_one_error_line(tmp_path_factory.getbasetemp() / "cli.xtape", data, command)
+    exit_0_or_one_error_line(tmp_path_factory.getbasetemp() / "cli.xtape", data, command)
 
 
 def test_damaged_recordings_as_processes_exit_0_or_2_without_traceback(tmp_path: Path) -> None:
@@ -334,54 +248,12 @@ def test_a_truncated_recording_is_a_reported_skip(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- format v2
 
 
-def _v2_of(data: bytes, **options: Any) -> bytes:
-    """The same recording written as format v2."""
-    rec = Recording(io.BytesIO(data))
-    out = io.BytesIO()
-    names: dict[int, bytes] = {}
-    with RecordingWriter(out, version=2, **options) as writer:
-        for record in rec.records():
-            if isinstance(record, Entries):
-                name = names[record.stream_id]
-                writer.write_entries(name, [list(e) for e in record.entries], record.capture_ns)
-            elif isinstance(record, StreamDef):
-                names[record.stream_id] = record.name
-            elif isinstance(record, Gap):
-                writer.write_gap(
-                    names[record.stream_id], record.after_id, record.before_id, record.lost, record.capture_ns
-                )
-            elif isinstance(record, Marker):
-                writer.write_marker(record.kind, record.text, record.capture_ns)
-    return out.getvalue()
-
-
-#: v2 bases: one chunk (zstd), a chunk per batch (zstd and none), the sample's traffic.
-V2_BASES: list[bytes] = [
-    _base_recording(2),
-    _base_recording(2, flush_interval=0.0),
-    _base_recording(2, flush_interval=0.0, compression="none"),
-    _v2_of(SAMPLE.read_bytes(), flush_interval=0.0),
-]
-
-
-def _chunk_starts(data: bytes) -> list[int]:
-    """Where each chunk frame of a v2 file starts."""
-    return [match.start() for match in re.finditer(re.escape(CHUNK_MAGIC), data)]
-
-
-def _v2_with_records(*records: bytes) -> bytes:
-    """A v2 file whose one chunk (checksum right) holds these records, stream 0 = b"s"."""
-    header = packb({**GOOD_HEADER, "version": 2})
-    meta = ChunkMeta(5, 5, 1, 1, 1, ((0, b"s"),))
-    return header + Compressor("zstd").frame(b"".join(records), meta)
-
-
 @st.composite
 def damaged_v2(draw: st.DrawFn) -> bytes:
     """A v2 recording cut, bit-flipped, with bytes inserted, or with a chunk's lengths
     lying (its checksum made right again or not); or a chunk of wrongly shaped records."""
     if draw(st.integers(0, 4)) == 0:
-        return _v2_with_records(*draw(st.lists(crafted_record(), min_size=1, max_size=3)))
+        return v2_with_records(*draw(st.lists(crafted_record(), min_size=1, max_size=3)))
     data = bytearray(V2_BASES[draw(st.integers(0, len(V2_BASES) - 1))])
     hows = st.sampled_from(["truncate", "flip", "flip", "insert", "lie", "lie-crc"])
     for how in draw(st.lists(hows, min_size=1, max_size=3)):
@@ -393,7 +265,7 @@ def damaged_v2(draw: st.DrawFn) -> bytes:
         elif how == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=8))
         elif how.startswith("lie"):
-            starts = _chunk_starts(bytes(data))
+            starts = magic_starts(bytes(data))
             if not starts:
                 continue
             start = draw(st.sampled_from(starts))
@@ -401,17 +273,12 @@ def damaged_v2(draw: st.DrawFn) -> bytes:
             if start + 24 > len(data):
                 continue
             value = draw(st.sampled_from([0, 1, 2**31, 2**32 - 1]) | st.integers(0, 4096))
-            struct.pack_into("<I", data, start + field, value)
-            if how == "lie-crc":
-                meta_len, data_len = struct.unpack_from("<II", data, start + 8)
-                body = bytes(data[start + 24 : start + 24 + meta_len + data_len])
-                crc = zlib.crc32(body[meta_len:], zlib.crc32(body[:meta_len], zlib.crc32(bytes(data[start : start + 20]))))
-                struct.pack_into("<I", data, start + 20, crc)
+            lie(data, start, field, value, fix_crc=how == "lie-crc")
     return bytes(data)
 
 
 @settings(
-    max_examples=2500,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -419,16 +286,16 @@ def damaged_v2(draw: st.DrawFn) -> bytes:
 def test_damaged_v2_recordings_never_raise_anything_but_one_line_errors(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    _read_everything(data, tmp_path_factory.getbasetemp())
+    read_everything(data, tmp_path_factory.getbasetemp())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged_v2(), st.sampled_from(COMMANDS))
 def test_damaged_v2_recordings_in_the_cli_exit_0_or_2_without_traceback(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, command: list[str]
 ) -> None:
     # one error line, after warnings and (a replay stopped midway) its report
-    _exit_0_or_one_error_line(
+    exit_0_or_one_error_line(
         tmp_path_factory.getbasetemp() / "cli2.xtape",
         data,
         command,
@@ -451,7 +318,7 @@ def test_a_flipped_byte_in_a_v2_chunk_is_reported_as_damage(tmp_path: Path) -> N
 
 def test_a_v2_file_that_lost_its_end_reads_every_complete_chunk(tmp_path: Path) -> None:
     data = V2_BASES[1]  # a chunk per batch
-    starts = _chunk_starts(data)
+    starts = magic_starts(data)
     path = tmp_path / "lost.xtape"
     path.write_bytes(data[: starts[-1] + 10])  # the last chunk cut, no summary
     rec = Recording(path)

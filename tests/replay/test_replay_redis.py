@@ -1,4 +1,5 @@
-"""Publishing into a real redis-server: fidelity, ids, trimming, refusals, timing."""
+"""Publishing into a real redis-server: fidelity, ids, trimming, refusals. (Timing: on the
+fake clock in test_replay_timing_modes.py, for real in tests/e2e/test_e2e_timing.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.replay import ListSource
 from support.streams import xrange_raw
 
 from xtape.errors import KeepIdsConflict, RedisUnavailable, ReplayAborted, UsageError
@@ -31,15 +33,6 @@ from xtape.server import RedisServer, free_port
 from xtape.timeline import NS_PER_MS, Event, ScheduleFn
 
 MAX = ReplayOptions(pacing=Pacing.max_speed())
-
-
-class ListSource:
-    def __init__(self, events: list[Event], name: str = "list") -> None:
-        self.name = name
-        self.events = events
-
-    def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
-        return iter(self.events)
 
 
 def publish_all(
@@ -181,30 +174,6 @@ def test_server_going_away_without_reconnect_aborts_with_the_confirmed_report(
     # confirmed entries only: the ten sent before the kill, at most
     assert report.published <= 10
     assert report.published == sum(report.streams.values())
-
-
-def test_paced_replay_at_1x_keeps_to_the_schedule(r: redis.Redis, redis_url: str) -> None:
-    # bursts of 60 at 0, 100, 250 and 400 ms, singles every 10 ms in between
-    offsets_ms = (
-        [0] * 60
-        + list(range(10, 100, 10))
-        + [100] * 60
-        + [250] * 60
-        + list(range(260, 400, 20))
-        + [400] * 60
-    )
-    events = [Event.of(ms * NS_PER_MS, b"s", ((b"at", b"%d" % ms),)) for ms in offsets_ms]
-    report = publish_all(redis_url, events, ReplayOptions())
-    assert report.published == len(events) == r.xlen("s")
-    # generous margins: a busy machine is late by a few ms, never by 50
-    assert 0.400 <= report.duration_s < 0.450
-    assert report.lateness is not None and report.lateness.p99_ms < 50
-    # Redis's own clock (the ids' milliseconds) saw the same spacing
-    entries = xrange_raw(r, b"s")
-    t0 = int(entries[0][0].split(b"-")[0])
-    for entry_id, fields in entries:
-        arrived = int(entry_id.split(b"-")[0]) - t0
-        assert int(fields[1]) - 2 <= arrived <= int(fields[1]) + 50
 
 
 def test_ctrl_c_during_a_real_replay_returns_a_report_that_matches_redis(

@@ -7,10 +7,11 @@ import gc
 import json
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from itertools import pairwise
 
 import pytest
+from support.replay import ListSource, TimedPublisher
 
 from xtape.errors import KeepIdsConflict, PublishFailed, ReplayAborted, UsageError
 from xtape.ids import parse_id
@@ -30,19 +31,6 @@ from xtape.transform import Transform
 F = ((b"k", b"v"),)
 
 
-class ListSource:
-    """A source replaying the same list of events on every pass."""
-
-    def __init__(self, events: list[Event], name: str = "list") -> None:
-        self.name = name
-        self.events = events
-        self.passes: list[int] = []
-
-    def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
-        self.passes.append(iteration)
-        return iter(self.events)
-
-
 class StampingSource:
     """Like a scenario using ``{{timestamp}}``: puts ``schedule(seq, offset)`` in a field."""
 
@@ -54,21 +42,6 @@ class StampingSource:
     def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
         for seq, offset in enumerate(self.offsets):
             yield Event.of(offset, b"s", ((b"ts", b"%d" % schedule(seq, offset)),))
-
-
-class TimedPublisher(MemoryPublisher):
-    """Remembers the clock time of every published event."""
-
-    def __init__(self, clock: FakeClock, cost_ns: int = 0, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.clock = clock
-        self.cost_ns = cost_ns
-        self.times: list[int] = []
-
-    def publish(self, events: Sequence[Event]) -> None:
-        self.times.extend([self.clock.now] * len(events))
-        super().publish(events)
-        self.clock.advance(self.cost_ns)
 
 
 def at_ms(*offsets_ms: int, stream: bytes = b"s") -> list[Event]:

@@ -1,4 +1,5 @@
-"""Pacing and batching, on a fake clock: no test here sleeps for real (but the last)."""
+"""Pacing and batching, on a fake clock: no test here sleeps for real but the real clock's
+own (never early, wide bounds on late)."""
 
 from __future__ import annotations
 
@@ -155,9 +156,9 @@ def test_monotonic_clock_wakes_close_to_the_deadline() -> None:
         deadline = clock.now_ns() + 2 * NS_PER_MS
         clock.sleep_until(deadline)
         lateness.append(time.monotonic_ns() - deadline)
-    assert min(lateness) >= 0
-    # generous: the median wake-up is within 1 ms even on a busy machine
-    assert sorted(lateness)[len(lateness) // 2] < NS_PER_MS
+    assert min(lateness) >= 0  # never early
+    # wide: a loaded machine may keep the spinning thread off the CPU for a few ms
+    assert sorted(lateness)[len(lateness) // 2] < 5 * NS_PER_MS
 
 
 class BoundedIdle:
