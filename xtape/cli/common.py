@@ -18,10 +18,12 @@ import typer
 import typer.core
 from typer.models import CommandFunctionType
 
+from xtape.cli import logs
 from xtape.cli._text import human_bytes as human_bytes
 from xtape.cli._text import show_text as show_text
 from xtape.cli._text import silence_stdout, version_line
 from xtape.errors import UsageError, XtapeError
+from xtape.notice import Notice
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,9 +37,17 @@ class Command(typer.core.TyperCommand):
     which stops quietly with exit 0 when its reader goes away (``xtape ... | head``)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        logs.set_format(logs.chosen_format(args))
         return _parse_args_quickly(self, ctx, args, super().parse_args)
 
+    @classmethod
+    def extra_options(cls) -> dict[str, tuple[Any, Any]]:
+        """Options this kind of command has without declaring them (:mod:`.injected`)."""
+        return {"log_format": (LogFormatOpt, "text")}
+
     def invoke(self, ctx: Any) -> Any:
+        if ctx.params.get("log_format", "text") not in logs.FORMATS:
+            fail(f"invalid {logs.OPTION} {ctx.params['log_format']!r}: choose {' or '.join(logs.FORMATS)}")
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
@@ -153,9 +163,12 @@ class _Typer(typer.Typer):
     ) -> Callable[[CommandFunctionType], CommandFunctionType]:
         kwargs.setdefault("cls", Command)
         register = super().command(*args, **kwargs)
+        extra = kwargs["cls"].extra_options()
 
         def registered(f: CommandFunctionType) -> CommandFunctionType:
-            register(f)
+            from xtape.cli.injected import with_options
+
+            register(with_options(f, extra))
             info = self.registered_commands[-1]
             if info.short_help is None and f.__doc__:
                 # `xtape --help` lists the whole first sentence, never one cut with "..."
@@ -205,12 +218,26 @@ class _LazyConsole:
 stdout: Console = _LazyConsole(highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
 
 
-stderr: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
+class _Stderr(_LazyConsole):
+    """Standard error's console: with ``--log-format json``, each line printed is a JSON
+    object instead (:func:`xtape.cli.logs.emit_line`)."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if logs.json_mode():
+            logs.emit_line(" ".join(str(o) for o in objects))
+        else:
+            self.__getattr__("print")(*objects, **options)
+
+
+stderr: Console = _Stderr(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
+
+
+LogFormatOpt = Annotated[str, typer.Option(logs.OPTION, metavar="[text|json]", envvar=logs.ENV, help=logs.HELP, show_default=False)]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line on stderr and exit."""
-    stderr.print(f"xtape: error: {message}", markup=False)
+    logs.error(message, code)
     raise typer.Exit(code)
 
 
@@ -227,11 +254,7 @@ def handled() -> Iterator[None]:
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="xtape: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[logs.Handler()])
     logging.getLogger("xtape").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
@@ -255,10 +278,15 @@ class ProgressLine:
     """A live status line on stderr, drawn only when stderr is a terminal."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
+        self.enabled = enabled and sys.stderr.isatty() and not logs.json_mode()
+        #: With --log-format json: a ``progress`` event now and then instead.
+        self._every_s = logs.progress_every_s() if enabled and logs.json_mode() else None
+        self._next_s = 0.0
         self._width = 0
 
     def show(self, text: str) -> None:
+        if self._every_s is not None:
+            self._milestone(text)
         if not self.enabled:
             return
         pad = max(self._width - len(text), 0)
@@ -266,10 +294,18 @@ class ProgressLine:
         sys.stderr.flush()
         self._width = len(text)
 
+    def _milestone(self, text: str) -> None:
+        import time
+
+        now = time.monotonic()
+        if now >= self._next_s:
+            self._next_s = now + (self._every_s or 0.0)
+            logs.say(text if isinstance(text, Notice) else Notice("progress", text))
+
     def warn(self, message: str) -> None:
         """A warning on its own line, the live line redrawn after it."""
         self.done()
-        stderr.print(f"xtape: warning: {message}", markup=False)
+        logs.warn(message)
 
     def done(self) -> None:
         if self.enabled and self._width:
@@ -399,7 +435,7 @@ def tls_url(
 
 
 def warn(message: str) -> None:
-    stderr.print(f"xtape: warning: {message}", markup=False)
+    logs.warn(message)
 
 
 def parse_clock(text: str) -> TimeBase:
@@ -434,10 +470,11 @@ def _glob_hint(message: str) -> str:
 
 def main() -> None:
     """Console-script entry point: usage errors as one line, exit codes as documented."""
+    logs.set_format(logs.chosen_format(sys.argv[1:]))
     try:
         code = app(standalone_mode=False)
     except XtapeError as exc:  # pragma: no cover - commands handle their own
-        stderr.print(f"xtape: error: {exc}", markup=False)
+        logs.error(str(exc), exc.exit_code)
         code = exc.exit_code
     except KeyboardInterrupt:
         code = 130
@@ -451,7 +488,7 @@ def main() -> None:
             ctx = getattr(exc, "ctx", None)
             where = getattr(ctx, "command_path", None) or "xtape"
             message = " ".join(str(exc.format_message()).split())
-            stderr.print(f"xtape: error: {message}{_glob_hint(message)} (see '{where} --help')", markup=False)
+            logs.error(f"{message}{_glob_hint(message)} (see '{where} --help')", exc.exit_code)
         code = exc.exit_code
     # The process ends here and the OS frees its memory: frozen, the objects it made are
     # not traversed by the interpreter's final collections (40 ms of the 0.28 s an

@@ -26,7 +26,9 @@ from xtape.cli.common import (
     tls_url,
     warn,
 )
+from xtape.cli.logs import say
 from xtape.errors import UsageError
+from xtape.notice import Notice
 from xtape.units import match_any, plural
 
 
@@ -124,14 +126,19 @@ def record(
                     output,
                     options,
                     progress=lambda p: line.show(
-                        f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
-                        f"{human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
-                        + (
-                            f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
-                            f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
-                            + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
-                            if p.backlog_total is not None and p.backlog_done is not None
-                            else ""
+                        Notice(
+                            "progress",
+                            f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
+                            f"{human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                            + (
+                                f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
+                                f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
+                                + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
+                                if p.backlog_total is not None and p.backlog_done is not None
+                                else ""
+                            ),
+                            entries=p.entries, rate=round(p.rate, 1), streams=p.streams, bytes=p.bytes,
+                            elapsed_s=round(p.elapsed_s, 3), backlog_done=p.backlog_done, backlog_total=p.backlog_total,
                         )
                     ),
                     warn=line.warn,
@@ -148,7 +155,8 @@ def record(
         if glob.has_magic(pattern) and not any(match_any(name, [pattern]) for name in stats.streams):
             warn(f"{pattern!r} matched no stream; nothing was recorded from it")
     if not quiet:
-        stderr.print(
+        say(Notice(
+            "recorded",
             f"recorded {plural(stats.entries, 'entry', 'entries')} from "
             f"{plural(sum(1 for n in stats.streams.values() if n), 'stream')} into {output} "
             f"({human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
@@ -159,5 +167,8 @@ def record(
             + (f"; {plural(stats.restarts, 'server restart')}" if stats.restarts else "")
             + (f"; series {stats.series[:8]}" if stats.series else "")
             + (f", continuing series {stats.continues[:8]} (the gap between the runs is marked)" if stats.continues else ""),
-            markup=False,
-        )
+            output=output, entries=stats.entries, streams={k: v for k, v in stats.streams.items() if v},
+            bytes=stats.bytes, duration_s=round(stats.duration_s, 3), stop_reason=stats.stop_reason,
+            gaps=stats.gaps, lost=stats.lost, unknown_gaps=stats.unknown_gaps, reconnects=stats.reconnects,
+            restarts=stats.restarts, series=stats.series, continues=stats.continues,
+        ))
