@@ -38,6 +38,7 @@ class Command(typer.core.TyperCommand):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         logs.set_format(logs.chosen_format(args))
+        logs.set_places({})
         return _parse_args_quickly(self, ctx, args, super().parse_args)
 
     @classmethod
@@ -48,6 +49,7 @@ class Command(typer.core.TyperCommand):
     def invoke(self, ctx: Any) -> Any:
         if ctx.params.get("log_format", "text") not in logs.FORMATS:
             fail(f"invalid {logs.OPTION} {ctx.params['log_format']!r}: choose {' or '.join(logs.FORMATS)}")
+        logs.set_format(ctx.params.get("log_format", "text"))
         try:
             return super().invoke(ctx)
         except BrokenPipeError:

@@ -51,6 +51,8 @@ _TEXT_PREFIX = {"error": "xtape: error: ", "warning": "xtape: warning: "}
 _RESERVED = frozenset(("ts", "level", "event", "message"))
 
 _state = {"format": "text"}
+#: Options whose value came from a config file -> ``path:line: key`` (see :func:`error`).
+_places: dict[str, str] = {}
 
 
 def chosen_format(args: list[str]) -> str:
@@ -140,7 +142,24 @@ def say(message: str, level: str = "info") -> None:
 
 
 def error(message: str, exit_code: int) -> None:
-    emit("error", "error", message, {"exit_code": exit_code})
+    """An error; one about an option whose value came from a config file starts with
+    where that value is (``record.yaml:4: duration: invalid --duration ...``)."""
+    emit("error", "error", placed(message), {"exit_code": exit_code})
+
+
+def set_places(places: dict[str, str]) -> None:
+    """``{"--duration": "record.yaml:4: duration"}``: the options a config file gave."""
+    _places.clear()
+    _places.update(places)
+
+
+def placed(message: str) -> str:
+    import re
+
+    for option, place in _places.items():
+        if re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", message):
+            return f"{place}: {message}"
+    return message
 
 
 def progress_every_s() -> float:

@@ -26,13 +26,14 @@ from xtape.cli.common import (
     tls_url,
     warn,
 )
+from xtape.cli.config import ConfigCommand
 from xtape.cli.logs import say
 from xtape.errors import UsageError
 from xtape.notice import Notice
 from xtape.units import match_any, plural
 
 
-@app.command(short_help="Record Redis streams into a file.")
+@app.command(short_help="Record Redis streams into a file.", cls=ConfigCommand)
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
