@@ -22,6 +22,10 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # test certificates fo
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
 fi
+# promtool checks deploy/alerts.yml (tests/test_deploy_files.py)
+if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null 2>&1; then
+    missing+=(prometheus)
+fi
 # xtape compiles one small C function at install (xtape/_speedups.c, the XADD packer of
 # a fast replay); without a compiler it still installs and falls back to hiredis.
 command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
