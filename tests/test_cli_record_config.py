@@ -147,3 +147,14 @@ def test_an_option_added_to_a_command_is_a_key_with_no_edit_of_the_config_code(t
     result = CliRunner().invoke(other, ["fake", "--config", str(config)])
     assert result.exit_code == 2
     assert f"{config}:2: unknown key 'metric' (did you mean 'metrics'?)" in result.stderr
+
+
+def test_the_log_format_may_come_from_the_file_too(tmp_path: Path) -> None:
+    import json
+
+    config = write(tmp_path / "r.yaml", f"streams: [a]\noutput: {tmp_path}/o.xtape\nlog-format: json\nuntil-idle: soon\n")
+    result = invoke("record", "--config", config)
+    assert result.exit_code == 2
+    record = json.loads(result.stderr)
+    assert record["event"] == "error"
+    assert record["message"].startswith(f"{config}:4: until-idle: invalid --until-idle 'soon'")

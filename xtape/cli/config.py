@@ -56,7 +56,7 @@ class ConfigCommand(Command):
         return {**super().extra_options(), "config": (ConfigOpt, None), "print_config": (PrintConfigOpt, False)}
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        path = _given(args)
+        path = logs.option_value(args, "--config")
         if path is not None:
             logs.set_format(logs.chosen_format(args))
             try:
@@ -92,19 +92,6 @@ def key_of(param: Any) -> str:
 def config_params(command: Any) -> dict[str, Any]:
     """The parameters a config file may give, by key, in the command's order."""
     return {key_of(p): p for p in command.params if p.name not in _OWN and p.expose_value}
-
-
-def _given(args: list[str]) -> str | None:
-    """The value of the last ``--config`` in ``args`` (before ``--``), if any."""
-    found = None
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        if arg == "--config" and i + 1 < len(args):
-            found = args[i + 1]
-        elif arg.startswith("--config="):
-            found = arg.partition("=")[2]
-    return found
 
 
 def read_config(path: str, command: Any, ctx: Any) -> tuple[dict[str, Any], dict[str, int]]:

@@ -59,18 +59,25 @@ def chosen_format(args: list[str]) -> str:
     """The format ``args`` (a command's words) ask for, else ``$XTAPE_LOG_FORMAT``'s, else
     text (known before the words are parsed, so that a usage error is written in it too;
     a value that is no format is left to the option's own check)."""
+    value = option_value(args, OPTION)
+    if value in FORMATS:
+        return value
+    env = os.environ.get(ENV, "")
+    return env if env in FORMATS else "text"
+
+
+def option_value(args: list[str], option: str) -> str | None:
+    """The value of the last ``option`` in ``args`` (``--opt V`` or ``--opt=V``, before
+    ``--``), read before click parses them."""
+    found = None
     for i, arg in enumerate(args):
         if arg == "--":
             break
-        value = None
-        if arg == OPTION and i + 1 < len(args):
-            value = args[i + 1]
-        elif arg.startswith(OPTION + "="):
-            value = arg.partition("=")[2]
-        if value in FORMATS:
-            return value
-    env = os.environ.get(ENV, "")
-    return env if env in FORMATS else "text"
+        if arg == option and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith(option + "="):
+            found = arg.partition("=")[2]
+    return found
 
 
 def set_format(name: str) -> None:
