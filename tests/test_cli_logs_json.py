@@ -150,6 +150,11 @@ def test_warnings_and_summaries_of_a_dry_run_are_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     records = json_lines(result.stderr)
     assert any(r["message"].startswith("scheduled 1 event to 1 stream") for r in records), records
+    result = invoke("replay", scenario, "--dry-run", "--json", "--log-format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["published"] == 1  # the report (of a dry run), on stdout as before
+    (line,) = json_lines(result.stderr)  # the events scheduled, on stderr beside --json
+    assert (line["event"], line["message"]) == ("scheduled", "+0.000s  s  1 field")
 
 
 def test_the_default_stays_text(tmp_path: Path) -> None:

@@ -169,6 +169,29 @@ def placed(message: str) -> str:
     return message
 
 
+class _Lines:
+    """A text stream whose lines are written as ``event`` messages (:func:`stderr_lines`)."""
+
+    def __init__(self, event: str) -> None:
+        self.event = event
+        self._rest = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._rest = (self._rest + text).split("\n")
+        for line in lines:
+            emit("info", self.event, line)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def stderr_lines(event: str) -> Any:
+    """Standard error as a text stream for lines a command prints there itself (a
+    replay's ``-v`` events beside ``--json``): in JSON, each line is an ``event`` message."""
+    return _Lines(event) if json_mode() else sys.stderr
+
+
 def progress_every_s() -> float:
     """How often a ``progress`` event is written in JSON (``$XTAPE_LOG_PROGRESS_EVERY``)."""
     text = os.environ.get(PROGRESS_ENV)
