@@ -90,7 +90,7 @@ class SplitWriter:
         ours = [int(m.group(1)) for p in members if (m := NUMBERED.match(p.path.name))]
         self._next = max(ours, default=0) + 1
         self._part = 0
-        #: Files this writer created, in order.
+        #: Files this writer created and has not deleted, in order.
         self.created: list[Path] = []
         #: When each file this writer created was started (its clock, seconds).
         self._starts: dict[Path, float] = {}
@@ -228,6 +228,10 @@ class SplitWriter:
             except OSError:
                 continue  # (read-only, or not ours to delete after all): the next one
             deleted.append(older.path)
+            self._starts.pop(older.path, None)
+        if deleted:  # (what a recorder running for weeks remembers stays as small as its folder)
+            gone = set(deleted)
+            self.created = [path for path in self.created if path not in gone]
         return deleted
 
     # -- the writer's interface --------------------------------------------------------
