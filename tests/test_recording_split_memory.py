@@ -18,5 +18,6 @@ def test_the_files_keep_last_deleted_are_forgotten(tmp_path: Path) -> None:
         writer.rotate()
     on_disk = sorted(tmp_path.glob("*.xtape"))
     assert len(on_disk) <= 13  # the last 10 s, the one before the horizon, the current one
-    assert writer.created == on_disk  # (300 remembered before)
+    assert set(on_disk) <= set(writer.created)
+    assert len(writer.created) <= len(on_disk) + 2  # (those the last rotation deleted; 300 before)
     writer.close()

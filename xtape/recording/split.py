@@ -161,6 +161,10 @@ class SplitWriter:
                 path.unlink(missing_ok=True)  # ours, empty or cut in its header: not left
                 raise
             break
+        # Files deleted since (by --keep-last) are forgotten: what a recorder running for
+        # weeks remembers stays as small as its folder.
+        self.created = [p for p in self.created if p.exists()]
+        self._starts = {p: self._starts[p] for p in self.created}
         self.created.append(path)
         self._started = self._starts[path] = self._clock()
         return writer
@@ -228,10 +232,6 @@ class SplitWriter:
             except OSError:
                 continue  # (read-only, or not ours to delete after all): the next one
             deleted.append(older.path)
-            self._starts.pop(older.path, None)
-        if deleted:  # (what a recorder running for weeks remembers stays as small as its folder)
-            gone = set(deleted)
-            self.created = [path for path in self.created if path not in gone]
         return deleted
 
     # -- the writer's interface --------------------------------------------------------
