@@ -22,8 +22,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # test certificates fo
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
 fi
-# promtool checks deploy/alerts.yml (tests/test_deploy_files.py)
-if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null 2>&1; then
+# A real Prometheus server scrapes a live recorder (tests/test_observe_prometheus.py).
+if [ "${1:-}" = "--test" ] && ! command -v prometheus >/dev/null 2>&1; then
     missing+=(prometheus)
 fi
 # xtape compiles one small C function at install (xtape/_speedups.c, the XADD packer of

@@ -90,7 +90,7 @@ class SplitWriter:
         ours = [int(m.group(1)) for p in members if (m := NUMBERED.match(p.path.name))]
         self._next = max(ours, default=0) + 1
         self._part = 0
-        #: Files this writer created and has not deleted, in order.
+        #: Files this writer created that were still there when it last opened one, in order.
         self.created: list[Path] = []
         #: When each file this writer created was started (its clock, seconds).
         self._starts: dict[Path, float] = {}
