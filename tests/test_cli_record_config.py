@@ -22,6 +22,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def refused(tmp_path: Path, text: str) -> tuple[Path, str]:
+    """``record --config FILE`` of a file holding ``text``: the file, and its one error line (exit 2)."""
+    config = write(tmp_path / "r.yaml", text)
+    return config, error_line(invoke("record", "--config", config), 2)
+
+
 def printed(result: object) -> dict[str, tuple[str, str]]:
     """``--print-config``'s lines: ``{key: (value as written, where it came from)}``."""
     rows = {}
@@ -81,32 +87,27 @@ def test_print_config_never_shows_a_password_even_from_the_environment(tmp_path:
 
 
 def test_an_unknown_key_is_named_with_its_line_and_the_key_it_meant(tmp_path: Path) -> None:
-    config = write(tmp_path / "r.yaml", "streams: [a]\noutput: o.xtape\nkeep_last: 1h\n")
-    line = error_line(invoke("record", "--config", config), 2)
+    config, line = refused(tmp_path, "streams: [a]\noutput: o.xtape\nkeep_last: 1h\n")
     assert line == f"xtape: error: {config}:3: unknown key 'keep_last' (did you mean 'keep-last'?)"
 
 
 def test_a_value_of_the_wrong_kind_is_refused_with_its_line(tmp_path: Path) -> None:
-    config = write(tmp_path / "r.yaml", "streams: [a]\noutput: o.xtape\n\ncount: 0\nfsync: yes\n")
-    line = error_line(invoke("record", "--config", config), 2)
+    config, line = refused(tmp_path, "streams: [a]\noutput: o.xtape\n\ncount: 0\nfsync: yes\n")
     assert line.startswith(f"xtape: error: {config}:4: count: ")
     assert "0" in line and line.endswith("(and 1 more problem)")
-    config = write(tmp_path / "r.yaml", "streams: [a]\noutput: o.xtape\nfsync: yes\n")
-    assert error_line(invoke("record", "--config", config), 2) == f"xtape: error: {config}:3: fsync: expected true or false, got text"
+    config, line = refused(tmp_path, "streams: [a]\noutput: o.xtape\nfsync: yes\n")
+    assert line == f"xtape: error: {config}:3: fsync: expected true or false, got text"
 
 
 def test_a_value_the_command_refuses_names_the_files_line(tmp_path: Path) -> None:
-    config = write(tmp_path / "r.yaml", f"streams: [a]\noutput: {tmp_path}/o.xtape\nduration: 5x\n")
-    line = error_line(invoke("record", "--config", config), 2)
+    config, line = refused(tmp_path, f"streams: [a]\noutput: {tmp_path}/o.xtape\nduration: 5x\n")
     assert line.startswith(f"xtape: error: {config}:3: duration: invalid --duration '5x': ")
-    config = write(tmp_path / "r.yaml", f"streams: [a]\noutput: {tmp_path}/o.xtape\nkeep-last: 1h\n")
-    line = error_line(invoke("record", "--config", config), 2)
+    config, line = refused(tmp_path, f"streams: [a]\noutput: {tmp_path}/o.xtape\nkeep-last: 1h\n")
     assert line == f"xtape: error: {config}:3: keep-last: --keep-last needs --split-size or --split-duration"
 
 
 def test_a_password_in_the_files_url_is_refused(tmp_path: Path) -> None:
-    config = write(tmp_path / "r.yaml", "streams: [a]\noutput: o.xtape\nurl: redis://:hunter2@localhost/0\n")
-    line = error_line(invoke("record", "--config", config), 2)
+    config, line = refused(tmp_path, "streams: [a]\noutput: o.xtape\nurl: redis://:hunter2@localhost/0\n")
     assert line.startswith(f"xtape: error: {config}:3: url: holds a password")
     assert "hunter2" not in line and "XTAPE_REDIS_PASSWORD" in line
 
