@@ -17,6 +17,7 @@
     │   │   ├── RedisClusterNode    a database other than 0 on a cluster node
     │   │   └── RedisTlsFailed      TLS handshake failed (plain port, untrusted cert)
     │   ├── CaseError           a regression case file is invalid (path:line: what)
+    │   ├── ConfigError         a command's config file (record --config) is invalid
     │   ├── ScenarioError       a scenario file is invalid (path:line: what)
     │   │   └── ScenarioInvalid several problems at once (``errors``: each of them)
     │   ├── RenderError         a scenario cannot be rendered (missing variable, generator)
@@ -421,6 +422,10 @@ class MergeConflict(InputError):
 class CaseError(LocatedError):
     """A regression case file (``xtape test``) is invalid; the message starts with
     ``path:line:`` (``path:`` when no line applies)."""
+
+
+class ConfigError(LocatedError):
+    """A config file (``xtape record --config``) is invalid: ``path:line: key: what``."""
 
 
 class ServiceFailed(RuntimeFailure):

@@ -200,3 +200,11 @@ def test_no_module_there_imports_a_private_name_of_another() -> None:
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("xtape"):
                 private += [f"{module}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
     assert private == []
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """A module a newcomer can read in one sitting: past 500 lines, split it by idea."""
+    sizes = {str(path.relative_to(ROOT.parent)): len(path.read_text(encoding="utf-8").splitlines())
+             for path in ROOT.rglob("*.py")}  # fmt: skip
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
+    assert len(sizes) > 150  # (the walk found the package)

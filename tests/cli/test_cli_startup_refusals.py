@@ -62,10 +62,10 @@ def test_a_plain_line_is_written_as_rich_writes_it(
 ) -> None:
     from rich.console import Console
 
-    from xtape.cli.common import _LazyConsole
+    from xtape.cli.consoles import LazyConsole
 
     options = {"highlight": False, "soft_wrap": True, "emoji": False, **({"stderr": True} if to_stderr else {})}
-    _LazyConsole(**options).print(text, markup=False)
+    LazyConsole(**options).print(text, markup=False)
     quick = capsys.readouterr()
     Console(**options).print(text, markup=False)  # type: ignore[arg-type]
     assert quick == capsys.readouterr()

@@ -11,6 +11,7 @@ from xtape.capture.options import is_glob
 from xtape.capture.redact import glob_regex
 from xtape.capture.server_reader import StreamReader
 from xtape.errors import UsageError
+from xtape.notice import Notice
 from xtape.timeline import display_name
 
 #: At most this many keys known not to be streams are remembered.
@@ -80,7 +81,7 @@ class Discovery:
                 elif kind == b"none":
                     if name not in self._waiting:
                         self._waiting.add(name)
-                        self.warn(f"stream {_show(name)} does not exist yet; waiting for it")
+                        self.warn(Notice("waiting", f"stream {_show(name)} does not exist yet; waiting for it", stream=name))
                 elif initial:
                     raise UsageError(f"{_show(name)} is a {kind.decode()}, not a stream")
         return self._infos(found)

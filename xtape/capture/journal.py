@@ -12,6 +12,7 @@ from xtape.capture.cursors import StreamState
 from xtape.capture.snapshot import Snapshots
 from xtape.connection import error_reason
 from xtape.errors import CommandRefused, RuntimeFailure
+from xtape.notice import Notice
 from xtape.observe.events import RecordEvents
 from xtape.recording.split import SplitWriter
 from xtape.recording.writer import RecordingWriter
@@ -74,8 +75,12 @@ class Journal:
         self.observer.gap(name, lost)
         how_many = plural(lost, "entry", "entries") if lost >= 0 else "entries"
         self.warn(
-            f"gap in {quoted(name)}: {how_many} between {after.decode()} and {before.decode()} "
-            "were trimmed before they could be read"
+            Notice(
+                "gap",
+                f"gap in {quoted(name)}: {how_many} between {after.decode()} and {before.decode()} "
+                "were trimmed before they could be read",
+                stream=name, after=after, before=before, lost=lost if lost >= 0 else None,
+            )
         )
 
     def stream_gone(self, state: StreamState, why: str, capture_ns: int, *, reread: bool) -> None:
@@ -88,7 +93,7 @@ class Journal:
             "recorded" + ("; recording the new stream from its start" if reread else "")
         )
         self._mark(kind, text, capture_ns)
-        self.warn(text)
+        self.warn(Notice(f"stream_{kind}", text, stream=state.name, after=state.cursor, why=why))
 
     def flushed(self) -> None:
         """FLUSHALL/FLUSHDB (of some database)."""
@@ -97,7 +102,7 @@ class Journal:
             "last recorded ids and before the flush were not recorded"
         )
         self._mark("flush", text)
-        self.warn(f"{text}; checking every stream again")
+        self.warn(Notice("flush", f"{text}; checking every stream again"))
 
     def restarted(self, old_run_id: str, run_id: str, shown_url: str) -> None:
         self.stats.restarts += 1
@@ -106,12 +111,17 @@ class Journal:
             f"server restarted (run_id {old_run_id} -> {run_id}): entries added after the "
             "last recorded ids and not kept by the server are lost",
         )
-        self.warn(f"the server at {shown_url} restarted; checking every stream again")
+        self.warn(
+            Notice(
+                "restart", f"the server at {shown_url} restarted; checking every stream again",
+                url=shown_url, old_run_id=old_run_id, run_id=run_id,
+            )
+        )
 
     def cluster_changed(self, kind: str, text: str) -> bool:
         """A change of a cluster's shape; True for a failover (counted as a restart)."""
         self._mark(kind, text)
-        self.warn(text)
+        self.warn(Notice(kind, text))
         if kind != "failover":
             return False
         self.stats.restarts += 1
@@ -119,16 +129,16 @@ class Journal:
 
     def lost(self, reason: str, shown_url: str) -> None:
         self.observer.lost(reason)
-        self.warn(f"lost the connection to {shown_url} ({reason}); reconnecting")
+        self.warn(Notice("disconnected", f"lost the connection to {shown_url} ({reason}); reconnecting", url=shown_url, reason=reason))
 
     def reconnected(self, down_s: float, reason: str, shown_url: str) -> None:
         self.stats.reconnects += 1
         self._mark("reconnect", f"reconnected after {down_s:.1f}s: {reason}")
         self.observer.reconnected()
-        self.warn(f"reconnected to {shown_url}")
+        self.warn(Notice("reconnected", f"reconnected to {shown_url}", url=shown_url, down_s=round(down_s, 3), reason=reason))
 
     def not_a_stream(self, name: bytes, kind: bytes) -> None:
-        self.warn(f"{quoted(name)} is no longer a stream ({kind.decode()}); not recording it")
+        self.warn(Notice("not_a_stream", f"{quoted(name)} is no longer a stream ({kind.decode()}); not recording it", stream=name, type=kind))
 
 
 def refused(url: str, exc: CommandRefused) -> RuntimeFailure:

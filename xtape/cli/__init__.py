@@ -80,7 +80,9 @@ def main() -> None:
 
         sys.stdout.write(version_line() + "\n")
         sys.exit(0)
-    code = quick_main(argv)
+    from xtape.cli.logs import chosen_format
+
+    code = quick_main(argv) if chosen_format(argv) == "text" else None  # (JSON: typer's path)
     if code is not None:
         sys.exit(code)
     command = argv[0] if argv else None

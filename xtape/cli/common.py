@@ -18,13 +18,16 @@ import typer
 import typer.core
 from typer.models import CommandFunctionType
 
+from xtape.cli import logs
 from xtape.cli._text import human_bytes as human_bytes
 from xtape.cli._text import show_text as show_text
 from xtape.cli._text import silence_stdout, version_line
+from xtape.cli.consoles import stderr as stderr
+from xtape.cli.consoles import stdout as stdout
 from xtape.errors import UsageError, XtapeError
+from xtape.notice import Notice
 
 if TYPE_CHECKING:
-    from rich.console import Console
 
     from xtape.recording import TimeBase
 
@@ -35,9 +38,19 @@ class Command(typer.core.TyperCommand):
     which stops quietly with exit 0 when its reader goes away (``xtape ... | head``)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        logs.set_format(logs.chosen_format(args))
+        logs.set_places({})
         return _parse_args_quickly(self, ctx, args, super().parse_args)
 
+    @classmethod
+    def extra_options(cls) -> dict[str, tuple[Any, Any]]:
+        """Options this kind of command has without declaring them (:mod:`.injected`)."""
+        return {"log_format": (LogFormatOpt, "text")}
+
     def invoke(self, ctx: Any) -> Any:
+        if ctx.params.get("log_format", "text") not in logs.FORMATS:
+            fail(f"invalid {logs.OPTION} {ctx.params['log_format']!r}: choose {' or '.join(logs.FORMATS)}")
+        logs.set_format(ctx.params.get("log_format", "text"))
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
@@ -153,9 +166,12 @@ class _Typer(typer.Typer):
     ) -> Callable[[CommandFunctionType], CommandFunctionType]:
         kwargs.setdefault("cls", Command)
         register = super().command(*args, **kwargs)
+        extra = kwargs["cls"].extra_options()
 
         def registered(f: CommandFunctionType) -> CommandFunctionType:
-            register(f)
+            from xtape.cli.injected import with_options
+
+            register(with_options(f, extra))
             info = self.registered_commands[-1]
             if info.short_help is None and f.__doc__:
                 # `xtape --help` lists the whole first sentence, never one cut with "..."
@@ -185,46 +201,12 @@ app = _Typer(
 )
 
 
-class _LazyConsole:
-    """A rich ``Console`` made on its first use: most runs print nothing through rich
-    (a plain ``cat`` writes its own bytes), and importing rich costs ~20 ms of every
-    start (``bench/startup.py``)."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return getattr(self._console, name)
-
-    #: What rich drops from a plain string it prints (``rich.control.strip_control_codes``).
-    _DROPPED = dict.fromkeys(map(ord, "\x07\x08\x0b\x0c\x0d"))
-
-    def print(self, *objects: Any, **options: Any) -> None:
-        """One plain line, ``print(text, markup=False)``, is written as rich writes it
-        (held to it by ``tests/cli/test_cli_startup_refusals.py``) without importing rich:
-        errors, warnings and summaries need no rich. Anything else is rich's."""
-        text = objects[0] if len(objects) == 1 else None
-        if self._console is None and options == {"markup": False} and type(text) is str and "\t" not in text:
-            stream = sys.stderr if self._options.get("stderr") else sys.stdout
-            stream.write(text.translate(self._DROPPED) + "\n")
-            return
-        self.__getattr__("print")(*objects, **options)
-
-
-stdout: Console = _LazyConsole(highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
-
-
-stderr: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
+LogFormatOpt = Annotated[str, typer.Option(logs.OPTION, metavar="[text|json]", envvar=logs.ENV, help=logs.HELP, show_default=False)]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line on stderr and exit."""
-    stderr.print(f"xtape: error: {message}", markup=False)
+    logs.error(message, code)
     raise typer.Exit(code)
 
 
@@ -241,11 +223,7 @@ def handled() -> Iterator[None]:
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="xtape: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[logs.Handler()])
     logging.getLogger("xtape").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
@@ -269,10 +247,15 @@ class ProgressLine:
     """A live status line on stderr, drawn only when stderr is a terminal."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
+        self.enabled = enabled and sys.stderr.isatty() and not logs.json_mode()
+        #: With --log-format json: a ``progress`` event now and then instead.
+        self._every_s = logs.progress_every_s() if enabled and logs.json_mode() else None
+        self._next_s = 0.0
         self._width = 0
 
     def show(self, text: str) -> None:
+        if self._every_s is not None:
+            self._milestone(text)
         if not self.enabled:
             return
         pad = max(self._width - len(text), 0)
@@ -280,10 +263,18 @@ class ProgressLine:
         sys.stderr.flush()
         self._width = len(text)
 
+    def _milestone(self, text: str) -> None:
+        import time
+
+        now = time.monotonic()
+        if now >= self._next_s:
+            self._next_s = now + (self._every_s or 0.0)
+            logs.say(text if isinstance(text, Notice) else Notice("progress", text))
+
     def warn(self, message: str) -> None:
         """A warning on its own line, the live line redrawn after it."""
         self.done()
-        stderr.print(f"xtape: warning: {message}", markup=False)
+        logs.warn(message)
 
     def done(self) -> None:
         if self.enabled and self._width:
@@ -413,7 +404,7 @@ def tls_url(
 
 
 def warn(message: str) -> None:
-    stderr.print(f"xtape: warning: {message}", markup=False)
+    logs.warn(message)
 
 
 def parse_time_base(text: str) -> TimeBase:
@@ -448,10 +439,11 @@ def _glob_hint(message: str) -> str:
 
 def main() -> None:
     """Console-script entry point: usage errors as one line, exit codes as documented."""
+    logs.set_format(logs.chosen_format(sys.argv[1:]))
     try:
         code = app(standalone_mode=False)
     except XtapeError as exc:  # pragma: no cover - commands handle their own
-        stderr.print(f"xtape: error: {exc}", markup=False)
+        logs.error(str(exc), exc.exit_code)
         code = exc.exit_code
     except KeyboardInterrupt:
         code = 130
@@ -465,7 +457,7 @@ def main() -> None:
             ctx = getattr(exc, "ctx", None)
             where = getattr(ctx, "command_path", None) or "xtape"
             message = " ".join(str(exc.format_message()).split())
-            stderr.print(f"xtape: error: {message}{_glob_hint(message)} (see '{where} --help')", markup=False)
+            logs.error(f"{message}{_glob_hint(message)} (see '{where} --help')", exc.exit_code)
         code = exc.exit_code
     # The process ends here and the OS frees its memory: frozen, the objects it made are
     # not traversed by the interpreter's final collections (40 ms of the 0.28 s an

@@ -36,11 +36,14 @@ from xtape.cli.common import (
     tls_url,
     warn,
 )
+from xtape.cli.config import ConfigCommand
+from xtape.cli.logs import say
 from xtape.errors import UsageError
+from xtape.notice import Notice
 from xtape.units import match_any, parse_seconds, plural
 
 
-@app.command(short_help="Record Redis streams into a file.")
+@app.command(short_help="Record Redis streams into a file.", cls=ConfigCommand)
 def record(
     streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
@@ -144,14 +147,19 @@ def record(
                     output,
                     options,
                     progress=lambda p: line.show(
-                        f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
-                        f"{human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
-                        + (
-                            f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
-                            f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
-                            + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
-                            if p.backlog_total is not None and p.backlog_done is not None
-                            else ""
+                        Notice(
+                            "progress",
+                            f"record: {p.entries} entries ({p.rate:,.0f}/s) from {p.streams} streams, "
+                            f"{human_bytes(p.bytes)}, {p.elapsed_s:.0f} s"
+                            + (
+                                f"; backfill {p.backlog_done:,}/{p.backlog_total:,} "
+                                f"({100 * p.backlog_done / max(p.backlog_total, 1):.0f}%)"
+                                + (f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else "")
+                                if p.backlog_total is not None and p.backlog_done is not None
+                                else ""
+                            ),
+                            entries=p.entries, rate=round(p.rate, 1), streams=p.streams, bytes=p.bytes,
+                            elapsed_s=round(p.elapsed_s, 3), backlog_done=p.backlog_done, backlog_total=p.backlog_total,
                         )
                     ),
                     warn=line.warn,
@@ -169,7 +177,8 @@ def record(
         if glob.has_magic(pattern) and not any(match_any(name, [pattern]) for name in stats.streams):
             warn(f"{pattern!r} matched no stream; nothing was recorded from it")
     if not quiet:
-        stderr.print(
+        say(Notice(
+            "recorded",
             f"recorded {plural(stats.entries, 'entry', 'entries')} from "
             f"{plural(sum(1 for n in stats.streams.values() if n), 'stream')} into {output} "
             f"({human_bytes(stats.bytes)}, {stats.duration_s:.1f} s, stopped: {stats.stop_reason})"
@@ -181,8 +190,11 @@ def record(
             + (f"; series {stats.series[:8]}" if stats.series else "")
             + (f", continuing series {stats.continues[:8]} (the gap between the runs is marked)" if stats.continues else "")
             + (f"; {plural(len(snapshots.written), 'snapshot')} written into {output}" if snapshots is not None else ""),
-            markup=False,
-        )
+            output=output, entries=stats.entries, streams={k: v for k, v in stats.streams.items() if v},
+            bytes=stats.bytes, duration_s=round(stats.duration_s, 3), stop_reason=stats.stop_reason,
+            gaps=stats.gaps, lost=stats.lost, unknown_gaps=stats.unknown_gaps, reconnects=stats.reconnects,
+            restarts=stats.restarts, series=stats.series, continues=stats.continues,
+        ))
 
 
 def _seconds(text: str | None, option: str) -> float | None:

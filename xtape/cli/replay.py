@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from xtape.cli.logs import stderr_lines
 from xtape.errors import UsageError
 from xtape.units import plural
 
@@ -177,7 +178,7 @@ def replay(
                     src,
                     target,
                     options,
-                    out=sys.stderr if as_json else sys.stdout,  # with --json, stdout is the report's
+                    out=stderr_lines("scheduled") if as_json else sys.stdout,  # with --json, stdout is the report's
                     verbose=verbose,
                     progress=lambda p: line.show(_replay_progress(p)),
                     warn=line.warn,

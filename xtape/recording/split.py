@@ -91,7 +91,7 @@ class SplitWriter:
         ours = [int(m.group(1)) for p in members if (m := NUMBERED.match(p.path.name))]
         self._next = max(ours, default=0) + 1
         self._part = 0
-        #: Files this writer created, in order.
+        #: Files this writer created that were still there when it last opened one, in order.
         self.created: list[Path] = []
         #: When each file this writer created was started (its clock, seconds).
         self._starts: dict[Path, float] = {}
@@ -164,6 +164,10 @@ class SplitWriter:
                 path.unlink(missing_ok=True)  # ours, empty or cut in its header: not left
                 raise
             break
+        # Files deleted since (by --keep-last) are forgotten: what a recorder running for
+        # weeks remembers stays as small as its folder.
+        self.created = [p for p in self.created if p.exists()]
+        self._starts = {p: self._starts[p] for p in self.created}
         self.created.append(path)
         self._started = self._starts[path] = self._clock()
         return writer

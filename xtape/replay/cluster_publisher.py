@@ -36,6 +36,7 @@ from xtape.cluster import SlotMap, SlotMapUnavailable, redirect_of, split_addres
 from xtape.connection import error_reason, redact_url
 from xtape.errors import RedisRefused, RedisUnavailable
 from xtape.nodes import NodeConnection, NodeFault, refusal
+from xtape.notice import Notice
 from xtape.replay.redis_publisher import ALREADY_THERE, POLL_MAX, PublisherSettings, stream_top
 from xtape.replay.resp import pack_xadds
 from xtape.sockets import BACKOFF_MAX_S, BACKOFF_START_S
@@ -410,9 +411,13 @@ class ClusterPublisher(PublisherSettings):
             raise self._lost(lost.reason)
         orphans = [e for e in node.inflight if e is not None]
         self._warn(
-            f"lost the connection to {node.address} of the cluster at {self.url} ({lost.reason}); "
-            "waiting for its slots to be served again"
-            + (f" ({len(orphans)} entries unconfirmed, to be sent again)" if orphans else "")
+            Notice(
+                "disconnected",
+                f"lost the connection to {node.address} of the cluster at {self.url} ({lost.reason}); "
+                "waiting for its slots to be served again"
+                + (f" ({len(orphans)} entries unconfirmed, to be sent again)" if orphans else ""),
+                url=self.url, node=node.address, reason=lost.reason, unconfirmed=len(orphans),
+            )
         )
         self._nodes.pop(node.address, None)
         node.inflight.clear()
@@ -440,7 +445,8 @@ class ClusterPublisher(PublisherSettings):
             delay = min(delay * 2, BACKOFF_MAX_S)
         self.reconnects += 1
         self.resent += len(orphans)
-        self._warn(f"the cluster at {self.url} is served again after {time.monotonic() - down_since:.1f} s")
+        down_s = time.monotonic() - down_since
+        self._warn(Notice("reconnected", f"the cluster at {self.url} is served again after {down_s:.1f} s", url=self.url, down_s=round(down_s, 3)))
 
     def _lost(self, reason: str) -> RedisUnavailable:
         pending = len(self.unconfirmed())

@@ -29,6 +29,7 @@ import hiredis
 
 from xtape.connection import connect, error_reason, redact_url, resolve_url
 from xtape.errors import RedisRefused, RedisUnavailable, UsageError
+from xtape.notice import Notice
 from xtape.replay.options import check_maxlen
 from xtape.replay.publish import ErrorTally
 from xtape.replay.resp import pack_xadds
@@ -342,8 +343,12 @@ class RedisPublisher(PublisherSettings):
         if not self.reconnect or self._stop_event.is_set():
             raise self._lost(reason)
         self._warn(
-            f"lost the connection to {self.url} ({reason}); reconnecting"
-            + (f" ({plural(self._pending, 'entry', 'entries')} unconfirmed, to be sent again)" if self._pending else "")
+            Notice(
+                "disconnected",
+                f"lost the connection to {self.url} ({reason}); reconnecting"
+                + (f" ({plural(self._pending, 'entry', 'entries')} unconfirmed, to be sent again)" if self._pending else ""),
+                url=self.url, reason=reason, unconfirmed=self._pending,
+            )
         )
         self._drop_connection()
         delay = BACKOFF_START_S
@@ -364,7 +369,8 @@ class RedisPublisher(PublisherSettings):
                 break
             self._drop_connection()
         self.reconnects += 1
-        self._warn(f"reconnected to {self.url} after {time.monotonic() - down_since:.1f} s")
+        down_s = time.monotonic() - down_since
+        self._warn(Notice("reconnected", f"reconnected to {self.url} after {down_s:.1f} s", url=self.url, down_s=round(down_s, 3)))
 
     def _resend(self) -> bool:
         """Send every unconfirmed entry again on the new connection; ``False`` if that
