@@ -200,7 +200,7 @@ def test_replay_into_a_plain_url_needs_no_redis_py(tmp_path: Path, make_server: 
     ],
 )
 def test_a_plain_url_is_connected_without_redis_py(url: str, target: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch) -> None:
-    from xtape.replay.plain import _plain_target
+    from xtape.plain import _plain_target
 
     monkeypatch.delenv("XTAPE_REDIS_PASSWORD", raising=False)
     monkeypatch.delenv("REDISCLI_AUTH", raising=False)
@@ -208,7 +208,7 @@ def test_a_plain_url_is_connected_without_redis_py(url: str, target: tuple[Any, 
 
 
 def test_the_password_from_the_environment_is_used_as_connect_uses_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from xtape.replay.plain import _plain_target
+    from xtape.plain import _plain_target
 
     monkeypatch.setenv("XTAPE_REDIS_PASSWORD", "from-env")
     assert _plain_target("redis://h/0") == ("h", 6379, 0, [b"from-env"])
@@ -231,7 +231,7 @@ def test_the_password_from_the_environment_is_used_as_connect_uses_it(monkeypatc
     ],
 )
 def test_anything_else_takes_the_usual_path(url: str) -> None:
-    from xtape.replay.plain import _plain_target
+    from xtape.plain import _plain_target
 
     assert _plain_target(url) is None
 
