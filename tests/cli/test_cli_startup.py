@@ -73,7 +73,8 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     (["replay", SCENARIO, "--dry-run", "-q", "--no-catalog", "--max-speed"], {"pydantic", "redis", "jsonschema"}, 0),
     # ... and against its catalog (streams.yaml beside it), its checks compiled or cached
     (["validate", SCENARIO], {"pydantic", "redis", "jsonschema", "rich"}, 0),
-    (["replay", SCENARIO, "--dry-run", "-q", "--max-speed"], {"pydantic", "redis", "jsonschema"}, 0),
+    # (a scenario is told from a recording without the recording modules)
+    (["replay", SCENARIO, "--dry-run", "-q", "--max-speed"], {"pydantic", "redis", "jsonschema", "xtape.recording"}, 0),
     # a usage error is said in typer's words without pydantic, a summary line without rich
     (["cat", SAMPLE, "--limit", "x"], {"pydantic", "redis", "rich"}, 2),
     (["convert", SAMPLE, "-o", "said.yaml"], {"pydantic", "redis", "rich"}, 0),
