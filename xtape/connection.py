@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     import redis
 
 # redis-py is imported by the functions that use it (its import costs ~0.1 s): URLs are
-# resolved and shown, and a plain URL connected (xtape.replay.plain), without it.
+# resolved and shown, and a plain URL connected (xtape.plain), without it.
 
 
 def resolve_url(url: str | None) -> str:

@@ -6,7 +6,9 @@ commands are written in one go, replies read later (a pipeline that several node
 work through at once), never behind a pool that reconnects or retries on its own. A
 :class:`NodeConnection` is that connection: opened once (checked by
 :func:`xtape.connection.connect` the first time, reopened from its :class:`Spec` without
-the check), dead after any fault.
+the check), dead after any fault. A single server at a plain ``redis://`` URL is
+connected without redis-py (:class:`xtape.plain.PlainConnection`, checked by
+:func:`xtape.plain.open_plain`; its import alone is ~0.06 s of a recorder's start).
 
 Two ways to read it: :meth:`~NodeConnection.read_reply` (redis-py's parser: any reply,
 errors in place) for the recorder, and the socket itself (:attr:`~NodeConnection.sock`,
@@ -28,42 +30,56 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import redis
-import redis.exceptions as rex
+from typing import TYPE_CHECKING, Any
 
 from xtape.connection import connect, error_reason
 from xtape.errors import CommandRefused
-from xtape.sockets import RECV_SIZE, socket_readable
+from xtape.plain import PlainConnection
+from xtape.sockets import RECV_SIZE, NodeFault, socket_readable
 
-#: Bytes read from a socket at once.
+if TYPE_CHECKING:
+    import redis
 
-#: The error codes redis-py takes off the messages of its own exception classes.
-_CODES: tuple[tuple[type[BaseException], str], ...] = (
-    (rex.MovedError, "MOVED"),  # (a subclass of AskError: first)
-    (rex.AskError, "ASK"),
-    (rex.TryAgainError, "TRYAGAIN"),
-    (rex.ClusterDownError, "CLUSTERDOWN"),
-    (rex.ReadOnlyError, "READONLY"),
-    (rex.NoPermissionError, "NOPERM"),
-    (rex.BusyLoadingError, "LOADING"),
-    (rex.ExecAbortError, "EXECABORT"),
-    (rex.OutOfMemoryError, "OOM"),
-    (rex.NoScriptError, "NOSCRIPT"),
+__all__ = ["NodeConnection", "NodeFault", "Spec", "fault", "refusal", "socket_of"]
+
+#: The error codes redis-py takes off the messages of its own exception classes (by
+#: their names: redis-py is imported only by the connections that use it).
+_CODES: tuple[tuple[str, str], ...] = (
+    ("MovedError", "MOVED"),  # (a subclass of AskError: first)
+    ("AskError", "ASK"),
+    ("TryAgainError", "TRYAGAIN"),
+    ("ClusterDownError", "CLUSTERDOWN"),
+    ("ReadOnlyError", "READONLY"),
+    ("NoPermissionError", "NOPERM"),
+    ("BusyLoadingError", "LOADING"),
+    ("ExecAbortError", "EXECABORT"),
+    ("OutOfMemoryError", "OOM"),
+    ("NoScriptError", "NOSCRIPT"),
 )
 
 
-class NodeFault(ConnectionError):
-    """The connection to a node failed (closed, reset, timed out, interrupted): it is
-    dead; the message is the one line redis-py or the OS gave."""
+def _redis(name: str) -> type[BaseException] | tuple[type[BaseException], ...]:
+    """redis-py's exception class ``name`` (of ``redis.exceptions``), or nothing to
+    catch when redis-py was never imported (then nothing could have raised one: a
+    :class:`~xtape.plain.PlainConnection` raises xtape's own)."""
+    module = sys.modules.get("redis.exceptions")
+    found = getattr(module, name, None) if module is not None else None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else ()
 
 
-def refusal(exc: redis.ResponseError) -> CommandRefused:
+def _failures() -> tuple[type[BaseException], ...]:
+    """What a connection raises when it fails: a :class:`NodeFault` (a
+    :class:`~xtape.plain.PlainConnection`'s), or redis-py's errors."""
+    found = _redis("RedisError")
+    return (NodeFault, found) if isinstance(found, type) else (NodeFault,)
+
+
+def refusal(exc: BaseException) -> CommandRefused:
     """redis-py's exception for an error reply, as xtape's (same text, code kept)."""
-    code = next((c for cls, c in _CODES if isinstance(exc, cls)), "")
+    code = next((c for name, c in _CODES if isinstance(exc, _redis(name))), "")
     return CommandRefused(str(exc), code)
 
 
@@ -109,6 +125,10 @@ class NodeConnection:
     def open(cls, url: str, *, socket_timeout: float | None, keep_client: bool = False) -> NodeConnection:
         """A connection to ``url``, checked first by :func:`~xtape.connection.connect`
         (whose errors it raises); ``keep_client`` keeps that client for side commands."""
+        if not keep_client:  # a single server at a plain URL: without redis-py
+            plain = cls.open_plain(url, socket_timeout=socket_timeout)
+            if plain is not None:
+                return plain
         client = connect(url, socket_timeout=socket_timeout)
         pool = client.connection_pool
         spec = Spec(pool.connection_class, dict(pool.connection_kwargs))
@@ -119,12 +139,20 @@ class NodeConnection:
                 client.close()
 
     @classmethod
+    def open_plain(cls, url: str, *, socket_timeout: float | None) -> NodeConnection | None:
+        """A connection to the single server at a plain ``url``, without redis-py (checked
+        by :func:`xtape.plain.open_plain`: not a cluster node); None for any other URL or
+        server, which :meth:`open` connects as usual (and which says what is wrong)."""
+        plain = PlainConnection.open(url, socket_timeout=socket_timeout)
+        return None if plain is None else cls(plain[0], Spec(PlainConnection, plain[1]))
+
+    @classmethod
     def reopen(cls, spec: Spec, client: redis.Redis | None = None) -> NodeConnection:
         """Another connection made like ``spec`` says (no check first; faults raised)."""
         conn = spec.connection_class(**spec.kwargs)
         try:
             conn.connect()
-        except redis.RedisError as exc:
+        except _failures() as exc:
             if client is not None:
                 client.close()
             raise fault(exc) from None
@@ -145,7 +173,7 @@ class NodeConnection:
         self._check()
         try:
             self._conn.send_packed_command(self._conn.pack_commands(commands), check_health=False)
-        except redis.RedisError as exc:
+        except _failures() as exc:
             raise self._dead(exc) from None
 
     def send_bytes(self, data: bytes) -> None:
@@ -163,13 +191,14 @@ class NodeConnection:
         self._check()
         try:
             reply = self._conn.read_response(disconnect_on_error=True)
-        except redis.ResponseError as exc:
+        except _redis("ResponseError") as exc:
             return refusal(exc)
-        except redis.RedisError as exc:
+        except _failures() as exc:
             raise self._dead(exc) from None
-        if type(reply) is list and any(isinstance(r, redis.ResponseError) for r in reply):
+        refused = _redis("ResponseError")
+        if type(reply) is list and any(isinstance(r, refused) for r in reply):
             # (an EXEC reply holds the errors of the commands it ran)
-            return [refusal(r) if isinstance(r, redis.ResponseError) else r for r in reply]
+            return [refusal(r) if isinstance(r, refused) else r for r in reply]
         return reply
 
     def can_read(self, timeout: float) -> bool:
@@ -177,7 +206,7 @@ class NodeConnection:
         self._check()
         try:
             return bool(self._conn.can_read(timeout=timeout))
-        except redis.RedisError as exc:
+        except _failures() as exc:
             raise self._dead(exc) from None
 
     # -- reading: raw --------------------------------------------------------------------

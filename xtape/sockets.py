@@ -1,5 +1,5 @@
 """What both publishers and the recorder's links share about sockets, without
-redis-py (a replay into a plain URL starts without it: ``xtape.replay.plain``)."""
+redis-py (a replay into a plain URL starts without it: ``xtape.plain``)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,8 @@ def socket_readable(sock: socket.socket) -> bool:
         return True
     readable, _, _ = select.select([sock], [], [], 0)
     return bool(readable)
+
+
+class NodeFault(ConnectionError):
+    """The connection to a node failed (closed, reset, timed out, interrupted): it is
+    dead; the message is the one line redis-py or the OS gave."""

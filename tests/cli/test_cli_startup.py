@@ -71,6 +71,10 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     # a scenario is loaded and checked without pydantic (the catalog's JSON Schemas aside)
     (["validate", SCENARIO, "--no-catalog"], {"pydantic", "redis", "jsonschema", "rich"}, 0),
     (["replay", SCENARIO, "--dry-run", "-q", "--no-catalog", "--max-speed"], {"pydantic", "redis", "jsonschema"}, 0),
+    # ... and against its catalog (streams.yaml beside it), its checks compiled or cached
+    (["validate", SCENARIO], {"pydantic", "redis", "jsonschema", "rich"}, 0),
+    # (a scenario is told from a recording without the recording modules)
+    (["replay", SCENARIO, "--dry-run", "-q", "--max-speed"], {"pydantic", "redis", "jsonschema", "xtape.recording"}, 0),
     # a usage error is said in typer's words without pydantic, a summary line without rich
     (["cat", SAMPLE, "--limit", "x"], {"pydantic", "redis", "rich"}, 2),
     (["convert", SAMPLE, "-o", "said.yaml"], {"pydantic", "redis", "rich"}, 0),
@@ -200,7 +204,7 @@ def test_replay_into_a_plain_url_needs_no_redis_py(tmp_path: Path, make_server: 
     ],
 )
 def test_a_plain_url_is_connected_without_redis_py(url: str, target: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch) -> None:
-    from xtape.replay.plain import _plain_target
+    from xtape.plain import _plain_target
 
     monkeypatch.delenv("XTAPE_REDIS_PASSWORD", raising=False)
     monkeypatch.delenv("REDISCLI_AUTH", raising=False)
@@ -208,7 +212,7 @@ def test_a_plain_url_is_connected_without_redis_py(url: str, target: tuple[Any, 
 
 
 def test_the_password_from_the_environment_is_used_as_connect_uses_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from xtape.replay.plain import _plain_target
+    from xtape.plain import _plain_target
 
     monkeypatch.setenv("XTAPE_REDIS_PASSWORD", "from-env")
     assert _plain_target("redis://h/0") == ("h", 6379, 0, [b"from-env"])
@@ -231,7 +235,7 @@ def test_the_password_from_the_environment_is_used_as_connect_uses_it(monkeypatc
     ],
 )
 def test_anything_else_takes_the_usual_path(url: str) -> None:
-    from xtape.replay.plain import _plain_target
+    from xtape.plain import _plain_target
 
     assert _plain_target(url) is None
 
@@ -251,5 +255,37 @@ def silent_server() -> Iterator[str]:
 
 def test_replay_into_a_server_that_does_not_answer_says_so_as_connect_does(silent_server: str, tmp_path: Path) -> None:
     _, done = _modules_of(tmp_path, "replay", SAMPLE, "--max-speed", "--url", silent_server)
+    assert done.returncode == 1
+    assert done.stderr == f"xtape: error: cannot reach Redis at {silent_server}: the server did not answer within 4 s\n"
+
+
+# --------------------------------------------------------------------------- the recorder's connection
+
+
+def test_record_from_a_plain_url_needs_no_redis_py_and_keeps_the_bytes(tmp_path: Path, make_server: Any) -> None:
+    import redis
+    from support.capture import by_stream
+
+    server = make_server(extra_args=["--requirepass", "pw d"])
+    client = redis.Redis(port=server.port, db=3, password="pw d", protocol=2)
+    try:
+        for i in range(30):  # (a field name twice, binary names and values)
+            client.execute_command("XADD", b"src:\xff", "*", b"n", i, b"\x00bin\xfe", bytes(range(256)), b"n", b"again")
+        client.set_response_callback("XRANGE", lambda reply, **options: reply)
+        raw = client.execute_command("XRANGE", b"src:\xff", "-", "+")
+    finally:
+        client.close()
+    url = f"redis://:pw%20d@127.0.0.1:{server.port}/3"
+    out = tmp_path / "out.xtape"
+    modules, done = _modules_of(tmp_path, "record", "src:*", "--from", "start", "--count", "30", "--url", url, "-o", str(out), "-q")
+    assert done.returncode == 0, done.stderr
+    assert modules & {"redis", "pydantic"} == set()
+    recorded = by_stream(out)[b"src:\xff"]
+    assert len(recorded) == 30 and len(recorded[0][1]) == 6
+    assert recorded == [(bytes(id_), list(fields)) for id_, fields in raw]  # every field, in the server's order
+
+
+def test_record_from_a_server_that_does_not_answer_says_so_as_connect_does(silent_server: str, tmp_path: Path) -> None:
+    _, done = _modules_of(tmp_path, "record", "x*", "--url", silent_server, "-o", str(tmp_path / "o.xtape"), "-q")
     assert done.returncode == 1
     assert done.stderr == f"xtape: error: cannot reach Redis at {silent_server}: the server did not answer within 4 s\n"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from xtape.capture.cluster_reader import ClusterReader
 from xtape.capture.link import run_stoppable
 from xtape.capture.server_reader import ServerReader, StreamReader
-from xtape.connection import redact_url
+from xtape.connection import CHECK_TIMEOUT_S, redact_url
+from xtape.nodes import NodeConnection
 from xtape.topology import detect_cluster
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,10 @@ def open_reader(
     :class:`~.server_reader.ServerReader`. ``cluster`` overrides the detection (``False``: one server,
     asked nothing; ``True``: a cluster is required). The detection stops waiting as soon
     as ``should_stop()`` holds (raising :class:`~.link.Stopped`); its connection errors
-    are :func:`~xtape.connection.connect`'s."""
+    are :func:`~xtape.connection.connect`'s. A plain ``redis://`` URL of a single server
+    is told without redis-py (:func:`xtape.plain.open_plain`: ~0.06 s less to start)."""
+    if cluster is None and run_stoppable(lambda: _single_plain(url), should_stop=should_stop):
+        return ServerReader(url, patterns, socket_timeout=socket_timeout, should_stop=should_stop)
     topology = (
         None
         if cluster is False
@@ -38,6 +41,19 @@ def open_reader(
     if topology is None:
         return ServerReader(url, patterns, socket_timeout=socket_timeout, should_stop=should_stop)
     log.info("%s is a cluster of %d shards", redact_url(url), len(topology.primaries))
+    from xtape.capture.cluster_reader import ClusterReader  # (redis-py's cluster layer: only here)
+
     return ClusterReader(
         url, topology, patterns, socket_timeout=socket_timeout, should_stop=should_stop
     )
+
+
+def _single_plain(url: str) -> bool:
+    """Whether ``url`` is a plain one of a single server (not a cluster node), told
+    without redis-py (:func:`xtape.plain.open_plain`; the connection is closed again, as
+    :func:`~xtape.topology.detect_cluster` closes its own)."""
+    node = NodeConnection.open_plain(url, socket_timeout=CHECK_TIMEOUT_S)
+    if node is None:
+        return False
+    node.close()
+    return True

@@ -271,12 +271,14 @@ def _compile_meta(meta: Mapping[str, Any]) -> Callable[[Any], Any]:
     compile (0.08 s instead of 0.01 s for draft 7's), where fastjsonschema offers that.
     A copy is compiled: fastjsonschema rewrites the ``$ref`` values in what it is given (here
     jsonschema's own ``META_SCHEMA``)."""
+    from xtape.catalog.codecache import compile_cached  # (its code kept between runs)
+
     try:
-        return fastjsonschema.compile(
+        return compile_cached(
             copy.deepcopy(dict(meta)), handlers=_NO_REMOTE, formats={"regex": _is_regex}, detailed_exceptions=False
         )
     except TypeError:  # (a fastjsonschema before 2.21)
-        return fastjsonschema.compile(copy.deepcopy(dict(meta)), handlers=_NO_REMOTE, formats={"regex": _is_regex})
+        return compile_cached(copy.deepcopy(dict(meta)), handlers=_NO_REMOTE, formats={"regex": _is_regex})
 
 
 def compiled(schema: Mapping[str, Any], key: str) -> Callable[[Any], Any]:
@@ -289,10 +291,10 @@ def compiled(schema: Mapping[str, Any], key: str) -> Callable[[Any], Any]:
     nodes = [node for _, node in _walk(schema)]
     found = None
     if len(nodes) <= CODEGEN_MAX_NODES and not any(_backtracks_when_compiled(n) for n in nodes):
+        from xtape.catalog.codecache import compile_cached  # (its code kept between runs)
+
         try:
-            found = fastjsonschema.compile(
-                dict(schema), handlers=_NO_REMOTE, formats={"regex": _is_regex}, use_formats=True
-            )
+            found = compile_cached(dict(schema), handlers=_NO_REMOTE, formats={"regex": _is_regex}, use_formats=True)
         except Exception:  # what jsonschema accepts and fastjsonschema does not: interpreted
             found = None
         regexes = getattr(found, "__wrapped__", found).__globals__.get("REGEX_PATTERNS") if found else None

@@ -34,10 +34,10 @@ def open_publisher(
     from xtape.replay.redis_publisher import RedisPublisher
 
     # A plain URL of a single server is connected and checked without redis-py (a
-    # quicker start: xtape.replay.plain); any other goes the usual way.
+    # quicker start: xtape.plain); any other goes the usual way.
     sock = None
     if cluster is not True and not keep_ids:
-        from xtape.replay.plain import open_plain
+        from xtape.plain import open_plain
 
         sock = open_plain(url, socket_timeout=None)
     topology = None

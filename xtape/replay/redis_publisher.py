@@ -101,7 +101,7 @@ class RedisPublisher(PublisherSettings):
     URL; so does losing the connection with ``reconnect=False`` or once ``stop_event``
     is set while reconnecting. Refused entries are counted in :attr:`errors`; ``warn``
     receives one line when the connection is lost and one when it is back. ``sock`` is
-    a connection to ``url`` made and checked already (:mod:`xtape.replay.plain`), used
+    a connection to ``url`` made and checked already (:mod:`xtape.plain`), used
     first; a connection made again after a loss is the publisher's own.
     """
 
@@ -130,7 +130,7 @@ class RedisPublisher(PublisherSettings):
         )
         self._client: redis.Redis | None
         self._conn: redis.connection.Connection | None
-        if sock is not None:  # connected and checked already (xtape.replay.plain)
+        if sock is not None:  # connected and checked already (xtape.plain)
             sock.settimeout(socket_timeout)
             self._client, self._conn, self._sock = None, None, sock
         else:
