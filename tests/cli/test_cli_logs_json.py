@@ -107,8 +107,6 @@ def _event(message: str) -> tuple[str, str, dict[str, Any]]:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_writes_its_error_as_one_json_line(command: str, tmp_path: Path) -> None:
-    if command == "demo":
-        pytest.skip("demo takes no input to get wrong")
     missing = tmp_path / "missing.xtape"
     args = {
         "record": ["s", "-o", tmp_path / "no" / "r.xtape"],
@@ -116,6 +114,7 @@ def test_every_command_writes_its_error_as_one_json_line(command: str, tmp_path:
         "merge": [missing, missing, "-o", tmp_path / "m.xtape"],
         "plot": [missing, "-o", tmp_path / "p.html"],
         "test": [tmp_path / "missing.yaml", "--junit", tmp_path / "no" / "j.xml"],
+        "demo": ["--scenarios", tmp_path / "no-such-folder"],
     }.get(command, [missing])
     done = subprocess.run([XTAPE, command, *args, "--log-format", "json"], capture_output=True, text=True)
     assert done.returncode in (1, 2), done
