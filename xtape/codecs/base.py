@@ -117,12 +117,7 @@ def json_shaped(data: bytes) -> dict[str, Any] | list[Any] | None:
     if tail not in (b"}", b"]") and (not tail.isspace() or data.rstrip()[-1:] not in (b"}", b"]")):
         return None
     try:
-        value = orjson.loads(data) if _LONG_NUMBER.search(data) is None else json.loads(data)
-    except orjson.JSONDecodeError:
-        try:
-            value = json.loads(data)  # (what orjson refuses: see parse_json)
-        except (ValueError, RecursionError):
-            return None
+        value = parse_json(data)
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, (dict, list)) else None
