@@ -35,7 +35,8 @@ from xtape.recording import Recording, RecordingWriter, TimeBase
 from xtape.recording.records import Entries, Gap, Marker, StreamDef
 from xtape.recording.split import SplitWriter
 from xtape.timeline import NS_PER_MS, NS_PER_S
-from xtape.units import match_any, seconds_to_ns
+from xtape.transform import window_ns
+from xtape.units import match_any
 
 if TYPE_CHECKING:
     from xtape.capture.redact import Redactor
@@ -65,13 +66,9 @@ class CutOptions:
     until_ns: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.since is not None and not self.since >= 0:  # (also refuses NaN)
-            raise UsageError("--since must not be negative")
-        if self.until is not None and not self.until > (self.since or 0):
-            raise UsageError("--until must be after --since (and after the start)")
-        for name in ("since", "until"):
-            seconds = getattr(self, name)
-            object.__setattr__(self, f"{name}_ns", None if seconds is None else seconds_to_ns(seconds))
+        since_ns, until_ns = window_ns(self.since, self.until)
+        object.__setattr__(self, "since_ns", since_ns)
+        object.__setattr__(self, "until_ns", until_ns)
         if self.redact_key is not None and not self.redact:
             raise UsageError("--redact-key-file goes with --redact FIELD_GLOB")
         from xtape.recording.compression import writable

@@ -95,6 +95,18 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
     return re.compile("".join(out), re.DOTALL)
 
 
+def window_ns(since: float | None, until: float | None) -> tuple[int | None, int | None]:
+    """``--since``/``--until`` in seconds, checked, as the timeline's nanoseconds."""
+    if since is not None and not since >= 0:  # (also refuses NaN)
+        raise UsageError("--since must not be negative")
+    if until is not None and not until > (since or 0):
+        raise UsageError("--until must be after --since (and after the start)")
+    return (
+        None if since is None else seconds_to_ns(since),
+        None if until is None else seconds_to_ns(until),
+    )
+
+
 @dataclass(frozen=True)
 class NameMap:
     """One ``--map SRC=DST``: an exact name or a glob, and the name to publish under."""
@@ -187,13 +199,9 @@ class Transform:
         duplicated = sorted({s for s in sources if sources.count(s) > 1})
         if duplicated:
             raise UsageError(f"--map gives more than one target for {', '.join(duplicated)}")
-        if self.since is not None and not self.since >= 0:  # (also refuses NaN)
-            raise UsageError("--since must not be negative")
-        if self.until is not None and not self.until > (self.since or 0):
-            raise UsageError("--until must be after --since (and after the start)")
-        for name in ("since", "until"):
-            seconds = getattr(self, name)
-            object.__setattr__(self, f"{name}_ns", None if seconds is None else seconds_to_ns(seconds))
+        since_ns, until_ns = window_ns(self.since, self.until)
+        object.__setattr__(self, "since_ns", since_ns)
+        object.__setattr__(self, "until_ns", until_ns)
 
     @property
     def is_identity(self) -> bool:
