@@ -14,7 +14,8 @@ from typing import Any
 
 from xtape.codecs import Codec, CodecFailed, CodecResolver, codec_spec
 from xtape.recording import Entries, Gap, Marker, Recording, StreamDef
-from xtape.timeline import bytes_to_json, pair_fields
+from xtape.recording.jsonl import jsonable
+from xtape.timeline import pair_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +97,6 @@ def chunk_ends(rec: Recording) -> list[int] | None:
             return None
         sizes += [chunk.meta.entries for chunk in summary.chunks]
     return list(accumulate(sizes))
-
-
-def jsonable(value: Any) -> Any:
-    """What orjson cannot write itself in a decoded value: bytes as text or
-    ``{"base64": ...}`` (as ``xtape cat`` writes them), anything else as its text."""
-    if isinstance(value, (bytes, bytearray)):
-        return bytes_to_json(bytes(value))
-    return str(value)
 
 
 class Payloads:

@@ -80,7 +80,7 @@ def write_jsonl(
                 decoded = decoder(stream, flat)
                 if decoded is not None:
                     line = {"stream": shown, "id": entry_id.decode(), "codec": decoded[0], "value": decoded[1], "time": time}
-                    lines.append(dumps(line, default=_jsonable, option=orjson.OPT_NON_STR_KEYS))
+                    lines.append(dumps(line, default=jsonable, option=orjson.OPT_NON_STR_KEYS))
                     count += 1
                     if limit is not None and count >= limit:
                         break
@@ -106,8 +106,9 @@ def write_jsonl(
     return count
 
 
-def _jsonable(value: Any) -> Any:
-    """What orjson cannot write itself, in decoded values: bytes as text or base64."""
+def jsonable(value: Any) -> Any:
+    """What orjson cannot write itself in a decoded value: bytes as text or
+    ``{"base64": ...}`` (as ``xtape cat`` writes them), anything else as its text."""
     if isinstance(value, (bytes, bytearray)):
         return bytes_to_json(bytes(value))
     return str(value)
