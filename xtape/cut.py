@@ -272,7 +272,7 @@ def cut(source: str | Path, output: str | Path, options: CutOptions | None = Non
     base = rec.timeline_start(options.time_base) if options.window else None
     bounds = None
     if options.since_ns is not None and base is not None:  # (a seek skips what precedes the window)
-        lo = None if options.since_ns is None else base + options.since_ns
+        lo = base + options.since_ns
         hi = None if options.until_ns is None else base + options.until_ns
         bounds = (lo, hi, options.time_base == "id")
     writer_options = _writer_options(rec, options)
