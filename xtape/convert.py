@@ -34,7 +34,7 @@ from xtape.recording.info import gap_warning, truncation_warning
 from xtape.recording.records import Gap
 from xtape.scenario import event_from_fields
 from xtape.timeline import NS_PER_MS, Event
-from xtape.transform import Transform
+from xtape.transform import Transform, window_ns
 from xtape.units import plural, seconds_to_ns
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class ConvertOptions:
             raise UsageError("--jitter and --max-delay must not be negative")
         if self.jitter and not self.collapse_repeats:
             raise UsageError("--jitter applies to --collapse-repeats; add --collapse-repeats")
-        _ = self.window  # (checks --since and --until now, not after reading)
+        window_ns(self.since, self.until)  # (checks --since and --until now, not after reading)
 
     @property
     def window(self) -> Transform:
