@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xtape.errors import UsageError
+from xtape.shape.document import Documents
 from xtape.shape.multiply import Multiply, multiply_from
 from xtape.shape.sample import Sample
 from xtape.shape.where import EntryTest, Where, entry_filter
@@ -37,9 +38,10 @@ def selection(
     test of an entry (None: every entry is kept); every option is checked here."""
     if sample is None and sample_by is not None:
         raise UsageError("--sample-by goes with --sample SHARE (e.g. --sample 10% --sample-by fields.user_id)")
+    docs = Documents(codecs)  # (shared: an entry both look at is built and decoded once)
     return entry_filter(
-        None if where is None else Where(where, codecs),
-        None if sample is None else Sample.parse(sample, seed=seed, by=sample_by, codecs=codecs),
+        None if where is None else Where(where, codecs, docs=docs),
+        None if sample is None else Sample.parse(sample, seed=seed, by=sample_by, codecs=codecs, docs=docs),
     )
 
 

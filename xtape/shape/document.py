@@ -28,13 +28,17 @@ KEYS = ("stream", "id", "fields", "payload")
 
 class Documents:
     """Makes entry documents; one codec resolver for all of them (a stream's codec is
-    chosen on its first entry, as everywhere else)."""
+    chosen on its first entry, as everywhere else). The last entry's document is kept,
+    so the tests that share these documents (``--where`` and ``--sample-by``) build and
+    decode each entry once."""
 
-    def __init__(self, codecs: Sequence[tuple[str, str]] = (), *, needs: frozenset[str] = frozenset(KEYS)) -> None:
-        self.needs = needs
+    def __init__(self, codecs: Sequence[tuple[str, str]] = ()) -> None:
         self._codecs = list(codecs)
         self._resolver: CodecResolver | None = None
         self._names: dict[bytes, Any] = {}
+        #: The entry whose document :attr:`_doc` is (compared by identity: the same objects).
+        self._entry: tuple[bytes, bytes | None, Sequence[bytes]] | None = None
+        self._doc: dict[str, Any] = {}
 
     def payload(self, stream: bytes, flat: Sequence[bytes]) -> Any:
         """The entry decoded by its stream's codec (None: no codec reads it)."""
@@ -43,21 +47,27 @@ class Documents:
         found = self._resolver.decode(stream, pair_fields(flat))
         return None if found is None else found[1].to_value()
 
-    def build(self, stream: bytes, entry_id: bytes | None, flat: Sequence[bytes]) -> dict[str, Any]:
-        """The document of one entry (``entry_id`` None: a scenario's event, ``id`` null)."""
-        needs = self.needs
-        doc: dict[str, Any] = {}
-        if "stream" in needs:
+    def build(
+        self, stream: bytes, entry_id: bytes | None, flat: Sequence[bytes], needs: frozenset[str]
+    ) -> dict[str, Any]:
+        """The document of one entry (``entry_id`` None: a scenario's event, ``id``
+        null), with at least the keys in ``needs``."""
+        entry = self._entry
+        if entry is None or entry[0] is not stream or entry[1] is not entry_id or entry[2] is not flat:
+            self._entry = (stream, entry_id, flat)
+            self._doc = {}
+        doc = self._doc
+        if "stream" in needs and "stream" not in doc:
             name = self._names.get(stream)
             if name is None:
                 name = bytes_to_json(stream)
                 if len(self._names) < 100_000:
                     self._names[stream] = name
             doc["stream"] = name
-        if "id" in needs:
+        if "id" in needs and "id" not in doc:
             doc["id"] = None if entry_id is None else entry_id.decode("ascii", "replace")
-        if "fields" in needs:
+        if "fields" in needs and "fields" not in doc:
             doc["fields"] = object_fields(flat)
-        if "payload" in needs:
+        if "payload" in needs and "payload" not in doc:
             doc["payload"] = self.payload(stream, flat)
         return doc

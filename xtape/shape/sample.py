@@ -64,6 +64,7 @@ class Sample:
         seed: int = 0,
         by: str | None = None,
         codecs: Sequence[tuple[str, str]] = (),
+        docs: Documents | None = None,
     ) -> None:
         if not 0 < share <= 1:
             raise UsageError(f"--sample must be above 0 and at most 1, not {share}")
@@ -75,17 +76,25 @@ class Sample:
         self._field = None if by is None else _field_name(by)
         self._compiled: Any = None
         self._docs: Documents | None = None
+        self._needs: frozenset[str] = frozenset()
         if by is not None and self._field is None:
             self._compiled = compile_expression(by, "--sample-by")
-            self._docs = Documents(codecs, needs=parts_named(self._compiled))
+            self._needs = parts_named(self._compiled)
+            self._docs = Documents(codecs) if docs is None else docs
         self._places: Counter[bytes] = Counter()
 
     @classmethod
     def parse(
-        cls, text: str, *, seed: int | None = None, by: str | None = None, codecs: Sequence[tuple[str, str]] = ()
+        cls,
+        text: str,
+        *,
+        seed: int | None = None,
+        by: str | None = None,
+        codecs: Sequence[tuple[str, str]] = (),
+        docs: Documents | None = None,
     ) -> Sample:
         """A sample from ``--sample``'s text (``10%``, ``0.1``)."""
-        return cls(parse_share(text), seed=seed or 0, by=by, codecs=codecs)
+        return cls(parse_share(text), seed=seed or 0, by=by, codecs=codecs, docs=docs)
 
     def __repr__(self) -> str:
         return f"Sample({self.share:g}, seed={self.seed}, by={self.by!r})"
@@ -104,7 +113,7 @@ class Sample:
                     return flat[i + 1]
             return None
         assert self._docs is not None
-        value = self._compiled.search(self._docs.build(stream, entry_id, flat))
+        value = self._compiled.search(self._docs.build(stream, entry_id, flat, self._needs))
         if value is None:
             return None
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_text)

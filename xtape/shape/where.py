@@ -90,14 +90,22 @@ def truthy(value: Any) -> bool:
 class Where:
     """``--where EXPR`` compiled; calling it on an entry says whether to keep it."""
 
-    def __init__(self, text: str, codecs: Sequence[tuple[str, str]] = (), *, option: str = "--where") -> None:
+    def __init__(
+        self,
+        text: str,
+        codecs: Sequence[tuple[str, str]] = (),
+        *,
+        option: str = "--where",
+        docs: Documents | None = None,
+    ) -> None:
         self.text = text
         self.option = option
         self._compiled = compile_expression(text, option)
         from jmespath.exceptions import JMESPathError
 
         self._failed = JMESPathError
-        self._docs = Documents(codecs, needs=parts_named(self._compiled))
+        self._needs = parts_named(self._compiled)
+        self._docs = Documents(codecs) if docs is None else docs
 
     def __repr__(self) -> str:
         return f"Where({self.text!r})"
@@ -106,7 +114,7 @@ class Where:
         """The expression's value on one entry (None where it fails on it: a function
         given a value of the wrong type, such as ``length()`` of a missing field)."""
         try:
-            return self._compiled.search(self._docs.build(stream, entry_id, flat))
+            return self._compiled.search(self._docs.build(stream, entry_id, flat, self._needs))
         except self._failed:
             return None
 
