@@ -65,6 +65,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 from _load import OtherLoad
@@ -292,57 +293,56 @@ def tree_env(tree: str | None) -> dict[str, str]:
     return xtape_env(tree, BYTECODE)
 
 
-def run_xtape(path: Path, n: int, streams: list[bytes], tree: str | None = None) -> tuple[Result, Result]:
+def replay_command(
+    path: Path, n: int, streams: list[bytes], *extra: str, tree: str | None = None, what: str = "xtape replay"
+) -> tuple[float, dict[str, Any], float | None]:
+    """``xtape replay PATH --max-speed EXTRA`` into a fresh server, checked (``n``
+    published, no errors, ``streams`` holding ``n``): its wall time, its JSON report and
+    how busy other processes were."""
     with RedisServer() as server:
-        cmd = [xtape_exe(), "replay", str(path), "--max-speed", "--url", server.url, "--json", "-q"]
+        cmd = [xtape_exe(), "replay", str(path), "--max-speed", *extra, "--url", server.url, "--json", "-q"]
         with OtherLoad(server) as load:
             start = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True, env=tree_env(tree))
             seconds = time.perf_counter() - start
         if proc.returncode != 0:
-            raise SystemExit(f"xtape replay failed ({proc.returncode}): {proc.stderr.strip()}")
+            raise SystemExit(f"{what} failed ({proc.returncode}): {proc.stderr.strip()}")
         report = json.loads(proc.stdout)
         if report["published"] != n or report["errors"]:
-            raise SystemExit(
-                f"xtape replay: {report['published']} published, {report['errors']} errors"
-            )
-        check_total(server.url, streams, n, "xtape replay")
+            raise SystemExit(f"{what}: {report['published']} published, {report['errors']} errors")
+        check_total(server.url, streams, n, what)
+    return seconds, report, load.percent
+
+
+def run_xtape(path: Path, n: int, streams: list[bytes], tree: str | None = None) -> tuple[Result, Result]:
+    seconds, report, others = replay_command(path, n, streams, tree=tree)
     whole = Result(
         "xtape replay --max-speed (command)" if tree is None else "(baseline) the command",
         seconds,
         n / seconds,
         "wall, incl. start-up",
-        load.percent,
+        others,
     )
     loop = Result(
         "xtape replay --max-speed (its report)",
         report["duration_s"],
         report["rate"],
         "replay loop only",
-        load.percent,
+        others,
     )
     return whole, loop
 
 
 def run_xtape_multiply(path: Path, n: int, streams: list[bytes]) -> Result:
     """``--multiply 10`` over a recording of ``n / 10`` entries: ``n`` published."""
-    with RedisServer() as server:
-        cmd = [xtape_exe(), "replay", str(path), "--max-speed", "--multiply", str(COPIES), "--url", server.url, "--json", "-q"]
-        with OtherLoad(server) as load:
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"xtape replay --multiply failed ({proc.returncode}): {proc.stderr.strip()}")
-        report = json.loads(proc.stdout)
-        if report["published"] != n or report["errors"]:
-            raise SystemExit(f"xtape replay --multiply: {report['published']} published, {report['errors']} errors")
-        copies = [b"%s:%d" % (s, k) for s in streams for k in range(1, COPIES + 1)]
-        check_total(server.url, copies, n, "xtape replay --multiply")
+    copies = [b"%s:%d" % (s, k) for s in streams for k in range(1, COPIES + 1)]
+    _, report, others = replay_command(path, n, copies, "--multiply", str(COPIES), what="xtape replay --multiply")
     return Result(
         f"xtape replay --max-speed --multiply {COPIES}",
         report["duration_s"],
         report["rate"],
         f"its report; {n // COPIES:,} entries x {COPIES}",
-        load.percent,
+        others,
     )
 
 

@@ -19,16 +19,13 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # test certificates for the TLS tests
-if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
-    missing+=(chromium)
-fi
-# The import test and bench/export.py pipe `xtape cat` through jq.
-if [ "${1:-}" = "--test" ] && ! command -v jq >/dev/null 2>&1; then
-    missing+=(jq)
-fi
-# A real Prometheus server scrapes a live recorder (tests/test_observe_prometheus.py).
-if [ "${1:-}" = "--test" ] && ! command -v prometheus >/dev/null 2>&1; then
-    missing+=(prometheus)
+# With --test: chromium opens the HTML reports; the import test and bench/export.py pipe
+# `xtape cat` through jq; a real Prometheus server scrapes a live recorder
+# (tests/observe/test_observe_prometheus.py). Each package is named as its command.
+if [ "${1:-}" = "--test" ]; then
+    for tool in chromium jq prometheus; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
 fi
 # xtape compiles one small C function at install (xtape/_speedups.c, the XADD packer of
 # a fast replay); without a compiler it still installs and falls back to hiredis.

@@ -231,6 +231,17 @@ def test_every_entry_is_recorded_or_in_a_gap_or_named_by_a_marker(
         assert {b"1-1", b"1-2"} <= recorded
 
 
+def _recreate_with_lower_ids(client: redis.Redis) -> bytes:
+    """Delete ``dr:s`` and add ``1-1`` and an entry of a new id in one round trip; that
+    last id."""
+    pipe = client.pipeline(transaction=False)
+    pipe.execute_command("DEL", "dr:s")
+    pipe.execute_command("XADD", "dr:s", "1-1", "phase", "x")
+    pipe.execute_command("XADD", "dr:s", "*", "phase", "y")
+    _, _, last = pipe.execute()
+    return bytes(last)
+
+
 def test_a_stream_recreated_with_lower_ids_is_recorded_from_its_start(
     redis_url: str, r: redis.Redis, tmp_path: Path
 ) -> None:
@@ -239,11 +250,7 @@ def test_a_stream_recreated_with_lower_ids_is_recorded_from_its_start(
     bg = start_recorder(redis_url, path, RecordOptions(["dr:*"], count=3), warnings=warnings)
     live = r.execute_command("XADD", "dr:s", "*", "phase", "live1")
     wait_for(lambda: bg.recorder.stats.entries == 1, what="the first entry")
-    pipe = r.pipeline(transaction=False)
-    pipe.execute_command("DEL", "dr:s")
-    pipe.execute_command("XADD", "dr:s", "1-1", "phase", "x")
-    pipe.execute_command("XADD", "dr:s", "*", "phase", "y")
-    _, _, last = pipe.execute()
+    last = _recreate_with_lower_ids(r)
     stats = bg.join()
     assert [e.id for e in Recording(path).entries()] == [live, b"1-1", last]
     assert stats.recreated == 1
@@ -267,11 +274,7 @@ def test_without_hints_recreated_streams_and_new_streams_are_still_recorded(
     live = admin.execute_command("XADD", "dr:s", "*", "phase", "live1")
     wait_for(lambda: bg.recorder.stats.entries == 1, what="the first entry")
     assert not bg.recorder.uses_hints
-    pipe = admin.pipeline(transaction=False)
-    pipe.execute_command("DEL", "dr:s")
-    pipe.execute_command("XADD", "dr:s", "1-1", "phase", "x")
-    pipe.execute_command("XADD", "dr:s", "*", "phase", "y")
-    _, _, last = pipe.execute()
+    last = _recreate_with_lower_ids(admin)
     stats = bg.join()
     assert [e.id for e in Recording(path).entries()] == [live, b"1-1", last]
     assert stats.recreated == 1

@@ -12,15 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+from support.diff import write
 from support.e2e import chromium, invoke
-
-from xtape.recording import RecordingWriter
-
-
-def _write(path: Path, entries: list[list[bytes]]) -> Path:
-    with RecordingWriter(path) as writer:
-        writer.write_entries(b"order.accepted", [[b"1700000000000-%d" % i, f] for i, f in enumerate(entries)], 1)
-    return path
 
 
 @pytest.fixture()
@@ -39,7 +32,8 @@ def report(tmp_path: Path) -> Path:
     act.append([b"orderId", b"o9", b"fillPrice", b"1", b"payload", b"{}", b"bin", b"<\xfe>"])
     out = tmp_path / "report.html"
     result = invoke(
-        "diff", _write(tmp_path / "e.xtape", exp), _write(tmp_path / "a.xtape", act),
+        "diff", write(tmp_path / "e.xtape", {b"order.accepted": exp}),
+        write(tmp_path / "a.xtape", {b"order.accepted": act}),
         "--tolerance", "fillPrice=0.01", "--json-field", "payload", "--ignore-path", "payload.meta.ts",
         "--html", out,
     )  # fmt: skip

@@ -92,18 +92,15 @@ def test_recording_replays_byte_identical_into_other_names(
 
 
 def test_recording_replays_byte_identical_into_a_second_server(
-    tmp_path: Path, redis_url: str, r: redis.Redis, make_server: Callable[..., RedisServer]
+    tmp_path: Path, redis_url: str, r: redis.Redis, second: tuple[str, redis.Redis]
 ) -> None:
+    url, target = second
     count = produce(r)
     path = record(redis_url, tmp_path / "f.xtape", count)
-    second = make_server()
-    target = connect(second.url)
 
-    try:
-        ok(invoke("replay", path, "--max-speed", "--url", second.url))
-        assert_same_fields(r, target)
-    finally:
-        target.close()
+    ok(invoke("replay", path, "--max-speed", "--url", url))
+
+    assert_same_fields(r, target)
 
 
 CONVERT_OPTIONS = {

@@ -177,14 +177,20 @@ def damaged(draw: st.DrawFn) -> bytes:
         data[at:at] = record
     hows = st.sampled_from(["truncate", "flip", "flip", "insert"])
     for how in draw(st.lists(hows, min_size=0 if crafts else 1, max_size=3)):
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if how == "truncate":
-            del data[at:]
-        elif how == "flip" and data:
-            data[at] ^= 1 << draw(st.integers(0, 7))
-        elif how == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        cut_flip_or_insert(draw, data, how)
     return bytes(data)
+
+
+def cut_flip_or_insert(draw: st.DrawFn, data: bytearray, how: str) -> None:
+    """At a drawn place in ``data``: cut it there (``truncate``), flip a bit (``flip``)
+    or insert a few bytes (``insert``); any other ``how`` only draws the place."""
+    at = draw(st.integers(0, max(len(data) - 1, 0)))
+    if how == "truncate":
+        del data[at:]
+    elif how == "flip" and data:
+        data[at] ^= 1 << draw(st.integers(0, 7))
+    elif how == "insert":
+        data[at:at] = draw(st.binary(min_size=1, max_size=8))
 
 
 @settings(
@@ -257,14 +263,8 @@ def damaged_v2(draw: st.DrawFn) -> bytes:
     data = bytearray(V2_BASES[draw(st.integers(0, len(V2_BASES) - 1))])
     hows = st.sampled_from(["truncate", "flip", "flip", "insert", "lie", "lie-crc"])
     for how in draw(st.lists(hows, min_size=1, max_size=3)):
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if how == "truncate":
-            del data[at:]
-        elif how == "flip" and data:
-            data[at] ^= 1 << draw(st.integers(0, 7))
-        elif how == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=8))
-        elif how.startswith("lie"):
+        cut_flip_or_insert(draw, data, how)
+        if how.startswith("lie"):
             starts = magic_starts(bytes(data))
             if not starts:
                 continue

@@ -77,24 +77,14 @@ def test_a_fifo_path_is_opened_once(tmp_path: Path) -> None:
 
 def test_info_and_cat_read_standard_input(tmp_path: Path) -> None:
     data = SAMPLE.read_bytes()
-    info = json.loads(ok(invoke_with_input(["info", "-", "--json"], data)).stdout)
+    info = json.loads(ok(invoke("info", "-", "--json", input=data)).stdout)
     assert info["path"] == "<stdin>"
     assert info["file_size"] == len(data)
     assert info["entries"] == summarize(SAMPLE).entries and info["complete"]
-    lines = ok(invoke_with_input(["cat", "-"], data)).stdout.splitlines()
+    lines = ok(invoke("cat", "-", input=data)).stdout.splitlines()
     assert [json.loads(line)["id"] for line in lines] == [
         e.id.decode() for e in Recording(SAMPLE).entries()
     ]
-
-
-def invoke_with_input(args: list[str], data: bytes) -> object:
-    from typer.testing import CliRunner
-
-    from xtape.cli import app
-
-    result = CliRunner().invoke(app, args, input=data)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def test_writer_refuses_a_terminal_and_writes_a_stream() -> None:

@@ -18,33 +18,14 @@ import pytest
 import redis
 from support.e2e import XTAPE, invoke, ok, wait_for, xadd
 from support.paths import ROOT
+from support.recording import rewrite
 
 from xtape.recording import Recording, RecordingWriter, summarize
 from xtape.recording.chunks import CHUNK_MAGIC
-from xtape.recording.records import Entries, Gap, Marker, StreamDef
 from xtape.recording.split import SplitWriter, numbered_files, parse_size
 
 SAMPLE = ROOT / "recordings" / "sample.xtape"
 T0 = 1_700_000_000_000
-
-
-def _rewrite(src: Path, dst: Path | io.BytesIO, **options: object) -> None:
-    """``src`` (any version) written again with the given writer options."""
-    names: dict[int, bytes] = {}
-    with RecordingWriter(dst, **options) as writer:  # type: ignore[arg-type]
-        for record in Recording(src).records():
-            if isinstance(record, StreamDef):
-                names[record.stream_id] = record.name
-            elif isinstance(record, Entries):
-                writer.write_entries(
-                    names[record.stream_id], [list(e) for e in record.entries], record.capture_ns
-                )
-            elif isinstance(record, Gap):
-                writer.write_gap(
-                    names[record.stream_id], record.after_id, record.before_id, record.lost, record.capture_ns
-                )
-            elif isinstance(record, Marker):
-                writer.write_marker(record.kind, record.text, record.capture_ns)
 
 
 def _many(path: Path | SplitWriter, n: int = 3000, streams: int = 3, per_batch: int = 10, **options: object) -> list[bytes]:
@@ -75,7 +56,7 @@ def test_the_shipped_v1_sample_reads_as_before() -> None:
 @pytest.mark.parametrize("flush", [0.0, 3600.0])
 def test_v1_and_v2_read_the_same(tmp_path: Path, compression: str, flush: float) -> None:
     v2 = tmp_path / "v2.xtape"
-    _rewrite(SAMPLE, v2, compression=compression, flush_interval=flush)
+    rewrite(SAMPLE, v2, compression=compression, flush_interval=flush)
     assert Recording(v2).header.version == 2
     for time_base in ("id", "capture"):
         for interleave in (True, False):

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from support.e2e import UNREACHABLE_URL, invoke, ok, write_recording
 from support.paths import ROOT
+from support.replay import ListSource
 
 from xtape.errors import UsageError
 from xtape.recording import RecordingWriter
@@ -157,16 +157,13 @@ def test_pacing_is_chosen_from_at_most_one_option() -> None:
 # --------------------------------------------------------------------------- progress
 
 
-class Steady:
-    name = "steady"
-
-    def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
-        return iter([Event.of(i * 100 * NS_PER_MS, b"s", ((b"k", b"v"),)) for i in range(41)])
+#: 41 events of one stream, 100 ms apart.
+STEADY = [Event.of(i * 100 * NS_PER_MS, b"s", ((b"k", b"v"),)) for i in range(41)]
 
 
 def test_progress_shows_done_total_percent_rate_and_eta_per_pass() -> None:
     source = OpenedSource(
-        Steady(), "scenario", count=41, stream_counts={b"s": 41}, span_ns=4000 * NS_PER_MS
+        ListSource(STEADY, "steady"), "scenario", count=41, stream_counts={b"s": 41}, span_ns=4000 * NS_PER_MS
     )
     seen: list[ReplayProgress] = []
     replay_through(
@@ -192,7 +189,7 @@ def test_progress_shows_done_total_percent_rate_and_eta_per_pass() -> None:
 
 
 def test_progress_total_follows_the_stream_filter_and_eta_the_rate() -> None:
-    source = OpenedSource(Steady(), "scenario", count=50, stream_counts={b"s": 41, b"t": 9})
+    source = OpenedSource(ListSource(STEADY, "steady"), "scenario", count=50, stream_counts={b"s": 41, b"t": 9})
     seen: list[ReplayProgress] = []
     replay_through(
         source,

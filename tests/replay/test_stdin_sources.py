@@ -11,9 +11,6 @@ import redis
 from support.e2e import AWKWARD, XTAPE, invoke, ok, wait_for, xadd
 from support.paths import ROOT
 from support.streams import xrange_raw
-from typer.testing import CliRunner
-
-from xtape.cli import app
 
 #: End-to-end or property tests of some seconds: `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
@@ -22,8 +19,7 @@ SAMPLE = ROOT / "recordings" / "sample.xtape"
 
 
 def run_with_input(args: list[str], data: bytes) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, args, input=data)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    result = invoke(*args, input=data)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 import redis
 from support.e2e import error_line, fields_of, invoke, ok, streams
+from support.replay import ListSource, TimedPublisher
 from support.shape import T0, order, write_orders
 
 from xtape.clock import FakeClock
 from xtape.replay import Pacing, ReplayOptions, replay_through
-from xtape.replay.publish import MemoryPublisher
 from xtape.shape import Multiply
-from xtape.timeline import NS_PER_MS, Event, ScheduleFn
+from xtape.timeline import NS_PER_MS, Event
 from xtape.transform import Transform
 
 
@@ -63,35 +62,16 @@ def test_a_copy_map_template_names_the_streams(rec: Path, redis_url: str, r: red
     assert streams(r) == [b"load1:t:orders", b"load1:t:payments", b"load2:t:orders", b"load2:t:payments"]
 
 
-class _TimedPublisher(MemoryPublisher):
-    """Keeps when (on the fake clock) each event was published."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__()
-        self.clock = clock
-        self.published_at: list[tuple[int, Event]] = []
-
-    def publish(self, events: Sequence[Event]) -> None:
-        self.published_at.extend((self.clock.now_ns(), e) for e in events)
-        super().publish(events)
-
-
-class _Events:
-    name = "events"
-
-    def timeline(self, iteration: int, schedule: ScheduleFn) -> Iterator[Event]:
-        return iter([Event.of(k * 100 * NS_PER_MS, b"s", ((b"n", b"%d" % k),)) for k in range(5)])
-
-
 def test_copies_keep_the_original_timing() -> None:
     # on a fake clock: every copy of an event goes out at the event's own deadline
     clock = FakeClock()
-    publisher = _TimedPublisher(clock)
+    publisher = TimedPublisher(clock)
+    events = [Event.of(k * 100 * NS_PER_MS, b"s", ((b"n", b"%d" % k),)) for k in range(5)]
     options = ReplayOptions(Pacing.speed(1.0), transform=Transform(multiply=Multiply(4)))
-    report = replay_through(_Events(), publisher, options, clock=clock)
+    report = replay_through(ListSource(events, "events"), publisher, options, clock=clock)
     assert report.published == 20
     assert report.copies == {"1": 5, "2": 5, "3": 5, "4": 5}
-    times = [(e.stream, t) for t, e in publisher.published_at]
+    times = [(e.stream, t) for t, e in zip(publisher.times, publisher.events, strict=True)]
     for k in range(5):
         group = times[4 * k : 4 * k + 4]
         assert len({t for _, t in group}) == 1  # the four copies together

@@ -16,13 +16,14 @@ import msgpack
 
 from support.e2e import invoke
 from support.paths import SAMPLE
+from support.recording import rewrite
 from xtape.clock import FakeClock
 from xtape.convert import ConvertOptions, convert
 from xtape.errors import XtapeError
 from xtape.recording import Recording, RecordingWriter, summarize
 from xtape.recording.chunks import CHUNK_MAGIC, ChunkMeta, Compressor
 from xtape.recording.jsonl import write_jsonl
-from xtape.recording.records import Entries, Gap, Marker, StreamDef, Tag
+from xtape.recording.records import Tag
 from xtape.replay import Pacing, PrintPublisher, ReplayOptions, replay_through
 
 
@@ -122,22 +123,8 @@ def exit_0_or_one_error_line(
 
 def v2_of(data: bytes, **options: Any) -> bytes:
     """The same recording written as format v2."""
-    rec = Recording(io.BytesIO(data))
     out = io.BytesIO()
-    names: dict[int, bytes] = {}
-    with RecordingWriter(out, version=2, **options) as writer:
-        for record in rec.records():
-            if isinstance(record, Entries):
-                name = names[record.stream_id]
-                writer.write_entries(name, [list(e) for e in record.entries], record.capture_ns)
-            elif isinstance(record, StreamDef):
-                names[record.stream_id] = record.name
-            elif isinstance(record, Gap):
-                writer.write_gap(
-                    names[record.stream_id], record.after_id, record.before_id, record.lost, record.capture_ns
-                )
-            elif isinstance(record, Marker):
-                writer.write_marker(record.kind, record.text, record.capture_ns)
+    rewrite(io.BytesIO(data), out, version=2, **options)
     return out.getvalue()
 
 

@@ -53,13 +53,14 @@ TRICKY_TEXT: list[str] = [
 MIB_VALUE = bytes(range(256)) * 4096
 
 
-def invoke(*args: object, env: dict[str, str | None] | None = None) -> Result:
-    """Run ``xtape ARGS`` in-process; stdout and stderr come back separately.
+def invoke(*args: object, env: dict[str, str | None] | None = None, input: bytes | None = None) -> Result:
+    """Run ``xtape ARGS`` in-process (``input`` on its standard input); stdout and stderr
+    come back separately.
 
     An exception that escaped the CLI would be a traceback in front of a user, so it
     fails the test here instead of hiding in ``result.exception``.
     """
-    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+    result = CliRunner().invoke(app, [str(a) for a in args], input=input, env=env)
     exc = result.exception
     if exc is not None and not isinstance(exc, SystemExit):
         raise AssertionError(f"xtape {' '.join(map(str, args))} raised {exc!r}") from exc

@@ -1,15 +1,37 @@
-"""Support for the recording tests: a v2 recording of known chunks, where its chunks
-start, and its summary rewritten (checksums right) to lie."""
+"""Support for the recording tests: a recording written again with other writer options,
+a v2 recording of known chunks, where its chunks start, and its summary rewritten
+(checksums right) to lie."""
 
 from __future__ import annotations
 
+import io
 import struct
 from pathlib import Path
 
 import msgpack
 
-from xtape.recording import RecordingWriter
+from xtape.recording import Recording, RecordingWriter
 from xtape.recording.chunks import CHUNK_HEAD, CHUNK_MAGIC, Summary, summary_frame, trailer
+from xtape.recording.records import Entries, Gap, Marker, StreamDef
+
+
+def rewrite(src: Path | io.BytesIO, dst: Path | io.BytesIO, **options: object) -> None:
+    """``src`` (any version) written again with the given writer options."""
+    names: dict[int, bytes] = {}
+    with RecordingWriter(dst, **options) as writer:  # type: ignore[arg-type]
+        for record in Recording(src).records():
+            if isinstance(record, StreamDef):
+                names[record.stream_id] = record.name
+            elif isinstance(record, Entries):
+                writer.write_entries(
+                    names[record.stream_id], [list(e) for e in record.entries], record.capture_ns
+                )
+            elif isinstance(record, Gap):
+                writer.write_gap(
+                    names[record.stream_id], record.after_id, record.before_id, record.lost, record.capture_ns
+                )
+            elif isinstance(record, Marker):
+                writer.write_marker(record.kind, record.text, record.capture_ns)
 
 
 def thousand(path: Path, *, markers: bool = False) -> Path:
