@@ -98,8 +98,13 @@ def open_plain(url: str | None, *, socket_timeout: float | None) -> socket.socke
     Raises :class:`~xtape.errors.RedisUnavailable` when the server does not answer."""
     resolved = resolve_url(url)
     target = _plain_target(resolved)
-    if target is None:
-        return None
+    return None if target is None else _checked_socket(resolved, target, socket_timeout)
+
+
+def _checked_socket(
+    resolved: str, target: tuple[str, int, int, list[bytes]], socket_timeout: float | None
+) -> socket.socket | None:
+    """:func:`open_plain` for the URL ``resolved``, whose :func:`_plain_target` is ``target``."""
     host, port, db, auth = target
     try:
         sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
@@ -135,11 +140,6 @@ def open_plain(url: str | None, *, socket_timeout: float | None) -> socket.socke
         with contextlib.suppress(OSError):
             sock.close()
         return None
-
-
-def plain_target(url: str | None) -> tuple[str, int, int, list[bytes]] | None:
-    """``(host, port, db, AUTH arguments)`` of ``url`` (resolved) if it is a plain one."""
-    return _plain_target(resolve_url(url))
 
 
 def _silent(url: str) -> RedisUnavailable:
@@ -214,10 +214,11 @@ class PlainConnection:
     def open(cls, url: str | None, *, socket_timeout: float | None) -> tuple[PlainConnection, dict[str, object]] | None:
         """A connection to ``url`` checked by :func:`open_plain` and the keyword arguments
         that make another like it; None when ``url`` takes the usual path."""
-        target = plain_target(url)
+        resolved = resolve_url(url)
+        target = _plain_target(resolved)
         if target is None:
             return None
-        sock = open_plain(url, socket_timeout=socket_timeout)
+        sock = _checked_socket(resolved, target, socket_timeout)
         if sock is None:
             return None
         host, port, db, auth = target
