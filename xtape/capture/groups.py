@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from xtape.connection import Client, ResponseError, command, connect, keep_stream_replies_raw
+from xtape.connection import Client, ResponseError, command, connect
 
 #: How many leftover entries (pending or never delivered) are read back per group.
 LEFTOVERS_SHOWN = 20
@@ -157,8 +157,7 @@ def delete_streams(url: str, names: Sequence[str], globs: Sequence[str] = ()) ->
 
 def read_streams(url: str, streams: Sequence[str], limit: int = 100_000) -> dict[bytes, list[tuple[bytes, list[bytes]]]]:
     """Every entry of ``streams`` (up to ``limit`` each), as ``(id, flat fields)``."""
-    client = connect(url, socket_timeout=10.0)
-    keep_stream_replies_raw(client)
+    client = connect(url, socket_timeout=10.0)  # (stream replies kept raw by connect)
     try:
         out: dict[bytes, list[tuple[bytes, list[bytes]]]] = {}
         for name in streams:
