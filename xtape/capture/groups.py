@@ -168,16 +168,10 @@ def read_streams(url: str, streams: Sequence[str], limit: int = 100_000) -> dict
         client.close()
 
 
-def all_done(states: Sequence[GroupState]) -> bool:
-    """Whether every group given is done (see :attr:`GroupState.done`)."""
-    return all(g.done for g in states)
-
-
 __all__ = [
     "LEFTOVERS_SHOWN",
     "GroupState",
     "Leftovers",
-    "all_done",
     "count_after",
     "delete_streams",
     "group_leftovers",
