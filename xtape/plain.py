@@ -34,7 +34,7 @@ from xtape.connection import (
     resolve_url,
 )
 from xtape.errors import CommandRefused, RedisUnavailable
-from xtape.sockets import RECV_SIZE, NodeFault
+from xtape.sockets import RECV_SIZE, REFUSAL_CODES, NodeFault
 
 _HOST_PORT = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?\Z")
 _DB = re.compile(r"/?\Z|/(?P<db>[0-9]{1,6})\Z")
@@ -159,8 +159,8 @@ _CODES = frozenset(
     {"ERR", "OOM", "WRONGPASS", "EXECABORT", "LOADING", "NOSCRIPT", "READONLY", "NOAUTH", "NOPERM", "ASK",
      "TRYAGAIN", "MOVED", "CLUSTERDOWN", "CROSSSLOT", "MASTERDOWN"}
 )  # fmt: skip
-#: The codes a refusal keeps (:data:`xtape.nodes._CODES`' list).
-_KEPT = frozenset({"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "NOPERM", "LOADING", "EXECABORT", "OOM", "NOSCRIPT"})
+#: The codes a refusal keeps (as :mod:`xtape.nodes` keeps redis-py's).
+_KEPT = frozenset(code for _, code in REFUSAL_CODES)
 _CLOSED = "Connection closed by server."
 
 
