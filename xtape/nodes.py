@@ -38,27 +38,12 @@ from typing import TYPE_CHECKING, Any
 from xtape.connection import connect, error_reason
 from xtape.errors import CommandRefused
 from xtape.plain import PlainConnection
-from xtape.sockets import RECV_SIZE, NodeFault, socket_readable
+from xtape.sockets import RECV_SIZE, REFUSAL_CODES, NodeFault, socket_readable
 
 if TYPE_CHECKING:
     import redis
 
 __all__ = ["NodeConnection", "NodeFault", "Spec", "fault", "refusal", "socket_of"]
-
-#: The error codes redis-py takes off the messages of its own exception classes (by
-#: their names: redis-py is imported only by the connections that use it).
-_CODES: tuple[tuple[str, str], ...] = (
-    ("MovedError", "MOVED"),  # (a subclass of AskError: first)
-    ("AskError", "ASK"),
-    ("TryAgainError", "TRYAGAIN"),
-    ("ClusterDownError", "CLUSTERDOWN"),
-    ("ReadOnlyError", "READONLY"),
-    ("NoPermissionError", "NOPERM"),
-    ("BusyLoadingError", "LOADING"),
-    ("ExecAbortError", "EXECABORT"),
-    ("OutOfMemoryError", "OOM"),
-    ("NoScriptError", "NOSCRIPT"),
-)
 
 
 def _redis(name: str) -> type[BaseException] | tuple[type[BaseException], ...]:
@@ -79,7 +64,7 @@ def _failures() -> tuple[type[BaseException], ...]:
 
 def refusal(exc: BaseException) -> CommandRefused:
     """redis-py's exception for an error reply, as xtape's (same text, code kept)."""
-    code = next((c for name, c in _CODES if isinstance(exc, _redis(name))), "")
+    code = next((c for name, c in REFUSAL_CODES if isinstance(exc, _redis(name))), "")
     return CommandRefused(str(exc), code)
 
 

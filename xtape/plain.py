@@ -34,7 +34,7 @@ from xtape.connection import (
     resolve_url,
 )
 from xtape.errors import CommandRefused, RedisUnavailable
-from xtape.sockets import RECV_SIZE, NodeFault
+from xtape.sockets import RECV_SIZE, REFUSAL_CODES, NodeFault
 
 _HOST_PORT = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?\Z")
 _DB = re.compile(r"/?\Z|/(?P<db>[0-9]{1,6})\Z")
@@ -98,8 +98,13 @@ def open_plain(url: str | None, *, socket_timeout: float | None) -> socket.socke
     Raises :class:`~xtape.errors.RedisUnavailable` when the server does not answer."""
     resolved = resolve_url(url)
     target = _plain_target(resolved)
-    if target is None:
-        return None
+    return None if target is None else _checked_socket(resolved, target, socket_timeout)
+
+
+def _checked_socket(
+    resolved: str, target: tuple[str, int, int, list[bytes]], socket_timeout: float | None
+) -> socket.socket | None:
+    """:func:`open_plain` for the URL ``resolved``, whose :func:`_plain_target` is ``target``."""
     host, port, db, auth = target
     try:
         sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
@@ -137,11 +142,6 @@ def open_plain(url: str | None, *, socket_timeout: float | None) -> socket.socke
         return None
 
 
-def plain_target(url: str | None) -> tuple[str, int, int, list[bytes]] | None:
-    """``(host, port, db, AUTH arguments)`` of ``url`` (resolved) if it is a plain one."""
-    return _plain_target(resolve_url(url))
-
-
 def _silent(url: str) -> RedisUnavailable:
     """As :func:`xtape.connection.connect` tells a server that says nothing."""
     return RedisUnavailable(redact_url(url), f"the server did not answer within {CHECK_TIMEOUT_S:g} s")
@@ -159,8 +159,8 @@ _CODES = frozenset(
     {"ERR", "OOM", "WRONGPASS", "EXECABORT", "LOADING", "NOSCRIPT", "READONLY", "NOAUTH", "NOPERM", "ASK",
      "TRYAGAIN", "MOVED", "CLUSTERDOWN", "CROSSSLOT", "MASTERDOWN"}
 )  # fmt: skip
-#: The codes a refusal keeps (:data:`xtape.nodes._CODES`' list).
-_KEPT = frozenset({"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "NOPERM", "LOADING", "EXECABORT", "OOM", "NOSCRIPT"})
+#: The codes a refusal keeps (as :mod:`xtape.nodes` keeps redis-py's).
+_KEPT = frozenset(code for _, code in REFUSAL_CODES)
 _CLOSED = "Connection closed by server."
 
 
@@ -214,10 +214,11 @@ class PlainConnection:
     def open(cls, url: str | None, *, socket_timeout: float | None) -> tuple[PlainConnection, dict[str, object]] | None:
         """A connection to ``url`` checked by :func:`open_plain` and the keyword arguments
         that make another like it; None when ``url`` takes the usual path."""
-        target = plain_target(url)
+        resolved = resolve_url(url)
+        target = _plain_target(resolved)
         if target is None:
             return None
-        sock = open_plain(url, socket_timeout=socket_timeout)
+        sock = _checked_socket(resolved, target, socket_timeout)
         if sock is None:
             return None
         host, port, db, auth = target

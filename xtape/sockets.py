@@ -23,6 +23,23 @@ def socket_readable(sock: socket.socket) -> bool:
     return bool(readable)
 
 
+#: The error codes a refusal keeps (:class:`~xtape.errors.CommandRefused`'s ``code``):
+#: those redis-py takes off the messages of its own exception classes, by their names
+#: (redis-py is imported only by the connections that use it: :mod:`xtape.nodes`).
+REFUSAL_CODES: tuple[tuple[str, str], ...] = (
+    ("MovedError", "MOVED"),  # (a subclass of AskError: first)
+    ("AskError", "ASK"),
+    ("TryAgainError", "TRYAGAIN"),
+    ("ClusterDownError", "CLUSTERDOWN"),
+    ("ReadOnlyError", "READONLY"),
+    ("NoPermissionError", "NOPERM"),
+    ("BusyLoadingError", "LOADING"),
+    ("ExecAbortError", "EXECABORT"),
+    ("OutOfMemoryError", "OOM"),
+    ("NoScriptError", "NOSCRIPT"),
+)
+
+
 class NodeFault(ConnectionError):
     """The connection to a node failed (closed, reset, timed out, interrupted): it is
     dead; the message is the one line redis-py or the OS gave."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from xtape.connection import Client, ResponseError, command, connect, keep_stream_replies_raw
+from xtape.connection import Client, ResponseError, command, connect
 
 #: How many leftover entries (pending or never delivered) are read back per group.
 LEFTOVERS_SHOWN = 20
@@ -71,16 +71,20 @@ def _text(value: Any) -> bytes:
     return str(value).encode()
 
 
-def read_groups(client: Client, stream: bytes | str) -> list[GroupState]:
-    """Every consumer group of ``stream`` (none when the stream does not exist)."""
+def _group_infos(client: Client, stream: bytes | str) -> list[dict[bytes, Any]]:
+    """XINFO GROUPS of ``stream``, a map per group (none when the stream does not exist)."""
     try:
         infos = command(client, "XINFO", "GROUPS", stream)
     except ResponseError:  # no such key (yet), or not a stream
         return []
+    return [_flat_map(info) for info in infos or []]
+
+
+def read_groups(client: Client, stream: bytes | str) -> list[GroupState]:
+    """Every consumer group of ``stream`` (none when the stream does not exist)."""
     name = stream if isinstance(stream, bytes) else stream.encode()
     out = []
-    for info in infos or []:
-        fields = _flat_map(info)
+    for fields in _group_infos(client, stream):
         last = _text(fields.get(b"last-delivered-id", b"0-0"))
         out.append(
             GroupState(
@@ -127,8 +131,9 @@ def _fields_of(client: Client, stream: bytes, entry_id: bytes) -> list[bytes]:
 
 
 def has_group(client: Client, stream: str | bytes, name: bytes | None = None) -> bool:
-    """Whether ``stream`` has the consumer group ``name`` (None: any group)."""
-    return any(name is None or g.name == name for g in read_groups(client, stream))
+    """Whether ``stream`` has the consumer group ``name`` (None: any group); asks XINFO
+    GROUPS only (it is polled while a service starts)."""
+    return any(name is None or _text(f.get(b"name", b"")) == name for f in _group_infos(client, stream))
 
 
 def delete_streams(url: str, names: Sequence[str], globs: Sequence[str] = ()) -> list[str]:
@@ -152,8 +157,7 @@ def delete_streams(url: str, names: Sequence[str], globs: Sequence[str] = ()) ->
 
 def read_streams(url: str, streams: Sequence[str], limit: int = 100_000) -> dict[bytes, list[tuple[bytes, list[bytes]]]]:
     """Every entry of ``streams`` (up to ``limit`` each), as ``(id, flat fields)``."""
-    client = connect(url, socket_timeout=10.0)
-    keep_stream_replies_raw(client)
+    client = connect(url, socket_timeout=10.0)  # (stream replies kept raw by connect)
     try:
         out: dict[bytes, list[tuple[bytes, list[bytes]]]] = {}
         for name in streams:
@@ -164,16 +168,10 @@ def read_streams(url: str, streams: Sequence[str], limit: int = 100_000) -> dict
         client.close()
 
 
-def all_done(states: Sequence[GroupState]) -> bool:
-    """Whether every group given is done (see :attr:`GroupState.done`)."""
-    return all(g.done for g in states)
-
-
 __all__ = [
     "LEFTOVERS_SHOWN",
     "GroupState",
     "Leftovers",
-    "all_done",
     "count_after",
     "delete_streams",
     "group_leftovers",

@@ -115,8 +115,9 @@ class RecordMetrics(RecordEvents):
             self.markers.labels(kind)
         #: Per stream: its counters' children (a label lookup once per stream).
         self._children: dict[bytes, tuple[Any, Any]] = {}
-        #: Lag of the streams counted under _other (the gauge shows the worst).
+        #: Lag of the streams counted under _other, and the worst of it (the gauges').
         self._other_lag: dict[bytes, tuple[int | None, float]] = {}
+        self._other_worst: tuple[int | None, float] = (None, 0.0)
         self._path: str | None = None
         self._file: FileState | None = None
         self._rotations = self._deletions = 0
@@ -137,13 +138,28 @@ class RecordMetrics(RecordEvents):
     def lag(self, stream: bytes, entries: int | None, seconds: float) -> None:
         label = self.label(stream)
         if label == OTHER:
-            self._other_lag[stream] = (entries, seconds)
-            known = [e for e, _ in self._other_lag.values() if e is not None]
-            entries = max(known) if known else None
-            seconds = max(s for _, s in self._other_lag.values())
+            entries, seconds = self._worst_other(stream, entries, seconds)
         if entries is not None:
             self.lag_entries.labels(label).set(entries)
         self.lag_seconds.labels(label).set(seconds)
+
+    def _worst_other(self, stream: bytes, entries: int | None, seconds: float) -> tuple[int | None, float]:
+        """The worst lag under _other once ``stream``'s is this one (called per stream
+        per round: all of them are looked at again only when the worst one went down)."""
+        old_entries, old_seconds = self._other_lag.get(stream, (None, 0.0))
+        self._other_lag[stream] = (entries, seconds)
+        worst_entries, worst_seconds = self._other_worst
+        if old_seconds == worst_seconds and seconds < worst_seconds:
+            worst_seconds = max(s for _, s in self._other_lag.values())
+        else:
+            worst_seconds = max(worst_seconds, seconds)
+        if old_entries is not None and old_entries == worst_entries and (entries is None or entries < old_entries):
+            known = [e for e, _ in self._other_lag.values() if e is not None]
+            worst_entries = max(known) if known else None
+        elif entries is not None and (worst_entries is None or entries > worst_entries):
+            worst_entries = entries
+        self._other_worst = (worst_entries, worst_seconds)
+        return self._other_worst
 
     def gap(self, stream: bytes, lost: int) -> None:
         label = self.label(stream)
