@@ -335,6 +335,9 @@ def series_read(series: str | None) -> Iterator[None]:
         yield
 
 
+StreamOpt = Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")]
+
+
 NoCatalogOpt = Annotated[bool, typer.Option("--no-catalog", help="Check no stream catalog, even if one is found.")]
 
 

@@ -13,6 +13,7 @@ from xtape.cli.common import (
     CatalogOpt,
     NoCatalogOpt,
     SeriesOpt,
+    StreamOpt,
     app,
     catalog_for,
     handled,
@@ -28,7 +29,7 @@ from xtape.units import plural
 def export(
     file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or - (standard input; Parquet without --flatten only).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The file to write: OUT.parquet (one row per entry, and OUT.markers.parquet with the gaps and markers) or OUT.mcap (a channel per stream, for Foxglove).")],
-    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    stream: StreamOpt = None,
     flatten: Annotated[bool, typer.Option("--flatten", help="Parquet: also one column per top-level key of the decoded payloads (or of the fields), typed from each stream's values (reads the recording twice).")] = False,
     codec: CodecOpt = None,
     catalog: CatalogOpt = None,
