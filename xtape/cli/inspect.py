@@ -24,6 +24,7 @@ from xtape.cli.common import (
     SeriesOpt,
     StreamOpt,
     app,
+    check_recording_output,
     handled,
     parse_time_base,
     series_read,
@@ -254,7 +255,7 @@ def cut(
     """
     from xtape.cut import CutOptions
     from xtape.cut import cut as run_cut
-    from xtape.outputs import check_output, check_split_folder
+    from xtape.outputs import check_split_folder
     from xtape.recording.split import parse_split
     from xtape.units import parse_seconds
 
@@ -264,9 +265,7 @@ def cut(
         if split:
             check_split_folder(output, inputs=[file])
         else:
-            check_output(output, force=force, inputs=[file])
-            if output == "-" and sys.stdout.isatty():
-                raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
+            check_recording_output(output, force=force, inputs=[file])
         key = None
         if redact_key_file is not None:
             from xtape.capture.redact import read_key_file
