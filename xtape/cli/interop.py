@@ -63,6 +63,7 @@ def export(
             require("mcap", "export to MCAP")
         from xtape.codecs import CodecResolver
         from xtape.recording import Recording
+        from xtape.recording.info import truncation_warning
 
         patterns = list(stream or ())
         keep = (lambda name: match_any(name, patterns)) if patterns else None
@@ -81,8 +82,9 @@ def export(
             from xtape.interop.mcap_out import export_mcap
 
             stats = export_mcap(rec, output, keep=keep, codecs=resolver, catalog=schemas)
-        if rec.truncated_bytes:
-            warn(f"{rec.name}: the last {rec.truncated_bytes} bytes are an incomplete record (skipped)")
+        truncated = truncation_warning(rec.name, rec.truncated_bytes)
+        if truncated is not None:
+            warn(truncated)
     if quiet:
         return
     what = f"{plural(stats.row_groups, 'row group')}, " if kind == "parquet" else ""
