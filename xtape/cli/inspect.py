@@ -87,6 +87,7 @@ def cat(
     entries a codec reads (detected, or --codec) show the decoded value instead.
     """
     from xtape.recording import Recording
+    from xtape.recording.info import truncation_warning
     from xtape.recording.jsonl import write_jsonl
     from xtape.units import match_any, parse_duration
 
@@ -117,12 +118,9 @@ def cat(
             decoder=decoder,
             select=select,
         )
-        if rec.truncated_bytes:
-            stderr.print(
-                f"xtape: warning: {show_text(rec.name)}: the last {rec.truncated_bytes} bytes are an "
-                "incomplete record (skipped)",
-                markup=False,
-            )
+        truncated = truncation_warning(show_text(rec.name), rec.truncated_bytes)
+        if truncated is not None:
+            warn(truncated)
 
 
 def _decoder(codec: list[str] | None) -> Callable[[bytes, Sequence[bytes]], tuple[str, Any] | None]:
