@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xtape.cli import logs
 from xtape.cli._text import human_bytes, show_text, silence_stdout
 from xtape.errors import XtapeError
 
@@ -54,10 +55,10 @@ def quick_main(argv: list[str]) -> int | None:
         show_info(Path(file), **options)
         sys.stdout.flush()
     except XtapeError as exc:
-        sys.stderr.write(f"xtape: error: {exc}\n")
+        logs.error(str(exc), exc.exit_code)
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("xtape: interrupted\n")
+        logs.say("xtape: interrupted")
         return 130
     except BrokenPipeError:
         silence_stdout()  # `xtape info ... | head`: exit 0 as every command (docs/cli.md)

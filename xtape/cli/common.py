@@ -9,7 +9,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -335,6 +335,9 @@ def series_read(series: str | None) -> Iterator[None]:
         yield
 
 
+StreamOpt = Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")]
+
+
 NoCatalogOpt = Annotated[bool, typer.Option("--no-catalog", help="Check no stream catalog, even if one is found.")]
 
 
@@ -361,6 +364,16 @@ _WARNED: set[str] = set()
 
 
 CATALOG_NAME = "streams.yaml"  # xtape.catalog.CATALOG_NAME (not imported for this)
+
+
+def check_recording_output(output: str, *, force: bool, inputs: Sequence[Path] = ()) -> None:
+    """``-o`` of a command that writes one recording file (``record``, ``cut``): checked
+    as every output, and ``-`` refused on a terminal before any work is done."""
+    from xtape.outputs import check_output
+
+    check_output(output, force=force, inputs=inputs)
+    if output == "-" and sys.stdout.isatty():
+        raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
 
 
 def write_file(path: Path, text: str) -> None:

@@ -14,6 +14,7 @@ from xtape.cli._shape import SampleByOpt, SampleOpt, SampleSeedOpt, WhereOpt, en
 from xtape.cli.common import (
     ProgressLine,
     SeriesOpt,
+    StreamOpt,
     app,
     format_seconds,
     handled,
@@ -30,7 +31,7 @@ from xtape.units import plural
 def convert(
     file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
-    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    stream: StreamOpt = None,
     since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D after the recording's start (e.g. 2m), as replay --since.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D after the recording's start (e.g. 3m), as replay --until.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N entries.")] = None,

@@ -22,7 +22,9 @@ from xtape.cli._shape import (
 )
 from xtape.cli.common import (
     SeriesOpt,
+    StreamOpt,
     app,
+    check_recording_output,
     handled,
     parse_time_base,
     series_read,
@@ -33,6 +35,10 @@ from xtape.cli.common import (
 )
 from xtape.errors import UsageError
 from xtape.units import plural
+
+#: ``cat`` and ``cut``: where in the timeline, as ``replay --since/--until``.
+SinceOpt = Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")]
 
 
 @app.command(short_help="Summarize a recording.")
@@ -59,10 +65,7 @@ def info(
 @app.command(short_help="Print entries as JSON lines.")
 def cat(
     file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
-    stream: Annotated[
-        list[str] | None,
-        typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable)."),
-    ] = None,
+    stream: StreamOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, help="At most N entries.")] = None,
     objects: Annotated[
         bool,
@@ -71,8 +74,8 @@ def cat(
             help='Fields as an object for jq: {"name": value}, a repeated name\'s values as an array (loses the order across names).',
         ),
     ] = False,
-    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     decode: Annotated[bool, typer.Option("--decode", help='Decoded payloads: {"stream", "id", "codec", "value", "time"} for entries a codec reads (docs/codecs.md).')] = False,
     codec: CodecOpt = None,
     where: WhereOpt = None,
@@ -84,6 +87,7 @@ def cat(
     entries a codec reads (detected, or --codec) show the decoded value instead.
     """
     from xtape.recording import Recording
+    from xtape.recording.info import truncation_warning
     from xtape.recording.jsonl import write_jsonl
     from xtape.units import match_any, parse_duration
 
@@ -114,12 +118,9 @@ def cat(
             decoder=decoder,
             select=select,
         )
-        if rec.truncated_bytes:
-            stderr.print(
-                f"xtape: warning: {show_text(rec.name)}: the last {rec.truncated_bytes} bytes are an "
-                "incomplete record (skipped)",
-                markup=False,
-            )
+        truncated = truncation_warning(show_text(rec.name), rec.truncated_bytes)
+        if truncated is not None:
+            warn(truncated)
 
 
 def _decoder(codec: list[str] | None) -> Callable[[bytes, Sequence[bytes]], tuple[str, Any] | None]:
@@ -140,7 +141,7 @@ def _decoder(codec: list[str] | None) -> Callable[[bytes, Sequence[bytes]], tupl
 def plot(
     file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or a quoted glob of its files ('split/*.xtape').")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png.")],
-    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    stream: StreamOpt = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
     bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
     time_base: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
@@ -223,10 +224,10 @@ def merge(
 def cut(
     file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (a file, a split recording's folder or a quoted glob of its files; - reads standard input).")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="OUT", help="The recording to write (- for standard output); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
-    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    stream: StreamOpt = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Leave out streams matching this glob (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     time_base: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="--since/--until on: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     where: WhereOpt = None,
     sample: SampleOpt = None,
@@ -252,7 +253,7 @@ def cut(
     """
     from xtape.cut import CutOptions
     from xtape.cut import cut as run_cut
-    from xtape.outputs import check_output, check_split_folder
+    from xtape.outputs import check_split_folder
     from xtape.recording.split import parse_split
     from xtape.units import parse_seconds
 
@@ -262,9 +263,7 @@ def cut(
         if split:
             check_split_folder(output, inputs=[file])
         else:
-            check_output(output, force=force, inputs=[file])
-            if output == "-" and sys.stdout.isatty():
-                raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
+            check_recording_output(output, force=force, inputs=[file])
         key = None
         if redact_key_file is not None:
             from xtape.capture.redact import read_key_file

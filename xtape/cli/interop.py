@@ -13,6 +13,7 @@ from xtape.cli.common import (
     CatalogOpt,
     NoCatalogOpt,
     SeriesOpt,
+    StreamOpt,
     app,
     catalog_for,
     handled,
@@ -28,7 +29,7 @@ from xtape.units import plural
 def export(
     file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or - (standard input; Parquet without --flatten only).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The file to write: OUT.parquet (one row per entry, and OUT.markers.parquet with the gaps and markers) or OUT.mcap (a channel per stream, for Foxglove).")],
-    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", metavar="GLOB", help="Only streams matching this glob (repeatable).")] = None,
+    stream: StreamOpt = None,
     flatten: Annotated[bool, typer.Option("--flatten", help="Parquet: also one column per top-level key of the decoded payloads (or of the fields), typed from each stream's values (reads the recording twice).")] = False,
     codec: CodecOpt = None,
     catalog: CatalogOpt = None,
@@ -62,6 +63,7 @@ def export(
             require("mcap", "export to MCAP")
         from xtape.codecs import CodecResolver
         from xtape.recording import Recording
+        from xtape.recording.info import truncation_warning
 
         patterns = list(stream or ())
         keep = (lambda name: match_any(name, patterns)) if patterns else None
@@ -80,8 +82,9 @@ def export(
             from xtape.interop.mcap_out import export_mcap
 
             stats = export_mcap(rec, output, keep=keep, codecs=resolver, catalog=schemas)
-        if rec.truncated_bytes:
-            warn(f"{rec.name}: the last {rec.truncated_bytes} bytes are an incomplete record (skipped)")
+        truncated = truncation_warning(rec.name, rec.truncated_bytes)
+        if truncated is not None:
+            warn(truncated)
     if quiet:
         return
     what = f"{plural(stats.row_groups, 'row group')}, " if kind == "parquet" else ""

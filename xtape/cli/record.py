@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import glob
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +29,7 @@ from xtape.cli.common import (
     TlsInsecureOpt,
     TlsKeyOpt,
     app,
+    check_recording_output,
     handled,
     human_bytes,
     stderr,
@@ -88,7 +88,7 @@ def record(
     from xtape.capture import record as run_record
     from xtape.capture.redact import read_key_file
     from xtape.observe.serve import watching_record
-    from xtape.outputs import check_output, check_split_folder
+    from xtape.outputs import check_split_folder
     from xtape.process import process_state
     from xtape.recording.compression import writable
     from xtape.recording.split import parse_split
@@ -103,9 +103,7 @@ def record(
         if split:
             check_split_folder(output)
         elif snapshots is None:
-            check_output(output, force=force)
-            if output == "-" and sys.stdout.isatty():
-                raise UsageError("-o -: will not write a recording to a terminal; redirect it to a file or a pipe")
+            check_recording_output(output, force=force)
         for name in streams:
             if os.path.exists(name):
                 warn(

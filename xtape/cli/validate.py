@@ -171,6 +171,7 @@ def _validate_recording(file: Path, schemas: Any, examples: int, quiet: bool, co
     """Check a recording against the catalog and print the summary; whether all was valid."""
     from xtape.catalog import validate_recording
     from xtape.codecs import CodecResolver
+    from xtape.recording.info import truncation_warning
 
     if schemas is None:
         raise UsageError(
@@ -186,8 +187,9 @@ def _validate_recording(file: Path, schemas: Any, examples: int, quiet: bool, co
         )
     finally:
         line.done()
-    if result.truncated_bytes:
-        warn(f"{file}: the last {result.truncated_bytes} bytes are an incomplete record (skipped)")
+    truncated = truncation_warning(str(file), result.truncated_bytes)
+    if truncated is not None:
+        warn(truncated)
     if quiet and result.ok:
         return True
     verdict = "ok " if result.ok else "BAD"
