@@ -4,7 +4,7 @@ The public API, each verb taking its source first, then its target, then its opt
 
     from xtape import RecordOptions, record, replay, convert, diff_recordings, load_case, run_case
 
-    record(URL, "today.xtape", RecordOptions(["orders:*"], duration_s=60))
+    record(URL, "today.xtape", RecordOptions(["orders:*"], duration=60))
     replay("today.xtape", URL)                          # a recording or a scenario
     convert("today.xtape", "today.yaml")
     diff_recordings("golden.xtape", "actual.xtape").same
