@@ -19,7 +19,7 @@ from typing import Any
 from xtape.codecs import CodecResolver
 from xtape.diff import DiffRules
 from xtape.diff.compare import Comparer, json_text
-from xtape.ids import id_ms
+from xtape.ids import id_key, id_ms
 from xtape.regress.case import LatencyLimit
 from xtape.timeline import pair_fields
 
@@ -102,7 +102,7 @@ def measure(
 ) -> dict[bytes, Latency]:
     """Latency per output stream (streams with nothing paired are left out). ``codecs``
     (the diff rules') and detection decode payloads for ``correlate_by``."""
-    merged = sorted(((s, i, f) for s, entries in inputs.items() for i, f in entries), key=lambda e: _id_key(e[1]))
+    merged = sorted(((s, i, f) for s, entries in inputs.items() for i, f in entries), key=lambda e: id_key(e[1]))
     out: dict[bytes, Latency] = {}
     if correlate_by is not None:
         key = _Key(correlate_by, codecs)
@@ -114,7 +114,7 @@ def measure(
     values: dict[bytes, list[float]] = {}
     answers = sorted(
         ((stream, entry_id, flat) for stream, entries in outputs.items() for entry_id, flat in entries),
-        key=lambda e: _id_key(e[1]),
+        key=lambda e: id_key(e[1]),
     )
     for k_th, (stream, entry_id, flat) in enumerate(answers):
         if correlate_by is not None:
@@ -128,11 +128,6 @@ def measure(
         if figures is not None:
             out[stream] = figures
     return out
-
-
-def _id_key(entry_id: bytes) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition(b"-")
-    return int(ms), int(seq or 0)
 
 
 def check(
