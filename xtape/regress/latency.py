@@ -12,13 +12,12 @@ order) answers the k-th input (all input streams in id order), one answer per in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from xtape.codecs import CodecResolver
-from xtape.diff import DiffRules
-from xtape.diff.compare import Comparer, json_text
+from xtape.diff.compare import json_text, key_reader
 from xtape.ids import id_key, id_ms
 from xtape.regress.case import LatencyLimit
 from xtape.timeline import pair_fields
@@ -69,18 +68,14 @@ class _Key:
     def __init__(self, spec: str, codecs: Sequence[tuple[str, str]] = ()) -> None:
         self.spec = spec
         self.resolver = CodecResolver(codecs, detect_json=False)
-        self.plain: dict[bytes, Comparer] = {}
-        head = spec.split(".", 1)[0].split("[", 1)[0]
-        self.inner = Comparer(DiffRules(match_by=spec, json_fields=(head,))) if head != spec else None
+        self.readers: dict[bytes, Callable[[Sequence[bytes]], Any]] = {}
 
     def __call__(self, stream: bytes, flat: Sequence[bytes]) -> str | None:
-        plain = self.plain.get(stream)
-        if plain is None:
+        read = self.readers.get(stream)
+        if read is None:
             codec = self.resolver.codec(stream, pair_fields(flat))
-            plain = self.plain[stream] = Comparer(DiffRules(match_by=self.spec), codec)
-        found = plain.key(flat)
-        if found is None and self.inner is not None:
-            found = self.inner.key(flat)
+            read = self.readers[stream] = key_reader(self.spec, codec)
+        found = read(flat)
         return _text(found)
 
 
