@@ -362,6 +362,23 @@ class Comparer:
         return None
 
 
+def key_reader(spec: str, codec: Codec | None = None) -> Callable[[Sequence[bytes]], Any]:
+    """The ``match_by``/``correlate_by`` value of an entry (None when it has none): the
+    field ``spec``, or the path in the payload ``codec`` decodes, else ``FIELD.path``
+    inside a JSON field (as :meth:`Comparer.key` returns it)."""
+    plain = Comparer(DiffRules(match_by=spec), codec)
+    head = spec.split(".", 1)[0].split("[", 1)[0]
+    inner = Comparer(DiffRules(match_by=spec, json_fields=(head,))) if head != spec else None
+
+    def key(flat: Sequence[bytes]) -> Any:
+        found = plain.key(flat)
+        if found is None and inner is not None:
+            found = inner.key(flat)
+        return found
+
+    return key
+
+
 def _nothing(flat: Sequence[bytes]) -> tuple[()]:
     return ()
 
@@ -378,4 +395,4 @@ def _occurrences(names: list[bytes], other: dict[bytes, list[bytes]]) -> list[tu
     return out
 
 
-__all__ = ["Comparer", "FieldDiff", "Item", "PathDiff", "json_text", "parse_json", "path_pattern"]
+__all__ = ["Comparer", "FieldDiff", "Item", "PathDiff", "json_text", "key_reader", "parse_json", "path_pattern"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xtape.capture.groups import Leftovers
-from xtape.report.diff_text import fields_line, strip_ansi
+from xtape.report.diff_text import fields_line
 from xtape.timeline import display_name
 from xtape.units import plural
 
@@ -57,4 +57,4 @@ def never_appeared(outputs: Sequence[str], seen: Sequence[bytes]) -> list[str]:
     return [o for o in outputs if not any(fnmatch.fnmatchcase(n, o) for n in names)]
 
 
-__all__ = ["escape_text", "leftover_headline", "leftover_lines", "never_appeared", "strip_ansi"]
+__all__ = ["escape_text", "leftover_headline", "leftover_lines", "never_appeared"]

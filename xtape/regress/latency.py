@@ -12,14 +12,13 @@ order) answers the k-th input (all input streams in id order), one answer per in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from xtape.codecs import CodecResolver
-from xtape.diff import DiffRules
-from xtape.diff.compare import Comparer, json_text
-from xtape.ids import id_ms
+from xtape.diff.compare import json_text, key_reader
+from xtape.ids import id_key, id_ms
 from xtape.regress.case import LatencyLimit
 from xtape.timeline import pair_fields
 
@@ -69,18 +68,14 @@ class _Key:
     def __init__(self, spec: str, codecs: Sequence[tuple[str, str]] = ()) -> None:
         self.spec = spec
         self.resolver = CodecResolver(codecs, detect_json=False)
-        self.plain: dict[bytes, Comparer] = {}
-        head = spec.split(".", 1)[0].split("[", 1)[0]
-        self.inner = Comparer(DiffRules(match_by=spec, json_fields=(head,))) if head != spec else None
+        self.readers: dict[bytes, Callable[[Sequence[bytes]], Any]] = {}
 
     def __call__(self, stream: bytes, flat: Sequence[bytes]) -> str | None:
-        plain = self.plain.get(stream)
-        if plain is None:
+        read = self.readers.get(stream)
+        if read is None:
             codec = self.resolver.codec(stream, pair_fields(flat))
-            plain = self.plain[stream] = Comparer(DiffRules(match_by=self.spec), codec)
-        found = plain.key(flat)
-        if found is None and self.inner is not None:
-            found = self.inner.key(flat)
+            read = self.readers[stream] = key_reader(self.spec, codec)
+        found = read(flat)
         return _text(found)
 
 
@@ -102,7 +97,7 @@ def measure(
 ) -> dict[bytes, Latency]:
     """Latency per output stream (streams with nothing paired are left out). ``codecs``
     (the diff rules') and detection decode payloads for ``correlate_by``."""
-    merged = sorted(((s, i, f) for s, entries in inputs.items() for i, f in entries), key=lambda e: _id_key(e[1]))
+    merged = sorted(((s, i, f) for s, entries in inputs.items() for i, f in entries), key=lambda e: id_key(e[1]))
     out: dict[bytes, Latency] = {}
     if correlate_by is not None:
         key = _Key(correlate_by, codecs)
@@ -114,7 +109,7 @@ def measure(
     values: dict[bytes, list[float]] = {}
     answers = sorted(
         ((stream, entry_id, flat) for stream, entries in outputs.items() for entry_id, flat in entries),
-        key=lambda e: _id_key(e[1]),
+        key=lambda e: id_key(e[1]),
     )
     for k_th, (stream, entry_id, flat) in enumerate(answers):
         if correlate_by is not None:
@@ -128,11 +123,6 @@ def measure(
         if figures is not None:
             out[stream] = figures
     return out
-
-
-def _id_key(entry_id: bytes) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition(b"-")
-    return int(ms), int(seq or 0)
 
 
 def check(

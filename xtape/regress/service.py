@@ -127,9 +127,6 @@ class Service:
 
     def check_alive(self) -> None:
         """Raises :class:`ServiceFailed` if the service has exited."""
-        self._check_alive()
-
-    def _check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             raise ServiceFailed(f"exited with code {self.proc.returncode} before it was ready", self.tail())
 

@@ -221,17 +221,12 @@ def key_getter(spec: str | None, codec: str | None = None) -> KeyFn | None:
     a path in the payload ``codec`` decodes)."""
     if not spec:
         return None
-    from xtape.diff.compare import Comparer
-    from xtape.diff.rules import DiffRules
+    from xtape.diff.compare import key_reader
 
-    plain = Comparer(DiffRules(match_by=spec), get_codec(codec) if codec else None)
-    head = spec.split(".", 1)[0].split("[", 1)[0]
-    inner = Comparer(DiffRules(match_by=spec, json_fields=(head,))) if head != spec else None
+    read = key_reader(spec, get_codec(codec) if codec else None)
 
     def get(flat: Sequence[bytes]) -> str | None:
-        found = plain.key(flat)
-        if found is None and inner is not None:
-            found = inner.key(flat)
+        found = read(flat)
         if found is None:
             return None
         value = show_bytes(found, 60) if isinstance(found, bytes) else json_text(found[1])

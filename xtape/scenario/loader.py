@@ -132,9 +132,6 @@ def _parse_json(text: str, path: str) -> Any:
     except RecursionError:
         raise ScenarioError(path, None, TOO_DEEP) from None
     except _DuplicateKey:
-        try:
-            read_yaml(text, path)  # JSON is YAML: this names the key and its line
-        except YamlError as error:
-            raise ScenarioError(error.path, error.line, error.reason) from None
+        read_yaml(text, path)  # JSON is YAML: its YamlError names the key and its line
         raise ScenarioError(path, None, "duplicate key in a JSON object") from None
     return data

@@ -27,23 +27,17 @@ from xtape.yamlfile.check import unknown_key as unknown_key_text
 if TYPE_CHECKING:
     from xtape.scenario.spec import EventSpec
 
-class Tabled:
-    """A class whose keys are a table (``KEYS``): :class:`Scenario`, the models of :mod:`.spec`."""
-
-    __slots__ = ()
-
-    KEYS: dict[str, Key]
+def checks(model: Any) -> dict[str, Check]:
+    """Each key of ``model`` (a class with a table of keys, ``KEYS``) that has a check, and that check."""
+    return _checks(model.KEYS)
 
 
-def checks(model: type[Tabled] | Any) -> dict[str, Check]:
-    """Each key of ``model`` that has a check, and that check."""
-    table: dict[str, Key] = model.KEYS
+def _checks(table: dict[str, Key]) -> dict[str, Check]:
     return {name: key.check for name, key in table.items() if key.check is not None}
 
 
-def defaults(model: type[Tabled] | Any) -> dict[str, Any]:
-    """Each optional key of ``model`` and its default (one shared value per key)."""
-    table: dict[str, Key] = model.KEYS
+def _defaults(table: dict[str, Key]) -> dict[str, Any]:
+    """Each optional key of ``table`` and its default (one shared value per key)."""
     return {name: key.make_default() for name, key in table.items() if not key.required}
 
 
@@ -54,7 +48,7 @@ EVENT_KEYS: tuple[str, ...] = tuple(EVENT_TABLE)
 _HEAD_KEYS: tuple[str, ...] = tuple(name for name in HEAD_TABLE if name != "events")
 
 
-class Scenario(Tabled):
+class Scenario:
     """A scenario: named, described, a list of events and what they may use.
 
     What :func:`~xtape.scenario.load_scenario` returns (checked by the light path, no
@@ -223,8 +217,8 @@ def unknown_key(parent: Loc, key: object) -> str:
     return _at(parent, unknown_key_text(key, valid))
 
 
-_EVENT_CHECKS = {name: key.check for name, key in EVENT_TABLE.items() if key.check is not None}
-_EVENT_DEFAULTS = {name: key.make_default() for name, key in EVENT_TABLE.items() if not key.required}
+_EVENT_CHECKS = _checks(EVENT_TABLE)
+_EVENT_DEFAULTS = _defaults(EVENT_TABLE)
 _EVENT_REQUIRED = tuple(name for name in EVENT_KEYS if name not in _EVENT_DEFAULTS)
 _OPTIONAL_CHECKS = {name: check for name, check in _EVENT_CHECKS.items() if name in _EVENT_DEFAULTS}
 
@@ -268,8 +262,8 @@ def check_event(value: Any, index: int, problems: list[Problem]) -> EventRecord 
     return EventRecord(index, fields)
 
 
-_HEAD_CHECKS = {name: key.check for name, key in HEAD_TABLE.items() if key.check is not None}
-_HEAD_DEFAULTS = {name: key.make_default() for name, key in HEAD_TABLE.items() if not key.required}
+_HEAD_CHECKS = _checks(HEAD_TABLE)
+_HEAD_DEFAULTS = _defaults(HEAD_TABLE)
 
 
 def check_document(
