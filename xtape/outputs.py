@@ -156,17 +156,27 @@ def _temp_beside(path: Path) -> tuple[int, Path]:
     raise RuntimeFailure(f"cannot write {path}: no free temporary name beside it")
 
 
+def create_new(path: str | Path) -> int:
+    """A file descriptor for writing ``path``, created exclusively (mode 0600), or
+    :class:`FileExistsError` whatever the name holds (a file, a symlink, even a
+    dangling one). The caller owns the descriptor."""
+    try:
+        return os.open(path, _CREATE, OUTPUT_MODE)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _failed(path, exc) from None
+
+
 def create(path: str | Path) -> int:
     """A file descriptor for writing ``path``, a new file (mode 0600) now under that
     name: created exclusively, or, where a file (or a symlink) is there, a new file
     renamed over it. The caller owns the descriptor."""
     target = Path(path)
     try:
-        return os.open(target, _CREATE, OUTPUT_MODE)
+        return create_new(target)
     except FileExistsError:
         pass
-    except OSError as exc:
-        raise _failed(path, exc) from None
     if target.is_dir() and not target.is_symlink():
         raise RuntimeFailure(f"cannot write {path}: it is a folder")
     fd, tmp = _temp_beside(target)
@@ -228,6 +238,7 @@ __all__ = [
     "check_output",
     "check_split_folder",
     "create",
+    "create_new",
     "is_stdout",
     "replacing",
     "replacing_binary",

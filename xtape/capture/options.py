@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from xtape.errors import InvalidStreamId, UsageError
 from xtape.ids import StreamId
-from xtape.timeline import NS_PER_S
-from xtape.units import parse_duration
+from xtape.units import parse_seconds
 
 if TYPE_CHECKING:
     from xtape.capture.snapshot import Snapshots
@@ -82,12 +81,12 @@ def parse_start(text: str) -> StartSpec:
     match = _AGO.match(value)
     if match:
         try:
-            ns = parse_duration(value[1:].strip(), option="--from")
+            ago = parse_seconds(value[1:].strip(), option="--from")
         except UsageError:
             raise UsageError(
                 f"invalid --from {text!r}: use -DURATION with a unit: ms, s, m, h or d (e.g. -5m)"
             ) from None
-        return StartSpec("ago", value, ago=ns / NS_PER_S)
+        return StartSpec("ago", value, ago=ago)
     when = _parse_time(value)
     if when is None:
         raise UsageError(f"invalid --from {text!r}: {_FROM_HELP}")

@@ -197,9 +197,9 @@ def progress_every_s() -> float:
     text = os.environ.get(PROGRESS_ENV)
     if not text:
         return 60.0
-    from xtape.units import parse_duration
+    from xtape.units import parse_seconds
 
-    return parse_duration(text, option=f"${PROGRESS_ENV}", positive=True) / 1e9
+    return parse_seconds(text, option=f"${PROGRESS_ENV}", positive=True)
 
 
 class Handler(logging.Handler):

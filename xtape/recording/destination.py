@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from xtape.errors import RuntimeFailure, UsageError
 from xtape.outputs import create as create_output
+from xtape.outputs import create_new
 
 
 def open_output(
@@ -27,12 +28,7 @@ def open_output(
     if isinstance(path, (str, Path)) and str(path) != "-":
         name = str(path)
         if exclusive:  # a split series' next file: a name taken by anyone is skipped
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            except FileExistsError:
-                raise
-            except OSError as exc:
-                raise RuntimeFailure(f"cannot write {name}: {exc.strerror or exc}") from None
+            fd = create_new(path)
         else:
             if is_being_written(path):
                 raise RuntimeFailure(f"cannot write {name}: another recorder is writing it")

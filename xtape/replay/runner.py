@@ -69,9 +69,9 @@ def replay_through(
     if publisher.keep_ids:
         firsts = first_ids(options.transform.apply(source.timeline(0, lambda seq, offset: 0)))
         check_keep_ids(firsts, publisher)
-    run = _Replay(source, publisher, options, clock or MonotonicClock(), progress, stop_event)
-    run.observer = observer or ReplayEvents()
-    return run.run()
+    return _Replay(
+        source, publisher, options, clock or MonotonicClock(), progress, stop_event, observer
+    ).run()
 
 
 class _Stop(Exception):
@@ -89,6 +89,7 @@ class _Replay:
         clock: Clock,
         progress: ProgressFn | None,
         stop_event: threading.Event | None,
+        observer: ReplayEvents | None = None,
     ) -> None:
         self.source = source
         self.publisher = publisher
@@ -108,7 +109,7 @@ class _Replay:
         self.next_progress = self.t0 + self.progress_every_ns
         self.next_gc = self.t0 + NS_PER_S
         self.pass_total, self.pass_span_ns = _pass_size(source, options)
-        self.observer = ReplayEvents()
+        self.observer = observer or ReplayEvents()
 
     def run(self) -> ReplayReport:
         try:
