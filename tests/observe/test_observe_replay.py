@@ -102,3 +102,30 @@ def test_entries_sent_again_after_a_reconnect_are_counted(
         assert (rep.value("xtape_replay_entries_resent_total") or 0) > 0
         code, err = rep.stop()
     assert code == 143, err
+
+
+def test_an_observer_given_with_a_path_hears_the_replay(redis_url: str, r: redis.Redis) -> None:
+    """``xtape.replay(path, ..., observer=...)`` opens the file and keeps the observer."""
+    from support.paths import SAMPLE
+
+    import xtape
+    from xtape.observe.events import ReplayEvents
+
+    class Heard(ReplayEvents):
+        def __init__(self) -> None:
+            self.begun = self.ended = 0
+            self.batches = 0
+
+        def begin(self, counts: object) -> None:
+            self.begun += 1
+
+        def published(self, deadlines: object, now_ns: int) -> None:
+            self.batches += 1
+
+        def end(self) -> None:
+            self.ended += 1
+
+    heard = Heard()
+    report = xtape.replay(SAMPLE, redis_url, xtape.ReplayOptions(pacing=xtape.Pacing.max_speed()), observer=heard)
+    assert report.published > 0
+    assert (heard.begun, heard.ended) == (1, 1) and heard.batches >= 1

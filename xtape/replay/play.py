@@ -64,7 +64,7 @@ def replay(
         opened = open_source(source, options)
         report = replay(
             opened, url, options, out=out, verbose=verbose, progress=progress, warn=warn,
-            stop_event=stop_event, cluster=cluster,
+            stop_event=stop_event, cluster=cluster, observer=observer,
         )  # fmt: skip
         report.warnings[:0] = opened.warnings
         return report
