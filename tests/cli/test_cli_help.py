@@ -67,7 +67,7 @@ def _help_records(command: str) -> dict[str, str]:
     """``{option: its help text}`` of a command, as ``--help`` renders it."""
     import typer.main
 
-    from xtape.cli.common import tidy_extras
+    from xtape.cli.typer_app import tidy_extras
 
     cmd = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
     ctx = cmd.make_context(command, ["--help"], resilient_parsing=True)

@@ -121,7 +121,7 @@ def test_a_file_that_is_not_a_mapping_or_not_there_is_one_line(tmp_path: Path) -
 
 def test_an_option_added_to_a_command_is_a_key_with_no_edit_of_the_config_code(tmp_path: Path) -> None:
     """As ``--metrics``/``--snapshot`` added to record by another branch would be."""
-    from xtape.cli.common import app as xtape_app
+    from xtape.cli import app as xtape_app
 
     other = type(xtape_app)(add_completion=False)
     seen: dict[str, object] = {}

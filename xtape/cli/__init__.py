@@ -5,8 +5,9 @@ what the commands share. Nothing here holds logic of its own. Every expected fai
 an ``XtapeError``, printed as one line on stderr with exit code 1 (runtime) or 2
 (input/usage). Only this package imports typer.
 
-Importing this package imports nothing heavy: :func:`main` runs a plain ``xtape info``
-without typer (see :mod:`._info`), and the typer ``app`` is built on first use.
+Importing this package imports nothing heavy: :func:`main` runs a plain command line
+without typer (:mod:`._info` for ``info``, :mod:`.quick` for the others), and the typer
+``app`` is built on first use.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from xtape.cli.common import app
+    from xtape.cli.typer_app import app
 
 __all__ = ["app", "main"]
 
@@ -50,17 +51,13 @@ COMMAND_MODULE = {
 def _app(command: str | None = None) -> Any:
     """The typer app with every command registered, in :data:`COMMAND_MODULES`' order
     (whatever order the modules were imported in); with ``command``, one that
-    :data:`COMMAND_MODULE` knows, only its module's commands."""
+    :data:`COMMAND_MODULE` knows, only that command."""
     module = COMMAND_MODULE.get(command or "")
     for name in COMMAND_MODULES if module is None else (module,):
         import_module(f"xtape.cli.{name}")
-    from xtape.cli.common import app as typer_app
+    from xtape.cli.typer_app import build
 
-    order = {f"xtape.cli.{name}": i for i, name in enumerate(COMMAND_MODULES)}
-    typer_app.registered_commands.sort(
-        key=lambda command: order.get(getattr(command.callback, "__module__", ""), len(order))
-    )
-    return typer_app
+    return build(None if module is None else [command or ""], order=[f"xtape.cli.{name}" for name in COMMAND_MODULES])
 
 
 def __getattr__(name: str) -> Any:
@@ -71,7 +68,11 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """Console-script entry point: usage errors as one line, exit codes as documented."""
+    """Console-script entry point: usage errors as one line, exit codes as documented.
+
+    A plain command line is parsed and run without typer (:mod:`.quick`); ``--help``,
+    a usage error or anything unusual goes to typer (:mod:`.typer_app`), which parses
+    it as always."""
     from xtape.cli._info import quick_main
 
     argv = sys.argv[1:]
@@ -83,22 +84,17 @@ def main() -> None:
     from xtape.cli.logs import chosen_format
 
     code = quick_main(argv) if chosen_format(argv) == "text" else None  # (JSON: typer's path)
+    if code is None and argv and argv[0] in COMMAND_MODULE:
+        from xtape.cli.quick import run_quick
+
+        import_module(f"xtape.cli.{COMMAND_MODULE[argv[0]]}")
+        code = run_quick(argv)
     if code is not None:
-        sys.exit(code)
+        from xtape.cli.common import finish
+
+        finish(code)
     command = argv[0] if argv else None
-    typer_app = _app(command)
-    from xtape.cli.common import main as run
+    _app(command)
+    from xtape.cli.typer_app import main as run
 
-    # typer builds every registered command before it parses: only the one named here.
-    registered = list(typer_app.registered_commands)
-    only = [c for c in registered if command in COMMAND_MODULE and _name(c) == command]
-    typer_app.registered_commands[:] = only or registered
-    try:
-        run()
-    finally:
-        typer_app.registered_commands[:] = registered
-
-
-def _name(command: Any) -> str:
-    """A registered command's name (typer's rule: given, else the function's)."""
-    return str(command.name or command.callback.__name__.replace("_", "-"))
+    run()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import typer
-
 from xtape.cli.common import stderr
+from xtape.cli.decl import Opt
 
 CodecOpt = Annotated[
     list[str] | None,
-    typer.Option(
+    Opt(
         "--codec",
         metavar="GLOB=NAME",
         help="Decode the payloads of streams matching GLOB with codec NAME (json, msgpack, faststream, "

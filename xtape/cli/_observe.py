@@ -8,16 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-import typer
-
+from xtape.cli.decl import Opt
 from xtape.errors import UsageError
 
 if TYPE_CHECKING:
     from xtape.capture.snapshot import Snapshots
 
-MetricsOpt = Annotated[str | None, typer.Option("--metrics", metavar="ADDR", help="Serve Prometheus metrics on /metrics and health on /healthz at ADDR (127.0.0.1:9464, or :9464 for every interface); off by default. Needs pip install 'xtape[metrics]'. See docs/metrics.md.", show_default=False)]
-UnhealthyAfterOpt = Annotated[str, typer.Option("--unhealthy-after", metavar="D", help="With --metrics: /healthz answers 503 once reconnecting, or without an answer from the server, for longer than D.")]
-MetricsLingerOpt = Annotated[str | None, typer.Option("--metrics-linger", metavar="D", help="With --metrics: keep answering for D after the end (or a failure), so a last scrape sees how it ended; Ctrl-C or SIGTERM cuts it short.", show_default=False)]
+MetricsOpt = Annotated[str | None, Opt("--metrics", metavar="ADDR", help="Serve Prometheus metrics on /metrics and health on /healthz at ADDR (127.0.0.1:9464, or :9464 for every interface); off by default. Needs pip install 'xtape[metrics]'. See docs/metrics.md.", show_default=False)]
+UnhealthyAfterOpt = Annotated[str, Opt("--unhealthy-after", metavar="D", help="With --metrics: /healthz answers 503 once reconnecting, or without an answer from the server, for longer than D.")]
+MetricsLingerOpt = Annotated[str | None, Opt("--metrics-linger", metavar="D", help="With --metrics: keep answering for D after the end (or a failure), so a last scrape sees how it ended; Ctrl-C or SIGTERM cuts it short.", show_default=False)]
 
 
 @dataclass(frozen=True)
@@ -48,9 +47,9 @@ def watch_options(metrics: str | None, unhealthy_after: str, linger: str | None)
     return Watch(metrics, unhealthy_s, linger_after)
 
 
-SnapshotOpt = Annotated[str | None, typer.Option("--snapshot", metavar="D", help="Keep the last D of traffic in memory instead of writing a recording, and write it into a new file of the folder -o on request: SIGUSR1, POST /snapshot (with --metrics) or --snapshot-key.", show_default=False)]
-SnapshotMaxBytesOpt = Annotated[str | None, typer.Option("--snapshot-max-bytes", metavar="SIZE", help="With --snapshot: hold at most SIZE of entries (ids, names, values; default 256MiB), the oldest dropped first.", show_default=False)]
-SnapshotKeyOpt = Annotated[str | None, typer.Option("--snapshot-key", metavar="KEY", help="With --snapshot: a snapshot is written when KEY (e.g. xtape:snapshot) appears in the source (looked for every second; the recorder never writes it).", show_default=False)]
+SnapshotOpt = Annotated[str | None, Opt("--snapshot", metavar="D", help="Keep the last D of traffic in memory instead of writing a recording, and write it into a new file of the folder -o on request: SIGUSR1, POST /snapshot (with --metrics) or --snapshot-key.", show_default=False)]
+SnapshotMaxBytesOpt = Annotated[str | None, Opt("--snapshot-max-bytes", metavar="SIZE", help="With --snapshot: hold at most SIZE of entries (ids, names, values; default 256MiB), the oldest dropped first.", show_default=False)]
+SnapshotKeyOpt = Annotated[str | None, Opt("--snapshot-key", metavar="KEY", help="With --snapshot: a snapshot is written when KEY (e.g. xtape:snapshot) appears in the source (looked for every second; the recorder never writes it).", show_default=False)]
 
 
 def snapshot_options(

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-import typer
-
 from xtape.cli._codecs import codec_pairs
+from xtape.cli.decl import Opt
 from xtape.errors import UsageError
 
 if TYPE_CHECKING:
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
 
 WhereOpt = Annotated[
     str | None,
-    typer.Option(
+    Opt(
         "--where",
         metavar="EXPR",
         help="Only entries for which this JMESPath expression is true, evaluated on "
@@ -27,7 +26,7 @@ WhereOpt = Annotated[
 ]
 SampleOpt = Annotated[
     str | None,
-    typer.Option(
+    Opt(
         "--sample",
         metavar="SHARE",
         help="Only a share of the entries (10% or 0.1), chosen by a hash of stream and entry id: "
@@ -37,7 +36,7 @@ SampleOpt = Annotated[
 ]
 SampleByOpt = Annotated[
     str | None,
-    typer.Option(
+    Opt(
         "--sample-by",
         metavar="FIELD_PATH",
         help="With --sample: keep whole groups, hashing this value instead "
@@ -47,7 +46,7 @@ SampleByOpt = Annotated[
 ]
 SampleSeedOpt = Annotated[
     int | None,
-    typer.Option("--seed", metavar="N", help="With --sample: another sample (default 0).", show_default=False),
+    Opt("--seed", metavar="N", help="With --sample: another sample (default 0).", show_default=False),
 ]
 
 

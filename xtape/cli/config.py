@@ -24,15 +24,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-
 from xtape.cli import logs
-from xtape.cli.common import Command, fail, stdout
+from xtape.cli.common import fail, stdout
+from xtape.cli.decl import Opt
+from xtape.cli.typer_app import Command
 from xtape.errors import ConfigError, XtapeError
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option(
+    Opt(
         "--config",
         metavar="FILE",
         help="Take the options from a YAML file (keys: the long option names, e.g. split-size: 1GiB; streams: [...]); options given here win over it (docs/operate.md).",
@@ -41,7 +41,7 @@ ConfigOpt = Annotated[
 ]
 PrintConfigOpt = Annotated[
     bool,
-    typer.Option("--print-config", help="Print the effective configuration (the config file's, the command line's and the default values, URL without its password) as YAML and exit."),
+    Opt("--print-config", help="Print the effective configuration (the config file's, the command line's and the default values, URL without its password) as YAML and exit."),
 ]
 #: The parameters of the mechanism itself: never keys of the file.
 _OWN = ("config", "print_config")
@@ -76,7 +76,7 @@ class ConfigCommand(Command):
         logs.set_places(places)
         if ctx.params.get("print_config"):
             stdout.print(effective_config(self, ctx, path, lines), markup=False)
-            raise typer.Exit(0)
+            raise SystemExit(0)
         return super().invoke(ctx)
 
 

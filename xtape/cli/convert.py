@@ -7,15 +7,12 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.cli._shape import SampleByOpt, SampleOpt, SampleSeedOpt, WhereOpt, entry_selection
 from xtape.cli.common import (
     ProgressLine,
     SeriesOpt,
     StreamOpt,
-    app,
     format_seconds,
     handled,
     parse_time_base,
@@ -23,32 +20,33 @@ from xtape.cli.common import (
     stderr,
     write_file,
 )
+from xtape.cli.decl import Arg, Opt, command
 from xtape.errors import UsageError
 from xtape.units import plural
 
 
-@app.command(short_help="Turn a recording into a scenario YAML.")
+@command(short_help="Turn a recording into a scenario YAML.")
 def convert(
-    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
+    file: Annotated[Path, Arg(help="A recording (.xtape).")],
+    output: Annotated[Path, Opt("--output", "-o", help="The scenario file to write (.yaml; - for stdout).")],
     stream: StreamOpt = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Start D after the recording's start (e.g. 2m), as replay --since.")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="D", help="End D after the recording's start (e.g. 3m), as replay --until.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N entries.")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="The scenario's name (default: the file's).")] = None,
-    description: Annotated[str | None, typer.Option("--description", help="The scenario's description.")] = None,
-    collapse_repeats: Annotated[bool, typer.Option("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
-    jitter: Annotated[str | None, typer.Option("--jitter", metavar="D", help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-D (e.g. 5ms; interval: their mean, in whole ms).")] = None,
-    max_delay: Annotated[str | None, typer.Option("--max-delay", metavar="D", help="Cap idle gaps between events at D (e.g. 2s; a bare number is milliseconds).")] = None,
-    time_base: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
+    since: Annotated[str | None, Opt("--since", metavar="D", help="Start D after the recording's start (e.g. 2m), as replay --since.")] = None,
+    until: Annotated[str | None, Opt("--until", metavar="D", help="End D after the recording's start (e.g. 3m), as replay --until.")] = None,
+    limit: Annotated[int | None, Opt("--limit", "-n", min=1, help="At most N entries.")] = None,
+    name: Annotated[str | None, Opt("--name", help="The scenario's name (default: the file's).")] = None,
+    description: Annotated[str | None, Opt("--description", help="The scenario's description.")] = None,
+    collapse_repeats: Annotated[bool, Opt("--collapse-repeats", help="Fold runs of equal payloads at a steady interval into repeat/interval.")] = False,
+    jitter: Annotated[str | None, Opt("--jitter", metavar="D", help="With --collapse-repeats: also fold runs whose intervals vary by up to +/-D (e.g. 5ms; interval: their mean, in whole ms).")] = None,
+    max_delay: Annotated[str | None, Opt("--max-delay", metavar="D", help="Cap idle gaps between events at D (e.g. 2s; a bare number is milliseconds).")] = None,
+    time_base: Annotated[str, Opt("--clock", metavar="[id|capture]", help="Delays from: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress line and no summary (warnings and errors still show).")] = False,
     codec: CodecOpt = None,
     where: WhereOpt = None,
     sample: SampleOpt = None,
     sample_by: SampleByOpt = None,
     seed: SampleSeedOpt = None,
-    generators: Annotated[bool, typer.Option("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
+    generators: Annotated[bool, Opt("--generators", help="Write a compact load scenario instead: generators that make each stream's observed shape (enums with their weights, number ranges) at its observed rate, no recorded value verbatim but an enum's.")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Turn a recording (or part of it) into a scenario YAML to edit, commit and replay.

@@ -6,22 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from xtape.cli.common import (
-    app,
     fail,
     handled,
     stderr,
     stdout,
 )
+from xtape.cli.decl import Opt, command
 from xtape.errors import UsageError, XtapeError
 
 
-@app.command(short_help="The whole loop on a throwaway redis-server.")
+@command(short_help="The whole loop on a throwaway redis-server.")
 def demo(
-    speed: Annotated[float, typer.Option("--speed", help="Speed of the final replay.")] = 4.0,
-    scenarios: Annotated[Path | None, typer.Option("--scenarios", metavar="DIR", help="A folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
+    speed: Annotated[float, Opt("--speed", help="Speed of the final replay.")] = 4.0,
+    scenarios: Annotated[Path | None, Opt("--scenarios", metavar="DIR", help="A folder with trade-and-liquidate.yaml and high-frequency-trading.yaml to play (default: the examples shipped with xtape).")] = None,
 ) -> None:
     """Show the whole loop on a throwaway redis-server: record -> convert -> replay.
 
@@ -53,7 +51,7 @@ def demo(
                 raise  # (after a Ctrl-C, what failed failed because of it)
     if state.exit_code is not None:
         stderr.print("xtape: interrupted: the redis-server is stopped and its files removed", markup=False)
-        raise typer.Exit(state.exit_code)
+        raise SystemExit(state.exit_code)
     if not result.replay_ok:
         fail("the demo's replay did not match its source", 1)
     if not result.ok:

@@ -38,9 +38,9 @@ class _Command:
             f = self.__wrapped__
             hints = typing.get_type_hints(f, include_extras=True)
             signature = inspect.signature(f)
-            params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
+            params = [p.replace(annotation=as_typer(hints.get(p.name, p.annotation))) for p in signature.parameters.values()]
             params += [
-                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=as_typer(annotation), default=default)
                 for name, (annotation, default) in self._extra.items()
                 if name not in signature.parameters
             ]
@@ -62,6 +62,23 @@ class _Command:
         for name in self._extra:
             kwargs.pop(name, None)
         return self.__wrapped__(*args, **kwargs)
+
+
+def as_typer(annotation: Any) -> Any:
+    """An annotation with xtape's declarations (:mod:`xtape.cli.decl`) as typer's own:
+    ``Annotated[T, Opt(...)]`` -> ``Annotated[T, typer.Option(...)]``, ``Context`` ->
+    ``typer.Context``."""
+    import typer
+
+    from xtape.cli.decl import Arg, Context, Opt
+
+    if annotation is Context:
+        return typer.Context
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return annotation
+    kinds = {Opt: typer.Option, Arg: typer.Argument}
+    meta = [kinds[type(m)](*m.decls, **m.settings) if type(m) in kinds else m for m in annotation.__metadata__]
+    return typing.Annotated.__class_getitem__((annotation.__origin__, *meta))
 
 
 def with_options(f: Callable[..., Any], extra: Extra) -> Callable[..., Any]:

@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.cli._shape import (
     SampleByOpt,
@@ -23,7 +21,6 @@ from xtape.cli._shape import (
 from xtape.cli.common import (
     SeriesOpt,
     StreamOpt,
-    app,
     check_recording_output,
     handled,
     parse_time_base,
@@ -33,20 +30,21 @@ from xtape.cli.common import (
     stdout,
     warn,
 )
+from xtape.cli.decl import Arg, Opt, command
 from xtape.errors import UsageError
 from xtape.units import plural
 
 #: ``cat`` and ``cut``: where in the timeline, as ``replay --since/--until``.
-SinceOpt = Annotated[str | None, typer.Option("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")]
-UntilOpt = Annotated[str | None, typer.Option("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")]
+SinceOpt = Annotated[str | None, Opt("--since", metavar="D", help="Only entries from D after the recording's start (e.g. 2m), as replay --since.")]
+UntilOpt = Annotated[str | None, Opt("--until", metavar="D", help="Only entries before D after the recording's start, as replay --until.")]
 
 
-@app.command(short_help="Summarize a recording.")
+@command(short_help="Summarize a recording.")
 def info(
-    file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    sparkline: Annotated[bool, typer.Option("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary (coarser where its chunks are long against the span), else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
-    scan: Annotated[bool, typer.Option("--scan", help="Read every chunk: verify its checksum and the summary against the chunks, and count the sparklines from the entries (a file or a directory; slower).")] = False,
+    file: Annotated[Path, Arg(help="A recording (- reads standard input).")],
+    as_json: Annotated[bool, Opt("--json", help="Print JSON instead of text.")] = False,
+    sparkline: Annotated[bool, Opt("--sparkline/--no-sparkline", help="Draw each stream's rate over the span: from the chunk index of a v2 file's summary (coarser where its chunks are long against the span), else a second pass over the entries (not for standard input; --json: the counts, from the index only).")] = True,
+    scan: Annotated[bool, Opt("--scan", help="Read every chunk: verify its checksum and the summary against the chunks, and count the sparklines from the entries (a file or a directory; slower).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Summarize a recording: time span, entries and rate per stream, gaps, a truncated tail.
@@ -62,21 +60,21 @@ def info(
         show_info(file, as_json=as_json, sparkline=sparkline, scan=scan)
 
 
-@app.command(short_help="Print entries as JSON lines.")
+@command(short_help="Print entries as JSON lines.")
 def cat(
-    file: Annotated[Path, typer.Argument(help="A recording (- reads standard input).")],
+    file: Annotated[Path, Arg(help="A recording (- reads standard input).")],
     stream: StreamOpt = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, help="At most N entries.")] = None,
+    limit: Annotated[int | None, Opt("--limit", "-n", min=0, help="At most N entries.")] = None,
     objects: Annotated[
         bool,
-        typer.Option(
+        Opt(
             "--object",
             help='Fields as an object for jq: {"name": value}, a repeated name\'s values as an array (loses the order across names).',
         ),
     ] = False,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    decode: Annotated[bool, typer.Option("--decode", help='Decoded payloads: {"stream", "id", "codec", "value", "time"} for entries a codec reads (docs/codecs.md).')] = False,
+    decode: Annotated[bool, Opt("--decode", help='Decoded payloads: {"stream", "id", "codec", "value", "time"} for entries a codec reads (docs/codecs.md).')] = False,
     codec: CodecOpt = None,
     where: WhereOpt = None,
     series: SeriesOpt = None,
@@ -137,16 +135,16 @@ def _decoder(codec: list[str] | None) -> Callable[[bytes, Sequence[bytes]], tupl
     return decoded
 
 
-@app.command(short_help="Draw entries per second per stream.")
+@command(short_help="Draw entries per second per stream.")
 def plot(
-    file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or a quoted glob of its files ('split/*.xtape').")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png.")],
+    file: Annotated[Path, Arg(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or a quoted glob of its files ('split/*.xtape').")],
+    output: Annotated[Path, Opt("--output", "-o", help="The picture to write: FILE.html (self-contained, no network), FILE.svg or FILE.png.")],
     stream: StreamOpt = None,
-    report: Annotated[Path | None, typer.Option("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
-    bucket: Annotated[str | None, typer.Option("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
-    time_base: Annotated[str | None, typer.Option("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'wrote' summary (warnings and errors still print).")] = False,
+    report: Annotated[Path | None, Opt("--report", metavar="REPORT.json", help="A replay's --json report: show its lateness (p50/p99/max) and figures.")] = None,
+    bucket: Annotated[str | None, Opt("--bucket", metavar="D", help="Count entries per D (e.g. 1s, 5m); default: a round width giving about 120 buckets.")] = None,
+    time_base: Annotated[str | None, Opt("--clock", metavar="[id|capture]", help="Time from: id (the entry ids' ms, default) or capture (the recorder's clock; the default when the ids were set by producers).")] = None,
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No 'wrote' summary (warnings and errors still print).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Draw entries per second per stream over time, with gaps and the recorder's markers
@@ -186,12 +184,12 @@ def plot(
     )
 
 
-@app.command(short_help="Merge recordings into one.")
+@command(short_help="Merge recordings into one.")
 def merge(
-    inputs: Annotated[list[Path], typer.Argument(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The merged recording to write.")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
+    inputs: Annotated[list[Path], Arg(metavar="RECORDING...", help="The recordings to merge (e.g. one per cluster shard).")],
+    output: Annotated[Path, Opt("--output", "-o", help="The merged recording to write.")],
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Merge recordings into one, in entry-id time order, in flat memory.
@@ -220,28 +218,28 @@ def merge(
         )
 
 
-@app.command(short_help="Cut a recording into a smaller one.")
+@command(short_help="Cut a recording into a smaller one.")
 def cut(
-    file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (a file, a split recording's folder or a quoted glob of its files; - reads standard input).")],
-    output: Annotated[str, typer.Option("--output", "-o", metavar="OUT", help="The recording to write (- for standard output); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
+    file: Annotated[Path, Arg(metavar="RECORDING", help="A recording (a file, a split recording's folder or a quoted glob of its files; - reads standard input).")],
+    output: Annotated[str, Opt("--output", "-o", metavar="OUT", help="The recording to write (- for standard output); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
     stream: StreamOpt = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Leave out streams matching this glob (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, Opt("--exclude", metavar="GLOB", help="Leave out streams matching this glob (repeatable).")] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    time_base: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="--since/--until on: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    time_base: Annotated[str, Opt("--clock", metavar="[id|capture]", help="--since/--until on: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
     where: WhereOpt = None,
     sample: SampleOpt = None,
     sample_by: SampleByOpt = None,
     seed: SampleSeedOpt = None,
     codec: CodecOpt = None,
-    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest, as record --redact does (repeatable); names match in any case.")] = None,
-    redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
-    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Take the --redact key from FILE (at least 16 bytes), as record does: equal values give equal digests across recordings.")] = None,
-    compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default), none, or lz4 (pip install 'xtape[lz4]').")] = "zstd",
-    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (256MiB, 1GiB, 500MB).")] = None,
-    split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the folder -o, a new one every D of the recording's capture time (e.g. 1h).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
+    redact: Annotated[list[str] | None, Opt("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest, as record --redact does (repeatable); names match in any case.")] = None,
+    redact_case_sensitive: Annotated[bool, Opt("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
+    redact_key_file: Annotated[Path | None, Opt("--redact-key-file", metavar="FILE", help="Take the --redact key from FILE (at least 16 bytes), as record does: equal values give equal digests across recordings.")] = None,
+    compression: Annotated[str, Opt("--compression", metavar="KIND", help="Chunk compression: zstd (default), none, or lz4 (pip install 'xtape[lz4]').")] = "zstd",
+    split_size: Annotated[str | None, Opt("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (256MiB, 1GiB, 500MB).")] = None,
+    split_duration: Annotated[str | None, Opt("--split-duration", metavar="D", help="Write numbered files into the folder -o, a new one every D of the recording's capture time (e.g. 1h).")] = None,
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Write part of a recording into a new one, in flat memory: some streams, a time
@@ -307,12 +305,12 @@ _SUMMARY_VERDICTS = {
 }
 
 
-@app.command(short_help="Verify every chunk and the summary of a recording.")
+@command(short_help="Verify every chunk and the summary of a recording.")
 def check(
-    file: Annotated[Path, typer.Argument(help="A recording: a file, or a split recording's directory.")],
-    repair: Annotated[bool, typer.Option("--repair", help="Write what is sound (every chunk that reads back whole) into a new recording (-o).")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="With --repair: the new recording to write (never one of the inputs).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="With --repair: replace an existing output file.")] = False,
+    file: Annotated[Path, Arg(help="A recording: a file, or a split recording's directory.")],
+    repair: Annotated[bool, Opt("--repair", help="Write what is sound (every chunk that reads back whole) into a new recording (-o).")] = False,
+    output: Annotated[Path | None, Opt("--output", "-o", help="With --repair: the new recording to write (never one of the inputs).")] = None,
+    force: Annotated[bool, Opt("--force", help="With --repair: replace an existing output file.")] = False,
 ) -> None:
     """Read every chunk, verify every checksum and the summary against the chunks, and
     list each problem with its byte offset.
@@ -352,4 +350,4 @@ def check(
             markup=False,
         )
     if not report.sound:
-        raise typer.Exit(1)
+        raise SystemExit(1)

@@ -6,36 +6,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.cli.common import (
     CatalogOpt,
     NoCatalogOpt,
     SeriesOpt,
     StreamOpt,
-    app,
     catalog_for,
     handled,
     series_read,
     stderr,
     warn,
 )
+from xtape.cli.decl import Arg, Opt, command
 from xtape.errors import UsageError
 from xtape.units import plural
 
 
-@app.command(short_help="Write a recording as Parquet or MCAP.", name="export")
+@command(short_help="Write a recording as Parquet or MCAP.", name="export")
 def export(
-    file: Annotated[Path, typer.Argument(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or - (standard input; Parquet without --flatten only).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write: OUT.parquet (one row per entry, and OUT.markers.parquet with the gaps and markers) or OUT.mcap (a channel per stream, for Foxglove).")],
+    file: Annotated[Path, Arg(metavar="RECORDING", help="A recording (.xtape), a split recording's folder, or - (standard input; Parquet without --flatten only).")],
+    output: Annotated[Path, Opt("--output", "-o", help="The file to write: OUT.parquet (one row per entry, and OUT.markers.parquet with the gaps and markers) or OUT.mcap (a channel per stream, for Foxglove).")],
     stream: StreamOpt = None,
-    flatten: Annotated[bool, typer.Option("--flatten", help="Parquet: also one column per top-level key of the decoded payloads (or of the fields), typed from each stream's values (reads the recording twice).")] = False,
+    flatten: Annotated[bool, Opt("--flatten", help="Parquet: also one column per top-level key of the decoded payloads (or of the fields), typed from each stream's values (reads the recording twice).")] = False,
     codec: CodecOpt = None,
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
+    force: Annotated[bool, Opt("--force", help="Overwrite existing output files.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Write a recording as Parquet (for DuckDB, pandas, Polars) or MCAP (for Foxglove), in flat memory.
@@ -97,12 +95,12 @@ def export(
     )
 
 
-@app.command(short_help="Make a recording from JSON lines or MCAP.", name="import")
+@command(short_help="Make a recording from JSON lines or MCAP.", name="import")
 def import_(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="JSON lines as xtape cat writes them (- reads standard input), or an MCAP file xtape export wrote.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The recording to write (.xtape).")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
+    file: Annotated[Path, Arg(metavar="FILE", help="JSON lines as xtape cat writes them (- reads standard input), or an MCAP file xtape export wrote.")],
+    output: Annotated[Path, Opt("--output", "-o", help="The recording to write (.xtape).")],
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No summary (warnings and errors still print).")] = False,
 ) -> None:
     """Make a recording from the JSON lines xtape cat writes, or from MCAP xtape export wrote.
 

@@ -8,8 +8,6 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from xtape.cli._observe import (
     MetricsLingerOpt,
     MetricsOpt,
@@ -28,7 +26,6 @@ from xtape.cli.common import (
     TlsCertOpt,
     TlsInsecureOpt,
     TlsKeyOpt,
-    app,
     check_recording_output,
     handled,
     human_bytes,
@@ -36,39 +33,39 @@ from xtape.cli.common import (
     tls_url,
     warn,
 )
-from xtape.cli.config import ConfigCommand
+from xtape.cli.decl import Arg, Opt, command
 from xtape.cli.logs import say
 from xtape.errors import UsageError
 from xtape.notice import Notice
 from xtape.units import match_any, parse_seconds, plural
 
 
-@app.command(short_help="Record Redis streams into a file.", cls=ConfigCommand)
+@command(short_help="Record Redis streams into a file.", cls="xtape.cli.config:ConfigCommand")
 def record(
-    streams: Annotated[list[str], typer.Argument(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
-    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Source " + URL_HELP)] = None,
+    streams: Annotated[list[str], Arg(metavar="STREAM_OR_GLOB...", help="Stream names or globs ('orders:*'); globs are re-scanned so new streams are caught.")],
+    output: Annotated[str, Opt("--output", "-o", metavar="FILE", help="The recording file to write (.xtape; - for standard output, not a terminal); with --split-size/--split-duration a folder: an existing one, or DIR/ (created).")],
+    url: Annotated[str | None, Opt("--url", metavar="URL", help="Source " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
     tls_insecure: TlsInsecureOpt = False,
-    from_: Annotated[str, typer.Option("--from", metavar="WHEN", help="now (default: new entries only), start (all the server holds), an id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m).")] = "now",
-    duration: Annotated[str | None, typer.Option("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
-    count: Annotated[int | None, typer.Option("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
-    until_idle: Annotated[str | None, typer.Option("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
-    redact: Annotated[list[str] | None, typer.Option("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
-    redact_case_sensitive: Annotated[bool, typer.Option("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
-    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Take the --redact key from FILE (at least 16 bytes) instead of a random one: recordings and diff --live made with the same key give equal digests for equal values.")] = None,
-    fsync: Annotated[bool, typer.Option("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
-    scan_interval: Annotated[str, typer.Option("--scan-interval", metavar="D", help="How often to scan for new streams matching a glob (e.g. 500ms, 2s).")] = "1s",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
+    from_: Annotated[str, Opt("--from", metavar="WHEN", help="now (default: new entries only), start (all the server holds), an id (1700000000000-0), a time (2026-11-25T10:00:00Z) or -DURATION (-5m).")] = "now",
+    duration: Annotated[str | None, Opt("--duration", metavar="D", help="Stop after D (e.g. 30s, 5m).")] = None,
+    count: Annotated[int | None, Opt("--count", metavar="N", min=1, help="Stop after exactly N entries.")] = None,
+    until_idle: Annotated[str | None, Opt("--until-idle", metavar="D", help="Stop when no entry arrived for D.")] = None,
+    redact: Annotated[list[str] | None, Opt("--redact", metavar="FIELD_GLOB", help="Replace values of matching fields with a keyed digest (repeatable); equal values stay equal. Names match in any case.")] = None,
+    redact_case_sensitive: Annotated[bool, Opt("--redact-case-sensitive", help="Match --redact globs case-sensitively.")] = False,
+    redact_key_file: Annotated[Path | None, Opt("--redact-key-file", metavar="FILE", help="Take the --redact key from FILE (at least 16 bytes) instead of a random one: recordings and diff --live made with the same key give equal digests for equal values.")] = None,
+    fsync: Annotated[bool, Opt("--fsync", help="fsync the file on every flush (safer, slower).")] = False,
+    scan_interval: Annotated[str, Opt("--scan-interval", metavar="D", help="How often to scan for new streams matching a glob (e.g. 500ms, 2s).")] = "1s",
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing output file.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="Hide the progress line and the final summary (warnings and errors still print).")] = False,
+    exclude: Annotated[list[str] | None, Opt("--exclude", metavar="GLOB", help="Never record streams matching GLOB (repeatable).")] = None,
     cluster: ClusterOpt = None,
-    compression: Annotated[str, typer.Option("--compression", metavar="KIND", help="Chunk compression: zstd (default), none, or lz4 (faster, larger; pip install 'xtape[lz4]').")] = "zstd",
-    split_size: Annotated[str | None, typer.Option("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (with a unit: 256MiB, 1GiB, 500MB).")] = None,
-    split_duration: Annotated[str | None, typer.Option("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
-    keep_last: Annotated[str | None, typer.Option("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
+    compression: Annotated[str, Opt("--compression", metavar="KIND", help="Chunk compression: zstd (default), none, or lz4 (faster, larger; pip install 'xtape[lz4]').")] = "zstd",
+    split_size: Annotated[str | None, Opt("--split-size", metavar="SIZE", help="Write numbered files into the folder -o, a new one at SIZE (with a unit: 256MiB, 1GiB, 500MB).")] = None,
+    split_duration: Annotated[str | None, Opt("--split-duration", metavar="D", help="Write numbered files into the directory -o, a new one every D (e.g. 1h).")] = None,
+    keep_last: Annotated[str | None, Opt("--keep-last", metavar="D", help="With a split: delete the oldest files, keeping at least the last D (e.g. 6h).")] = None,
     metrics: MetricsOpt = None,
     unhealthy_after: UnhealthyAfterOpt = "30s",
     metrics_linger: MetricsLingerOpt = None,
@@ -170,7 +167,7 @@ def record(
         from xtape.connection import redact_url, resolve_url
 
         stderr.print(f"xtape: stopped before {redact_url(resolve_url(target))} answered: nothing recorded, no file written", markup=False)
-        raise typer.Exit(state.exit_code or 1)
+        raise SystemExit(state.exit_code or 1)
     for pattern in streams:
         if glob.has_magic(pattern) and not any(match_any(name, [pattern]) for name in stats.streams):
             warn(f"{pattern!r} matched no stream; nothing was recorded from it")

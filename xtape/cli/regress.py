@@ -6,22 +6,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Annotated
 
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.cli._shape import WhereOpt, where_test
 from xtape.cli.common import (
     URL_HELP,
-    Command,
     SeriesOpt,
     StreamOpt,
     TlsCaOpt,
     TlsCertOpt,
     TlsInsecureOpt,
     TlsKeyOpt,
-    app,
     fail,
     handled,
     series_read,
@@ -29,40 +25,27 @@ from xtape.cli.common import (
     stdout,
     tls_url,
 )
+from xtape.cli.decl import Arg, Context, Opt, command
 from xtape.errors import UsageError
 
 
-class _DashDashCommand(Command):
-    """Keeps what follows ``--`` apart (``xtape test CASE... -- COMMAND...``)."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        return [*super().collect_usage_pieces(ctx), "[-- COMMAND...]"]
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if "--" in args:
-            at = args.index("--")
-            ctx.meta["xtape_command"] = args[at + 1 :]
-            args = args[:at]
-        return list(super().parse_args(ctx, args))
-
-
-@app.command(cls=_DashDashCommand, short_help="Run regression cases.")
+@command(cls="DashDashCommand", short_help="Run regression cases.")
 def test(
-    ctx: typer.Context,
-    cases: Annotated[list[Path], typer.Argument(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Use this Redis instead of a throwaway redis-server per case (the default; $REDIS_URL is not read: it is what the service is given). Each case's input and output streams are deleted there before its service starts. rediss:// for TLS (with the --tls-* options; the service is given the URL with them as its ?ssl_* query, which redis-py's from_url reads); the password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH.")] = None,
+    ctx: Context,
+    cases: Annotated[list[Path], Arg(metavar="CASE...", help="Regression case files (YAML). After them, -- COMMAND... gives the service command (it replaces each case's service.command).", show_default=False)],
+    url: Annotated[str | None, Opt("--url", metavar="URL", help="Use this Redis instead of a throwaway redis-server per case (the default; $REDIS_URL is not read: it is what the service is given). Each case's input and output streams are deleted there before its service starts. rediss:// for TLS (with the --tls-* options; the service is given the URL with them as its ?ssl_* query, which redis-py's from_url reads); the password may come from $XTAPE_REDIS_PASSWORD or $REDISCLI_AUTH.")] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
     tls_insecure: TlsInsecureOpt = False,
-    update: Annotated[bool, typer.Option("--update", help="Write each capture over its golden recording (accept the new output), after --runs runs: what differed between them is stored with the golden as noise.")] = False,
-    runs: Annotated[int, typer.Option("--runs", metavar="N", min=1, help="With --update: run each case N times to find the noise (fields that differ between runs).")] = 2,
-    no_noise: Annotated[bool, typer.Option("--no-noise", help="Neither find noise (--update runs once) nor ignore the noise stored with the golden.")] = False,
-    junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
+    update: Annotated[bool, Opt("--update", help="Write each capture over its golden recording (accept the new output), after --runs runs: what differed between them is stored with the golden as noise.")] = False,
+    runs: Annotated[int, Opt("--runs", metavar="N", min=1, help="With --update: run each case N times to find the noise (fields that differ between runs).")] = 2,
+    no_noise: Annotated[bool, Opt("--no-noise", help="Neither find noise (--update runs once) nor ignore the noise stored with the golden.")] = False,
+    junit: Annotated[Path | None, Opt("--junit", metavar="FILE", help="Also write a JUnit XML report.")] = None,
     codec: CodecOpt = None,
-    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="Let a case's golden (and its .actual file) be outside the case file's folder tree.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --junit file.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the cases that differ or fail, with their details (no line per passing case).")] = False,
+    allow_outside: Annotated[bool, Opt("--allow-outside", help="Let a case's golden (and its .actual file) be outside the case file's folder tree.")] = False,
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing --junit file.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="Print only the cases that differ or fail, with their details (no line per passing case).")] = False,
 ) -> None:
     """Run regression cases: start the service, replay its inputs, capture its outputs, diff
     them against the golden recordings (docs/regression.md).
@@ -109,43 +92,43 @@ def test(
         if junit is not None:
             write_junit(junit, results)
     if state.exit_code is not None:
-        raise typer.Exit(state.exit_code)
-    raise typer.Exit(max((r.exit_code for r in results), default=0))
+        raise SystemExit(state.exit_code)
+    raise SystemExit(max((r.exit_code for r in results), default=0))
 
 
-@app.command(short_help="Compare two recordings, or one with live streams.")
+@command(short_help="Compare two recordings, or one with live streams.")
 def diff(
-    expected: Annotated[str, typer.Argument(help="The expected (golden) recording (- for standard input).", show_default=False)],
-    actual: Annotated[str | None, typer.Argument(help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,
-    rules_file: Annotated[Path | None, typer.Option("--rules", metavar="FILE", help="A rules file (YAML); options add to it (lists) or override it.")] = None,
+    expected: Annotated[str, Arg(help="The expected (golden) recording (- for standard input).", show_default=False)],
+    actual: Annotated[str | None, Arg(help="The actual recording; without it (and with --url or $REDIS_URL), the live streams.", show_default=False)] = None,
+    rules_file: Annotated[Path | None, Opt("--rules", metavar="FILE", help="A rules file (YAML); options add to it (lists) or override it.")] = None,
     stream: StreamOpt = None,
-    ignore_field: Annotated[list[str] | None, typer.Option("--ignore-field", metavar="GLOB", help="Do not compare fields matching this glob (repeatable).")] = None,
-    tolerance: Annotated[list[str] | None, typer.Option("--tolerance", metavar="FIELD=AMOUNT", help="Numbers of FIELD (a glob, or JSONFIELD.path) may differ by AMOUNT (0.01) or by a share of the expected value (1%) (repeatable).")] = None,
-    json_field: Annotated[list[str] | None, typer.Option("--json-field", metavar="FIELD", help="Compare this field's values as parsed JSON (repeatable).")] = None,
-    ignore_path: Annotated[list[str] | None, typer.Option("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field (payload.meta.ts, payload.items[*].id) or a decoded payload (headers.correlation_id) (repeatable).")] = None,
+    ignore_field: Annotated[list[str] | None, Opt("--ignore-field", metavar="GLOB", help="Do not compare fields matching this glob (repeatable).")] = None,
+    tolerance: Annotated[list[str] | None, Opt("--tolerance", metavar="FIELD=AMOUNT", help="Numbers of FIELD (a glob, or JSONFIELD.path) may differ by AMOUNT (0.01) or by a share of the expected value (1%) (repeatable).")] = None,
+    json_field: Annotated[list[str] | None, Opt("--json-field", metavar="FIELD", help="Compare this field's values as parsed JSON (repeatable).")] = None,
+    ignore_path: Annotated[list[str] | None, Opt("--ignore-path", metavar="FIELD.PATH", help="Ignore this path inside a JSON field (payload.meta.ts, payload.items[*].id) or a decoded payload (headers.correlation_id) (repeatable).")] = None,
     codec: CodecOpt = None,
     where: WhereOpt = None,
-    match_by: Annotated[str | None, typer.Option("--match-by", metavar="FIELD", help="Pair entries by this field's value instead of by position (FIELD or JSONFIELD.path).")] = None,
-    unordered: Annotated[bool, typer.Option("--unordered", help="Pair entries by content, in any order (a multiset).")] = False,
-    compare_ids: Annotated[bool, typer.Option("--compare-ids", help="Entry ids must be equal too (default: only fields are compared).")] = False,
-    compare_times: Annotated[bool, typer.Option("--compare-times", help="Entry times (from each recording's start, by id) must be equal too.")] = False,
-    time_tolerance: Annotated[str | None, typer.Option("--time-tolerance", metavar="D", help="With --compare-times: how far an entry's time may move (e.g. 5ms).")] = None,
-    ignore_field_order: Annotated[bool, typer.Option("--ignore-field-order", help="Fields in another order are not a difference.")] = False,
-    window: Annotated[int | None, typer.Option("--window", metavar="N", min=1, help="Entries per stream searched for a counterpart (bounds memory; see docs/diff.md). [default: 10000]")] = None,
-    max_reported: Annotated[int | None, typer.Option("--max-reported", metavar="N", min=0, help="Differences shown in detail per stream (all are counted). [default: 1000]")] = None,
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Compare with the live streams at this " + URL_HELP)] = None,
+    match_by: Annotated[str | None, Opt("--match-by", metavar="FIELD", help="Pair entries by this field's value instead of by position (FIELD or JSONFIELD.path).")] = None,
+    unordered: Annotated[bool, Opt("--unordered", help="Pair entries by content, in any order (a multiset).")] = False,
+    compare_ids: Annotated[bool, Opt("--compare-ids", help="Entry ids must be equal too (default: only fields are compared).")] = False,
+    compare_times: Annotated[bool, Opt("--compare-times", help="Entry times (from each recording's start, by id) must be equal too.")] = False,
+    time_tolerance: Annotated[str | None, Opt("--time-tolerance", metavar="D", help="With --compare-times: how far an entry's time may move (e.g. 5ms).")] = None,
+    ignore_field_order: Annotated[bool, Opt("--ignore-field-order", help="Fields in another order are not a difference.")] = False,
+    window: Annotated[int | None, Opt("--window", metavar="N", min=1, help="Entries per stream searched for a counterpart (bounds memory; see docs/diff.md). [default: 10000]")] = None,
+    max_reported: Annotated[int | None, Opt("--max-reported", metavar="N", min=0, help="Differences shown in detail per stream (all are counted). [default: 1000]")] = None,
+    url: Annotated[str | None, Opt("--url", metavar="URL", help="Compare with the live streams at this " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
     tls_insecure: TlsInsecureOpt = False,
-    idle: Annotated[str, typer.Option("--idle", metavar="D", help="Live: read the streams until they were quiet for D.")] = "1s",
-    save_actual: Annotated[Path | None, typer.Option("--save-actual", metavar="FILE", help="Live: keep what was read as a recording.")] = None,
-    redact_key_file: Annotated[Path | None, typer.Option("--redact-key-file", metavar="FILE", help="Live: the key EXPECTED was recorded with (record --redact-key-file); its redacted fields then compare by value, not only by presence.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --html or --save-actual file.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when the recordings are the same, only the differences when they differ (no 'wrote' line; --json still prints; errors and warnings always do).")] = False,
+    idle: Annotated[str, Opt("--idle", metavar="D", help="Live: read the streams until they were quiet for D.")] = "1s",
+    save_actual: Annotated[Path | None, Opt("--save-actual", metavar="FILE", help="Live: keep what was read as a recording.")] = None,
+    redact_key_file: Annotated[Path | None, Opt("--redact-key-file", metavar="FILE", help="Live: the key EXPECTED was recorded with (record --redact-key-file); its redacted fields then compare by value, not only by presence.")] = None,
+    as_json: Annotated[bool, Opt("--json", help="Print the result as JSON.")] = False,
+    html: Annotated[Path | None, Opt("--html", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing --html or --save-actual file.")] = False,
+    no_color: Annotated[bool, Opt("--no-color", help="No colour even on a terminal (also: $NO_COLOR).")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="Print nothing when the recordings are the same, only the differences when they differ (no 'wrote' line; --json still prints; errors and warnings always do).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Compare two recordings (or a recording and live streams) stream by stream.
@@ -207,9 +190,10 @@ def diff(
                 from xtape.report.diff_html import write_html
 
                 write_html(result, html)
-    except typer.Exit as exc:
+    except SystemExit as exc:
         # diff(1): trouble is 2, whatever its kind (1 means "differs").
-        raise typer.Exit(2 if exc.exit_code not in (0, 130) else exc.exit_code) from None
+        code = exc.code if isinstance(exc.code, int) else 1
+        raise SystemExit(2 if code not in (0, 130) else code) from None
     if not quiet:
         for line in result.codec_lines:
             say_codec(line)
@@ -227,4 +211,4 @@ def diff(
 
         sys.stdout.write(render_text(result, color=color))
         sys.stdout.flush()
-    raise typer.Exit(0 if result.same else 1)
+    raise SystemExit(0 if result.same else 1)

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
+from xtape.cli.decl import Arg, Opt, command
 from xtape.cli.logs import stderr_lines
 from xtape.errors import UsageError
 from xtape.units import plural
@@ -32,7 +31,6 @@ from xtape.cli.common import (
     TlsInsecureOpt,
     TlsKeyOpt,
     VariableOpt,
-    app,
     catalog_for,
     fail,
     format_seconds,
@@ -47,58 +45,58 @@ from xtape.cli.common import (
 )
 
 
-@app.command(short_help="Publish a scenario or recording into Redis.")
+@command(short_help="Publish a scenario or recording into Redis.")
 def replay(
     source: Annotated[
         Path | None,
-        typer.Argument(help="A scenario (YAML or JSON) or a recording, told apart by content.", show_default=False),
+        Arg(help="A scenario (YAML or JSON) or a recording, told apart by content.", show_default=False),
     ] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="The source, as an option.")] = None,
-    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="Target " + URL_HELP)] = None,
+    file: Annotated[Path | None, Opt("--file", "-f", help="The source, as an option.")] = None,
+    url: Annotated[str | None, Opt("--url", metavar="URL", help="Target " + URL_HELP)] = None,
     tls_ca_cert: TlsCaOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
     tls_insecure: TlsInsecureOpt = False,
-    speed: Annotated[float | None, typer.Option("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
-    max_speed: Annotated[bool, typer.Option("--max-speed", help="Publish as fast as Redis takes them (fastest with the compiled XADD packer: xtape --version says whether it is installed).")] = False,
-    rate: Annotated[float | None, typer.Option("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
-    rate_ramp: Annotated[str | None, typer.Option("--rate-ramp", metavar="START:END:D", help="A rate rising linearly from START to END events per second over D (e.g. 1000:20000:5m), then staying at END; ignores the original spacing.")] = None,
-    loop: Annotated[bool, typer.Option("--loop", help="Start again after the end, until Ctrl-C.")] = False,
-    loop_interval: Annotated[str | None, typer.Option("--loop-interval", metavar="D", help="Pause between loop passes (with --loop; e.g. 10s; a bare number is milliseconds). [default: 0]")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the events with their offsets in the timeline instead of publishing (no Redis needed, no waiting).")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each event's fields as it is published.")] = False,
+    speed: Annotated[float | None, Opt("--speed", help="Time scale: 2 plays twice as fast, 0.5 half as fast. [default: 1]")] = None,
+    max_speed: Annotated[bool, Opt("--max-speed", help="Publish as fast as Redis takes them (fastest with the compiled XADD packer: xtape --version says whether it is installed).")] = False,
+    rate: Annotated[float | None, Opt("--rate", metavar="N", help="A fixed N events per second, ignoring the original spacing.")] = None,
+    rate_ramp: Annotated[str | None, Opt("--rate-ramp", metavar="START:END:D", help="A rate rising linearly from START to END events per second over D (e.g. 1000:20000:5m), then staying at END; ignores the original spacing.")] = None,
+    loop: Annotated[bool, Opt("--loop", help="Start again after the end, until Ctrl-C.")] = False,
+    loop_interval: Annotated[str | None, Opt("--loop-interval", metavar="D", help="Pause between loop passes (with --loop; e.g. 10s; a bare number is milliseconds). [default: 0]")] = None,
+    dry_run: Annotated[bool, Opt("--dry-run", help="Print the events with their offsets in the timeline instead of publishing (no Redis needed, no waiting).")] = False,
+    verbose: Annotated[bool, Opt("--verbose", "-v", help="Show each event's fields as it is published.")] = False,
     variable: VariableOpt = None,
     stream: StreamOpt = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", metavar="SRC=DST", help="Publish streams matching SRC (a name or glob) as DST; a '*' in DST takes what '*' matched in SRC (repeatable).")] = None,
-    prefix: Annotated[str, typer.Option("--prefix", metavar="P", help="Prepend P to every target stream name.")] = "",
-    since: Annotated[str | None, typer.Option("--since", metavar="D", help="Skip the first D of the timeline (e.g. 2m).")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="D", help="Stop at D into the timeline (e.g. 3m).")] = None,
-    keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
-    maxlen: Annotated[int | None, typer.Option("--maxlen", metavar="N", help="Trim target streams to about N entries (MAXLEN ~ N, N >= 1).")] = None,
+    map_: Annotated[list[str] | None, Opt("--map", metavar="SRC=DST", help="Publish streams matching SRC (a name or glob) as DST; a '*' in DST takes what '*' matched in SRC (repeatable).")] = None,
+    prefix: Annotated[str, Opt("--prefix", metavar="P", help="Prepend P to every target stream name.")] = "",
+    since: Annotated[str | None, Opt("--since", metavar="D", help="Skip the first D of the timeline (e.g. 2m).")] = None,
+    until: Annotated[str | None, Opt("--until", metavar="D", help="Stop at D into the timeline (e.g. 3m).")] = None,
+    keep_ids: Annotated[bool, Opt("--keep-ids", help="Publish the original entry ids (targets must be missing or empty).")] = False,
+    maxlen: Annotated[int | None, Opt("--maxlen", metavar="N", help="Trim target streams to about N entries (MAXLEN ~ N, N >= 1).")] = None,
     where: WhereOpt = None,
     sample: SampleOpt = None,
     sample_by: SampleByOpt = None,
     codec: CodecOpt = None,
-    multiply: Annotated[int | None, typer.Option("--multiply", metavar="N", help="Publish N copies of every event with the original timing, each copy into its own streams (--copy-map) or, with --copy-into-same, into the same ones; the report counts per copy.")] = None,
-    copy_map: Annotated[str | None, typer.Option("--copy-map", metavar="TEMPLATE", help="With --multiply: the stream of each copy, from {stream} (the target name) and {n} (the copy, from 1); {stream}:{n} when not given.")] = None,
-    copy_into_same: Annotated[bool, typer.Option("--copy-into-same", help="With --multiply: every copy into the event's own stream.")] = False,
-    copy_field: Annotated[str | None, typer.Option("--copy-field", metavar="NAME", help="With --multiply: add a field NAME holding the copy's number (1 to N).")] = None,
-    copy_suffix: Annotated[list[str] | None, typer.Option("--copy-suffix", metavar="FIELD", help="With --multiply: append -N (the copy's number) to the values of fields named FIELD, so ids do not collide (repeatable).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for scenario generators (same seed, same events) and for --sample (another sample).")] = None,
-    time_base: Annotated[str, typer.Option("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
-    no_reconnect: Annotated[bool, typer.Option("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
-    keep_going: Annotated[bool, typer.Option("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide the progress line and the report (--json and --dry-run's events still print; warnings and errors always do).")] = False,
+    multiply: Annotated[int | None, Opt("--multiply", metavar="N", help="Publish N copies of every event with the original timing, each copy into its own streams (--copy-map) or, with --copy-into-same, into the same ones; the report counts per copy.")] = None,
+    copy_map: Annotated[str | None, Opt("--copy-map", metavar="TEMPLATE", help="With --multiply: the stream of each copy, from {stream} (the target name) and {n} (the copy, from 1); {stream}:{n} when not given.")] = None,
+    copy_into_same: Annotated[bool, Opt("--copy-into-same", help="With --multiply: every copy into the event's own stream.")] = False,
+    copy_field: Annotated[str | None, Opt("--copy-field", metavar="NAME", help="With --multiply: add a field NAME holding the copy's number (1 to N).")] = None,
+    copy_suffix: Annotated[list[str] | None, Opt("--copy-suffix", metavar="FIELD", help="With --multiply: append -N (the copy's number) to the values of fields named FIELD, so ids do not collide (repeatable).")] = None,
+    seed: Annotated[int | None, Opt("--seed", help="Seed for scenario generators (same seed, same events) and for --sample (another sample).")] = None,
+    time_base: Annotated[str, Opt("--clock", metavar="[id|capture]", help="Recording timing: id (the entry ids' ms, default) or capture (the recorder's clock).")] = "id",
+    no_reconnect: Annotated[bool, Opt("--no-reconnect", help="Fail at once if the connection is lost (default: reconnect with backoff and resend what Redis did not confirm).")] = False,
+    keep_going: Annotated[bool, Opt("--keep-going", help="Go on however many entries Redis refuses (default: stop after 100 refusals in a row).")] = False,
+    as_json: Annotated[bool, Opt("--json", help="Print the report as JSON.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="Hide the progress line and the report (--json and --dry-run's events still print; warnings and errors always do).")] = False,
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
     cluster: ClusterOpt = None,
-    capture: Annotated[list[str] | None, typer.Option("--capture", metavar="GLOB", help="Also record these output streams (names or globs, repeatable) from the start of the replay into -o FILE.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="With --capture: the recording to write.")] = None,
-    settle: Annotated[str | None, typer.Option("--settle", metavar="D", help="With --capture: stop once the replay is done and the outputs were quiet for D. [default: 1s without --expect]")] = None,
-    expect: Annotated[int | None, typer.Option("--expect", metavar="N", help="With --capture: stop once N entries were captured (exit 1 if fewer arrive).")] = None,
-    timeout: Annotated[str | None, typer.Option("--timeout", metavar="D", help="With --capture: stop replay and capture after D at the latest.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
+    capture: Annotated[list[str] | None, Opt("--capture", metavar="GLOB", help="Also record these output streams (names or globs, repeatable) from the start of the replay into -o FILE.")] = None,
+    output: Annotated[Path | None, Opt("--output", "-o", metavar="FILE", help="With --capture: the recording to write.")] = None,
+    settle: Annotated[str | None, Opt("--settle", metavar="D", help="With --capture: stop once the replay is done and the outputs were quiet for D. [default: 1s without --expect]")] = None,
+    expect: Annotated[int | None, Opt("--expect", metavar="N", help="With --capture: stop once N entries were captured (exit 1 if fewer arrive).")] = None,
+    timeout: Annotated[str | None, Opt("--timeout", metavar="D", help="With --capture: stop replay and capture after D at the latest.")] = None,
+    force: Annotated[bool, Opt("--force", help="With --capture: overwrite an existing -o FILE.")] = False,
     series: SeriesOpt = None,
     metrics: MetricsOpt = None,
     unhealthy_after: UnhealthyAfterOpt = "30s",
@@ -195,9 +193,9 @@ def replay(
                 line.done()
     _finish(report, as_json, dry_run=dry_run, seed=src.seed, quiet=quiet)
     if report.interrupted:
-        raise typer.Exit(state.exit_code or 130)
+        raise SystemExit(state.exit_code or 130)
     if report.errors and not dry_run:
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 def _capture_args(
@@ -268,18 +266,18 @@ def _replay_capture(
             markup=False,
         )
     if state.exit_code is not None or report.interrupted:
-        raise typer.Exit(state.exit_code or 130)
+        raise SystemExit(state.exit_code or 130)
     if result.leftovers:
         from xtape.regress.findings import leftover_lines
 
         for left in result.leftovers:
             for text in leftover_lines(left, sum(result.inputs.values()) or None):
                 stderr.print(text, markup=False, highlight=False)
-        raise typer.Exit(1)
+        raise SystemExit(1)
     if args["expect"] is not None and stats.entries < args["expect"]:
         fail(f"expected {args['expect']} entries on the outputs, captured {stats.entries}", 1)
     if report.errors:
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 def _loop_interval(text: str | None) -> float | None:

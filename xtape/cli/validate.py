@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-
 from xtape.cli._codecs import CodecOpt, codec_pairs, say_codec
 from xtape.cli.common import (
     CATALOG_NAME,
@@ -20,7 +18,6 @@ from xtape.cli.common import (
     ProgressLine,
     SeriesOpt,
     VariableOpt,
-    app,
     catalog_for,
     handled,
     parse_variables,
@@ -30,6 +27,7 @@ from xtape.cli.common import (
     warn,
     write_file,
 )
+from xtape.cli.decl import Arg, Opt, command
 from xtape.errors import UsageError, XtapeError
 from xtape.units import plural
 
@@ -42,15 +40,15 @@ def _print_errors(error: XtapeError) -> None:
         stderr.print(f"xtape: error: {each}", markup=False)
 
 
-@app.command(short_help="Check scenarios (and recordings against a catalog).")
+@command(short_help="Check scenarios (and recordings against a catalog).")
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files (.yaml, .yml, .json), or recordings (.xtape) to check against a catalog.")],
+    files: Annotated[list[Path], Arg(help="Scenario files (.yaml, .yml, .json), or recordings (.xtape) to check against a catalog.")],
     variable: VariableOpt = None,
     catalog: CatalogOpt = None,
     no_catalog: NoCatalogOpt = False,
-    examples: Annotated[int, typer.Option("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
+    examples: Annotated[int, Opt("--examples", metavar="N", min=0, help="Recordings: show the first N invalid entries per stream.")] = 3,
     codec: CodecOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No 'ok' lines and no progress line: only the problems (errors and warnings always print).")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No 'ok' lines and no progress line: only the problems (errors and warnings always print).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Check scenarios: syntax, keys, types, variables, generators and, with a stream
@@ -78,7 +76,7 @@ def validate(
         except XtapeError as refused:
             _print_errors(refused)
             if isinstance(refused, UsageError):
-                raise typer.Exit(2) from None
+                raise SystemExit(2) from None
             bad += 1
             continue
         if _is_recording_file(file):
@@ -123,9 +121,9 @@ def validate(
             bad += 1
             stderr.print(f"xtape: error: {error}", markup=False)
     if bad:
-        raise typer.Exit(2)
+        raise SystemExit(2)
     if drifted:
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 def _named(file: Path, catalog: Path | None) -> bool:
@@ -211,13 +209,13 @@ def _validate_recording(file: Path, schemas: Any, examples: int, quiet: bool, co
     return result.ok
 
 
-@app.command(short_help="Write a stream catalog from a recording.")
+@command(short_help="Write a stream catalog from a recording.")
 def infer(
-    file: Annotated[Path, typer.Argument(help="A recording (.xtape).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    file: Annotated[Path, Arg(help="A recording (.xtape).")],
+    output: Annotated[Path, Opt("--output", "-o", help="The catalog to write (streams.yaml; - for stdout).")],
+    force: Annotated[bool, Opt("--force", help="Overwrite an existing output file.")] = False,
     codec: CodecOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line and no 'wrote' summary (warnings and errors still print).")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress line and no 'wrote' summary (warnings and errors still print).")] = False,
     series: SeriesOpt = None,
 ) -> None:
     """Write a stream catalog from a recording: per stream its fields, which are always
