@@ -149,7 +149,7 @@ def test_quick_coercion_gives_what_typers_own_gives_or_steps_aside() -> None:
     from typer.main import get_command
 
     from xtape.cli import app
-    from xtape.cli._params import _UNSET, quick_value
+    from xtape.cli._params import UNSET, quick_value
 
     group = get_command(app)
     checked = 0
@@ -163,7 +163,7 @@ def test_quick_coercion_gives_what_typers_own_gives_or_steps_aside() -> None:
             for word in _words(annotation):
                 value = (word, word) if listed else word
                 quick = quick_value(annotation, descriptor.parameter_info, value)
-                if quick is _UNSET:
+                if quick is UNSET:
                     continue
                 real = typer_coercion.build_runtime_param(descriptor)
                 expected = real.coerce(value, param=param, ctx=None)

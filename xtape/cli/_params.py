@@ -25,7 +25,7 @@ from typing import Any, get_args, get_origin
 _PLAIN_INT = re.compile(r"-?[0-9]{1,18}\Z")
 _PLAIN_FLOAT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?\Z")
 
-_UNSET: Any = object()
+UNSET: Any = object()
 
 
 def _plain_path_options(info: Any) -> bool:
@@ -45,54 +45,54 @@ def _plain_path_options(info: Any) -> bool:
 
 def _leaf(annotation: Any, info: Any, value: Any) -> Any:
     """The value of one command-line word (or a default value) for ``annotation``, or
-    ``_UNSET``."""
+    ``UNSET``."""
     if getattr(info, "parser", None) is not None:
-        return _UNSET
+        return UNSET
     text = type(value) is str
     if annotation is str:
-        return value if text else _UNSET
+        return value if text else UNSET
     if annotation is int:
         if text and _PLAIN_INT.match(value):
             number = int(value)
         elif type(value) is int:
             number = value
         else:
-            return _UNSET
+            return UNSET
         if info.max is None and not info.clamp and (info.min is None or number >= info.min):
             return number
-        return _UNSET
+        return UNSET
     if annotation is float:
         if info.min is not None or info.max is not None:
-            return _UNSET
+            return UNSET
         if text and _PLAIN_FLOAT.match(value):
             return float(value)
-        return value if type(value) is float else _UNSET
+        return value if type(value) is float else UNSET
     if annotation is Path and _plain_path_options(info):
         if text and value:
             path = Path(value)
         elif isinstance(value, Path):
             path = value
         else:
-            return _UNSET
+            return UNSET
         try:
             os.stat(path)
         except OSError:
             return path
         except ValueError:  # (a NUL in the name: typer says what it says)
-            return _UNSET
-        return path if os.access(path, os.R_OK) else _UNSET
-    return _UNSET
+            return UNSET
+        return path if os.access(path, os.R_OK) else UNSET
+    return UNSET
 
 
 def quick_value(annotation: Any, info: Any, value: Any) -> Any:
-    """What typer's coercion would return for ``value`` (not None), or ``_UNSET``
+    """What typer's coercion would return for ``value`` (not None), or ``UNSET``
     when that is not certain without it."""
     if get_origin(annotation) is list:
         (inner,) = get_args(annotation)
         if not isinstance(value, (list, tuple)):
-            return _UNSET
+            return UNSET
         items = [_leaf(inner, info, item) for item in value]
-        return _UNSET if any(item is _UNSET for item in items) else items
+        return UNSET if any(item is UNSET for item in items) else items
     return _leaf(annotation, info, value)
 
 
@@ -129,7 +129,7 @@ class _QuickCoercion:
         if value is None:  # (as typer's RuntimeParam.coerce)
             return () if param.multiple or param.nargs == -1 else None
         quick = quick_value(self.annotation, self.info, value)
-        if quick is not _UNSET:
+        if quick is not UNSET:
             return quick
         refused = quick_refusal(self.annotation, self.info, value)
         if refused is not None:
@@ -144,6 +144,6 @@ def quick_params(params: list[Any]) -> None:
     """Give each of typer's parameters in ``params`` the quick coercion (once)."""
     for param in params:
         descriptor = getattr(param, "type_descriptor", None)
-        if descriptor is None or getattr(param, "_runtime_param", _UNSET) is not None:
+        if descriptor is None or getattr(param, "_runtime_param", UNSET) is not None:
             continue  # (not typer's, a typer without adapters, or set already)
         param._runtime_param = _QuickCoercion(descriptor.annotation, descriptor.parameter_info)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xtape.cli import logs
-from xtape.cli._params import _UNSET, quick_value
+from xtape.cli._params import UNSET, quick_value
 from xtape.cli.decl import COMMANDS, Arg, Context, Declared, Opt
 
 #: The parameter every command has without declaring it (``typer_app.Command``).
@@ -49,7 +49,7 @@ class _Param:
 class _Spec:
     """What a command line may hold: each option word, and the arguments in order."""
 
-    options: dict[str, tuple[_Param, Any]]  # word -> (parameter, a flag's value, or _UNSET)
+    options: dict[str, tuple[_Param, Any]]  # word -> (parameter, a flag's value, or UNSET)
     arguments: list[_Param]
     params: list[_Param]
 
@@ -99,7 +99,7 @@ def _spec(declared: Declared) -> _Spec | None:
             elif off:
                 return None
             else:
-                spec.options[on] = (param, _UNSET)
+                spec.options[on] = (param, UNSET)
     if any(p.many for p in spec.arguments[:-1]):
         return None  # (a list argument before another: click's share-out is left to typer)
     return spec
@@ -127,7 +127,7 @@ def parse(declared: Declared, words: list[str]) -> dict[str, Any] | None:
         if found is None:
             return None  # (--help, an unknown option, -qv, -n5: typer's)
         param, flag = found
-        if flag is not _UNSET:
+        if flag is not UNSET:
             if eq or param.name in given:
                 return None
             given[param.name] = flag
@@ -184,7 +184,7 @@ def _values(spec: _Spec, given: dict[str, Any]) -> dict[str, Any] | None:
             continue
         words = raw if param.many else [raw]
         coerced = [quick_value(param.annotation, param.info, word) for word in words]
-        if any(value is _UNSET for value in coerced):
+        if any(value is UNSET for value in coerced):
             return None
         values[param.name] = coerced if param.many else coerced[0]
     return values
