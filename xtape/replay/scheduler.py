@@ -42,6 +42,12 @@ IdleFn = Callable[[], None]
 IDLE_MIN_NS = NS_PER_MS
 
 
+#: A replay at full speed starts with a batch this small, then doubles it up to its cap:
+#: Redis gets its first entries while the next batch is being made, instead of idling
+#: while the first whole batch of thousands is read and packed (about 0.01 s).
+FIRST_MAX_SPEED_BATCH = 500
+
+
 def batches(
     events: Iterable[Event],
     *,
@@ -68,8 +74,10 @@ def batches(
     if pacing.is_max_speed:
         _wait(clock, start_ns, on_idle, idle_every_ns)
         if ready is None:
-            while chunk := list(islice(it, cap)):
+            size = min(cap, FIRST_MAX_SPEED_BATCH)
+            while chunk := list(islice(it, size)):
                 yield Batch(chunk, [])
+                size = min(cap, size * 2)
             return
         for first in it:
             chunk = [first]
