@@ -59,3 +59,37 @@ class OtherLoad:
             return
         others = (end[0] - self._start[0]) - (ours - self._ours0)
         self.percent = max(0.0, 100 * others / (end[1] - self._start[1]))
+
+
+# --------------------------------------------------------------------------- pinning
+
+#: The CPU a pinned benchmark gives each ``redis-server`` it starts.
+SERVER_CPU = 0
+
+
+def pin_clients(enabled: bool = True) -> str:
+    """Keep this process, and the clients it starts (which inherit it), off the CPU the
+    servers get (:class:`PinnedServer`), where there are two CPUs or more; returns what
+    was done, for the report. Without it the scheduler moves a server and its client
+    between CPUs as it likes: on a 2-CPU machine the same million XADDs took a server
+    1.14 s to 1.56 s of CPU from one run to the next, pinned 1.16 s to 1.29 s
+    (``bench/README.md``). Every contender is pinned alike."""
+    if not enabled or not hasattr(os, "sched_setaffinity"):
+        return "not pinned"
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) < 2 or SERVER_CPU not in cpus:
+        return "not pinned (one CPU)"
+    os.sched_setaffinity(0, cpus - {SERVER_CPU})
+    return f"servers pinned to CPU {SERVER_CPU}, clients to CPU {','.join(map(str, sorted(cpus - {SERVER_CPU})))}"
+
+
+class PinnedServer(RedisServer):
+    """A throwaway ``redis-server`` on :data:`SERVER_CPU` once :func:`pin_clients` has
+    moved this process off it (else wherever its parent may run)."""
+
+    def start(self) -> PinnedServer:
+        super().start()
+        clients = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+        if self.proc is not None and clients and SERVER_CPU not in clients:
+            os.sched_setaffinity(self.proc.pid, {SERVER_CPU})
+        return self

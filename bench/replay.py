@@ -31,6 +31,12 @@ directory, filled by an untimed run first), as an installed xtape has its ``.pyc
 files; ``--as-is`` leaves the environment as it is (``PYTHONDONTWRITEBYTECODE=1``
 would make every run compile the modules it imports).
 
+Each ``redis-server`` runs on CPU 0 and every client (redis-benchmark, the loops in
+this process, the xtape subprocesses) on the other CPUs, alike for every contender
+(``--no-pin``: where the scheduler puts them). Unpinned, the server's own speed swings
+by a third from run to run on a 2-CPU machine, which drowns the differences measured
+here.
+
 The in-memory data is built, collected and ``gc.freeze()``-d before anything is
 timed, so a contender's garbage collections scan only its own garbage. Every target
 is checked afterwards: the stream lengths add up to N. Each row also shows how busy
@@ -68,13 +74,12 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from _load import OtherLoad
+from _load import OtherLoad, PinnedServer, pin_clients
 
 from xtape.process import process_state
 from xtape.recording import Recording, RecordingWriter
 from xtape.replay import Pacing, RedisPublisher, ReplayOptions, redis_publisher, replay_through
 from xtape.replay.resp import COMPILED, pack_xadds_hiredis
-from xtape.server import RedisServer
 from xtape.timeline import Event, ScheduleFn
 
 TARGET_VS_BENCHMARK = 0.8
@@ -181,7 +186,7 @@ def run_redis_benchmark(n: int, fields: list[bytes]) -> Result:
     exe = shutil.which("redis-benchmark")
     if exe is None:
         raise SystemExit("redis-benchmark was not found on PATH (apt-get install redis-tools)")
-    with RedisServer() as server, OtherLoad(server) as load:
+    with PinnedServer() as server, OtherLoad(server) as load:
         cmd = [exe, "-p", str(server.port), "-n", str(n), "-P", "64", "-q", "XADD", "bench", "*"]
         start = time.perf_counter()
         out = subprocess.run(
@@ -221,7 +226,7 @@ class ListSource:
 
 def run_redis_py(entries: list[tuple[bytes, list[bytes]]], streams: list[bytes]) -> Result:
     n = len(entries)
-    with RedisServer() as server:
+    with PinnedServer() as server:
         client = redis.Redis.from_url(server.url, protocol=2)
         with OtherLoad(server) as load:
             start = time.perf_counter()
@@ -245,7 +250,7 @@ def run_in_process(events: list[Event], streams: list[bytes], *, hiredis: bool =
     if hiredis:
         redis_publisher.pack_xadds = pack_xadds_hiredis
     try:
-        with RedisServer() as server, RedisPublisher(server.url) as publisher:
+        with PinnedServer() as server, RedisPublisher(server.url) as publisher:
             with OtherLoad(server) as load:
                 start = time.perf_counter()
                 with process_state():  # as the CLI runs it: automatic gc paused
@@ -299,7 +304,7 @@ def replay_command(
     """``xtape replay PATH --max-speed EXTRA`` into a fresh server, checked (``n``
     published, no errors, ``streams`` holding ``n``): its wall time, its JSON report and
     how busy other processes were."""
-    with RedisServer() as server:
+    with PinnedServer() as server:
         cmd = [xtape_exe(), "replay", str(path), "--max-speed", *extra, "--url", server.url, "--json", "-q"]
         with OtherLoad(server) as load:
             start = time.perf_counter()
@@ -353,7 +358,7 @@ def startup_seconds(tmp: Path, tree: str | None = None) -> float:
     if not path.exists():
         with RecordingWriter(path) as writer:
             writer.write_entries(b"one", [[b"1-1", [b"f", b"v"]]], 0)
-    with RedisServer() as server:
+    with PinnedServer() as server:
         cmd = [xtape_exe(), "replay", str(path), "--max-speed", "--url", server.url, "--json", "-q"]
         best = float("inf")
         for _ in range(5):
@@ -397,8 +402,12 @@ def main() -> None:
         "--baseline", metavar="DIR", help="also run the whole command of this checkout's xtape, in the same rounds"
     )
     parser.add_argument("--as-is", action="store_true", help="no bytecode cache unless the environment has one")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the scheduler place servers and clients (default: pinned apart)"
+    )
     args = parser.parse_args()
     n = 100_000 if args.quick else args.entries
+    pinning = pin_clients(not args.no_pin)
     global BYTECODE
     streams = STREAM_NAMES[: args.streams]
 
@@ -446,7 +455,7 @@ def main() -> None:
 
     results = {label: median_result(rs) for label, rs in runs.items()}
     bench, py, whole, loop, ref, ref_hiredis, multiplied = (results[label] for label in runs)
-    print(machine())
+    print(f"{machine()}; {pinning}")
     print()
     print(f"{'':40}{'seconds':>9}{'entries/s':>12}{'others':>8}  note")
     for r in results.values():

@@ -50,7 +50,6 @@ An error about a file takes its path first; every located one is built
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from xtape.timeline import display_name
@@ -218,6 +217,8 @@ class UnknownVariable(UsageError):
 
     def __init__(self, name: str, scenario: str | None, known: list[str]) -> None:
         self.name = name
+        import difflib  # (only to suggest a name: not at every start)
+
         close = difflib.get_close_matches(name, known, n=1)
         if close:
             hint = f"did you mean {close[0]!r}?"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from decimal import Decimal
 
 from xtape.errors import UsageError
 
@@ -34,6 +33,8 @@ def parse_duration(
         raise UsageError(
             f"invalid {option} {text!r}: use a number with a unit: ms, s, m, h or d (e.g. {example})"
         )
+    from decimal import Decimal  # (exact, for a duration or size given: not at every start)
+
     ns = int((Decimal(amount) * _UNIT_NS[unit]).to_integral_value())
     if positive and ns <= 0:
         raise UsageError(f"invalid {option} {text!r}: it must be more than zero")
@@ -76,6 +77,8 @@ def parse_size(text: str, *, option: str) -> int:
             f"invalid {option} {text!r}: use a number with a unit: B, KiB, MiB, GiB, TiB "
             f"(or kB, MB, GB, TB) (e.g. {example})"
         )
+    from decimal import Decimal
+
     size = int(Decimal(match.group(1)) * _SIZE_UNITS[unit])
     if size <= 0:
         raise UsageError(f"invalid {option} {text!r}: it must be more than zero")

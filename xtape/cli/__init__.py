@@ -73,8 +73,6 @@ def main() -> None:
     A plain command line is parsed and run without typer (:mod:`.quick`); ``--help``,
     a usage error or anything unusual goes to typer (:mod:`.typer_app`), which parses
     it as always."""
-    from xtape.cli._info import quick_main
-
     argv = sys.argv[1:]
     if argv == ["--version"]:  # (without typer: a quicker start)
         from xtape.cli._text import version_line
@@ -83,7 +81,11 @@ def main() -> None:
         sys.exit(0)
     from xtape.cli.logs import chosen_format
 
-    code = quick_main(argv) if chosen_format(argv) == "text" else None  # (JSON: typer's path)
+    code = None
+    if argv[:1] == ["info"] and chosen_format(argv) == "text":  # (JSON: the quick parser's)
+        from xtape.cli._info import quick_main
+
+        code = quick_main(argv)
     if code is None and argv and argv[0] in COMMAND_MODULE:
         from xtape.cli.quick import run_quick
 
