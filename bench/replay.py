@@ -477,6 +477,12 @@ def main() -> None:
         )
     ratio = multiplied.rate / loop.rate
     print(f"{multiplied.label:40}{'vs plain --max-speed':>24}  {verdict(ratio, TARGET_MULTIPLY)}")
+    if args.repeat > 1:
+        rounds = sorted(w.rate / b.rate for w, b in zip(runs[whole.label], runs[bench.label], strict=True))
+        print(
+            f"{'the whole command, round by round':40}{'':>7}min {rounds[0]:.2f}x  "
+            f"median {rounds[len(rounds) // 2]:.2f}x  max {rounds[-1]:.2f}x  (each beside that round's redis-benchmark)"
+        )
     if any(r.others is not None and r.others > 10 for r in results.values()):
         print("warning: other processes were busy during a run; its figures are disturbed")
     print()
