@@ -22,7 +22,7 @@ from support.recording import rewrite
 
 from xtape.recording import Recording, RecordingWriter, summarize
 from xtape.recording.chunks import CHUNK_MAGIC
-from xtape.recording.split import SplitWriter, numbered_files, parse_size
+from xtape.recording.split import SplitWriter, numbered_files
 
 SAMPLE = ROOT / "recordings" / "sample.xtape"
 T0 = 1_700_000_000_000
@@ -187,13 +187,6 @@ def test_keep_last_keeps_at_least_the_last_d(tmp_path: Path) -> None:
     left = writer.files
     assert [p.name for p in left] == ["000009.xtape", "000010.xtape", "000011.xtape", "000012.xtape"]
     assert [e.id for e in Recording(tmp_path / "roll").entries()] == [b"9-0", b"10-0", b"11-0", b"12-0"]
-
-
-def test_parse_size() -> None:
-    assert parse_size("256MiB", option="--split-size") == 256 << 20
-    assert parse_size("1GB", option="--split-size") == 10**9
-    assert parse_size("500k", option="--split-size") == 500_000
-    assert parse_size("1024", option="--split-size") == 1024
 
 
 def test_record_split_size_and_keep_last_in_the_cli(tmp_path: Path, redis_url: str, r: redis.Redis) -> None:

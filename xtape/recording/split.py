@@ -22,7 +22,6 @@ Every command reads the directory (or a glob of its files) as one recording: see
 from __future__ import annotations
 
 import itertools
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -286,27 +285,6 @@ class SplitWriter:
     ) -> None:
         self.close()
 
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
-
-
-def parse_size(text: str, *, option: str) -> int:
-    """``256MiB``, ``1GB``, ``500k``, ``1048576`` as bytes (KiB/MiB/GiB are powers of
-    1024, kB/MB/GB of 1000)."""
-    from xtape.errors import UsageError
-
-    match = _SIZE.match(text)
-    if not match:
-        raise UsageError(f"{option}: {text!r} is not a size (e.g. 256MiB, 1GB, 500000)")
-    number, unit = float(match.group(1)), (match.group(2) or "").lower()
-    base = unit[:1] if unit not in ("b", "") else ""
-    scale = 1024 ** ("kmgt".index(base) + 1) if "i" in unit else _UNITS[base]
-    size = int(number * scale)
-    if size <= 0:
-        raise UsageError(f"{option} must be more than 0 bytes")
-    return size
 
 
 def parse_split(size: str | None, duration: str | None) -> tuple[int | None, float | None]:
