@@ -37,6 +37,7 @@ from typing import Any, NoReturn
 
 from xtape.errors import MergeConflict, UsageError
 from xtape.ids import id_key
+from xtape.outputs import commit
 from xtape.recording import Recording
 from xtape.recording.records import Entries, Gap, Marker, RawEntry, StreamDef
 from xtape.recording.writer import RecordingWriter
@@ -233,7 +234,7 @@ def merge(inputs: Sequence[str | Path], output: str | Path) -> MergeStats:
         ) as writer:
             merger = _write_merged(readers, writer, stats)
         if final is not None:
-            os.replace(target, final)
+            commit(Path(target), final)
     finally:
         if final is not None:
             Path(target).unlink(missing_ok=True)

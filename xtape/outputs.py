@@ -8,6 +8,11 @@
   catalogs hold production payloads), never through a symlink. A file that is already
   there is replaced by a new file renamed onto its name (a symlink there is replaced,
   not followed; a reader never sees half a file from :func:`replacing`).
+- An output :func:`check_output` found free without ``--force`` stays so to the end:
+  where another process made that file meanwhile (two commands writing one new output
+  at once), the finished file is not renamed over it (:func:`commit`, a hard link that
+  fails where the name is taken) and the command says so, exit 2. Of two copies of a
+  command writing one new file, exactly one succeeds.
 
 The library's writers use :func:`create` and :func:`replacing`; only the command line
 asks for ``--force`` (the library writes where it is told, as ``open(path, "w")``).
@@ -70,6 +75,43 @@ def check_output(
     _refuse_inputs(out, inputs, option)
     if os.path.lexists(out) and not force:
         raise UsageError(f"{out} exists; pass --force to overwrite it")
+    if force:
+        _NEW_ONLY.discard(os.path.abspath(out))
+    else:
+        _NEW_ONLY.add(os.path.abspath(out))
+
+
+#: Outputs :func:`check_output` found free without ``--force`` (absolute paths).
+_NEW_ONLY: set[str] = set()
+
+
+def forget_checked() -> None:
+    """Forget the outputs checked as new (a command has ended: the next, in the same
+    process, checks its own)."""
+    _NEW_ONLY.clear()
+
+
+def _taken(target: Path) -> UsageError:
+    return UsageError(f"{target} was created meanwhile by another process; not replaced (pass --force to overwrite it)")
+
+
+def commit(tmp: Path, target: Path) -> None:
+    """Rename the finished file ``tmp`` onto ``target``; where ``target`` was checked as
+    new (no ``--force``), never over a file another process made there meanwhile
+    (:class:`UsageError`)."""
+    if os.path.abspath(target) not in _NEW_ONLY:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target, follow_symlinks=False)
+    except FileExistsError:
+        raise _taken(target) from None
+    except OSError:  # (a filesystem without hard links: the check, then the rename)
+        if os.path.lexists(target):
+            raise _taken(target) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
 
 
 def check_split_folder(path: str, option: str = "-o", inputs: Iterable[str | Path | None] = ()) -> None:
@@ -176,7 +218,8 @@ def create(path: str | Path) -> int:
     try:
         return create_new(target)
     except FileExistsError:
-        pass
+        if os.path.abspath(target) in _NEW_ONLY:
+            raise _taken(target) from None
     if target.is_dir() and not target.is_symlink():
         raise RuntimeFailure(f"cannot write {path}: it is a folder")
     fd, tmp = _temp_beside(target)
@@ -214,7 +257,7 @@ def _replacing(target: Path) -> Iterator[int]:
             yield fd
         finally:
             os.close(fd)
-        os.replace(tmp, target)
+        commit(tmp, target)
     except OSError as exc:
         raise _failed(target, exc) from None
     finally:
@@ -237,8 +280,10 @@ __all__ = [
     "check_distinct",
     "check_output",
     "check_split_folder",
+    "commit",
     "create",
     "create_new",
+    "forget_checked",
     "is_stdout",
     "replacing",
     "replacing_binary",

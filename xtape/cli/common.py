@@ -41,6 +41,10 @@ def run_command(call: Callable[[], Any], log_format: str) -> Any:
         if not _stdout_closed():
             raise
         stdout_gone()
+    finally:
+        outputs = sys.modules.get("xtape.outputs")  # (imported by a command that writes)
+        if outputs is not None:
+            outputs.forget_checked()
 
 
 def exit_code(exc: SystemExit) -> int:

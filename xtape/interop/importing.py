@@ -12,6 +12,7 @@ from pathlib import Path
 
 from xtape.errors import UsageError
 from xtape.interop.jsonl_in import Batcher, ImportStats, jsonl_entries
+from xtape.outputs import commit
 from xtape.recording import RecordingWriter, has_recording_header
 from xtape.timeline import STDIN_NAME
 
@@ -49,7 +50,7 @@ def import_file(source: str | Path, output: str | Path) -> ImportStats:
             else:
                 _read_jsonl(source, name, batches)
             batches.flush()
-        os.replace(part, final)
+        commit(part, final)
     finally:
         part.unlink(missing_ok=True)
     return stats
