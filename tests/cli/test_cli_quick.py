@@ -196,3 +196,27 @@ def test_a_plain_replay_runs_without_typer_and_a_usage_error_with_it(tmp_path: P
     assert refused.returncode == 2
     assert "typer imported: True" in refused.stderr
     assert "--seed" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_an_invalid_log_format_is_said_in_the_environments_format_as_typer_says_it(tmp_path: Path) -> None:
+    import json
+    import os
+
+    env = {**os.environ, "XTAPE_LOG_FORMAT": "json"}
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, "cat", FILE, "-n", "1", "--log-format", "xml"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False, env=env,
+    )
+    assert done.returncode == 2
+    assert "typer imported: False" in done.stderr
+    said = json.loads(done.stderr.splitlines()[0])
+    assert (said["level"], said["message"]) == ("error", "invalid --log-format 'xml': choose text or json")
+
+
+def test_a_broken_pipe_that_is_not_standard_outputs_ends_with_exit_1_as_under_typer() -> None:
+    from xtape.cli.quick import run
+
+    def command() -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # (a socket's, say; stdout is open)
+
+    assert run(command, {"log_format": "text"}) == 1

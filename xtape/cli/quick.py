@@ -199,17 +199,19 @@ def run_quick(argv: list[str]) -> int | None:
     values = parse(declared, argv[1:])
     if values is None:
         return None
-    return run(declared.function, values)
+    return run(declared.function, values, logs.chosen_format(argv[1:]))
 
 
-def run(function: Callable[..., Any], values: dict[str, Any]) -> int:
+def run(function: Callable[..., Any], values: dict[str, Any], chosen: str = "text") -> int:
     """Call a command with its parsed ``values`` as typer does (its root callback, its
-    command class), and return the exit code."""
+    command class), and return the exit code. ``chosen``: the log format an error of
+    the command line itself is written in (:func:`xtape.cli.logs.chosen_format`: an
+    invalid ``--log-format`` is said in ``$XTAPE_LOG_FORMAT``'s, as typer says it)."""
     from xtape.cli.common import exit_code, run_command, setup_logging
     from xtape.errors import XtapeError
 
     log_format = values.pop(_LOG_FORMAT)
-    logs.set_format(log_format if log_format in logs.FORMATS else "text")
+    logs.set_format(chosen)
     logs.set_places({})
     setup_logging(False)
     try:
@@ -221,4 +223,6 @@ def run(function: Callable[..., Any], values: dict[str, Any]) -> int:
         return 130
     except SystemExit as exc:
         return exit_code(exc)
+    except BrokenPipeError:  # (not standard output's, which is open: typer's rule, exit 1)
+        return 1
     return 0
