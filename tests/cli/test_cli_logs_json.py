@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ def test_a_recorder_through_a_server_restart_logs_markers_progress_and_summary_a
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         env={**os.environ, "XTAPE_LOG_PROGRESS_EVERY": "200ms"},
     )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True)
+    reader.start()  # (stderr read as it comes: the test waits for a progress event)
     try:
         wait_for(lambda: out.exists() and out.stat().st_size > 0, what="the recording to start")
         size = out.stat().st_size
@@ -54,9 +58,16 @@ def test_a_recorder_through_a_server_restart_logs_markers_progress_and_summary_a
         wait_for(lambda: client.info("clients")["connected_clients"] >= 3, what="the recorder back")
         for i in range(20):
             client.xadd("orders", {"n": i})
+        # The recorder reports progress at most 4 times a second, from its start or its
+        # reconnection: a quick run could end before the first (this waits for it).
+        wait_for(lambda: any('"event": "progress"' in line for line in lines), what="a progress event")
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    err = "".join(lines)
     assert proc.returncode == 0, err
     records = json_lines(err)
     events = [r["event"] for r in records]
