@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
-
-import orjson
 
 Fields = Sequence[tuple[bytes, bytes]]
 
@@ -89,14 +87,27 @@ def dump_json(value: Any, style: JsonStyle) -> bytes:
 _LONG_NUMBER = re.compile(rb"[0-9]{20}")
 
 
+def _first_loads(data: bytes) -> Any:
+    """orjson's ``loads``, imported on first use: a command that reads no JSON payload
+    (a scenario's replay) does not import it (``bench/startup.py``)."""
+    global _orjson_loads
+    import orjson
+
+    _orjson_loads = orjson.loads
+    return _orjson_loads(data)
+
+
+_orjson_loads: Callable[[bytes], Any] = _first_loads
+
+
 def parse_json(data: bytes) -> Any:
     """``json.loads(data)``, the same value, about ten times faster: orjson first, and
     ``json`` for what orjson refuses or reads otherwise (NaN and Infinity, lone
     surrogates, other encodings than UTF-8, integers beyond 64 bits)."""
     if _LONG_NUMBER.search(data) is None:
         try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
+            return _orjson_loads(data)
+        except json.JSONDecodeError:  # (orjson's JSONDecodeError is one)
             pass
     return json.loads(data)
 
