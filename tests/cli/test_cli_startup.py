@@ -75,7 +75,7 @@ IMPORT_CASES: list[tuple[list[str], set[str], int]] = [
     # ... and against its catalog (streams.yaml beside it), its checks compiled or cached
     (["validate", SCENARIO], {"typer", "pydantic", "redis", "jsonschema", "rich"}, 0),
     # (a scenario is told from a recording without the recording modules)
-    (["replay", SCENARIO, "--dry-run", "-q", "--max-speed"], {"typer", "pydantic", "redis", "jsonschema", "xtape.recording"}, 0),
+    (["replay", SCENARIO, "--dry-run", "-q", "--max-speed"], {"typer", "pydantic", "redis", "jsonschema", "xtape.recording", "orjson", "importlib.resources"}, 0),
     # a usage error is said in typer's words without pydantic, a summary line without rich
     (["cat", SAMPLE, "--limit", "x"], {"pydantic", "redis", "rich"}, 2),
     (["convert", SAMPLE, "-o", "said.yaml"], {"typer", "pydantic", "redis", "rich"}, 0),
