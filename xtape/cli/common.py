@@ -47,9 +47,21 @@ def run_command(call: Callable[[], Any], log_format: str) -> Any:
             outputs.forget_checked()
 
 
-def exit_code(exc: SystemExit) -> int:
-    """The exit code a ``SystemExit`` stands for (as the interpreter reads it)."""
-    return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+def outcome(call: Callable[[], Any]) -> int:
+    """The exit code of a command run by ``call``, whichever parser parsed it: its own
+    ``SystemExit``'s (as the interpreter reads it), an ``XtapeError`` that escaped it
+    said in one line, 130 for Ctrl-C, else what it returned where that is an int (as
+    click hands it on), else 0."""
+    try:
+        result = call()
+    except XtapeError as exc:  # pragma: no cover - commands handle their own
+        logs.error(str(exc), exc.exit_code)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    return result if isinstance(result, int) else 0
 
 
 def finish(code: int) -> NoReturn:

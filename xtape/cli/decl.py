@@ -3,7 +3,7 @@
 A command module writes ``@command(short_help=...)`` over a function whose parameters
 are ``Annotated[T, Opt("--name", ...)]`` or ``Annotated[T, Arg(...)]``: the very
 arguments ``typer.Option``/``typer.Argument`` take. Nothing here imports typer. The
-typer app (:mod:`xtape.cli.app`) turns each declaration into typer's own when it is
+typer app (:mod:`xtape.cli.typer_app`) turns each declaration into typer's own when it is
 built, for ``--help``, errors and anything unusual; :mod:`xtape.cli.quick` parses a
 plain command line from the same declarations and calls the function without typer
 (a quicker start: ``bench/startup.py``). One declaration serves both, so they cannot
@@ -52,8 +52,6 @@ _TYPER_DEFAULTS: dict[str, Any] = {
 class _Param:
     """The arguments of one ``typer.Option``/``typer.Argument`` call, kept for later."""
 
-    kind = ""
-
     def __init__(self, *decls: str, **settings: Any) -> None:
         unknown = set(settings) - set(_TYPER_DEFAULTS)
         if unknown:  # (a setting the quick parser would not know of: say so at once)
@@ -73,23 +71,18 @@ class _Param:
 class Opt(_Param):
     """``typer.Option(*decls, **settings)``, declared."""
 
-    kind = "option"
-
 
 class Arg(_Param):
     """``typer.Argument(**settings)``, declared."""
 
-    kind = "argument"
-
 
 @dataclass
 class Declared:
-    """A command as its module declared it: the function, its name on the command
-    line, and the settings of ``typer.Typer.command`` (``cls`` a ``module:Class``
+    """A command as its module declared it (under its name in :data:`COMMANDS`): the
+    function and the settings of ``typer.Typer.command`` (``cls`` a ``module:Class``
     name, imported with typer)."""
 
     function: Callable[..., Any]
-    name: str
     settings: dict[str, Any] = field(default_factory=dict)
     cls: str | None = None
 
@@ -104,7 +97,7 @@ def command(*, name: str | None = None, cls: str | None = None, **settings: Any)
 
     def declare(f: F) -> F:
         shown = name or f.__name__.replace("_", "-")
-        COMMANDS[shown] = Declared(f, shown, settings, cls)
+        COMMANDS[shown] = Declared(f, settings, cls)
         return f
 
     return declare

@@ -167,11 +167,11 @@ def _values(spec: _Spec, given: dict[str, Any]) -> dict[str, Any] | None:
     """Each parameter's value as typer gives it: a word coerced, or the default."""
     values: dict[str, Any] = {}
     for param in spec.params:
-        if param.name not in given and param.name == _LOG_FORMAT and param.info.envvar:
+        if param.name not in given and param.info.envvar:
             from_env = os.environ.get(param.info.envvar)
             if from_env is not None:
-                if not from_env:
-                    return None  # (click's rule for an empty variable: typer's)
+                if not from_env or param.many:
+                    return None  # (click's rules for an empty variable, or a list's: typer's)
                 given[param.name] = from_env
         if param.name not in given:
             if param.required:
@@ -207,22 +207,13 @@ def run(function: Callable[..., Any], values: dict[str, Any], chosen: str = "tex
     command class), and return the exit code. ``chosen``: the log format an error of
     the command line itself is written in (:func:`xtape.cli.logs.chosen_format`: an
     invalid ``--log-format`` is said in ``$XTAPE_LOG_FORMAT``'s, as typer says it)."""
-    from xtape.cli.common import exit_code, run_command, setup_logging
-    from xtape.errors import XtapeError
+    from xtape.cli.common import outcome, run_command, setup_logging
 
     log_format = values.pop(_LOG_FORMAT)
     logs.set_format(chosen)
     logs.set_places({})
     setup_logging(False)
     try:
-        run_command(lambda: function(**values), log_format)
-    except XtapeError as exc:  # pragma: no cover - commands handle their own
-        logs.error(str(exc), exc.exit_code)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except SystemExit as exc:
-        return exit_code(exc)
+        return outcome(lambda: run_command(lambda: function(**values), log_format))
     except BrokenPipeError:  # (not standard output's, which is open: typer's rule, exit 1)
         return 1
-    return 0

@@ -22,9 +22,8 @@ from typer.models import CommandFunctionType
 
 from xtape.cli import logs
 from xtape.cli._text import version_line
-from xtape.cli.common import LogFormatOpt, exit_code, finish, run_command, setup_logging, stdout
+from xtape.cli.common import LogFormatOpt, finish, outcome, run_command, setup_logging, stdout
 from xtape.cli.decl import COMMANDS
-from xtape.errors import XtapeError
 
 
 class Command(typer.core.TyperCommand):
@@ -199,14 +198,7 @@ def main() -> None:
     """Console-script entry point: usage errors as one line, exit codes as documented."""
     logs.set_format(logs.chosen_format(sys.argv[1:]))
     try:
-        code = app(standalone_mode=False)
-    except XtapeError as exc:  # pragma: no cover - commands handle their own
-        logs.error(str(exc), exc.exit_code)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        code = 130
-    except SystemExit as exc:  # (a command's own exit code)
-        code = exit_code(exc)
+        code = outcome(lambda: app(standalone_mode=False))
     except Exception as exc:
         # typer's (click's) usage errors: duck-typed, as typer may vendor click.
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
@@ -219,7 +211,7 @@ def main() -> None:
             message = " ".join(str(exc.format_message()).split())
             logs.error(f"{message}{_glob_hint(message)} (see '{where} --help')", exc.exit_code)
         code = exc.exit_code
-    finish(code if isinstance(code, int) else 0)
+    finish(code)
 
 
 class DashDashCommand(Command):
@@ -263,5 +255,5 @@ def build(names: list[str] | None = None, order: Sequence[str] = ()) -> typer.Ty
 
 
 def _name(info: Any) -> str:
-    """A registered command's name (typer's rule: given, else the function's)."""
-    return str(info.name or info.callback.__name__.replace("_", "-"))
+    """A registered command's name (:func:`build` gives each its declared one)."""
+    return str(info.name)
